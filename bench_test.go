@@ -1,0 +1,199 @@
+package release_test
+
+import (
+	"context"
+	"runtime"
+	"sync"
+	"testing"
+
+	"github.com/ctxguard/release"
+)
+
+// A wrapFunc makes a release guard: it returns a function that runs fn, and
+// ctx runs fn if it is done first. The designs below are the ones WrapOnDone
+// is measured against.
+type wrapFunc func(ctx context.Context, fn func()) (release func())
+
+// watcher is the design WrapOnDone replaces: sync.Once plus a quit channel
+// that one goroutine per guard selects on alongside ctx.Done().
+func watcher(ctx context.Context, fn func()) func() {
+	var once sync.Once
+	quit := make(chan struct{})
+	run := func() {
+		close(quit)
+		fn()
+	}
+	go func() {
+		select {
+		case <-ctx.Done():
+			once.Do(run)
+		case <-quit:
+		}
+	}()
+	return func() { once.Do(run) }
+}
+
+// afterFuncOnce is what a careful user writes by hand: context.AfterFunc
+// plus sync.Once.
+func afterFuncOnce(ctx context.Context, fn func()) func() {
+	var once sync.Once
+	stop := context.AfterFunc(ctx, func() { once.Do(fn) })
+	return func() {
+		stop()
+		once.Do(fn)
+	}
+}
+
+// bareAfterFunc registers fn with context.AfterFunc and releases by stopping
+// it, running fn if it had not started: exactly once, but a release does not
+// wait for a run that ctx started, and repeated releases do not wait either.
+// The closure that adapts stop to a func() is all it adds to the standard
+// library; benchmarks that need no release function call AfterFunc directly.
+func bareAfterFunc(ctx context.Context, fn func()) func() {
+	stop := context.AfterFunc(ctx, fn)
+	return func() {
+		if stop() {
+			fn()
+		}
+	}
+}
+
+var designs = []struct {
+	name string
+	wrap wrapFunc
+}{
+	{"WrapOnDone", release.WrapOnDone},
+	{"watcher", watcher},
+	{"AfterFunc+Once", afterFuncOnce},
+	{"bare AfterFunc", bareAfterFunc},
+}
+
+func noop() {}
+
+// cycle wraps and releases once. The bare AfterFunc baseline calls
+// context.AfterFunc and its stop directly, with no closure around stop: the
+// standard library's floor.
+func cycle(name string, wrap wrapFunc) func(ctx context.Context) {
+	if name == "bare AfterFunc" {
+		return func(ctx context.Context) {
+			if context.AfterFunc(ctx, noop)() {
+				noop()
+			}
+		}
+	}
+	return func(ctx context.Context) { wrap(ctx, noop)() }
+}
+
+// BenchmarkShared wraps and releases on one long-lived context, as a server
+// does with a guard on a context that outlives the request.
+func BenchmarkShared(b *testing.B) {
+	for _, d := range designs {
+		b.Run(d.name, func(b *testing.B) {
+			ctx, cancel := context.WithCancel(context.Background())
+			defer cancel()
+			c := cycle(d.name, d.wrap)
+			b.ReportAllocs()
+			for b.Loop() {
+				c(ctx)
+			}
+		})
+	}
+}
+
+// BenchmarkBackground wraps and releases on a context that is never done.
+func BenchmarkBackground(b *testing.B) {
+	for _, d := range designs {
+		b.Run(d.name, func(b *testing.B) {
+			ctx := context.Background()
+			c := cycle(d.name, d.wrap)
+			b.ReportAllocs()
+			for b.Loop() {
+				c(ctx)
+			}
+		})
+	}
+}
+
+// BenchmarkPerRequest runs requests in parallel, as a gateway does: each
+// gets a fresh context, guards a user slot and an account slot on it,
+// releases both, and ends the context.
+func BenchmarkPerRequest(b *testing.B) {
+	for _, d := range designs {
+		b.Run(d.name, func(b *testing.B) {
+			b.ReportAllocs()
+			b.RunParallel(func(pb *testing.PB) {
+				for pb.Next() {
+					ctx, cancel := context.WithCancel(context.Background())
+					user := d.wrap(ctx, noop)
+					account := d.wrap(ctx, noop)
+					account()
+					user()
+					cancel()
+				}
+			})
+		})
+	}
+}
+
+// BenchmarkPending holds guards that have not been released on one
+// context and reports what each costs while it waits: live heap and stack
+// bytes, and goroutines.
+func BenchmarkPending(b *testing.B) {
+	const pending = 10_000
+	for _, d := range designs {
+		b.Run(d.name, func(b *testing.B) {
+			ctx, cancel := context.WithCancel(context.Background())
+			defer cancel()
+			rels := make([]func(), pending)
+			var bytes, goroutines float64
+			b.ReportAllocs()
+			for b.Loop() {
+				var before, after runtime.MemStats
+				runtime.GC()
+				runtime.ReadMemStats(&before)
+				g0 := runtime.NumGoroutine()
+				for i := range rels {
+					rels[i] = d.wrap(ctx, noop)
+				}
+				runtime.GC()
+				runtime.ReadMemStats(&after)
+				goroutines += float64(runtime.NumGoroutine() - g0)
+				bytes += float64(int64(after.HeapAlloc+after.StackInuse) - int64(before.HeapAlloc+before.StackInuse))
+				for i, rel := range rels {
+					rel()
+					rels[i] = nil
+				}
+				for runtime.NumGoroutine() > g0 { // watchers exiting
+					runtime.Gosched()
+				}
+			}
+			n := float64(b.N) * pending
+			b.ReportMetric(bytes/n, "B/guard")
+			b.ReportMetric(goroutines/n, "goroutines/guard")
+		})
+	}
+}
+
+// BenchmarkCancelFanOut holds 1,000 guards on one context and times the
+// context's cancellation until every fn has run.
+func BenchmarkCancelFanOut(b *testing.B) {
+	const guards = 1_000
+	for _, d := range designs {
+		b.Run(d.name, func(b *testing.B) {
+			var wg sync.WaitGroup
+			fn := wg.Done
+			b.ReportAllocs()
+			for range b.N {
+				b.StopTimer()
+				ctx, cancel := context.WithCancel(context.Background())
+				wg.Add(guards)
+				for range guards {
+					d.wrap(ctx, fn)
+				}
+				b.StartTimer()
+				cancel()
+				wg.Wait()
+			}
+		})
+	}
+}
