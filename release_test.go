@@ -18,7 +18,11 @@ import (
 )
 
 func TestMain(m *testing.M) {
-	goleak.VerifyTestMain(m)
+	goleak.VerifyTestMain(m,
+		// The fuzzing engine's own goroutines, present while fuzzing.
+		goleak.IgnoreTopFunction("testing.(*F).Fuzz.func1"),
+		goleak.IgnoreTopFunction("os/signal.NotifyContext.func1"),
+	)
 }
 
 // hangGuard bounds every wait in these tests; no test waits on it unless
