@@ -3,6 +3,7 @@ package release_test
 import (
 	"context"
 	"errors"
+	"flag"
 	"os"
 	"os/exec"
 	"runtime"
@@ -492,13 +493,19 @@ func TestAlreadyDoneCtxRunsFnOnItsOwnGoroutine(t *testing.T) {
 	}
 }
 
+var cyclesFlag = flag.Int("cycles", 0,
+	"wrap-and-release cycles for TestReleaseUnregistersFromCtx (0: 1,000,000, or 100,000 with -race or -short)")
+
 func TestReleaseUnregistersFromCtx(t *testing.T) {
 	defer goleak.VerifyNone(t, goleak.IgnoreCurrent())
 	// A million cycles; a tenth of that under the race detector or -short,
-	// still a hundred times what a leak needs to show.
-	cycles := 1_000_000
-	if raceEnabled || testing.Short() {
-		cycles = 100_000
+	// still a hundred times what a leak needs to show, unless -cycles says.
+	cycles := *cyclesFlag
+	if cycles == 0 {
+		cycles = 1_000_000
+		if raceEnabled || testing.Short() {
+			cycles = 100_000
+		}
 	}
 	const limit = 1 << 20 // bytes; a leaked registration costs about 200
 	ctx, cancel := context.WithCancel(context.Background())
