@@ -36,7 +36,8 @@ import (
 //   - A pending guard holds no goroutine when ctx comes from the context
 //     package or delegates to one (a net/http request context does). For
 //     another Context implementation, [context.AfterFunc] parks a goroutine
-//     that waits for ctx.Done(); release stops it, and it exits at once.
+//     that waits for ctx.Done(); release stops that goroutine, which then
+//     exits without waiting for ctx.
 //   - If ctx can never be done (ctx.Done() returns nil, as for
 //     [context.Background] and [context.WithoutCancel]), nothing is
 //     registered, and release just runs fn.
@@ -46,9 +47,9 @@ import (
 //   - release is safe for concurrent use by multiple goroutines.
 //
 // Call release as soon as the guarded resource is no longer needed,
-// typically with defer. A guard that is never released keeps fn registered
-// with ctx, and fn's resource held, until ctx is done; on a ctx that is never
-// done, forever.
+// typically with defer. A guard that is never released holds its resource
+// until ctx is done, forever if ctx is never done, and until then ctx keeps
+// fn registered.
 //
 // If fn panics while release runs it, the panic propagates to that caller of
 // release; the guard counts as released and later calls do nothing. If fn
