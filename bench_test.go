@@ -197,3 +197,27 @@ func BenchmarkCancelFanOut(b *testing.B) {
 		})
 	}
 }
+
+// BenchmarkWrapThenCancel times a fan-out's whole life: 1,000 guards made on
+// one context, then the context's cancellation until every fn has run. A
+// watcher pays for its goroutines when it wraps; context.AfterFunc starts
+// them when ctx is done.
+func BenchmarkWrapThenCancel(b *testing.B) {
+	const guards = 1_000
+	for _, d := range designs {
+		b.Run(d.name, func(b *testing.B) {
+			var wg sync.WaitGroup
+			fn := wg.Done
+			b.ReportAllocs()
+			for b.Loop() {
+				ctx, cancel := context.WithCancel(context.Background())
+				wg.Add(guards)
+				for range guards {
+					d.wrap(ctx, fn)
+				}
+				cancel()
+				wg.Wait()
+			}
+		})
+	}
+}
