@@ -48,7 +48,7 @@ func afterFuncOnce(ctx context.Context, fn func()) func() {
 // it, running fn if it had not started: exactly once, but a release does not
 // wait for a run that ctx started, and repeated releases do not wait either.
 // The closure that adapts stop to a func() is all it adds to the standard
-// library; benchmarks that need no release function call AfterFunc directly.
+// library; the wrap-and-release benchmarks leave out even that.
 func bareAfterFunc(ctx context.Context, fn func()) func() {
 	stop := context.AfterFunc(ctx, fn)
 	return func() {
@@ -58,60 +58,60 @@ func bareAfterFunc(ctx context.Context, fn func()) func() {
 	}
 }
 
-var designs = []struct {
+// A design is one way to make a release guard.
+type design struct {
 	name string
 	wrap wrapFunc
-}{
-	{"WrapOnDone", release.WrapOnDone},
-	{"watcher", watcher},
-	{"AfterFunc+Once", afterFuncOnce},
-	{"bare AfterFunc", bareAfterFunc},
+	// cycle, if set, wraps and releases once without a release function.
+	cycle func(ctx context.Context)
+}
+
+var designs = []design{
+	{name: "WrapOnDone", wrap: release.WrapOnDone},
+	{name: "watcher", wrap: watcher},
+	{name: "AfterFunc+Once", wrap: afterFuncOnce},
+	{name: "bare AfterFunc", wrap: bareAfterFunc, cycle: func(ctx context.Context) {
+		// The standard library's floor: no closure around stop.
+		if context.AfterFunc(ctx, noop)() {
+			noop()
+		}
+	}},
 }
 
 func noop() {}
 
-// cycle wraps and releases once. The bare AfterFunc baseline calls
-// context.AfterFunc and its stop directly, with no closure around stop: the
-// standard library's floor.
-func cycle(name string, wrap wrapFunc) func(ctx context.Context) {
-	if name == "bare AfterFunc" {
-		return func(ctx context.Context) {
-			if context.AfterFunc(ctx, noop)() {
-				noop()
-			}
-		}
+// wrapAndRelease makes a guard on ctx and releases it.
+func (d design) wrapAndRelease(ctx context.Context) {
+	if d.cycle != nil {
+		d.cycle(ctx)
+		return
 	}
-	return func(ctx context.Context) { wrap(ctx, noop)() }
+	d.wrap(ctx, noop)()
+}
+
+// benchCycles times wrapAndRelease on ctx for every design.
+func benchCycles(b *testing.B, ctx context.Context) {
+	for _, d := range designs {
+		b.Run(d.name, func(b *testing.B) {
+			b.ReportAllocs()
+			for b.Loop() {
+				d.wrapAndRelease(ctx)
+			}
+		})
+	}
 }
 
 // BenchmarkShared wraps and releases on one long-lived context, as a server
 // does with a guard on a context that outlives the request.
 func BenchmarkShared(b *testing.B) {
-	for _, d := range designs {
-		b.Run(d.name, func(b *testing.B) {
-			ctx, cancel := context.WithCancel(context.Background())
-			defer cancel()
-			c := cycle(d.name, d.wrap)
-			b.ReportAllocs()
-			for b.Loop() {
-				c(ctx)
-			}
-		})
-	}
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	benchCycles(b, ctx)
 }
 
 // BenchmarkBackground wraps and releases on a context that is never done.
 func BenchmarkBackground(b *testing.B) {
-	for _, d := range designs {
-		b.Run(d.name, func(b *testing.B) {
-			ctx := context.Background()
-			c := cycle(d.name, d.wrap)
-			b.ReportAllocs()
-			for b.Loop() {
-				c(ctx)
-			}
-		})
-	}
+	benchCycles(b, context.Background())
 }
 
 // BenchmarkPerRequest runs requests in parallel, as a gateway does: each
@@ -174,22 +174,30 @@ func BenchmarkPending(b *testing.B) {
 	}
 }
 
+// fanOut makes n guards with d on a new context, each calling wg.Done, and
+// returns the context's cancel function.
+func fanOut(d design, n int, wg *sync.WaitGroup) (cancel func()) {
+	ctx, cancel := context.WithCancel(context.Background())
+	wg.Add(n)
+	done := wg.Done
+	for range n {
+		d.wrap(ctx, done)
+	}
+	return cancel
+}
+
+const fanOutGuards = 1_000
+
 // BenchmarkCancelFanOut holds 1,000 guards on one context and times the
 // context's cancellation until every fn has run.
 func BenchmarkCancelFanOut(b *testing.B) {
-	const guards = 1_000
 	for _, d := range designs {
 		b.Run(d.name, func(b *testing.B) {
 			var wg sync.WaitGroup
-			fn := wg.Done
 			b.ReportAllocs()
 			for range b.N {
 				b.StopTimer()
-				ctx, cancel := context.WithCancel(context.Background())
-				wg.Add(guards)
-				for range guards {
-					d.wrap(ctx, fn)
-				}
+				cancel := fanOut(d, fanOutGuards, &wg)
 				b.StartTimer()
 				cancel()
 				wg.Wait()
@@ -203,18 +211,12 @@ func BenchmarkCancelFanOut(b *testing.B) {
 // watcher pays for its goroutines when it wraps; context.AfterFunc starts
 // them when ctx is done.
 func BenchmarkWrapThenCancel(b *testing.B) {
-	const guards = 1_000
 	for _, d := range designs {
 		b.Run(d.name, func(b *testing.B) {
 			var wg sync.WaitGroup
-			fn := wg.Done
 			b.ReportAllocs()
 			for b.Loop() {
-				ctx, cancel := context.WithCancel(context.Background())
-				wg.Add(guards)
-				for range guards {
-					d.wrap(ctx, fn)
-				}
+				cancel := fanOut(d, fanOutGuards, &wg)
 				cancel()
 				wg.Wait()
 			}
