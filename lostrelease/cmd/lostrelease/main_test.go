@@ -1,0 +1,117 @@
+package main_test
+
+import (
+	"errors"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"go.uber.org/goleak"
+)
+
+func TestMain(m *testing.M) {
+	goleak.VerifyTestMain(m)
+}
+
+// files writes a module that uses a stand-in for github.com/ctxguard/release,
+// with main.go as given, into a new directory, and returns the directory.
+func files(t *testing.T, main string) string {
+	t.Helper()
+	dir := t.TempDir()
+	for name, text := range map[string]string{
+		"go.mod": "module demo\n\ngo 1.25\n\nrequire github.com/ctxguard/release v0.0.0\n\n" +
+			"replace github.com/ctxguard/release => ./release\n",
+		"release/go.mod": "module github.com/ctxguard/release\n\ngo 1.25\n",
+		"release/release.go": "package release\n\nimport \"context\"\n\n" +
+			"func WrapOnDone(ctx context.Context, fn func()) func() { return fn }\n",
+		"main.go": main,
+	} {
+		path := filepath.Join(dir, name)
+		if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(path, []byte(text), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return dir
+}
+
+const leaky = `package main
+
+import (
+	"context"
+
+	"github.com/ctxguard/release"
+)
+
+func main() {
+	release.WrapOnDone(context.Background(), func() {})
+}
+`
+
+const clean = `package main
+
+import (
+	"context"
+
+	"github.com/ctxguard/release"
+)
+
+func main() {
+	free := release.WrapOnDone(context.Background(), func() {})
+	defer free()
+}
+`
+
+// run runs name with args in dir and returns its combined output and exit
+// code.
+func run(t *testing.T, dir, name string, args ...string) (string, int) {
+	t.Helper()
+	cmd := exec.Command(name, args...)
+	cmd.Dir = dir
+	cmd.Env = append(os.Environ(), "GOWORK=off", "GOFLAGS=-mod=mod")
+	out, err := cmd.CombinedOutput()
+	var exit *exec.ExitError
+	switch {
+	case err == nil:
+		return string(out), 0
+	case errors.As(err, &exit):
+		return string(out), exit.ExitCode()
+	}
+	t.Fatalf("%s %s: %v\n%s", name, strings.Join(args, " "), err, out)
+	return "", 0
+}
+
+// TestCommand builds lostrelease and runs it standalone and as a vet tool.
+func TestCommand(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds the command and runs go vet")
+	}
+	bin := filepath.Join(t.TempDir(), "lostrelease")
+	if out, code := run(t, ".", "go", "build", "-o", bin, "."); code != 0 {
+		t.Fatalf("go build: exit %d\n%s", code, out)
+	}
+	const msg = "main.go:10:2: the release function returned by WrapOnDone is discarded"
+	cases := []struct {
+		name string
+		args []string
+	}{
+		{"standalone", []string{bin, "./..."}},
+		{"go vet -vettool", []string{"go", "vet", "-vettool=" + bin, "./..."}},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			out, code := run(t, files(t, leaky), c.args[0], c.args[1:]...)
+			if code == 0 || !strings.Contains(out, msg) {
+				t.Errorf("on a discarded release: exit %d, output:\n%s\nwant a non-zero exit and %q", code, out, msg)
+			}
+			out, code = run(t, files(t, clean), c.args[0], c.args[1:]...)
+			if code != 0 || out != "" {
+				t.Errorf("on a deferred release: exit %d, output:\n%s\nwant exit 0 and no output", code, out)
+			}
+		})
+	}
+}
