@@ -1,0 +1,524 @@
+package lostrelease
+
+import (
+	"go/ast"
+	"go/token"
+	"go/types"
+
+	"golang.org/x/tools/go/cfg"
+)
+
+const (
+	msgDiscarded    = "the release function returned by %s is discarded (the guarded resource leaks until ctx is done)"
+	msgNotUsed      = "the release function returned by %s is not used on all paths (the guarded resource leaks until ctx is done)"
+	msgReturn       = "this return statement may be reached without using the release function %s defined on line %d"
+	msgViaReturn    = "this %s statement may lead to the return on line %d without using the release function %s defined on line %d"
+	msgOverwrite    = "this statement overwrites the release function %s defined on line %d before it is used"
+	msgViaOverwrite = "this %s statement may lead to line %d, which overwrites the release function %s defined on line %d before it is used"
+)
+
+// A held guard is a guard assigned to a local variable of the function
+// being checked.
+type held struct {
+	v        *types.Var
+	stmt     ast.Node // the *ast.AssignStmt or *ast.ValueSpec that assigns it
+	src      *source
+	fail     *types.Var // the last result, an error or a bool, if held
+	failBool bool       // fail is a bool: false says the call failed
+}
+
+// checkFunc checks the body of one function, leaving function literals
+// within it to their own call. In main.main only discarded guards are
+// reported.
+func (c *checker) checkFunc(body *ast.BlockStmt, isMain bool, graph func() *cfg.CFG) {
+	pass := c.pass
+	info := pass.TypesInfo
+	var holds []*held
+	discard := func(src *source) {
+		if !c.ignored(src.call) {
+			pass.ReportRangef(src.call, msgDiscarded, src.name)
+		}
+	}
+	// assigned handles lhs = rhs, where rhs is a guard source.
+	assigned := func(stmt ast.Node, lhs []ast.Expr) func(ast.Expr, *source) {
+		return func(e ast.Expr, src *source) {
+			id, ok := ast.Unparen(e).(*ast.Ident)
+			if !ok {
+				return // a field, an element: not tracked
+			}
+			if id.Name == "_" {
+				discard(src)
+				return
+			}
+			v, ok := info.ObjectOf(id).(*types.Var)
+			if !ok || !within(body, v.Pos()) {
+				return // declared outside this function: the result escapes
+			}
+			h := &held{v: v, stmt: stmt, src: src}
+			if last := len(lhs) - 1; src.n > 1 && last == src.n-1 && e != lhs[last] {
+				if id, ok := ast.Unparen(lhs[last]).(*ast.Ident); ok && id.Name != "_" {
+					if fv, ok := info.ObjectOf(id).(*types.Var); ok {
+						switch t := src.sig.Results().At(last).Type(); {
+						case types.Identical(t, errorType):
+							h.fail = fv
+						case isBool(t):
+							h.fail, h.failBool = fv, true
+						}
+					}
+				}
+			}
+			holds = append(holds, h)
+		}
+	}
+	ast.PreorderStack(body, nil, func(n ast.Node, stack []ast.Node) bool {
+		switch n := n.(type) {
+		case *ast.FuncLit:
+			return false
+		case *ast.CallExpr:
+			src := c.sourceOf(n)
+			if src == nil {
+				break
+			}
+			switch parent := stack[len(stack)-1].(type) {
+			case *ast.ExprStmt:
+				discard(src)
+			case *ast.GoStmt:
+				if parent.Call == n {
+					discard(src)
+				}
+			case *ast.DeferStmt:
+				if parent.Call == n {
+					discard(src)
+				}
+			}
+		case *ast.AssignStmt:
+			if n.Tok == token.ASSIGN || n.Tok == token.DEFINE {
+				c.eachGuard(n.Lhs, n.Rhs, assigned(n, n.Lhs))
+			}
+		case *ast.ValueSpec:
+			lhs := identExprs(n.Names)
+			c.eachGuard(lhs, n.Values, assigned(n, lhs))
+		}
+		return true
+	})
+	if len(holds) == 0 || isMain {
+		return
+	}
+	var f *funcInfo
+	for _, h := range holds {
+		if c.ignored(h.src.call) {
+			continue
+		}
+		if f == nil {
+			f = newFuncInfo(c, body, graph())
+		}
+		l := f.search(h)
+		if l == nil {
+			continue
+		}
+		line := pass.Fset.Position(h.stmt.Pos()).Line
+		endLine := pass.Fset.Position(l.end.Pos()).Line
+		pass.ReportRangef(h.src.call, msgNotUsed, h.src.name)
+		switch {
+		case l.via != nil && l.over:
+			pass.Reportf(l.via.Pos(), msgViaOverwrite, l.via.Tok, endLine, h.v.Name(), line)
+		case l.via != nil:
+			pass.Reportf(l.via.Pos(), msgViaReturn, l.via.Tok, endLine, h.v.Name(), line)
+		case l.over:
+			pass.Reportf(l.end.Pos(), msgOverwrite, h.v.Name(), line)
+		default:
+			pass.Reportf(l.end.Pos(), msgReturn, h.v.Name(), line)
+		}
+	}
+}
+
+var errorType = types.Universe.Lookup("error").Type()
+
+func isBool(t types.Type) bool {
+	b, ok := t.Underlying().(*types.Basic)
+	return ok && b.Info()&types.IsBoolean != 0
+}
+
+func within(n ast.Node, pos token.Pos) bool { return n.Pos() <= pos && pos < n.End() }
+
+// funcInfo holds what the path search needs to know about one function.
+type funcInfo struct {
+	info     *types.Info
+	body     *ast.BlockStmt
+	g        *cfg.CFG
+	loops    map[ast.Stmt]uint // constant loops, each with its bit in state.entered
+	branches map[*cfg.Block]*ast.BranchStmt
+}
+
+func newFuncInfo(c *checker, body *ast.BlockStmt, g *cfg.CFG) *funcInfo {
+	f := &funcInfo{info: c.pass.TypesInfo, body: body, g: g, loops: make(map[ast.Stmt]uint)}
+	inspectFunc(body, func(n ast.Node) {
+		if s, ok := n.(ast.Stmt); ok && len(f.loops) < 64 && constantLoop(f.info, s) {
+			f.loops[s] = uint(len(f.loops))
+		}
+	})
+	f.branches = branchEnds(g, body)
+	return f
+}
+
+// inspectFunc calls visit for each node of body, not entering function
+// literals.
+func inspectFunc(body ast.Node, visit func(ast.Node)) {
+	ast.Inspect(body, func(n ast.Node) bool {
+		if _, ok := n.(*ast.FuncLit); ok {
+			return false
+		}
+		if n != nil {
+			visit(n)
+		}
+		return true
+	})
+}
+
+// A state is a block on a path, with what the path has established.
+type state struct {
+	b       *cfg.Block
+	failOK  bool   // the failure result still holds the call's value
+	entered uint64 // constant loops whose body the path has run
+}
+
+// A leak is where a path from a held guard's assignment loses it.
+type leak struct {
+	end  ast.Node        // the return statement, or the statement that overwrites the guard
+	over bool            // end overwrites the guard
+	via  *ast.BranchStmt // the last break, continue or goto on the path, if any
+}
+
+// effect is what a CFG node does to a held guard.
+type effect int
+
+const (
+	none effect = iota
+	used
+	overwritten
+)
+
+// search returns a leak that control can reach from h.stmt without using
+// h.v, or nil if every path uses it.
+func (f *funcInfo) search(h *held) *leak {
+	start, at := find(f.g, h.stmt)
+	if start == nil {
+		return nil // unreachable code
+	}
+	covered := f.deferredFirst(h)
+	var entered uint64
+	for s, bit := range f.loops {
+		if within(loopBody(s), h.stmt.Pos()) {
+			entered |= 1 << bit
+		}
+	}
+	seen := make(map[state]bool)
+	var path []*cfg.Block
+	var visit func(b *cfg.Block, from int, st state) *leak
+	visit = func(b *cfg.Block, from int, st state) *leak {
+		path = append(path, b)
+		defer func() { path = path[:len(path)-1] }()
+		for _, n := range b.Nodes[from:] {
+			switch f.effect(h, n) {
+			case used:
+				return nil
+			case overwritten:
+				return &leak{end: n, over: true, via: f.lastBranch(path[:len(path)-1])}
+			}
+			if st.failOK && assigns(f.info, h.fail, n) {
+				st.failOK = false
+			}
+		}
+		if ret := b.Return(); ret != nil {
+			if covered {
+				return nil
+			}
+			return &leak{end: ret, via: f.lastBranch(path[:len(path)-1])}
+		}
+		succs := b.Succs
+		if len(succs) == 2 && len(b.Nodes) > 0 {
+			if cond, ok := b.Nodes[len(b.Nodes)-1].(ast.Expr); ok {
+				if j := nilBranch(f.info, h.v, cond); j >= 0 {
+					succs = []*cfg.Block{succs[1-j]} // the guard is nil on succs[j]
+				} else if j := failBranch(f.info, h, cond); j >= 0 && st.failOK && leaves(succs[j]) {
+					succs = []*cfg.Block{succs[1-j]} // the call failed on succs[j]
+				}
+			}
+		}
+		if bit, ok := f.loops[b.Stmt]; ok && len(succs) == 2 &&
+			(b.Kind == cfg.KindForLoop || b.Kind == cfg.KindRangeLoop) && st.entered&(1<<bit) == 0 {
+			// First arrival at a constant loop: its body runs.
+			succs = succs[:1]
+			st.entered |= 1 << bit
+		}
+		for _, s := range succs {
+			next := state{s, st.failOK, st.entered}
+			if seen[next] {
+				continue
+			}
+			seen[next] = true
+			if l := visit(s, 0, next); l != nil {
+				return l
+			}
+		}
+		return nil
+	}
+	return visit(start, at+1, state{failOK: h.fail != nil, entered: entered})
+}
+
+// lastBranch returns the break, continue or goto that ends the last block
+// of path that ends in one.
+func (f *funcInfo) lastBranch(path []*cfg.Block) *ast.BranchStmt {
+	for i := len(path) - 1; i >= 0; i-- {
+		if s := f.branches[path[i]]; s != nil {
+			return s
+		}
+	}
+	return nil
+}
+
+// find returns the live block of g that holds stmt, and stmt's index in it.
+func find(g *cfg.CFG, stmt ast.Node) (*cfg.Block, int) {
+	for _, b := range g.Blocks {
+		if !b.Live {
+			continue
+		}
+		for i, n := range b.Nodes {
+			if n == stmt {
+				return b, i
+			}
+		}
+	}
+	return nil, 0
+}
+
+// effect reports whether n uses h's guard, overwrites it, or neither. A
+// comparison with nil is not a use, nor is an assignment to the variable;
+// any other reference is, closures included.
+func (f *funcInfo) effect(h *held, n ast.Node) effect {
+	if n == h.stmt {
+		return overwritten // the assignment again, in a loop
+	}
+	skip := make(map[*ast.Ident]bool)
+	assigned := false
+	if as, ok := n.(*ast.AssignStmt); ok && (as.Tok == token.ASSIGN || as.Tok == token.DEFINE) {
+		for _, lhs := range as.Lhs {
+			if id, ok := ast.Unparen(lhs).(*ast.Ident); ok && f.info.ObjectOf(id) == h.v {
+				skip[id] = true
+				assigned = true
+			}
+		}
+	}
+	use := false
+	ast.Inspect(n, func(n ast.Node) bool {
+		switch n := n.(type) {
+		case *ast.BinaryExpr:
+			if id := nilCompared(f.info, n); id != nil {
+				skip[id] = true
+			}
+		case *ast.Ident:
+			if !skip[n] && f.info.Uses[n] == h.v {
+				use = true
+			}
+		}
+		return !use
+	})
+	switch {
+	case use:
+		return used
+	case assigned:
+		return overwritten
+	}
+	return none
+}
+
+// assigns reports whether n, a CFG node, assigns v.
+func assigns(info *types.Info, v *types.Var, n ast.Node) bool {
+	as, ok := n.(*ast.AssignStmt)
+	if !ok {
+		return false
+	}
+	for _, lhs := range as.Lhs {
+		if id, ok := ast.Unparen(lhs).(*ast.Ident); ok && info.ObjectOf(id) == v {
+			return true
+		}
+	}
+	return false
+}
+
+// nilCompared returns the identifier that e compares with nil, if e is
+// x == nil, x != nil, nil == x or nil != x with x an identifier.
+func nilCompared(info *types.Info, e *ast.BinaryExpr) *ast.Ident {
+	if e.Op != token.EQL && e.Op != token.NEQ {
+		return nil
+	}
+	x, y := ast.Unparen(e.X), ast.Unparen(e.Y)
+	if info.Types[x].IsNil() {
+		x, y = y, x
+	}
+	id, ok := x.(*ast.Ident)
+	if !ok || !info.Types[y].IsNil() {
+		return nil
+	}
+	return id
+}
+
+// nilBranch returns the index of the successor on which cond says v is nil,
+// or -1 if cond does not compare v with nil.
+func nilBranch(info *types.Info, v *types.Var, cond ast.Expr) int {
+	be, ok := ast.Unparen(cond).(*ast.BinaryExpr)
+	if !ok {
+		return -1
+	}
+	if id := nilCompared(info, be); id == nil || info.Uses[id] != v {
+		return -1
+	}
+	if be.Op == token.EQL {
+		return 0
+	}
+	return 1
+}
+
+// failBranch returns the index of the successor on which cond says the
+// call that assigned h failed, or -1: err != nil, err == nil, !ok, ok.
+func failBranch(info *types.Info, h *held, cond ast.Expr) int {
+	if h.fail == nil {
+		return -1
+	}
+	cond = ast.Unparen(cond)
+	if h.failBool {
+		if u, ok := cond.(*ast.UnaryExpr); ok && u.Op == token.NOT {
+			if id, ok := ast.Unparen(u.X).(*ast.Ident); ok && info.Uses[id] == h.fail {
+				return 0
+			}
+		}
+		if id, ok := cond.(*ast.Ident); ok && info.Uses[id] == h.fail {
+			return 1
+		}
+		return -1
+	}
+	be, ok := cond.(*ast.BinaryExpr)
+	if !ok {
+		return -1
+	}
+	if id := nilCompared(info, be); id == nil || info.Uses[id] != h.fail {
+		return -1
+	}
+	if be.Op == token.NEQ {
+		return 0
+	}
+	return 1
+}
+
+// leaves reports whether b is the then or else block of an if statement
+// whose last statement is a return, break or continue.
+func leaves(b *cfg.Block) bool {
+	s, ok := b.Stmt.(*ast.IfStmt)
+	if !ok {
+		return false
+	}
+	var list []ast.Stmt
+	switch b.Kind {
+	case cfg.KindIfThen:
+		list = s.Body.List
+	case cfg.KindIfElse:
+		if els, ok := s.Else.(*ast.BlockStmt); ok {
+			list = els.List
+		}
+	}
+	if len(list) == 0 {
+		return false
+	}
+	switch last := list[len(list)-1].(type) {
+	case *ast.ReturnStmt:
+		return true
+	case *ast.BranchStmt:
+		return last.Tok == token.BREAK || last.Tok == token.CONTINUE
+	}
+	return false
+}
+
+// deferredFirst reports whether a defer statement that refers to h.v,
+// directly or through a local func variable whose function literal does,
+// is registered before h.stmt on every path to it.
+func (f *funcInfo) deferredFirst(h *held) bool {
+	refs := map[*types.Var]bool{h.v: true}
+	for changed := true; changed; {
+		changed = false
+		add := func(lhs, rhs []ast.Expr) {
+			if len(lhs) != len(rhs) {
+				return
+			}
+			for i, e := range rhs {
+				lit, ok := ast.Unparen(e).(*ast.FuncLit)
+				if !ok || !refersTo(f.info, lit, refs) {
+					continue
+				}
+				if id, ok := ast.Unparen(lhs[i]).(*ast.Ident); ok {
+					if v, ok := f.info.ObjectOf(id).(*types.Var); ok && within(f.body, v.Pos()) && !refs[v] {
+						refs[v] = true
+						changed = true
+					}
+				}
+			}
+		}
+		ast.Inspect(f.body, func(n ast.Node) bool {
+			switch n := n.(type) {
+			case *ast.AssignStmt:
+				add(n.Lhs, n.Rhs)
+			case *ast.ValueSpec:
+				add(identExprs(n.Names), n.Values)
+			}
+			return true
+		})
+	}
+	found := false
+	inspectFunc(f.body, func(n ast.Node) {
+		if d, ok := n.(*ast.DeferStmt); ok && !found && refersTo(f.info, d.Call, refs) && f.dominates(d, h.stmt) {
+			found = true
+		}
+	})
+	return found
+}
+
+// refersTo reports whether n refers to any variable in vars.
+func refersTo(info *types.Info, n ast.Node, vars map[*types.Var]bool) bool {
+	found := false
+	ast.Inspect(n, func(n ast.Node) bool {
+		if id, ok := n.(*ast.Ident); ok {
+			if v, ok := info.Uses[id].(*types.Var); ok && vars[v] {
+				found = true
+			}
+		}
+		return !found
+	})
+	return found
+}
+
+// dominates reports whether every path from the function's entry to target
+// passes through d.
+func (f *funcInfo) dominates(d, target ast.Node) bool {
+	seen := make(map[*cfg.Block]bool)
+	var reach func(*cfg.Block) bool
+	reach = func(b *cfg.Block) bool {
+		if seen[b] {
+			return false
+		}
+		seen[b] = true
+		for _, n := range b.Nodes {
+			switch n {
+			case target:
+				return true
+			case d:
+				return false
+			}
+		}
+		for _, s := range b.Succs {
+			if reach(s) {
+				return true
+			}
+		}
+		return false
+	}
+	return !reach(f.g.Blocks[0])
+}
