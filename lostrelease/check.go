@@ -240,7 +240,7 @@ func (f *funcInfo) search(h *held) *leak {
 			if cond, ok := b.Nodes[len(b.Nodes)-1].(ast.Expr); ok {
 				if j := nilBranch(f.info, h.v, cond); j >= 0 {
 					succs = []*cfg.Block{succs[1-j]} // the guard is nil on succs[j]
-				} else if j := failBranch(f.info, h, cond); j >= 0 && st.failOK && leaves(succs[j]) {
+				} else if j := failBranch(f.info, h, cond); j >= 0 && st.failOK {
 					succs = []*cfg.Block{succs[1-j]} // the call failed on succs[j]
 				}
 			}
@@ -408,34 +408,6 @@ func failBranch(info *types.Info, h *held, cond ast.Expr) int {
 		return 0
 	}
 	return 1
-}
-
-// leaves reports whether b is the then or else block of an if statement
-// whose last statement is a return, break or continue.
-func leaves(b *cfg.Block) bool {
-	s, ok := b.Stmt.(*ast.IfStmt)
-	if !ok {
-		return false
-	}
-	var list []ast.Stmt
-	switch b.Kind {
-	case cfg.KindIfThen:
-		list = s.Body.List
-	case cfg.KindIfElse:
-		if els, ok := s.Else.(*ast.BlockStmt); ok {
-			list = els.List
-		}
-	}
-	if len(list) == 0 {
-		return false
-	}
-	switch last := list[len(list)-1].(type) {
-	case *ast.ReturnStmt:
-		return true
-	case *ast.BranchStmt:
-		return last.Tok == token.BREAK || last.Tok == token.CONTINUE
-	}
-	return false
 }
 
 // deferredFirst reports whether a defer statement that refers to h.v,

@@ -49,9 +49,10 @@
 //
 //   - Failure branches. When the helper's last result is an error or a bool,
 //     the branch where it says the call failed (`err != nil`, `!ok`), with
-//     that variable not assigned again since the call, is exempt when it ends
-//     in a return, continue or break. This assumes the convention that a helper
-//     returns a nil guard when it fails.
+//     that variable not assigned again since the call, is exempt, whether it
+//     returns at once (`if err != nil { return err }`) or is the rest of the
+//     function (`if err == nil { return rel, nil }`). This assumes the
+//     convention that a helper returns a nil guard when it fails.
 //
 //   - Deferred closures registered first. A defer that refers to the
 //     variable, directly or through a local func variable whose function
