@@ -63,3 +63,8 @@ func TestIgnoreComment(t *testing.T) { run(t, "ignore") }
 
 // TestWrapOnDoneCause checks WrapOnDoneCause as WrapOnDone.
 func TestWrapOnDoneCause(t *testing.T) { run(t, "cause") }
+
+// TestLostcancelCases checks lostcancel's own test cases, restated with
+// guards: lostrelease must agree with lostcancel on each, but for the
+// cases marked as deliberate differences.
+func TestLostcancelCases(t *testing.T) { run(t, "lostcancel/a", "lostcancel/b") }
