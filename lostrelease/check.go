@@ -23,6 +23,7 @@ type held struct {
 	v        *types.Var
 	stmt     ast.Node // the *ast.AssignStmt or *ast.ValueSpec that assigns it
 	src      *source
+	at       ast.Expr   // what a report on the variable points at: the call, or the copied variable
 	fail     *types.Var // the last result, an error or a bool, if held
 	failBool bool       // fail is a bool: false says the call failed
 }
@@ -54,7 +55,7 @@ func (c *checker) checkFunc(body *ast.BlockStmt, isMain bool, graph func() *cfg.
 			if !ok || !within(body, v.Pos()) {
 				return // declared outside this function: the result escapes
 			}
-			h := &held{v: v, stmt: stmt, src: src}
+			h := &held{v: v, stmt: stmt, src: src, at: src.call}
 			if last := len(lhs) - 1; src.n > 1 && last == src.n-1 && e != lhs[last] {
 				if id, ok := ast.Unparen(lhs[last]).(*ast.Ident); ok && id.Name != "_" {
 					if fv, ok := info.ObjectOf(id).(*types.Var); ok {
@@ -68,6 +69,32 @@ func (c *checker) checkFunc(body *ast.BlockStmt, isMain bool, graph func() *cfg.
 				}
 			}
 			holds = append(holds, h)
+		}
+	}
+	// copied handles lhs = rhs, where rhs may be a variable holding a guard:
+	// lhs holds the same guard, which must be used in turn.
+	copied := func(stmt ast.Node, lhs, rhs []ast.Expr) {
+		if len(lhs) != len(rhs) {
+			return
+		}
+		for i, e := range rhs {
+			id, ok := ast.Unparen(e).(*ast.Ident)
+			if !ok {
+				continue
+			}
+			for _, h := range holds {
+				if info.Uses[id] != h.v {
+					continue
+				}
+				to, ok := ast.Unparen(lhs[i]).(*ast.Ident)
+				if !ok || to.Name == "_" {
+					break
+				}
+				if v, ok := info.ObjectOf(to).(*types.Var); ok && v != h.v && within(body, v.Pos()) {
+					holds = append(holds, &held{v: v, stmt: stmt, src: h.src, at: id})
+				}
+				break
+			}
 		}
 	}
 	ast.PreorderStack(body, nil, func(n ast.Node, stack []ast.Node) bool {
@@ -94,10 +121,12 @@ func (c *checker) checkFunc(body *ast.BlockStmt, isMain bool, graph func() *cfg.
 		case *ast.AssignStmt:
 			if n.Tok == token.ASSIGN || n.Tok == token.DEFINE {
 				c.eachGuard(n.Lhs, n.Rhs, assigned(n, n.Lhs))
+				copied(n, n.Lhs, n.Rhs)
 			}
 		case *ast.ValueSpec:
 			lhs := identExprs(n.Names)
 			c.eachGuard(lhs, n.Values, assigned(n, lhs))
+			copied(n, lhs, n.Values)
 		}
 		return true
 	})
@@ -118,7 +147,7 @@ func (c *checker) checkFunc(body *ast.BlockStmt, isMain bool, graph func() *cfg.
 		}
 		line := pass.Fset.Position(h.stmt.Pos()).Line
 		endLine := pass.Fset.Position(l.end.Pos()).Line
-		pass.ReportRangef(h.src.call, msgNotUsed, h.src.name)
+		pass.ReportRangef(h.at, msgNotUsed, h.src.name)
 		switch {
 		case l.via != nil && l.over:
 			pass.Reportf(l.via.Pos(), msgViaOverwrite, l.via.Tok, endLine, h.v.Name(), line)

@@ -31,7 +31,9 @@
 // the call, reaches a return statement without being used, or is
 // overwritten before it is used. The report on the path points at the
 // statement that leaks: the return, or the last break, continue or goto on
-// the way to it or to the overwrite.
+// the way to it or to the overwrite. A guard copied to another local
+// variable (`held := rel`) is used by the copy, which is then checked in
+// turn.
 //
 // # What counts as a use
 //

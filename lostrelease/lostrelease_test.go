@@ -68,3 +68,7 @@ func TestWrapOnDoneCause(t *testing.T) { run(t, "cause") }
 // guards: lostrelease must agree with lostcancel on each, but for the
 // cases marked as deliberate differences.
 func TestLostcancelCases(t *testing.T) { run(t, "lostcancel/a", "lostcancel/b") }
+
+// TestCopies checks that a guard copied to another local variable must be
+// used through the copy.
+func TestCopies(t *testing.T) { run(t, "copies") }
