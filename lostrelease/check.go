@@ -1,6 +1,7 @@
 package lostrelease
 
 import (
+	"fmt"
 	"go/ast"
 	"go/token"
 	"go/types"
@@ -12,7 +13,7 @@ const (
 	msgDiscarded    = "the release function returned by %s is discarded (the guarded resource leaks until ctx is done)"
 	msgNotUsed      = "the release function returned by %s is not used on all paths (the guarded resource leaks until ctx is done)"
 	msgReturn       = "this return statement may be reached without using the release function %s defined on line %d"
-	msgViaReturn    = "this %s statement may lead to the return on line %d without using the release function %s defined on line %d"
+	msgViaReturn    = "this %s statement may lead to %s without using the release function %s defined on line %d"
 	msgOverwrite    = "this statement overwrites the release function %s defined on line %d before it is used"
 	msgViaOverwrite = "this %s statement may lead to line %d, which overwrites the release function %s defined on line %d before it is used"
 )
@@ -152,7 +153,11 @@ func (c *checker) checkFunc(body *ast.BlockStmt, isMain bool, graph func() *cfg.
 		case l.via != nil && l.over:
 			pass.Reportf(l.via.Pos(), msgViaOverwrite, l.via.Tok, endLine, h.v.Name(), line)
 		case l.via != nil:
-			pass.Reportf(l.via.Pos(), msgViaReturn, l.via.Tok, endLine, h.v.Name(), line)
+			to := fmt.Sprintf("the return on line %d", endLine)
+			if l.end.Pos() == body.Rbrace {
+				to = fmt.Sprintf("the end of the function on line %d", endLine)
+			}
+			pass.Reportf(l.via.Pos(), msgViaReturn, l.via.Tok, to, h.v.Name(), line)
 		case l.over:
 			pass.Reportf(l.end.Pos(), msgOverwrite, h.v.Name(), line)
 		default:

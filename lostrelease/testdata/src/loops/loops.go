@@ -99,7 +99,7 @@ func continueFirst(ctx context.Context) {
 	rel := release.WrapOnDone(ctx, free) // want `not used on all paths`
 	for i := range 3 {
 		if i == 0 {
-			continue // want `this continue statement may lead to the return on line 106 without using the release function rel defined on line 99`
+			continue // want `this continue statement may lead to the end of the function on line 106 without using the release function rel defined on line 99`
 		}
 		go rel()
 	}
@@ -109,7 +109,7 @@ func breakFirst(ctx context.Context) {
 	rel := release.WrapOnDone(ctx, free) // want `not used on all paths`
 	for range 3 {
 		if step() != nil {
-			break // want `this break statement may lead to the return on line 116 without using the release function rel defined on line 109`
+			break // want `this break statement may lead to the end of the function on line 116 without using the release function rel defined on line 109`
 		}
 		go rel()
 	}
@@ -123,4 +123,15 @@ func returnFirst(ctx context.Context) {
 		}
 		go rel()
 	}
+}
+
+func breakThenReturn(ctx context.Context) error {
+	rel := release.WrapOnDone(ctx, free) // want `not used on all paths`
+	for range 3 {
+		if step() != nil {
+			break // want `this break statement may lead to the return on line 136 without using the release function rel defined on line 129`
+		}
+		go rel()
+	}
+	return nil
 }
