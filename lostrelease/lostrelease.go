@@ -51,10 +51,10 @@
 //
 //   - Failure branches. When the helper's last result is an error or a bool,
 //     the branch where it says the call failed (`err != nil`, `!ok`), with
-//     that variable not assigned again since the call, is exempt, whether it
-//     returns at once (`if err != nil { return err }`) or is the rest of the
-//     function (`if err == nil { return rel, nil }`). This assumes the
-//     convention that a helper returns a nil guard when it fails.
+//     that variable not assigned again since the call, is exempt: the body of
+//     `if err != nil { return err }`, and also the code after
+//     `if err == nil { return rel, nil }`. This assumes the convention that a
+//     helper returns a nil guard when it fails.
 //
 //   - Deferred closures registered first. A defer that refers to the
 //     variable, directly or through a local func variable whose function
@@ -117,7 +117,8 @@ import (
 // Analyzer reports release functions returned by WrapOnDone,
 // WrapOnDoneCause or a helper that returns theirs, that are discarded, not
 // used on every path to a return statement, or overwritten before use. It
-// exports a [ReturnsGuard] fact for each helper.
+// exports a fact, shown as returnsGuard[i ...], for each helper, naming the
+// indexes of the results that are guards.
 var Analyzer = &analysis.Analyzer{
 	Name: "lostrelease",
 	Doc: "check that the release function returned by WrapOnDone is used\n\n" +
@@ -126,26 +127,26 @@ var Analyzer = &analysis.Analyzer{
 		"that is discarded, or held in a variable that is not used on some path to a return statement.",
 	URL:       "https://pkg.go.dev/github.com/ctxguard/release/lostrelease",
 	Requires:  []*analysis.Analyzer{inspect.Analyzer, ctrlflow.Analyzer},
-	FactTypes: []analysis.Fact{new(ReturnsGuard)},
+	FactTypes: []analysis.Fact{new(returnsGuard)},
 	Run:       run,
 }
 
 // releasePkg is the import path of the package that defines WrapOnDone.
 const releasePkg = "github.com/ctxguard/release"
 
-// ReturnsGuard is the fact the analyzer exports for a function or method
+// returnsGuard is the fact the analyzer exports for a function or method
 // that returns a release guard. Its callers are checked as callers of
 // WrapOnDone are.
-type ReturnsGuard struct {
+type returnsGuard struct {
 	// Results holds the indexes, ascending, of the results that are guards.
 	Results []int
 }
 
-// AFact marks ReturnsGuard as an [analysis.Fact].
-func (*ReturnsGuard) AFact() {}
+// AFact marks returnsGuard as an [analysis.Fact].
+func (*returnsGuard) AFact() {}
 
 // String returns "returnsGuard" and the guard results' indexes.
-func (f *ReturnsGuard) String() string { return fmt.Sprintf("returnsGuard%v", f.Results) }
+func (f *returnsGuard) String() string { return fmt.Sprintf("returnsGuard%v", f.Results) }
 
 func run(pass *analysis.Pass) (any, error) {
 	if pass.Pkg.Path() != releasePkg && !dependsOn(pass.Pkg, releasePkg) {
@@ -240,7 +241,7 @@ func (c *checker) sourceOf(e ast.Expr) *source {
 	case fn.Pkg() == c.pass.Pkg:
 		results = c.local[fn]
 	default:
-		var f ReturnsGuard
+		var f returnsGuard
 		if c.pass.ImportObjectFact(fn, &f) {
 			results = f.Results
 		}
@@ -285,7 +286,7 @@ func (c *checker) deriveFacts(decls []*ast.FuncDecl) {
 	for _, fd := range decls {
 		fn, _ := c.pass.TypesInfo.Defs[fd.Name].(*types.Func)
 		if r := c.local[fn]; fn != nil && len(r) > 0 {
-			c.pass.ExportObjectFact(fn, &ReturnsGuard{Results: r})
+			c.pass.ExportObjectFact(fn, &returnsGuard{Results: r})
 		}
 	}
 }
