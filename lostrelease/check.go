@@ -7,6 +7,7 @@ import (
 	"go/types"
 
 	"golang.org/x/tools/go/cfg"
+	"golang.org/x/tools/go/types/typeutil"
 )
 
 const (
@@ -270,13 +271,15 @@ func (f *funcInfo) search(h *held) *leak {
 			return &leak{end: ret, via: f.lastBranch(path[:len(path)-1])}
 		}
 		succs := b.Succs
-		if len(succs) == 2 && len(b.Nodes) > 0 {
+		if len(succs) == 2 && len(b.Nodes) > 0 && (succs[0].Kind == cfg.KindIfThen || succs[0].Kind == cfg.KindForBody) {
 			if cond, ok := b.Nodes[len(b.Nodes)-1].(ast.Expr); ok {
-				if j := nilBranch(f.info, h.v, cond); j >= 0 {
-					succs = []*cfg.Block{succs[1-j]} // the guard is nil on succs[j]
-				} else if j := failBranch(f.info, h, cond); j >= 0 && st.failOK {
-					succs = []*cfg.Block{succs[1-j]} // the call failed on succs[j]
+				var keep []*cfg.Block
+				for j, s := range succs {
+					if !f.nothingToLeak(h, cond, j == 0, st.failOK) {
+						keep = append(keep, s)
+					}
 				}
+				succs = keep
 			}
 		}
 		if bit, ok := f.loops[b.Stmt]; ok && len(succs) == 2 &&
@@ -397,51 +400,60 @@ func nilCompared(info *types.Info, e *ast.BinaryExpr) *ast.Ident {
 	return id
 }
 
-// nilBranch returns the index of the successor on which cond says v is nil,
-// or -1 if cond does not compare v with nil.
-func nilBranch(info *types.Info, v *types.Var, cond ast.Expr) int {
-	be, ok := ast.Unparen(cond).(*ast.BinaryExpr)
-	if !ok {
-		return -1
+// nothingToLeak reports whether, on the branch where cond is truth, h's
+// guard is nil or the call that assigned it failed: a comparison of the
+// guard with nil; a failure result, if failOK, tested as err != nil,
+// err == ErrX, errors.Is(err, ErrX) or !ok; and those combined with !, &&
+// and ||.
+func (f *funcInfo) nothingToLeak(h *held, cond ast.Expr, truth, failOK bool) bool {
+	info := f.info
+	isFail := func(e ast.Expr) bool {
+		id, ok := ast.Unparen(e).(*ast.Ident)
+		return ok && failOK && h.fail != nil && info.Uses[id] == h.fail
 	}
-	if id := nilCompared(info, be); id == nil || info.Uses[id] != v {
-		return -1
-	}
-	if be.Op == token.EQL {
-		return 0
-	}
-	return 1
-}
-
-// failBranch returns the index of the successor on which cond says the
-// call that assigned h failed, or -1: err != nil, err == nil, !ok, ok.
-func failBranch(info *types.Info, h *held, cond ast.Expr) int {
-	if h.fail == nil {
-		return -1
-	}
-	cond = ast.Unparen(cond)
-	if h.failBool {
-		if u, ok := cond.(*ast.UnaryExpr); ok && u.Op == token.NOT {
-			if id, ok := ast.Unparen(u.X).(*ast.Ident); ok && info.Uses[id] == h.fail {
-				return 0
+	switch e := ast.Unparen(cond).(type) {
+	case *ast.UnaryExpr:
+		if e.Op == token.NOT {
+			return f.nothingToLeak(h, e.X, !truth, failOK)
+		}
+	case *ast.Ident:
+		return h.failBool && isFail(e) && !truth // ok is false
+	case *ast.CallExpr:
+		// errors.Is(err, target) with target not nil: err is not nil.
+		fn := typeutil.StaticCallee(info, e)
+		return truth && !h.failBool && fn != nil && fn.Pkg() != nil && fn.Pkg().Path() == "errors" &&
+			fn.Name() == "Is" && len(e.Args) == 2 && isFail(e.Args[0]) && !info.Types[e.Args[1]].IsNil()
+	case *ast.BinaryExpr:
+		x, y := func(t bool) bool { return f.nothingToLeak(h, e.X, t, failOK) },
+			func(t bool) bool { return f.nothingToLeak(h, e.Y, t, failOK) }
+		switch e.Op {
+		case token.LAND:
+			if truth {
+				return x(true) || y(true)
+			}
+			return x(false) && y(false)
+		case token.LOR:
+			if truth {
+				return x(true) && y(true)
+			}
+			return x(false) || y(false)
+		case token.EQL, token.NEQ:
+			eq := truth == (e.Op == token.EQL) // whether the operands are equal on this branch
+			if id := nilCompared(info, e); id != nil {
+				switch {
+				case info.Uses[id] == h.v:
+					return eq // the guard is nil
+				case !h.failBool && isFail(id):
+					return !eq // err is not nil
+				}
+				return false
+			}
+			if !h.failBool && (isFail(e.X) || isFail(e.Y)) {
+				return eq // err equals a sentinel error, which is not nil
 			}
 		}
-		if id, ok := cond.(*ast.Ident); ok && info.Uses[id] == h.fail {
-			return 1
-		}
-		return -1
 	}
-	be, ok := cond.(*ast.BinaryExpr)
-	if !ok {
-		return -1
-	}
-	if id := nilCompared(info, be); id == nil || info.Uses[id] != h.fail {
-		return -1
-	}
-	if be.Op == token.NEQ {
-		return 0
-	}
-	return 1
+	return false
 }
 
 // deferredFirst reports whether a defer statement that refers to h.v,

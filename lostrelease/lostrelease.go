@@ -50,11 +50,16 @@
 //     is enough.
 //
 //   - Failure branches. When the helper's last result is an error or a bool,
-//     the branch where it says the call failed (`err != nil`, `!ok`), with
-//     that variable not assigned again since the call, is exempt: the body of
-//     `if err != nil { return err }`, and also the code after
-//     `if err == nil { return rel, nil }`. This assumes the convention that a
-//     helper returns a nil guard when it fails.
+//     the branch where it says the call failed is exempt, as long as that
+//     variable is not assigned again since the call: `err != nil`,
+//     `err == ErrX` or `errors.Is(err, ErrX)` for a sentinel error ErrX, and
+//     `!ok`. So are the body of `if err != nil { return err }` and the code
+//     after `if err == nil { return rel, nil }`. This assumes the convention
+//     that a helper returns a nil guard when it fails.
+//
+//   - Conditions in if and for statements are read through !, && and ||:
+//     `if err != nil || rel == nil { return err }` is exempt, while
+//     `if err != nil || x { return err }` is not.
 //
 //   - Deferred closures registered first. A defer that refers to the
 //     variable, directly or through a local func variable whose function
@@ -84,8 +89,8 @@
 // guard stored there is assumed to be used elsewhere. A helper that returns a
 // closure wrapping a guard, a call through a method value or a func
 // variable, and a call through an interface carry no fact, so their results
-// are not checked. Conditions are read one at a time: `err != nil || x` is
-// not seen as a failure branch.
+// are not checked. Conditions of switch statements are not read: a failure
+// tested in a switch case is not seen as a failure branch.
 //
 // # Example
 //

@@ -115,3 +115,94 @@ func successLeaks(ctx context.Context) error {
 	}
 	return nil // want `may be reached without using the release function rel`
 }
+
+var errNone = errors.New("none left")
+
+// Not reported: sentinel errors, errors.Is and combined conditions.
+
+func sentinelFallThrough(ctx context.Context) (func(), error) { // want sentinelFallThrough:"returnsGuard\\[0\\]"
+	for {
+		rel, err := acquire(ctx, 1)
+		if err != errNone {
+			return rel, err
+		}
+		if ctx.Err() != nil {
+			return nil, ctx.Err()
+		}
+	}
+}
+
+func sentinelEqual(ctx context.Context) error {
+	rel, err := acquire(ctx, 1)
+	if err == errNone {
+		return err
+	}
+	if err != nil {
+		return err
+	}
+	defer rel()
+	return step()
+}
+
+func errorsIs(ctx context.Context) error {
+	rel, err := acquire(ctx, 1)
+	if errors.Is(err, errNone) {
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	rel()
+	return nil
+}
+
+func notErrorsIs(ctx context.Context) error {
+	rel, err := acquire(ctx, 1)
+	if !errors.Is(err, errNone) {
+		if err == nil {
+			rel()
+		}
+		return err
+	}
+	return nil
+}
+
+func either(ctx context.Context) error {
+	rel, err := acquire(ctx, 1)
+	if err != nil || rel == nil {
+		return err
+	}
+	defer rel()
+	return step()
+}
+
+func both(ctx context.Context) {
+	rel, err := acquire(ctx, 1)
+	if err == nil && rel != nil {
+		defer rel()
+	}
+	_ = step()
+}
+
+// Reported: a combined condition that does not say the call failed.
+
+func failedOrNot(ctx context.Context) error {
+	rel, err := acquire(ctx, 1) // want `not used on all paths`
+	if err != nil || step() != nil {
+		return err // want `may be reached without using the release function rel`
+	}
+	rel()
+	return nil
+}
+
+func errorsIsOther(ctx context.Context) error {
+	rel, err := acquire(ctx, 1) // want `not used on all paths`
+	if err != nil {
+		return err
+	}
+	if err := step(); errors.Is(err, errNone) {
+		return err // want `may be reached without using the release function rel`
+	}
+	rel()
+	return nil
+}

@@ -24,12 +24,12 @@ func (l *Limiter) TryAcquire(ctx context.Context, key string, limit int) (contex
 
 func (l *Limiter) Acquire(ctx context.Context, key string, limit int) (context.Context, func(), error) { // want Acquire:"returnsGuard\\[1\\]"
 	for {
-		ctx, rel, err := l.TryAcquire(ctx, key, limit)
-		if err == nil {
-			return ctx, rel, nil
+		sctx, rel, err := l.TryAcquire(ctx, key, limit)
+		if err != ErrLimited {
+			return sctx, rel, err
 		}
 		if ctx.Err() != nil {
-			return ctx, nil, ctx.Err()
+			return nil, nil, ctx.Err()
 		}
 	}
 }
