@@ -53,3 +53,15 @@ func WakeChannel(l *Limiter, key string) string { return wakeChannel(l.prefix + 
 
 // BatchSize is the most members passed to one renewal or free call.
 const BatchSize = batchSize
+
+// SetRetryInterval replaces l's retry interval. Call it before l's first
+// Acquire.
+func SetRetryInterval(l *Limiter, d time.Duration) { l.retry = d }
+
+// Script hashes, for hooks that pick out the calls of one script.
+var (
+	AcquireHash = acquireScript.Hash()
+	RenewHash   = renewScript.Hash()
+	ReleaseHash = releaseScript.Hash()
+	InUseHash   = inUseScript.Hash()
+)

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -136,4 +137,93 @@ func mustTry(t testing.TB, l *redisslot.Limiter, ctx context.Context, key string
 		t.Fatalf("TryAcquire(%q, %d) = %v, %p, nil; want a context and a release", key, limit, sctx, rel)
 	}
 	return sctx, rel
+}
+
+// scriptOf returns the hash of the script cmd runs ("" if it runs none), so
+// hooks can pick out, say, the release calls.
+func scriptOf(cmd redis.Cmder) string {
+	args := cmd.Args()
+	if len(args) < 2 {
+		return ""
+	}
+	switch cmd.Name() {
+	case "evalsha":
+		s, _ := args[1].(string)
+		return s
+	case "eval":
+		src, _ := args[1].(string)
+		return redis.NewScript(src).Hash()
+	}
+	return ""
+}
+
+// scriptHook runs fn around every command (pipelined or not) that runs the
+// script with the given hash. fn calls next to send it, or does not.
+type scriptHook struct {
+	hash string
+	fn   func(ctx context.Context, cmds []redis.Cmder, next func() error) error
+}
+
+func (h scriptHook) DialHook(next redis.DialHook) redis.DialHook { return next }
+
+func (h scriptHook) ProcessHook(next redis.ProcessHook) redis.ProcessHook {
+	return func(ctx context.Context, cmd redis.Cmder) error {
+		if scriptOf(cmd) != h.hash {
+			return next(ctx, cmd)
+		}
+		return h.fn(ctx, []redis.Cmder{cmd}, func() error { return next(ctx, cmd) })
+	}
+}
+
+func (h scriptHook) ProcessPipelineHook(next redis.ProcessPipelineHook) redis.ProcessPipelineHook {
+	return func(ctx context.Context, cmds []redis.Cmder) error {
+		if len(cmds) == 0 || scriptOf(cmds[0]) != h.hash {
+			return next(ctx, cmds)
+		}
+		return h.fn(ctx, cmds, func() error { return next(ctx, cmds) })
+	}
+}
+
+// failWith makes cmds fail with err without sending them.
+func failWith(cmds []redis.Cmder, err error) error {
+	for _, c := range cmds {
+		c.SetErr(err)
+	}
+	return err
+}
+
+// deadHook fails every command once dead is set, as if the process that
+// owns the client had died: nothing reaches Redis any more.
+type deadHook struct{ dead *atomic.Bool }
+
+var errDead = errors.New("test: instance is dead")
+
+func (h deadHook) DialHook(next redis.DialHook) redis.DialHook { return next }
+
+func (h deadHook) ProcessHook(next redis.ProcessHook) redis.ProcessHook {
+	return func(ctx context.Context, cmd redis.Cmder) error {
+		if h.dead.Load() {
+			return failWith([]redis.Cmder{cmd}, errDead)
+		}
+		return next(ctx, cmd)
+	}
+}
+
+func (h deadHook) ProcessPipelineHook(next redis.ProcessPipelineHook) redis.ProcessPipelineHook {
+	return func(ctx context.Context, cmds []redis.Cmder) error {
+		if h.dead.Load() {
+			return failWith(cmds, errDead)
+		}
+		return next(ctx, cmds)
+	}
+}
+
+// redisNowMs returns Redis's clock in milliseconds.
+func redisNowMs(t testing.TB, c *redis.Client) float64 {
+	t.Helper()
+	tm, err := c.Time(context.Background()).Result()
+	if err != nil {
+		t.Fatalf("TIME: %v", err)
+	}
+	return float64(tm.UnixMicro()) / 1000
 }
