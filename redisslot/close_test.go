@@ -107,12 +107,14 @@ func TestCloseCancelsHeldSlotsAndFreesThemInOneCallPerKey(t *testing.T) {
 func TestCloseWaitsForFreesInFlight(t *testing.T) {
 	srv := redistest.Shared(t)
 	f := newFixture(t, srv, redisslot.Options{Lease: longLease})
-	entered, unblock := make(chan struct{}), make(chan struct{})
+	entered, unblocked := make(chan struct{}), make(chan struct{})
+	unblock := sync.OnceFunc(func() { close(unblocked) })
+	t.Cleanup(unblock) // before the fixture's Close, even when the test fails
 	var once sync.Once
 	f.client.AddHook(scriptHook{hash: redisslot.ReleaseHash, fn: func(ctx context.Context, cmds []redis.Cmder, next func() error) error {
 		once.Do(func() {
 			close(entered)
-			<-unblock
+			<-unblocked
 		})
 		return next()
 	}})
@@ -126,7 +128,7 @@ func TestCloseWaitsForFreesInFlight(t *testing.T) {
 		t.Fatalf("Close returned (%v) while a free was in flight", err)
 	case <-time.After(50 * time.Millisecond): // a Close that does not wait returns at once
 	}
-	close(unblock)
+	unblock()
 	if err := <-closed; err != nil {
 		t.Errorf("Close: %v", err)
 	}
@@ -140,10 +142,12 @@ func TestCloseWaitsForFreesInFlight(t *testing.T) {
 func TestCloseWaitsForAcquiresInFlight(t *testing.T) {
 	srv := redistest.Shared(t)
 	f := newFixture(t, srv, redisslot.Options{Lease: longLease})
-	entered, unblock := make(chan struct{}), make(chan struct{})
+	entered, unblocked := make(chan struct{}), make(chan struct{})
+	unblock := sync.OnceFunc(func() { close(unblocked) })
+	t.Cleanup(unblock) // before the fixture's Close, even when the test fails
 	f.client.AddHook(scriptHook{hash: redisslot.AcquireHash, fn: func(ctx context.Context, cmds []redis.Cmder, next func() error) error {
 		close(entered)
-		<-unblock
+		<-unblocked
 		return next()
 	}})
 	acquired := make(chan error, 1)
@@ -162,7 +166,7 @@ func TestCloseWaitsForAcquiresInFlight(t *testing.T) {
 		t.Fatalf("Close returned (%v) while an acquire was in flight", err)
 	case <-time.After(50 * time.Millisecond):
 	}
-	close(unblock)
+	unblock()
 	if err := <-closed; err != nil {
 		t.Errorf("Close: %v", err)
 	}

@@ -45,6 +45,11 @@ func newFixture(t testing.TB, srv *redistest.Server, opts redisslot.Options) *fi
 	if opts.Prefix == "" {
 		opts.Prefix = testPrefix(t)
 	}
+	ctx, cancel := context.WithTimeout(context.Background(), waitLong)
+	defer cancel()
+	if err := redisslot.LoadScripts(ctx, f.client); err != nil {
+		t.Fatalf("SCRIPT LOAD: %v", err)
+	}
 	f.l = redisslot.New(f.client, opts)
 	t.Cleanup(func() { _ = f.l.Close() })
 	return f
