@@ -487,10 +487,12 @@ func TestCrashedInstanceSlotsComeBackWhenLeasesEnd(t *testing.T) {
 	_, relLive := mustTry(t, other.l, ctx, "k", limit)
 	defer relLive()
 	for range limit - 1 {
+		//lostrelease:ignore the crashed instance never frees its slots
 		mustTry(t, crashed.l, ctx, "k", limit)
 	}
 	dead.Store(true) // from now on nothing it sends reaches Redis
 	died := time.Now()
+	//lostrelease:ignore the call must fail with ErrFull
 	if _, _, err := other.l.TryAcquire(ctx, "k", limit); !errors.Is(err, redisslot.ErrFull) {
 		t.Fatalf("TryAcquire while the dead instance's leases run: %v; want ErrFull", err)
 	}
@@ -522,6 +524,7 @@ func TestNothingDeletesOtherInstancesMembers(t *testing.T) {
 		redisslot.RenewNow(b.l)
 		rel()
 	}
+	//lostrelease:ignore Close frees the slot
 	mustTry(t, b.l, ctx, "k", 5)
 	if err := b.l.Close(); err != nil {
 		t.Fatal(err)
