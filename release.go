@@ -78,7 +78,9 @@ func WrapOnDone(ctx context.Context, fn func()) func() {
 	}
 	g := &guard{fn: fn}
 	release := g.release
-	g.register(ctx, release)
+	if ctx.Done() != nil { // else never done: nothing to register
+		g.register(ctx, release)
+	}
 	return release
 }
 
@@ -107,7 +109,9 @@ func WrapOnDoneCause(ctx context.Context, fn func(cause error)) func() {
 	}
 	g := &causeGuard{ctx: ctx, fn: fn}
 	release := g.release
-	g.register(ctx, release)
+	if ctx.Done() != nil { // else never done: nothing to register
+		g.register(ctx, release)
+	}
 	return release
 }
 
@@ -126,14 +130,12 @@ type registration struct {
 	stop  func() bool // unregisters from ctx; nil unless armed and not yet run
 }
 
-// register arranges for f, the guard's release, to run when ctx is done.
-// The callback may run before context.AfterFunc returns (ctx already done,
-// or done at that moment); state tells the two sides apart, so that stop,
-// which holds ctx, is never kept once the guard has run.
+// register arranges for f, the guard's release, to run when ctx is done;
+// ctx.Done() must not be nil. The callback may run before context.AfterFunc
+// returns (ctx already done, or done at that moment); state tells the two
+// sides apart, so that stop, which holds ctx, is never kept once the guard
+// has run.
 func (r *registration) register(ctx context.Context, f func()) {
-	if ctx.Done() == nil {
-		return // never done: nothing to register
-	}
 	r.stop = context.AfterFunc(ctx, f)
 	if !r.state.CompareAndSwap(registering, armed) {
 		r.stop = nil // ctx has run f, and its registration is gone
