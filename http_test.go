@@ -155,17 +155,13 @@ func TestHTTPLoadWithHangUps(t *testing.T) {
 			http.Error(w, "no slot", http.StatusServiceUnavailable)
 			return
 		}
-		var returning atomic.Bool
-		rel := release.WrapOnDone(r.Context(), func() {
-			if !returning.Load() {
+		rel := release.WrapOnDoneCause(r.Context(), func(cause error) {
+			if cause != nil {
 				freedByHangUp.Add(1)
 			}
 			lim.release()
 		})
-		defer func() {
-			returning.Store(true)
-			rel()
-		}()
+		defer rel()
 		// Work that ignores the request context, as a stuck upstream does.
 		time.Sleep(time.Duration(rand.N(200)) * time.Microsecond)
 		served.Add(1)
@@ -206,7 +202,7 @@ func TestHTTPLoadWithHangUps(t *testing.T) {
 
 	inUse, acquired, released, over := lim.stats()
 	t.Logf("load: %d requests from %d clients in %v: %d hung up, %d OK, %d failed or hung up, %d rejected for want of a slot; "+
-		"slots acquired %d, released %d (%d by a hang-up while the handler worked), in use %d, double releases %d",
+		"slots acquired %d, released %d (%d after a hang-up, before the handler returned), in use %d, double releases %d",
 		requests, clients, time.Since(start).Round(time.Millisecond), hungUp.Load(), ok.Load(), failed.Load(),
 		rejected.Load(), acquired, released, freedByHangUp.Load(), inUse, over)
 	if inUse != 0 || acquired != released || over != 0 {

@@ -7,10 +7,17 @@
 //
 //	func (s *server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 //		s.slots <- struct{}{}
-//		release := release.WrapOnDone(r.Context(), func() { <-s.slots })
-//		defer release()
+//		free := release.WrapOnDone(r.Context(), func() { <-s.slots })
+//		defer free()
 //		// ... work that may outlive the client ...
 //	}
+//
+// [WrapOnDoneCause] does the same and tells fn why it ran: nil for a call of
+// the release function, or [context.Cause] when ctx was done first.
+//
+// A guard that is never released holds its resource until ctx is done. The
+// vet analyzer github.com/ctxguard/release/lostrelease reports release
+// functions that are discarded or not used on every path.
 package release
 
 import (
@@ -34,15 +41,17 @@ import (
 //     [context.AfterFunc]; an already-done ctx starts it at once, and
 //     WrapOnDone returns without waiting for it.
 //   - A pending guard holds no goroutine when ctx comes from the context
-//     package or delegates to one (a net/http request context does). For
-//     another Context implementation, [context.AfterFunc] parks a goroutine
-//     that waits for ctx.Done(); release stops that goroutine, which then
-//     exits without waiting for ctx.
+//     package, delegates to one (a net/http request context does), or has an
+//     AfterFunc(func()) func() bool method of its own, which
+//     [context.AfterFunc] calls. For any other Context implementation,
+//     [context.AfterFunc] parks a goroutine that waits for ctx.Done();
+//     release stops that goroutine, which then exits without waiting for ctx.
 //   - If ctx can never be done (ctx.Done() returns nil, as for
 //     [context.Background] and [context.WithoutCancel]), nothing is
 //     registered, and release just runs fn.
-//   - The first call of release unregisters the guard from ctx. Once fn has
-//     run, neither ctx nor release keeps fn, or anything it captured,
+//   - The first call of release unregisters the guard from ctx, before fn
+//     runs. Once fn has run, or has panicked, neither ctx nor release keeps
+//     fn, or anything it captured, reachable; nor does release keep ctx
 //     reachable.
 //   - release is safe for concurrent use by multiple goroutines.
 //
@@ -52,13 +61,14 @@ import (
 // fn registered.
 //
 // If fn panics while release runs it, the panic propagates to that caller of
-// release; the guard counts as released and later calls do nothing. If fn
-// panics on the goroutine that ctx started, the program crashes, as for any
-// unrecovered panic in a goroutine. fn must not call its own release: that
-// call would wait for fn to return, and so deadlock.
+// release; the guard counts as released and later calls do nothing. The same
+// holds if fn calls [runtime.Goexit]. If fn panics on the goroutine that ctx
+// started, the program crashes, as for any unrecovered panic in a goroutine.
+// fn must not call its own release: that call would wait for fn to return,
+// and so deadlock.
 //
-// If fn is nil, WrapOnDone returns nil, so a caller may test release != nil.
-// WrapOnDone panics if ctx is nil.
+// WrapOnDone panics if ctx is nil, whatever fn is. Otherwise, if fn is nil,
+// it returns nil, so a caller may test release != nil.
 func WrapOnDone(ctx context.Context, fn func()) func() {
 	if ctx == nil {
 		panic("release: WrapOnDone called with a nil Context")
@@ -68,34 +78,111 @@ func WrapOnDone(ctx context.Context, fn func()) func() {
 	}
 	g := &guard{fn: fn}
 	release := g.release
-	if ctx.Done() == nil {
-		return release
-	}
-	// The same function serves as release and as ctx's callback, so a guard
-	// costs one function value. The callback may run before AfterFunc
-	// returns; armed tells run whether stop has been stored yet.
-	g.stop = context.AfterFunc(ctx, release)
-	g.armed.Store(true)
+	g.register(ctx, release)
 	return release
 }
 
-// A guard is the state behind one release function.
-type guard struct {
+// WrapOnDoneCause is [WrapOnDone] for an fn that needs to know why it ran.
+// It keeps every guarantee of WrapOnDone, and fn receives:
+//
+//   - nil if a call of release ran fn while ctx was not yet done;
+//   - [context.Cause](ctx) if ctx was done first: if ctx.Err() returned
+//     non-nil before a call of release, fn receives the cause, never nil,
+//     whether ctx or that call runs fn. For a Context that does not come
+//     from the context package, the cause is ctx.Err().
+//
+// When release and ctx's end race, fn receives one or the other. For a ctx
+// that can never be done, fn always receives nil.
+//
+// The guard holds ctx until fn has run, and not after.
+//
+// WrapOnDoneCause panics if ctx is nil, whatever fn is. Otherwise, if fn is
+// nil, it returns nil.
+func WrapOnDoneCause(ctx context.Context, fn func(cause error)) func() {
+	if ctx == nil {
+		panic("release: WrapOnDoneCause called with a nil Context")
+	}
+	if fn == nil {
+		return nil
+	}
+	g := &causeGuard{ctx: ctx, fn: fn}
+	release := g.release
+	g.register(ctx, release)
+	return release
+}
+
+// States of a registration.
+const (
+	registering = iota // context.AfterFunc may not have returned; stop is unset
+	armed              // stop is set
+	ranFirst           // run came before armed; register drops stop itself
+)
+
+// A registration ties a guard to its ctx. Its once runs the guard's run
+// method at most once, for release or for ctx, whichever comes first.
+type registration struct {
 	once  sync.Once
-	armed atomic.Bool // stop is set; stored after stop is written
-	fn    func()      // nil once fn has run
-	stop  func() bool // unregisters the callback from ctx; nil once run
+	state atomic.Uint32
+	stop  func() bool // unregisters from ctx; nil unless armed and not yet run
+}
+
+// register arranges for f, the guard's release, to run when ctx is done.
+// The callback may run before context.AfterFunc returns (ctx already done,
+// or done at that moment); state tells the two sides apart, so that stop,
+// which holds ctx, is never kept once the guard has run.
+func (r *registration) register(ctx context.Context, f func()) {
+	if ctx.Done() == nil {
+		return // never done: nothing to register
+	}
+	r.stop = context.AfterFunc(ctx, f)
+	if !r.state.CompareAndSwap(registering, armed) {
+		r.stop = nil // ctx has run f, and its registration is gone
+	}
+}
+
+// unregister removes the registration from ctx, if there is one. It is
+// called once, by run.
+func (r *registration) unregister() {
+	if r.state.CompareAndSwap(registering, ranFirst) {
+		return // nothing registered, or register will drop stop
+	}
+	r.stop() // reports false, harmlessly, when ctx started this run
+	r.stop = nil
+}
+
+// A guard is the state behind one release function of WrapOnDone.
+type guard struct {
+	registration
+	fn func() // nil once fn has started
 }
 
 func (g *guard) release() { g.once.Do(g.run) }
 
 // run is called at most once, by whichever of release and ctx comes first.
 func (g *guard) run() {
-	if g.armed.Load() {
-		g.stop() // reports false, harmlessly, when ctx started this run
-		g.stop = nil
-	}
+	g.unregister()
 	fn := g.fn
 	g.fn = nil
 	fn()
+}
+
+// A causeGuard is the state behind one release function of WrapOnDoneCause.
+type causeGuard struct {
+	registration
+	ctx context.Context // nil once fn has started
+	fn  func(error)     // nil once fn has started
+}
+
+func (g *causeGuard) release() { g.once.Do(g.run) }
+
+// run is called at most once, by whichever of release and ctx comes first.
+func (g *causeGuard) run() {
+	g.unregister()
+	ctx, fn := g.ctx, g.fn
+	g.ctx, g.fn = nil, nil
+	var cause error
+	if ctx.Err() != nil {
+		cause = context.Cause(ctx)
+	}
+	fn(cause)
 }
