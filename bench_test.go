@@ -253,3 +253,29 @@ func BenchmarkWrapThenCancel(b *testing.B) {
 		})
 	}
 }
+
+func noopCause(error) {}
+
+// BenchmarkCause wraps and releases with WrapOnDoneCause beside WrapOnDone,
+// on one long-lived context and on a context that is never done.
+func BenchmarkCause(b *testing.B) {
+	shared, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	for _, c := range []struct {
+		name string
+		ctx  context.Context
+	}{{"Shared", shared}, {"Background", context.Background()}} {
+		b.Run(c.name+"/WrapOnDone", func(b *testing.B) {
+			b.ReportAllocs()
+			for b.Loop() {
+				release.WrapOnDone(c.ctx, noop)()
+			}
+		})
+		b.Run(c.name+"/WrapOnDoneCause", func(b *testing.B) {
+			b.ReportAllocs()
+			for b.Loop() {
+				release.WrapOnDoneCause(c.ctx, noopCause)()
+			}
+		})
+	}
+}

@@ -149,6 +149,7 @@ func TestHTTPLoadWithHangUps(t *testing.T) {
 	)
 	lim := newLimiter(slots)
 	var rejected, served, freedByHangUp atomic.Int64
+	var running, maxRunning atomic.Int64 // handlers holding or having held a slot, not yet returned
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if !lim.tryAcquire() {
 			rejected.Add(1)
@@ -162,6 +163,13 @@ func TestHTTPLoadWithHangUps(t *testing.T) {
 			lim.release()
 		})
 		defer rel()
+		n := running.Add(1)
+		defer running.Add(-1)
+		for m := maxRunning.Load(); n > m; m = maxRunning.Load() {
+			if maxRunning.CompareAndSwap(m, n) {
+				break
+			}
+		}
 		// Work that ignores the request context, as a stuck upstream does.
 		time.Sleep(time.Duration(rand.N(200)) * time.Microsecond)
 		served.Add(1)
@@ -202,9 +210,10 @@ func TestHTTPLoadWithHangUps(t *testing.T) {
 
 	inUse, acquired, released, over := lim.stats()
 	t.Logf("load: %d requests from %d clients in %v: %d hung up, %d OK, %d failed or hung up, %d rejected for want of a slot; "+
-		"slots acquired %d, released %d (%d after a hang-up, before the handler returned), in use %d, double releases %d",
+		"slots acquired %d, released %d (%d after a hang-up, before the handler returned), in use %d, double releases %d; "+
+		"at most %d handlers ran at once with %d slots",
 		requests, clients, time.Since(start).Round(time.Millisecond), hungUp.Load(), ok.Load(), failed.Load(),
-		rejected.Load(), acquired, released, freedByHangUp.Load(), inUse, over)
+		rejected.Load(), acquired, released, freedByHangUp.Load(), inUse, over, maxRunning.Load(), slots)
 	if inUse != 0 || acquired != released || over != 0 {
 		t.Fatalf("in use %d, acquired %d, released %d, double releases %d; want 0, equal, 0", inUse, acquired, released, over)
 	}
