@@ -385,9 +385,11 @@ func TestReleaseRacingCancelRunsFnOnce(t *testing.T) {
 
 func TestNilFnReturnsNil(t *testing.T) {
 	if rel := release.WrapOnDone(context.Background(), nil); rel != nil {
+		rel()
 		t.Error("WrapOnDone(ctx, nil) returned a non-nil release; want nil")
 	}
 	if rel := release.WrapOnDoneCause(context.Background(), nil); rel != nil {
+		rel()
 		t.Error("WrapOnDoneCause(ctx, nil) returned a non-nil release; want nil")
 	}
 }

@@ -12,8 +12,63 @@ func TestMain(m *testing.M) {
 	goleak.VerifyTestMain(m)
 }
 
-// TestAnalyzer checks every reported case and every non-case in
-// testdata/src/a against its // want comments.
-func TestAnalyzer(t *testing.T) {
-	analysistest.Run(t, analysistest.TestData(), lostrelease.Analyzer, "a")
+// run checks the packages of testdata/src named by patterns against their
+// // want comments: each report, and each fact, must be wanted, and each
+// want must be met.
+func run(t *testing.T, patterns ...string) {
+	t.Helper()
+	t.Parallel()
+	analysistest.Run(t, analysistest.TestData(), lostrelease.Analyzer, patterns...)
 }
+
+// TestWrapOnDone checks the calls of WrapOnDone itself: discarded results,
+// paths without a use, and the uses that count.
+func TestWrapOnDone(t *testing.T) { run(t, "a") }
+
+// TestHelpersAcrossPackages checks that a helper returning a guard exports
+// a fact, through any number of helpers and at any position in its
+// results, and that its callers in other packages are checked as callers
+// of WrapOnDone are, with reports that name the helper.
+func TestHelpersAcrossPackages(t *testing.T) {
+	run(t, "helpers", "callers", "github.com/ctxguard/release/redisslot")
+}
+
+// TestNilComparisons checks that a comparison with nil is not a use, and
+// that the branch where the guard is nil is not a leak.
+func TestNilComparisons(t *testing.T) { run(t, "nilcheck") }
+
+// TestFailureResults checks that the branch where a helper's last result,
+// an error or a bool, says the call failed is not a leak, unless that
+// result was assigned again.
+func TestFailureResults(t *testing.T) { run(t, "failure") }
+
+// TestDeferredFirst checks that a defer registered before the assignment
+// on every path, referring to the guard directly or through func
+// variables, uses it on every return but not on an overwrite.
+func TestDeferredFirst(t *testing.T) { run(t, "deferfirst") }
+
+// TestConstantLoops checks that a loop that runs a constant number of times,
+// at least once, runs its body, and that a report about a loop points at
+// the break, continue or return that leaks.
+func TestConstantLoops(t *testing.T) { run(t, "loops") }
+
+// TestMainMain checks that main.main may return without a use, and that a
+// discarded guard is reported there all the same.
+func TestMainMain(t *testing.T) { run(t, "mainpkg") }
+
+// TestIgnoreComment checks that //lostrelease:ignore with a reason, on the
+// call's line or the line above, silences every report for that guard, and
+// that one without a reason is reported.
+func TestIgnoreComment(t *testing.T) { run(t, "ignore") }
+
+// TestWrapOnDoneCause checks WrapOnDoneCause as WrapOnDone.
+func TestWrapOnDoneCause(t *testing.T) { run(t, "cause") }
+
+// TestLostcancelCases checks lostcancel's own test cases, restated with
+// guards: lostrelease must agree with lostcancel on each, but for the
+// cases marked as deliberate differences.
+func TestLostcancelCases(t *testing.T) { run(t, "lostcancel/a", "lostcancel/b") }
+
+// TestCopies checks that a guard copied to another local variable must be
+// used through the copy.
+func TestCopies(t *testing.T) { run(t, "copies") }

@@ -16,7 +16,8 @@ func TestMain(m *testing.M) {
 }
 
 // files writes a module that uses a stand-in for github.com/ctxguard/release,
-// with main.go as given, into a new directory, and returns the directory.
+// with a package slots whose Acquire returns a guard and main.go as given,
+// into a new directory, and returns the directory.
 func files(t *testing.T, main string) string {
 	t.Helper()
 	dir := t.TempDir()
@@ -26,6 +27,8 @@ func files(t *testing.T, main string) string {
 		"release/go.mod": "module github.com/ctxguard/release\n\ngo 1.25\n",
 		"release/release.go": "package release\n\nimport \"context\"\n\n" +
 			"func WrapOnDone(ctx context.Context, fn func()) func() { return fn }\n",
+		"slots/slots.go": "package slots\n\nimport (\n\t\"context\"\n\n\t\"github.com/ctxguard/release\"\n)\n\n" +
+			"func Acquire(ctx context.Context) (func(), error) {\n\treturn release.WrapOnDone(ctx, func() {}), nil\n}\n",
 		"main.go": main,
 	} {
 		path := filepath.Join(dir, name)
@@ -44,11 +47,18 @@ const leaky = `package main
 import (
 	"context"
 
+	"demo/slots"
 	"github.com/ctxguard/release"
 )
 
 func main() {
 	release.WrapOnDone(context.Background(), func() {})
+	_ = serve(context.Background())
+}
+
+func serve(ctx context.Context) error {
+	_, err := slots.Acquire(ctx)
+	return err
 }
 `
 
@@ -57,12 +67,23 @@ const clean = `package main
 import (
 	"context"
 
+	"demo/slots"
 	"github.com/ctxguard/release"
 )
 
 func main() {
 	free := release.WrapOnDone(context.Background(), func() {})
 	defer free()
+	_ = serve(context.Background())
+}
+
+func serve(ctx context.Context) error {
+	rel, err := slots.Acquire(ctx)
+	if err != nil {
+		return err
+	}
+	defer rel()
+	return nil
 }
 `
 
@@ -85,7 +106,9 @@ func run(t *testing.T, dir, name string, args ...string) (string, int) {
 	return "", 0
 }
 
-// TestCommand builds lostrelease and runs it standalone and as a vet tool.
+// TestCommand builds lostrelease and runs it standalone and as a vet tool,
+// on a guard discarded in main and on one returned by a helper in another
+// package, which the command must follow through its fact.
 func TestCommand(t *testing.T) {
 	if testing.Short() {
 		t.Skip("builds the command and runs go vet")
@@ -94,7 +117,10 @@ func TestCommand(t *testing.T) {
 	if out, code := run(t, ".", "go", "build", "-o", bin, "."); code != 0 {
 		t.Fatalf("go build: exit %d\n%s", code, out)
 	}
-	const msg = "main.go:10:2: the release function returned by WrapOnDone is discarded"
+	msgs := []string{
+		"main.go:11:2: the release function returned by WrapOnDone is discarded",
+		"main.go:16:12: the release function returned by Acquire is discarded",
+	}
 	cases := []struct {
 		name string
 		args []string
@@ -105,8 +131,10 @@ func TestCommand(t *testing.T) {
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
 			out, code := run(t, files(t, leaky), c.args[0], c.args[1:]...)
-			if code == 0 || !strings.Contains(out, msg) {
-				t.Errorf("on a discarded release: exit %d, output:\n%s\nwant a non-zero exit and %q", code, out, msg)
+			for _, msg := range msgs {
+				if code == 0 || !strings.Contains(out, msg) {
+					t.Errorf("on discarded releases: exit %d, output:\n%s\nwant a non-zero exit and %q", code, out, msg)
+				}
 			}
 			out, code = run(t, files(t, clean), c.args[0], c.args[1:]...)
 			if code != 0 || out != "" {

@@ -85,11 +85,11 @@ func calledAtOnce(ctx context.Context) {
 	defer guard.WrapOnDone(ctx, free)()
 }
 
-func returned(ctx context.Context) func() {
+func returned(ctx context.Context) func() { // want returned:"returnsGuard\\[0\\]"
 	return guard.WrapOnDone(ctx, free)
 }
 
-func returnedVar(ctx context.Context) func() {
+func returnedVar(ctx context.Context) func() { // want returnedVar:"returnsGuard\\[0\\]"
 	release := guard.WrapOnDone(ctx, free)
 	return release
 }
