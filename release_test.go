@@ -676,16 +676,17 @@ func TestAlreadyDoneCtxRunsFnOnItsOwnGoroutine(t *testing.T) {
 }
 
 var cyclesFlag = flag.Int("cycles", 0,
-	"wrap-and-release cycles for TestReleaseUnregistersFromCtx (0: 1,000,000, or 100,000 with -race or -short)")
+	"wrap-and-release cycles for TestReleaseUnregistersFromCtx (0: 1,000,000, or 25,000 with -race or -short)")
 
 func TestReleaseUnregistersFromCtx(t *testing.T) {
-	// A million cycles; a tenth of that under the race detector or -short,
-	// still a hundred times what a leak needs to show, unless -cycles says.
+	// A million cycles; 25,000 under the race detector or -short, still five
+	// times what a leaked registration needs to pass the limit, unless
+	// -cycles says.
 	cycles := *cyclesFlag
 	if cycles == 0 {
 		cycles = 1_000_000
 		if raceEnabled || testing.Short() {
-			cycles = 100_000
+			cycles = 25_000
 		}
 	}
 	const limit = 1 << 20 // bytes; a leaked registration costs about 200

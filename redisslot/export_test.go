@@ -1,0 +1,84 @@
+package redisslot
+
+import (
+	"context"
+	"time"
+
+	"github.com/redis/go-redis/v9"
+)
+
+// Hooks for the tests of this directory. They are compiled into test
+// binaries only.
+
+// RetryInterval returns the bound on how long the oldest waiter of a key on
+// l waits before trying again on its own: min(Lease/3, 1s).
+func RetryInterval(l *Limiter) time.Duration { return l.retry }
+
+// RenewEvery returns the interval between renewal rounds: Lease/3.
+func RenewEvery(l *Limiter) time.Duration { return l.renewEvery }
+
+// SetDropWake makes l's subscriber drop each wake-up message for which drop
+// returns true, as if pub/sub had lost it. drop runs on the subscriber's
+// goroutine; nil stops dropping.
+func SetDropWake(l *Limiter, drop func(channel string) bool) {
+	if drop == nil {
+		l.dropWake.Store(nil)
+		return
+	}
+	l.dropWake.Store(&drop)
+}
+
+// RenewNow runs one renewal round on the calling goroutine, in turn with
+// the renewer's rounds.
+func RenewNow(l *Limiter) { l.renewRound() }
+
+// Waiters returns how many Acquire calls on l wait for key.
+func Waiters(l *Limiter, key string) int {
+	l.wmu.Lock()
+	defer l.wmu.Unlock()
+	if q := l.queues[wakeChannel(l.prefix+key)]; q != nil {
+		return q.n
+	}
+	return 0
+}
+
+// Held returns how many slots l holds, on all keys.
+func Held(l *Limiter) int {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	n := 0
+	for _, hk := range l.held {
+		n += len(hk.slots)
+	}
+	return n
+}
+
+// WakeChannel returns the pub/sub channel of key's wake-ups on l.
+func WakeChannel(l *Limiter, key string) string { return wakeChannel(l.prefix + key) }
+
+// BatchSize is the most members passed to one renewal or free call.
+const BatchSize = batchSize
+
+// SetRetryInterval replaces l's retry interval. Call it before l's first
+// Acquire.
+func SetRetryInterval(l *Limiter, d time.Duration) { l.retry = d }
+
+// Script hashes, for hooks that pick out the calls of one script.
+var (
+	AcquireHash = acquireScript.Hash()
+	RenewHash   = renewScript.Hash()
+	ReleaseHash = releaseScript.Hash()
+	InUseHash   = inUseScript.Hash()
+)
+
+// LoadScripts loads every script into c's Redis (SCRIPT LOAD), so that
+// command counts do not include a first EVALSHA answered NOSCRIPT and the
+// EVAL that follows it.
+func LoadScripts(ctx context.Context, c redis.Scripter) error {
+	for _, s := range []*redis.Script{acquireScript, renewScript, releaseScript, inUseScript} {
+		if err := s.Load(ctx, c).Err(); err != nil {
+			return err
+		}
+	}
+	return nil
+}

@@ -1,0 +1,243 @@
+package redisslot_test
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/ctxguard/release/redisslot"
+	"github.com/ctxguard/release/redisslot/internal/redistest"
+	"github.com/redis/go-redis/v9"
+)
+
+// Time constants. Leases are real time: a loaded 2-core machine under -race
+// keeps a 1s lease renewed, and conditions are polled with a generous bound.
+const (
+	testLease    = time.Second
+	longLease    = time.Minute // for tests that must not see a renewal
+	waitLong     = 30 * time.Second
+	pollInterval = 5 * time.Millisecond
+)
+
+// fixture is a Limiter on a client of its own, with a command counter and a
+// log of the errors it reports.
+type fixture struct {
+	l      *redisslot.Limiter
+	client *redis.Client
+	count  *redistest.Counter
+	errs   *errLog
+}
+
+// newFixture returns a Limiter on srv with opts (OnError and Prefix filled
+// in when empty), closed when the test ends.
+func newFixture(t testing.TB, srv *redistest.Server, opts redisslot.Options) *fixture {
+	t.Helper()
+	f := &fixture{client: srv.Client(t), count: &redistest.Counter{}, errs: &errLog{}}
+	f.client.AddHook(f.count)
+	if opts.OnError == nil {
+		opts.OnError = f.errs.add
+	}
+	if opts.Prefix == "" {
+		opts.Prefix = testPrefix(t)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), waitLong)
+	defer cancel()
+	if err := redisslot.LoadScripts(ctx, f.client); err != nil {
+		t.Fatalf("SCRIPT LOAD: %v", err)
+	}
+	f.l = redisslot.New(f.client, opts)
+	t.Cleanup(func() { _ = f.l.Close() })
+	return f
+}
+
+var (
+	prefixes   sync.Map // testing.TB to its prefix
+	prefixRuns atomic.Int64
+)
+
+// testPrefix keeps the keys of each test apart on the shared server, and
+// apart from those of earlier runs of the same test (go test -count, -cpu):
+// the same within a test, new for each run.
+func testPrefix(t testing.TB) string {
+	p, _ := prefixes.LoadOrStore(t, fmt.Sprintf("test:%s:%d:", strings.ReplaceAll(t.Name(), "/", ":"), prefixRuns.Add(1)))
+	return p.(string)
+}
+
+// rawClient returns a plain client of srv, for looking at Redis from outside.
+func rawClient(t testing.TB, srv *redistest.Server) *redis.Client {
+	return srv.Client(t)
+}
+
+// errLog collects the errors a Limiter reports to OnError.
+type errLog struct {
+	mu   sync.Mutex
+	errs []error
+}
+
+func (e *errLog) add(err error) {
+	e.mu.Lock()
+	e.errs = append(e.errs, err)
+	e.mu.Unlock()
+}
+
+func (e *errLog) all() []error {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	return append([]error(nil), e.errs...)
+}
+
+// has reports whether some reported error matches target with errors.Is.
+func (e *errLog) has(target error) bool {
+	for _, err := range e.all() {
+		if errors.Is(err, target) {
+			return true
+		}
+	}
+	return false
+}
+
+// eventually polls cond until it holds, failing t after waitLong.
+func eventually(t testing.TB, what string, cond func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(waitLong)
+	for !cond() {
+		if time.Now().After(deadline) {
+			t.Fatalf("after %v: %s", waitLong, what)
+		}
+		time.Sleep(pollInterval)
+	}
+}
+
+// ctxWithTimeout returns a context that ends with the test or after waitLong.
+func ctxWithTimeout(t testing.TB) context.Context {
+	ctx, cancel := context.WithTimeout(context.Background(), waitLong)
+	t.Cleanup(cancel)
+	return ctx
+}
+
+// members returns the members of a slot set with their scores.
+func members(t testing.TB, c *redis.Client, rkey string) []redis.Z {
+	t.Helper()
+	zs, err := c.ZRangeWithScores(context.Background(), rkey, 0, -1).Result()
+	if err != nil {
+		t.Fatalf("ZRANGE %s 0 -1 WITHSCORES: %v", rkey, err)
+	}
+	return zs
+}
+
+// inUse calls l.InUse and fails t on an error.
+func inUse(t testing.TB, l *redisslot.Limiter, key string) int {
+	t.Helper()
+	n, err := l.InUse(context.Background(), key)
+	if err != nil {
+		t.Fatalf("InUse(%q): %v", key, err)
+	}
+	return n
+}
+
+// mustTry takes a slot with TryAcquire and fails t if it cannot.
+func mustTry(t testing.TB, l *redisslot.Limiter, ctx context.Context, key string, limit int) (context.Context, func()) {
+	t.Helper()
+	sctx, rel, err := l.TryAcquire(ctx, key, limit)
+	if err != nil {
+		t.Fatalf("TryAcquire(%q, %d): %v", key, limit, err)
+	}
+	if sctx == nil || rel == nil {
+		t.Fatalf("TryAcquire(%q, %d) = %v, %p, nil; want a context and a release", key, limit, sctx, rel)
+	}
+	return sctx, rel
+}
+
+// scriptOf returns the hash of the script cmd runs ("" if it runs none), so
+// hooks can pick out, say, the release calls.
+func scriptOf(cmd redis.Cmder) string {
+	args := cmd.Args()
+	if len(args) < 2 {
+		return ""
+	}
+	switch cmd.Name() {
+	case "evalsha":
+		s, _ := args[1].(string)
+		return s
+	case "eval":
+		src, _ := args[1].(string)
+		return redis.NewScript(src).Hash()
+	}
+	return ""
+}
+
+// scriptHook runs fn around every command (pipelined or not) that runs the
+// script with the given hash. fn calls next to send it, or does not.
+type scriptHook struct {
+	hash string
+	fn   func(ctx context.Context, cmds []redis.Cmder, next func() error) error
+}
+
+func (h scriptHook) DialHook(next redis.DialHook) redis.DialHook { return next }
+
+func (h scriptHook) ProcessHook(next redis.ProcessHook) redis.ProcessHook {
+	return func(ctx context.Context, cmd redis.Cmder) error {
+		if scriptOf(cmd) != h.hash {
+			return next(ctx, cmd)
+		}
+		return h.fn(ctx, []redis.Cmder{cmd}, func() error { return next(ctx, cmd) })
+	}
+}
+
+func (h scriptHook) ProcessPipelineHook(next redis.ProcessPipelineHook) redis.ProcessPipelineHook {
+	return func(ctx context.Context, cmds []redis.Cmder) error {
+		if len(cmds) == 0 || scriptOf(cmds[0]) != h.hash {
+			return next(ctx, cmds)
+		}
+		return h.fn(ctx, cmds, func() error { return next(ctx, cmds) })
+	}
+}
+
+// failWith makes cmds fail with err without sending them.
+func failWith(cmds []redis.Cmder, err error) error {
+	for _, c := range cmds {
+		c.SetErr(err)
+	}
+	return err
+}
+
+// deadHook fails every command once dead is set, as if the process that
+// owns the client had died: nothing reaches Redis any more.
+type deadHook struct{ dead *atomic.Bool }
+
+var errDead = errors.New("test: instance is dead")
+
+func (h deadHook) DialHook(next redis.DialHook) redis.DialHook { return next }
+
+func (h deadHook) ProcessHook(next redis.ProcessHook) redis.ProcessHook {
+	return func(ctx context.Context, cmd redis.Cmder) error {
+		if h.dead.Load() {
+			return failWith([]redis.Cmder{cmd}, errDead)
+		}
+		return next(ctx, cmd)
+	}
+}
+
+func (h deadHook) ProcessPipelineHook(next redis.ProcessPipelineHook) redis.ProcessPipelineHook {
+	return func(ctx context.Context, cmds []redis.Cmder) error {
+		if h.dead.Load() {
+			return failWith(cmds, errDead)
+		}
+		return next(ctx, cmds)
+	}
+}
+
+// redisNowMs returns Redis's clock in milliseconds.
+func redisNowMs(t testing.TB, c *redis.Client) float64 {
+	t.Helper()
+	tm, err := c.Time(context.Background()).Result()
+	if err != nil {
+		t.Fatalf("TIME: %v", err)
+	}
+	return float64(tm.UnixMicro()) / 1000
+}

@@ -1,0 +1,541 @@
+package redisslot_test
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"runtime"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/ctxguard/release/redisslot"
+	"github.com/ctxguard/release/redisslot/internal/redistest"
+	"github.com/redis/go-redis/v9"
+)
+
+// Promise 4: the release runs once, however many goroutines call it.
+func TestReleaseFreesOnceWhenCalledFromManyGoroutines(t *testing.T) {
+	srv := redistest.Shared(t)
+	f := newFixture(t, srv, redisslot.Options{Lease: longLease})
+	var frees atomic.Int32
+	f.client.AddHook(scriptHook{hash: redisslot.ReleaseHash, fn: func(ctx context.Context, cmds []redis.Cmder, next func() error) error {
+		frees.Add(1)
+		return next()
+	}})
+	_, rel := mustTry(t, f.l, ctxWithTimeout(t), "k", 1)
+	var wg sync.WaitGroup
+	for range 20 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			rel()
+		}()
+	}
+	wg.Wait()
+	if n := frees.Load(); n != 1 {
+		t.Errorf("20 concurrent releases sent %d frees; want 1", n)
+	}
+	if n := inUse(t, f.l, "k"); n != 0 {
+		t.Errorf("InUse = %d after release; want 0", n)
+	}
+}
+
+// Promise 4: the free keeps ctx's values, not its cancellation, and is
+// bounded by ReleaseTimeout.
+func TestFreeKeepsValuesNotCancellationAndIsBoundedByReleaseTimeout(t *testing.T) {
+	srv := redistest.Shared(t)
+	const releaseTimeout = 3 * time.Second
+	f := newFixture(t, srv, redisslot.Options{Lease: longLease, ReleaseTimeout: releaseTimeout})
+	type seen struct {
+		value    any
+		err      error
+		deadline time.Duration
+		ok       bool
+	}
+	got := make(chan seen, 1)
+	f.client.AddHook(scriptHook{hash: redisslot.ReleaseHash, fn: func(ctx context.Context, cmds []redis.Cmder, next func() error) error {
+		dl, ok := ctx.Deadline()
+		got <- seen{ctx.Value(ctxKey{}), ctx.Err(), time.Until(dl), ok}
+		return next()
+	}})
+	ctx, cancel := context.WithCancel(context.WithValue(context.Background(), ctxKey{}, "v"))
+	_, rel := mustTry(t, f.l, ctx, "k", 1)
+	defer rel()
+	cancel() // the hang-up frees the slot, on ctx's goroutine
+	s := <-got
+	if s.value != "v" {
+		t.Errorf("free's ctx Value = %v; want v", s.value)
+	}
+	if s.err != nil {
+		t.Errorf("free's ctx is done (%v) although only the caller's ctx was cancelled", s.err)
+	}
+	if !s.ok || s.deadline > releaseTimeout || s.deadline <= 0 {
+		t.Errorf("free's ctx deadline in %v (set %v); want within ReleaseTimeout %v", s.deadline, s.ok, releaseTimeout)
+	}
+	eventually(t, "the slot is freed", func() bool { return inUse(t, f.l, "k") == 0 })
+}
+
+// Promise 4: a release waits for the free.
+func TestReleaseWaitsForTheFree(t *testing.T) {
+	srv := redistest.Shared(t)
+	f := newFixture(t, srv, redisslot.Options{Lease: longLease})
+	entered, unblocked := make(chan struct{}), make(chan struct{})
+	unblock := sync.OnceFunc(func() { close(unblocked) })
+	t.Cleanup(unblock) // before the fixture's Close, even when the test fails
+	f.client.AddHook(scriptHook{hash: redisslot.ReleaseHash, fn: func(ctx context.Context, cmds []redis.Cmder, next func() error) error {
+		close(entered)
+		<-unblocked
+		return next()
+	}})
+	_, rel := mustTry(t, f.l, ctxWithTimeout(t), "k", 1)
+	finished := make(chan struct{})
+	go func() {
+		rel()
+		close(finished)
+	}()
+	<-entered
+	select {
+	case <-finished:
+		t.Fatal("release returned while its free was still being sent")
+	case <-time.After(50 * time.Millisecond): // a broken release returns at once
+	}
+	unblock()
+	<-finished
+	if n := inUse(t, f.l, "k"); n != 0 {
+		t.Errorf("InUse = %d when release has returned; want 0", n)
+	}
+}
+
+// Promise 4: a failed free goes to OnError, and the slot ends with its
+// lease.
+func TestFailedFreeGoesToOnErrorAndSlotEndsWithItsLease(t *testing.T) {
+	srv := redistest.Shared(t)
+	f := newFixture(t, srv, redisslot.Options{Lease: testLease})
+	errInjected := errors.New("test: free failed")
+	f.client.AddHook(scriptHook{hash: redisslot.ReleaseHash, fn: func(ctx context.Context, cmds []redis.Cmder, next func() error) error {
+		return failWith(cmds, errInjected)
+	}})
+	_, rel := mustTry(t, f.l, ctxWithTimeout(t), "k", 1)
+	rel()
+	if !f.errs.has(errInjected) {
+		t.Fatalf("OnError got %v; want the failed free", f.errs.all())
+	}
+	for _, err := range f.errs.all() {
+		if errors.Is(err, errInjected) && !strings.Contains(err.Error(), `"k"`) {
+			t.Errorf("OnError got %q; want it to name the key", err)
+		}
+	}
+	if n := inUse(t, f.l, "k"); n != 1 {
+		t.Errorf("InUse = %d right after the failed free; want 1 until the lease ends", n)
+	}
+	eventually(t, "the slot ends with its lease", func() bool { return inUse(t, f.l, "k") == 0 })
+}
+
+// Promise 5: renewal keeps a slot alive for 5 leases.
+func TestRenewalKeepsSlotAliveForFiveLeases(t *testing.T) {
+	srv := redistest.Shared(t)
+	f := newFixture(t, srv, redisslot.Options{Lease: testLease})
+	raw := rawClient(t, srv)
+	sctx, rel := mustTry(t, f.l, ctxWithTimeout(t), "k", 1)
+	defer rel()
+	end := time.Now().Add(5 * testLease)
+	for time.Now().Before(end) {
+		if err := context.Cause(sctx); err != nil {
+			t.Fatalf("slot context done while held and renewed: %v", err)
+		}
+		if n := inUse(t, f.l, "k"); n != 1 {
+			t.Fatalf("InUse = %d while held and renewed; want 1", n)
+		}
+		time.Sleep(50 * time.Millisecond) // sampling, not waiting for a condition
+	}
+	zs := members(t, raw, testPrefix(t)+"k")
+	if now := redisNowMs(t, raw); len(zs) != 1 || zs[0].Score <= now {
+		t.Errorf("after 5 leases: members %v at Redis time %.0f; want one live member", zs, now)
+	}
+	// A round that fails now and then on a loaded machine is within the
+	// promise (a lease survives about two missed rounds); say so.
+	if errs := f.errs.all(); len(errs) > 0 {
+		t.Logf("OnError got %v", errs)
+	}
+}
+
+// Promise 5: 1,000 held slots on 10 keys cost no goroutine each, and a
+// renewal round sends one script call per key in one round trip.
+func TestRenewalOfThousandSlotsOnTenKeysIsOneCommandPerKey(t *testing.T) {
+	srv := redistest.Shared(t)
+	f := newFixture(t, srv, redisslot.Options{Lease: 3 * testLease})
+	var rounds sync.Mutex
+	var perRound []int
+	f.client.AddHook(scriptHook{hash: redisslot.RenewHash, fn: func(ctx context.Context, cmds []redis.Cmder, next func() error) error {
+		rounds.Lock()
+		perRound = append(perRound, len(cmds))
+		rounds.Unlock()
+		return next()
+	}})
+	ctx := ctxWithTimeout(t)
+	const keys, slots = 10, 1000
+	before := runtime.NumGoroutine()
+	var rels []func()
+	var mu sync.Mutex
+	var wg sync.WaitGroup
+	for k := range keys {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for range slots / keys {
+				_, rel, err := f.l.TryAcquire(ctx, fmt.Sprint("k", k), slots)
+				if err != nil {
+					t.Errorf("TryAcquire: %v", err)
+					return
+				}
+				mu.Lock()
+				rels = append(rels, rel)
+				mu.Unlock()
+			}
+		}()
+	}
+	wg.Wait()
+	if t.Failed() {
+		return
+	}
+	held := runtime.NumGoroutine()
+	t.Logf("goroutines: %d before, %d with %d slots held", before, held, slots)
+	if held-before > 3 {
+		t.Errorf("%d more goroutines with %d slots held; want at most 3 (no goroutine per slot)", held-before, slots)
+	}
+
+	f.count.Reset()
+	rounds.Lock()
+	perRound = nil
+	rounds.Unlock()
+	// Three natural rounds of the renewer, Lease/3 apart.
+	eventually(t, "three renewal rounds", func() bool {
+		rounds.Lock()
+		defer rounds.Unlock()
+		return len(perRound) >= 3
+	})
+	rounds.Lock()
+	got := append([]int(nil), perRound...)
+	rounds.Unlock()
+	t.Logf("renewal rounds: %v script calls each; client sent %d commands in %d round trips",
+		got, f.count.Commands(), f.count.RoundTrips())
+	for _, n := range got {
+		if n != keys {
+			t.Errorf("a renewal round sent %d script calls for %d keys; want %d", n, keys, keys)
+		}
+	}
+	if n := inUse(t, f.l, "k3"); n != slots/keys {
+		t.Errorf("InUse(k3) = %d; want %d", n, slots/keys)
+	}
+	for _, rel := range rels {
+		rel()
+	}
+}
+
+// Promise 5: a key holding more slots than a batch is renewed in chunks.
+func TestRenewalChunksAKeyWithManySlots(t *testing.T) {
+	srv := redistest.Shared(t)
+	f := newFixture(t, srv, redisslot.Options{Lease: longLease})
+	ctx := ctxWithTimeout(t)
+	n := 2*redisslot.BatchSize + 1
+	for range n {
+		_, rel := mustTry(t, f.l, ctx, "big", n)
+		defer rel()
+	}
+	_, rel := mustTry(t, f.l, ctx, "small", 1)
+	defer rel()
+	f.count.Reset()
+	redisslot.RenewNow(f.l)
+	if got := f.count.ByName("evalsha"); got != 4 {
+		t.Errorf("renewing %d slots of one key and 1 of another sent %d script calls; want 3 + 1", n, got)
+	}
+	if got := f.count.RoundTrips(); got != 1 {
+		t.Errorf("a renewal round took %d round trips; want 1", got)
+	}
+	if errs := f.errs.all(); len(errs) > 0 {
+		t.Errorf("OnError got %v; want nothing", errs)
+	}
+}
+
+// Promise 5: a member deleted from outside is a lost lease: the slot's
+// context ends with ErrLeaseLost, OnError hears of it, and renewal does not
+// put the member back.
+func TestMemberDeletedFromOutsideIsALostLease(t *testing.T) {
+	srv := redistest.Shared(t)
+	f := newFixture(t, srv, redisslot.Options{Lease: testLease})
+	raw := rawClient(t, srv)
+	rkey := testPrefix(t) + "k"
+	sctx, rel := mustTry(t, f.l, ctxWithTimeout(t), "k", 1)
+	defer rel()
+	zs := members(t, raw, rkey)
+	if len(zs) != 1 {
+		t.Fatalf("%d members; want 1", len(zs))
+	}
+	if err := raw.ZRem(context.Background(), rkey, zs[0].Member).Err(); err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case <-sctx.Done():
+	case <-time.After(waitLong):
+		t.Fatalf("slot context not done %v after its member was deleted", waitLong)
+	}
+	if got := context.Cause(sctx); got != redisslot.ErrLeaseLost {
+		t.Errorf("slot context cause = %v; want ErrLeaseLost", got)
+	}
+	eventually(t, "OnError hears of the lost lease", func() bool { return f.errs.has(redisslot.ErrLeaseLost) })
+	redisslot.RenewNow(f.l)
+	if zs := members(t, raw, rkey); len(zs) != 0 {
+		t.Errorf("members %v after renewal; want none (renewal must not re-create)", zs)
+	}
+	if n := redisslot.Held(f.l); n != 0 {
+		t.Errorf("Limiter holds %d slots after the loss; want 0", n)
+	}
+}
+
+// Promise 5: renewal extends only members whose lease has not ended.
+func TestRenewalDoesNotExtendAnEndedLease(t *testing.T) {
+	srv := redistest.Shared(t)
+	f := newFixture(t, srv, redisslot.Options{Lease: longLease})
+	raw := rawClient(t, srv)
+	rkey := testPrefix(t) + "k"
+	ctx := ctxWithTimeout(t)
+	sctx, rel := mustTry(t, f.l, ctx, "k", 2)
+	defer rel()
+	other, rel2 := mustTry(t, f.l, ctx, "k", 2)
+	defer rel2()
+	zs := members(t, raw, rkey)
+	ended := redisNowMs(t, raw) - 1000
+	// End one member's lease in Redis, as if it was never renewed.
+	if err := raw.ZAddXX(ctx, rkey, redis.Z{Score: ended, Member: zs[0].Member}).Err(); err != nil {
+		t.Fatal(err)
+	}
+	redisslot.RenewNow(f.l)
+	lost, kept := sctx, other
+	if context.Cause(other) != nil {
+		lost, kept = other, sctx
+	}
+	if got := context.Cause(lost); got != redisslot.ErrLeaseLost {
+		t.Errorf("slot whose lease ended: cause %v; want ErrLeaseLost", got)
+	}
+	if got := context.Cause(kept); got != nil {
+		t.Errorf("slot whose lease runs: cause %v; want none", got)
+	}
+	score, err := raw.ZScore(ctx, rkey, zs[0].Member.(string)).Result()
+	if err == nil && score != ended {
+		t.Errorf("ended member's score %.0f after renewal; want it left at %.0f", score, ended)
+	}
+}
+
+// Promise 5: a slot freed while a renewal round is in flight is not
+// reported lost.
+func TestRenewalRacingReleaseDoesNotReportALoss(t *testing.T) {
+	srv := redistest.Shared(t)
+	f := newFixture(t, srv, redisslot.Options{Lease: longLease})
+	entered, proceed := make(chan struct{}), make(chan struct{})
+	var once sync.Once
+	f.client.AddHook(scriptHook{hash: redisslot.RenewHash, fn: func(ctx context.Context, cmds []redis.Cmder, next func() error) error {
+		once.Do(func() {
+			close(entered)
+			<-proceed
+		})
+		return next()
+	}})
+	ctx := ctxWithTimeout(t)
+	_, rel1 := mustTry(t, f.l, ctx, "a", 1)
+	sctx2, rel2 := mustTry(t, f.l, ctx, "b", 1)
+	defer rel2()
+	renewed := make(chan struct{})
+	go func() {
+		redisslot.RenewNow(f.l) // takes its list of slots, then blocks in the hook
+		close(renewed)
+	}()
+	<-entered
+	rel1() // frees a's member before the round reaches Redis
+	close(proceed)
+	<-renewed
+	if f.errs.has(redisslot.ErrLeaseLost) {
+		t.Errorf("OnError got %v; want no lost lease for a slot freed during the round", f.errs.all())
+	}
+	if err := context.Cause(sctx2); err != nil {
+		t.Errorf("other slot's context done: %v", err)
+	}
+}
+
+// Promise 5: a slot that no renewal confirmed for a whole Lease (Redis
+// unreachable) is lost, by the local clock.
+func TestSlotUnconfirmedForAWholeLeaseIsLost(t *testing.T) {
+	srv := redistest.Start(t)
+	f := newFixture(t, srv, redisslot.Options{Lease: testLease, ReleaseTimeout: time.Second})
+	sctx, rel := mustTry(t, f.l, ctxWithTimeout(t), "k", 1)
+	defer rel()
+	acquired := time.Now()
+	if err := srv.Stop(); err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case <-sctx.Done():
+	case <-time.After(waitLong):
+		t.Fatalf("slot context not done %v after Redis went away", waitLong)
+	}
+	t.Logf("slot lost %v after its acquire (Lease %v)", time.Since(acquired), testLease)
+	if got := context.Cause(sctx); got != redisslot.ErrLeaseLost {
+		t.Errorf("slot context cause = %v; want ErrLeaseLost", got)
+	}
+	if !f.errs.has(redisslot.ErrLeaseLost) {
+		t.Errorf("OnError got %v; want a lost lease", f.errs.all())
+	}
+	var renewErr bool
+	for _, err := range f.errs.all() {
+		renewErr = renewErr || strings.Contains(err.Error(), "renew")
+	}
+	if !renewErr {
+		t.Errorf("OnError got %v; want the failed renewals", f.errs.all())
+	}
+}
+
+// Promise 5: NOSCRIPT is handled on every path, pipelines included.
+func TestScriptsAreLoadedAgainAfterScriptFlush(t *testing.T) {
+	srv := redistest.Shared(t)
+	f := newFixture(t, srv, redisslot.Options{Lease: longLease})
+	raw := rawClient(t, srv)
+	ctx := ctxWithTimeout(t)
+	flush := func() {
+		t.Helper()
+		if err := raw.ScriptFlush(ctx).Err(); err != nil {
+			t.Fatal(err)
+		}
+	}
+	flush()
+	sa, rela := mustTry(t, f.l, ctx, "a", 1)
+	defer rela()
+	sb, relb := mustTry(t, f.l, ctx, "b", 1)
+	defer relb()
+	flush()
+	redisslot.RenewNow(f.l) // a pipeline of two EVALSHA
+	if errs := f.errs.all(); len(errs) > 0 {
+		t.Fatalf("renewal after SCRIPT FLUSH: OnError got %v", errs)
+	}
+	if context.Cause(sa) != nil || context.Cause(sb) != nil {
+		t.Fatalf("slots lost after SCRIPT FLUSH: %v, %v", context.Cause(sa), context.Cause(sb))
+	}
+	flush()
+	if _, err := f.l.InUse(ctx, "a"); err != nil {
+		t.Errorf("InUse after SCRIPT FLUSH: %v", err)
+	}
+	flush()
+	rela()
+	if errs := f.errs.all(); len(errs) > 0 {
+		t.Errorf("release after SCRIPT FLUSH: OnError got %v", errs)
+	}
+	flush()
+	if err := f.l.Close(); err != nil {
+		t.Errorf("Close after SCRIPT FLUSH: %v", err)
+	}
+	if n := len(members(t, raw, testPrefix(t)+"b")); n != 0 {
+		t.Errorf("%d members of b after Close; want 0", n)
+	}
+}
+
+// Promise 5: after a Redis restart the members are gone; held slots are
+// reported lost, and the Limiter works again.
+func TestRedisRestartReportsVanishedMembersAsLostLeases(t *testing.T) {
+	srv := redistest.Start(t)
+	f := newFixture(t, srv, redisslot.Options{Lease: testLease})
+	ctx := ctxWithTimeout(t)
+	sa, rela := mustTry(t, f.l, ctx, "a", 1)
+	defer rela()
+	sb, relb := mustTry(t, f.l, ctx, "b", 1)
+	defer relb()
+	if err := srv.Stop(); err != nil {
+		t.Fatal(err)
+	}
+	if err := srv.Restart(); err != nil {
+		t.Fatal(err)
+	}
+	for _, sctx := range []context.Context{sa, sb} {
+		select {
+		case <-sctx.Done():
+		case <-time.After(waitLong):
+			t.Fatalf("slot context not done %v after a Redis restart", waitLong)
+		}
+		if got := context.Cause(sctx); got != redisslot.ErrLeaseLost {
+			t.Errorf("slot context cause = %v; want ErrLeaseLost", got)
+		}
+	}
+	_, rel, err := f.l.Acquire(ctx, "a", 1)
+	if err != nil {
+		t.Fatalf("Acquire after the restart: %v", err)
+	}
+	rel()
+}
+
+// Promise 6: a dead instance's slots come back when their leases end. A
+// live holder on the same key keeps the slot set itself alive, so the slots
+// must come back member by member, not by the whole set expiring.
+func TestCrashedInstanceSlotsComeBackWhenLeasesEnd(t *testing.T) {
+	srv := redistest.Shared(t)
+	prefix := testPrefix(t)
+	var dead atomic.Bool
+	crashed := newFixture(t, srv, redisslot.Options{Prefix: prefix, Lease: testLease})
+	crashed.client.AddHook(deadHook{&dead})
+	other := newFixture(t, srv, redisslot.Options{Prefix: prefix, Lease: testLease})
+	ctx := ctxWithTimeout(t)
+	const limit = 4
+	_, relLive := mustTry(t, other.l, ctx, "k", limit)
+	defer relLive()
+	for range limit - 1 {
+		//lostrelease:ignore the crashed instance never frees its slots
+		mustTry(t, crashed.l, ctx, "k", limit)
+	}
+	dead.Store(true) // from now on nothing it sends reaches Redis
+	died := time.Now()
+	//lostrelease:ignore the call must fail with ErrFull
+	if _, _, err := other.l.TryAcquire(ctx, "k", limit); !errors.Is(err, redisslot.ErrFull) {
+		t.Fatalf("TryAcquire while the dead instance's leases run: %v; want ErrFull", err)
+	}
+	for range limit - 1 {
+		_, rel, err := other.l.Acquire(ctx, "k", limit)
+		if err != nil {
+			t.Fatalf("Acquire: %v", err)
+		}
+		defer rel()
+	}
+	t.Logf("other instance got all %d slots %v after the crash (Lease %v)", limit-1, time.Since(died), testLease)
+}
+
+// Promise 6: nothing a Limiter does deletes another instance's members.
+func TestNothingDeletesOtherInstancesMembers(t *testing.T) {
+	srv := redistest.Shared(t)
+	prefix := testPrefix(t)
+	a := newFixture(t, srv, redisslot.Options{Prefix: prefix, Lease: longLease})
+	raw := rawClient(t, srv)
+	ctx := ctxWithTimeout(t)
+	for range 2 {
+		_, rel := mustTry(t, a.l, ctx, "k", 5)
+		defer rel()
+	}
+	mine := members(t, raw, prefix+"k")
+	b := newFixture(t, srv, redisslot.Options{Prefix: prefix, Lease: longLease})
+	for range 3 {
+		_, rel := mustTry(t, b.l, ctx, "k", 5)
+		redisslot.RenewNow(b.l)
+		rel()
+	}
+	//lostrelease:ignore Close frees the slot
+	mustTry(t, b.l, ctx, "k", 5)
+	if err := b.l.Close(); err != nil {
+		t.Fatal(err)
+	}
+	after := members(t, raw, prefix+"k")
+	if len(after) != len(mine) {
+		t.Fatalf("members %v after the other Limiter's work; want %v", after, mine)
+	}
+	for i := range mine {
+		if after[i] != mine[i] {
+			t.Errorf("member %v became %v", mine[i], after[i])
+		}
+	}
+}

@@ -1,0 +1,258 @@
+package redisslot
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"log/slog"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/redis/go-redis/v9"
+)
+
+// Defaults of the Options fields left zero.
+const (
+	defaultPrefix         = "slots:"
+	defaultLease          = 30 * time.Second
+	defaultReleaseTimeout = 5 * time.Second
+)
+
+// maxRetryInterval caps the interval at which the oldest local waiter of a
+// key retries on its own, whatever the Lease.
+const maxRetryInterval = time.Second
+
+// Options configure a Limiter. The zero value is ready to use: every zero
+// field means its default.
+type Options struct {
+	// Prefix is put before every key to name its slot set in Redis.
+	// Default "slots:". Limiters share the slots of a key only when they
+	// use the same Prefix and the same Redis.
+	Prefix string
+
+	// Lease is how long a slot outlives its holder's last renewal: a slot
+	// whose holder crashed frees itself at most Lease after its last
+	// renewal. The Limiter renews the leases of its slots every Lease/3,
+	// and a holder whose renewals have failed for a whole Lease loses its
+	// slot. Default 30s; rounded up to whole milliseconds.
+	//
+	// A short Lease gives slots of crashed instances back sooner; a long
+	// one rides out longer Redis pauses and network trouble without
+	// cancelling the work of live holders.
+	Lease time.Duration
+
+	// ReleaseTimeout bounds the call that frees a slot, and the calls that
+	// Close makes to free the slots still held. Default 5s.
+	ReleaseTimeout time.Duration
+
+	// OnError receives the errors of background work: a failed free, a
+	// failed renewal, a lost lease, a failed subscription for wake-ups.
+	// When nil, they are logged with log/slog's default logger. It is
+	// called concurrently from several goroutines; it must not block, and
+	// must not call Close.
+	OnError func(error)
+
+	// MaxWaiters, when positive, caps how many Acquire calls may wait for
+	// one key on this Limiter at a time; one more returns ErrFull at once.
+	// Default 0: no cap.
+	MaxWaiters int
+}
+
+// A Limiter hands out concurrency slots that are shared by every Limiter,
+// on any instance, that uses the same Redis and the same Prefix: at no
+// time do more than limit holders hold a key, as long as their leases are
+// renewed.
+//
+// A Limiter renews the leases of all the slots it holds from one goroutine,
+// which runs only while it holds slots; a held slot costs no goroutine. To
+// wake waiting Acquire calls, it holds at most one pub/sub connection,
+// opened by the first Acquire that waits.
+//
+// Make a Limiter with New; its zero value is not usable, and it must not be
+// copied. It is safe for concurrent use by multiple goroutines. Call Close
+// when done with it, to free its slots and stop its goroutines.
+type Limiter struct {
+	client         redis.UniversalClient
+	prefix         string
+	lease          time.Duration
+	leaseMs        int64
+	releaseTimeout time.Duration
+	renewEvery     time.Duration
+	retry          time.Duration
+	maxWaiters     int
+	onError        func(error)
+	instance       string        // start of every member id of this Limiter
+	seq            atomic.Uint64 // end of the next member id
+
+	closing chan struct{}      // closed when Close starts
+	bg      context.Context    // bounds background calls; cancelled by Close
+	stopBg  context.CancelFunc // cancels bg
+	// wg counts calls, frees and goroutines in flight. Add is called only
+	// with mu held and closed false, or while already counted.
+	wg sync.WaitGroup
+
+	mu       sync.Mutex
+	closed   bool
+	held     map[string]*heldKey // by Redis key
+	renewing bool                // the renewer runs
+
+	renewMu sync.Mutex // one renewal round at a time
+
+	waiting // acquire.go
+
+	closeOnce sync.Once
+	closeErr  error
+}
+
+// New returns a Limiter that keeps its slots in Redis through client. The
+// client may be a single node, a failover client or a Redis Cluster client.
+// Each Redis call is bounded by its ctx only when the client was made with
+// ContextTimeoutEnabled set; otherwise by the client's own timeouts and
+// retries (see the package documentation).
+//
+// New panics, with a message starting "redisslot:", if client is nil or if
+// a duration in opts is negative. It does not contact Redis.
+func New(client redis.UniversalClient, opts Options) *Limiter {
+	if client == nil {
+		panic("redisslot: New called with a nil client")
+	}
+	if opts.Lease < 0 {
+		panic(fmt.Sprintf("redisslot: negative Options.Lease %v", opts.Lease))
+	}
+	if opts.ReleaseTimeout < 0 {
+		panic(fmt.Sprintf("redisslot: negative Options.ReleaseTimeout %v", opts.ReleaseTimeout))
+	}
+	if opts.MaxWaiters < 0 {
+		panic(fmt.Sprintf("redisslot: negative Options.MaxWaiters %d", opts.MaxWaiters))
+	}
+	if opts.Prefix == "" {
+		opts.Prefix = defaultPrefix
+	}
+	if opts.Lease == 0 {
+		opts.Lease = defaultLease
+	}
+	if opts.ReleaseTimeout == 0 {
+		opts.ReleaseTimeout = defaultReleaseTimeout
+	}
+	leaseMs := (opts.Lease + time.Millisecond - 1).Milliseconds()
+	lease := time.Duration(leaseMs) * time.Millisecond
+	var id [8]byte
+	_, _ = rand.Read(id[:]) // never fails on supported platforms
+	bg, stop := context.WithCancel(context.Background())
+	l := &Limiter{
+		client:         client,
+		prefix:         opts.Prefix,
+		lease:          lease,
+		leaseMs:        leaseMs,
+		releaseTimeout: opts.ReleaseTimeout,
+		renewEvery:     lease / 3,
+		retry:          min(lease/3, maxRetryInterval),
+		maxWaiters:     opts.MaxWaiters,
+		onError:        opts.OnError,
+		instance:       hex.EncodeToString(id[:]) + "-",
+		closing:        make(chan struct{}),
+		bg:             bg,
+		stopBg:         stop,
+		held:           make(map[string]*heldKey),
+	}
+	if l.onError == nil {
+		l.onError = func(err error) { slog.Error("redisslot: background error", "err", err) }
+	}
+	return l
+}
+
+// enter counts a call in flight, or reports false if l is closed.
+func (l *Limiter) enter() bool {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if l.closed {
+		return false
+	}
+	l.wg.Add(1)
+	return true
+}
+
+// InUse returns the number of live holders of key, cluster-wide: members of
+// its slot set whose lease has not ended by Redis time. It returns ErrClosed
+// once Close has been called, and a Redis error wrapped with the key.
+// InUse panics if ctx is nil.
+func (l *Limiter) InUse(ctx context.Context, key string) (int, error) {
+	if ctx == nil {
+		panic("redisslot: InUse called with a nil Context")
+	}
+	if key == "" {
+		return 0, errEmptyKey
+	}
+	if !l.enter() {
+		return 0, ErrClosed
+	}
+	defer l.wg.Done()
+	n, err := inUseScript.Run(ctx, l.client, []string{l.prefix + key}).Int()
+	if err != nil {
+		return 0, fmt.Errorf("redisslot: count holders of key %q: %w", key, err)
+	}
+	return n, nil
+}
+
+var errEmptyKey = errors.New("redisslot: empty key")
+
+// checkArgs says what is wrong with key and limit, if anything.
+func checkArgs(key string, limit int) error {
+	if key == "" {
+		return errEmptyKey
+	}
+	if limit < 1 {
+		return fmt.Errorf("redisslot: limit %d for key %q is less than 1", limit, key)
+	}
+	return nil
+}
+
+// Close shuts l down, in this order:
+//
+//   - later calls, and Acquire calls waiting or in flight, return ErrClosed;
+//   - the context of every slot l holds is cancelled with cause ErrClosed;
+//   - those slots are freed in Redis, one call per key (per few hundred
+//     slots of a key), all in one pipeline, bounded by ReleaseTimeout; their
+//     releases then do nothing and return at once;
+//   - Close waits for the frees and acquires already in flight and for l's
+//     goroutines, and closes l's pub/sub connection;
+//   - it returns the failures, joined with [errors.Join]: each names its key.
+//     A slot whose free failed is taken back by Redis when its lease ends.
+//
+// Close does not close the client. It is safe to call more than once and
+// from several goroutines: every call returns when the first is done, with
+// its result.
+func (l *Limiter) Close() error {
+	l.closeOnce.Do(func() { l.closeErr = l.close() })
+	return l.closeErr
+}
+
+func (l *Limiter) close() error {
+	l.mu.Lock()
+	l.closed = true
+	close(l.closing)
+	held := l.held
+	l.held = make(map[string]*heldKey)
+	l.mu.Unlock()
+
+	// Their releases now find them gone from held and do nothing.
+	for _, hk := range held {
+		for _, s := range hk.slots {
+			s.cancel(ErrClosed)
+		}
+	}
+	errs := l.freeAll(held)
+
+	l.stopBg()
+	if err := l.stopWaiting(); err != nil {
+		errs = append(errs, err)
+	}
+	l.wg.Wait()
+	return errors.Join(errs...)
+}
+
+// report hands a background error to OnError.
+func (l *Limiter) report(err error) { l.onError(err) }
