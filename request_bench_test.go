@@ -57,7 +57,7 @@ func benchRequests(b *testing.B, guards int, wrap wrapFunc) {
 			rels[i]()
 		}
 	})
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	ln, err := net.Listen("tcp", "127.0.0.1:0") // loopback only, whatever httptest's flags say
 	if err != nil {
 		b.Fatal(err)
 	}
