@@ -3,6 +3,7 @@ package release_test
 import (
 	"context"
 	"runtime"
+	"runtime/metrics"
 	"sync"
 	"testing"
 
@@ -145,32 +146,61 @@ func BenchmarkPending(b *testing.B) {
 			ctx, cancel := context.WithCancel(context.Background())
 			defer cancel()
 			rels := make([]func(), pending)
-			var bytes, goroutines float64
+			var bytes, goroutines int64
 			b.ReportAllocs()
 			for b.Loop() {
-				var before, after runtime.MemStats
-				runtime.GC()
-				runtime.ReadMemStats(&before)
-				g0 := runtime.NumGoroutine()
-				for i := range rels {
-					rels[i] = d.wrap(ctx, noop)
-				}
-				runtime.GC()
-				runtime.ReadMemStats(&after)
-				goroutines += float64(runtime.NumGoroutine() - g0)
-				bytes += float64(int64(after.HeapAlloc+after.StackInuse) - int64(before.HeapAlloc+before.StackInuse))
-				for i, rel := range rels {
-					rel()
-					rels[i] = nil
-				}
-				for runtime.NumGoroutine() > g0 { // watchers exiting
-					runtime.Gosched()
-				}
+				by, g := measureHeld(func() {
+					for i := range rels {
+						rels[i] = d.wrap(ctx, noop)
+					}
+				}, func() {
+					for i, rel := range rels {
+						rel()
+						rels[i] = nil
+					}
+				})
+				bytes += by
+				goroutines += g
 			}
 			n := float64(b.N) * pending
-			b.ReportMetric(bytes/n, "B/guard")
-			b.ReportMetric(goroutines/n, "goroutines/guard")
+			b.ReportMetric(float64(bytes)/n, "B/guard")
+			b.ReportMetric(float64(goroutines)/n, "goroutines/guard")
 		})
+	}
+}
+
+// measureHeld runs hold, which makes values that stay live, then free, which
+// lets them go, and returns the live heap and stack bytes and the goroutines
+// that hold added. It returns once the goroutines hold started have exited.
+func measureHeld(hold, free func()) (bytes, goroutines int64) {
+	var before, after runtime.MemStats
+	runtime.GC()
+	runtime.ReadMemStats(&before)
+	g0 := runtime.NumGoroutine()
+	hold()
+	settle()
+	runtime.GC()
+	runtime.ReadMemStats(&after)
+	goroutines = int64(runtime.NumGoroutine() - g0)
+	bytes = int64(after.HeapAlloc+after.StackInuse) - int64(before.HeapAlloc+before.StackInuse)
+	free()
+	for runtime.NumGoroutine() > g0 { // watchers exiting
+		runtime.Gosched()
+	}
+	return bytes, goroutines
+}
+
+// settle yields until no goroutine is waiting to run, so that goroutines
+// just started have reached the point where they block, and hold what they
+// hold while blocked. Without the metric (before Go 1.26) it returns at once.
+func settle() {
+	runnable := []metrics.Sample{{Name: "/sched/goroutines/runnable:goroutines"}}
+	for range 1_000_000 {
+		metrics.Read(runnable)
+		if runnable[0].Value.Kind() != metrics.KindUint64 || runnable[0].Value.Uint64() == 0 {
+			return
+		}
+		runtime.Gosched()
 	}
 }
 
