@@ -263,3 +263,24 @@ func TestCauseRacingCancel(t *testing.T) {
 	}
 	t.Logf("%d races: release first (nil cause) %d times, ctx first (its cause) %d times", rounds, nilCause, ctxCause)
 }
+
+// neverDoneOverCause is a Context that can never be done, although the
+// context it wraps was ended with a cause.
+type neverDoneOverCause struct{ context.Context }
+
+func (neverDoneOverCause) Done() <-chan struct{} { return nil }
+func (neverDoneOverCause) Err() error            { return nil }
+
+// TestCauseIsNilForNeverDoneCtxOverEndedOne checks that fn's cause follows
+// ctx.Err(), not what ctx wraps: context.Cause on Go 1.25 reports the
+// wrapped context's cause even while ctx.Err() is nil.
+func TestCauseIsNilForNeverDoneCtxOverEndedOne(t *testing.T) {
+	parent, cancel := context.WithCancelCause(context.Background())
+	cancel(errHungUp)
+	var got []error
+	rel := release.WrapOnDoneCause(neverDoneOverCause{parent}, func(err error) { got = append(got, err) })
+	rel()
+	if len(got) != 1 || got[0] != nil {
+		t.Fatalf("on a ctx that is never done, fn ran with causes %v; want once, with nil", got)
+	}
+}

@@ -36,14 +36,17 @@ import (
 //   - When a call of release returns, fn has returned, even if ctx started fn
 //     on another goroutine a moment earlier: release then waits for it, as
 //     [sync.Once.Do] does. (A bare [context.AfterFunc] stop does not wait.)
-//   - If release runs first, fn runs on the goroutine that called release. If
-//     ctx is done first, fn runs on a goroutine of its own, started by
-//     [context.AfterFunc]; an already-done ctx starts it at once, and
-//     WrapOnDone returns without waiting for it.
-//   - A pending guard holds no goroutine when ctx comes from the context
-//     package, delegates to one (a net/http request context does), or has an
-//     AfterFunc(func()) func() bool method of its own, which
-//     [context.AfterFunc] calls. For any other Context implementation,
+//   - When ctx's end starts fn before any call of release, fn runs on a
+//     goroutine of its own, started by [context.AfterFunc]; an already-done
+//     ctx starts it at once, and WrapOnDone returns without waiting for it.
+//     Otherwise fn runs on the goroutine of the first call of release: when
+//     release comes first, and also when ctx is done but has not yet
+//     started fn.
+//   - A pending guard holds no goroutine when ctx.Done() is the channel of a
+//     cancelable context from the context package (ctx is one, or wraps one
+//     without replacing Done, as [context.WithValue] and a net/http request
+//     context do), or when ctx has an AfterFunc(func()) func() bool method
+//     of its own, which [context.AfterFunc] calls. For any other Context,
 //     [context.AfterFunc] parks a goroutine that waits for ctx.Done();
 //     release stops that goroutine, which then exits without waiting for ctx.
 //   - If ctx can never be done (ctx.Done() returns nil, as for
@@ -90,8 +93,8 @@ func WrapOnDone(ctx context.Context, fn func()) func() {
 //   - nil if a call of release ran fn while ctx was not yet done;
 //   - [context.Cause](ctx) if ctx was done first: if ctx.Err() returned
 //     non-nil before a call of release, fn receives the cause, never nil,
-//     whether ctx or that call runs fn. For a Context that does not come
-//     from the context package, the cause is ctx.Err().
+//     whether ctx or that call runs fn. The cause is ctx.Err() unless ctx
+//     is, or wraps, a context-package context ended with a cause.
 //
 // When release and ctx's end race, fn receives one or the other. For a ctx
 // that can never be done, fn always receives nil.

@@ -575,9 +575,9 @@ func TestWatcherExitsOnRelease(t *testing.T) {
 	}
 }
 
-// TestReleaseUnregistersBeforeFn checks that a release whose fn panics has
+// TestPanickingFnStillUnregisters checks that a release whose fn panics has
 // still unregistered the guard: on a custom Context, its watcher exits.
-func TestReleaseUnregistersBeforeFn(t *testing.T) {
+func TestPanickingFnStillUnregisters(t *testing.T) {
 	for _, w := range wrappers {
 		t.Run(w.name, func(t *testing.T) {
 			defer goleak.VerifyNone(t, goleak.IgnoreCurrent())
@@ -1000,5 +1000,22 @@ func TestAllocationCeiling(t *testing.T) {
 		if got > c.max {
 			t.Errorf("WrapOnDoneCause, %s: wrap and release made %v allocations; want at most %v", c.name, got, c.max)
 		}
+	}
+}
+
+// TestReleaseUnregistersBeforeFnRuns checks that the guard is gone from ctx
+// by the time fn runs, on a Context that counts its registrations.
+func TestReleaseUnregistersBeforeFnRuns(t *testing.T) {
+	for _, w := range wrappers {
+		t.Run(w.name, func(t *testing.T) {
+			ctx := newAfterFuncCtx()
+			defer ctx.cancel()
+			registered := -1
+			rel := w.wrap(ctx, func() { registered = ctx.registered() })
+			rel()
+			if registered != 0 {
+				t.Fatalf("while release ran fn, %d functions were registered with ctx; want 0", registered)
+			}
+		})
 	}
 }
