@@ -154,7 +154,7 @@ func (*returnsGuard) AFact() {}
 func (f *returnsGuard) String() string { return fmt.Sprintf("returnsGuard%v", f.Results) }
 
 func run(pass *analysis.Pass) (any, error) {
-	if pass.Pkg.Path() != releasePkg && !dependsOn(pass.Pkg, releasePkg) {
+	if !mayHoldGuards(pass) {
 		return nil, nil
 	}
 	c := &checker{pass: pass, local: make(map[*types.Func][]int)}
@@ -179,6 +179,23 @@ func run(pass *analysis.Pass) (any, error) {
 		}
 	})
 	return nil, nil
+}
+
+// mayHoldGuards reports whether the package can make or receive a guard:
+// it is the release package, depends on it, or imports a function that
+// returns a guard. The last test matters under go vet, where the imports of
+// a dependency are only those its export data names, which may leave out
+// the release package behind a helper.
+func mayHoldGuards(pass *analysis.Pass) bool {
+	if pass.Pkg.Path() == releasePkg || dependsOn(pass.Pkg, releasePkg) {
+		return true
+	}
+	for _, f := range pass.AllObjectFacts() {
+		if _, ok := f.Fact.(*returnsGuard); ok {
+			return true
+		}
+	}
+	return false
 }
 
 // dependsOn reports whether pkg imports path, directly or indirectly.

@@ -17,20 +17,27 @@ func TestMain(m *testing.M) {
 
 // files writes a module that uses a stand-in for github.com/ctxguard/release,
 // with a package slots whose Acquire returns a guard and main.go as given,
-// into a new directory, and returns the directory.
-func files(t *testing.T, main string) string {
+// and the other files named in more (name, text, ...), into a new
+// directory, and returns the directory. Acquire is not inlined, so that the
+// export data of slots, which go vet gives its importers, does not name the
+// release package, as with most real helpers.
+func files(t *testing.T, main string, more ...string) string {
 	t.Helper()
 	dir := t.TempDir()
-	for name, text := range map[string]string{
+	all := map[string]string{
 		"go.mod": "module demo\n\ngo 1.25\n\nrequire github.com/ctxguard/release v0.0.0\n\n" +
 			"replace github.com/ctxguard/release => ./release\n",
 		"release/go.mod": "module github.com/ctxguard/release\n\ngo 1.25\n",
 		"release/release.go": "package release\n\nimport \"context\"\n\n" +
 			"func WrapOnDone(ctx context.Context, fn func()) func() { return fn }\n",
 		"slots/slots.go": "package slots\n\nimport (\n\t\"context\"\n\n\t\"github.com/ctxguard/release\"\n)\n\n" +
-			"func Acquire(ctx context.Context) (func(), error) {\n\treturn release.WrapOnDone(ctx, func() {}), nil\n}\n",
+			"//go:noinline\nfunc Acquire(ctx context.Context) (func(), error) {\n\treturn release.WrapOnDone(ctx, func() {}), nil\n}\n",
 		"main.go": main,
-	} {
+	}
+	for i := 0; i+1 < len(more); i += 2 {
+		all[more[i]] = more[i+1]
+	}
+	for name, text := range all {
 		path := filepath.Join(dir, name)
 		if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
 			t.Fatal(err)
@@ -57,6 +64,22 @@ func main() {
 }
 
 func serve(ctx context.Context) error {
+	_, err := slots.Acquire(ctx)
+	return err
+}
+`
+
+// leakyHandler leaks a guard from slots.Acquire in a package that does not
+// import the release package itself: only the helper's fact tells.
+const leakyHandler = `package handler
+
+import (
+	"context"
+
+	"demo/slots"
+)
+
+func Serve(ctx context.Context) error {
 	_, err := slots.Acquire(ctx)
 	return err
 }
@@ -120,6 +143,7 @@ func TestCommand(t *testing.T) {
 	msgs := []string{
 		"main.go:11:2: the release function returned by WrapOnDone is discarded",
 		"main.go:16:12: the release function returned by Acquire is discarded",
+		"handler.go:10:12: the release function returned by Acquire is discarded",
 	}
 	cases := []struct {
 		name string
@@ -130,7 +154,7 @@ func TestCommand(t *testing.T) {
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
-			out, code := run(t, files(t, leaky), c.args[0], c.args[1:]...)
+			out, code := run(t, files(t, leaky, "handler/handler.go", leakyHandler), c.args[0], c.args[1:]...)
 			for _, msg := range msgs {
 				if code == 0 || !strings.Contains(out, msg) {
 					t.Errorf("on discarded releases: exit %d, output:\n%s\nwant a non-zero exit and %q", code, out, msg)
