@@ -235,6 +235,10 @@ type queue struct {
 	channel    string
 	head, tail *waiter
 	n          int
+	// fresh marks a queue that the subscriber has not yet seen. A wake-up
+	// published after its first waiter's failed try, but before the queue
+	// existed, found no queue; so once subscribed, the oldest tries.
+	fresh bool
 }
 
 // A waiter is one waiting Acquire call.
@@ -279,7 +283,7 @@ func (l *Limiter) join(channel, rkey string) (*waiter, error) {
 		if l.queues == nil {
 			l.queues = make(map[string]*queue)
 		}
-		q = &queue{channel: channel}
+		q = &queue{channel: channel, fresh: true}
 		l.queues[channel] = q
 		l.startSubscriber()
 		poke(l.sub.resync)
@@ -424,11 +428,16 @@ func (l *Limiter) listen(sub *subscriber, msgs <-chan any) {
 func (l *Limiter) resubscribe(sub *subscriber) {
 	var add, remove []string
 	l.wmu.Lock()
-	for ch := range l.queues {
+	for ch, q := range l.queues {
 		if !sub.subscribed[ch] {
+			// Its confirmation wakes the oldest waiter.
 			add = append(add, ch)
 			sub.subscribed[ch] = true
+		} else if q.fresh {
+			// Still subscribed from an earlier queue: no confirmation comes.
+			wakeOldest(q, 1)
 		}
+		q.fresh = false
 	}
 	for ch := range sub.subscribed {
 		if l.queues[ch] == nil {

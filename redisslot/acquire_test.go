@@ -203,11 +203,14 @@ func TestAcquireWithLostReplyLeavesNoOrphan(t *testing.T) {
 	srv := redistest.Shared(t)
 	f := newFixture(t, srv, redisslot.Options{Lease: longLease})
 	errLostReply := errors.New("test: reply lost")
-	var lose atomic.Bool
+	var lose, admitted atomic.Bool
 	lose.Store(true)
 	f.client.AddHook(scriptHook{hash: redisslot.AcquireHash, fn: func(ctx context.Context, cmds []redis.Cmder, next func() error) error {
 		err := next() // the script runs in Redis
-		if lose.Load() {
+		if n, _ := cmds[0].(*redis.Cmd).Int(); n == 1 {
+			admitted.Store(true)
+		}
+		if err == nil && lose.Load() {
 			return failWith(cmds, errLostReply)
 		}
 		return err
@@ -216,6 +219,9 @@ func TestAcquireWithLostReplyLeavesNoOrphan(t *testing.T) {
 	sctx, rel, err := f.l.TryAcquire(ctx, "k", 1)
 	if !errors.Is(err, errLostReply) || sctx != nil || rel != nil {
 		t.Fatalf("TryAcquire with a lost reply = %v, %v, %v; want nil, nil, the error", sctx, rel != nil, err)
+	}
+	if !admitted.Load() {
+		t.Fatal("the acquire script did not admit the member; the test proves nothing")
 	}
 	eventually(t, "the member of the failed acquire is freed", func() bool { return inUse(t, f.l, "k") == 0 })
 	lose.Store(false)

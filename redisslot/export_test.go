@@ -1,6 +1,11 @@
 package redisslot
 
-import "time"
+import (
+	"context"
+	"time"
+
+	"github.com/redis/go-redis/v9"
+)
 
 // Hooks for the tests of this directory. They are compiled into test
 // binaries only.
@@ -65,3 +70,15 @@ var (
 	ReleaseHash = releaseScript.Hash()
 	InUseHash   = inUseScript.Hash()
 )
+
+// LoadScripts loads every script into c's Redis (SCRIPT LOAD), so that
+// command counts do not include a first EVALSHA answered NOSCRIPT and the
+// EVAL that follows it.
+func LoadScripts(ctx context.Context, c redis.Scripter) error {
+	for _, s := range []*redis.Script{acquireScript, renewScript, releaseScript, inUseScript} {
+		if err := s.Load(ctx, c).Err(); err != nil {
+			return err
+		}
+	}
+	return nil
+}

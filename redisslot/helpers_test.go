@@ -3,6 +3,7 @@ package redisslot_test
 import (
 	"context"
 	"errors"
+	"fmt"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -44,14 +45,27 @@ func newFixture(t testing.TB, srv *redistest.Server, opts redisslot.Options) *fi
 	if opts.Prefix == "" {
 		opts.Prefix = testPrefix(t)
 	}
+	ctx, cancel := context.WithTimeout(context.Background(), waitLong)
+	defer cancel()
+	if err := redisslot.LoadScripts(ctx, f.client); err != nil {
+		t.Fatalf("SCRIPT LOAD: %v", err)
+	}
 	f.l = redisslot.New(f.client, opts)
 	t.Cleanup(func() { _ = f.l.Close() })
 	return f
 }
 
-// testPrefix keeps the keys of each test apart on the shared server.
+var (
+	prefixes   sync.Map // testing.TB to its prefix
+	prefixRuns atomic.Int64
+)
+
+// testPrefix keeps the keys of each test apart on the shared server, and
+// apart from those of earlier runs of the same test (go test -count, -cpu):
+// the same within a test, new for each run.
 func testPrefix(t testing.TB) string {
-	return "test:" + strings.ReplaceAll(t.Name(), "/", ":") + ":"
+	p, _ := prefixes.LoadOrStore(t, fmt.Sprintf("test:%s:%d:", strings.ReplaceAll(t.Name(), "/", ":"), prefixRuns.Add(1)))
+	return p.(string)
 }
 
 // rawClient returns a plain client of srv, for looking at Redis from outside.

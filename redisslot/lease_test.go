@@ -82,10 +82,12 @@ func TestFreeKeepsValuesNotCancellationAndIsBoundedByReleaseTimeout(t *testing.T
 func TestReleaseWaitsForTheFree(t *testing.T) {
 	srv := redistest.Shared(t)
 	f := newFixture(t, srv, redisslot.Options{Lease: longLease})
-	entered, unblock := make(chan struct{}), make(chan struct{})
+	entered, unblocked := make(chan struct{}), make(chan struct{})
+	unblock := sync.OnceFunc(func() { close(unblocked) })
+	t.Cleanup(unblock) // before the fixture's Close, even when the test fails
 	f.client.AddHook(scriptHook{hash: redisslot.ReleaseHash, fn: func(ctx context.Context, cmds []redis.Cmder, next func() error) error {
 		close(entered)
-		<-unblock
+		<-unblocked
 		return next()
 	}})
 	_, rel := mustTry(t, f.l, ctxWithTimeout(t), "k", 1)
@@ -100,7 +102,7 @@ func TestReleaseWaitsForTheFree(t *testing.T) {
 		t.Fatal("release returned while its free was still being sent")
 	case <-time.After(50 * time.Millisecond): // a broken release returns at once
 	}
-	close(unblock)
+	unblock()
 	<-finished
 	if n := inUse(t, f.l, "k"); n != 0 {
 		t.Errorf("InUse = %d when release has returned; want 0", n)

@@ -1,0 +1,231 @@
+package redisslot_test
+
+import (
+	"context"
+	"errors"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/ctxguard/release/redisslot"
+	"github.com/ctxguard/release/redisslot/internal/redistest"
+	"github.com/redis/go-redis/v9"
+)
+
+// Promise 7: after Close, every call returns ErrClosed.
+func TestCloseMakesLaterCallsReturnErrClosed(t *testing.T) {
+	srv := redistest.Shared(t)
+	f := newFixture(t, srv, redisslot.Options{})
+	if err := f.l.Close(); err != nil {
+		t.Fatalf("Close: %v", err)
+	}
+	ctx := ctxWithTimeout(t)
+	if sctx, rel, err := f.l.TryAcquire(ctx, "k", 1); err != redisslot.ErrClosed || sctx != nil || rel != nil {
+		t.Errorf("TryAcquire after Close = %v, %v, %v; want nil, nil, ErrClosed", sctx, rel != nil, err)
+	}
+	if sctx, rel, err := f.l.Acquire(ctx, "k", 1); err != redisslot.ErrClosed || sctx != nil || rel != nil {
+		t.Errorf("Acquire after Close = %v, %v, %v; want nil, nil, ErrClosed", sctx, rel != nil, err)
+	}
+	if _, err := f.l.InUse(ctx, "k"); err != redisslot.ErrClosed {
+		t.Errorf("InUse after Close: err = %v; want ErrClosed", err)
+	}
+}
+
+// Promise 7: Close ends a waiting Acquire with ErrClosed.
+func TestCloseEndsWaitingAcquireWithErrClosed(t *testing.T) {
+	srv := redistest.Shared(t)
+	f := newFixture(t, srv, redisslot.Options{Lease: longLease})
+	ctx := ctxWithTimeout(t)
+	_, rel := mustTry(t, f.l, ctx, "k", 1)
+	defer rel()
+	errc := make(chan error, 1)
+	go func() {
+		_, _, err := f.l.Acquire(ctx, "k", 1)
+		errc <- err
+	}()
+	eventually(t, "Acquire waits", func() bool { return redisslot.Waiters(f.l, "k") == 1 })
+	if err := f.l.Close(); err != nil {
+		t.Errorf("Close: %v", err)
+	}
+	select {
+	case err := <-errc:
+		if err != redisslot.ErrClosed {
+			t.Errorf("waiting Acquire returned %v on Close; want ErrClosed", err)
+		}
+	case <-time.After(waitLong):
+		t.Fatal("waiting Acquire did not return on Close")
+	}
+}
+
+// Promise 7: Close cancels every held slot's context with ErrClosed and
+// frees them with one call per key, in one round trip; their releases then
+// send nothing.
+func TestCloseCancelsHeldSlotsAndFreesThemInOneCallPerKey(t *testing.T) {
+	srv := redistest.Shared(t)
+	f := newFixture(t, srv, redisslot.Options{Lease: longLease})
+	raw := rawClient(t, srv)
+	ctx := ctxWithTimeout(t)
+	var ctxs []context.Context
+	var rels []func()
+	for _, key := range []string{"a", "a", "a", "b", "b", "b"} {
+		sctx, rel := mustTry(t, f.l, ctx, key, 3)
+		ctxs = append(ctxs, sctx)
+		rels = append(rels, rel)
+	}
+	f.count.Reset()
+	if err := f.l.Close(); err != nil {
+		t.Fatalf("Close: %v", err)
+	}
+	for i, sctx := range ctxs {
+		if got := context.Cause(sctx); got != redisslot.ErrClosed {
+			t.Errorf("slot %d: context cause after Close = %v; want ErrClosed", i, got)
+		}
+	}
+	if got := f.count.ByName("evalsha") + f.count.ByName("eval"); got != 2 {
+		t.Errorf("Close sent %d script calls to free 3 slots on each of 2 keys; want 2", got)
+	}
+	if got := f.count.RoundTrips(); got != 1 {
+		t.Errorf("Close took %d round trips; want 1", got)
+	}
+	for _, key := range []string{"a", "b"} {
+		if zs := members(t, raw, testPrefix(t)+key); len(zs) != 0 {
+			t.Errorf("members of %s after Close: %v; want none", key, zs)
+		}
+	}
+	sent := f.count.Commands()
+	for _, rel := range rels {
+		rel()
+	}
+	if got := f.count.Commands(); got != sent {
+		t.Errorf("releases after Close sent %d commands; want none", got-sent)
+	}
+}
+
+// Promise 7: Close waits for frees in flight.
+func TestCloseWaitsForFreesInFlight(t *testing.T) {
+	srv := redistest.Shared(t)
+	f := newFixture(t, srv, redisslot.Options{Lease: longLease})
+	entered, unblocked := make(chan struct{}), make(chan struct{})
+	unblock := sync.OnceFunc(func() { close(unblocked) })
+	t.Cleanup(unblock) // before the fixture's Close, even when the test fails
+	var once sync.Once
+	f.client.AddHook(scriptHook{hash: redisslot.ReleaseHash, fn: func(ctx context.Context, cmds []redis.Cmder, next func() error) error {
+		once.Do(func() {
+			close(entered)
+			<-unblocked
+		})
+		return next()
+	}})
+	_, rel := mustTry(t, f.l, ctxWithTimeout(t), "k", 1)
+	go rel()
+	<-entered
+	closed := make(chan error, 1)
+	go func() { closed <- f.l.Close() }()
+	select {
+	case err := <-closed:
+		t.Fatalf("Close returned (%v) while a free was in flight", err)
+	case <-time.After(50 * time.Millisecond): // a Close that does not wait returns at once
+	}
+	unblock()
+	if err := <-closed; err != nil {
+		t.Errorf("Close: %v", err)
+	}
+	if n := len(members(t, rawClient(t, srv), testPrefix(t)+"k")); n != 0 {
+		t.Errorf("%d members when Close has returned; want 0", n)
+	}
+}
+
+// Promise 7: Close waits for acquires in flight, which then return
+// ErrClosed and leave nothing behind.
+func TestCloseWaitsForAcquiresInFlight(t *testing.T) {
+	srv := redistest.Shared(t)
+	f := newFixture(t, srv, redisslot.Options{Lease: longLease})
+	entered, unblocked := make(chan struct{}), make(chan struct{})
+	unblock := sync.OnceFunc(func() { close(unblocked) })
+	t.Cleanup(unblock) // before the fixture's Close, even when the test fails
+	f.client.AddHook(scriptHook{hash: redisslot.AcquireHash, fn: func(ctx context.Context, cmds []redis.Cmder, next func() error) error {
+		close(entered)
+		<-unblocked
+		return next()
+	}})
+	acquired := make(chan error, 1)
+	go func() {
+		sctx, rel, err := f.l.TryAcquire(ctxWithTimeout(t), "k", 1)
+		if err == nil && (sctx == nil || rel == nil) {
+			err = errors.New("nil context or release")
+		}
+		acquired <- err
+	}()
+	<-entered
+	closed := make(chan error, 1)
+	go func() { closed <- f.l.Close() }()
+	select {
+	case err := <-closed:
+		t.Fatalf("Close returned (%v) while an acquire was in flight", err)
+	case <-time.After(50 * time.Millisecond):
+	}
+	unblock()
+	if err := <-closed; err != nil {
+		t.Errorf("Close: %v", err)
+	}
+	if err := <-acquired; err != redisslot.ErrClosed {
+		t.Errorf("TryAcquire in flight during Close returned %v; want ErrClosed", err)
+	}
+	if n := len(members(t, rawClient(t, srv), testPrefix(t)+"k")); n != 0 {
+		t.Errorf("%d members when Close has returned; want 0", n)
+	}
+}
+
+// Promise 7: Close returns the failed frees joined, each naming its key.
+func TestCloseReturnsFailuresJoined(t *testing.T) {
+	srv := redistest.Shared(t)
+	f := newFixture(t, srv, redisslot.Options{Lease: longLease})
+	errInjected := errors.New("test: free failed")
+	f.client.AddHook(scriptHook{hash: redisslot.ReleaseHash, fn: func(ctx context.Context, cmds []redis.Cmder, next func() error) error {
+		return failWith(cmds, errInjected)
+	}})
+	ctx := ctxWithTimeout(t)
+	mustTry(t, f.l, ctx, "a", 1)
+	mustTry(t, f.l, ctx, "b", 1)
+	err := f.l.Close()
+	if !errors.Is(err, errInjected) {
+		t.Fatalf("Close = %v; want the failed frees", err)
+	}
+	var joined interface{ Unwrap() []error }
+	if !errors.As(err, &joined) || len(joined.Unwrap()) != 2 {
+		t.Errorf("Close = %v; want two errors joined", err)
+	}
+	for _, key := range []string{`"a"`, `"b"`} {
+		if !strings.Contains(err.Error(), key) {
+			t.Errorf("Close = %q; want it to name key %s", err, key)
+		}
+	}
+}
+
+// Promise 7: Close is safe to call twice and from several goroutines.
+func TestCloseIsSafeTwiceAndFromManyGoroutines(t *testing.T) {
+	srv := redistest.Shared(t)
+	f := newFixture(t, srv, redisslot.Options{Lease: longLease})
+	mustTry(t, f.l, ctxWithTimeout(t), "k", 1)
+	var calls atomic.Int32
+	var wg sync.WaitGroup
+	for range 8 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			if err := f.l.Close(); err != nil {
+				t.Errorf("Close: %v", err)
+			}
+			calls.Add(1)
+		}()
+	}
+	wg.Wait()
+	if err := f.l.Close(); err != nil {
+		t.Errorf("Close, once more: %v", err)
+	}
+	if n := len(members(t, rawClient(t, srv), testPrefix(t)+"k")); n != 0 {
+		t.Errorf("%d members after Close; want 0", n)
+	}
+}

@@ -1,0 +1,109 @@
+// Package redisslot limits how many holders a key has at once across every
+// instance of a service, with the slots kept in Redis, and hands out each
+// slot with a release guard: a release that frees the slot exactly once, on
+// its first call, when the client hangs up, when the slot's lease is lost,
+// or when the Limiter closes, whichever comes first.
+//
+// A gateway that caps concurrent requests per user and per account, across
+// all its instances, takes both slots and defers both releases:
+//
+//	func (s *server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+//		user, releaseUser, err := s.slots.Acquire(r.Context(), "user:"+userID(r), 4)
+//		if err != nil {
+//			http.Error(w, "busy", http.StatusTooManyRequests)
+//			return
+//		}
+//		defer releaseUser()
+//		ctx, releaseAccount, err := s.slots.TryAcquire(user, "account:"+accountID(r), 100)
+//		if err != nil {
+//			http.Error(w, "busy", http.StatusTooManyRequests)
+//			return
+//		}
+//		defer releaseAccount()
+//		s.serve(ctx, w, r) // ctx ends when either slot is lost or the client hangs up
+//	}
+//
+// # Promises
+//
+//   - Admission is one Lua script, run atomically by Redis: it drops the
+//     members whose lease has ended, counts the rest, and adds one. It reads
+//     Redis's clock, so the clocks of the instances do not matter. As long
+//     as leases are renewed, a key never has more than limit holders.
+//   - A held slot's context is done when the caller's ctx is done, when
+//     release is called, when the lease is lost ([ErrLeaseLost]) or when the
+//     Limiter closes ([ErrClosed]), and before the call that frees the slot
+//     is sent. Its release is a guard built with
+//     [github.com/ctxguard/release.WrapOnDone], so it runs once and frees the
+//     slot in one round trip, which a call of release waits for.
+//   - One goroutine per Limiter renews every slot it holds, every Lease/3,
+//     with one script call per key (per 500 slots of a key) in one pipeline.
+//     A held slot costs no goroutine, and renewal traffic grows with the
+//     number of keys, not slots. Renewal never re-creates a member.
+//   - A slot of a crashed instance frees itself when its lease ends. No
+//     script removes another instance's live member.
+//   - [Limiter.Acquire] waits without polling: the release script publishes
+//     a wake-up on the key's channel in the same call, each Limiter listens
+//     on one pub/sub connection, and wakes its oldest waiters, only as many
+//     as slots were freed. The oldest waiter of each key also retries after
+//     at most min(Lease/3, 1s), so a lost wake-up costs at most that.
+//
+// # Key layout
+//
+// A key's slots are one sorted set at Prefix+key (Prefix defaults to
+// "slots:"): one member per held slot, named by an id unique to that
+// acquire (the Limiter's random instance id, a dash, a counter), with score
+// the end of its lease in Redis milliseconds (TIME). The set expires with
+// its last lease. Operators can look at it with
+//
+//	ZRANGE slots:user:42 0 -1 WITHSCORES
+//
+// and count the live holders with [Limiter.InUse]. Wake-ups are published on
+// the channel Prefix+key+":wake", with the number of slots freed.
+//
+// # When Redis is down, or a lease is lost
+//
+// Calls return Redis's errors, wrapped with the operation and the key, so
+// that [errors.Is] and [errors.As] see them. Frees and renewals that fail go
+// to Options.OnError. A held slot whose renewals fail for a whole Lease, by
+// the local monotonic clock, is lost: its context is cancelled with
+// [ErrLeaseLost], because by then Redis may have given the slot to someone
+// else. So is a slot whose member a renewal finds missing, deleted from
+// outside or lost when Redis restarted without persistence. Stop the work a
+// lost slot guards: watch its context.
+//
+// # Choosing Lease
+//
+// Lease (default 30s) is how long a slot outlives its holder's last
+// renewal. A short lease returns the slots of crashed instances sooner; a
+// long one rides out longer Redis pauses, failovers and network trouble
+// without cancelling live holders. Renewals run every Lease/3, so a live
+// holder survives about two missed rounds.
+//
+// # Timeouts on request paths
+//
+// go-redis applies a ctx's deadline to its socket reads and writes only when
+// the client is made with ContextTimeoutEnabled; otherwise its ReadTimeout
+// (3s by default) and MaxRetries (3) bound each call, whatever the ctx says.
+// Waiting in Acquire always stops as soon as ctx is done, but a Redis call
+// already sent follows the client's rules. For request paths:
+//
+//	client := redis.NewClient(&redis.Options{
+//		Addr:                  "redis:6379",
+//		ContextTimeoutEnabled: true, // every call ends with its ctx
+//		DialTimeout:           time.Second,
+//		ReadTimeout:           time.Second,
+//		WriteTimeout:          time.Second,
+//		MaxRetries:            1,
+//	})
+//
+// The frees are bounded by Options.ReleaseTimeout and the renewal rounds by
+// Lease/3, through the same mechanism.
+//
+// # Redis Cluster
+//
+// Each script touches only the one key it is given in KEYS, so every call
+// goes to the node that owns that key; pipelines of several keys are split
+// by go-redis. Wake-ups use plain PUBLISH and SUBSCRIBE, which a cluster
+// carries to every node, so one pub/sub connection per Limiter hears them
+// all.
+package redisslot
