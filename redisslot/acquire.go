@@ -435,7 +435,7 @@ func (l *Limiter) resubscribe(sub *subscriber) {
 			sub.subscribed[ch] = true
 		} else if q.fresh {
 			// Still subscribed from an earlier queue: no confirmation comes.
-			wakeOldest(q, 1)
+			wakeOldest(q, 1, true)
 		}
 		q.fresh = false
 	}
