@@ -33,6 +33,7 @@ import (
 	"math/rand/v2"
 	"runtime"
 	"slices"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -303,6 +304,27 @@ func acquireMany(b *testing.B, take func(key string) error) {
 	}
 }
 
+// goroutinesRunning counts the goroutines with a function whose name
+// contains fn on their stack, leaving out the calling goroutine.
+func goroutinesRunning(fn string) int {
+	buf := make([]byte, 1<<20)
+	for {
+		n := runtime.Stack(buf, true)
+		if n < len(buf) {
+			buf = buf[:n]
+			break
+		}
+		buf = make([]byte, 2*len(buf))
+	}
+	count := 0
+	for i, g := range strings.Split(string(buf), "\n\n") {
+		if i > 0 && strings.Contains(g, fn) {
+			count++
+		}
+	}
+	return count
+}
+
 // BenchmarkHeldSlots holds 10,000 slots on 100 keys and reports the
 // goroutines that holding them costs and the Redis commands sent per
 // renewal period (Lease/3): redisslot's one renewer against a heartbeat
@@ -327,6 +349,7 @@ func BenchmarkHeldSlots(b *testing.B) {
 		l := redisslot.New(c, redisslot.Options{Prefix: testPrefix(b), Lease: heldLease, OnError: func(error) { lost.Add(1) }})
 		defer l.Close()
 		before := runtime.NumGoroutine()
+		mineBefore := goroutinesRunning("ctxguard/release/redisslot.")
 		var rels []func()
 		var mu sync.Mutex
 		acquireMany(b, func(key string) error {
@@ -337,6 +360,8 @@ func BenchmarkHeldSlots(b *testing.B) {
 			return err
 		})
 		goroutines := runtime.NumGoroutine() - before
+		mine := goroutinesRunning("ctxguard/release/redisslot.") - mineBefore
+		redisslot.RenewNow(l) // loads the renewal script before counting
 		b.ReportAllocs()
 		var trips, cmds, nrounds int64
 		for b.Loop() {
@@ -349,7 +374,9 @@ func BenchmarkHeldSlots(b *testing.B) {
 		periods := float64(b.N)
 		b.ReportMetric(float64(heldKeys*heldPerKey), "slots")
 		b.ReportMetric(float64(goroutines), "goroutines")
+		b.ReportMetric(float64(mine), "goroutines-in-redisslot")
 		b.ReportMetric(float64(cmds)/periods, "commands/period")
+		b.ReportMetric(float64(cmds)/float64(nrounds), "commands/round")
 		b.ReportMetric(float64(trips)/periods, "round-trips/period")
 		b.ReportMetric(float64(nrounds)/periods, "rounds/period")
 		b.ReportMetric(float64(lost.Load()), "errors")
@@ -376,6 +403,7 @@ func BenchmarkHeldSlots(b *testing.B) {
 			return nil
 		})
 		goroutines := runtime.NumGoroutine() - before
+		beats := goroutinesRunning("(*handwritten).heartbeat")
 		b.ReportAllocs()
 		var cmds, trips int64
 		for b.Loop() {
@@ -389,6 +417,7 @@ func BenchmarkHeldSlots(b *testing.B) {
 		periods := float64(b.N)
 		b.ReportMetric(float64(heldKeys*heldPerKey), "slots")
 		b.ReportMetric(float64(goroutines), "goroutines")
+		b.ReportMetric(float64(beats), "goroutines-heartbeating")
 		b.ReportMetric(float64(cmds)/periods, "commands/period")
 		b.ReportMetric(float64(trips)/periods, "round-trips/period")
 	})
