@@ -3,7 +3,9 @@ package redisslot_test
 import (
 	"context"
 	"errors"
+	"strconv"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
@@ -105,7 +107,7 @@ func TestRedisStoppedAndRestartedOnTheSamePort(t *testing.T) {
 		}
 		return false
 	}
-	eventually(t, "OnError hears of a failed renewal", func() bool { return reported("renew") })
+	eventually(t, "OnError hears of a failed renewal", func() bool { return reported("leases of key") })
 	if !reported("free slot of key \"b\"") {
 		t.Errorf("OnError got %v; want the failed free of b", f.errs.all())
 	}
@@ -144,5 +146,84 @@ func TestRedisStoppedAndRestartedOnTheSamePort(t *testing.T) {
 	}
 	if n := inUse(t, f.l, "a"); n != 2 {
 		t.Errorf("InUse after the restart = %d; want 2", n)
+	}
+}
+
+// Issue 11, proof 3: while redis-server is paused (SIGSTOP: connections
+// open, nothing answers), each call returns within its ctx, a release
+// within ReleaseTimeout, and the Limiter works on once Redis resumes.
+func TestCallsWhileRedisIsPausedReturnWithinTheirCtx(t *testing.T) {
+	srv := redistest.Start(t)
+	f := newFixture(t, srv, redisslot.Options{Lease: restartLease, ReleaseTimeout: time.Second})
+	raw := rawClient(t, srv)
+	ctx := ctxWithTimeout(t)
+	info, err := raw.InfoMap(ctx, "server").Result()
+	if err != nil {
+		t.Fatal(err)
+	}
+	pid, err := strconv.Atoi(info["Server"]["process_id"])
+	if err != nil {
+		t.Fatalf("INFO server process_id: %v", err)
+	}
+	sa, rela := mustTry(t, f.l, ctx, "a", 2)
+	defer rela()
+	_, relb := mustTry(t, f.l, ctx, "b", 1)
+
+	if err := syscall.Kill(pid, syscall.SIGSTOP); err != nil {
+		t.Fatal(err)
+	}
+	resumed := false
+	resume := func() {
+		if !resumed {
+			resumed = true
+			_ = syscall.Kill(pid, syscall.SIGCONT)
+		}
+	}
+	defer resume()
+	paused := time.Now()
+
+	bounded := func(what string, limit time.Duration, call func(ctx context.Context) error) {
+		t.Helper()
+		cctx, cancel := context.WithTimeout(ctx, callBound)
+		defer cancel()
+		start := time.Now()
+		err := call(cctx)
+		took := time.Since(start)
+		if err == nil {
+			t.Errorf("%s with Redis paused: no error", what)
+		}
+		if took > limit+callSlack {
+			t.Errorf("%s with Redis paused took %v; want it bounded by %v", what, took, limit)
+		}
+		t.Logf("%s with Redis paused: %v after %v", what, err, took.Round(time.Microsecond))
+	}
+	bounded("TryAcquire", callBound, func(ctx context.Context) error {
+		_, _, err := f.l.TryAcquire(ctx, "c", 1)
+		return err
+	})
+	bounded("Acquire", callBound, func(ctx context.Context) error {
+		_, _, err := f.l.Acquire(ctx, "c", 1)
+		return err
+	})
+	bounded("InUse", callBound, func(ctx context.Context) error {
+		_, err := f.l.InUse(ctx, "a")
+		return err
+	})
+	start := time.Now()
+	relb()
+	if took := time.Since(start); took > time.Second+callSlack {
+		t.Errorf("release with Redis paused took %v; want it bounded by ReleaseTimeout (1s)", took)
+	}
+	t.Logf("release with Redis paused returned after %v", time.Since(start).Round(time.Microsecond))
+	resume()
+	t.Logf("Redis was paused for %v (Lease %v)", time.Since(paused).Round(time.Millisecond), restartLease)
+
+	_, rel, err := f.l.Acquire(ctx, "a", 2)
+	if err != nil {
+		t.Fatalf("Acquire after Redis resumed: %v", err)
+	}
+	rel()
+	if err := context.Cause(sa); err != nil {
+		t.Errorf("slot held across the pause ended: %v; want it held", err)
 	}
 }
