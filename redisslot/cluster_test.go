@@ -236,13 +236,18 @@ func twoInstances(t *testing.T, srv *redistest.Server) ([]*instance, *ledger, *l
 }
 
 // closeAll lets stuck handlers go, closes the servers (which waits for
-// their handlers), then the Limiters and clients, and reports errors that
-// handlers met.
+// their handlers), checks that no slot is held, closes the Limiters and
+// clients, and reports errors that handlers and OnError met.
 func closeAll(t *testing.T, ins []*instance) {
 	t.Helper()
 	close(ins[0].unstop)
 	for _, in := range ins {
-		in.srv.Close()
+		in.srv.Close() // waits for the handlers, and so for their releases
+	}
+	if n := inUse(t, ins[0].f.l, clusterKey); n != 0 {
+		t.Errorf("InUse = %d once every handler returned; want 0", n)
+	}
+	for _, in := range ins {
 		if err := in.f.l.Close(); err != nil {
 			t.Errorf("Close: %v", err)
 		}
