@@ -306,7 +306,11 @@ func TestHangUpEndsSlotContextAndFreesTheSlot(t *testing.T) {
 	sctx, rel := mustTry(t, f.l, ctx, "k", 1)
 	defer rel()
 	cancel(errHangUp)
-	<-sctx.Done()
+	select {
+	case <-sctx.Done():
+	case <-time.After(waitLong):
+		t.Fatalf("slot context not done %v after the hang-up", waitLong)
+	}
 	if got := context.Cause(sctx); got != errHangUp {
 		t.Errorf("slot context cause = %v; want ctx's cause %v", got, errHangUp)
 	}

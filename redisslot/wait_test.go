@@ -94,7 +94,11 @@ func TestReleasePublishesWakeUpInTheSameCall(t *testing.T) {
 	if _, err := ps.Receive(ctx); err != nil { // the subscription's confirmation
 		t.Fatal(err)
 	}
+	f.count.Reset()
 	_, rel := mustTry(t, f.l, ctx, "k", 1)
+	if n := f.count.RoundTrips(); n != 1 {
+		t.Errorf("acquire took %d round trips; want 1", n)
+	}
 	f.count.Reset()
 	rel()
 	if n := f.count.RoundTrips(); n != 1 {
@@ -310,7 +314,8 @@ func TestLostWakeUpStillEndsWithTheSlotTakenWithinTheRetryInterval(t *testing.T)
 }
 
 // Issue 11: a slot freed silently, by a lease that ends, is taken within the
-// lease plus the retry interval.
+// lease plus the retry interval. A live holder on the same key keeps the
+// slot set alive, so the slot frees by its member's lease alone.
 func TestSlotFreedByAnEndedLeaseIsTakenWithoutAWakeUp(t *testing.T) {
 	srv := redistest.Shared(t)
 	prefix := testPrefix(t)
@@ -319,10 +324,12 @@ func TestSlotFreedByAnEndedLeaseIsTakenWithoutAWakeUp(t *testing.T) {
 	crashed.client.AddHook(deadHook{&dead})
 	w := newFixture(t, srv, redisslot.Options{Prefix: prefix, Lease: testLease})
 	ctx := ctxWithTimeout(t)
-	mustTry(t, crashed.l, ctx, "k", 1)
+	_, relLive := mustTry(t, w.l, ctx, "k", 2)
+	defer relLive()
+	mustTry(t, crashed.l, ctx, "k", 2)
 	dead.Store(true)
 	died := time.Now()
-	_, rel, err := w.l.Acquire(ctx, "k", 1)
+	_, rel, err := w.l.Acquire(ctx, "k", 2)
 	if err != nil {
 		t.Fatalf("Acquire: %v", err)
 	}
@@ -345,16 +352,22 @@ func TestAcquireReturnsWhenCtxIsDoneAndLeavesNothingBehind(t *testing.T) {
 	defer rel()
 
 	// One waiter first, so that the subscriber's goroutines run.
+	idle := runtime.NumGoroutine()
 	out := make(chan result, 1)
 	first, cancelFirst := context.WithCancel(ctx)
 	startWaiter(t, w.l, first, "k", 1, 0, out)
 	base := runtime.NumGoroutine()
+	// Less the goroutine that calls Acquire.
+	t.Logf("the first waiter started %d goroutines for the Limiter: its pub/sub listener and go-redis's reader and health check", base-idle-1)
 
 	wctx, cancel := context.WithCancel(ctx)
 	const waiters = 20
 	many := make(chan result, waiters)
 	for i := range waiters {
 		startWaiter(t, w.l, wctx, "k", 1, i+1, many)
+	}
+	if extra := runtime.NumGoroutine() - base - waiters; extra > 0 {
+		t.Errorf("%d more waiters started %d goroutines besides their own callers; want 0", waiters, extra)
 	}
 	deadline, cancelDl := context.WithTimeout(ctx, 100*time.Millisecond)
 	defer cancelDl()

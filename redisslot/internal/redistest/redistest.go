@@ -29,6 +29,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strconv"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"syscall"
@@ -60,8 +61,9 @@ type Server struct {
 	// Stop and Restart.
 	Addr string
 
-	port int
-	dir  string
+	port  int
+	dir   string
+	extra []string // more redis-server arguments
 
 	mu  sync.Mutex
 	cmd *exec.Cmd // nil while stopped
@@ -125,7 +127,7 @@ func skipOrFail(tb testing.TB, err error) {
 	tb.Fatalf("redistest: %v", err)
 }
 
-func start() (*Server, error) {
+func start(extra ...string) (*Server, error) {
 	if _, err := exec.LookPath("redis-server"); err != nil {
 		return nil, errNotInstalled
 	}
@@ -142,7 +144,7 @@ func start() (*Server, error) {
 			_ = os.RemoveAll(dir)
 			return nil, err
 		}
-		s := &Server{Addr: net.JoinHostPort("127.0.0.1", strconv.Itoa(port)), port: port, dir: dir}
+		s := &Server{Addr: net.JoinHostPort("127.0.0.1", strconv.Itoa(port)), port: port, dir: dir, extra: extra}
 		if lastErr = s.Restart(); lastErr == nil {
 			return s, nil
 		}
@@ -169,7 +171,7 @@ func (s *Server) Restart() error {
 		return nil
 	}
 	logPath := filepath.Join(s.dir, "redis.log")
-	cmd := exec.Command("redis-server",
+	args := []string{
 		"--port", strconv.Itoa(s.port),
 		"--bind", "127.0.0.1",
 		"--protected-mode", "yes",
@@ -178,7 +180,8 @@ func (s *Server) Restart() error {
 		"--dir", s.dir,
 		"--logfile", logPath,
 		"--daemonize", "no",
-	)
+	}
+	cmd := exec.Command("redis-server", append(args, s.extra...)...)
 	// No Stdout or Stderr writers: os/exec then starts no copying goroutines.
 	if err := cmd.Start(); err != nil {
 		return fmt.Errorf("redistest: start redis-server: %w", err)
@@ -266,6 +269,81 @@ func (s *Server) Stop() error {
 	}
 	_ = cmd.Wait() // "signal: killed" is the expected outcome
 	return nil
+}
+
+// StartCluster starts a Redis Cluster of n primaries (no replicas) on
+// 127.0.0.1, the hash slots split evenly between them, and waits until it
+// reports itself ok. Its servers stop when the test ends. It skips or fails
+// tb as [Start] does.
+func StartCluster(tb testing.TB, n int) []*Server {
+	tb.Helper()
+	servers := make([]*Server, n)
+	for i := range servers {
+		s, err := start("--cluster-enabled", "yes",
+			"--cluster-config-file", "nodes.conf",
+			"--cluster-node-timeout", "5000")
+		if err != nil {
+			skipOrFail(tb, err)
+		}
+		tb.Cleanup(func() {
+			_ = s.Stop()
+			_ = os.RemoveAll(s.dir)
+		})
+		servers[i] = s
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), startTimeout)
+	defer cancel()
+	const slots = 16384
+	for i, s := range servers {
+		c := redis.NewClient(s.Options())
+		lo, hi := i*slots/n, (i+1)*slots/n-1
+		err := c.ClusterAddSlotsRange(ctx, lo, hi).Err()
+		if err == nil && i > 0 {
+			err = c.ClusterMeet(ctx, "127.0.0.1", strconv.Itoa(servers[0].port)).Err()
+		}
+		_ = c.Close()
+		if err != nil {
+			tb.Fatalf("redistest: set up cluster node %s: %v", s.Addr, err)
+		}
+	}
+	for _, s := range servers {
+		c := redis.NewClient(s.Options())
+		for {
+			info, err := c.ClusterInfo(ctx).Result()
+			if err == nil && strings.Contains(info, "cluster_state:ok") &&
+				strings.Contains(info, "cluster_known_nodes:"+strconv.Itoa(n)+"\r") {
+				break
+			}
+			if ctx.Err() != nil {
+				_ = c.Close()
+				tb.Fatalf("redistest: cluster node %s not ok within %v: %q, %v", s.Addr, startTimeout, info, err)
+			}
+			time.Sleep(20 * time.Millisecond)
+		}
+		_ = c.Close()
+	}
+	return servers
+}
+
+// ClusterClient returns a new Redis Cluster client of servers, closed when
+// the test ends.
+func ClusterClient(tb testing.TB, servers []*Server) *redis.ClusterClient {
+	tb.Helper()
+	o := servers[0].Options()
+	addrs := make([]string, len(servers))
+	for i, s := range servers {
+		addrs[i] = s.Addr
+	}
+	c := redis.NewClusterClient(&redis.ClusterOptions{
+		Addrs:                 addrs,
+		ContextTimeoutEnabled: o.ContextTimeoutEnabled,
+		DialTimeout:           o.DialTimeout,
+		ReadTimeout:           o.ReadTimeout,
+		WriteTimeout:          o.WriteTimeout,
+		MaxRetries:            o.MaxRetries,
+	})
+	tb.Cleanup(func() { _ = c.Close() })
+	return c
 }
 
 // Options returns client options for the server, set up as the package
