@@ -15,9 +15,10 @@ import (
 const handoffSlack = time.Second
 
 // Issue 11, proof 4: with limit 1, 20 waiters on two instances each get the
-// slot once, and each releases soon after it acquires. After every release some waiter takes the slot within the
-// retry interval: through the release's wake-up, or, when every wake-up
-// message is dropped, through the oldest waiters' retry timers.
+// slot once, and each releases soon after it acquires. After every release
+// some waiter takes the slot within the retry interval: through the
+// release's wake-up, or, when every wake-up message is dropped, through the
+// oldest waiters' retry timers.
 func TestTwentyWaitersOnTwoInstancesEachGetTheSlotOnce(t *testing.T) {
 	for _, tc := range []struct {
 		name string
