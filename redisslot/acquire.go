@@ -424,7 +424,12 @@ func (l *Limiter) listen(sub *subscriber, msgs <-chan any) {
 // resubscribe subscribes to the channels of keys that gained waiters and
 // unsubscribes from those of keys that lost them. go-redis remembers the
 // channels even when the call fails, and subscribes to them again when it
-// reconnects.
+// reconnects. Its calls are bounded by ReleaseTimeout, far below the minute
+// for which go-redis holds a message that listen has not yet read.
+//
+// go-redis's reader retries a broken connection on its own and does not
+// report it; waiters then rely on their retry timer, and the failures show
+// in OnError through the renewals and frees that fail alongside.
 func (l *Limiter) resubscribe(sub *subscriber) {
 	var add, remove []string
 	l.wmu.Lock()

@@ -71,7 +71,8 @@ type Options struct {
 // wake waiting Acquire calls, it holds at most one pub/sub connection,
 // opened by the first Acquire that waits.
 //
-// A Limiter is safe for concurrent use by multiple goroutines. Call Close
+// Make a Limiter with New; its zero value is not usable, and it must not be
+// copied. It is safe for concurrent use by multiple goroutines. Call Close
 // when done with it, to free its slots and stop its goroutines.
 type Limiter struct {
 	client         redis.UniversalClient

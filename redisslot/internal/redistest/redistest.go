@@ -182,6 +182,7 @@ func (s *Server) Restart() error {
 		"--daemonize", "no",
 	}
 	cmd := exec.Command("redis-server", append(args, s.extra...)...)
+	dieWithParent(cmd)
 	// No Stdout or Stderr writers: os/exec then starts no copying goroutines.
 	if err := cmd.Start(); err != nil {
 		return fmt.Errorf("redistest: start redis-server: %w", err)
