@@ -82,8 +82,10 @@ func (l *Limiter) TryAcquire(ctx context.Context, key string, limit int) (contex
 //   - Because a wake-up can be lost (pub/sub does not queue, and a lease
 //     that ends frees a slot silently), the oldest waiter of each key on l
 //     also tries again after a random time in the upper half of the retry
-//     interval, min(Lease/3, 1s). So a slot does not sit free for longer
-//     than that interval while a waiter waits.
+//     interval, min(Lease/3, 1s). When such a try takes a slot, more may
+//     have freed silently with it, so the next waiter tries at once, and so
+//     on while they succeed. So a slot does not sit free for longer than
+//     that interval while a waiter waits.
 //
 // Waiters that arrive while others on l wait for key queue behind them
 // without trying first. Acquire leaves nothing behind when it returns: no
@@ -124,15 +126,15 @@ func (l *Limiter) Acquire(ctx context.Context, key string, limit int) (context.C
 	}()
 	for {
 		l.wmu.Lock()
-		tryNow := w.woken
-		w.woken = false
+		tryNow, probe := w.woken, w.probe
+		w.woken, w.probe = false, false
 		head := w.q.head == w
 		l.wmu.Unlock()
 
 		if tryNow {
 			sctx, rel, err := l.try(ctx, key, rkey, limit)
 			if err != ErrFull {
-				l.leave(w)
+				l.leave(w, probe && err == nil)
 				return sctx, rel, err
 			}
 			armed = false // lost the race: wait again, in the same place
@@ -152,16 +154,16 @@ func (l *Limiter) Acquire(ctx context.Context, key string, limit int) (context.C
 		}
 		select {
 		case <-ctx.Done():
-			l.leave(w)
+			l.leave(w, false)
 			return nil, nil, ctx.Err()
 		case <-l.closing:
-			l.leave(w)
+			l.leave(w, false)
 			return nil, nil, ErrClosed
 		case <-w.notify:
 		case <-tick:
 			armed = false
 			l.wmu.Lock()
-			w.woken = true
+			w.woken, w.probe = true, true
 			l.wmu.Unlock()
 		}
 	}
@@ -244,6 +246,7 @@ type waiter struct {
 	q          *queue
 	prev, next *waiter
 	woken      bool          // a wake-up is due and not yet tried; under wmu
+	probe      bool          // that wake-up guesses at a silent free; under wmu
 	notify     chan struct{} // buffered 1: woken, or became the oldest
 }
 
@@ -297,9 +300,11 @@ func (l *Limiter) join(channel, rkey string) (*waiter, error) {
 }
 
 // leave takes w out of its queue. A wake-up w did not try passes to the
-// next waiter; a new oldest waiter is told, so that it starts its retry
-// timer; an empty queue is dropped and its channel unsubscribed.
-func (l *Limiter) leave(w *waiter) {
+// next waiter; so does a probe, when w took a slot on a guess (then others
+// may have freed silently with it); a new oldest waiter is told, so that it
+// starts its retry timer; an empty queue is dropped and its channel
+// unsubscribed.
+func (l *Limiter) leave(w *waiter, probeNext bool) {
 	l.wmu.Lock()
 	defer l.wmu.Unlock()
 	q := w.q
@@ -323,7 +328,10 @@ func (l *Limiter) leave(w *waiter) {
 		return
 	}
 	if w.woken {
-		wakeOldest(q, 1)
+		wakeOldest(q, 1, w.probe)
+	}
+	if probeNext {
+		wakeOldest(q, 1, true)
 	}
 	if wasHead {
 		poke(q.head.notify)
@@ -331,19 +339,19 @@ func (l *Limiter) leave(w *waiter) {
 }
 
 // wake wakes up to n waiters of channel that have no wake-up due, oldest
-// first.
-func (l *Limiter) wake(channel string, n int) {
+// first. A probe is a wake-up sent on a guess that a slot freed.
+func (l *Limiter) wake(channel string, n int, probe bool) {
 	l.wmu.Lock()
 	defer l.wmu.Unlock()
 	if q := l.queues[channel]; q != nil {
-		wakeOldest(q, n)
+		wakeOldest(q, n, probe)
 	}
 }
 
-func wakeOldest(q *queue, n int) {
+func wakeOldest(q *queue, n int, probe bool) {
 	for w := q.head; w != nil && n > 0; w = w.next {
 		if !w.woken {
-			w.woken = true
+			w.woken, w.probe = true, probe
 			poke(w.notify)
 			n--
 		}
@@ -395,7 +403,7 @@ func (l *Limiter) listen(sub *subscriber, msgs <-chan any) {
 				// Now subscribed (again, after a reconnect): a free may
 				// have gone unheard, so the oldest waiter tries.
 				if m.Kind == "subscribe" {
-					l.wake(m.Channel, 1)
+					l.wake(m.Channel, 1, true)
 				}
 			case *redis.Message:
 				if drop := l.dropWake.Load(); drop != nil && (*drop)(m.Channel) {
@@ -405,7 +413,7 @@ func (l *Limiter) listen(sub *subscriber, msgs <-chan any) {
 				if err != nil || n < 1 {
 					n = 1
 				}
-				l.wake(m.Channel, n)
+				l.wake(m.Channel, n, false)
 			}
 		case <-sub.resync:
 			l.resubscribe(sub)
@@ -432,7 +440,7 @@ func (l *Limiter) resubscribe(sub *subscriber) {
 			sub.subscribed[ch] = true
 		} else if q.fresh {
 			// Still subscribed from an earlier queue: no confirmation comes.
-			wakeOldest(q, 1)
+			wakeOldest(q, 1, true)
 		}
 		q.fresh = false
 	}

@@ -1,0 +1,42 @@
+package redisslot_test
+
+import (
+	"context"
+	"fmt"
+	"testing"
+	"time"
+
+	"github.com/ctxguard/release/redisslot"
+)
+
+// An outcome is what one Acquire run on its own goroutine returned.
+type outcome struct {
+	who int
+	at  time.Time // when Acquire returned
+	rel func()
+	err error
+}
+
+// queueAcquire runs Acquire on a goroutine and waits until it is queued as
+// one more waiter of key on l. Its outcome goes to out.
+func queueAcquire(t testing.TB, l *redisslot.Limiter, ctx context.Context, key string, limit, who int, out chan<- outcome) {
+	t.Helper()
+	before := redisslot.Waiters(l, key)
+	go func() {
+		_, rel, err := l.Acquire(ctx, key, limit)
+		out <- outcome{who, time.Now(), rel, err}
+	}()
+	eventually(t, fmt.Sprintf("waiter %d queues", who), func() bool { return redisslot.Waiters(l, key) == before+1 })
+}
+
+// nextOutcome returns the next outcome from c, failing t after waitLong.
+func nextOutcome(t testing.TB, c <-chan outcome) outcome {
+	t.Helper()
+	select {
+	case o := <-c:
+		return o
+	case <-time.After(waitLong):
+		t.Fatalf("no Acquire returned within %v", waitLong)
+		return outcome{}
+	}
+}

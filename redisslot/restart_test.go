@@ -1,0 +1,229 @@
+package redisslot_test
+
+import (
+	"context"
+	"errors"
+	"strconv"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/ctxguard/release/redisslot"
+	"github.com/ctxguard/release/redisslot/internal/redistest"
+)
+
+// restartLease is long enough that Redis stays down for well under a Lease:
+// the held slots then outlive the outage by the local clock, and only the
+// restart, which empties Redis, takes their members.
+const restartLease = 8 * time.Second
+
+// callBound is the ctx timeout of each call made while Redis is down, and
+// callSlack what a loaded machine may add to it.
+const (
+	callBound = 500 * time.Millisecond
+	callSlack = 2 * time.Second
+)
+
+// Issue 11, proof 3: redis-server is stopped while slots are held and
+// waiters wait, then started again, empty, on the same port.
+//
+// While it is down, every call returns an error within its ctx, a release
+// within ReleaseTimeout, waiters end with an error rather than hang, and
+// OnError hears of the failed renewals and frees. Once it is back, the held
+// slots whose members vanished are lost leases with their contexts
+// cancelled, and Acquire works again.
+func TestRedisStoppedAndRestartedOnTheSamePort(t *testing.T) {
+	srv := redistest.Start(t)
+	f := newFixture(t, srv, redisslot.Options{Lease: restartLease, ReleaseTimeout: time.Second})
+	ctx := ctxWithTimeout(t)
+
+	sa1, rela1 := mustTry(t, f.l, ctx, "a", 2)
+	defer rela1()
+	sa2, rela2 := mustTry(t, f.l, ctx, "a", 2)
+	defer rela2()
+	_, relb := mustTry(t, f.l, ctx, "b", 1)
+	waiters := make(chan outcome, 2)
+	for i := range 2 {
+		queueAcquire(t, f.l, ctx, "a", 2, i, waiters)
+	}
+
+	if err := srv.Stop(); err != nil {
+		t.Fatal(err)
+	}
+	down := time.Now()
+
+	// Calls while Redis is down.
+	bounded := func(what string, call func(ctx context.Context) error) {
+		t.Helper()
+		cctx, cancel := context.WithTimeout(ctx, callBound)
+		defer cancel()
+		start := time.Now()
+		err := call(cctx)
+		took := time.Since(start)
+		if err == nil {
+			t.Errorf("%s with Redis down: no error", what)
+		} else if errors.Is(err, redisslot.ErrFull) || errors.Is(err, redisslot.ErrClosed) {
+			t.Errorf("%s with Redis down: %v; want a Redis error or ctx's", what, err)
+		}
+		if took > callBound+callSlack {
+			t.Errorf("%s with Redis down took %v; want it bounded by its ctx (%v)", what, took, callBound)
+		}
+		t.Logf("%s with Redis down: %v after %v", what, err, took.Round(time.Microsecond))
+	}
+	bounded("TryAcquire", func(ctx context.Context) error {
+		_, _, err := f.l.TryAcquire(ctx, "c", 1)
+		return err
+	})
+	bounded("Acquire", func(ctx context.Context) error {
+		_, _, err := f.l.Acquire(ctx, "c", 1)
+		return err
+	})
+	bounded("InUse", func(ctx context.Context) error {
+		_, err := f.l.InUse(ctx, "a")
+		return err
+	})
+	start := time.Now()
+	relb()
+	if took := time.Since(start); took > time.Second+callSlack {
+		t.Errorf("release with Redis down took %v; want it bounded by ReleaseTimeout (1s)", took)
+	}
+	t.Logf("release with Redis down returned after %v", time.Since(start).Round(time.Microsecond))
+	for range 2 {
+		o := nextOutcome(t, waiters)
+		if o.err == nil {
+			t.Fatalf("waiter %d got a slot while Redis was down", o.who)
+		}
+		if errors.Is(o.err, context.DeadlineExceeded) || errors.Is(o.err, redisslot.ErrFull) {
+			t.Errorf("waiter %d: %v; want a Redis error", o.who, o.err)
+		}
+		t.Logf("waiter %d ended %v after Redis stopped: %v", o.who, o.at.Sub(down).Round(time.Millisecond), o.err)
+	}
+	reported := func(what string) bool {
+		for _, err := range f.errs.all() {
+			if strings.Contains(err.Error(), what) {
+				return true
+			}
+		}
+		return false
+	}
+	eventually(t, "OnError hears of a failed renewal", func() bool { return reported("leases of key") })
+	if !reported("free slot of key \"b\"") {
+		t.Errorf("OnError got %v; want the failed free of b", f.errs.all())
+	}
+	if err := context.Cause(sa1); err != nil {
+		t.Fatalf("slot lost after %v with Redis down (%v); want it held for a whole Lease %v",
+			time.Since(down), err, restartLease)
+	}
+
+	if err := srv.Restart(); err != nil {
+		t.Fatal(err)
+	}
+	downFor := time.Since(down)
+	t.Logf("Redis was down for %v (Lease %v)", downFor.Round(time.Millisecond), restartLease)
+
+	for i, sctx := range []context.Context{sa1, sa2} {
+		select {
+		case <-sctx.Done():
+		case <-time.After(waitLong):
+			t.Fatalf("slot %d not done %v after the restart", i, waitLong)
+		}
+		if got := context.Cause(sctx); got != redisslot.ErrLeaseLost {
+			t.Errorf("slot %d: cause %v; want ErrLeaseLost", i, got)
+		}
+	}
+	t.Logf("held slots lost %v after the restart", time.Since(down)-downFor)
+	if !reported("gone from Redis") {
+		t.Errorf("OnError got %v; want the vanished members reported as lost leases", f.errs.all())
+	}
+
+	for range 2 {
+		_, rel, err := f.l.Acquire(ctx, "a", 2)
+		if err != nil {
+			t.Fatalf("Acquire after the restart: %v", err)
+		}
+		defer rel()
+	}
+	if n := inUse(t, f.l, "a"); n != 2 {
+		t.Errorf("InUse after the restart = %d; want 2", n)
+	}
+}
+
+// Issue 11, proof 3: while redis-server is paused (SIGSTOP: connections
+// open, nothing answers), each call returns within its ctx, a release
+// within ReleaseTimeout, and the Limiter works on once Redis resumes.
+func TestCallsWhileRedisIsPausedReturnWithinTheirCtx(t *testing.T) {
+	srv := redistest.Start(t)
+	f := newFixture(t, srv, redisslot.Options{Lease: restartLease, ReleaseTimeout: time.Second})
+	raw := rawClient(t, srv)
+	ctx := ctxWithTimeout(t)
+	info, err := raw.InfoMap(ctx, "server").Result()
+	if err != nil {
+		t.Fatal(err)
+	}
+	pid, err := strconv.Atoi(info["Server"]["process_id"])
+	if err != nil {
+		t.Fatalf("INFO server process_id: %v", err)
+	}
+	sa, rela := mustTry(t, f.l, ctx, "a", 2)
+	defer rela()
+	_, relb := mustTry(t, f.l, ctx, "b", 1)
+
+	if err := syscall.Kill(pid, syscall.SIGSTOP); err != nil {
+		t.Fatal(err)
+	}
+	resumed := false
+	resume := func() {
+		if !resumed {
+			resumed = true
+			_ = syscall.Kill(pid, syscall.SIGCONT)
+		}
+	}
+	defer resume()
+	paused := time.Now()
+
+	bounded := func(what string, limit time.Duration, call func(ctx context.Context) error) {
+		t.Helper()
+		cctx, cancel := context.WithTimeout(ctx, callBound)
+		defer cancel()
+		start := time.Now()
+		err := call(cctx)
+		took := time.Since(start)
+		if err == nil {
+			t.Errorf("%s with Redis paused: no error", what)
+		}
+		if took > limit+callSlack {
+			t.Errorf("%s with Redis paused took %v; want it bounded by %v", what, took, limit)
+		}
+		t.Logf("%s with Redis paused: %v after %v", what, err, took.Round(time.Microsecond))
+	}
+	bounded("TryAcquire", callBound, func(ctx context.Context) error {
+		_, _, err := f.l.TryAcquire(ctx, "c", 1)
+		return err
+	})
+	bounded("Acquire", callBound, func(ctx context.Context) error {
+		_, _, err := f.l.Acquire(ctx, "c", 1)
+		return err
+	})
+	bounded("InUse", callBound, func(ctx context.Context) error {
+		_, err := f.l.InUse(ctx, "a")
+		return err
+	})
+	start := time.Now()
+	relb()
+	if took := time.Since(start); took > time.Second+callSlack {
+		t.Errorf("release with Redis paused took %v; want it bounded by ReleaseTimeout (1s)", took)
+	}
+	t.Logf("release with Redis paused returned after %v", time.Since(start).Round(time.Microsecond))
+	resume()
+	t.Logf("Redis was paused for %v (Lease %v)", time.Since(paused).Round(time.Millisecond), restartLease)
+
+	_, rel, err := f.l.Acquire(ctx, "a", 2)
+	if err != nil {
+		t.Fatalf("Acquire after Redis resumed: %v", err)
+	}
+	rel()
+	if err := context.Cause(sa); err != nil {
+		t.Errorf("slot held across the pause ended: %v; want it held", err)
+	}
+}
