@@ -61,7 +61,8 @@ func (l *Limiter) TryAcquire(ctx context.Context, key string, limit int) (contex
 		return nil, nil, ErrClosed
 	}
 	defer l.wg.Done()
-	return l.try(ctx, key, l.prefix+key, limit)
+	sctx, rel, err := l.try(ctx, key, l.prefix+key, limit)
+	return sctx, rel, named(err, key)
 }
 
 // Acquire takes a slot of key as TryAcquire does, waiting while the key is
@@ -114,7 +115,7 @@ func (l *Limiter) Acquire(ctx context.Context, key string, limit int) (context.C
 	}
 	w, err := l.join(channel, rkey)
 	if err != nil {
-		return nil, nil, err
+		return nil, nil, named(err, key)
 	}
 
 	var timer *time.Timer

@@ -128,6 +128,9 @@ func TestTryAcquireReturnsErrFullAtOnceWhenFull(t *testing.T) {
 	if !errors.Is(err, redisslot.ErrFull) {
 		t.Fatalf("TryAcquire on a full key: err = %v; want ErrFull", err)
 	}
+	if !strings.Contains(err.Error(), `"k"`) {
+		t.Errorf("TryAcquire on a full key: err = %q; want it to name the key", err)
+	}
 	if sctx != nil || rel != nil {
 		t.Errorf("TryAcquire on a full key returned a context or a release; want nil, nil")
 	}

@@ -512,7 +512,7 @@ func BenchmarkHandoff(b *testing.B) {
 				}
 				for {
 					_, rel, err := waiter.TryAcquire(ctx, key, 1)
-					if err != redisslot.ErrFull {
+					if !errors.Is(err, redisslot.ErrFull) {
 						return rel, err
 					}
 					t := time.NewTimer(100 * time.Millisecond)

@@ -422,6 +422,8 @@ func TestAcquireBeyondMaxWaitersReturnsErrFull(t *testing.T) {
 	//lostrelease:ignore the call must fail with ErrFull
 	if sctx, rel, err := f.l.Acquire(ctx, "k", 1); !errors.Is(err, redisslot.ErrFull) || sctx != nil || rel != nil {
 		t.Errorf("third Acquire with MaxWaiters 2 = %v, %v, %v; want nil, nil, ErrFull", sctx, rel != nil, err)
+	} else if !strings.Contains(err.Error(), `"k"`) {
+		t.Errorf("third Acquire with MaxWaiters 2: err = %q; want it to name the key", err)
 	}
 	cancel()
 	for range 2 {
