@@ -37,18 +37,22 @@ type liveSlots struct {
 	most int
 }
 
-// add counts sctx as held and returns how many slots are held now.
+// add counts sctx as held, unless it is already done, and returns how many
+// slots are held now. A slot whose context ended between Acquire's return
+// and add (its client hung up) may already be free and taken by another
+// holder, so it must not count.
 func (s *liveSlots) add(sctx context.Context) int {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	kept := s.live[:0]
-	for _, c := range s.live {
+	all := append(s.live, sctx)
+	kept := all[:0]
+	for _, c := range all {
 		if c.Err() == nil {
 			kept = append(kept, c)
 		}
 	}
-	clear(s.live[len(kept):])
-	s.live = append(kept, sctx)
+	clear(all[len(kept):])
+	s.live = kept
 	s.most = max(s.most, len(s.live))
 	return len(s.live)
 }
