@@ -54,43 +54,8 @@ func TestRedisStoppedAndRestartedOnTheSamePort(t *testing.T) {
 	down := time.Now()
 
 	// Calls while Redis is down.
-	bounded := func(what string, call func(ctx context.Context) error) {
-		t.Helper()
-		cctx, cancel := context.WithTimeout(ctx, callBound)
-		defer cancel()
-		start := time.Now()
-		err := call(cctx)
-		took := time.Since(start)
-		if err == nil {
-			t.Errorf("%s with Redis down: no error", what)
-		} else if errors.Is(err, redisslot.ErrFull) || errors.Is(err, redisslot.ErrClosed) {
-			t.Errorf("%s with Redis down: %v; want a Redis error or ctx's", what, err)
-		}
-		if took > callBound+callSlack {
-			t.Errorf("%s with Redis down took %v; want it bounded by its ctx (%v)", what, took, callBound)
-		}
-		t.Logf("%s with Redis down: %v after %v", what, err, took.Round(time.Microsecond))
-	}
-	bounded("TryAcquire", func(ctx context.Context) error {
-		//lostrelease:ignore the call must fail with Redis down
-		_, _, err := f.l.TryAcquire(ctx, "c", 1)
-		return err
-	})
-	bounded("Acquire", func(ctx context.Context) error {
-		//lostrelease:ignore the call must fail with Redis down
-		_, _, err := f.l.Acquire(ctx, "c", 1)
-		return err
-	})
-	bounded("InUse", func(ctx context.Context) error {
-		_, err := f.l.InUse(ctx, "a")
-		return err
-	})
-	start := time.Now()
-	relb()
-	if took := time.Since(start); took > time.Second+callSlack {
-		t.Errorf("release with Redis down took %v; want it bounded by ReleaseTimeout (1s)", took)
-	}
-	t.Logf("release with Redis down returned after %v", time.Since(start).Round(time.Microsecond))
+	callsEndWithinTheirCtx(t, ctx, f.l, "down")
+	releaseEndsWithinReleaseTimeout(t, relb, "down")
 	for range 2 {
 		o := nextOutcome(t, waiters)
 		if o.err == nil {
@@ -184,41 +149,8 @@ func TestCallsWhileRedisIsPausedReturnWithinTheirCtx(t *testing.T) {
 	defer resume()
 	paused := time.Now()
 
-	bounded := func(what string, limit time.Duration, call func(ctx context.Context) error) {
-		t.Helper()
-		cctx, cancel := context.WithTimeout(ctx, callBound)
-		defer cancel()
-		start := time.Now()
-		err := call(cctx)
-		took := time.Since(start)
-		if err == nil {
-			t.Errorf("%s with Redis paused: no error", what)
-		}
-		if took > limit+callSlack {
-			t.Errorf("%s with Redis paused took %v; want it bounded by %v", what, took, limit)
-		}
-		t.Logf("%s with Redis paused: %v after %v", what, err, took.Round(time.Microsecond))
-	}
-	bounded("TryAcquire", callBound, func(ctx context.Context) error {
-		//lostrelease:ignore the call must fail with Redis paused
-		_, _, err := f.l.TryAcquire(ctx, "c", 1)
-		return err
-	})
-	bounded("Acquire", callBound, func(ctx context.Context) error {
-		//lostrelease:ignore the call must fail with Redis paused
-		_, _, err := f.l.Acquire(ctx, "c", 1)
-		return err
-	})
-	bounded("InUse", callBound, func(ctx context.Context) error {
-		_, err := f.l.InUse(ctx, "a")
-		return err
-	})
-	start := time.Now()
-	relb()
-	if took := time.Since(start); took > time.Second+callSlack {
-		t.Errorf("release with Redis paused took %v; want it bounded by ReleaseTimeout (1s)", took)
-	}
-	t.Logf("release with Redis paused returned after %v", time.Since(start).Round(time.Microsecond))
+	callsEndWithinTheirCtx(t, ctx, f.l, "paused")
+	releaseEndsWithinReleaseTimeout(t, relb, "paused")
 	resume()
 	t.Logf("Redis was paused for %v (Lease %v)", time.Since(paused).Round(time.Millisecond), restartLease)
 
@@ -230,4 +162,59 @@ func TestCallsWhileRedisIsPausedReturnWithinTheirCtx(t *testing.T) {
 	if err := context.Cause(sa); err != nil {
 		t.Errorf("slot held across the pause ended: %v; want it held", err)
 	}
+}
+
+// callsEndWithinTheirCtx checks that TryAcquire, Acquire and InUse on l,
+// with Redis in the given state ("down", "paused"), fail with a Redis error
+// or ctx's, within callBound.
+func callsEndWithinTheirCtx(t *testing.T, ctx context.Context, l *redisslot.Limiter, state string) {
+	t.Helper()
+	calls := []struct {
+		what string
+		call func(ctx context.Context) error
+	}{
+		{"TryAcquire", func(ctx context.Context) error {
+			//lostrelease:ignore the call must fail while Redis is down or paused
+			_, _, err := l.TryAcquire(ctx, "c", 1)
+			return err
+		}},
+		{"Acquire", func(ctx context.Context) error {
+			//lostrelease:ignore the call must fail while Redis is down or paused
+			_, _, err := l.Acquire(ctx, "c", 1)
+			return err
+		}},
+		{"InUse", func(ctx context.Context) error {
+			_, err := l.InUse(ctx, "a")
+			return err
+		}},
+	}
+	for _, c := range calls {
+		cctx, cancel := context.WithTimeout(ctx, callBound)
+		start := time.Now()
+		err := c.call(cctx)
+		took := time.Since(start)
+		cancel()
+		if err == nil {
+			t.Errorf("%s with Redis %s: no error", c.what, state)
+		} else if errors.Is(err, redisslot.ErrFull) || errors.Is(err, redisslot.ErrClosed) {
+			t.Errorf("%s with Redis %s: %v; want a Redis error or ctx's", c.what, state, err)
+		}
+		if took > callBound+callSlack {
+			t.Errorf("%s with Redis %s took %v; want it bounded by its ctx (%v)", c.what, state, took, callBound)
+		}
+		t.Logf("%s with Redis %s: %v after %v", c.what, state, err, took.Round(time.Microsecond))
+	}
+}
+
+// releaseEndsWithinReleaseTimeout calls rel, a release on a Limiter whose
+// ReleaseTimeout is 1s, and checks that it returns within that bound.
+func releaseEndsWithinReleaseTimeout(t *testing.T, rel func(), state string) {
+	t.Helper()
+	start := time.Now()
+	rel()
+	took := time.Since(start)
+	if took > time.Second+callSlack {
+		t.Errorf("release with Redis %s took %v; want it bounded by ReleaseTimeout (1s)", state, took)
+	}
+	t.Logf("release with Redis %s returned after %v", state, took.Round(time.Microsecond))
 }
