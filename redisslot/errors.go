@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"net"
 
+	"github.com/ctxguard/release/slots"
 	"github.com/redis/go-redis/v9"
 )
 
@@ -13,7 +14,16 @@ var (
 	// for it with [errors.Is]), by TryAcquire when the key already has
 	// limit holders, and by Acquire when Options.MaxWaiters waiters already
 	// wait for the key on this Limiter.
-	ErrFull = errors.New("redisslot: no free slot")
+	//
+	// It is [slots.ErrFull], so that a handler written against
+	// [slots.Limiter] reads redisslot's errors as it reads any other's.
+	ErrFull = slots.ErrFull
+
+	// ErrQueueFull is returned, wrapped in an error that names the key, by
+	// Acquire when the key already has as many waiters as its cap allows.
+	// errors.Is(err, ErrFull) is true for it too. It is
+	// [slots.ErrQueueFull].
+	ErrQueueFull = slots.ErrQueueFull
 
 	// ErrLeaseLost is the cause of a slot's context when the slot's lease
 	// ended while it was still held: its member vanished from Redis (deleted
@@ -25,8 +35,13 @@ var (
 
 	// ErrClosed is returned by calls on a Limiter that is closed or closing,
 	// and is the cause of the contexts of slots held when Close was called.
-	ErrClosed = errors.New("redisslot: limiter closed")
+	// It is [slots.ErrClosed].
+	ErrClosed = slots.ErrClosed
 )
+
+// Load is how busy one key is across the cluster: how many hold it and how
+// many wait for it. It is [slots.Load].
+type Load = slots.Load
 
 // fullError is ErrFull for one key, so that a caller holding several kinds
 // of slot can tell which was full.
