@@ -72,3 +72,12 @@ func TestLostcancelCases(t *testing.T) { run(t, "lostcancel/a", "lostcancel/b") 
 // TestCopies checks that a guard copied to another local variable must be
 // used through the copy.
 func TestCopies(t *testing.T) { run(t, "copies") }
+
+// TestStatusResults checks that a helper's fact records the values of its
+// other results under which its guard may be non-nil, and that a branch
+// where a status cannot hold one of them is not a leak: != and == on a
+// status type of its own, if/else chains, switches with and without a tag
+// or a default, and conditions combined with !, && and ||.
+func TestStatusResults(t *testing.T) {
+	run(t, "gateway", "gatewaycallers", "github.com/ctxguard/release/redisslot")
+}

@@ -1,0 +1,134 @@
+package lostrelease
+
+import (
+	"go/ast"
+	"go/types"
+
+	"golang.org/x/tools/go/cfg"
+)
+
+// deferredFirst reports whether a defer statement that refers to h.v,
+// directly or through a local func variable whose function literal does,
+// is registered before h.assign on every path to it.
+func (f *pathSearch) deferredFirst(h *heldGuard) bool {
+	refs := f.referringFuncVars(h.v)
+	found := false
+	inspectFunc(f.body, func(n ast.Node) {
+		if d, ok := n.(*ast.DeferStmt); ok && !found && refersTo(f.info, d.Call, refs) && f.dominates(d, h.assign) {
+			found = true
+		}
+	})
+	return found
+}
+
+// referringFuncVars returns v and the local variables assigned a function
+// literal that refers to v or to another such variable.
+func (f *pathSearch) referringFuncVars(v *types.Var) map[*types.Var]bool {
+	refs := map[*types.Var]bool{v: true}
+	for changed := true; changed; {
+		changed = false
+		add := func(lhs, rhs []ast.Expr) {
+			if len(lhs) != len(rhs) {
+				return
+			}
+			for i, e := range rhs {
+				lit, ok := ast.Unparen(e).(*ast.FuncLit)
+				if !ok || !refersTo(f.info, lit, refs) {
+					continue
+				}
+				if id, ok := ast.Unparen(lhs[i]).(*ast.Ident); ok {
+					if v, ok := f.info.ObjectOf(id).(*types.Var); ok && within(f.body, v.Pos()) && !refs[v] {
+						refs[v] = true
+						changed = true
+					}
+				}
+			}
+		}
+		ast.Inspect(f.body, func(n ast.Node) bool {
+			switch n := n.(type) {
+			case *ast.AssignStmt:
+				add(n.Lhs, n.Rhs)
+			case *ast.ValueSpec:
+				add(identExprs(n.Names), n.Values)
+			}
+			return true
+		})
+	}
+	return refs
+}
+
+// refersTo reports whether n refers to any variable in vars.
+func refersTo(info *types.Info, n ast.Node, vars map[*types.Var]bool) bool {
+	found := false
+	ast.Inspect(n, func(n ast.Node) bool {
+		if id, ok := n.(*ast.Ident); ok {
+			if v, ok := info.Uses[id].(*types.Var); ok && vars[v] {
+				found = true
+			}
+		}
+		return !found
+	})
+	return found
+}
+
+// dominates reports whether every path from the function's entry to target
+// passes through d.
+func (f *pathSearch) dominates(d, target ast.Node) bool {
+	seen := make(map[*cfg.Block]bool)
+	var reach func(*cfg.Block) bool
+	reach = func(b *cfg.Block) bool {
+		if seen[b] {
+			return false
+		}
+		seen[b] = true
+		for _, n := range b.Nodes {
+			switch n {
+			case target:
+				return true
+			case d:
+				return false
+			}
+		}
+		for _, s := range b.Succs {
+			if reach(s) {
+				return true
+			}
+		}
+		return false
+	}
+	return !reach(f.g.Blocks[0])
+}
+
+// defersInLoops returns the defer statements that use h's guard and can
+// run again before the function returns: each holds the guard of every
+// iteration until then.
+func (f *pathSearch) defersInLoops(h *heldGuard) []*ast.DeferStmt {
+	calls := f.releasingClosures(h)
+	var ds []*ast.DeferStmt
+	for _, b := range f.g.Blocks {
+		for _, n := range b.Nodes {
+			if d, ok := n.(*ast.DeferStmt); ok && b.Live && f.effect(h, calls, d) == used && onCycle(b) {
+				ds = append(ds, d)
+			}
+		}
+	}
+	return ds
+}
+
+// onCycle reports whether control can come back to b after leaving it.
+func onCycle(b *cfg.Block) bool {
+	seen := make(map[*cfg.Block]bool)
+	todo := append([]*cfg.Block(nil), b.Succs...)
+	for len(todo) > 0 {
+		s := todo[len(todo)-1]
+		todo = todo[:len(todo)-1]
+		if s == b {
+			return true
+		}
+		if !seen[s] {
+			seen[s] = true
+			todo = append(todo, s.Succs...)
+		}
+	}
+	return false
+}

@@ -1,0 +1,158 @@
+// Package lostrelease defines an Analyzer that reports release functions,
+// returned by [github.com/ctxguard/release.WrapOnDone] or
+// [github.com/ctxguard/release.WrapOnDoneCause] or by a helper that returns
+// theirs, that are never used.
+//
+// # Analyzer lostrelease
+//
+// lostrelease: check that the release function returned by WrapOnDone is used
+//
+// A release guard frees its resource when its release function is called or
+// when its context is done. A release that is never called holds the
+// resource until the context is done: on a context that is never done,
+// forever, and on a long-lived one, each forgotten guard stays registered
+// until it ends.
+//
+// # Sources of guards
+//
+// A guard comes from a call of WrapOnDone or WrapOnDoneCause, whatever name
+// the release package is imported under, or from a call of a helper: a
+// function or method, in any package, that returns such a guard directly,
+// through a local variable, or from another helper. The analyzer records
+// each helper as a fact: which of its results are guards, and, for each
+// guard, the values its other results hold on the return statements where
+// that guard may be non-nil (see Status results). So
+// `_, err := acquire(ctx)` is checked like a discarded WrapOnDone, through
+// any number of helpers and whatever the guard's position in the results.
+// Reports on a helper's result name the helper.
+//
+// # What is reported
+//
+//   - A guard that is discarded: a bare call, a go or defer of the call, or
+//     an assignment to _.
+//   - A guard held in a local variable that, on some path from the call,
+//     reaches a return statement without being used, or is overwritten
+//     before it is used. The guard's call is reported once, then each
+//     statement that leaks it: every return, and every overwrite, reached
+//     without a use, or the last break, continue or goto on the way to one.
+//     A leak on one path never hides a leak on another.
+//   - A defer that uses a guard inside a loop, where the defer can run
+//     again before the function returns: "deferred in a loop: held until
+//     the function returns". Each iteration's guard stays held until then.
+//     The defer is still a use: a continue or return after it is not a leak.
+//
+// A guard copied to another local variable (`held := rel`) is used by the
+// copy, which is then checked in turn.
+//
+// # What counts as a use
+//
+// Any reference to the variable other than a comparison with nil or an
+// assignment to it: calling it, deferring it, passing it on, returning it,
+// storing it, assigning it to _ or capturing it in a closure. Handing the
+// guard to a function counts as a use: the analyzer does not check what the
+// callee does with it.
+//
+// A call of a local func variable counts as a use when every value the
+// function assigns that variable is a function literal whose body uses the
+// guard or calls another such variable, and its address is never taken:
+//
+//	releaseSlot := func() {
+//		if rel != nil {
+//			rel()
+//			rel = nil
+//		}
+//	}
+//	...
+//	releaseSlot() // uses rel
+//	continue
+//
+// # Status results
+//
+// A helper's fact records, for each guard it returns and each of its other
+// results, the values that result holds on the helper's return statements
+// where the guard is not the literal nil: constants (named or not), nil,
+// true or false. A result that is returned from a local variable is
+// followed to the helper call that assigned it, when both the guard and the
+// result are assigned only there. Any other expression (a call, a package
+// variable such as an error value) may hold any value, and so does a result
+// returned from a variable that cannot be followed, or by a bare return.
+//
+// At the caller, a branch is a failure branch, and not a leak, where a
+// status variable (another result of the guard's call, not assigned again
+// since) cannot hold any of those values: `st != OK` when the guard is only
+// returned with OK; `st == Vetoed` when it never is with Vetoed; the cases
+// of a switch on the status that name none of them, and its default when
+// the cases name all of them; conditions of if, for and switch statements
+// read through !, && and ||, so `code != 200 && code != 203` is read as
+// one. An error status that may only be nil is not nil where it is
+// compared equal to a variable (`err == ErrX`, a sentinel) or passed to
+// errors.Is with a non-nil target.
+//
+// Where the helper's returns do not say, by the convention that a helper
+// returns a nil guard when it fails, a last result that is an error is
+// taken to be nil, and one that is a bool true, whenever the guard may be
+// non-nil.
+//
+// # What else is exempt
+//
+//   - Nil branches. On the branch of `rel == nil` or `rel != nil` where the
+//     guard is nil there is nothing to leak, so `if rel != nil { defer rel() }`
+//     is enough.
+//
+//   - Deferred closures registered first. A defer that refers to the
+//     variable, directly or through a local func variable whose function
+//     literal does, and that is registered before the assignment on every
+//     path to it, uses the guard on every return. Overwriting the guard
+//     before it is used is still reported.
+//
+//   - Constant loops. A loop that runs a constant number of times, at least
+//     once (`for range 4`, `for i := 0; i < 3; i++` with i not assigned in
+//     the body), runs its body: a use in the body counts unless a break,
+//     continue or return comes before it.
+//
+//   - main.main, whose return ends the process. Discarded guards are still
+//     reported there.
+//
+//   - A deliberate leak, marked with a comment on the call's line or the line
+//     above:
+//
+//     //lostrelease:ignore <reason>
+//
+//     It silences every report for that guard. A comment without a reason is
+//     itself reported.
+//
+// # Known limits
+//
+// What is not followed, with one example each:
+//
+//   - A guard stored in a field, a global or a variable of an enclosing
+//     function is taken as used: `s.rel = rel` is a use, and s.rel is not
+//     checked.
+//   - A helper that returns a closure wrapping a guard carries no fact:
+//     `func wrapped() func() { rel := acquire(); return func() { rel() } }`.
+//   - Calls through a method value, a func variable or an interface carry no
+//     fact: `get := p.Get; get(ctx)` and `var a Acquirer; a.Acquire(ctx)`
+//     are not checked.
+//   - What a callee does with a guard passed to it: `keep(rel)` is a use.
+//   - Conditions are read one branch at a time: a status tested on one
+//     branch and the guard used on a later one is not matched, so after
+//     `ok := st == OK; if !ok { return }` the variable ok is not a status.
+//   - A type switch, and a switch whose tag is not a status variable, is
+//     not read: `switch st := s(); { ... }` is read only through its case
+//     conditions.
+//   - A local func variable assigned anything but function literals, or
+//     whose address is taken, is not followed: after `f := releaseSlot`,
+//     a call `f()` is not a use.
+//
+// # Example
+//
+//	func handle(ctx context.Context, slots chan struct{}) error {
+//		slots <- struct{}{}
+//		free := release.WrapOnDone(ctx, func() { <-slots }) // reported
+//		if err := step(); err != nil {
+//			return err // reported: free is not used on this path
+//		}
+//		free()
+//		return nil
+//	}
+package lostrelease

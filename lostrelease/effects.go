@@ -1,0 +1,86 @@
+package lostrelease
+
+import (
+	"go/ast"
+	"go/token"
+	"go/types"
+)
+
+// effect is what a CFG node does to a held guard.
+type effect int
+
+const (
+	noEffect    effect = iota
+	used               // the node uses the guard
+	overwritten        // the node assigns the guard's variable without using it
+)
+
+// effect reports whether n uses h's guard, overwrites it, or neither. A
+// comparison with nil is not a use, nor is an assignment to the variable;
+// any other reference is, closures included, and so is a call of a local
+// closure in calls.
+func (f *pathSearch) effect(h *heldGuard, calls map[*types.Var]bool, n ast.Node) effect {
+	if n == h.assign {
+		return overwritten // the assignment again, in a loop
+	}
+	skip := make(map[*ast.Ident]bool)
+	assigned := false
+	if as, ok := n.(*ast.AssignStmt); ok && (as.Tok == token.ASSIGN || as.Tok == token.DEFINE) {
+		for _, lhs := range as.Lhs {
+			if id, ok := ast.Unparen(lhs).(*ast.Ident); ok && f.info.ObjectOf(id) == h.v {
+				skip[id] = true
+				assigned = true
+			}
+		}
+	}
+	switch {
+	case usesVar(f.info, n, h.v, calls, skip):
+		return used
+	case assigned:
+		return overwritten
+	}
+	return noEffect
+}
+
+// usesVar reports whether n refers to v other than by comparing it with
+// nil or through an identifier in skip, or calls a closure in calls.
+func usesVar(info *types.Info, n ast.Node, v *types.Var, calls map[*types.Var]bool, skip map[*ast.Ident]bool) bool {
+	use := false
+	ast.Inspect(n, func(n ast.Node) bool {
+		switch n := n.(type) {
+		case *ast.BinaryExpr:
+			if id := nilCompared(info, n); id != nil {
+				skip[id] = true
+			}
+		case *ast.CallExpr:
+			if id, ok := ast.Unparen(n.Fun).(*ast.Ident); ok {
+				if fv, ok := info.Uses[id].(*types.Var); ok && calls[fv] {
+					use = true
+				}
+			}
+		case *ast.Ident:
+			if !skip[n] && info.Uses[n] == v {
+				use = true
+			}
+		}
+		return !use
+	})
+	return use
+}
+
+// nilCompared returns the identifier that e compares with nil, if e is
+// x == nil, x != nil, nil == x or nil != x with x an identifier.
+func nilCompared(info *types.Info, e *ast.BinaryExpr) *ast.Ident {
+	if e.Op != token.EQL && e.Op != token.NEQ {
+		return nil
+	}
+	x, y := ast.Unparen(e.X), ast.Unparen(e.Y)
+	if info.Types[x].IsNil() {
+		x, y = y, x
+	}
+	id, ok := x.(*ast.Ident)
+	if !ok || !info.Types[y].IsNil() {
+		return nil
+	}
+	return id
+}

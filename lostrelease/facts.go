@@ -1,0 +1,363 @@
+package lostrelease
+
+import (
+	"fmt"
+	"go/ast"
+	"go/token"
+	"go/types"
+	"maps"
+	"reflect"
+	"slices"
+	"strings"
+)
+
+// returnsGuard is the fact the analyzer exports for a function or method
+// that returns a release guard. Its callers are checked as callers of
+// WrapOnDone are.
+type returnsGuard struct {
+	// Results holds the indexes, ascending, of the results that are guards.
+	Results []int
+	// While holds, for each guard result in the order of Results, what
+	// each of the function's results holds on the return statements where
+	// that guard may be non-nil.
+	While [][]valueSet
+}
+
+// A valueSet is what one result holds on the return statements where a
+// guard may be non-nil.
+type valueSet struct {
+	// Known is false when a return gives the result something other than
+	// a constant or nil, or when the result is the guard itself.
+	Known bool
+	// Values lists the values, sorted: a constant in its exact form
+	// (constant.Value.ExactString), or "nil".
+	Values []string
+}
+
+// AFact marks returnsGuard as an [analysis.Fact].
+func (*returnsGuard) AFact() {}
+
+// String returns "returnsGuard", the guard results' indexes, and the
+// values of other results under which each guard may be non-nil.
+func (f *returnsGuard) String() string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "returnsGuard%v", f.Results)
+	for k, r := range f.Results {
+		for j, vs := range f.While[k] {
+			if vs.Known {
+				fmt.Fprintf(&b, " %d:{%d=%s}", r, j, strings.Join(vs.Values, "|"))
+			}
+		}
+	}
+	return b.String()
+}
+
+// fits reports whether f describes a function with n results.
+func (f *returnsGuard) fits(n int) bool {
+	if len(f.Results) == 0 || f.Results[len(f.Results)-1] >= n || len(f.While) != len(f.Results) {
+		return false
+	}
+	for _, w := range f.While {
+		if len(w) != n {
+			return false
+		}
+	}
+	return true
+}
+
+// deriveFacts finds this package's helpers, following helpers that call one
+// another until nothing changes, and exports a fact for each.
+func (c *checker) deriveFacts(decls []*ast.FuncDecl) {
+	// Each round can only learn of more helpers or of the values of more
+	// results; the bound guards against a cycle that never settles.
+	for round := 0; round <= len(decls)+1; round++ {
+		changed := false
+		for _, fd := range decls {
+			fn, ok := c.pass.TypesInfo.Defs[fd.Name].(*types.Func)
+			if !ok {
+				continue
+			}
+			if f := c.helperFact(fd, fn.Signature()); !reflect.DeepEqual(f, c.local[fn]) {
+				c.local[fn] = f
+				changed = true
+			}
+		}
+		if !changed {
+			break
+		}
+	}
+	for _, fd := range decls {
+		fn, _ := c.pass.TypesInfo.Defs[fd.Name].(*types.Func)
+		if f := c.local[fn]; fn != nil && f != nil {
+			c.pass.ExportObjectFact(fn, f)
+		}
+	}
+}
+
+// helperFact returns the fact for fd, or nil if it returns no guard.
+func (c *checker) helperFact(fd *ast.FuncDecl, sig *types.Signature) *returnsGuard {
+	n := sig.Results().Len()
+	if n == 0 {
+		return nil
+	}
+	hb := c.readHelperBody(fd.Body)
+	is := make([]bool, n)
+	for i := range n {
+		is[i] = hb.guards[sig.Results().At(i)] // a named result holds a guard
+	}
+	for _, ret := range hb.returns {
+		c.markGuardResults(ret, n, hb.guards, is)
+	}
+	f := &returnsGuard{}
+	for i, ok := range is {
+		if _, isFunc := sig.Results().At(i).Type().Underlying().(*types.Signature); ok && isFunc {
+			f.Results = append(f.Results, i)
+			f.While = append(f.While, c.whileNonNil(hb, i, n))
+		}
+	}
+	if len(f.Results) == 0 {
+		return nil
+	}
+	return f
+}
+
+// helperBody is what the fact of one function is derived from.
+type helperBody struct {
+	guards  map[*types.Var]bool // variables assigned a guard
+	returns []*ast.ReturnStmt
+	// assigned holds, for each variable, the statements that assign it,
+	// function literals included; an address taken counts as one more.
+	assigned map[*types.Var][]ast.Node
+}
+
+// readHelperBody reads body, leaving function literals out but for the
+// count of assignments.
+func (c *checker) readHelperBody(body *ast.BlockStmt) *helperBody {
+	info := c.pass.TypesInfo
+	hb := &helperBody{guards: make(map[*types.Var]bool), assigned: make(map[*types.Var][]ast.Node)}
+	mark := func(lhs ast.Expr, _ *source, _ int) {
+		if id, ok := ast.Unparen(lhs).(*ast.Ident); ok {
+			if v, ok := info.ObjectOf(id).(*types.Var); ok {
+				hb.guards[v] = true
+			}
+		}
+	}
+	inspectFunc(body, func(node ast.Node) {
+		switch node := node.(type) {
+		case *ast.ReturnStmt:
+			hb.returns = append(hb.returns, node)
+		case *ast.AssignStmt:
+			c.eachGuard(node.Lhs, node.Rhs, mark)
+		case *ast.ValueSpec:
+			c.eachGuard(identExprs(node.Names), node.Values, mark)
+		}
+	})
+	ast.Inspect(body, func(node ast.Node) bool {
+		for _, e := range assignedExprs(node) {
+			if id, ok := ast.Unparen(e).(*ast.Ident); ok {
+				if v, ok := info.ObjectOf(id).(*types.Var); ok {
+					hb.assigned[v] = append(hb.assigned[v], node)
+				}
+			}
+		}
+		return true
+	})
+	return hb
+}
+
+// assignedExprs returns the expressions that node assigns or takes the
+// address of.
+func assignedExprs(node ast.Node) []ast.Expr {
+	switch node := node.(type) {
+	case *ast.AssignStmt:
+		return node.Lhs
+	case *ast.ValueSpec:
+		return identExprs(node.Names)
+	case *ast.IncDecStmt:
+		return []ast.Expr{node.X}
+	case *ast.RangeStmt:
+		return []ast.Expr{node.Key, node.Value}
+	case *ast.UnaryExpr:
+		if node.Op == token.AND {
+			return []ast.Expr{node.X}
+		}
+	}
+	return nil
+}
+
+// fromOneCall returns what status holds while guard may be non-nil, when
+// both are local variables assigned once, by the same call of a source of
+// which guard is a guard result.
+func (hb *helperBody) fromOneCall(c *checker, guard, status ast.Expr) (valueSet, bool) {
+	info := c.pass.TypesInfo
+	gid, ok1 := ast.Unparen(guard).(*ast.Ident)
+	sid, ok2 := ast.Unparen(status).(*ast.Ident)
+	if !ok1 || !ok2 {
+		return valueSet{}, false
+	}
+	g, _ := info.Uses[gid].(*types.Var)
+	s, _ := info.Uses[sid].(*types.Var)
+	if g == nil || s == nil {
+		return valueSet{}, false
+	}
+	if len(hb.assigned[g]) != 1 || len(hb.assigned[s]) != 1 || hb.assigned[g][0] != hb.assigned[s][0] {
+		return valueSet{}, false
+	}
+	var lhs, rhs []ast.Expr
+	switch a := hb.assigned[g][0].(type) {
+	case *ast.AssignStmt:
+		lhs, rhs = a.Lhs, a.Rhs
+	case *ast.ValueSpec:
+		lhs, rhs = identExprs(a.Names), a.Values
+	}
+	if len(rhs) != 1 {
+		return valueSet{}, false
+	}
+	src := c.sourceOf(rhs[0])
+	gi, si := indexOfVar(info, lhs, g), indexOfVar(info, lhs, s)
+	if src == nil || src.n != len(lhs) || gi < 0 || si < 0 {
+		return valueSet{}, false
+	}
+	k := slices.Index(src.results, gi)
+	if k < 0 || !src.while[k][si].Known {
+		return valueSet{}, false
+	}
+	return src.while[k][si], true
+}
+
+// indexOfVar returns the index of the identifier of v in lhs, or -1.
+func indexOfVar(info *types.Info, lhs []ast.Expr, v *types.Var) int {
+	for i, e := range lhs {
+		if id, ok := ast.Unparen(e).(*ast.Ident); ok && info.ObjectOf(id) == v {
+			return i
+		}
+	}
+	return -1
+}
+
+// markGuardResults sets is[i] for each result i that ret returns a guard
+// in: a source, or a variable in guards.
+func (c *checker) markGuardResults(ret *ast.ReturnStmt, n int, guards map[*types.Var]bool, is []bool) {
+	switch {
+	case len(ret.Results) == n:
+		for i, e := range ret.Results {
+			if src := c.sourceOf(e); src != nil && src.n == 1 {
+				is[i] = true
+			} else if id, ok := ast.Unparen(e).(*ast.Ident); ok {
+				if v, ok := c.pass.TypesInfo.Uses[id].(*types.Var); ok && guards[v] {
+					is[i] = true
+				}
+			}
+		}
+	case len(ret.Results) == 1 && n > 1:
+		if src := c.sourceOf(ret.Results[0]); src != nil && src.n == n {
+			for _, i := range src.results {
+				is[i] = true
+			}
+		}
+	}
+}
+
+// whileNonNil returns, for each of the n results, what it holds on the
+// returns where result i, a guard, may be non-nil.
+func (c *checker) whileNonNil(hb *helperBody, i, n int) []valueSet {
+	sets := make([]map[string]bool, n)
+	for j := range sets {
+		if j != i {
+			sets[j] = make(map[string]bool)
+		}
+	}
+	for _, ret := range hb.returns {
+		switch {
+		case len(ret.Results) == n:
+			if c.pass.TypesInfo.Types[ret.Results[i]].IsNil() {
+				continue // the guard is nil here
+			}
+			for j := range n {
+				if sets[j] != nil {
+					sets[j] = c.addReturned(hb, ret.Results, i, j, sets[j])
+				}
+			}
+		case len(ret.Results) == 1 && n > 1:
+			c.whileFromSource(ret.Results[0], i, n, sets)
+		default: // a bare return of named results
+			clear(sets)
+		}
+	}
+	vs := make([]valueSet, n)
+	for j, set := range sets {
+		if set != nil {
+			vs[j] = valueSet{Known: true, Values: slices.Sorted(maps.Keys(set))}
+		}
+	}
+	return vs
+}
+
+// otherValue is the value a valueSet holds for an expression that is
+// neither a constant, nor nil, nor a local variable: a call, a package
+// variable. It may equal any value.
+const otherValue = "?"
+
+// addReturned adds to set what results[j] holds while results[i], a guard,
+// may be non-nil, and returns set, or nil if that is not known.
+func (c *checker) addReturned(hb *helperBody, results []ast.Expr, i, j int, set map[string]bool) map[string]bool {
+	info := c.pass.TypesInfo
+	e := results[j]
+	if key, ok := valueKey(info, e); ok {
+		set[key] = true
+		return set
+	}
+	id, ok := ast.Unparen(e).(*ast.Ident)
+	if !ok {
+		set[otherValue] = true
+		return set
+	}
+	v, ok := info.Uses[id].(*types.Var)
+	if !ok || v.Parent() == v.Pkg().Scope() {
+		set[otherValue] = true
+		return set
+	}
+	vs, ok := hb.fromOneCall(c, results[i], e)
+	if !ok {
+		return nil
+	}
+	for _, key := range vs.Values {
+		set[key] = true
+	}
+	return set
+}
+
+// whileFromSource adds to sets what a return of the call e, another
+// helper's results as they are, gives each result while result i may be
+// non-nil.
+func (c *checker) whileFromSource(e ast.Expr, i, n int, sets []map[string]bool) {
+	src := c.sourceOf(e)
+	k := -1
+	if src != nil && src.n == n {
+		k = slices.Index(src.results, i)
+	}
+	for j := range n {
+		switch {
+		case sets[j] == nil:
+		case k < 0 || !src.while[k][j].Known:
+			sets[j] = nil
+		default:
+			for _, v := range src.while[k][j].Values {
+				sets[j][v] = true
+			}
+		}
+	}
+}
+
+// valueKey returns e's value as a valueSet holds it, if e is a constant
+// or nil.
+func valueKey(info *types.Info, e ast.Expr) (string, bool) {
+	tv := info.Types[e]
+	switch {
+	case tv.Value != nil:
+		return tv.Value.ExactString(), true
+	case tv.IsNil():
+		return "nil", true
+	}
+	return "", false
+}

@@ -1,0 +1,224 @@
+package lostrelease
+
+import (
+	"go/ast"
+	"go/token"
+	"go/types"
+
+	"golang.org/x/tools/go/cfg"
+)
+
+// A heldGuard is a guard assigned to a local variable of the function
+// being checked.
+type heldGuard struct {
+	v      *types.Var
+	assign ast.Node // the *ast.AssignStmt or *ast.ValueSpec that assigns it
+	src    *source
+	// reportAt is what the report on the variable points at: the call, or
+	// the variable a copy was made from.
+	reportAt ast.Expr
+	// statuses are the other results of the same call held in local
+	// variables, whose values tell whether the guard may be non-nil.
+	statuses []status
+}
+
+// A status is a result of a guard's call whose values are known on the
+// returns where the guard may be non-nil.
+type status struct {
+	v       *types.Var
+	values  []string // what v holds whenever the guard may be non-nil, as in [valueSet]
+	isError bool     // v is an error: one equal to a variable is taken as not nil
+}
+
+// guardCollector finds the guards one function holds.
+type guardCollector struct {
+	c     *checker
+	body  *ast.BlockStmt
+	holds []*heldGuard
+}
+
+// checkFunc checks the body of one function, leaving function literals
+// within it to their own call. In main.main only discarded guards are
+// reported.
+func (c *checker) checkFunc(body *ast.BlockStmt, isMain bool, graph func() *cfg.CFG) {
+	gc := &guardCollector{c: c, body: body}
+	ast.PreorderStack(body, nil, gc.visit)
+	if len(gc.holds) == 0 || isMain {
+		return
+	}
+	var paths *pathSearch
+	deferReported := make(map[*ast.DeferStmt]bool)
+	for _, h := range gc.holds {
+		if c.ignored(h.src.call) {
+			continue
+		}
+		if paths == nil {
+			paths = newPathSearch(c.pass.TypesInfo, body, graph())
+		}
+		c.reportLeaks(h, paths.leaks(h))
+		for _, d := range paths.defersInLoops(h) {
+			if !deferReported[d] {
+				deferReported[d] = true
+				c.pass.Reportf(d.Pos(), msgDeferInLoop, h.v.Name())
+			}
+		}
+	}
+}
+
+// visit is the [ast.PreorderStack] visitor that collects guards.
+func (gc *guardCollector) visit(n ast.Node, stack []ast.Node) bool {
+	switch n := n.(type) {
+	case *ast.FuncLit:
+		return false
+	case *ast.CallExpr:
+		gc.discarded(n, stack[len(stack)-1])
+	case *ast.AssignStmt:
+		if n.Tok == token.ASSIGN || n.Tok == token.DEFINE {
+			gc.c.eachGuard(n.Lhs, n.Rhs, gc.assigned(n, n.Lhs))
+			gc.copied(n, n.Lhs, n.Rhs)
+		}
+	case *ast.ValueSpec:
+		lhs := identExprs(n.Names)
+		gc.c.eachGuard(lhs, n.Values, gc.assigned(n, lhs))
+		gc.copied(n, lhs, n.Values)
+	}
+	return true
+}
+
+// discarded reports call if it is a source whose results are dropped by
+// its parent: a bare call, or a go or defer of it.
+func (gc *guardCollector) discarded(call *ast.CallExpr, parent ast.Node) {
+	src := gc.c.sourceOf(call)
+	if src == nil {
+		return
+	}
+	switch parent := parent.(type) {
+	case *ast.ExprStmt:
+		gc.discard(src)
+	case *ast.GoStmt:
+		if parent.Call == call {
+			gc.discard(src)
+		}
+	case *ast.DeferStmt:
+		if parent.Call == call {
+			gc.discard(src)
+		}
+	}
+}
+
+func (gc *guardCollector) discard(src *source) {
+	if !gc.c.ignored(src.call) {
+		gc.c.pass.ReportRangef(src.call, msgDiscarded, src.name)
+	}
+}
+
+// assigned returns the handler of one guard result of lhs = rhs, where rhs
+// is a guard source.
+func (gc *guardCollector) assigned(stmt ast.Node, lhs []ast.Expr) func(ast.Expr, *source, int) {
+	return func(e ast.Expr, src *source, result int) {
+		id, ok := ast.Unparen(e).(*ast.Ident)
+		if !ok {
+			return // a field, an element: not tracked
+		}
+		if id.Name == "_" {
+			gc.discard(src)
+			return
+		}
+		v, ok := gc.c.pass.TypesInfo.ObjectOf(id).(*types.Var)
+		if !ok || !within(gc.body, v.Pos()) {
+			return // declared outside this function: the result escapes
+		}
+		h := &heldGuard{v: v, assign: stmt, src: src, reportAt: src.call}
+		if len(lhs) == src.n && src.n > 1 {
+			h.statuses = gc.statuses(src, result, lhs)
+		}
+		gc.holds = append(gc.holds, h)
+	}
+}
+
+// statuses returns the statuses of guard result i of src, assigned to lhs.
+// When a helper's returns do not say what its last result holds, an error
+// is taken to be nil and a bool true whenever the guard is not nil.
+func (gc *guardCollector) statuses(src *source, i int, lhs []ast.Expr) []status {
+	info := gc.c.pass.TypesInfo
+	k := 0
+	for k < len(src.results) && src.results[k] != i {
+		k++
+	}
+	var sts []status
+	for j, e := range lhs {
+		id, ok := ast.Unparen(e).(*ast.Ident)
+		if j == i || !ok || id.Name == "_" || len(sts) == 64 {
+			continue
+		}
+		v, ok := info.ObjectOf(id).(*types.Var)
+		if !ok {
+			continue
+		}
+		t := src.sig.Results().At(j).Type()
+		vs := src.while[k][j]
+		isErr := types.Identical(t, errorType)
+		switch {
+		case vs.Known:
+		case j == src.n-1 && isErr:
+			vs = valueSet{Known: true, Values: []string{"nil"}}
+		case j == src.n-1 && isBool(t):
+			vs = valueSet{Known: true, Values: []string{"true"}}
+		default:
+			continue
+		}
+		sts = append(sts, status{v: v, values: vs.Values, isError: isErr})
+	}
+	return sts
+}
+
+// copied handles lhs = rhs, where rhs may be a variable holding a guard:
+// lhs holds the same guard, which must be used in turn.
+func (gc *guardCollector) copied(stmt ast.Node, lhs, rhs []ast.Expr) {
+	if len(lhs) != len(rhs) {
+		return
+	}
+	info := gc.c.pass.TypesInfo
+	for i, e := range rhs {
+		id, ok := ast.Unparen(e).(*ast.Ident)
+		if !ok {
+			continue
+		}
+		for _, h := range gc.holds {
+			if info.Uses[id] != h.v {
+				continue
+			}
+			to, ok := ast.Unparen(lhs[i]).(*ast.Ident)
+			if !ok || to.Name == "_" {
+				break
+			}
+			if v, ok := info.ObjectOf(to).(*types.Var); ok && v != h.v && within(gc.body, v.Pos()) {
+				gc.holds = append(gc.holds, &heldGuard{v: v, assign: stmt, src: h.src, reportAt: id})
+			}
+			break
+		}
+	}
+}
+
+var errorType = types.Universe.Lookup("error").Type()
+
+func isBool(t types.Type) bool {
+	b, ok := t.Underlying().(*types.Basic)
+	return ok && b.Info()&types.IsBoolean != 0
+}
+
+func within(n ast.Node, pos token.Pos) bool { return n.Pos() <= pos && pos < n.End() }
+
+// inspectFunc calls visit for each node of body, not entering function
+// literals.
+func inspectFunc(body ast.Node, visit func(ast.Node)) {
+	ast.Inspect(body, func(n ast.Node) bool {
+		if _, ok := n.(*ast.FuncLit); ok {
+			return false
+		}
+		if n != nil {
+			visit(n)
+		}
+		return true
+	})
+}

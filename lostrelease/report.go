@@ -1,0 +1,42 @@
+package lostrelease
+
+import (
+	"fmt"
+)
+
+const (
+	msgDiscarded    = "the release function returned by %s is discarded (the guarded resource leaks until ctx is done)"
+	msgNotUsed      = "the release function returned by %s is not used on all paths (the guarded resource leaks until ctx is done)"
+	msgReturn       = "this return statement may be reached without using the release function %s defined on line %d"
+	msgViaReturn    = "this %s statement may lead to %s without using the release function %s defined on line %d"
+	msgOverwrite    = "this statement overwrites the release function %s defined on line %d before it is used"
+	msgViaOverwrite = "this %s statement may lead to line %d, which overwrites the release function %s defined on line %d before it is used"
+	msgDeferInLoop  = "the release function %s is deferred in a loop: held until the function returns"
+)
+
+// reportLeaks reports h's guard once, then each statement that leaks it.
+func (c *checker) reportLeaks(h *heldGuard, leaks []leak) {
+	if len(leaks) == 0 {
+		return
+	}
+	pass := c.pass
+	line := pass.Fset.Position(h.assign.Pos()).Line
+	pass.ReportRangef(h.reportAt, msgNotUsed, h.src.name)
+	for _, l := range leaks {
+		endLine := pass.Fset.Position(l.end.Pos()).Line
+		switch {
+		case l.via != nil && l.overwrite:
+			pass.Reportf(l.via.Pos(), msgViaOverwrite, l.via.Tok, endLine, h.v.Name(), line)
+		case l.via != nil:
+			to := fmt.Sprintf("the return on line %d", endLine)
+			if l.atEnd {
+				to = fmt.Sprintf("the end of the function on line %d", endLine)
+			}
+			pass.Reportf(l.via.Pos(), msgViaReturn, l.via.Tok, to, h.v.Name(), line)
+		case l.overwrite:
+			pass.Reportf(l.end.Pos(), msgOverwrite, h.v.Name(), line)
+		default:
+			pass.Reportf(l.end.Pos(), msgReturn, h.v.Name(), line)
+		}
+	}
+}

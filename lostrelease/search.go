@@ -1,0 +1,201 @@
+package lostrelease
+
+import (
+	"go/ast"
+	"go/token"
+	"go/types"
+	"sort"
+
+	"golang.org/x/tools/go/cfg"
+)
+
+// pathSearch holds what the path search needs to know about one function.
+type pathSearch struct {
+	info     *types.Info
+	body     *ast.BlockStmt
+	g        *cfg.CFG
+	loops    map[ast.Stmt]uint // constant loops, each with its bit in pathState.entered
+	branches map[*cfg.Block]*ast.BranchStmt
+	switches map[*ast.CaseClause]*ast.SwitchStmt
+}
+
+func newPathSearch(info *types.Info, body *ast.BlockStmt, g *cfg.CFG) *pathSearch {
+	f := &pathSearch{info: info, body: body, g: g, loops: make(map[ast.Stmt]uint),
+		switches: make(map[*ast.CaseClause]*ast.SwitchStmt)}
+	inspectFunc(body, func(n ast.Node) {
+		if s, ok := n.(ast.Stmt); ok && len(f.loops) < 64 && constantLoop(info, s) {
+			f.loops[s] = uint(len(f.loops))
+		}
+		if s, ok := n.(*ast.SwitchStmt); ok {
+			for _, cc := range s.Body.List {
+				f.switches[cc.(*ast.CaseClause)] = s
+			}
+		}
+	})
+	f.branches = branchEnds(g, body)
+	return f
+}
+
+// A pathState is a block on a path, with what the path has established.
+type pathState struct {
+	b       *cfg.Block
+	live    uint64          // statuses, by index, that still hold the call's values
+	entered uint64          // constant loops whose body the path has run
+	via     *ast.BranchStmt // the last break, continue or goto on the path
+}
+
+// A leak is where a path from a held guard's assignment loses it.
+type leak struct {
+	end       ast.Node        // the return statement, or the statement that overwrites the guard
+	overwrite bool            // end overwrites the guard
+	atEnd     bool            // end is the closing brace of the function
+	via       *ast.BranchStmt // the last break, continue or goto on the path, if any
+}
+
+// where returns the position a report of l points at.
+func (l leak) where() token.Pos {
+	if l.via != nil {
+		return l.via.Pos()
+	}
+	return l.end.Pos()
+}
+
+// leaks returns, in source order, one leak for each statement from which
+// control can reach a return or an overwrite of h's guard without using
+// it, starting from h's assignment.
+func (f *pathSearch) leaks(h *heldGuard) []leak {
+	start, at := f.find(h.assign)
+	if start == nil {
+		return nil // unreachable code
+	}
+	w := &walk{f: f, h: h, covered: f.deferredFirst(h), calls: f.releasingClosures(h),
+		seen: make(map[pathState]bool), found: make(map[token.Pos]leak)}
+	first := pathState{b: start, live: 1<<len(h.statuses) - 1}
+	for s, bit := range f.loops {
+		if within(loopBody(s), h.assign.Pos()) {
+			first.entered |= 1 << bit
+		}
+	}
+	w.block(first, at+1)
+	for len(w.todo) > 0 {
+		st := w.todo[len(w.todo)-1]
+		w.todo = w.todo[:len(w.todo)-1]
+		w.block(st, 0)
+	}
+	var ls []leak
+	for _, l := range w.found {
+		ls = append(ls, l)
+	}
+	sort.Slice(ls, func(i, j int) bool { return ls[i].where() < ls[j].where() })
+	return ls
+}
+
+// A walk is one search for the leaks of one guard.
+type walk struct {
+	f       *pathSearch
+	h       *heldGuard
+	covered bool                // a defer registered first uses the guard on every return
+	calls   map[*types.Var]bool // local closures whose call uses the guard
+	seen    map[pathState]bool  // states already queued
+	todo    []pathState         // states to visit
+	found   map[token.Pos]leak  // leaks by where they are reported
+}
+
+// block follows the path of st through its block from node index from,
+// then queues the successors the path may take.
+func (w *walk) block(st pathState, from int) {
+	b := st.b
+	for _, n := range b.Nodes[from:] {
+		switch w.f.effect(w.h, w.calls, n) {
+		case used:
+			return
+		case overwritten:
+			w.leak(leak{end: n, overwrite: true, via: st.via})
+			return
+		}
+		for i, s := range w.h.statuses {
+			if st.live&(1<<i) != 0 && assigns(w.f.info, s.v, n) {
+				st.live &^= 1 << i
+			}
+		}
+	}
+	if ret := b.Return(); ret != nil {
+		if !w.covered {
+			w.leak(leak{end: ret, via: st.via, atEnd: ret.Pos() == w.f.body.Rbrace})
+		}
+		return
+	}
+	next := st
+	if br := w.f.branches[b]; br != nil {
+		next.via = br
+	}
+	succs := w.f.successors(w.h, st)
+	for i := len(succs) - 1; i >= 0; i-- { // the first successor is searched first
+		s := succs[i]
+		next.b = s
+		if bit, ok := w.f.loops[b.Stmt]; ok && s == b.Succs[0] && len(b.Succs) == 2 &&
+			(b.Kind == cfg.KindForLoop || b.Kind == cfg.KindRangeLoop) {
+			next.entered = st.entered | 1<<bit
+		} else {
+			next.entered = st.entered
+		}
+		if !w.seen[next] {
+			w.seen[next] = true
+			w.todo = append(w.todo, next)
+		}
+	}
+}
+
+// leak records l, keeping the first leak found at each position.
+func (w *walk) leak(l leak) {
+	if _, ok := w.found[l.where()]; !ok {
+		w.found[l.where()] = l
+	}
+}
+
+// successors returns the successors of st's block that a path holding h's
+// guard may take: not a branch where the guard is nil or a status says
+// there is none, nor the exit of a constant loop not yet entered.
+func (f *pathSearch) successors(h *heldGuard, st pathState) []*cfg.Block {
+	b := st.b
+	var keep []*cfg.Block
+	for j, s := range b.Succs {
+		if !f.nothingHeldOnEdge(h, b, j, st.live) {
+			keep = append(keep, s)
+		}
+	}
+	if bit, ok := f.loops[b.Stmt]; ok && len(keep) == 2 && keep[0] == b.Succs[0] &&
+		(b.Kind == cfg.KindForLoop || b.Kind == cfg.KindRangeLoop) && st.entered&(1<<bit) == 0 {
+		keep = keep[:1] // first arrival at a constant loop: its body runs
+	}
+	return keep
+}
+
+// find returns the live block of g that holds stmt, and stmt's index in it.
+func (f *pathSearch) find(stmt ast.Node) (*cfg.Block, int) {
+	for _, b := range f.g.Blocks {
+		if !b.Live {
+			continue
+		}
+		for i, n := range b.Nodes {
+			if n == stmt {
+				return b, i
+			}
+		}
+	}
+	return nil, 0
+}
+
+// assigns reports whether n, a CFG node, assigns v.
+func assigns(info *types.Info, v *types.Var, n ast.Node) bool {
+	as, ok := n.(*ast.AssignStmt)
+	if !ok {
+		return false
+	}
+	for _, lhs := range as.Lhs {
+		if id, ok := ast.Unparen(lhs).(*ast.Ident); ok && info.ObjectOf(id) == v {
+			return true
+		}
+	}
+	return false
+}
