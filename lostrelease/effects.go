@@ -43,11 +43,18 @@ func (f *pathSearch) effect(h *heldGuard, calls map[*types.Var]bool, n ast.Node)
 }
 
 // usesVar reports whether n refers to v other than by comparing it with
-// nil or through an identifier in skip, or calls a closure in calls.
+// nil, assigning it or through an identifier in skip, or calls a closure in
+// calls.
 func usesVar(info *types.Info, n ast.Node, v *types.Var, calls map[*types.Var]bool, skip map[*ast.Ident]bool) bool {
 	use := false
 	ast.Inspect(n, func(n ast.Node) bool {
 		switch n := n.(type) {
+		case *ast.AssignStmt:
+			for _, lhs := range n.Lhs {
+				if id, ok := ast.Unparen(lhs).(*ast.Ident); ok && info.ObjectOf(id) == v {
+					skip[id] = true
+				}
+			}
 		case *ast.BinaryExpr:
 			if id := nilCompared(info, n); id != nil {
 				skip[id] = true

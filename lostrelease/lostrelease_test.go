@@ -81,3 +81,11 @@ func TestCopies(t *testing.T) { run(t, "copies") }
 func TestStatusResults(t *testing.T) {
 	run(t, "gateway", "gatewaycallers", "github.com/ctxguard/release/redisslot")
 }
+
+// TestFailoverShapes checks, across packages, a failover loop that
+// releases through local closures before each continue, a closure that
+// does not release, a leak on a later path of a guard whose first path is
+// fine, and a release deferred in a retry loop.
+func TestFailoverShapes(t *testing.T) {
+	run(t, "failover", "gateway", "github.com/ctxguard/release/redisslot")
+}
