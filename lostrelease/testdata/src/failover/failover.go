@@ -15,6 +15,8 @@ func forward(context.Context, string) error { return errors.New("failed") }
 
 func retryable(error) bool { return true }
 
+func noRelease() {}
+
 // Not reported: the failover loop releases through a local closure before
 // each continue.
 
@@ -76,7 +78,7 @@ func closureOnlyClears(ctx context.Context, lim *redisslot.Limiter) error {
 		}
 		if err := forward(ctx, account); err != nil {
 			clearSlot()
-			continue // want `this continue statement may lead to line 73, which overwrites the release function rel defined on line 73 before it is used`
+			continue // want `this continue statement may lead to line 75, which overwrites the release function rel defined on line 75 before it is used`
 		}
 		rel()
 		return nil
@@ -88,7 +90,7 @@ func closureReassigned(ctx context.Context, lim *redisslot.Limiter, quiet bool) 
 	var rel func()
 	releaseSlot := func() { rel() }
 	if quiet {
-		releaseSlot = func() {}
+		releaseSlot = noRelease
 	}
 	var st gateway.OpenAISlotAcquireResult
 	rel, st = gateway.AcquireAccountSlot(ctx, lim, "account:1", false) // want `not used on all paths`
@@ -112,10 +114,10 @@ func secondPath(ctx context.Context, lim *redisslot.Limiter) error {
 		return err
 	}
 	if err := forward(ctx, "b"); err != nil {
-		return err // want `this return statement may be reached without using the release function rel defined on line 106`
+		return err // want `this return statement may be reached without using the release function rel defined on line 108`
 	}
 	if err := forward(ctx, "c"); err != nil {
-		return err // want `this return statement may be reached without using the release function rel defined on line 106`
+		return err // want `this return statement may be reached without using the release function rel defined on line 108`
 	}
 	rel()
 	return nil
@@ -128,10 +130,10 @@ func continueAndReturn(ctx context.Context, lim *redisslot.Limiter) error {
 			continue
 		}
 		if err := forward(ctx, "a"); err != nil {
-			continue // want `this continue statement may lead to line 126, which overwrites the release function rel defined on line 126 before it is used`
+			continue // want `this continue statement may lead to line 128, which overwrites the release function rel defined on line 128 before it is used`
 		}
 		if err := forward(ctx, "b"); err != nil {
-			return err // want `this return statement may be reached without using the release function rel defined on line 126`
+			return err // want `this return statement may be reached without using the release function rel defined on line 128`
 		}
 		rel()
 		return nil

@@ -114,6 +114,18 @@ func untypedCode(ctx context.Context) {
 	rel()
 }
 
+func switchDefaultAfterEveryValue(ctx context.Context) {
+	code, rel := gateway.AcquireCode(ctx, false)
+	switch code {
+	case 200:
+		rel()
+	case 203:
+		defer rel()
+	default:
+		return
+	}
+}
+
 // Reported.
 
 func statusReassigned(ctx context.Context, lim *redisslot.Limiter) error {
