@@ -99,15 +99,18 @@ func (f *pathSearch) dominates(d, target ast.Node) bool {
 	return !reach(f.g.Blocks[0])
 }
 
-// defersInLoops returns the defer statements that use h's guard and can
-// run again before the function returns: each holds the guard of every
-// iteration until then.
+// defersInLoops returns the defer statements that use h's guard inside a
+// loop that retries: after the defer, one path starts the loop's next
+// iteration and another leaves the loop. Each iteration's guard is then
+// held until the function returns. A loop that only ever goes round after
+// the defer (`for range n { rel := acquire(); defer rel() }`) holds n
+// guards on purpose and is not reported.
 func (f *pathSearch) defersInLoops(h *heldGuard) []*ast.DeferStmt {
 	calls := f.releasingClosures(h)
 	var ds []*ast.DeferStmt
 	for _, b := range f.g.Blocks {
 		for _, n := range b.Nodes {
-			if d, ok := n.(*ast.DeferStmt); ok && b.Live && f.effect(h, calls, d) == used && onCycle(b) {
+			if d, ok := n.(*ast.DeferStmt); ok && b.Live && f.effect(h, calls, d) == used && f.retries(b, d) {
 				ds = append(ds, d)
 			}
 		}
@@ -115,20 +118,65 @@ func (f *pathSearch) defersInLoops(h *heldGuard) []*ast.DeferStmt {
 	return ds
 }
 
-// onCycle reports whether control can come back to b after leaving it.
-func onCycle(b *cfg.Block) bool {
+// retries reports whether, from block b, which holds d, control can both
+// start the next iteration of the innermost loop around d and leave that
+// loop, by a return or a break, without starting it.
+func (f *pathSearch) retries(b *cfg.Block, d *ast.DeferStmt) bool {
+	head, done := f.loopEnds(f.innermostLoop(d))
+	if head == nil {
+		return false
+	}
+	again, leaves := false, false
 	seen := make(map[*cfg.Block]bool)
 	todo := append([]*cfg.Block(nil), b.Succs...)
 	for len(todo) > 0 {
 		s := todo[len(todo)-1]
 		todo = todo[:len(todo)-1]
-		if s == b {
-			return true
+		switch {
+		case seen[s]:
+			continue
+		case s == head:
+			again = true
+			continue
+		case s == done || s.Return() != nil:
+			leaves = true
 		}
-		if !seen[s] {
-			seen[s] = true
-			todo = append(todo, s.Succs...)
+		seen[s] = true
+		todo = append(todo, s.Succs...)
+	}
+	return again && leaves
+}
+
+// loopEnds returns the block that starts each iteration of loop, and the
+// block that follows the loop.
+func (f *pathSearch) loopEnds(loop ast.Stmt) (head, done *cfg.Block) {
+	if loop == nil {
+		return nil, nil
+	}
+	for _, blk := range f.g.Blocks {
+		switch {
+		case blk.Stmt != loop:
+		case blk.Kind == cfg.KindForLoop, blk.Kind == cfg.KindRangeLoop,
+			blk.Kind == cfg.KindForBody && loop.(*ast.ForStmt).Cond == nil:
+			head = blk
+		case blk.Kind == cfg.KindForDone, blk.Kind == cfg.KindRangeDone:
+			done = blk
 		}
 	}
-	return false
+	return head, done
+}
+
+// innermostLoop returns the innermost for or range statement of the
+// function around n, or nil.
+func (f *pathSearch) innermostLoop(n ast.Node) ast.Stmt {
+	var loop ast.Stmt
+	inspectFunc(f.body, func(m ast.Node) {
+		switch m.(type) {
+		case *ast.ForStmt, *ast.RangeStmt:
+			if within(loopBody(m.(ast.Stmt)), n.Pos()) {
+				loop = m.(ast.Stmt) // a loop found later is nested in the one before
+			}
+		}
+	})
+	return loop
 }

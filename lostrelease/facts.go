@@ -293,9 +293,8 @@ func (c *checker) whileNonNil(hb *helperBody, i, n int) []valueSet {
 	return vs
 }
 
-// otherValue is the value a valueSet holds for an expression that is
-// neither a constant, nor nil, nor a local variable: a call, a package
-// variable. It may equal any value.
+// otherValue is the value a valueSet holds for a package variable, such
+// as an error value. It may equal any value.
 const otherValue = "?"
 
 // addReturned adds to set what results[j] holds while results[i], a guard,
@@ -309,12 +308,11 @@ func (c *checker) addReturned(hb *helperBody, results []ast.Expr, i, j int, set 
 	}
 	id, ok := ast.Unparen(e).(*ast.Ident)
 	if !ok {
-		set[otherValue] = true
-		return set
+		return nil // a call, say, that wraps an error: not known
 	}
 	v, ok := info.Uses[id].(*types.Var)
-	if !ok || v.Parent() == v.Pkg().Scope() {
-		set[otherValue] = true
+	if ok && v.Pkg() != nil && v.Parent() == v.Pkg().Scope() {
+		set[otherValue] = true // a package variable: an error value, say
 		return set
 	}
 	vs, ok := hb.fromOneCall(c, results[i], e)

@@ -175,7 +175,7 @@ func deferredClosureInLoop(ctx context.Context, lim *redisslot.Limiter) error {
 }
 
 // Not reported: a defer in a loop that cannot run again before the
-// function returns.
+// function returns, or that holds every iteration's guard on purpose.
 
 func deferThenReturn(ctx context.Context, lim *redisslot.Limiter) error {
 	for attempt := 0; attempt < 3; attempt++ {
@@ -185,6 +185,34 @@ func deferThenReturn(ctx context.Context, lim *redisslot.Limiter) error {
 		}
 		defer rel()
 		return forward(ctx, "a")
+	}
+	return errors.New("gave up")
+}
+
+func holdEvery(ctx context.Context, lim *redisslot.Limiter) error {
+	for range 3 {
+		rel, st := gateway.AcquireAccountSlot(ctx, lim, "account:1", false)
+		if st != gateway.OpenAISlotAcquireOK {
+			return errors.New("no slot")
+		}
+		defer rel()
+	}
+	return forward(ctx, "all three")
+}
+
+// Reported: a retry loop that goes round after the defer without a
+// continue.
+
+func deferFallsThrough(ctx context.Context, lim *redisslot.Limiter) error {
+	for attempt := 0; attempt < 3; attempt++ {
+		rel, st := gateway.AcquireAccountSlot(ctx, lim, "account:1", false)
+		if st != gateway.OpenAISlotAcquireOK {
+			continue
+		}
+		defer rel() // want `deferred in a loop`
+		if forward(ctx, "a") == nil {
+			return nil
+		}
 	}
 	return errors.New("gave up")
 }
