@@ -126,7 +126,7 @@ func (f *pathSearch) retries(b *cfg.Block, d *ast.DeferStmt) bool {
 	if head == nil {
 		return false
 	}
-	again, leaves := false, false
+	again, leaves := false, b.Return() != nil
 	seen := make(map[*cfg.Block]bool)
 	todo := append([]*cfg.Block(nil), b.Succs...)
 	for len(todo) > 0 {
