@@ -10,8 +10,8 @@ import (
 // guard: every value the function assigns them is a function literal
 // whose body uses the guard or calls another such variable, and their
 // address is never taken. A call of one counts as a use of the guard.
-func (f *pathSearch) releasingClosures(h *heldGuard) map[*types.Var]bool {
-	lits := f.funcLitVars()
+func (ps *pathSearch) releasingClosures(h *heldGuard) map[*types.Var]bool {
+	lits := ps.funcLitVars()
 	calls := make(map[*types.Var]bool)
 	for changed := true; changed; {
 		changed = false
@@ -21,7 +21,7 @@ func (f *pathSearch) releasingClosures(h *heldGuard) map[*types.Var]bool {
 			}
 			all := true
 			for _, lit := range ls {
-				if !usesVar(f.info, lit.Body, h.v, calls, make(map[*ast.Ident]bool)) {
+				if !usesVar(ps.info, lit.Body, h.v, calls, make(map[*ast.Ident]bool)) {
 					all = false
 					break
 				}
@@ -37,12 +37,12 @@ func (f *pathSearch) releasingClosures(h *heldGuard) map[*types.Var]bool {
 
 // funcLitVars returns the local variables of the function that are only
 // ever assigned function literals, and those literals.
-func (f *pathSearch) funcLitVars() map[*types.Var][]*ast.FuncLit {
+func (ps *pathSearch) funcLitVars() map[*types.Var][]*ast.FuncLit {
 	lits := make(map[*types.Var][]*ast.FuncLit)
 	other := make(map[*types.Var]bool) // assigned something else, or addressed
 	local := func(e ast.Expr) *types.Var {
 		if id, ok := ast.Unparen(e).(*ast.Ident); ok {
-			if v, ok := f.info.ObjectOf(id).(*types.Var); ok && within(f.body, v.Pos()) {
+			if v, ok := ps.info.ObjectOf(id).(*types.Var); ok && within(ps.body, v.Pos()) {
 				return v
 			}
 		}
@@ -64,7 +64,7 @@ func (f *pathSearch) funcLitVars() map[*types.Var][]*ast.FuncLit {
 			}
 		}
 	}
-	ast.Inspect(f.body, func(n ast.Node) bool {
+	ast.Inspect(ps.body, func(n ast.Node) bool {
 		switch n := n.(type) {
 		case *ast.AssignStmt:
 			assign(n.Lhs, n.Rhs)

@@ -15,7 +15,7 @@ import (
 // is taken only when h's guard is nil, or when a live status says the call
 // returned no guard: a branch of an if or for condition or of a switch
 // case, or the edge to a switch's default.
-func (f *pathSearch) nothingHeldOnEdge(h *heldGuard, b *cfg.Block, j int, live uint64) bool {
+func (ps *pathSearch) nothingHeldOnEdge(h *heldGuard, b *cfg.Block, j int, live uint64) bool {
 	succs := b.Succs
 	if len(succs) == 2 && len(b.Nodes) > 0 {
 		cond, ok := b.Nodes[len(b.Nodes)-1].(ast.Expr)
@@ -24,18 +24,18 @@ func (f *pathSearch) nothingHeldOnEdge(h *heldGuard, b *cfg.Block, j int, live u
 		}
 		switch succs[0].Kind {
 		case cfg.KindIfThen, cfg.KindForBody:
-			return f.nothingHeld(h, cond, j == 0, live)
+			return ps.nothingHeld(h, cond, j == 0, live)
 		case cfg.KindSwitchCaseBody:
 			cc, _ := succs[0].Stmt.(*ast.CaseClause)
-			if sw := f.switches[cc]; sw != nil && slices.Contains(cc.List, cond) {
-				return f.nothingHeld(h, caseCond(sw, cond), j == 0, live)
+			if sw := ps.switches[cc]; sw != nil && slices.Contains(cc.List, cond) {
+				return ps.nothingHeld(h, caseCond(sw, cond), j == 0, live)
 			}
 		}
 		return false
 	}
 	if len(succs) == 1 && b.Kind == cfg.KindSwitchNextCase && succs[0].Kind == cfg.KindSwitchCaseBody {
-		if cc, ok := succs[0].Stmt.(*ast.CaseClause); ok && cc.List == nil && f.switches[cc] != nil {
-			return f.defaultHoldsNothing(h, f.switches[cc], live)
+		if cc, ok := succs[0].Stmt.(*ast.CaseClause); ok && cc.List == nil && ps.switches[cc] != nil {
+			return ps.defaultHoldsNothing(h, ps.switches[cc], live)
 		}
 	}
 	return false
@@ -53,15 +53,15 @@ func caseCond(sw *ast.SwitchStmt, e ast.Expr) ast.Expr {
 // defaultHoldsNothing reports whether sw's tag is a live status of h and
 // its cases name every value under which h's guard may be non-nil, so that
 // its default runs only when there is no guard.
-func (f *pathSearch) defaultHoldsNothing(h *heldGuard, sw *ast.SwitchStmt, live uint64) bool {
-	s := f.statusOf(h, sw.Tag, live)
+func (ps *pathSearch) defaultHoldsNothing(h *heldGuard, sw *ast.SwitchStmt, live uint64) bool {
+	s := ps.statusOf(h, sw.Tag, live)
 	if s == nil {
 		return false
 	}
 	named := make(map[string]bool)
 	for _, cc := range sw.Body.List {
 		for _, e := range cc.(*ast.CaseClause).List {
-			key, ok := valueKey(f.info, e)
+			key, ok := valueKey(ps.info, e)
 			if !ok {
 				return false
 			}
@@ -79,19 +79,19 @@ func (f *pathSearch) defaultHoldsNothing(h *heldGuard, sw *ast.SwitchStmt, live 
 // nothingHeld reports whether, on the branch where cond is truth, h's
 // guard is nil or a live status holds a value under which the guard's call
 // returns none. Conditions are read through !, && and ||.
-func (f *pathSearch) nothingHeld(h *heldGuard, cond ast.Expr, truth bool, live uint64) bool {
-	if c, ok := f.constraint(h, cond, truth, live); ok && c.excludesGuard() {
+func (ps *pathSearch) nothingHeld(h *heldGuard, cond ast.Expr, truth bool, live uint64) bool {
+	if c, ok := ps.constraint(h, cond, truth, live); ok && c.excludesGuard() {
 		return true
 	}
 	switch e := ast.Unparen(cond).(type) {
 	case *ast.UnaryExpr:
 		if e.Op == token.NOT {
-			return f.nothingHeld(h, e.X, !truth, live)
+			return ps.nothingHeld(h, e.X, !truth, live)
 		}
 	case *ast.CallExpr:
-		return truth && f.errorsIs(h, e, live)
+		return truth && ps.errorsIs(h, e, live)
 	case *ast.BinaryExpr:
-		return f.nothingHeldBinary(h, e, truth, live)
+		return ps.nothingHeldBinary(h, e, truth, live)
 	}
 	return false
 }
@@ -99,9 +99,9 @@ func (f *pathSearch) nothingHeld(h *heldGuard, cond ast.Expr, truth bool, live u
 // nothingHeldBinary is nothingHeld for a binary expression: a combination
 // of conditions, a comparison of the guard with nil, or of a status error
 // with a variable.
-func (f *pathSearch) nothingHeldBinary(h *heldGuard, e *ast.BinaryExpr, truth bool, live uint64) bool {
-	x := func(t bool) bool { return f.nothingHeld(h, e.X, t, live) }
-	y := func(t bool) bool { return f.nothingHeld(h, e.Y, t, live) }
+func (ps *pathSearch) nothingHeldBinary(h *heldGuard, e *ast.BinaryExpr, truth bool, live uint64) bool {
+	x := func(t bool) bool { return ps.nothingHeld(h, e.X, t, live) }
+	y := func(t bool) bool { return ps.nothingHeld(h, e.Y, t, live) }
 	switch e.Op {
 	case token.LAND:
 		if truth {
@@ -115,16 +115,16 @@ func (f *pathSearch) nothingHeldBinary(h *heldGuard, e *ast.BinaryExpr, truth bo
 		return x(false) || y(false)
 	case token.EQL, token.NEQ:
 		eq := truth == (e.Op == token.EQL) // whether the operands are equal on this branch
-		if id := nilCompared(f.info, e); id != nil && f.info.Uses[id] == h.v {
+		if id := nilCompared(ps.info, e); id != nil && ps.info.Uses[id] == h.v {
 			return eq // the guard is nil
 		}
 		// A status error equal to a variable is taken as not nil: a sentinel.
-		s := f.statusOf(h, e.X, live)
+		s := ps.statusOf(h, e.X, live)
 		if s == nil {
-			s = f.statusOf(h, e.Y, live)
+			s = ps.statusOf(h, e.Y, live)
 		}
 		return eq && s != nil && s.isError && onlyNil(s.values) &&
-			!f.info.Types[e.X].IsNil() && !f.info.Types[e.Y].IsNil()
+			!ps.info.Types[e.X].IsNil() && !ps.info.Types[e.Y].IsNil()
 	}
 	return false
 }
@@ -141,39 +141,39 @@ type valueConstraint struct {
 // if it says something of exactly one: a comparison of the status with a
 // constant or nil, a bool status itself, and those combined with !, &&
 // and ||.
-func (f *pathSearch) constraint(h *heldGuard, cond ast.Expr, truth bool, live uint64) (valueConstraint, bool) {
+func (ps *pathSearch) constraint(h *heldGuard, cond ast.Expr, truth bool, live uint64) (valueConstraint, bool) {
 	switch e := ast.Unparen(cond).(type) {
 	case *ast.Ident:
-		if s := f.statusOf(h, e, live); s != nil {
+		if s := ps.statusOf(h, e, live); s != nil {
 			return valueConstraint{s, true, map[string]bool{constant.MakeBool(truth).ExactString(): true}}, true
 		}
 	case *ast.UnaryExpr:
 		if e.Op == token.NOT {
-			return f.constraint(h, e.X, !truth, live)
+			return ps.constraint(h, e.X, !truth, live)
 		}
 	case *ast.BinaryExpr:
 		switch e.Op {
 		case token.LAND, token.LOR:
-			cx, okx := f.constraint(h, e.X, truth, live)
-			cy, oky := f.constraint(h, e.Y, truth, live)
+			cx, okx := ps.constraint(h, e.X, truth, live)
+			cy, oky := ps.constraint(h, e.Y, truth, live)
 			if !okx || !oky || cx.s != cy.s {
 				return valueConstraint{}, false
 			}
 			return combine(cx, cy, (e.Op == token.LAND) == truth), true
 		case token.EQL, token.NEQ:
-			return f.comparison(h, e, truth, live)
+			return ps.comparison(h, e, truth, live)
 		}
 	}
 	return valueConstraint{}, false
 }
 
 // comparison is constraint for x == y or x != y.
-func (f *pathSearch) comparison(h *heldGuard, e *ast.BinaryExpr, truth bool, live uint64) (valueConstraint, bool) {
-	s, other := f.statusOf(h, e.X, live), e.Y
+func (ps *pathSearch) comparison(h *heldGuard, e *ast.BinaryExpr, truth bool, live uint64) (valueConstraint, bool) {
+	s, other := ps.statusOf(h, e.X, live), e.Y
 	if s == nil {
-		s, other = f.statusOf(h, e.Y, live), e.X
+		s, other = ps.statusOf(h, e.Y, live), e.X
 	}
-	key, ok := valueKey(f.info, other)
+	key, ok := valueKey(ps.info, other)
 	if s == nil || !ok {
 		return valueConstraint{}, false
 	}
@@ -224,23 +224,23 @@ func (c valueConstraint) excludesGuard() bool {
 // errorsIs reports whether call is errors.Is(err, target), with err a
 // status error that is nil whenever the guard may be non-nil and target
 // not nil: then err is not nil.
-func (f *pathSearch) errorsIs(h *heldGuard, call *ast.CallExpr, live uint64) bool {
-	fn := typeutil.StaticCallee(f.info, call)
+func (ps *pathSearch) errorsIs(h *heldGuard, call *ast.CallExpr, live uint64) bool {
+	fn := typeutil.StaticCallee(ps.info, call)
 	if fn == nil || fn.Pkg() == nil || fn.Pkg().Path() != "errors" || fn.Name() != "Is" || len(call.Args) != 2 {
 		return false
 	}
-	s := f.statusOf(h, call.Args[0], live)
-	return s != nil && s.isError && onlyNil(s.values) && !f.info.Types[call.Args[1]].IsNil()
+	s := ps.statusOf(h, call.Args[0], live)
+	return s != nil && s.isError && onlyNil(s.values) && !ps.info.Types[call.Args[1]].IsNil()
 }
 
 // statusOf returns the live status of h that e names, or nil.
-func (f *pathSearch) statusOf(h *heldGuard, e ast.Expr, live uint64) *status {
+func (ps *pathSearch) statusOf(h *heldGuard, e ast.Expr, live uint64) *status {
 	id, ok := ast.Unparen(e).(*ast.Ident)
 	if !ok {
 		return nil
 	}
 	for i := range h.statuses {
-		if s := &h.statuses[i]; live&(1<<i) != 0 && f.info.Uses[id] == s.v {
+		if s := &h.statuses[i]; live&(1<<i) != 0 && ps.info.Uses[id] == s.v {
 			return s
 		}
 	}

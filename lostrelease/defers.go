@@ -10,11 +10,11 @@ import (
 // deferredFirst reports whether a defer statement that refers to h.v,
 // directly or through a local func variable whose function literal does,
 // is registered before h.assign on every path to it.
-func (f *pathSearch) deferredFirst(h *heldGuard) bool {
-	refs := f.referringFuncVars(h.v)
+func (ps *pathSearch) deferredFirst(h *heldGuard) bool {
+	refs := ps.referringFuncVars(h.v)
 	found := false
-	inspectFunc(f.body, func(n ast.Node) {
-		if d, ok := n.(*ast.DeferStmt); ok && !found && refersTo(f.info, d.Call, refs) && f.dominates(d, h.assign) {
+	inspectFunc(ps.body, func(n ast.Node) {
+		if d, ok := n.(*ast.DeferStmt); ok && !found && refersTo(ps.info, d.Call, refs) && ps.dominates(d, h.assign) {
 			found = true
 		}
 	})
@@ -23,7 +23,7 @@ func (f *pathSearch) deferredFirst(h *heldGuard) bool {
 
 // referringFuncVars returns v and the local variables assigned a function
 // literal that refers to v or to another such variable.
-func (f *pathSearch) referringFuncVars(v *types.Var) map[*types.Var]bool {
+func (ps *pathSearch) referringFuncVars(v *types.Var) map[*types.Var]bool {
 	refs := map[*types.Var]bool{v: true}
 	for changed := true; changed; {
 		changed = false
@@ -33,18 +33,18 @@ func (f *pathSearch) referringFuncVars(v *types.Var) map[*types.Var]bool {
 			}
 			for i, e := range rhs {
 				lit, ok := ast.Unparen(e).(*ast.FuncLit)
-				if !ok || !refersTo(f.info, lit, refs) {
+				if !ok || !refersTo(ps.info, lit, refs) {
 					continue
 				}
 				if id, ok := ast.Unparen(lhs[i]).(*ast.Ident); ok {
-					if v, ok := f.info.ObjectOf(id).(*types.Var); ok && within(f.body, v.Pos()) && !refs[v] {
+					if v, ok := ps.info.ObjectOf(id).(*types.Var); ok && within(ps.body, v.Pos()) && !refs[v] {
 						refs[v] = true
 						changed = true
 					}
 				}
 			}
 		}
-		ast.Inspect(f.body, func(n ast.Node) bool {
+		ast.Inspect(ps.body, func(n ast.Node) bool {
 			switch n := n.(type) {
 			case *ast.AssignStmt:
 				add(n.Lhs, n.Rhs)
@@ -73,7 +73,7 @@ func refersTo(info *types.Info, n ast.Node, vars map[*types.Var]bool) bool {
 
 // dominates reports whether every path from the function's entry to target
 // passes through d.
-func (f *pathSearch) dominates(d, target ast.Node) bool {
+func (ps *pathSearch) dominates(d, target ast.Node) bool {
 	seen := make(map[*cfg.Block]bool)
 	var reach func(*cfg.Block) bool
 	reach = func(b *cfg.Block) bool {
@@ -96,7 +96,7 @@ func (f *pathSearch) dominates(d, target ast.Node) bool {
 		}
 		return false
 	}
-	return !reach(f.g.Blocks[0])
+	return !reach(ps.g.Blocks[0])
 }
 
 // defersInLoops returns the defer statements that use h's guard inside a
@@ -105,12 +105,12 @@ func (f *pathSearch) dominates(d, target ast.Node) bool {
 // held until the function returns. A loop that only ever goes round after
 // the defer (`for range n { rel := acquire(); defer rel() }`) holds n
 // guards on purpose and is not reported.
-func (f *pathSearch) defersInLoops(h *heldGuard) []*ast.DeferStmt {
-	calls := f.releasingClosures(h)
+func (ps *pathSearch) defersInLoops(h *heldGuard) []*ast.DeferStmt {
+	calls := ps.releasingClosures(h)
 	var ds []*ast.DeferStmt
-	for _, b := range f.g.Blocks {
+	for _, b := range ps.g.Blocks {
 		for _, n := range b.Nodes {
-			if d, ok := n.(*ast.DeferStmt); ok && b.Live && f.effect(h, calls, d) == used && f.retries(b, d) {
+			if d, ok := n.(*ast.DeferStmt); ok && b.Live && ps.effect(h, calls, d) == used && ps.retries(b, d) {
 				ds = append(ds, d)
 			}
 		}
@@ -121,8 +121,8 @@ func (f *pathSearch) defersInLoops(h *heldGuard) []*ast.DeferStmt {
 // retries reports whether, from block b, which holds d, control can both
 // start the next iteration of the innermost loop around d and leave that
 // loop, by a return or a break, without starting it.
-func (f *pathSearch) retries(b *cfg.Block, d *ast.DeferStmt) bool {
-	head, done := f.loopEnds(f.innermostLoop(d))
+func (ps *pathSearch) retries(b *cfg.Block, d *ast.DeferStmt) bool {
+	head, done := ps.loopEnds(ps.innermostLoop(d))
 	if head == nil {
 		return false
 	}
@@ -149,11 +149,11 @@ func (f *pathSearch) retries(b *cfg.Block, d *ast.DeferStmt) bool {
 
 // loopEnds returns the block that starts each iteration of loop, and the
 // block that follows the loop.
-func (f *pathSearch) loopEnds(loop ast.Stmt) (head, done *cfg.Block) {
+func (ps *pathSearch) loopEnds(loop ast.Stmt) (head, done *cfg.Block) {
 	if loop == nil {
 		return nil, nil
 	}
-	for _, blk := range f.g.Blocks {
+	for _, blk := range ps.g.Blocks {
 		switch {
 		case blk.Stmt != loop:
 		case blk.Kind == cfg.KindForLoop, blk.Kind == cfg.KindRangeLoop,
@@ -168,9 +168,9 @@ func (f *pathSearch) loopEnds(loop ast.Stmt) (head, done *cfg.Block) {
 
 // innermostLoop returns the innermost for or range statement of the
 // function around n, or nil.
-func (f *pathSearch) innermostLoop(n ast.Node) ast.Stmt {
+func (ps *pathSearch) innermostLoop(n ast.Node) ast.Stmt {
 	var loop ast.Stmt
-	inspectFunc(f.body, func(m ast.Node) {
+	inspectFunc(ps.body, func(m ast.Node) {
 		switch m.(type) {
 		case *ast.ForStmt, *ast.RangeStmt:
 			if within(loopBody(m.(ast.Stmt)), n.Pos()) {

@@ -19,7 +19,7 @@ const (
 // comparison with nil is not a use, nor is an assignment to the variable;
 // any other reference is, closures included, and so is a call of a local
 // closure in calls.
-func (f *pathSearch) effect(h *heldGuard, calls map[*types.Var]bool, n ast.Node) effect {
+func (ps *pathSearch) effect(h *heldGuard, calls map[*types.Var]bool, n ast.Node) effect {
 	if n == h.assign {
 		return overwritten // the assignment again, in a loop
 	}
@@ -27,14 +27,14 @@ func (f *pathSearch) effect(h *heldGuard, calls map[*types.Var]bool, n ast.Node)
 	assigned := false
 	if as, ok := n.(*ast.AssignStmt); ok && (as.Tok == token.ASSIGN || as.Tok == token.DEFINE) {
 		for _, lhs := range as.Lhs {
-			if id, ok := ast.Unparen(lhs).(*ast.Ident); ok && f.info.ObjectOf(id) == h.v {
+			if id, ok := ast.Unparen(lhs).(*ast.Ident); ok && ps.info.ObjectOf(id) == h.v {
 				skip[id] = true
 				assigned = true
 			}
 		}
 	}
 	switch {
-	case usesVar(f.info, n, h.v, calls, skip):
+	case usesVar(ps.info, n, h.v, calls, skip):
 		return used
 	case assigned:
 		return overwritten

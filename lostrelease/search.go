@@ -20,20 +20,20 @@ type pathSearch struct {
 }
 
 func newPathSearch(info *types.Info, body *ast.BlockStmt, g *cfg.CFG) *pathSearch {
-	f := &pathSearch{info: info, body: body, g: g, loops: make(map[ast.Stmt]uint),
+	ps := &pathSearch{info: info, body: body, g: g, loops: make(map[ast.Stmt]uint),
 		switches: make(map[*ast.CaseClause]*ast.SwitchStmt)}
 	inspectFunc(body, func(n ast.Node) {
-		if s, ok := n.(ast.Stmt); ok && len(f.loops) < 64 && constantLoop(info, s) {
-			f.loops[s] = uint(len(f.loops))
+		if s, ok := n.(ast.Stmt); ok && len(ps.loops) < 64 && constantLoop(info, s) {
+			ps.loops[s] = uint(len(ps.loops))
 		}
 		if s, ok := n.(*ast.SwitchStmt); ok {
 			for _, cc := range s.Body.List {
-				f.switches[cc.(*ast.CaseClause)] = s
+				ps.switches[cc.(*ast.CaseClause)] = s
 			}
 		}
 	})
-	f.branches = branchEnds(g, body)
-	return f
+	ps.branches = branchEnds(g, body)
+	return ps
 }
 
 // A pathState is a block on a path, with what the path has established.
@@ -63,15 +63,15 @@ func (l leak) where() token.Pos {
 // leaks returns, in source order, one leak for each statement from which
 // control can reach a return or an overwrite of h's guard without using
 // it, starting from h's assignment.
-func (f *pathSearch) leaks(h *heldGuard) []leak {
-	start, at := f.find(h.assign)
+func (ps *pathSearch) leaks(h *heldGuard) []leak {
+	start, at := ps.find(h.assign)
 	if start == nil {
 		return nil // unreachable code
 	}
-	w := &walk{f: f, h: h, covered: f.deferredFirst(h), calls: f.releasingClosures(h),
+	w := &walk{ps: ps, h: h, covered: ps.deferredFirst(h), calls: ps.releasingClosures(h),
 		seen: make(map[pathState]bool), found: make(map[token.Pos]leak)}
 	first := pathState{b: start, live: 1<<len(h.statuses) - 1}
-	for s, bit := range f.loops {
+	for s, bit := range ps.loops {
 		if within(loopBody(s), h.assign.Pos()) {
 			first.entered |= 1 << bit
 		}
@@ -92,7 +92,7 @@ func (f *pathSearch) leaks(h *heldGuard) []leak {
 
 // A walk is one search for the leaks of one guard.
 type walk struct {
-	f       *pathSearch
+	ps      *pathSearch
 	h       *heldGuard
 	covered bool                // a defer registered first uses the guard on every return
 	calls   map[*types.Var]bool // local closures whose call uses the guard
@@ -106,7 +106,7 @@ type walk struct {
 func (w *walk) block(st pathState, from int) {
 	b := st.b
 	for _, n := range b.Nodes[from:] {
-		switch w.f.effect(w.h, w.calls, n) {
+		switch w.ps.effect(w.h, w.calls, n) {
 		case used:
 			return
 		case overwritten:
@@ -114,26 +114,26 @@ func (w *walk) block(st pathState, from int) {
 			return
 		}
 		for i, s := range w.h.statuses {
-			if st.live&(1<<i) != 0 && assigns(w.f.info, s.v, n) {
+			if st.live&(1<<i) != 0 && assigns(w.ps.info, s.v, n) {
 				st.live &^= 1 << i
 			}
 		}
 	}
 	if ret := b.Return(); ret != nil {
 		if !w.covered {
-			w.leak(leak{end: ret, via: st.via, atEnd: ret.Pos() == w.f.body.Rbrace})
+			w.leak(leak{end: ret, via: st.via, atEnd: ret.Pos() == w.ps.body.Rbrace})
 		}
 		return
 	}
 	next := st
-	if br := w.f.branches[b]; br != nil {
+	if br := w.ps.branches[b]; br != nil {
 		next.via = br
 	}
-	succs := w.f.successors(w.h, st)
+	succs := w.ps.successors(w.h, st)
 	for i := len(succs) - 1; i >= 0; i-- { // the first successor is searched first
 		s := succs[i]
 		next.b = s
-		if bit, ok := w.f.loops[b.Stmt]; ok && s == b.Succs[0] && len(b.Succs) == 2 &&
+		if bit, ok := w.ps.loops[b.Stmt]; ok && s == b.Succs[0] && len(b.Succs) == 2 &&
 			(b.Kind == cfg.KindForLoop || b.Kind == cfg.KindRangeLoop) {
 			next.entered = st.entered | 1<<bit
 		} else {
@@ -156,15 +156,15 @@ func (w *walk) leak(l leak) {
 // successors returns the successors of st's block that a path holding h's
 // guard may take: not a branch where the guard is nil or a status says
 // there is none, nor the exit of a constant loop not yet entered.
-func (f *pathSearch) successors(h *heldGuard, st pathState) []*cfg.Block {
+func (ps *pathSearch) successors(h *heldGuard, st pathState) []*cfg.Block {
 	b := st.b
 	var keep []*cfg.Block
 	for j, s := range b.Succs {
-		if !f.nothingHeldOnEdge(h, b, j, st.live) {
+		if !ps.nothingHeldOnEdge(h, b, j, st.live) {
 			keep = append(keep, s)
 		}
 	}
-	if bit, ok := f.loops[b.Stmt]; ok && len(keep) == 2 && keep[0] == b.Succs[0] &&
+	if bit, ok := ps.loops[b.Stmt]; ok && len(keep) == 2 && keep[0] == b.Succs[0] &&
 		(b.Kind == cfg.KindForLoop || b.Kind == cfg.KindRangeLoop) && st.entered&(1<<bit) == 0 {
 		keep = keep[:1] // first arrival at a constant loop: its body runs
 	}
@@ -172,8 +172,8 @@ func (f *pathSearch) successors(h *heldGuard, st pathState) []*cfg.Block {
 }
 
 // find returns the live block of g that holds stmt, and stmt's index in it.
-func (f *pathSearch) find(stmt ast.Node) (*cfg.Block, int) {
-	for _, b := range f.g.Blocks {
+func (ps *pathSearch) find(stmt ast.Node) (*cfg.Block, int) {
+	for _, b := range ps.g.Blocks {
 		if !b.Live {
 			continue
 		}
