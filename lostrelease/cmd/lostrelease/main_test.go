@@ -31,7 +31,10 @@ func files(t *testing.T, main string, more ...string) string {
 		"release/release.go": "package release\n\nimport \"context\"\n\n" +
 			"func WrapOnDone(ctx context.Context, fn func()) func() { return fn }\n",
 		"slots/slots.go": "package slots\n\nimport (\n\t\"context\"\n\n\t\"github.com/ctxguard/release\"\n)\n\n" +
-			"//go:noinline\nfunc Acquire(ctx context.Context) (func(), error) {\n\treturn release.WrapOnDone(ctx, func() {}), nil\n}\n",
+			"//go:noinline\nfunc Acquire(ctx context.Context) (func(), error) {\n\treturn release.WrapOnDone(ctx, func() {}), nil\n}\n\n" +
+			"type Result int\n\nconst (\n\tOK Result = iota\n\tFull\n)\n\n" +
+			"//go:noinline\nfunc AcquireAccount(ctx context.Context, full bool) (func(), Result) {\n" +
+			"\tif full {\n\t\treturn nil, Full\n\t}\n\treturn release.WrapOnDone(ctx, func() {}), OK\n}\n",
 		"main.go": main,
 	}
 	for i := 0; i+1 < len(more); i += 2 {
@@ -83,6 +86,17 @@ func Serve(ctx context.Context) error {
 	_, err := slots.Acquire(ctx)
 	return err
 }
+
+func Account(ctx context.Context) {
+	rel, st := slots.AcquireAccount(ctx, false)
+	if st != slots.OK {
+		return
+	}
+	if ctx.Err() != nil {
+		return
+	}
+	rel()
+}
 `
 
 const clean = `package main
@@ -108,6 +122,14 @@ func serve(ctx context.Context) error {
 	defer rel()
 	return nil
 }
+
+func account(ctx context.Context) {
+	rel, st := slots.AcquireAccount(ctx, false)
+	if st != slots.OK {
+		return
+	}
+	rel()
+}
 `
 
 // run runs name with args in dir and returns its combined output and exit
@@ -131,7 +153,10 @@ func run(t *testing.T, dir, name string, args ...string) (string, int) {
 
 // TestCommand builds lostrelease and runs it standalone and as a vet tool,
 // on a guard discarded in main and on one returned by a helper in another
-// package, which the command must follow through its fact.
+// package, which the command must follow through its fact, and on a helper
+// whose guard comes with a status of its own type: the status values in its
+// fact must reach the caller, so that the branch where the status is not OK
+// is not reported and a later leak is.
 func TestCommand(t *testing.T) {
 	if testing.Short() {
 		t.Skip("builds the command and runs go vet")
@@ -144,6 +169,7 @@ func TestCommand(t *testing.T) {
 		"main.go:11:2: the release function returned by WrapOnDone is discarded",
 		"main.go:16:12: the release function returned by Acquire is discarded",
 		"handler.go:10:12: the release function returned by Acquire is discarded",
+		"handler.go:20:3: this return statement may be reached without using the release function rel defined on line 15",
 	}
 	cases := []struct {
 		name string
