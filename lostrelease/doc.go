@@ -123,26 +123,35 @@
 //
 // # Known limits
 //
-// What is not followed, with one example each:
+// What is not followed, with one example each (the README has the same
+// list):
 //
-//   - A guard stored in a field, a global or a variable of an enclosing
-//     function is taken as used: `s.rel = rel` is a use, and s.rel is not
-//     checked.
-//   - A helper that returns a closure wrapping a guard carries no fact:
+//   - A guard stored outside the function's locals is taken as used:
+//     after `s.rel = rel`, s.rel is never checked.
+//   - A helper that returns a closure around a guard has no fact:
 //     `func wrapped() func() { rel := acquire(); return func() { rel() } }`.
-//   - Calls through a method value, a func variable or an interface carry no
-//     fact: `get := p.Get; get(ctx)` and `var a Acquirer; a.Acquire(ctx)`
-//     are not checked.
+//   - Calls through a method value, a func variable or an interface have no
+//     fact: `get := p.Get; get(ctx)`, `var a Acquirer; a.Acquire(ctx)`.
 //   - What a callee does with a guard passed to it: `keep(rel)` is a use.
-//   - Conditions are read one branch at a time: a status tested on one
-//     branch and the guard used on a later one is not matched, so after
-//     `ok := st == OK; if !ok { return }` the variable ok is not a status.
-//   - A type switch, and a switch whose tag is not a status variable, is
-//     not read: `switch st := s(); { ... }` is read only through its case
-//     conditions.
+//   - A status returned through a call, or through a variable assigned more
+//     than once, has no known values: `return rel, wrap(err)`. A last
+//     result that is an error or a bool then falls back to the convention;
+//     a status of another type gives no failure branch.
+//   - Conditions are read one branch at a time, not accumulated along a
+//     path: with a guard returned for codes 200 and 203,
+//     `if code != 200 { if code != 203 { return } }` reports the inner
+//     return, where `if code != 200 && code != 203 { return }` does not.
+//   - A copy of a status is not a status: `ok := st == OK; if !ok { return }`
+//     reports the return.
+//   - A switch's default is read only when the tag is the status itself:
+//     `switch { case code == 200: ...; case code == 203: ...; default: return }`
+//     reports the return.
 //   - A local func variable assigned anything but function literals, or
-//     whose address is taken, is not followed: after `f := releaseSlot`,
-//     a call `f()` is not a use.
+//     whose address is taken, is not a release: after
+//     `release := releaseSlot`, `release()` is not a use.
+//   - Only a defer in a loop that can both go round and leave the loop after
+//     it is reported: `for range n { rel := acquire(); defer rel() }` holds
+//     n guards on purpose.
 //
 // # Example
 //
