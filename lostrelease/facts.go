@@ -9,6 +9,8 @@ import (
 	"reflect"
 	"slices"
 	"strings"
+
+	"golang.org/x/tools/go/types/typeutil"
 )
 
 // returnsGuard is the fact the analyzer exports for a function or method
@@ -294,7 +296,8 @@ func (c *checker) whileNonNil(hb *helperBody, i, n int) []valueSet {
 }
 
 // otherValue is the value a valueSet holds for a package variable, such
-// as an error value. It may equal any value.
+// as an error value, returned beside a guard that cannot be nil. It may
+// equal any value.
 const otherValue = "?"
 
 // addReturned adds to set what results[j] holds while results[i], a guard,
@@ -312,7 +315,10 @@ func (c *checker) addReturned(hb *helperBody, results []ast.Expr, i, j int, set 
 	}
 	v, ok := info.Uses[id].(*types.Var)
 	if ok && v.Pkg() != nil && v.Parent() == v.Pkg().Scope() {
-		set[otherValue] = true // a package variable: an error value, say
+		if !c.neverNil(hb, results[i]) {
+			return nil // the guard may be nil here, as the convention has it
+		}
+		set[otherValue] = true // a package variable beside a live guard: an error value, say
 		return set
 	}
 	vs, ok := hb.fromOneCall(c, results[i], e)
@@ -323,6 +329,39 @@ func (c *checker) addReturned(hb *helperBody, results []ast.Expr, i, j int, set 
 		set[key] = true
 	}
 	return set
+}
+
+// neverNil reports whether e, a returned guard, cannot be nil: a call of
+// WrapOnDone or WrapOnDoneCause, or a local variable assigned only once,
+// from such a call.
+func (c *checker) neverNil(hb *helperBody, e ast.Expr) bool {
+	if id, ok := ast.Unparen(e).(*ast.Ident); ok {
+		v, _ := c.pass.TypesInfo.Uses[id].(*types.Var)
+		if v == nil || len(hb.assigned[v]) != 1 {
+			return false
+		}
+		switch a := hb.assigned[v][0].(type) {
+		case *ast.AssignStmt:
+			if len(a.Lhs) != 1 || len(a.Rhs) != 1 {
+				return false
+			}
+			e = a.Rhs[0]
+		case *ast.ValueSpec:
+			if len(a.Names) != 1 || len(a.Values) != 1 {
+				return false
+			}
+			e = a.Values[0]
+		default:
+			return false
+		}
+	}
+	call, ok := ast.Unparen(e).(*ast.CallExpr)
+	if !ok {
+		return false
+	}
+	fn := typeutil.StaticCallee(c.pass.TypesInfo, call)
+	return fn != nil && fn.Pkg() != nil && fn.Pkg().Path() == releasePkg &&
+		(fn.Name() == "WrapOnDone" || fn.Name() == "WrapOnDoneCause")
 }
 
 // whileFromSource adds to sets what a return of the call e, another

@@ -64,6 +64,17 @@ func AcquireDegraded(ctx context.Context, degraded bool) (func(), error) { // wa
 	return rel, nil
 }
 
+// AcquireMaybe returns a guard from another helper beside an error value:
+// by the convention, the guard is nil there, so the error says nothing
+// new.
+func AcquireMaybe(ctx context.Context, lim *redisslot.Limiter) (func(), error) { // want AcquireMaybe:"returnsGuard\\[0\\]$"
+	_, rel, err := lim.TryAcquire(ctx, "account:3", 4)
+	if err == redisslot.ErrLimited {
+		return rel, ErrDegraded
+	}
+	return rel, err
+}
+
 // AcquireFollowed returns another helper's status through variables
 // assigned once.
 func AcquireFollowed(ctx context.Context, lim *redisslot.Limiter) (func(), OpenAISlotAcquireResult) { // want AcquireFollowed:"returnsGuard\\[0\\] 0:\\{1=0\\}"

@@ -103,6 +103,15 @@ func followed(ctx context.Context, lim *redisslot.Limiter) {
 	rel()
 }
 
+func maybe(ctx context.Context, lim *redisslot.Limiter) error {
+	rel, err := gateway.AcquireMaybe(ctx, lim)
+	if err != nil {
+		return err
+	}
+	rel()
+	return nil
+}
+
 func untypedCode(ctx context.Context) {
 	code, rel := gateway.AcquireCode(ctx, false)
 	if code == 429 || code >= 500 && rel == nil {
