@@ -71,11 +71,13 @@
 // A helper's fact records, for each guard it returns and each of its other
 // results, the values that result holds on the helper's return statements
 // where the guard is not the literal nil: constants (named or not), nil,
-// true or false. A result that is returned from a local variable is
-// followed to the helper call that assigned it, when both the guard and the
-// result are assigned only there. Any other expression (a call, a package
-// variable such as an error value) may hold any value, and so does a result
-// returned from a variable that cannot be followed, or by a bare return.
+// true or false. A result returned from a local variable is followed to
+// the helper call that assigned it, when both the guard and the result are
+// assigned only there. A package variable (an error value, say) returned
+// beside a guard that cannot be nil, a call of WrapOnDone or a variable
+// assigned only from one, may hold any value. Anything else (a call that
+// wraps an error, a variable that cannot be followed, a bare return) leaves
+// the result's values unknown.
 //
 // At the caller, a branch is a failure branch, and not a leak, where a
 // status variable (another result of the guard's call, not assigned again
@@ -88,10 +90,10 @@
 // compared equal to a variable (`err == ErrX`, a sentinel) or passed to
 // errors.Is with a non-nil target.
 //
-// Where the helper's returns do not say, by the convention that a helper
+// Where a result's values are unknown, by the convention that a helper
 // returns a nil guard when it fails, a last result that is an error is
 // taken to be nil, and one that is a bool true, whenever the guard may be
-// non-nil.
+// non-nil; a result of any other type gives no failure branch.
 //
 // # What else is exempt
 //

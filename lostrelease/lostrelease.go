@@ -20,7 +20,8 @@ var Analyzer = &analysis.Analyzer{
 	Doc: "check that the release function returned by WrapOnDone is used\n\n" +
 		"A release that is never called holds its resource until the guard's context is done. " +
 		"lostrelease reports a guard, from WrapOnDone, WrapOnDoneCause or a helper that returns one, " +
-		"that is discarded, or held in a variable that is not used on some path to a return statement.",
+		"that is discarded, held in a variable that is not used on some path to a return statement " +
+		"or overwrite, or deferred in a loop that retries.",
 	URL:       "https://pkg.go.dev/github.com/ctxguard/release/lostrelease",
 	Requires:  []*analysis.Analyzer{inspect.Analyzer, ctrlflow.Analyzer},
 	FactTypes: []analysis.Fact{new(returnsGuard)},
