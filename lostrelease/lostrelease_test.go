@@ -84,8 +84,10 @@ func TestStatusResults(t *testing.T) {
 
 // TestFailoverShapes checks, across packages, a failover loop that
 // releases through local closures before each continue, a closure that
-// does not release, a leak on a later path of a guard whose first path is
-// fine, and a release deferred in a retry loop.
+// does not release or is assigned another func, a leak on a later path of
+// a guard whose first path is fine (each leaking path reported), and a
+// release deferred in a retry loop, reported once at the defer, unlike a
+// loop that holds every iteration's guard on purpose.
 func TestFailoverShapes(t *testing.T) {
 	run(t, "failover", "gateway", "github.com/ctxguard/release/redisslot")
 }
