@@ -1,0 +1,83 @@
+package redisslot
+
+import (
+	"context"
+	"fmt"
+	"time"
+)
+
+// A heldKey is the set of slots of one key that a Limiter holds.
+type heldKey struct {
+	key   string           // as the caller named it, for errors
+	slots map[string]*slot // by member id
+}
+
+// A slot is one held slot: a member of a slot set in Redis.
+type slot struct {
+	l      *Limiter
+	key    string // as the caller named it
+	rkey   string // Redis key of the slot set
+	member string
+	values context.Context // the acquiring ctx, for the values of the free
+	cancel context.CancelCauseFunc
+
+	// confirmed is when the last call that set the lease was sent, by the
+	// local monotonic clock: the lease runs at least until confirmed+Lease.
+	// Guarded by l.mu.
+	confirmed time.Time
+}
+
+// hold records s as held and starts the renewer if it is not running. The
+// caller holds l.mu, and l is not closed.
+func (l *Limiter) hold(s *slot) {
+	hk := l.held[s.rkey]
+	if hk == nil {
+		hk = &heldKey{key: s.key, slots: make(map[string]*slot)}
+		l.held[s.rkey] = hk
+	}
+	hk.slots[s.member] = s
+	if !l.renewing {
+		l.renewing = true
+		l.wg.Add(1)
+		go l.renew()
+	}
+}
+
+// drop forgets s and reports whether it was held. Whoever drops a slot
+// decides whether to free it in Redis. The caller holds l.mu.
+func (l *Limiter) drop(s *slot) bool {
+	hk := l.held[s.rkey]
+	if hk == nil || hk.slots[s.member] != s {
+		return false
+	}
+	delete(hk.slots, s.member)
+	if len(hk.slots) == 0 {
+		delete(l.held, s.rkey)
+	}
+	return true
+}
+
+// release is the function guarded by a slot's release: it runs once. It
+// cancels the slot's context, then frees the member in one round trip. It
+// sends nothing when the slot was already dropped: lost (its member is gone
+// or its lease has ended) or taken by Close, which frees it itself.
+func (s *slot) release() {
+	s.cancel(nil) // cause context.Canceled, unless the context is already done
+	l := s.l
+	l.mu.Lock()
+	mine := l.drop(s)
+	if mine {
+		l.wg.Add(1) // a held slot means l is not closed
+	}
+	l.mu.Unlock()
+	if !mine {
+		return
+	}
+	defer l.wg.Done()
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(s.values), l.releaseTimeout)
+	defer cancel()
+	err := releaseScript.Run(ctx, l.client, []string{s.rkey}, wakeChannel(s.rkey), s.member).Err()
+	if err != nil {
+		l.report(fmt.Errorf("redisslot: free slot of key %q: %w", s.key, err))
+	}
+}
