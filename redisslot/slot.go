@@ -2,7 +2,6 @@ package redisslot
 
 import (
 	"context"
-	"fmt"
 	"time"
 )
 
@@ -18,13 +17,16 @@ type slot struct {
 	key    string // as the caller named it
 	rkey   string // Redis key of the slot set
 	member string
-	values context.Context // the acquiring ctx, for the values of the free
 	cancel context.CancelCauseFunc
 
 	// confirmed is when the last call that set the lease was sent, by the
 	// local monotonic clock: the lease runs at least until confirmed+Lease.
 	// Guarded by l.mu.
 	confirmed time.Time
+	// renewSent is when the last call that may set the lease was sent,
+	// confirmed or not: the lease surely ends by renewSent+Lease. Guarded
+	// by l.mu.
+	renewSent time.Time
 }
 
 // hold records s as held and starts the renewer if it is not running. The
@@ -36,11 +38,7 @@ func (l *Limiter) hold(s *slot) {
 		l.held[s.rkey] = hk
 	}
 	hk.slots[s.member] = s
-	if !l.renewing {
-		l.renewing = true
-		l.wg.Add(1)
-		go l.renew()
-	}
+	l.startRenewer()
 }
 
 // drop forgets s and reports whether it was held. Whoever drops a slot
@@ -58,26 +56,17 @@ func (l *Limiter) drop(s *slot) bool {
 }
 
 // release is the function guarded by a slot's release: it runs once. It
-// cancels the slot's context, then frees the member in one round trip. It
-// sends nothing when the slot was already dropped: lost (its member is gone
-// or its lease has ended) or taken by Close, which frees it itself.
+// cancels the slot's context, forgets the slot, and puts its member on the
+// Limiter's pending frees, which the renewer sends at once, without
+// waiting for Redis. It does nothing more when the slot was already
+// dropped: lost (its member is gone or its lease has ended) or taken by
+// Close, which frees it itself.
 func (s *slot) release() {
 	s.cancel(nil) // cause context.Canceled, unless the context is already done
 	l := s.l
 	l.mu.Lock()
-	mine := l.drop(s)
-	if mine {
-		l.wg.Add(1) // a held slot means l is not closed
+	if l.drop(s) {
+		l.addPending(s.key, s.rkey, s.member, s.renewSent.Add(l.lease), false)
 	}
 	l.mu.Unlock()
-	if !mine {
-		return
-	}
-	defer l.wg.Done()
-	ctx, cancel := context.WithTimeout(context.WithoutCancel(s.values), l.releaseTimeout)
-	defer cancel()
-	err := releaseScript.Run(ctx, l.client, []string{s.rkey}, wakeChannel(s.rkey), s.member).Err()
-	if err != nil {
-		l.report(fmt.Errorf("redisslot: free slot of key %q: %w", s.key, err))
-	}
 }
