@@ -3,6 +3,7 @@ package redisslot_test
 import (
 	"context"
 	"errors"
+	"strings"
 	"sync"
 	"syscall"
 	"testing"
@@ -339,5 +340,97 @@ func (e *faultEnv) checkNothingLeftBehind(t *testing.T, before []goleak.Option) 
 	}
 	if err := goleak.Find(before...); err != nil {
 		t.Errorf("goroutines left behind: %v", err)
+	}
+}
+
+// Out of memory (maxmemory with noeviction): new slots are refused with
+// Redis's OOM error, even by an acquire that carries a pending free; held
+// slots are renewed; frees and InUse work.
+func TestOutOfMemoryRefusesNewSlotsAndKeepsTheHeldOnes(t *testing.T) {
+	srv := redistest.StartWith(t, "--maxmemory-policy", "noeviction")
+	f := newFixture(t, srv, redisslot.Options{Lease: 3 * time.Second})
+	raw := rawClient(t, srv)
+	ctx := ctxWithTimeout(t)
+	blocked, unblocked := make(chan struct{}, 1), make(chan struct{})
+	unblock := sync.OnceFunc(func() { close(unblocked) })
+	t.Cleanup(unblock)
+	f.client.AddHook(scriptHook{hash: redisslot.ReleaseHash, fn: func(ctx context.Context, cmds []redis.Cmder, next func() error) error {
+		select {
+		case blocked <- struct{}{}:
+		default:
+		}
+		<-unblocked // the free waits, so the next acquire carries it
+		return next()
+	}})
+	held, _ := mustTry(t, f.l, ctx, "k", 2)
+	_, rel := mustTry(t, f.l, ctx, "k", 2)
+	rkey := testPrefix(t) + "k"
+	before := members(t, raw, rkey)
+
+	setMaxmemory(t, raw, "1")
+	defer setMaxmemory(t, raw, "0")
+	rel()
+	<-blocked
+	//lostrelease:ignore the call must fail: Redis is out of memory
+	_, _, err := f.l.TryAcquire(ctx, "k", 2)
+	if err == nil || errors.Is(err, redisslot.ErrFull) || !redis.HasErrorPrefix(errors.Unwrap(err), "OOM") {
+		t.Errorf("TryAcquire out of memory, carrying a pending free: %v; want Redis's OOM error, wrapped", err)
+	}
+	redisslot.RenewNow(f.l)
+	if errs := f.errs.all(); len(errs) > 0 {
+		t.Errorf("renewal out of memory: OnError got %v; want nothing", errs)
+	}
+	after := members(t, raw, rkey)
+	if len(after) != 2 || len(before) != 2 || after[1].Score <= before[1].Score {
+		t.Errorf("members before renewal %v, after %v; want both renewed", before, after)
+	}
+	unblock()
+	eventually(t, "the free goes through out of memory", func() bool { return inUse(t, f.l, "k") == 1 })
+	if held.Err() != nil {
+		t.Errorf("held slot lost out of memory: %v", context.Cause(held))
+	}
+}
+
+func setMaxmemory(t *testing.T, c *redis.Client, v string) {
+	t.Helper()
+	if err := c.ConfigSet(context.Background(), "maxmemory", v).Err(); err != nil {
+		t.Fatalf("CONFIG SET maxmemory %s: %v", v, err)
+	}
+}
+
+// A key that is no slot set any more, overwritten (WRONGTYPE) or deleted,
+// is a lost lease at the next renewal round, not when the local Lease runs
+// out.
+func TestKeyOverwrittenOrDeletedIsLostAtTheNextRound(t *testing.T) {
+	for _, c := range []struct {
+		name string
+		do   func(c *redis.Client, rkey string) error
+	}{
+		{"SET", func(c *redis.Client, rkey string) error { return c.Set(context.Background(), rkey, "x", 0).Err() }},
+		{"DEL", func(c *redis.Client, rkey string) error { return c.Del(context.Background(), rkey).Err() }},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			srv := redistest.Shared(t)
+			f := newFixture(t, srv, redisslot.Options{Lease: 3 * time.Second})
+			sctx, rel := mustTry(t, f.l, ctxWithTimeout(t), "k", 1)
+			defer rel()
+			if err := c.do(rawClient(t, srv), testPrefix(t)+"k"); err != nil {
+				t.Fatal(err)
+			}
+			select {
+			case <-sctx.Done():
+			case <-time.After(waitLong):
+				t.Fatalf("slot not lost %v after %s of its key", waitLong, c.name)
+			}
+			if got := context.Cause(sctx); got != redisslot.ErrLeaseLost {
+				t.Errorf("cause %v; want ErrLeaseLost", got)
+			}
+			eventually(t, "OnError hears of the lost lease", func() bool { return f.errs.has(redisslot.ErrLeaseLost) })
+			for _, err := range f.errs.all() {
+				if !strings.Contains(err.Error(), "gone from Redis") {
+					t.Errorf("OnError got %q; want the slot reported gone at a renewal round, not timed out", err)
+				}
+			}
+		})
 	}
 }
