@@ -370,10 +370,12 @@ func TestRenewalRacingReleaseDoesNotReportALoss(t *testing.T) {
 }
 
 // Promise 5: a slot that no renewal confirmed for a whole Lease (Redis
-// unreachable) is lost, by the local clock.
+// unreachable) is lost then, by the local clock: not before, and not a
+// Lease later. The bound after it is what a loaded machine may add.
 func TestSlotUnconfirmedForAWholeLeaseIsLost(t *testing.T) {
 	srv := redistest.Start(t)
 	f := newFixture(t, srv, redisslot.Options{Lease: testLease, ReleaseTimeout: time.Second})
+	beforeAcquire := time.Now()
 	sctx, rel := mustTry(t, f.l, ctxWithTimeout(t), "k", 1)
 	defer rel()
 	acquired := time.Now()
@@ -385,7 +387,13 @@ func TestSlotUnconfirmedForAWholeLeaseIsLost(t *testing.T) {
 	case <-time.After(waitLong):
 		t.Fatalf("slot context not done %v after Redis went away", waitLong)
 	}
-	t.Logf("slot lost %v after its acquire (Lease %v)", time.Since(acquired), testLease)
+	lost := time.Now()
+	if d := lost.Sub(beforeAcquire); d < testLease {
+		t.Errorf("slot lost %v after its acquire was sent; want not before a whole Lease %v", d, testLease)
+	}
+	if d := lost.Sub(acquired); d > testLease+testLease/2 {
+		t.Errorf("slot lost %v after its acquire; want it lost a Lease %v after, not later", d, testLease)
+	}
 	if got := context.Cause(sctx); got != redisslot.ErrLeaseLost {
 		t.Errorf("slot context cause = %v; want ErrLeaseLost", got)
 	}
