@@ -142,7 +142,9 @@ func TestLocalMaxWaitersFor(t *testing.T) {
 			waiters = append(waiters, done)
 			waitLoad(t, l, key, 1, i+1)
 		}
-		_, _, err = l.Acquire(ctx, key, 1)
+		hctx, stop := context.WithTimeout(ctx, hangGuard) // ends a wait only if broken
+		_, _, err = l.Acquire(hctx, key, 1)
+		stop()
 		if !errors.Is(err, slots.ErrQueueFull) {
 			t.Errorf("Acquire(%q) beyond a cap of %d = %v; want ErrQueueFull", key, want, err)
 		}
