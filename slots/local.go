@@ -43,9 +43,10 @@ type LocalOptions struct {
 //     caller waits, as [golang.org/x/sync/semaphore] does: nobody jumps the
 //     queue, so no waiter starves.
 //   - Each slot comes with a context and a release guard made with
-//     [github.com/ctxguard/release.WrapOnDone]: the slot is freed exactly
-//     once, on the first call of its release or as soon as its context is
-//     done (the caller's ctx ended, or the Local closed), whichever comes
+//     [github.com/ctxguard/release.WrapOnDoneCause]: the slot is freed
+//     exactly once, on the first call of its release, as soon as the
+//     caller's ctx is done, or when Close takes it back, whichever comes
+//     first; its context is done by then, with the cause of whichever came
 //     first.
 //   - Local starts no goroutine of its own: not per slot, not per waiter (a
 //     waiting Acquire waits on its caller's goroutine), not per key, as
