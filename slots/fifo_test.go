@@ -112,7 +112,11 @@ func TestLocalDeadlines(t *testing.T) {
 		wctx, cancel := context.WithTimeout(t.Context(), time.Second)
 		defer cancel()
 		first := make(chan error, 1)
-		go func() { _, _, err := l.Acquire(wctx, "k", 1); first <- err }()
+		go func() {
+			//lostrelease:ignore the call must fail at its deadline
+			_, _, err := l.Acquire(wctx, "k", 1)
+			first <- err
+		}()
 		synctest.Wait()
 		second := make(chan error, 1)
 		go func() {

@@ -31,6 +31,7 @@ func TestLocalReleaseRacingHangUpFreesOnce(t *testing.T) {
 	wins := map[error]int{}
 	for round := range rounds {
 		ctx, cancel := context.WithCancelCause(context.Background())
+		//lostrelease:ignore every mode of the switch below calls rel
 		sctx, rel, err := l.TryAcquire(ctx, "k", 2)
 		if err != nil {
 			cancel(nil)
