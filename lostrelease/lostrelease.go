@@ -60,12 +60,13 @@ func run(pass *analysis.Pass) (any, error) {
 }
 
 // mayHoldGuards reports whether the package can make or receive a guard:
-// it is the release package, depends on it, or imports a function that
-// returns a guard. The last test matters under go vet, where the imports of
+// it is the release package, depends on it or on the slots package (whose
+// Limiter interface has known sources), or imports a function that returns
+// a guard. The last test matters under go vet, where the imports of
 // a dependency are only those its export data names, which may leave out
 // the release package behind a helper.
 func mayHoldGuards(pass *analysis.Pass) bool {
-	if pass.Pkg.Path() == releasePkg || dependsOn(pass.Pkg, releasePkg) {
+	if pass.Pkg.Path() == releasePkg || dependsOn(pass.Pkg, releasePkg) || dependsOn(pass.Pkg, slotsPkg) {
 		return true
 	}
 	for _, f := range pass.AllObjectFacts() {

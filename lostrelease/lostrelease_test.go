@@ -91,3 +91,20 @@ func TestStatusResults(t *testing.T) {
 func TestFailoverShapes(t *testing.T) {
 	run(t, "failover", "gateway", "github.com/ctxguard/release/redisslot")
 }
+
+// TestLimiterInterface checks that TryAcquire and Acquire called through
+// the slots.Limiter interface (or an interface that embeds it, or a type
+// parameter constrained by it) are sources with the guard at result 1 and
+// a failure branch on the error at result 2, and that a method value, a
+// method expression, and other interfaces with the same method names are
+// not.
+func TestLimiterInterface(t *testing.T) { run(t, "limiter") }
+
+// TestLimiterHelpers checks, across packages, helpers built over the
+// slots.Limiter interface in the gateway's shape, returning
+// (context.Context, func(), status): each gets a fact with its status, and
+// its callers are reported at the return that leaks and not where the
+// status says the guard is nil.
+func TestLimiterHelpers(t *testing.T) {
+	run(t, "limitergateway", "limitercallers")
+}

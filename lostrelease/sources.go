@@ -33,7 +33,13 @@ func (c *checker) sourceOf(e ast.Expr) *source {
 		return nil
 	}
 	fn := typeutil.StaticCallee(c.pass.TypesInfo, call)
-	if fn == nil || fn.Pkg() == nil {
+	if fn == nil {
+		if fn, fact := c.interfaceMethod(call); fact != nil {
+			return c.newSource(call, fn, fact)
+		}
+		return nil
+	}
+	if fn.Pkg() == nil {
 		return nil
 	}
 	fn = fn.Origin()
@@ -51,7 +57,17 @@ func (c *checker) sourceOf(e ast.Expr) *source {
 			fact = &f
 		}
 	}
-	if fact == nil || !fact.fits(sig.Results().Len()) {
+	if fact == nil {
+		return nil
+	}
+	return c.newSource(call, fn, fact)
+}
+
+// newSource returns the source that call, a call of fn, is by fact, or nil
+// if fact does not fit fn's results.
+func (*checker) newSource(call *ast.CallExpr, fn *types.Func, fact *returnsGuard) *source {
+	sig := fn.Signature()
+	if !fact.fits(sig.Results().Len()) {
 		return nil
 	}
 	return &source{call: call, name: funcName(fn), results: fact.Results, n: sig.Results().Len(), sig: sig, while: fact.While}
