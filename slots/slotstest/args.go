@@ -16,6 +16,7 @@ func testErrorsNameTheKey(t *testing.T, open Open) {
 	ls := open(t, 1, 0)
 	key := newKey("named")
 	h := mustTry(t, ls[0], t.Context(), key, 1)
+	//lostrelease:ignore the call must fail: the key is full
 	_, _, err := ls[0].TryAcquire(t.Context(), key, 1)
 	if !errors.Is(err, slots.ErrFull) {
 		t.Fatalf("TryAcquire of a full key = %v; want ErrFull", err)
@@ -39,8 +40,8 @@ func testBadArguments(t *testing.T, open Open) {
 	defer cancel()
 	key := newKey("bad")
 	calls := map[string]func(key string, limit int) error{
-		"TryAcquire": func(key string, limit int) error { _, _, err := l.TryAcquire(ctx, key, limit); return err },
-		"Acquire":    func(key string, limit int) error { _, _, err := l.Acquire(ctx, key, limit); return err },
+		"TryAcquire": func(key string, limit int) error { _, _, err := l.TryAcquire(ctx, key, limit); return err }, //lostrelease:ignore the call must fail: the key or the limit is bad
+		"Acquire":    func(key string, limit int) error { _, _, err := l.Acquire(ctx, key, limit); return err },    //lostrelease:ignore the call must fail: the key or the limit is bad
 	}
 	for name, call := range calls {
 		if err := call("", 1); err == nil || errors.Is(err, slots.ErrFull) || !strings.Contains(err.Error(), "key") {
@@ -61,8 +62,8 @@ func testBadArguments(t *testing.T, open Open) {
 	}
 	var nilCtx context.Context
 	panics := map[string]func(){
-		"TryAcquire": func() { l.TryAcquire(nilCtx, key, 1) },
-		"Acquire":    func() { l.Acquire(nilCtx, key, 1) },
+		"TryAcquire": func() { l.TryAcquire(nilCtx, key, 1) }, //lostrelease:ignore the call must panic: ctx is nil
+		"Acquire":    func() { l.Acquire(nilCtx, key, 1) },    //lostrelease:ignore the call must panic: ctx is nil
 		"InUse":      func() { l.InUse(nilCtx, key) },
 		"Load":       func() { l.Load(nilCtx, key) },
 	}
