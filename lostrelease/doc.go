@@ -1,7 +1,8 @@
 // Package lostrelease defines an Analyzer that reports release functions,
-// returned by [github.com/ctxguard/release.WrapOnDone] or
-// [github.com/ctxguard/release.WrapOnDoneCause] or by a helper that returns
-// theirs, that are never used.
+// returned by [github.com/ctxguard/release.WrapOnDone],
+// [github.com/ctxguard/release.WrapOnDoneCause], the TryAcquire and Acquire
+// methods of [github.com/ctxguard/release/slots.Limiter], or a helper that
+// returns theirs, that are never used.
 //
 // # Analyzer lostrelease
 //
@@ -16,7 +17,8 @@
 // # Sources of guards
 //
 // A guard comes from a call of WrapOnDone or WrapOnDoneCause, whatever name
-// the release package is imported under, or from a call of a helper: a
+// the release package is imported under, from a call of a known interface
+// method (see Known interface methods), or from a call of a helper: a
 // function or method, in any package, that returns such a guard directly,
 // through a local variable, or from another helper. The analyzer records
 // each helper as a fact: which of its results are guards, and, for each
@@ -25,6 +27,37 @@
 // `_, err := acquire(ctx)` is checked like a discarded WrapOnDone, through
 // any number of helpers and whatever the guard's position in the results.
 // Reports on a helper's result name the helper.
+//
+// # Known interface methods
+//
+// A call through an interface has no callee to derive a fact from, and a
+// vet analyzer, which sees one package at a time, cannot know every type
+// that implements the interface. So the analyzer knows a short list of
+// interface methods as sources, by the package, interface and method name:
+//
+//   - TryAcquire and Acquire of [github.com/ctxguard/release/slots.Limiter]:
+//     `(context.Context, func(), error)`, the guard at result 1, nil
+//     whenever the error at result 2 is not nil.
+//
+// These two are the whole list. They are sources when called on a value
+// of slots.Limiter, of an interface that embeds it, or of a type parameter
+// so constrained:
+//
+//	var l slots.Limiter
+//	ctx, rel, err := l.TryAcquire(ctx, key, 4)
+//	if err != nil {
+//		return err // not reported: rel is nil
+//	}
+//
+// A helper built on them gets a fact as any helper does, so
+// `func acquireUserSlot(ctx context.Context, l slots.Limiter, user string)
+// (context.Context, func(), status)` that returns the guard with statusOK
+// has its callers checked, status included, across packages. A method value
+// (`acquire := l.TryAcquire`), a method expression
+// (`slots.Limiter.TryAcquire(l, ...)`) and any other interface, even one
+// with the same method names and signatures, are not sources. A concrete
+// type's methods, such as those of [github.com/ctxguard/release/slots.Local]
+// or of redisslot's Limiter, get their facts from their bodies.
 //
 // # What is reported
 //
@@ -132,8 +165,12 @@
 //     after `s.rel = rel`, s.rel is never checked.
 //   - A helper that returns a closure around a guard has no fact:
 //     `func wrapped() func() { rel := acquire(); return func() { rel() } }`.
-//   - Calls through a method value, a func variable or an interface have no
-//     fact: `get := p.Get; get(ctx)`, `var a Acquirer; a.Acquire(ctx)`.
+//   - Calls through a method value, a method expression, a func variable or
+//     an interface have no fact, but for the known interface methods (only
+//     slots.Limiter's TryAcquire and Acquire): `get := p.Get; get(ctx)`,
+//     `acquire := l.TryAcquire; acquire(ctx, key, 4)`, and
+//     `var a Acquirer; a.Acquire(ctx)` for an interface Acquirer of one's
+//     own, even where every type that implements it returns a guard.
 //   - What a callee does with a guard passed to it: `keep(rel)` is a use.
 //   - A status returned through a call, or through a variable assigned more
 //     than once, has no known values: `return rel, wrap(err)`. A last

@@ -12,14 +12,16 @@ import (
 )
 
 // Analyzer reports release functions returned by WrapOnDone,
-// WrapOnDoneCause or a helper that returns theirs, that are discarded, not
+// WrapOnDoneCause, slots.Limiter's TryAcquire or Acquire, or a helper that
+// returns theirs, that are discarded, not
 // used on every path to a return statement, overwritten before use, or
 // deferred in a loop. It exports a [returnsGuard] fact for each helper.
 var Analyzer = &analysis.Analyzer{
 	Name: "lostrelease",
 	Doc: "check that the release function returned by WrapOnDone is used\n\n" +
 		"A release that is never called holds its resource until the guard's context is done. " +
-		"lostrelease reports a guard, from WrapOnDone, WrapOnDoneCause or a helper that returns one, " +
+		"lostrelease reports a guard, from WrapOnDone, WrapOnDoneCause, slots.Limiter's TryAcquire or Acquire, " +
+		"or a helper that returns one, " +
 		"that is discarded, held in a variable that is not used on some path to a return statement " +
 		"or overwrite, or deferred in a loop that retries.",
 	URL:       "https://pkg.go.dev/github.com/ctxguard/release/lostrelease",

@@ -169,3 +169,14 @@ func concrete(ctx context.Context) error {
 	_, _, err := fake{}.TryAcquire(ctx, "user:1", 4)
 	return err
 }
+
+func genericBig[L Big](ctx context.Context, l L) {
+	_, rel, err := l.Acquire(ctx, l.Name(), 4) // want `returned by Limiter.Acquire is not used on all paths`
+	if err != nil {
+		return
+	}
+	if l.Name() == "" {
+		return // want `without using the release function rel`
+	}
+	defer rel()
+}
