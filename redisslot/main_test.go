@@ -1,17 +1,14 @@
 package redisslot_test
 
 import (
-	"os"
 	"testing"
 
 	"github.com/ctxguard/release/redisslot/internal/redistest"
 	"go.uber.org/goleak"
 )
 
+// TestMain runs the tests with one shared redis-server, stopped once they
+// are done, and then looks for leaked goroutines.
 func TestMain(m *testing.M) {
-	stop := redistest.StartShared()
-	goleak.VerifyTestMain(m, goleak.Cleanup(func(code int) {
-		stop()
-		os.Exit(code)
-	}))
+	goleak.VerifyTestMain(redistest.WithShared(m))
 }
