@@ -17,7 +17,9 @@ import (
 )
 
 // Promise 1: one script admits atomically, and never more than limit hold a
-// key across instances.
+// key across instances. The first holders keep their slots until limit of
+// them hold at once, so that the key is full and contended by construction
+// (and a Limiter that admitted fewer than limit would fail).
 func TestAdmissionNeverExceedsLimitAcrossTwoLimiters(t *testing.T) {
 	srv := redistest.Shared(t)
 	prefix := testPrefix(t)
@@ -30,6 +32,10 @@ func TestAdmissionNeverExceedsLimitAcrossTwoLimiters(t *testing.T) {
 	)
 	ctx := ctxWithTimeout(t)
 	var holders, most, acquired atomic.Int64
+	full := make(chan struct{}) // closed when limit hold at once
+	var fullOnce sync.Once
+	fullGuard, stopGuard := context.WithTimeout(ctx, waitLong/2) // a hang guard
+	defer stopGuard()
 	var wg sync.WaitGroup
 	errs := make(chan error, 2*workers)
 	for _, l := range []*redisslot.Limiter{a.l, b.l} {
@@ -53,6 +59,13 @@ func TestAdmissionNeverExceedsLimitAcrossTwoLimiters(t *testing.T) {
 						}
 					}
 					acquired.Add(1)
+					if n == limit {
+						fullOnce.Do(func() { close(full) })
+					}
+					select { // the first holders wait for the key to fill
+					case <-full:
+					case <-fullGuard.Done():
+					}
 					time.Sleep(time.Millisecond) // work, so that holders overlap
 					holders.Add(-1)
 					rel()
@@ -65,8 +78,8 @@ func TestAdmissionNeverExceedsLimitAcrossTwoLimiters(t *testing.T) {
 	for err := range errs {
 		t.Fatalf("Acquire: %v", err)
 	}
-	if m := most.Load(); m > limit {
-		t.Errorf("%d holders at once across two Limiters; want at most %d", m, limit)
+	if m := most.Load(); m != limit {
+		t.Errorf("%d holders at once across two Limiters; want the limit, %d", m, limit)
 	}
 	if got, want := acquired.Load(), int64(2*workers*rounds); got != want {
 		t.Errorf("%d acquires; want %d", got, want)

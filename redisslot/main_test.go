@@ -1,17 +1,50 @@
 package redisslot_test
 
 import (
-	"os"
+	"context"
 	"testing"
+	"time"
 
+	"github.com/ctxguard/release/redisslot"
 	"github.com/ctxguard/release/redisslot/internal/redistest"
 	"go.uber.org/goleak"
 )
 
+// TestMain runs the tests with one shared redis-server, stopped once they
+// are done, and then looks for leaked goroutines: after every test's
+// cleanups, so that the clients and Limiters they close are not reported.
 func TestMain(m *testing.M) {
-	stop := redistest.StartShared()
-	goleak.VerifyTestMain(m, goleak.Cleanup(func(code int) {
-		stop()
-		os.Exit(code)
-	}))
+	goleak.VerifyTestMain(redistest.WithShared(m))
+}
+
+// verifyNoLeaks checks, when t ends, that every goroutine started since the
+// call has ended. Call it first in a test: it registers the check as t's
+// first cleanup, which runs last, after the cleanups that close the test's
+// clients and Limiters (a deferred goleak.VerifyNone would run before them
+// and report their goroutines as leaks).
+func verifyNoLeaks(t *testing.T) {
+	t.Helper()
+	current := goleak.IgnoreCurrent()
+	t.Cleanup(func() { goleak.VerifyNone(t, current) })
+}
+
+// The check of verifyNoLeaks runs after the test's other cleanups: a
+// Limiter that holds a slot and runs its renewer and subscriber, closed by a
+// cleanup registered later, is not reported. (This test uses only the
+// public API, so that it does not depend on the other tests' helpers.)
+func TestLeakCheckRunsAfterTheTestsCleanups(t *testing.T) {
+	verifyNoLeaks(t)
+	srv := redistest.Shared(t)
+	l := redisslot.New(srv.Client(t), redisslot.Options{
+		Prefix: "test:" + t.Name() + ":",
+		Lease:  2 * time.Second,
+	})
+	t.Cleanup(func() { _ = l.Close() })
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	t.Cleanup(cancel)
+	_, rel, err := l.TryAcquire(ctx, "k", 1)
+	if err != nil {
+		t.Fatalf("TryAcquire: %v", err)
+	}
+	t.Cleanup(rel)
 }

@@ -1,18 +1,20 @@
 // Package redistest runs throwaway redis-server processes for tests, on
 // 127.0.0.1 only, and counts the commands a go-redis client sends.
 //
-// A test package starts one shared server in TestMain and stops it at exit:
+// A test package runs its tests with one shared server, stopped before
+// goleak looks for leaks:
 //
 //	func TestMain(m *testing.M) {
-//		stop := redistest.StartShared()
-//		goleak.VerifyTestMain(m, goleak.Cleanup(func(code int) {
-//			stop()
-//			os.Exit(code)
-//		}))
+//		goleak.VerifyTestMain(redistest.WithShared(m))
 //	}
 //
 // Tests then call [Shared] for the server, or [Start] for one of their own
 // (a test that stops and restarts Redis must not share it).
+//
+// A server that exits when nobody stopped it fails the test that used it, at
+// the test's end, with its exit status and the end of its log (see
+// [Server.Err]); a later test that asks for a dead shared server fails at
+// once with the same report, rather than with refused connections.
 //
 // Where redis-server is not on PATH, [Shared] and [Start] skip the test with a
 // message that says how to install it, or fail it when the environment sets
@@ -65,8 +67,9 @@ type Server struct {
 	dir   string
 	extra []string // more redis-server arguments
 
-	mu  sync.Mutex
-	cmd *exec.Cmd // nil while stopped
+	mu   sync.Mutex
+	cmd  *exec.Cmd // nil while stopped
+	died error     // why it exited when nobody stopped it; nil after Restart
 }
 
 var (
@@ -74,9 +77,29 @@ var (
 	sharedErr error
 )
 
+// TestingM is what [testing.M] and goleak.VerifyTestMain's argument have in
+// common.
+type TestingM interface{ Run() int }
+
+// WithShared returns m with a Run that starts the package's shared server
+// (see [StartShared]), runs m's tests, and stops the server before it
+// returns, so that goleak.VerifyTestMain, which looks for leaks when Run has
+// returned, does not see the goroutine that starts servers.
+func WithShared(m TestingM) TestingM { return withShared{m} }
+
+type withShared struct{ m TestingM }
+
+func (w withShared) Run() int {
+	stop := StartShared()
+	defer stop()
+	return w.m.Run()
+}
+
 // StartShared starts the package's shared server and returns a function that
-// stops it and removes its directory. Call it once, from TestMain. A failure
-// to start is kept and reported by [Shared] to each test that asks.
+// stops it and removes its directory. Call it once, from TestMain, and call
+// stop before goleak looks for leaks: while any server runs, one goroutine
+// of this package runs too. [WithShared] does both. A failure to start is
+// kept and reported by [Shared] to each test that asks.
 func StartShared() (stop func()) {
 	shared, sharedErr = start()
 	return func() {
@@ -88,7 +111,9 @@ func StartShared() (stop func()) {
 }
 
 // Shared returns the server started by [StartShared], or skips tb (fails it
-// when REDISSLOT_REQUIRE_REDIS=1) when there is none.
+// when REDISSLOT_REQUIRE_REDIS=1) when there is none. It fails tb at once if
+// the server has died, and otherwise fails it when it ends if the server
+// died meanwhile, each time with the report of [Server.Err].
 func Shared(tb testing.TB) *Server {
 	tb.Helper()
 	if shared == nil {
@@ -97,19 +122,32 @@ func Shared(tb testing.TB) *Server {
 		}
 		skipOrFail(tb, sharedErr)
 	}
+	if err := shared.Err(); err != nil {
+		tb.Fatalf("%v", err)
+	}
+	tb.Cleanup(func() { shared.report(tb) })
 	return shared
 }
 
 // Start starts a server of the test's own, stopped and removed when the test
 // ends. It skips tb when redis-server is missing (fails it when
-// REDISSLOT_REQUIRE_REDIS=1).
+// REDISSLOT_REQUIRE_REDIS=1). If the server died during the test, tb fails
+// when it ends with the report of [Server.Err].
 func Start(tb testing.TB) *Server {
 	tb.Helper()
-	s, err := start()
+	return startFor(tb)
+}
+
+// startFor starts a server with the extra redis-server arguments, checked
+// and then stopped and removed when tb ends.
+func startFor(tb testing.TB, extra ...string) *Server {
+	tb.Helper()
+	s, err := start(extra...)
 	if err != nil {
 		skipOrFail(tb, err)
 	}
 	tb.Cleanup(func() {
+		s.report(tb)
 		_ = s.Stop()
 		_ = os.RemoveAll(s.dir)
 	})
@@ -121,18 +159,39 @@ func Start(tb testing.TB) *Server {
 // DEBUG SLEEP) or "--maxmemory", "1mb". They apply on every Restart too.
 func StartWith(tb testing.TB, args ...string) *Server {
 	tb.Helper()
-	s, err := start(args...)
-	if err != nil {
-		skipOrFail(tb, err)
-	}
-	tb.Cleanup(func() {
-		_ = s.Stop()
-		_ = os.RemoveAll(s.dir)
-	})
-	return s
+	return startFor(tb, args...)
 }
 
-// Pid returns the process id of the running server, or 0 while stopped.
+// report fails tb with the server's death, if it died.
+func (s *Server) report(tb testing.TB) {
+	tb.Helper()
+	if err := s.Err(); err != nil {
+		tb.Errorf("%v", err)
+	}
+}
+
+// Err returns nil while the server runs (a stopped process, as by SIGSTOP,
+// counts as running) and after [Server.Stop]. If the process exited when
+// nobody stopped it, Err reaps it and returns an error with its pid, exit
+// status and the end of its log, and keeps returning that error until
+// [Server.Restart]. Where /proc is missing, an exit is noticed only by
+// [Server.Stop].
+func (s *Server) Err() error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.cmd == nil || alive(s.cmd.Process.Pid) {
+		return s.died
+	}
+	cmd := s.cmd
+	s.cmd = nil
+	status := reap(cmd)
+	log, _ := os.ReadFile(filepath.Join(s.dir, "redis.log"))
+	s.died = fmt.Errorf("redistest: redis-server on %s (pid %d) exited while in use (%v); "+
+		"the end of its log:\n%s", s.Addr, cmd.Process.Pid, status, tail(log))
+	return s.died
+}
+
+// Pid returns the server's process id, or 0 while it is stopped.
 func (s *Server) Pid() int {
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -210,25 +269,26 @@ func (s *Server) Restart() error {
 	cmd := exec.Command("redis-server", append(args, s.extra...)...)
 	dieWithParent(cmd)
 	// No Stdout or Stderr writers: os/exec then starts no copying goroutines.
-	if err := cmd.Start(); err != nil {
+	if err := launch(cmd); err != nil {
 		return fmt.Errorf("redistest: start redis-server: %w", err)
 	}
-	// cmd.Wait is called once, here or by Stop; a wait goroutine would show
-	// up in goleak's reports, so poll the port instead.
+	// cmd.Wait is called once, here, by Stop or by Err; a wait goroutine
+	// would show up in goleak's reports, so poll the port instead.
 	deadline := time.Now().Add(startTimeout)
 	for {
 		if err := ping(s.Addr); err == nil {
 			s.cmd = cmd
+			s.died = nil
 			return nil
 		}
 		if !alive(cmd.Process.Pid) {
-			err := cmd.Wait()
+			err := reap(cmd)
 			log, _ := os.ReadFile(logPath)
 			return fmt.Errorf("redistest: redis-server on %s exited (%v): %s", s.Addr, err, tail(log))
 		}
 		if time.Now().After(deadline) {
 			_ = cmd.Process.Kill()
-			_ = cmd.Wait()
+			_ = reap(cmd)
 			return fmt.Errorf("redistest: redis-server on %s did not answer PING within %v", s.Addr, startTimeout)
 		}
 		time.Sleep(20 * time.Millisecond)
@@ -290,11 +350,11 @@ func (s *Server) Stop() error {
 		return nil
 	}
 	cmd := s.cmd
-	s.cmd = nil
 	if err := syscall.Kill(cmd.Process.Pid, syscall.SIGKILL); err != nil && !errors.Is(err, syscall.ESRCH) {
 		return fmt.Errorf("redistest: kill redis-server pid %d: %w", cmd.Process.Pid, err)
 	}
-	_ = cmd.Wait() // "signal: killed" is the expected outcome
+	s.cmd = nil
+	_ = reap(cmd) // "signal: killed" is the expected outcome
 	return nil
 }
 
@@ -306,17 +366,9 @@ func StartCluster(tb testing.TB, n int) []*Server {
 	tb.Helper()
 	servers := make([]*Server, n)
 	for i := range servers {
-		s, err := start("--cluster-enabled", "yes",
+		servers[i] = startFor(tb, "--cluster-enabled", "yes",
 			"--cluster-config-file", "nodes.conf",
 			"--cluster-node-timeout", "5000")
-		if err != nil {
-			skipOrFail(tb, err)
-		}
-		tb.Cleanup(func() {
-			_ = s.Stop()
-			_ = os.RemoveAll(s.dir)
-		})
-		servers[i] = s
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), startTimeout)
 	defer cancel()

@@ -2,7 +2,6 @@ package redistest_test
 
 import (
 	"context"
-	"os"
 	"testing"
 	"time"
 
@@ -11,12 +10,12 @@ import (
 )
 
 func TestMain(m *testing.M) {
-	stop := redistest.StartShared()
-	goleak.VerifyTestMain(m, goleak.Cleanup(func(code int) {
-		stop()
-		os.Exit(code)
-	}))
+	goleak.VerifyTestMain(redistest.WithShared(m))
 }
+
+// hangGuard bounds every wait, so that a broken helper fails rather than
+// hangs.
+const hangGuard = 30 * time.Second
 
 func TestServerStopsAndRestartsEmptyOnTheSameAddress(t *testing.T) {
 	srv := redistest.Start(t)
