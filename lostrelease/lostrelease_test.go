@@ -1,6 +1,11 @@
 package lostrelease_test
 
 import (
+	"fmt"
+	"path/filepath"
+	"slices"
+	"strings"
+	"sync"
 	"testing"
 
 	"github.com/ctxguard/release/lostrelease"
@@ -15,10 +20,67 @@ func TestMain(m *testing.M) {
 // run checks the packages of testdata/src named by patterns against their
 // // want comments: each report, and each fact, must be wanted, and each
 // want must be met.
+//
+// Loading the packages and their dependencies from source is most of the
+// cost of a check, so every package of every test is checked in one
+// analysistest run, once, and each test then fails with the complaints
+// about its own packages (and with any complaint about none of them).
 func run(t *testing.T, patterns ...string) {
 	t.Helper()
 	t.Parallel()
-	analysistest.Run(t, analysistest.TestData(), lostrelease.Analyzer, patterns...)
+	for _, p := range patterns {
+		if !slices.Contains(allPatterns, p) {
+			t.Fatalf("package %q is not in allPatterns: nothing checks it", p)
+		}
+	}
+	all.once.Do(checkAll)
+	for _, c := range all.complaints {
+		if c.pkg == "" || slices.Contains(patterns, c.pkg) {
+			t.Error(c.msg)
+		}
+	}
+}
+
+// allPatterns are the packages every test of this file checks.
+var allPatterns = []string{
+	"a", "helpers", "callers", "github.com/ctxguard/release/redisslot",
+	"nilcheck", "failure", "deferfirst", "loops", "mainpkg", "ignore",
+	"cause", "lostcancel/a", "lostcancel/b", "copies", "gateway",
+	"gatewaycallers", "failover", "limiter", "limitergateway",
+	"limitercallers",
+}
+
+var all struct {
+	once       sync.Once
+	complaints []complaint
+}
+
+// A complaint is one error of the shared analysistest run, with the
+// pattern of the package it is about ("" if none).
+type complaint struct{ pkg, msg string }
+
+// recorder collects analysistest's errors.
+type recorder struct{ msgs []string }
+
+func (r *recorder) Errorf(format string, args ...any) {
+	r.msgs = append(r.msgs, fmt.Sprintf(format, args...))
+}
+
+func checkAll() {
+	var r recorder
+	dir := analysistest.TestData()
+	analysistest.Run(&r, dir, lostrelease.Analyzer, allPatterns...)
+	src := filepath.Join(dir, "src") + string(filepath.Separator)
+	for _, msg := range r.msgs {
+		// A complaint starts with the file it is about, under src or
+		// relative to it: its directory is the package's pattern.
+		file, _, _ := strings.Cut(strings.TrimPrefix(msg, src), ":")
+		pkg := ""
+		if strings.HasSuffix(file, ".go") {
+			pkg = filepath.ToSlash(filepath.Dir(file))
+		}
+		all.complaints = append(all.complaints, complaint{pkg, msg})
+	}
 }
 
 // TestWrapOnDone checks the calls of WrapOnDone itself: discarded results,
