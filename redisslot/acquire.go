@@ -2,16 +2,12 @@ package redisslot
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"math/rand/v2"
 	"strconv"
-	"sync"
-	"sync/atomic"
 	"time"
 
 	"github.com/ctxguard/release"
-	"github.com/redis/go-redis/v9"
 )
 
 // TryAcquire takes a slot of key if fewer than limit holders hold it across
@@ -107,51 +103,37 @@ func (l *Limiter) Acquire(ctx context.Context, key string, limit int) (context.C
 
 	rkey := l.prefix + key
 	channel := wakeChannel(rkey)
-	if !l.hasWaiters(channel) {
+	if !l.waiting.has(channel) {
 		sctx, rel, err := l.try(ctx, key, rkey, limit)
 		if err != ErrFull {
 			return sctx, rel, err
 		}
 	}
-	w, err := l.join(channel, rkey)
+	w, err := l.waiting.join(channel, l.maxWaiters, l.startSubscriber)
 	if err != nil {
 		return nil, nil, named(err, key)
 	}
+	return l.await(ctx, w, key, rkey, limit)
+}
 
-	var timer *time.Timer
-	armed := false
-	defer func() {
-		if timer != nil {
-			timer.Stop()
-		}
-	}()
+// await waits in w's place until w takes a slot of key, ctx is done, or l
+// is closed, and then leaves the queue. A due wake-up makes w try; the
+// oldest waiter also tries on its retry timer.
+func (l *Limiter) await(ctx context.Context, w *waiter, key, rkey string, limit int) (context.Context, func(), error) {
+	var retry retryTimer
+	defer retry.stop()
 	for {
-		l.wmu.Lock()
-		tryNow, probe := w.woken, w.probe
-		w.woken, w.probe = false, false
-		head := w.q.head == w
-		l.wmu.Unlock()
-
+		tryNow, probe, head := l.waiting.next(w)
 		if tryNow {
 			sctx, rel, err := l.try(ctx, key, rkey, limit)
 			if err != ErrFull {
 				l.leave(w, probe && err == nil)
 				return sctx, rel, err
 			}
-			armed = false // lost the race: wait again, in the same place
+			retry.armed = false // lost the race: wait again, in the same place
 		}
-		if head && !armed {
-			d := l.retry/2 + rand.N(l.retry/2+1)
-			if timer == nil {
-				timer = time.NewTimer(d)
-			} else {
-				timer.Reset(d)
-			}
-			armed = true
-		}
-		var tick <-chan time.Time
-		if armed {
-			tick = timer.C
+		if head {
+			retry.arm(l.retry)
 		}
 		select {
 		case <-ctx.Done():
@@ -161,12 +143,53 @@ func (l *Limiter) Acquire(ctx context.Context, key string, limit int) (context.C
 			l.leave(w, false)
 			return nil, nil, ErrClosed
 		case <-w.notify:
-		case <-tick:
-			armed = false
-			l.wmu.Lock()
-			w.woken, w.probe = true, true
-			l.wmu.Unlock()
+		case <-retry.c():
+			retry.armed = false
+			l.waiting.probe(w)
 		}
+	}
+}
+
+// leave takes w out of its queue, and tells the subscriber when that left
+// the key with no local waiter.
+func (l *Limiter) leave(w *waiter, probeNext bool) {
+	if l.waiting.leave(w, probeNext) {
+		l.resync()
+	}
+}
+
+// A retryTimer is the oldest waiter's timer for trying on its own.
+type retryTimer struct {
+	t     *time.Timer
+	armed bool
+}
+
+// arm starts the timer, if it is not running, for a random time in the
+// upper half of interval.
+func (r *retryTimer) arm(interval time.Duration) {
+	if r.armed {
+		return
+	}
+	d := interval/2 + rand.N(interval/2+1)
+	if r.t == nil {
+		r.t = time.NewTimer(d)
+	} else {
+		r.t.Reset(d)
+	}
+	r.armed = true
+}
+
+// c returns the timer's channel while it is armed, else nil.
+func (r *retryTimer) c() <-chan time.Time {
+	if !r.armed {
+		return nil
+	}
+	return r.t.C
+}
+
+func (r *retryTimer) stop() {
+	if r.t != nil {
+		r.t.Stop()
 	}
 }
 
@@ -213,276 +236,4 @@ func (l *Limiter) try(ctx context.Context, key, rkey string, limit int) (context
 	l.hold(s)
 	l.mu.Unlock()
 	return sctx, release.WrapOnDone(sctx, s.release), nil
-}
-
-// wakeChannel names the pub/sub channel on which the frees of the slot set
-// at rkey are announced.
-func wakeChannel(rkey string) string { return rkey + ":wake" }
-
-// waiting is the Limiter's state for Acquire calls that wait.
-type waiting struct {
-	wmu        sync.Mutex
-	queues     map[string]*queue // by wake-up channel
-	sub        *subscriber       // nil until the first wait
-	waitClosed bool              // Close has stopped the subscriber
-
-	// dropWake, when set, is asked about each wake-up message; true drops
-	// it. For tests of lost wake-ups.
-	dropWake atomic.Pointer[func(channel string) bool]
-}
-
-// A queue holds the waiters of one key on one Limiter, oldest first.
-type queue struct {
-	channel    string
-	head, tail *waiter
-	n          int
-	// fresh marks a queue that the subscriber has not yet seen. A wake-up
-	// published after its first waiter's failed try, but before the queue
-	// existed, found no queue; so once subscribed, the oldest tries.
-	fresh bool
-}
-
-// A waiter is one waiting Acquire call.
-type waiter struct {
-	q          *queue
-	prev, next *waiter
-	woken      bool          // a wake-up is due and not yet tried; under wmu
-	probe      bool          // that wake-up guesses at a silent free; under wmu
-	notify     chan struct{} // buffered 1: woken, or became the oldest
-}
-
-// A subscriber is the Limiter's one pub/sub connection and the goroutine
-// that reads it.
-type subscriber struct {
-	ps     *redis.PubSub
-	resync chan struct{} // buffered 1: the set of waited-for keys changed
-	// subscribed is the set of channels asked for; only the listening
-	// goroutine touches it.
-	subscribed map[string]bool
-}
-
-func (l *Limiter) hasWaiters(channel string) bool {
-	l.wmu.Lock()
-	defer l.wmu.Unlock()
-	q := l.queues[channel]
-	return q != nil && q.n > 0
-}
-
-// join queues a new waiter for a key, subscribing to its channel if it is
-// the first. The caller is counted in l.wg.
-func (l *Limiter) join(channel, rkey string) (*waiter, error) {
-	l.wmu.Lock()
-	defer l.wmu.Unlock()
-	if l.waitClosed {
-		return nil, ErrClosed
-	}
-	q := l.queues[channel]
-	if q != nil && l.maxWaiters > 0 && q.n >= l.maxWaiters {
-		return nil, ErrFull
-	}
-	if q == nil {
-		if l.queues == nil {
-			l.queues = make(map[string]*queue)
-		}
-		q = &queue{channel: channel, fresh: true}
-		l.queues[channel] = q
-		l.startSubscriber()
-		poke(l.sub.resync)
-	}
-	w := &waiter{q: q, prev: q.tail, notify: make(chan struct{}, 1)}
-	if q.tail == nil {
-		q.head = w
-	} else {
-		q.tail.next = w
-	}
-	q.tail = w
-	q.n++
-	return w, nil
-}
-
-// leave takes w out of its queue. A wake-up w did not try passes to the
-// next waiter; so does a probe, when w took a slot on a guess (then others
-// may have freed silently with it); a new oldest waiter is told, so that it
-// starts its retry timer; an empty queue is dropped and its channel
-// unsubscribed.
-func (l *Limiter) leave(w *waiter, probeNext bool) {
-	l.wmu.Lock()
-	defer l.wmu.Unlock()
-	q := w.q
-	wasHead := q.head == w
-	if w.prev == nil {
-		q.head = w.next
-	} else {
-		w.prev.next = w.next
-	}
-	if w.next == nil {
-		q.tail = w.prev
-	} else {
-		w.next.prev = w.prev
-	}
-	q.n--
-	if q.n == 0 {
-		delete(l.queues, q.channel)
-		if l.sub != nil {
-			poke(l.sub.resync)
-		}
-		return
-	}
-	if w.woken {
-		wakeOldest(q, 1, w.probe)
-	}
-	if probeNext {
-		wakeOldest(q, 1, true)
-	}
-	if wasHead {
-		poke(q.head.notify)
-	}
-}
-
-// wake wakes up to n waiters of channel that have no wake-up due, oldest
-// first. A probe is a wake-up sent on a guess that a slot freed.
-func (l *Limiter) wake(channel string, n int, probe bool) {
-	l.wmu.Lock()
-	defer l.wmu.Unlock()
-	if q := l.queues[channel]; q != nil {
-		wakeOldest(q, n, probe)
-	}
-}
-
-func wakeOldest(q *queue, n int, probe bool) {
-	for w := q.head; w != nil && n > 0; w = w.next {
-		if !w.woken {
-			w.woken, w.probe = true, probe
-			poke(w.notify)
-			n--
-		}
-	}
-}
-
-// poke sends on a channel buffered 1 without blocking.
-func poke(c chan struct{}) {
-	select {
-	case c <- struct{}{}:
-	default:
-	}
-}
-
-// startSubscriber opens the pub/sub connection, once. The caller holds wmu
-// and is counted in l.wg.
-func (l *Limiter) startSubscriber() {
-	if l.sub != nil {
-		return
-	}
-	ps := l.client.Subscribe(l.bg) // no channel yet: connects on first use
-	l.sub = &subscriber{
-		ps:         ps,
-		resync:     make(chan struct{}, 1),
-		subscribed: make(map[string]bool),
-	}
-	// go-redis reads the connection on a goroutine of its own, pings it, and
-	// reconnects and subscribes again after an error. Its channel drops a
-	// message only when the reader stalls for a minute; listen never blocks
-	// on anything slow.
-	msgs := ps.ChannelWithSubscriptions(redis.WithChannelSize(1024))
-	l.wg.Add(1)
-	go l.listen(l.sub, msgs)
-}
-
-// listen is the subscriber's goroutine: it turns messages into wake-ups and
-// keeps the subscriptions equal to the set of waited-for keys. It ends when
-// Close closes the connection.
-func (l *Limiter) listen(sub *subscriber, msgs <-chan any) {
-	defer l.wg.Done()
-	for {
-		select {
-		case m, ok := <-msgs:
-			if !ok {
-				return
-			}
-			switch m := m.(type) {
-			case *redis.Subscription:
-				// Now subscribed (again, after a reconnect): a free may
-				// have gone unheard, so the oldest waiter tries.
-				if m.Kind == "subscribe" {
-					l.wake(m.Channel, 1, true)
-				}
-			case *redis.Message:
-				if drop := l.dropWake.Load(); drop != nil && (*drop)(m.Channel) {
-					continue
-				}
-				n, err := strconv.Atoi(m.Payload)
-				if err != nil || n < 1 {
-					n = 1
-				}
-				l.wake(m.Channel, n, false)
-			}
-		case <-sub.resync:
-			l.resubscribe(sub)
-		}
-	}
-}
-
-// resubscribe subscribes to the channels of keys that gained waiters and
-// unsubscribes from those of keys that lost them. go-redis remembers the
-// channels even when the call fails, and subscribes to them again when it
-// reconnects. Its calls are bounded by ReleaseTimeout, far below the minute
-// for which go-redis holds a message that listen has not yet read.
-//
-// go-redis's reader retries a broken connection on its own and does not
-// report it; waiters then rely on their retry timer, and the failures show
-// in OnError through the renewals and frees that fail alongside.
-func (l *Limiter) resubscribe(sub *subscriber) {
-	var add, remove []string
-	l.wmu.Lock()
-	for ch, q := range l.queues {
-		if !sub.subscribed[ch] {
-			// Its confirmation wakes the oldest waiter.
-			add = append(add, ch)
-			sub.subscribed[ch] = true
-		} else if q.fresh {
-			// Still subscribed from an earlier queue: no confirmation comes.
-			wakeOldest(q, 1, true)
-		}
-		q.fresh = false
-	}
-	for ch := range sub.subscribed {
-		if l.queues[ch] == nil {
-			remove = append(remove, ch)
-			delete(sub.subscribed, ch)
-		}
-	}
-	l.wmu.Unlock()
-
-	ctx, cancel := context.WithTimeout(l.bg, l.releaseTimeout)
-	defer cancel()
-	var errs []error
-	if len(add) > 0 {
-		if err := sub.ps.Subscribe(ctx, add...); err != nil {
-			errs = append(errs, fmt.Errorf("redisslot: subscribe to wake-ups %q: %w", add, err))
-		}
-	}
-	if len(remove) > 0 {
-		if err := sub.ps.Unsubscribe(ctx, remove...); err != nil {
-			errs = append(errs, fmt.Errorf("redisslot: unsubscribe from wake-ups %q: %w", remove, err))
-		}
-	}
-	if len(errs) > 0 && l.bg.Err() == nil {
-		l.report(errors.Join(errs...))
-	}
-}
-
-// stopWaiting closes the pub/sub connection, which ends the listening
-// goroutine. Waiting Acquire calls have been told by l.closing.
-func (l *Limiter) stopWaiting() error {
-	l.wmu.Lock()
-	l.waitClosed = true
-	sub := l.sub
-	l.wmu.Unlock()
-	if sub == nil {
-		return nil
-	}
-	if err := sub.ps.Close(); err != nil {
-		return fmt.Errorf("redisslot: close pub/sub connection: %w", err)
-	}
-	return nil
 }

@@ -22,10 +22,10 @@ func RenewEvery(l *Limiter) time.Duration { return l.renewEvery }
 // goroutine; nil stops dropping.
 func SetDropWake(l *Limiter, drop func(channel string) bool) {
 	if drop == nil {
-		l.dropWake.Store(nil)
+		l.waiting.dropWake.Store(nil)
 		return
 	}
-	l.dropWake.Store(&drop)
+	l.waiting.dropWake.Store(&drop)
 }
 
 // RenewNow runs one renewal round on the calling goroutine, in turn with
@@ -34,12 +34,7 @@ func RenewNow(l *Limiter) { l.renewRound() }
 
 // Waiters returns how many Acquire calls on l wait for key.
 func Waiters(l *Limiter, key string) int {
-	l.wmu.Lock()
-	defer l.wmu.Unlock()
-	if q := l.queues[wakeChannel(l.prefix+key)]; q != nil {
-		return q.n
-	}
-	return 0
+	return l.waiting.count(wakeChannel(l.prefix + key))
 }
 
 // Held returns how many slots l holds, on all keys.

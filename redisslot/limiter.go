@@ -101,7 +101,7 @@ type Limiter struct {
 
 	renewMu sync.Mutex // one renewal round at a time
 
-	waiting // acquire.go
+	waiting waiting // waiting.go
 
 	closeOnce sync.Once
 	closeErr  error
