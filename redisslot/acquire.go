@@ -3,7 +3,6 @@ package redisslot
 import (
 	"context"
 	"fmt"
-	"math/rand/v2"
 	"strconv"
 	"time"
 
@@ -11,8 +10,10 @@ import (
 )
 
 // TryAcquire takes a slot of key if fewer than limit holders hold it across
-// all instances, and returns ErrFull at once otherwise. The check and the
-// take are one atomic script in Redis, timed by Redis's clock.
+// all instances and nobody, on any instance, waits for it; it returns
+// ErrFull at once otherwise, even when a slot has just been freed for a
+// waiter, as golang.org/x/sync/semaphore's TryAcquire does. The check and
+// the take are one atomic script in Redis, timed by Redis's clock.
 //
 // On success it returns the slot's context and its release:
 //
@@ -50,87 +51,128 @@ func (l *Limiter) TryAcquire(ctx context.Context, key string, limit int) (contex
 	if ctx == nil {
 		panic("redisslot: TryAcquire called with a nil Context")
 	}
-	if err := checkArgs(key, limit); err != nil {
+	if err := l.checkArgs(key, limit); err != nil {
 		return nil, nil, err
 	}
 	if !l.enter() {
 		return nil, nil, ErrClosed
 	}
 	defer l.wg.Done()
-	sctx, rel, err := l.try(ctx, key, l.prefix+key, limit)
-	return sctx, rel, named(err, key)
+	r, err := l.try(ctx, key, l.slotKey(key), l.newMember(), limit, modeTry)
+	if err == nil && r.state == stateFull {
+		err = ErrFull
+	}
+	return l.ended(key, r.ctx, r.rel, err)
 }
 
-// Acquire takes a slot of key as TryAcquire does, waiting while the key is
-// full until a slot frees, ctx is done, or l is closed. It returns what
-// TryAcquire returns, except ErrFull, which it returns only when
-// Options.MaxWaiters others already wait for key on l. When ctx is done it
-// returns at once with ctx.Err(); when l is closed, ErrClosed.
+// Acquire takes a slot of key as TryAcquire does, or else waits in the
+// key's one queue, shared by every instance, until a slot is its, ctx is
+// done, or l is closed. It returns what TryAcquire returns, except ErrFull;
+// when the key already has as many waiters, across all instances, as
+// Options.MaxWaitersFor or Options.MaxWaiters allow, it returns ErrQueueFull
+// (which also matches ErrFull) at once, wrapped in an error naming the key.
+// When ctx is done it returns at once with ctx.Err(); when l is closed,
+// ErrClosed.
 //
-// Waiting costs no polling by every waiter:
+// Waiters are served in the order they joined, whatever their instance:
 //
+//   - A caller that finds the key full joins the back of its queue in
+//     Redis, in the same script that found it full: no extra round trip.
+//     A freed slot goes to the oldest waiter; a waiter takes it only when
+//     fewer waiters are ahead of it than slots are free, so no later
+//     waiter, on any instance, is admitted before it. A new caller takes a
+//     free slot at once only when the free slots outnumber the waiters.
 //   - A release on any instance publishes a wake-up on the key's channel in
 //     the same call that frees the slot. l listens on one pub/sub
 //     connection, subscribed to the keys its Acquire calls wait for and no
 //     others, and wakes its waiters of the key oldest first, only as many
 //     as slots were freed.
-//   - A woken waiter that loses the slot to another instance keeps its
-//     place and waits again.
 //   - Because a wake-up can be lost (pub/sub does not queue, and a lease
 //     that ends frees a slot silently), the oldest waiter of each key on l
 //     also tries again after a random time in the upper half of the retry
 //     interval, min(Lease/3, 1s). When such a try takes a slot, more may
 //     have freed silently with it, so the next waiter tries at once, and so
-//     on while they succeed. So a slot does not sit free for longer than
-//     that interval while a waiter waits.
+//     on while they succeed.
+//   - A waiter's entry in the queue ends on its own about a second after
+//     its last renewal: l renews the entries of its waiters every 300 ms,
+//     in one call per key, while it has waiters. So the waiters of a
+//     crashed or stalled instance stop holding up the queue within about
+//     a second and a half, whatever the Lease, and the waiters behind them
+//     are woken when they are dropped. A live waiter whose entry ended
+//     keeps its place if its entry is still there, and otherwise joins
+//     again at the back.
+//   - A waiter whose ctx ends, or whose Limiter closes, leaves the queue in
+//     one round trip, sent in the background; if that fails, its entry ends
+//     on its own.
 //
-// Waiters that arrive while others on l wait for key queue behind them
-// without trying first. Acquire leaves nothing behind when it returns: no
-// goroutine, and no subscription for a key that nobody on l waits for.
+// Acquire leaves nothing behind when it returns: no goroutine, and no
+// subscription for a key that nobody on l waits for.
 //
 // Acquire panics if ctx is nil.
 func (l *Limiter) Acquire(ctx context.Context, key string, limit int) (context.Context, func(), error) {
 	if ctx == nil {
 		panic("redisslot: Acquire called with a nil Context")
 	}
-	if err := checkArgs(key, limit); err != nil {
+	if err := l.checkArgs(key, limit); err != nil {
 		return nil, nil, err
 	}
 	if !l.enter() {
 		return nil, nil, ErrClosed
 	}
 	defer l.wg.Done()
-
-	rkey := l.prefix + key
-	channel := wakeChannel(rkey)
-	if !l.waiting.has(channel) {
-		sctx, rel, err := l.try(ctx, key, rkey, limit)
-		if err != ErrFull {
-			return sctx, rel, err
-		}
-	}
-	w, err := l.waiting.join(channel, l.maxWaiters, l.startSubscriber)
-	if err != nil {
-		return nil, nil, named(err, key)
-	}
-	return l.await(ctx, w, key, rkey, limit)
+	sctx, rel, err := l.acquire(ctx, key, limit)
+	return l.ended(key, sctx, rel, err)
 }
 
-// await waits in w's place until w takes a slot of key, ctx is done, or l
-// is closed, and then leaves the queue. A due wake-up makes w try; the
-// oldest waiter also tries on its retry timer.
-func (l *Limiter) await(ctx context.Context, w *waiter, key, rkey string, limit int) (context.Context, func(), error) {
+// ended is where every TryAcquire and Acquire call that got past its
+// argument checks ends, with its outcome: a slot, ErrFull, ErrQueueFull,
+// ctx's error, ErrClosed or a Redis error. It names key in ErrFull and
+// ErrQueueFull.
+func (l *Limiter) ended(key string, sctx context.Context, rel func(), err error) (context.Context, func(), error) {
+	return sctx, rel, named(err, key)
+}
+
+// acquire takes a slot or joins the queue in one call, and then waits.
+func (l *Limiter) acquire(ctx context.Context, key string, limit int) (context.Context, func(), error) {
+	rkey := l.slotKey(key)
+	member := l.newMember()
+	r, err := l.try(ctx, key, rkey, member, limit, modeJoin)
+	switch {
+	case err != nil:
+		return nil, nil, err
+	case r.state == stateAdmitted:
+		return r.ctx, r.rel, nil
+	case r.state == stateQueueFull:
+		return nil, nil, ErrQueueFull
+	}
+	w, err := l.waiting.join(key, rkey, member, r.order, l.startWaiting)
+	if err != nil {
+		l.freeLater(ctx, key, rkey, member)
+		return nil, nil, err
+	}
+	return l.await(ctx, w, limit)
+}
+
+// await waits in w's place until w takes a slot, ctx is done, or l is
+// closed, and then leaves the queue. A due wake-up makes w try; the oldest
+// local waiter also tries on its retry timer.
+func (l *Limiter) await(ctx context.Context, w *waiter, limit int) (context.Context, func(), error) {
 	var retry retryTimer
 	defer retry.stop()
 	for {
 		tryNow, probe, head := l.waiting.next(w)
+		if tryNow && ctx.Err() != nil {
+			l.waiting.unuse(w, probe) // it goes to the next waiter
+			tryNow = false
+		}
 		if tryNow {
-			sctx, rel, err := l.try(ctx, key, rkey, limit)
-			if err != ErrFull {
+			r, err := l.try(ctx, w.key, w.rkey, w.member, limit, modeWait)
+			if err != nil || r.state == stateAdmitted {
 				l.leave(w, probe && err == nil)
-				return sctx, rel, err
+				return r.ctx, r.rel, err
 			}
-			retry.armed = false // lost the race: wait again, in the same place
+			l.waiting.reorder(w, r.order) // it joined again if its entry had gone
+			retry.armed = false           // not yet its turn: wait again
 		}
 		if head {
 			retry.arm(l.retry)
@@ -138,9 +180,11 @@ func (l *Limiter) await(ctx context.Context, w *waiter, key, rkey string, limit 
 		select {
 		case <-ctx.Done():
 			l.leave(w, false)
+			l.freeLater(ctx, w.key, w.rkey, w.member)
 			return nil, nil, ctx.Err()
 		case <-l.closing:
 			l.leave(w, false)
+			l.freeLater(ctx, w.key, w.rkey, w.member)
 			return nil, nil, ErrClosed
 		case <-w.notify:
 		case <-retry.c():
@@ -150,68 +194,76 @@ func (l *Limiter) await(ctx context.Context, w *waiter, key, rkey string, limit 
 	}
 }
 
-// leave takes w out of its queue, and tells the subscriber when that left
-// the key with no local waiter.
+// leave takes w out of its local queue, and tells the subscriber when that
+// left the key with no local waiter.
 func (l *Limiter) leave(w *waiter, probeNext bool) {
 	if l.waiting.leave(w, probeNext) {
 		l.resync()
 	}
 }
 
-// A retryTimer is the oldest waiter's timer for trying on its own.
-type retryTimer struct {
-	t     *time.Timer
-	armed bool
+// The modes of the acquire script: see acquireScript.
+const (
+	modeTry  = "try"
+	modeJoin = "join"
+	modeWait = "wait"
+)
+
+// The states the acquire script answers with.
+const (
+	stateFull      = 0 // TryAcquire: no slot for this caller
+	stateAdmitted  = 1 // the member holds a slot
+	stateQueued    = 2 // the member waits in line
+	stateQueueFull = 3 // the queue is at its cap
+)
+
+// A tryResult is what one run of the acquire script gave: a held slot, or
+// a state and, when queued, the member's order in line.
+type tryResult struct {
+	ctx   context.Context
+	rel   func()
+	state int64
+	order int64
 }
 
-// arm starts the timer, if it is not running, for a random time in the
-// upper half of interval.
-func (r *retryTimer) arm(interval time.Duration) {
-	if r.armed {
-		return
-	}
-	d := interval/2 + rand.N(interval/2+1)
-	if r.t == nil {
-		r.t = time.NewTimer(d)
-	} else {
-		r.t.Reset(d)
-	}
-	r.armed = true
+// newMember returns a member id unique to this Limiter and call.
+func (l *Limiter) newMember() string {
+	return l.instance + strconv.FormatUint(l.seq.Add(1), 36)
 }
 
-// c returns the timer's channel while it is armed, else nil.
-func (r *retryTimer) c() <-chan time.Time {
-	if !r.armed {
-		return nil
-	}
-	return r.t.C
-}
-
-func (r *retryTimer) stop() {
-	if r.t != nil {
-		r.t.Stop()
-	}
-}
-
-// try runs the acquire script once and, if it admitted the member, records
-// the slot and returns its context and release.
-func (l *Limiter) try(ctx context.Context, key, rkey string, limit int) (context.Context, func(), error) {
+// try runs the acquire script once for member and, if it admitted the
+// member, records the slot and returns its context and release. When the
+// outcome is unknown, or the slot is not wanted any more, the member is
+// freed, and so is a waiter's place in line (mode "wait").
+func (l *Limiter) try(ctx context.Context, key, rkey, member string, limit int, mode string) (tryResult, error) {
 	if err := ctx.Err(); err != nil {
-		return nil, nil, err
-	}
-	member := l.instance + strconv.FormatUint(l.seq.Add(1), 36)
-	sent := time.Now()
-	n, err := acquireScript.Run(ctx, l.client, []string{rkey}, member, limit, l.leaseMs).Int()
-	if err != nil {
-		if !neverSent(err) {
+		if mode == modeWait {
 			l.freeLater(ctx, key, rkey, member)
 		}
-		return nil, nil, fmt.Errorf("redisslot: acquire slot of key %q: %w", key, err)
+		return tryResult{}, err
 	}
-	if n == 0 {
-		return nil, nil, ErrFull
+	sent := time.Now()
+	res, err := acquireScript.Run(ctx, l.client, keysOf(rkey), member, limit, l.leaseMs,
+		mode, l.capFor(key, limit), entryTTL.Milliseconds(), wakeChannel(rkey)).Int64Slice()
+	if err == nil && len(res) != 2 {
+		err = fmt.Errorf("unexpected reply %v", res)
 	}
+	if err != nil {
+		if mode == modeWait || !neverSent(err) {
+			l.freeLater(ctx, key, rkey, member)
+		}
+		return tryResult{}, fmt.Errorf("redisslot: acquire slot of key %q: %w", key, err)
+	}
+	if res[0] != stateAdmitted {
+		return tryResult{state: res[0], order: res[1]}, nil
+	}
+	sctx, rel, err := l.keep(ctx, key, rkey, member, sent)
+	return tryResult{ctx: sctx, rel: rel, state: stateAdmitted}, err
+}
 
+// keep records a slot the acquire script admitted, and returns its context
+// and release; or, when l is closed or ctx done by now, frees it.
+func (l *Limiter) keep(ctx context.Context, key, rkey, member string, sent time.Time) (context.Context, func(), error) {
 	l.mu.Lock()
 	if l.closed {
 		l.mu.Unlock()

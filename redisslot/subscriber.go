@@ -79,7 +79,10 @@ func (l *Limiter) listen(sub *subscriber, msgs <-chan any) {
 				if err != nil || n < 1 {
 					n = 1
 				}
-				l.waiting.wake(m.Channel, n, false)
+				woken := l.waiting.wake(m.Channel, n, false)
+				if hear := l.waiting.onWake.Load(); hear != nil {
+					(*hear)(m.Channel, woken)
+				}
 			}
 		case <-sub.resync:
 			l.resubscribe(sub)
