@@ -13,6 +13,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/ctxguard/release/slots"
 	"github.com/redis/go-redis/v9"
 )
 
@@ -334,3 +335,7 @@ func (l *Limiter) close() error {
 
 // report hands a background error to OnError.
 func (l *Limiter) report(err error) { l.onError(err) }
+
+// A Limiter is a [slots.Limiter]: a handler written against that interface
+// moves from slots.Local to redisslot by changing its constructor.
+var _ slots.Limiter = (*Limiter)(nil)
