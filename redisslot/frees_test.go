@@ -160,3 +160,18 @@ func TestDeferredReleaseWithRedisStalledReturnsAtOnce(t *testing.T) {
 	})
 	eventually(t, "the frees arrive after Redis resumes", func() bool { return inUse(t, e.l, faultKey) == 0 })
 }
+
+// The ghost slot of an acquire that timed out while Redis was stopped, its
+// script still on the socket, is gone within Lease/2 of Redis resuming,
+// even when the Limiter holds no slot: the renewer runs while frees are
+// pending.
+func TestGhostOfAStalledAcquireGoesWithNoSlotHeld(t *testing.T) {
+	e, before := newFaultEnv(t)
+	for range 2 {
+		e.releaseOne(t)
+	}
+	eventually(t, "the frees arrive", func() bool { return inUse(t, e.l, faultKey) == 0 })
+	resumed := e.stopped(t, func() { e.failedTry(t) })
+	e.checkAfterFault(t, resumed)
+	e.checkNothingLeftBehind(t, before)
+}
