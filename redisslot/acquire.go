@@ -175,7 +175,11 @@ func (l *Limiter) await(ctx context.Context, w *waiter, limit int) (context.Cont
 			retry.armed = false           // not yet its turn: wait again
 		}
 		if head {
-			retry.arm(l.retry)
+			if d := retry.arm(l.retry); d > 0 {
+				if hear := l.waiting.onArm.Load(); hear != nil {
+					(*hear)(d)
+				}
+			}
 		}
 		select {
 		case <-ctx.Done():
