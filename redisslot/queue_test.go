@@ -279,3 +279,21 @@ func TestWaiterWhoseEntryEndedKeepsItsPlaceOrJoinsAgainAtTheBack(t *testing.T) {
 		})
 	}
 }
+
+// A key whose Redis names would have an empty hash tag ("{}" first) is
+// refused with an error that says so: on a cluster, its slot set and its
+// queue would live in different hash slots.
+func TestKeyWithAnEmptyHashTagIsRefused(t *testing.T) {
+	srv := redistest.Shared(t)
+	f := newFixture(t, srv, redisslot.Options{Lease: longLease})
+	ctx := ctxWithTimeout(t)
+	//lostrelease:ignore the call must fail
+	if _, _, err := f.l.Acquire(ctx, "}x", 1); err == nil || !strings.Contains(err.Error(), "hash tag") {
+		t.Errorf("Acquire(%q): %v; want an error about the hash tag", "}x", err)
+	}
+	if _, err := f.l.Load(ctx, "}x"); err == nil {
+		t.Errorf("Load(%q): no error; want one about the hash tag", "}x")
+	}
+	_, rel := mustTry(t, f.l, ctx, "x}", 1) // a brace later is fine
+	rel()
+}
