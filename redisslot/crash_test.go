@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"os"
 	"os/exec"
+	"runtime"
 	"strings"
 	"syscall"
 	"testing"
@@ -198,7 +199,12 @@ func TestCrashChildWaits(t *testing.T) {
 // fast.
 func TestWaiterOfAKilledProcessStopsHoldingUpTheQueue(t *testing.T) {
 	for _, sig := range []syscall.Signal{syscall.SIGKILL, syscall.SIGSTOP} {
-		t.Run(sig.String(), func(t *testing.T) { waiterOfASignalledProcess(t, sig) })
+		t.Run(sig.String(), func(t *testing.T) {
+			if sig == syscall.SIGSTOP && runtime.GOOS != "linux" {
+				t.Skip("tells a stopped process by /proc")
+			}
+			waiterOfASignalledProcess(t, sig)
+		})
 	}
 }
 
@@ -221,9 +227,12 @@ func waiterOfASignalledProcess(t *testing.T, sig syscall.Signal) {
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
+	waited := false
 	defer func() {
-		_ = cmd.Process.Kill() // a stopped process dies of SIGKILL too
-		_ = cmd.Wait()
+		if !waited {
+			_ = cmd.Process.Kill() // a stopped process dies of SIGKILL too
+			_ = cmd.Wait()
+		}
 	}()
 	_ = stdout.(*os.File).SetReadDeadline(time.Now().Add(waitLong))
 	if line, err := bufio.NewReader(stdout).ReadString('\n'); strings.TrimSpace(line) != "queued" {
@@ -236,6 +245,14 @@ func waiterOfASignalledProcess(t *testing.T, sig syscall.Signal) {
 		t.Fatal(err)
 	}
 	signalled := time.Now()
+	// A signal takes effect a moment after it is sent: wait until the child
+	// is dead, or all its threads stopped, so that it cannot take the slot.
+	if sig == syscall.SIGKILL {
+		_ = cmd.Wait()
+		waited = true
+	} else {
+		eventually(t, "every thread of the child stopped", func() bool { return allStopped(t, cmd.Process.Pid) })
+	}
 	rel() // the slot is free, and offered to the child's waiter first
 	o := nextOutcome(t, out)
 	if o.err != nil {
@@ -245,4 +262,26 @@ func waiterOfASignalledProcess(t *testing.T, sig syscall.Signal) {
 	if took := o.at.Sub(signalled); took > 3*time.Second {
 		t.Errorf("the next waiter got the slot %v after the waiter ahead of it got %v; want within 3s (Lease %v)", took, sig, crashWaitLease)
 	}
+}
+
+// allStopped reports whether every thread of process pid is stopped, by
+// the state in /proc/<pid>/task/<tid>/stat.
+func allStopped(t *testing.T, pid int) bool {
+	t.Helper()
+	tasks, err := os.ReadDir(fmt.Sprintf("/proc/%d/task", pid))
+	if err != nil {
+		t.Fatalf("threads of the child: %v", err)
+	}
+	for _, task := range tasks {
+		stat, err := os.ReadFile(fmt.Sprintf("/proc/%d/task/%s/stat", pid, task.Name()))
+		if err != nil {
+			return false
+		}
+		// The state follows the command name, which is in parentheses.
+		i := strings.LastIndexByte(string(stat), ')')
+		if i < 0 || i+2 >= len(stat) || (stat[i+2] != 'T' && stat[i+2] != 't') {
+			return false
+		}
+	}
+	return true
 }
