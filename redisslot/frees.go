@@ -174,7 +174,7 @@ func (l *Limiter) runFrees(parent context.Context, batches []freeBatch, timeout 
 		for _, m := range b.members {
 			args = append(args, m)
 		}
-		calls[i] = call{keys: []string{b.rkey}, args: args}
+		calls[i] = call{keys: keysOf(b.rkey), args: args}
 	}
 	ctx, cancel := context.WithTimeout(parent, timeout)
 	defer cancel()

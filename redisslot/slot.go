@@ -65,8 +65,12 @@ func (s *slot) release() {
 	s.cancel(nil) // cause context.Canceled, unless the context is already done
 	l := s.l
 	l.mu.Lock()
-	if l.drop(s) {
+	freed := l.drop(s)
+	if freed {
 		l.addPending(s.key, s.rkey, s.member, s.renewSent.Add(l.lease), false)
 	}
 	l.mu.Unlock()
+	if freed {
+		l.waiting.nudge(wakeChannel(s.rkey)) // waiting.go
+	}
 }
