@@ -18,9 +18,10 @@ import (
 // far longer than any request waits and streams.
 const requestTimeout = 10 * time.Second
 
-// refusedPause is how long a client waits after a refusal before it asks
-// again, so that refused clients do not spin.
-const refusedPause = 50 * time.Millisecond
+// thinkTime is how long a client waits after each request before the next:
+// refused clients do not spin, and a client whose stream just ended does not
+// take the place in line that a refused one was waiting for.
+const thinkTime = 50 * time.Millisecond
 
 // A visitor is one client of the load generator: it sends requests one after
 // another, as one user of one account, to one gateway instance.
@@ -83,9 +84,8 @@ func (lg *loadgen) run(ctx context.Context, d, cover time.Duration, covered func
 	for _, v := range lg.visitors {
 		wg.Go(func() {
 			for !done() {
-				if lg.request(ctx, v) == outcomeRefused {
-					pause(ctx, refusedPause)
-				}
+				lg.request(ctx, v)
+				pause(ctx, thinkTime)
 			}
 		})
 	}
@@ -101,72 +101,66 @@ func pause(ctx context.Context, d time.Duration) {
 	}
 }
 
-type outcome uint8
-
-const (
-	outcomeServed outcome = iota
-	outcomeHungUp
-	outcomeRefused
-	outcomeFailed
-)
-
 // request sends one request of v and counts its outcome.
-func (lg *loadgen) request(ctx context.Context, v visitor) outcome {
+func (lg *loadgen) request(ctx context.Context, v visitor) {
 	lg.requests.Add(1)
 	rctx, cancel := context.WithTimeout(ctx, requestTimeout)
 	defer cancel()
 	req, err := http.NewRequestWithContext(rctx, http.MethodGet, v.url, nil)
 	if err != nil {
-		return lg.fail(ctx, err)
+		lg.fail(ctx, err)
+		return
 	}
 	resp, err := lg.client.Do(req)
 	if err != nil {
-		return lg.fail(ctx, err)
+		lg.fail(ctx, err)
+		return
 	}
 	defer resp.Body.Close()
 	if resp.StatusCode != http.StatusOK {
 		_, _ = io.Copy(io.Discard, resp.Body)
 		reason := resp.Header.Get(reasonHeader)
 		if reason == "" {
-			return lg.fail(ctx, fmt.Errorf("GET %s: %s", v.url, resp.Status))
+			lg.fail(ctx, fmt.Errorf("GET %s: %s", v.url, resp.Status))
+			return
 		}
 		lg.refusedMu.Lock()
 		lg.refused[fmt.Sprintf("%s (%d)", reason, resp.StatusCode)]++
 		lg.refusedMu.Unlock()
 		lg.refusedN.Add(1)
-		return outcomeRefused
+		return
 	}
-	return lg.read(ctx, resp.Body, v, cancel)
+	lg.read(ctx, resp.Body, v, cancel)
 }
 
 // read reads a stream to its end, or hangs up (cancels the request's
 // context) after v.hangUpAfter chunks.
-func (lg *loadgen) read(ctx context.Context, body io.Reader, v visitor, hangUp context.CancelFunc) outcome {
+func (lg *loadgen) read(ctx context.Context, body io.Reader, v visitor, hangUp context.CancelFunc) {
 	br := bufio.NewReader(body)
 	for n := 0; ; {
 		_, err := br.ReadString('\n')
 		if errors.Is(err, io.EOF) && n == lg.chunks {
 			lg.served.Add(1)
-			return outcomeServed
+			return
 		}
 		if err != nil {
-			return lg.fail(ctx, fmt.Errorf("GET %s: stream cut after %d of %d chunks: %w", v.url, n, lg.chunks, err))
+			lg.fail(ctx, fmt.Errorf("GET %s: stream cut after %d of %d chunks: %w", v.url, n, lg.chunks, err))
+			return
 		}
 		n++
 		if n == v.hangUpAfter {
 			hangUp()
 			lg.hungUp.Add(1)
-			return outcomeHungUp
+			return
 		}
 	}
 }
 
 // fail counts err, unless ctx is done: an interrupted run is no failure.
-func (lg *loadgen) fail(ctx context.Context, err error) outcome {
+func (lg *loadgen) fail(ctx context.Context, err error) {
 	if ctx.Err() == nil {
 		lg.errs.add(err)
 	}
-	return outcomeFailed
 }
 
 // close closes the idle connections of the load generator's client.
