@@ -44,6 +44,9 @@ func run(ctx context.Context, cfg config) (*result, error) {
 		return lg.served.Load() > 0 && lg.refusedN.Load() > 0 && freedByHangUp(insts) > 0
 	})
 	stopProgress()
+	// Close the clients' connections first: the server waits up to 5s for a
+	// connection that was opened but never sent a request.
+	lg.close()
 
 	errs := []error{stopInstances(insts)}
 	// Every request has ended: count what is still held before Close, which
@@ -52,7 +55,6 @@ func run(ctx context.Context, cfg config) (*result, error) {
 	errs = append(errs, err)
 	res.keysLeft, err = b.close()
 	errs = append(errs, err)
-	lg.close()
 	res.collect(lg, insts, tr, b)
 	res.goroutinesAfter = settledGoroutines(res.goroutinesBefore)
 	return res, errors.Join(errs...)
