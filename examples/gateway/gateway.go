@@ -28,10 +28,8 @@ type streamSpec struct {
 
 // gatewayStats are what a gateway instance counts for the summary.
 type gatewayStats struct {
-	// hangUps counts streams cut because the client hung up.
-	hangUps atomic.Int64
-	// freedByHangUp counts the slots those streams held: their guards freed
-	// them when the request's context ended.
+	// freedByHangUp counts the slots of streams cut because the client
+	// hung up: their guards freed them as the request's context ended.
 	freedByHangUp atomic.Int64
 }
 
@@ -46,7 +44,7 @@ type gateway struct {
 	stats   *gatewayStats
 }
 
-// ServeHTTP serves GET /stream?user=U&account=A.
+// ServeHTTP serves /stream?user=U&account=A.
 func (g *gateway) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	user, account := r.URL.Query().Get("user"), r.URL.Query().Get("account")
 	if user == "" || account == "" {
@@ -67,8 +65,7 @@ func (g *gateway) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	defer releaseAccount()
 	if g.serve(ctx, w) && r.Context().Err() != nil {
 		// The client hung up: the guards freed both slots as the request's
-		// context ended; the deferred calls above do nothing.
-		g.stats.hangUps.Add(1)
+		// context ended; the deferred releases find them freed.
 		g.stats.freedByHangUp.Add(2)
 	}
 }

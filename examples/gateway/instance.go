@@ -42,9 +42,11 @@ func startInstances(cfg config, b *backend, tr *tracker) ([]*instance, error) {
 			tracker: tr,
 			stats:   new(gatewayStats),
 		}
+		mux := http.NewServeMux()
+		mux.Handle("GET /stream", gw)
 		in := &instance{
 			gw:     gw,
-			srv:    &http.Server{Handler: gw, ReadHeaderTimeout: 5 * time.Second},
+			srv:    &http.Server{Handler: mux, ReadHeaderTimeout: 5 * time.Second},
 			url:    "http://" + ln.Addr().String(),
 			served: make(chan error, 1),
 		}

@@ -21,8 +21,6 @@ func run(ctx context.Context, cfg config) (*result, error) {
 		return nil, err
 	}
 	res := &result{
-		backend:          "in process",
-		duration:         cfg.Duration,
 		clients:          cfg.clients(),
 		goroutinesBefore: runtime.NumGoroutine(),
 	}
@@ -40,9 +38,11 @@ func run(ctx context.Context, cfg config) (*result, error) {
 	res.instances = len(insts)
 	lg := newLoadgen(cfg, urls(insts))
 	stopProgress := startProgress(cfg.Progress, lg, b, cfg.keys())
+	start := time.Now()
 	lg.run(ctx, cfg.Duration, cfg.Cover, func() bool {
 		return lg.served.Load() > 0 && lg.refusedN.Load() > 0 && freedByHangUp(insts) > 0
 	})
+	res.duration = time.Since(start).Round(100 * time.Millisecond)
 	stopProgress()
 	// Close the clients' connections first: the server waits up to 5s for a
 	// connection that was opened but never sent a request.

@@ -17,7 +17,7 @@ type result struct {
 	prefix    string // Redis key prefix; empty in process
 	instances int
 	clients   int
-	duration  time.Duration
+	duration  time.Duration // how long the load ran
 
 	requests, served, hungUp int64
 	refused                  map[string]int64 // by reason
