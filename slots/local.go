@@ -129,7 +129,7 @@ func (l *Local) TryAcquire(ctx context.Context, key string, limit int) (context.
 	}
 	s := l.hold(l.key(k, key), ctx)
 	l.mu.Unlock()
-	return s.ctx, s.guard(), nil
+	return s.ctx, s.guard(ctx), nil
 }
 
 // Acquire takes a slot of key as TryAcquire does. While the key is full, or
@@ -168,7 +168,7 @@ func (l *Local) Acquire(ctx context.Context, key string, limit int) (context.Con
 		if k == nil || k.admits(limit) {
 			s := l.hold(l.key(k, key), ctx)
 			l.mu.Unlock()
-			return s.ctx, s.guard(), nil
+			return s.ctx, s.guard(ctx), nil
 		}
 		if !known { // ask without the lock, then look again
 			l.mu.Unlock()

@@ -31,18 +31,26 @@ func (l *Local) hold(k *keyState, ctx context.Context) *slot {
 	return s
 }
 
-// guard returns the release of s: a WrapOnDone guard that frees s exactly
-// once, when called or when s.ctx is done.
-func (s *slot) guard() func() {
-	return release.WrapOnDone(s.ctx, s.free)
+// guard returns the release of s, whose caller's context is ctx: a guard
+// that frees s exactly once, when called or when ctx is done. It is
+// registered on ctx, not on s.ctx: s.ctx ends only when ctx does, when the
+// guard runs, or when Close takes s back, and after Close the guard has
+// nothing left to do. This saves s.ctx a registration of its own, and,
+// for a ctx that is never done, registers nothing at all.
+func (s *slot) guard(ctx context.Context) func() {
+	return release.WrapOnDoneCause(ctx, s.free)
 }
 
-// free ends s's context (cause context.Canceled, unless it has already
-// ended) and then, unless Close took s back, frees s and hands the slot on
-// to the waiters it now admits. It runs once per slot: from the guard, or
-// from an Acquire that gives back a slot it was granted as its ctx ended.
-func (s *slot) free() {
-	s.cancel(context.Canceled)
+// free ends s's context, with cause, or context.Canceled if cause is nil
+// (a call of the release), unless it has already ended. Then, unless
+// Close took s back, it frees s and hands the slot on to the waiters it
+// now admits. It runs once per slot: from the guard, or from an Acquire
+// that gives back a slot it was granted as its ctx ended.
+func (s *slot) free(cause error) {
+	if cause == nil {
+		cause = context.Canceled
+	}
+	s.cancel(cause)
 	l := s.l
 	l.mu.Lock()
 	defer l.mu.Unlock()

@@ -69,7 +69,7 @@ func (l *Local) wait(ctx context.Context, k *keyState, w *waiter) (context.Conte
 			return nil, nil, w.err
 		}
 		if ctx.Err() == nil {
-			return w.slot.ctx, w.slot.guard(), nil
+			return w.slot.ctx, w.slot.guard(ctx), nil
 		}
 	case <-ctx.Done():
 	}
@@ -89,6 +89,6 @@ func (l *Local) leave(k *keyState, w *waiter) {
 	}
 	l.mu.Unlock()
 	if s != nil {
-		s.free()
+		s.free(context.Cause(w.ctx))
 	}
 }
