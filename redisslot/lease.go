@@ -77,7 +77,7 @@ func (s *slot) release() {
 	defer l.wg.Done()
 	ctx, cancel := context.WithTimeout(context.WithoutCancel(s.values), l.releaseTimeout)
 	defer cancel()
-	err := releaseScript.Run(ctx, l.client, []string{s.rkey}, wakeChannel(s.rkey), s.member).Err()
+	err := releaseScript.Run(ctx, l.client, keysOf(s.rkey), wakeChannel(s.rkey), s.member).Err()
 	if err != nil {
 		l.report(fmt.Errorf("redisslot: free slot of key %q: %w", s.key, err))
 	}
@@ -92,7 +92,7 @@ func (l *Limiter) freeLater(values context.Context, key, rkey, member string) {
 		defer l.wg.Done()
 		ctx, cancel := context.WithTimeout(context.WithoutCancel(values), l.releaseTimeout)
 		defer cancel()
-		err := releaseScript.Run(ctx, l.client, []string{rkey}, wakeChannel(rkey), member).Err()
+		err := releaseScript.Run(ctx, l.client, keysOf(rkey), wakeChannel(rkey), member).Err()
 		if err != nil {
 			l.report(fmt.Errorf("redisslot: free slot of key %q after a failed acquire: %w", key, err))
 		}
@@ -109,13 +109,13 @@ func (l *Limiter) freeAll(held map[string]*heldKey) []error {
 		for member := range hk.slots {
 			args = append(args, member)
 			if len(args) == 1+batchSize {
-				calls = append(calls, call{rkey, args})
+				calls = append(calls, call{keysOf(rkey), args})
 				keys = append(keys, hk.key)
 				args = []any{wakeChannel(rkey)}
 			}
 		}
 		if len(args) > 1 {
-			calls = append(calls, call{rkey, args})
+			calls = append(calls, call{keysOf(rkey), args})
 			keys = append(keys, hk.key)
 		}
 	}
@@ -180,13 +180,13 @@ func (l *Limiter) renewRound() {
 			args = append(args, member)
 			batch = append(batch, s)
 			if len(batch) == batchSize {
-				calls = append(calls, call{rkey, args})
+				calls = append(calls, call{[]string{rkey}, args})
 				batches = append(batches, batch)
 				batch, args = nil, []any{l.leaseMs}
 			}
 		}
 		if len(batch) > 0 {
-			calls = append(calls, call{rkey, args})
+			calls = append(calls, call{[]string{rkey}, args})
 			batches = append(batches, batch)
 		}
 	}

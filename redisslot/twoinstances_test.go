@@ -98,8 +98,6 @@ func (g *ledger) ProcessPipelineHook(next redis.ProcessPipelineHook) redis.Proce
 }
 
 // note records the outcome of one script call, which ended with err.
-// Script arguments follow the command name, the script, the key count and
-// the one key.
 func (g *ledger) note(cmd redis.Cmder, err error) {
 	c, ok := cmd.(*redis.Cmd)
 	if !ok {
@@ -111,13 +109,13 @@ func (g *ledger) note(cmd redis.Cmder, err error) {
 	args := cmd.Args()
 	switch scriptOf(cmd) {
 	case redisslot.AcquireHash:
-		if n, err := c.Int(); err == nil && n == 1 {
+		if admittedBy(c) {
 			g.mu.Lock()
-			g.admitted[fmt.Sprint(args[4])] = true
+			g.admitted[fmt.Sprint(args[scriptArg])] = true
 			g.mu.Unlock()
 		}
 	case redisslot.ReleaseHash:
-		members := args[5:]
+		members := args[scriptArg+1:]
 		n, err := c.Int()
 		g.mu.Lock()
 		for _, m := range members {
@@ -291,7 +289,7 @@ func TestTwoInstancesOverHTTPNeverHoldMoreThanTheLimit(t *testing.T) {
 	ins, g, slots := twoInstances(t, srv)
 	raw := redis.NewClient(srv.Options())
 	defer raw.Close()
-	rkey := testPrefix(t) + clusterKey
+	rkey := testPrefix(t) + "{" + clusterKey + "}"
 
 	const clients = 32
 	requests := 2400
