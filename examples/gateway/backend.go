@@ -66,7 +66,7 @@ func newBackend(ctx context.Context, cfg config) (*backend, error) {
 			MaxWaiters: cfg.MaxWaiters,
 			OnError:    b.bgErrs.add,
 		})
-		b.limiters = append(b.limiters, redisLimiter{l})
+		b.limiters = append(b.limiters, l)
 	}
 	return b, nil
 }
