@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"testing"
+	"time"
 
 	"github.com/ctxguard/release/slots"
 )
@@ -56,7 +57,13 @@ func TestGatewayAnswersRefusals(t *testing.T) {
 		{"client gone", errLimiter{context.Canceled}, gone, http.StatusOK, "", false},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			g := &gateway{limiter: tc.limiter, limits: limits{user: 1, account: 1}, tracker: newTracker(), stats: new(gatewayStats)}
+			g := &gateway{
+				limiter: tc.limiter,
+				limits:  limits{user: 1, account: 1},
+				stream:  streamSpec{chunks: 2, every: time.Millisecond},
+				tracker: newTracker(),
+				stats:   new(gatewayStats),
+			}
 			r := httptest.NewRequestWithContext(tc.ctx, http.MethodGet, "/stream?user=a1-u1&account=a1", nil)
 			w := httptest.NewRecorder()
 			g.ServeHTTP(w, r)

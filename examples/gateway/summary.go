@@ -100,7 +100,7 @@ func (r *result) print(w io.Writer) {
 
 	fmt.Fprintf(w, "\nstill held at the end: %s\n", orNone(len(r.stillHeld)))
 	if r.prefix != "" {
-		fmt.Fprintf(w, "Redis keys left under %s: %s\n", r.prefix, orNone(len(r.keysLeft)))
+		fmt.Fprintf(w, "Redis keys left under prefix %q: %s\n", r.prefix, orNone(len(r.keysLeft)))
 	}
 }
 
