@@ -10,9 +10,10 @@ import (
 // A tracker watches, across every gateway instance of the process, how many
 // hold each key at once, from the holders' side: a slot counts from the
 // moment its acquire returns until its context is done. A Limiter ends a
-// slot's context before it frees the slot, so a count above the limit means
-// the Limiter let more holders in than the limit, and never comes from a
-// slot freed a moment ago. It is safe for concurrent use.
+// slot's context before it frees the slot (redisslot: as long as the slot's
+// lease is renewed), so a count above the limit means the Limiter let more
+// holders in than the limit, and never comes from a slot freed a moment
+// ago. It is safe for concurrent use.
 type tracker struct {
 	mu   sync.Mutex
 	keys map[string]*keyTrack
