@@ -147,7 +147,7 @@ func (l *Limiter) acquire(ctx context.Context, key string, limit int) (context.C
 	}
 	w, err := l.waiting.join(key, rkey, member, r.order, l.startWaiting)
 	if err != nil {
-		l.freeLater(ctx, key, rkey, member)
+		l.unqueue(key, rkey, member)
 		return nil, nil, err
 	}
 	return l.await(ctx, w, limit)
@@ -175,16 +175,20 @@ func (l *Limiter) await(ctx context.Context, w *waiter, limit int) (context.Cont
 			retry.armed = false           // not yet its turn: wait again
 		}
 		if head {
-			retry.arm(l.retry)
+			if d := retry.arm(l.retry); d > 0 {
+				if hear := l.waiting.onArm.Load(); hear != nil {
+					(*hear)(d)
+				}
+			}
 		}
 		select {
 		case <-ctx.Done():
 			l.leave(w, false)
-			l.freeLater(ctx, w.key, w.rkey, w.member)
+			l.unqueue(w.key, w.rkey, w.member)
 			return nil, nil, ctx.Err()
 		case <-l.closing:
 			l.leave(w, false)
-			l.freeLater(ctx, w.key, w.rkey, w.member)
+			l.unqueue(w.key, w.rkey, w.member)
 			return nil, nil, ErrClosed
 		case <-w.notify:
 		case <-retry.c():
@@ -231,29 +235,51 @@ func (l *Limiter) newMember() string {
 	return l.instance + strconv.FormatUint(l.seq.Add(1), 36)
 }
 
+// unqueue puts a waiter's entry, which holds no slot, on the pending frees:
+// the renewer sends its removal at once, without the caller waiting. If
+// that fails, the entry ends on its own within entryTTL of its last
+// renewal.
+func (l *Limiter) unqueue(key, rkey, member string) {
+	l.mu.Lock()
+	l.addPending(key, rkey, member, time.Now().Add(entryTTL+entryRenewEvery), false)
+	l.mu.Unlock()
+}
+
 // try runs the acquire script once for member and, if it admitted the
-// member, records the slot and returns its context and release. When the
-// outcome is unknown, or the slot is not wanted any more, the member is
-// freed, and so is a waiter's place in line (mode "wait").
+// member, records the slot and returns its context and release. The call
+// carries l's pending frees of the key. A member whose call failed after it
+// may have reached Redis, or that the caller cannot take any more, goes on
+// the pending frees, and so does a waiter's place in line (mode "wait");
+// the caller never waits for that free.
 func (l *Limiter) try(ctx context.Context, key, rkey, member string, limit int, mode string) (tryResult, error) {
 	if err := ctx.Err(); err != nil {
 		if mode == modeWait {
-			l.freeLater(ctx, key, rkey, member)
+			l.unqueue(key, rkey, member)
 		}
 		return tryResult{}, err
 	}
+	l.mu.Lock()
+	carried := l.carried(rkey)
+	l.mu.Unlock()
+	args := make([]any, 0, 7+len(carried))
+	args = append(args, member, limit, l.leaseMs, wakeChannel(rkey), mode, l.capFor(key, limit), entryTTL.Milliseconds())
+	for _, m := range carried {
+		args = append(args, m)
+	}
 	sent := time.Now()
-	res, err := acquireScript.Run(ctx, l.client, keysOf(rkey), member, limit, l.leaseMs,
-		mode, l.capFor(key, limit), entryTTL.Milliseconds(), wakeChannel(rkey)).Int64Slice()
+	res, err := acquireScript.Run(ctx, l.client, keysOf(rkey), args...).Int64Slice()
 	if err == nil && len(res) != 2 {
 		err = fmt.Errorf("unexpected reply %v", res)
 	}
 	if err != nil {
 		if mode == modeWait || !neverSent(err) {
-			l.freeLater(ctx, key, rkey, member)
+			l.mu.Lock()
+			l.addPending(key, rkey, member, sent.Add(l.lease), !neverSent(err))
+			l.mu.Unlock()
 		}
-		return tryResult{}, fmt.Errorf("redisslot: acquire slot of key %q: %w", key, err)
+		return tryResult{}, fmt.Errorf("redisslot: acquire slot of key %s: %w", quoteKey(key), err)
 	}
+	l.confirmCarried(rkey, carried)
 	if res[0] != stateAdmitted {
 		return tryResult{state: res[0], order: res[1]}, nil
 	}
@@ -262,17 +288,17 @@ func (l *Limiter) try(ctx context.Context, key, rkey, member string, limit int, 
 }
 
 // keep records a slot the acquire script admitted, and returns its context
-// and release; or, when l is closed or ctx done by now, frees it.
+// and release; or, when l is closed or ctx done by now, puts it on the
+// pending frees.
 func (l *Limiter) keep(ctx context.Context, key, rkey, member string, sent time.Time) (context.Context, func(), error) {
 	l.mu.Lock()
+	err := ctx.Err()
 	if l.closed {
-		l.mu.Unlock()
-		l.freeLater(ctx, key, rkey, member)
-		return nil, nil, ErrClosed
+		err = ErrClosed
 	}
-	if err := ctx.Err(); err != nil {
+	if err != nil {
+		l.addPending(key, rkey, member, sent.Add(l.lease), false)
 		l.mu.Unlock()
-		l.freeLater(ctx, key, rkey, member)
 		return nil, nil, err
 	}
 	sctx, cancel := context.WithCancelCause(ctx)
@@ -281,9 +307,9 @@ func (l *Limiter) keep(ctx context.Context, key, rkey, member string, sent time.
 		key:       key,
 		rkey:      rkey,
 		member:    member,
-		values:    ctx,
 		cancel:    cancel,
 		confirmed: sent,
+		renewSent: sent,
 	}
 	l.hold(s)
 	l.mu.Unlock()

@@ -72,9 +72,8 @@ func TestAdmissionNeverExceedsLimitAcrossTwoLimiters(t *testing.T) {
 		t.Errorf("%d acquires; want %d", got, want)
 	}
 	t.Logf("most holders at once: %d (limit %d), %d acquires", most.Load(), limit, acquired.Load())
-	if n := inUse(t, a.l, "k"); n != 0 {
-		t.Errorf("InUse = %d after every release; want 0", n)
-	}
+	// A release does not wait for its free: InUse may lag it a moment.
+	eventually(t, "InUse is 0 once every free has arrived", func() bool { return inUse(t, a.l, "k") == 0 })
 }
 
 // Promise 1: the documented key layout.
@@ -197,9 +196,7 @@ func TestAcquireSentTwiceTakesOneSlotAndDoesNotCountItself(t *testing.T) {
 		t.Errorf("InUse = %d after one acquire sent twice; want 1", n)
 	}
 	rel()
-	if n := inUse(t, f.l, "k"); n != 0 {
-		t.Errorf("InUse = %d after release; want 0 (no orphan)", n)
-	}
+	eventually(t, "InUse is 0 once the free has arrived (no orphan)", func() bool { return inUse(t, f.l, "k") == 0 })
 }
 
 // Promise 2: an acquire whose outcome is unknown leaves no orphan.
@@ -294,9 +291,8 @@ func TestSlotContextIsDoneOnReleaseBeforeTheFreeIsSent(t *testing.T) {
 	if got := context.Cause(c); got != context.Canceled {
 		t.Errorf("slot context cause after release = %v; want context.Canceled", got)
 	}
+	eventually(t, "release sends a free", func() bool { return doneAtSend.Load() != 0 })
 	switch doneAtSend.Load() {
-	case 0:
-		t.Errorf("release sent no free")
 	case 2:
 		t.Errorf("the free was sent while the slot context was not yet done")
 	}

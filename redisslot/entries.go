@@ -2,7 +2,6 @@ package redisslot
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"time"
 )
@@ -33,10 +32,13 @@ func (l *Limiter) startWaiting() {
 // renewEntries is the Limiter's entry renewer goroutine. It runs while l
 // has waiters: every entryRenewEvery it renews all their entries, one
 // script call per key (per few hundred waiters of a key), in one pipeline.
+// Failures go to OnError with those of the slot renewals, once per key per
+// Lease/3 at most.
 func (l *Limiter) renewEntries() {
 	defer l.wg.Done()
 	t := time.NewTicker(entryRenewEvery)
 	defer t.Stop()
+	flushed := time.Now()
 	for {
 		select {
 		case <-l.closing:
@@ -45,9 +47,14 @@ func (l *Limiter) renewEntries() {
 		}
 		calls, batches, ok := l.waiting.entryCalls()
 		if !ok {
+			l.flushTrouble()
 			return
 		}
 		l.renewEntryRound(calls, batches)
+		if time.Since(flushed) >= l.renewEvery {
+			l.flushTrouble()
+			flushed = time.Now()
+		}
 	}
 }
 
@@ -82,26 +89,22 @@ func (w *waiting) entryCalls() ([]call, [][]*waiter, bool) {
 
 // renewEntryRound runs one round of entry renewals, bounded by
 // entryRenewEvery. A waiter whose entry the reply names as gone from the
-// queue is woken, so that it joins again, at the back. Failures go to
-// OnError, one error per round.
+// queue is woken, so that it joins again, at the back. Failures are noted
+// for the next report.
 func (l *Limiter) renewEntryRound(calls []call, batches [][]*waiter) {
 	ctx, cancel := context.WithTimeout(l.bg, entryRenewEvery)
 	cmds := evalAll(ctx, l.client, renewWaitersScript, calls)
 	cancel()
-	var errs []error
 	for i, cmd := range cmds {
 		batch := batches[i]
 		gone, err := cmd.StringSlice()
 		if err != nil {
-			errs = append(errs, fmt.Errorf("redisslot: renew %d places in line of key %q: %w", len(batch), batch[0].key, err))
+			l.trouble.failed(batch[0].key, fmt.Errorf("renew %d places in line: %w", len(batch), err))
 			continue
 		}
 		if len(gone) > 0 {
 			l.waiting.rejoin(batch, gone)
 		}
-	}
-	if len(errs) > 0 && l.bg.Err() == nil {
-		l.report(errors.Join(errs...))
 	}
 }
 

@@ -29,8 +29,11 @@ func SetDropWake(l *Limiter, drop func(channel string) bool) {
 }
 
 // RenewNow runs one renewal round on the calling goroutine, in turn with
-// the renewer's rounds.
-func RenewNow(l *Limiter) { l.renewRound() }
+// the renewer's rounds, and reports its trouble to OnError.
+func RenewNow(l *Limiter) {
+	l.renewRound()
+	l.flushTrouble()
+}
 
 // Waiters returns how many Acquire calls on l wait for key.
 func Waiters(l *Limiter, key string) int {
@@ -58,6 +61,14 @@ func SetOnWake(l *Limiter, hear func(channel string, woken int)) {
 	}
 	l.waiting.onWake.Store(&hear)
 }
+
+// SetOnArm makes l's waiters call hear with the delay of every retry timer
+// they arm. hear runs on the waiting goroutine.
+func SetOnArm(l *Limiter, hear func(time.Duration)) { l.waiting.onArm.Store(&hear) }
+
+// RetryDelay returns a delay for a retry timer of the given interval: a
+// random time in its upper half.
+func RetryDelay(interval time.Duration) time.Duration { return retryDelay(interval) }
 
 // SlotKey returns the Redis key of key's slot set on l.
 func SlotKey(l *Limiter, key string) string { return l.slotKey(key) }
@@ -107,3 +118,7 @@ func LoadScripts(ctx context.Context, c redis.Scripter) error {
 	}
 	return nil
 }
+
+// HashSlot returns the Redis Cluster hash slot of key, as the renewer
+// computes it.
+func HashSlot(key string) int { return hashSlot(key) }

@@ -30,7 +30,7 @@ func (l *Limiter) checkTag(key string) error {
 	name := l.slotKey(key)
 	open := strings.IndexByte(name, '{')
 	if name[open+1] == '}' {
-		return fmt.Errorf("redisslot: key %q under prefix %q makes an empty Redis Cluster hash tag", key, l.prefix)
+		return fmt.Errorf("redisslot: key %s under prefix %q makes an empty Redis Cluster hash tag", quoteKey(key), l.prefix)
 	}
 	return nil
 }

@@ -48,7 +48,7 @@ func (l *Limiter) Load(ctx context.Context, keys ...string) ([]Load, error) {
 			err = fmt.Errorf("unexpected reply %v", n)
 		}
 		if err != nil {
-			errs = append(errs, fmt.Errorf("redisslot: load of key %q: %w", keys[i], err))
+			errs = append(errs, fmt.Errorf("redisslot: load of key %s: %w", quoteKey(keys[i]), err))
 			continue
 		}
 		loads[i] = Load{Key: keys[i], InUse: int(n[0]), Waiting: int(n[1])}

@@ -22,9 +22,9 @@ import (
 // are a Redis Cluster hash tag: the three sets live in one hash slot, so a
 // script may touch them all.
 //
-// Every script names the keys it touches in KEYS and touches only keys of
-// one hash slot, so it runs on Redis Cluster. Each is idempotent per member
-// id: a client that sends a call again (after a timeout, or by go-redis's
+// Each script touches only the keys in KEYS, and is called with keys of
+// one hash slot on Redis Cluster. Each is idempotent per member id: a
+// client that sends a call again (after a timeout, or by go-redis's
 // retries) gets the same outcome and changes nothing more.
 
 // nowMs is the Lua prologue that sets now to Redis's time in milliseconds,
@@ -69,6 +69,21 @@ local function keepQueueAlive()
 	end
 end
 
+-- unqueue takes member out of the queue, and returns 1 if it was first in
+-- line, else 0.
+local function unqueue(member)
+	local rank = redis.call('ZRANK', KEYS[2], member)
+	if not rank then
+		return 0
+	end
+	redis.call('ZREM', KEYS[2], member)
+	redis.call('ZREM', KEYS[3], member)
+	if rank == 0 then
+		return 1
+	end
+	return 0
+end
+
 -- wake publishes n on the wake-up channel if n is positive and someone
 -- waits: the n oldest waiters of each instance try.
 local function wake(channel, n)
@@ -88,18 +103,25 @@ end
 // not admitted by Acquire joins the queue at its back, or, queued already,
 // has its entry renewed. A new waiter beyond the cap is refused.
 //
+// It first removes the calling Limiter's pending frees of the key (see
+// carriedFrees), so that a release followed at once by an acquire is not
+// refused for want of its own free. It is a flagged script without
+// allow-oom: Redis refuses it whole while out of memory, before any write.
+//
 // KEYS: the slot set, the queue, the queue's entry ends. ARGV[1]: member
-// id; ARGV[2]: limit; ARGV[3]: lease in milliseconds; ARGV[4]: mode, "try"
-// (never queue), "join" (queue within the cap) or "wait" (queued before:
-// join again at the back, whatever the cap, if the entry is gone);
-// ARGV[5]: the cap, 0 for none; ARGV[6]: entry TTL in milliseconds;
-// ARGV[7]: the wake-up channel. Returns {1, 0} when the member holds a
-// slot, {0, 0} when the key is full for TryAcquire, {2, order} when the
-// member waits in line at that order, {3, 0} when the queue is at its cap.
-var acquireScript = redis.NewScript(nowMs + queueLua + `
-local member, limit, mode = ARGV[1], tonumber(ARGV[2]), ARGV[4]
-local freed = redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', now)
+// id; ARGV[2]: limit; ARGV[3]: lease in milliseconds; ARGV[4]: wake-up
+// channel; ARGV[5]: mode, "try" (never queue), "join" (queue within the
+// cap) or "wait" (queued before: join again at the back, whatever the cap,
+// if the entry is gone); ARGV[6]: the cap, 0 for none; ARGV[7]: entry TTL
+// in milliseconds; ARGV[8..]: pending frees. Returns {1, 0} when the member
+// holds a slot, {0, 0} when the key is full for TryAcquire, {2, order} when
+// the member waits in line at that order, {3, 0} when the queue is at its
+// cap.
+var acquireScript = redis.NewScript("#!lua" + nowMs + queueLua + carriedFrees + `
+local member, limit, mode = ARGV[1], tonumber(ARGV[2]), ARGV[5]
+local freed = carried + redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', now)
 if redis.call('ZSCORE', KEYS[1], member) then
+	wake(ARGV[4], freed)
 	return {1, 0}
 end
 freed = freed + dropLapsed()
@@ -122,15 +144,15 @@ if admit then
 		redis.call('ZREM', KEYS[2], member)
 		redis.call('ZREM', KEYS[3], member)
 	end
-	wake(ARGV[7], freed)
+	wake(ARGV[4], freed - 1)
 	return {1, 0}
 end
-wake(ARGV[7], freed)
+wake(ARGV[4], freed)
 if mode == 'try' then
 	return {0, 0}
 end
 if not rank then
-	local cap = tonumber(ARGV[5])
+	local cap = tonumber(ARGV[6])
 	if mode == 'join' and cap > 0 and waiters >= cap then
 		return {3, 0}
 	end
@@ -139,33 +161,58 @@ if not rank then
 	if last[2] and tonumber(last[2]) >= order then order = tonumber(last[2]) + 1 end
 	redis.call('ZADD', KEYS[2], order, member)
 end
-redis.call('ZADD', KEYS[3], now + tonumber(ARGV[6]), member)
+redis.call('ZADD', KEYS[3], now + tonumber(ARGV[7]), member)
 keepQueueAlive()
 return {2, tonumber(redis.call('ZSCORE', KEYS[2], member))}
 `)
 
-// renewScript extends the leases of one instance's members of one key, up
-// to a few hundred per call. It extends only members still present whose
-// lease has not ended, and never adds one: a member that vanished (freed
-// from outside, or lost in a Redis restart) stays gone.
+// carriedFrees is the Lua that removes the pending frees an acquire
+// carries, ARGV[8..], from the slot set and from the queue, and counts in
+// carried the slots that freed, and one more if it took out the first in
+// line.
+const carriedFrees = `
+local carried = 0
+for i = 8, #ARGV do
+	carried = carried + redis.call('ZREM', KEYS[1], ARGV[i]) + unqueue(ARGV[i])
+end
+`
+
+// renewScript extends the leases of one instance's members of many keys,
+// up to batchSize members per call. It extends only members still present
+// whose lease has not ended, and never adds one: a member that vanished
+// (freed from outside, or lost in a Redis restart) stays gone, and so do
+// all the members of a key that is no slot set any more (WRONGTYPE). Per
+// key it runs ZMSCORE, one ZADD XX and one PEXPIREAT GT (the set expires
+// with its longest lease). It may run out of memory: renewing adds nothing.
 //
-// KEYS[1]: the slot set. ARGV[1]: lease in milliseconds; ARGV[2..]: member
-// ids. Returns the member ids that were not extended: their leases are lost.
-var renewScript = redis.NewScript(nowMs + `
+// KEYS: the slot sets. ARGV[1]: lease in milliseconds; ARGV[1+i]: how many
+// member ids of KEYS[i] follow; then the member ids, key by key. Returns
+// the member ids that were not extended: their leases are lost.
+var renewScript = redis.NewScript("#!lua flags=allow-oom" + nowMs + `
 local expiry = now + tonumber(ARGV[1])
 local lost = {}
-local kept = 0
-for i = 2, #ARGV do
-	local score = redis.call('ZSCORE', KEYS[1], ARGV[i])
-	if score and tonumber(score) > now then
-		redis.call('ZADD', KEYS[1], 'XX', expiry, ARGV[i])
-		kept = kept + 1
-	else
-		lost[#lost + 1] = ARGV[i]
+local at = 2 + #KEYS
+for k = 1, #KEYS do
+	local ids = {}
+	for i = at, at + tonumber(ARGV[1 + k]) - 1 do
+		ids[#ids + 1] = ARGV[i]
 	end
-end
-if kept > 0 then
-` + keepKeyAlive + `
+	at = at + #ids
+	local scores = redis.pcall('ZMSCORE', KEYS[k], unpack(ids))
+	local args = {}
+	for i, m in ipairs(ids) do
+		local score = (not scores.err) and scores[i]
+		if score and tonumber(score) > now then
+			args[#args + 1] = expiry
+			args[#args + 1] = m
+		else
+			lost[#lost + 1] = m
+		end
+	end
+	if #args > 0 then
+		redis.call('ZADD', KEYS[k], 'XX', unpack(args))
+		redis.call('PEXPIREAT', KEYS[k], expiry, 'GT')
+	end
 end
 return lost
 `)
@@ -177,12 +224,13 @@ return lost
 // and no script has dropped it yet; one no longer in the queue is not
 // added: it joins again, at the back, on its next try. When it drops
 // lapsed waiters of a queue that others still wait in, it publishes a
-// wake-up, so that those behind try at once.
+// wake-up, so that those behind try at once. It may run out of memory:
+// it adds nothing.
 //
 // KEYS: the slot set (not touched), the queue, the queue's entry ends.
 // ARGV[1]: entry TTL in milliseconds; ARGV[2]: the wake-up channel;
 // ARGV[3..]: member ids. Returns the member ids no longer in the queue.
-var renewWaitersScript = redis.NewScript(nowMs + queueLua + `
+var renewWaitersScript = redis.NewScript("#!lua flags=allow-oom" + nowMs + queueLua + `
 local lost = {}
 local ends = now + tonumber(ARGV[1])
 for i = 3, #ARGV do
@@ -203,42 +251,44 @@ return lost
 // same call, publishes on the key's wake-up channel, when waiters remain,
 // how many slots that freed (one more when it took out the first in line),
 // so that waiters on every instance hear of it without an extra round
-// trip.
+// trip. A key that is no slot set has nothing to free. It may run out of
+// memory: it only removes.
 //
 // KEYS: the slot set, the queue, the queue's entry ends. ARGV[1]: wake-up
-// channel; ARGV[2..]: member ids. Returns how many of the given members
-// held a slot.
-var releaseScript = redis.NewScript(nowMs + queueLua + `
-local freed = redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', now)
-local removed = 0
+// channel; ARGV[2..]: member ids. Returns the given member ids that held a
+// slot.
+var releaseScript = redis.NewScript("#!lua flags=allow-oom" + nowMs + queueLua + `
+local ended = redis.pcall('ZREMRANGEBYSCORE', KEYS[1], '-inf', now)
+if type(ended) == 'table' and ended.err then
+	return {}
+end
+local removed = {}
 local headLeft = 0
 for i = 2, #ARGV do
-	removed = removed + redis.call('ZREM', KEYS[1], ARGV[i])
-	local rank = redis.call('ZRANK', KEYS[2], ARGV[i])
-	if rank then
-		if rank == 0 then headLeft = 1 end
-		redis.call('ZREM', KEYS[2], ARGV[i])
-		redis.call('ZREM', KEYS[3], ARGV[i])
+	if redis.call('ZREM', KEYS[1], ARGV[i]) == 1 then
+		removed[#removed + 1] = ARGV[i]
 	end
+	headLeft = headLeft + unqueue(ARGV[i])
 end
-wake(ARGV[1], freed + removed + headLeft + dropLapsed())
+wake(ARGV[1], ended + #removed + headLeft + dropLapsed())
 return removed
 `)
 
 // inUseScript counts the members whose lease has not ended by Redis time.
-// It writes nothing.
+// It writes nothing, and runs while Redis is out of memory.
 //
 // KEYS[1]: the slot set. Returns the count.
-var inUseScript = redis.NewScript(nowMs + `
+var inUseScript = redis.NewScript("#!lua flags=no-writes,allow-oom" + nowMs + `
 return redis.call('ZCOUNT', KEYS[1], '(' .. now, '+inf')
 `)
 
 // loadScript counts the members whose lease has not ended and the waiters
-// whose entry has not ended, by Redis time. It writes nothing.
+// whose entry has not ended, by Redis time. It writes nothing, and runs
+// while Redis is out of memory.
 //
 // KEYS: the slot set, the queue (not touched), the queue's entry ends.
 // Returns {holders, waiters}.
-var loadScript = redis.NewScript(nowMs + `
+var loadScript = redis.NewScript("#!lua flags=no-writes,allow-oom" + nowMs + `
 return {redis.call('ZCOUNT', KEYS[1], '(' .. now, '+inf'), redis.call('ZCOUNT', KEYS[3], '(' .. now, '+inf')}
 `)
 
@@ -247,7 +297,7 @@ return {redis.call('ZCOUNT', KEYS[1], '(' .. now, '+inf'), redis.call('ZCOUNT', 
 // and a long script blocks Redis for everyone.
 const batchSize = 500
 
-// A call is one script run on one key.
+// A call is one script run.
 type call struct {
 	keys []string // KEYS
 	args []any
