@@ -1,0 +1,111 @@
+package main
+
+import (
+	"context"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/redis/go-redis/v9"
+	"go.uber.org/goleak"
+)
+
+func TestMain(m *testing.M) {
+	goleak.VerifyTestMain(m)
+}
+
+// testConfig is the command's configuration with a second of load, kept on
+// (within a generous cap) until a request was served, one refused and one
+// cut by a hang-up that freed its slots. The default configuration makes all three happen by construction:
+// four clients per user against two slots and one place in line, three users'
+// six slots per account against four, one client in four hanging up after its
+// first few chunks.
+// The progress lines go to t's log.
+func testConfig(t *testing.T) config {
+	cfg := defaultConfig()
+	cfg.Duration = time.Second
+	cfg.Cover = 20 * time.Second
+	cfg.Progress = logWriter{t}
+	return cfg
+}
+
+// logWriter writes to t's log.
+type logWriter struct{ t *testing.T }
+
+func (w logWriter) Write(p []byte) (int, error) {
+	w.t.Log(strings.TrimSuffix(string(p), "\n"))
+	return len(p), nil
+}
+
+// checkClean fails t unless the run ended without error, no key was ever
+// held beyond its limit, nothing was held or left in Redis at the end, and
+// requests were served, refused, and cut by hang-ups that freed their slots.
+func checkClean(t *testing.T, res *result, err error) {
+	t.Helper()
+	if err != nil {
+		t.Fatalf("run: %v", err)
+	}
+	for _, p := range res.problems() {
+		t.Errorf("problem: %s", p)
+	}
+	if res.served == 0 || res.refusedTotal() == 0 || res.hungUp == 0 {
+		t.Errorf("served %d, refused %d, hung up %d; want each above 0", res.served, res.refusedTotal(), res.hungUp)
+	}
+	// Each stream cut by a hang-up held a user's slot and an account's.
+	if res.freedByHangUp == 0 || res.freedByHangUp > 2*res.hungUp {
+		t.Errorf("%d slots freed by hang-up for %d hang-ups; want 1 to 2 per hang-up", res.freedByHangUp, res.hungUp)
+	}
+	if want := len(defaultConfig().keys()); len(res.peaks) != want {
+		t.Errorf("peaks of %d keys; want %d", len(res.peaks), want)
+	}
+	t.Logf("requests %d, served %d, refused %v, hung up %d, slots freed by hang-up %d",
+		res.requests, res.served, res.refused, res.hungUp, res.freedByHangUp)
+}
+
+func TestRunInProcessIsClean(t *testing.T) {
+	res, err := run(t.Context(), testConfig(t))
+	checkClean(t, res, err)
+}
+
+func TestRunOnRedisIsCleanAndLeavesNoKey(t *testing.T) {
+	addr := startRedis(t)
+	cfg := testConfig(t)
+	cfg.Redis = addr
+	res, err := run(t.Context(), cfg)
+	checkClean(t, res, err)
+	if res.instances != redisInstances {
+		t.Errorf("%d instances; want %d", res.instances, redisInstances)
+	}
+
+	c := redis.NewClient(&redis.Options{Addr: addr})
+	defer c.Close()
+	ctx, cancel := context.WithTimeout(t.Context(), redisCallTimeout)
+	defer cancel()
+	if n, err := c.DBSize(ctx).Result(); err != nil || n != 0 {
+		keys, _ := c.Keys(ctx, "*").Result()
+		t.Errorf("DBSIZE after the run = %d, %v; want 0 (keys %q)", n, err, keys)
+	}
+}
+
+func TestConfigAllowsOnlyLoopbackListen(t *testing.T) {
+	for _, tc := range []struct {
+		listen string
+		ok     bool
+	}{
+		{"127.0.0.1:0", true},
+		{"127.0.0.1:8080", true},
+		{"[::1]:0", true},
+		{"localhost:0", true},
+		{":8080", false},
+		{"0.0.0.0:8080", false},
+		{"[::]:8080", false},
+		{"192.0.2.1:8080", false},
+		{"127.0.0.1", false},
+	} {
+		cfg := defaultConfig()
+		cfg.Listen = tc.listen
+		if err := cfg.check(); (err == nil) != tc.ok {
+			t.Errorf("config with Listen %q: check() = %v; want ok %v", tc.listen, err, tc.ok)
+		}
+	}
+}
