@@ -50,10 +50,11 @@ import (
 // admitted.
 //
 // TryAcquire panics if ctx is nil.
-func (l *Limiter) TryAcquire(ctx context.Context, key string, limit int) (context.Context, func(), error) {
+func (l *Limiter) TryAcquire(ctx context.Context, key string, limit int) (_ context.Context, _ func(), err error) {
 	if ctx == nil {
 		panic("redisslot: TryAcquire called with a nil Context")
 	}
+	defer l.acquireEnded(ctx, key, time.Now(), &err) // hook.go
 	if err := checkArgs(key, limit); err != nil {
 		return nil, nil, err
 	}
@@ -93,10 +94,11 @@ func (l *Limiter) TryAcquire(ctx context.Context, key string, limit int) (contex
 // goroutine, and no subscription for a key that nobody on l waits for.
 //
 // Acquire panics if ctx is nil.
-func (l *Limiter) Acquire(ctx context.Context, key string, limit int) (context.Context, func(), error) {
+func (l *Limiter) Acquire(ctx context.Context, key string, limit int) (_ context.Context, _ func(), err error) {
 	if ctx == nil {
 		panic("redisslot: Acquire called with a nil Context")
 	}
+	defer l.acquireEnded(ctx, key, time.Now(), &err) // hook.go
 	if err := checkArgs(key, limit); err != nil {
 		return nil, nil, err
 	}
@@ -117,6 +119,8 @@ func (l *Limiter) Acquire(ctx context.Context, key string, limit int) (context.C
 	if err != nil {
 		return nil, nil, named(err, key)
 	}
+	l.waiterJoined(key)     // hook.go
+	defer l.waiterLeft(key) // hook.go
 
 	var timer *time.Timer
 	armed := false
@@ -209,6 +213,7 @@ func (l *Limiter) try(ctx context.Context, key, rkey string, limit int) (context
 		values:    ctx,
 		cancel:    cancel,
 		confirmed: sent,
+		obs:       slotObs{sctx, sent}, // hook.go
 	}
 	l.hold(s)
 	l.mu.Unlock()

@@ -26,6 +26,8 @@ type slot struct {
 	// local monotonic clock: the lease runs at least until confirmed+Lease.
 	// Guarded by l.mu.
 	confirmed time.Time
+
+	obs slotObs // hook.go
 }
 
 // hold records s as held and starts the renewer if it is not running. The
@@ -74,6 +76,7 @@ func (s *slot) release() {
 	if !mine {
 		return
 	}
+	l.slotEnded(s) // hook.go
 	defer l.wg.Done()
 	ctx, cancel := context.WithTimeout(context.WithoutCancel(s.values), l.releaseTimeout)
 	defer cancel()
@@ -227,8 +230,10 @@ func (l *Limiter) renewRound() {
 
 	for _, s := range lost {
 		s.cancel(ErrLeaseLost)
+		l.leaseLost(s) // hook.go
 		l.report(fmt.Errorf("redisslot: slot of key %q (member %s) is gone from Redis: %w", s.key, s.member, ErrLeaseLost))
 	}
+	l.renewalRound(calls, start, len(errs)) // hook.go
 	// Calls cut short by Close are not failures: Close frees the slots.
 	if len(errs) > 0 && l.bg.Err() == nil {
 		l.report(errors.Join(errs...))
@@ -261,6 +266,7 @@ func (l *Limiter) expireStale(now time.Time) (time.Time, bool) {
 	l.mu.Unlock()
 	for _, s := range stale {
 		s.cancel(ErrLeaseLost)
+		l.leaseLost(s) // hook.go
 		l.report(fmt.Errorf("redisslot: slot of key %q (member %s) had no renewal confirmed for %v: %w", s.key, s.member, l.lease, ErrLeaseLost))
 	}
 	return next, ok

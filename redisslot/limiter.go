@@ -105,6 +105,8 @@ type Limiter struct {
 
 	closeOnce sync.Once
 	closeErr  error
+
+	obs observer // hooks and Stats: hook.go, stats.go
 }
 
 // New returns a Limiter that keeps its slots in Redis through client. The
@@ -242,6 +244,7 @@ func (l *Limiter) close() error {
 	for _, hk := range held {
 		for _, s := range hk.slots {
 			s.cancel(ErrClosed)
+			l.slotEnded(s) // hook.go
 		}
 	}
 	errs := l.freeAll(held)

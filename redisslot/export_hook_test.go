@@ -1,0 +1,29 @@
+package redisslot
+
+import (
+	"context"
+	"time"
+)
+
+// EmitAll returns a function that records one event of each kind on l, as
+// the Limiter's calls, slots and renewer do: an acquire that returned err,
+// a slot ended, a lease lost (with its slot's end), a waiter that joined
+// and left, and a renewal round of two calls. It builds its inputs once,
+// so that the returned function measures the emit path alone.
+func EmitAll(l *Limiter, err error) func() {
+	ctx := context.Background()
+	sctx, cancel := context.WithCancelCause(ctx)
+	cancel(nil)
+	s := &slot{l: l, key: "k", values: ctx, obs: slotObs{ctx: sctx, taken: time.Now()}}
+	calls := []call{{key: "a"}, {key: "b"}}
+	start := time.Now()
+	return func() {
+		e := err
+		l.acquireEnded(ctx, "k", start, &e)
+		l.slotEnded(s)
+		l.leaseLost(s)
+		l.waiterJoined("k")
+		l.waiterLeft("k")
+		l.renewalRound(calls, start, 0)
+	}
+}

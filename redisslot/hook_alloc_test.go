@@ -1,0 +1,76 @@
+package redisslot_test
+
+import (
+	"testing"
+
+	"github.com/ctxguard/release/redisslot"
+	"github.com/redis/go-redis/v9"
+)
+
+// offlineLimiter returns a Limiter on a client that is never used: New
+// does not contact Redis, and the emit path does not either.
+func offlineLimiter(tb testing.TB) *redisslot.Limiter {
+	c := redis.NewClient(&redis.Options{Addr: "127.0.0.1:1"})
+	l := redisslot.New(c, redisslot.Options{})
+	tb.Cleanup(func() {
+		_ = l.Close()
+		_ = c.Close()
+	})
+	return l
+}
+
+// noopHook has every field set, to a function that does nothing.
+var noopHook = redisslot.Hook{
+	AcquireEnded: func(redisslot.AcquireEvent) {},
+	SlotEnded:    func(redisslot.SlotEvent) {},
+	LeaseLost:    func(redisslot.LeaseLostEvent) {},
+	WaiterJoined: func(string) {},
+	WaiterLeft:   func(string) {},
+	RenewalRound: func(redisslot.RenewalEvent) {},
+}
+
+// The events of a Limiter allocate nothing, with no hook and with a hook
+// that keeps nothing: unused, the hooks cost an atomic load per event.
+func TestEmitAllocatesNothing(t *testing.T) {
+	for _, tc := range []struct {
+		name  string
+		hooks []redisslot.Hook
+	}{
+		{"no hook", nil},
+		{"noop hook", []redisslot.Hook{noopHook}},
+		{"two noop hooks", []redisslot.Hook{noopHook, noopHook}},
+	} {
+		l := offlineLimiter(t)
+		for _, h := range tc.hooks {
+			l.AddHook(h)
+		}
+		emit := redisslot.EmitAll(l, redisslot.ErrFull)
+		if got := testing.AllocsPerRun(100, emit); got != 0 {
+			t.Errorf("%s: one event of each kind allocates %v times; want 0", tc.name, got)
+		}
+	}
+}
+
+// BenchmarkEmit measures one event of each kind (six in all), with no hook
+// and with a hook that does nothing.
+func BenchmarkEmit(b *testing.B) {
+	for _, tc := range []struct {
+		name  string
+		hooks []redisslot.Hook
+	}{
+		{"no-hook", nil},
+		{"noop-hook", []redisslot.Hook{noopHook}},
+	} {
+		b.Run(tc.name, func(b *testing.B) {
+			l := offlineLimiter(b)
+			for _, h := range tc.hooks {
+				l.AddHook(h)
+			}
+			emit := redisslot.EmitAll(l, redisslot.ErrFull)
+			b.ReportAllocs()
+			for b.Loop() {
+				emit()
+			}
+		})
+	}
+}
