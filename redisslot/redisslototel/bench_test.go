@@ -79,3 +79,33 @@ func median(ds []time.Duration) time.Duration {
 	slices.Sort(ds)
 	return ds[len(ds)/2]
 }
+
+// BenchmarkRefusedCall measures the hook's own cost without Redis: a
+// TryAcquire on a closed Limiter, refused at once, with no hook and with
+// the OpenTelemetry hook, which records one acquire.duration point.
+func BenchmarkRefusedCall(b *testing.B) {
+	for _, otel := range []bool{false, true} {
+		name := "hook=none"
+		if otel {
+			name = "hook=otel"
+		}
+		b.Run(name, func(b *testing.B) {
+			c := redis.NewClient(&redis.Options{Addr: "127.0.0.1:1"}) // never contacted
+			b.Cleanup(func() { _ = c.Close() })
+			l := redisslot.New(c, redisslot.Options{})
+			if otel {
+				mp := sdkmetric.NewMeterProvider(sdkmetric.WithReader(sdkmetric.NewManualReader()))
+				b.Cleanup(func() { _ = mp.Shutdown(context.Background()) })
+				if err := redisslototel.InstrumentMetrics(l, redisslototel.WithMeterProvider(mp)); err != nil {
+					b.Fatal(err)
+				}
+			}
+			_ = l.Close()
+			ctx := context.Background()
+			b.ReportAllocs()
+			for b.Loop() {
+				_, _, _ = l.TryAcquire(ctx, "user:1", 1)
+			}
+		})
+	}
+}

@@ -75,7 +75,7 @@ func attrString(t *testing.T, name string, attrs attribute.Set) string {
 		default:
 			t.Errorf("%s: attribute %s; want only redisslot.key_class, .result, .end", name, kv.Key)
 		}
-		v := kv.Value.Emit()
+		v := kv.Value.String()
 		for _, raw := range rawKeys {
 			if v == raw || strings.Contains(v, ":") {
 				t.Errorf("%s: attribute %s=%q holds a raw key", name, kv.Key, v)
