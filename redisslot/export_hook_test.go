@@ -27,3 +27,24 @@ func EmitAll(l *Limiter, err error) func() {
 		l.renewalRound(calls, start, 0)
 	}
 }
+
+// LocksFree reports whether l's locks (mu, wmu, renewMu) can all be taken,
+// trying for up to a second: a hook called with one of them held by its
+// caller sees false, while a lock held for a moment by another goroutine
+// is waited out.
+func LocksFree(l *Limiter) bool {
+	deadline := time.Now().Add(time.Second)
+	for _, mu := range []interface {
+		TryLock() bool
+		Unlock()
+	}{&l.mu, &l.wmu, &l.renewMu} {
+		for !mu.TryLock() {
+			if time.Now().After(deadline) {
+				return false
+			}
+			time.Sleep(time.Millisecond)
+		}
+		mu.Unlock()
+	}
+	return true
+}

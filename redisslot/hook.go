@@ -280,6 +280,26 @@ func (l *Limiter) waiterLeft(key string) {
 	}
 }
 
+// renewObs is what a renewal round tells the hooks, kept until the round
+// has unlocked renewMu.
+type renewObs struct {
+	calls    []call
+	start    time.Time
+	failures int
+	lost     []*slot // dropped, their contexts cancelled with ErrLeaseLost
+}
+
+// renewEnded records the lost leases and the round that o describes. A
+// round that sent nothing is not recorded.
+func (l *Limiter) renewEnded(o *renewObs) {
+	for _, s := range o.lost {
+		l.leaseLost(s)
+	}
+	if len(o.calls) > 0 {
+		l.renewalRound(o.calls, o.start, o.failures)
+	}
+}
+
 // renewalRound records a renewal round that started at start and sent
 // calls, of which failures failed. Failures of calls cut short by Close
 // do not count.

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"slices"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -12,8 +13,11 @@ import (
 	"github.com/ctxguard/release/redisslot/internal/redistest"
 )
 
-// recorder is a Hook that keeps every event it hears.
+// recorder is a Hook that keeps every event it hears, and counts the
+// events heard while a lock of the Limiter was held.
 type recorder struct {
+	l        *redisslot.Limiter
+	locked   atomic.Int64
 	mu       sync.Mutex
 	acquires []redisslot.AcquireEvent
 	ends     []redisslot.SlotEvent
@@ -24,7 +28,14 @@ type recorder struct {
 }
 
 func (r *recorder) hook() redisslot.Hook {
-	lock := func(f func()) { r.mu.Lock(); defer r.mu.Unlock(); f() }
+	lock := func(f func()) {
+		if !redisslot.LocksFree(r.l) {
+			r.locked.Add(1)
+		}
+		r.mu.Lock()
+		defer r.mu.Unlock()
+		f()
+	}
 	return redisslot.Hook{
 		AcquireEnded: func(e redisslot.AcquireEvent) { lock(func() { r.acquires = append(r.acquires, e) }) },
 		SlotEnded:    func(e redisslot.SlotEvent) { lock(func() { r.ends = append(r.ends, e) }) },
@@ -62,8 +73,13 @@ func (r *recorder) endsOf(key string) []redisslot.SlotEvent {
 func newRecorded(t *testing.T, opts redisslot.Options) (*fixture, *recorder) {
 	t.Helper()
 	f := newFixture(t, redistest.Shared(t), opts)
-	r := &recorder{}
+	r := &recorder{l: f.l}
 	f.l.AddHook(r.hook())
+	t.Cleanup(func() {
+		if n := r.locked.Load(); n > 0 {
+			t.Errorf("%d hook calls made with a lock of the Limiter held; want none", n)
+		}
+	})
 	return f, r
 }
 

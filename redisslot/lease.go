@@ -169,6 +169,8 @@ func (l *Limiter) renew() {
 // lost its lease. A slot released during the round is no longer held, so
 // its missing member is not a loss.
 func (l *Limiter) renewRound() {
+	var obs renewObs         // hook.go
+	defer l.renewEnded(&obs) // hook.go: runs after renewMu is unlocked
 	l.renewMu.Lock()
 	defer l.renewMu.Unlock()
 
@@ -230,10 +232,9 @@ func (l *Limiter) renewRound() {
 
 	for _, s := range lost {
 		s.cancel(ErrLeaseLost)
-		l.leaseLost(s) // hook.go
 		l.report(fmt.Errorf("redisslot: slot of key %q (member %s) is gone from Redis: %w", s.key, s.member, ErrLeaseLost))
 	}
-	l.renewalRound(calls, start, len(errs)) // hook.go
+	obs = renewObs{calls, start, len(errs), lost} // hook.go
 	// Calls cut short by Close are not failures: Close frees the slots.
 	if len(errs) > 0 && l.bg.Err() == nil {
 		l.report(errors.Join(errs...))
