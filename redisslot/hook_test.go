@@ -89,15 +89,18 @@ func TestHookHearsOneResultPerCall(t *testing.T) {
 	f, r := newRecorded(t, redisslot.Options{Lease: longLease})
 	ctx := ctxWithTimeout(t)
 	_, rel := mustTry(t, f.l, ctx, "k", 1)
+	//lostrelease:ignore the call must fail with ErrFull
 	if _, _, err := f.l.TryAcquire(ctx, "k", 1); !errors.Is(err, redisslot.ErrFull) {
 		t.Fatalf("TryAcquire of a full key: %v; want ErrFull", err)
 	}
+	//lostrelease:ignore the call must fail: limit 0 is a bad argument
 	if _, _, err := f.l.TryAcquire(ctx, "k", 0); err == nil {
 		t.Fatal("TryAcquire with limit 0 succeeded")
 	}
 	wctx, cancel := context.WithTimeout(ctx, 50*time.Millisecond)
 	defer cancel()
 	start := time.Now()
+	//lostrelease:ignore the call must give up at its deadline
 	if _, _, err := f.l.Acquire(wctx, "k", 1); !errors.Is(err, context.DeadlineExceeded) {
 		t.Fatalf("Acquire with a short deadline: %v; want DeadlineExceeded", err)
 	}
@@ -106,6 +109,7 @@ func TestHookHearsOneResultPerCall(t *testing.T) {
 	if err := f.l.Close(); err != nil {
 		t.Fatal(err)
 	}
+	//lostrelease:ignore the call must fail with ErrClosed
 	if _, _, err := f.l.TryAcquire(ctx, "k", 1); !errors.Is(err, redisslot.ErrClosed) {
 		t.Fatalf("TryAcquire after Close: %v; want ErrClosed", err)
 	}

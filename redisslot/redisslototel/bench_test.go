@@ -104,6 +104,7 @@ func BenchmarkRefusedCall(b *testing.B) {
 			ctx := context.Background()
 			b.ReportAllocs()
 			for b.Loop() {
+				//lostrelease:ignore the Limiter is closed: the call must fail
 				_, _, _ = l.TryAcquire(ctx, "user:1", 1)
 			}
 		})

@@ -28,8 +28,11 @@ func ExampleInstrumentMetrics() {
 	}
 	l.Close()
 
-	_, _, err := l.TryAcquire(context.Background(), "user:42", 1)
-	fmt.Println(err)
+	if _, release, err := l.TryAcquire(context.Background(), "user:42", 1); err != nil {
+		fmt.Println(err)
+	} else {
+		release()
+	}
 
 	var rm metricdata.ResourceMetrics
 	if err := reader.Collect(context.Background(), &rm); err != nil {

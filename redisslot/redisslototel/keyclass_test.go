@@ -49,6 +49,7 @@ func TestKeyClassesAreBounded(t *testing.T) {
 	l, reader := closedLimiter(t, redisslototel.WithKeyClass(identity))
 	n := redisslototel.MaxKeyClasses + 50
 	for i := range n {
+		//lostrelease:ignore the Limiter is closed: the call must fail
 		_, _, _ = l.TryAcquire(context.Background(), fmt.Sprintf("k%d", i), 1)
 	}
 	got := collect(t, reader)["redisslot.acquire.duration"]
@@ -70,6 +71,7 @@ func TestWithKeyClassNamesTheClass(t *testing.T) {
 	}
 	l, reader := closedLimiter(t, redisslototel.WithKeyClass(tenant))
 	for _, key := range []string{"t1", "t2", "x"} {
+		//lostrelease:ignore the Limiter is closed: the call must fail
 		_, _, _ = l.TryAcquire(context.Background(), key, 1)
 	}
 	got := collect(t, reader)
