@@ -213,7 +213,7 @@ func (l *Limiter) try(ctx context.Context, key, rkey string, limit int) (context
 		values:    ctx,
 		cancel:    cancel,
 		confirmed: sent,
-		obs:       slotObs{sctx, sent}, // hook.go
+		obs:       slotObs{sctx, ctx, sent}, // hook.go
 	}
 	l.hold(s)
 	l.mu.Unlock()

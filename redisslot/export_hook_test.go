@@ -14,7 +14,7 @@ func EmitAll(l *Limiter, err error) func() {
 	ctx := context.Background()
 	sctx, cancel := context.WithCancelCause(ctx)
 	cancel(nil)
-	s := &slot{l: l, key: "k", values: ctx, obs: slotObs{ctx: sctx, taken: time.Now()}}
+	s := &slot{l: l, key: "k", obs: slotObs{ctx: sctx, parent: ctx, taken: time.Now()}}
 	calls := []call{{key: "a"}, {key: "b"}}
 	start := time.Now()
 	return func() {

@@ -141,8 +141,9 @@ type RenewalEvent struct {
 
 // slotObs is what a slot keeps for its SlotEvent.
 type slotObs struct {
-	ctx   context.Context // the slot's context, whose cause tells its end
-	taken time.Time       // when its acquire was sent
+	ctx    context.Context // the slot's context, whose cause tells its end
+	parent context.Context // the acquiring ctx
+	taken  time.Time       // when its acquire was sent
 }
 
 // observer is the Limiter's hooks and counters.
@@ -242,7 +243,7 @@ func slotEnd(s *slot) SlotEnd {
 		return SlotLeaseLost
 	case errors.Is(cause, ErrClosed):
 		return SlotClosed
-	case s.values.Err() != nil && cause == context.Cause(s.values):
+	case s.obs.parent.Err() != nil && cause == context.Cause(s.obs.parent):
 		return SlotCanceled
 	}
 	return SlotReleased
