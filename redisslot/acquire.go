@@ -175,33 +175,46 @@ func (l *Limiter) Acquire(ctx context.Context, key string, limit int) (_ context
 }
 
 // try runs the acquire script once and, if it admitted the member, records
-// the slot and returns its context and release.
+// the slot and returns its context and release. The call carries l's
+// pending frees of the key. A member whose call failed after it may have
+// reached Redis, or that the caller cannot take any more, goes on the
+// pending frees; the caller never waits for that free.
 func (l *Limiter) try(ctx context.Context, key, rkey string, limit int) (context.Context, func(), error) {
 	if err := ctx.Err(); err != nil {
 		return nil, nil, err
 	}
 	member := l.instance + strconv.FormatUint(l.seq.Add(1), 36)
+	l.mu.Lock()
+	carried := l.carried(rkey)
+	l.mu.Unlock()
+	args := make([]any, 0, 4+len(carried))
+	args = append(args, member, limit, l.leaseMs, wakeChannel(rkey))
+	for _, m := range carried {
+		args = append(args, m)
+	}
 	sent := time.Now()
-	n, err := acquireScript.Run(ctx, l.client, []string{rkey}, member, limit, l.leaseMs).Int()
+	n, err := acquireScript.Run(ctx, l.client, []string{rkey}, args...).Int()
 	if err != nil {
 		if !neverSent(err) {
-			l.freeLater(ctx, key, rkey, member)
+			l.mu.Lock()
+			l.addPending(key, rkey, member, sent.Add(l.lease), true)
+			l.mu.Unlock()
 		}
-		return nil, nil, fmt.Errorf("redisslot: acquire slot of key %q: %w", key, err)
+		return nil, nil, fmt.Errorf("redisslot: acquire slot of key %s: %w", quoteKey(key), err)
 	}
+	l.confirmCarried(rkey, carried)
 	if n == 0 {
 		return nil, nil, ErrFull
 	}
 
 	l.mu.Lock()
+	err = ctx.Err()
 	if l.closed {
-		l.mu.Unlock()
-		l.freeLater(ctx, key, rkey, member)
-		return nil, nil, ErrClosed
+		err = ErrClosed
 	}
-	if err := ctx.Err(); err != nil {
+	if err != nil {
+		l.addPending(key, rkey, member, sent.Add(l.lease), false)
 		l.mu.Unlock()
-		l.freeLater(ctx, key, rkey, member)
 		return nil, nil, err
 	}
 	sctx, cancel := context.WithCancelCause(ctx)
@@ -210,9 +223,9 @@ func (l *Limiter) try(ctx context.Context, key, rkey string, limit int) (context
 		key:       key,
 		rkey:      rkey,
 		member:    member,
-		values:    ctx,
 		cancel:    cancel,
 		confirmed: sent,
+		renewSent: sent,
 		obs:       slotObs{sctx, ctx, sent}, // hook.go
 	}
 	l.hold(s)

@@ -4,6 +4,8 @@ import (
 	"errors"
 	"fmt"
 	"net"
+	"strconv"
+	"unicode/utf8"
 
 	"github.com/ctxguard/release/slots"
 	"github.com/redis/go-redis/v9"
@@ -47,7 +49,7 @@ type Load = slots.Load
 // of slot can tell which was full.
 type fullError struct{ key string }
 
-func (e *fullError) Error() string        { return fmt.Sprintf("redisslot: no free slot of key %q", e.key) }
+func (e *fullError) Error() string        { return "redisslot: no free slot of key " + quoteKey(e.key) }
 func (e *fullError) Is(target error) bool { return target == ErrFull }
 
 // named returns err, naming key if err is ErrFull.
@@ -58,12 +60,30 @@ func named(err error, key string) error {
 	return err
 }
 
-// neverSent reports whether err shows that a command never reached Redis
-// (no connection could be had), so it cannot have taken a slot.
+// neverSent reports whether err shows that a command cannot have taken a
+// slot: it never reached Redis (no connection could be had), or Redis
+// refused the whole script because it is out of memory.
 func neverSent(err error) bool {
-	if errors.Is(err, redis.ErrPoolTimeout) || errors.Is(err, redis.ErrClosed) {
+	if errors.Is(err, redis.ErrPoolTimeout) || errors.Is(err, redis.ErrClosed) || redis.HasErrorPrefix(err, "OOM") {
 		return true
 	}
 	var op *net.OpError
 	return errors.As(err, &op) && op.Op == "dial"
+}
+
+// maxQuotedKey is the longest part of a key that an error message quotes.
+const maxQuotedKey = 64
+
+// quoteKey quotes key for an error message: whole when short, else its
+// first maxQuotedKey bytes (cut at a character boundary), an ellipsis, and
+// its length, so that a huge key does not make a huge error.
+func quoteKey(key string) string {
+	if len(key) <= maxQuotedKey {
+		return strconv.Quote(key)
+	}
+	cut := maxQuotedKey
+	for cut > 0 && !utf8.RuneStart(key[cut]) {
+		cut--
+	}
+	return fmt.Sprintf("%s... (%d bytes)", strconv.Quote(key[:cut]), len(key))
 }

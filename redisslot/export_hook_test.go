@@ -8,14 +8,14 @@ import (
 // EmitAll returns a function that records one event of each kind on l, as
 // the Limiter's calls, slots and renewer do: an acquire that returned err,
 // a slot ended, a lease lost (with its slot's end), a waiter that joined
-// and left, and a renewal round of two calls. It builds its inputs once,
-// so that the returned function measures the emit path alone.
-func EmitAll(l *Limiter, err error) func() {
+// and left, and, if renewal, a renewal round of two calls. It builds its
+// inputs once, so that the returned function measures the emit path alone.
+func EmitAll(l *Limiter, err error, renewal bool) func() {
 	ctx := context.Background()
 	sctx, cancel := context.WithCancelCause(ctx)
 	cancel(nil)
 	s := &slot{l: l, key: "k", obs: slotObs{ctx: sctx, parent: ctx, taken: time.Now()}}
-	calls := []call{{key: "a"}, {key: "b"}}
+	calls := []call{{keys: []string{"a"}}, {keys: []string{"b"}}}
 	start := time.Now()
 	return func() {
 		e := err
@@ -24,7 +24,9 @@ func EmitAll(l *Limiter, err error) func() {
 		l.leaseLost(s)
 		l.waiterJoined("k")
 		l.waiterLeft("k")
-		l.renewalRound(calls, start, 0)
+		if renewal {
+			l.renewalRound(calls, start, 0)
+		}
 	}
 }
 

@@ -29,8 +29,11 @@ func SetDropWake(l *Limiter, drop func(channel string) bool) {
 }
 
 // RenewNow runs one renewal round on the calling goroutine, in turn with
-// the renewer's rounds.
-func RenewNow(l *Limiter) { l.renewRound() }
+// the renewer's rounds, and reports its trouble to OnError.
+func RenewNow(l *Limiter) {
+	l.renewRound()
+	l.flushTrouble()
+}
 
 // Waiters returns how many Acquire calls on l wait for key.
 func Waiters(l *Limiter, key string) int {

@@ -6,6 +6,8 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
+
+	"github.com/redis/go-redis/v9"
 )
 
 // A Hook observes a Limiter: it is told how each acquiring call ended, how
@@ -284,10 +286,10 @@ func (l *Limiter) waiterLeft(key string) {
 // renewObs is what a renewal round tells the hooks, kept until the round
 // has unlocked renewMu.
 type renewObs struct {
-	calls    []call
-	start    time.Time
-	failures int
-	lost     []*slot // dropped, their contexts cancelled with ErrLeaseLost
+	calls []call
+	start time.Time
+	cmds  []*redis.Cmd // a reply per call
+	lost  []*slot      // dropped, their contexts cancelled with ErrLeaseLost
 }
 
 // renewEnded records the lost leases and the round that o describes. A
@@ -296,9 +298,16 @@ func (l *Limiter) renewEnded(o *renewObs) {
 	for _, s := range o.lost {
 		l.leaseLost(s)
 	}
-	if len(o.calls) > 0 {
-		l.renewalRound(o.calls, o.start, o.failures)
+	if len(o.calls) == 0 {
+		return
 	}
+	failures := 0
+	for _, c := range o.cmds {
+		if c.Err() != nil {
+			failures++
+		}
+	}
+	l.renewalRound(o.calls, o.start, failures)
 }
 
 // renewalRound records a renewal round that started at start and sent
@@ -315,11 +324,13 @@ func (l *Limiter) renewalRound(calls []call, start time.Time, failures int) {
 		return
 	}
 	ev := RenewalEvent{Calls: len(calls), Duration: time.Since(start), Failures: failures}
-	for i := range calls {
-		if i == 0 || calls[i].key != calls[i-1].key {
-			ev.Keys++
+	keys := make(map[string]bool) // a key with many slots spans calls
+	for _, c := range calls {
+		for _, k := range c.keys {
+			keys[k] = true
 		}
 	}
+	ev.Keys = len(keys)
 	for i := range hs {
 		if f := hs[i].RenewalRound; f != nil {
 			f(ev)

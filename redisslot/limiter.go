@@ -7,6 +7,8 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"math"
+	"reflect"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -20,6 +22,10 @@ const (
 	defaultLease          = 30 * time.Second
 	defaultReleaseTimeout = 5 * time.Second
 )
+
+// minLease is the shortest Lease that New accepts: a shorter one would be
+// lost to an ordinary network hiccup or garbage-collection pause.
+const minLease = 100 * time.Millisecond
 
 // maxRetryInterval caps the interval at which the oldest local waiter of a
 // key retries on its own, whatever the Lease.
@@ -37,22 +43,30 @@ type Options struct {
 	// whose holder crashed frees itself at most Lease after its last
 	// renewal. The Limiter renews the leases of its slots every Lease/3,
 	// and a holder whose renewals have failed for a whole Lease loses its
-	// slot. Default 30s; rounded up to whole milliseconds.
+	// slot. Default 30s; at least 100ms (New panics below that). It is
+	// rounded up to whole milliseconds, except within a millisecond of the
+	// largest Duration, where it is rounded down: any Lease up to
+	// [math.MaxInt64] is accepted, and none overflows.
 	//
 	// A short Lease gives slots of crashed instances back sooner; a long
 	// one rides out longer Redis pauses and network trouble without
 	// cancelling the work of live holders.
 	Lease time.Duration
 
-	// ReleaseTimeout bounds the call that frees a slot, and the calls that
-	// Close makes to free the slots still held. Default 5s.
+	// ReleaseTimeout bounds the calls that Close makes to free the slots
+	// still held, and each background call that sends frees (which is also
+	// bounded by Lease/3, so that renewals keep their rhythm). No release
+	// waits for it. Default 5s.
 	ReleaseTimeout time.Duration
 
-	// OnError receives the errors of background work: a failed free, a
-	// failed renewal, a lost lease, a failed subscription for wake-ups.
-	// When nil, they are logged with log/slog's default logger. It is
-	// called concurrently from several goroutines; it must not block, and
-	// must not call Close.
+	// OnError receives the errors of background work: failed frees,
+	// failed renewals, lost leases, a failed subscription for wake-ups.
+	// Frees, renewals and lost leases are reported at most once per key
+	// per renewal round, with their counts (an error that wraps
+	// ErrLeaseLost when slots were lost); a failed call of a caller is not
+	// reported, since the caller has its error. When nil, they are logged
+	// with log/slog's default logger. It is called concurrently from
+	// several goroutines; it must not block, and must not call Close.
 	OnError func(error)
 
 	// MaxWaiters, when positive, caps how many Acquire calls may wait for
@@ -66,8 +80,10 @@ type Options struct {
 // time do more than limit holders hold a key, as long as their leases are
 // renewed.
 //
-// A Limiter renews the leases of all the slots it holds from one goroutine,
-// which runs only while it holds slots; a held slot costs no goroutine. To
+// A Limiter renews the leases of all the slots it holds, and sends the
+// frees of released slots, from one goroutine, which runs only while it
+// holds slots or has frees to confirm; a held slot, a release and a failed
+// call cost no goroutine. To
 // wake waiting Acquire calls, it holds at most one pub/sub connection,
 // opened by the first Acquire that waits.
 //
@@ -86,6 +102,9 @@ type Limiter struct {
 	onError        func(error)
 	instance       string        // start of every member id of this Limiter
 	seq            atomic.Uint64 // end of the next member id
+	grouping       int           // how renewals group keys: hashslot.go
+	kick           chan struct{} // buffered 1: new pending frees to send
+	trouble        trouble       // background failures of the round
 
 	closing chan struct{}      // closed when Close starts
 	bg      context.Context    // bounds background calls; cancelled by Close
@@ -96,8 +115,9 @@ type Limiter struct {
 
 	mu       sync.Mutex
 	closed   bool
-	held     map[string]*heldKey // by Redis key
-	renewing bool                // the renewer runs
+	held     map[string]*heldKey    // by Redis key
+	pending  map[string]*pendingKey // frees to confirm, by Redis key
+	renewing bool                   // the renewer runs
 
 	renewMu sync.Mutex // one renewal round at a time
 
@@ -115,14 +135,18 @@ type Limiter struct {
 // ContextTimeoutEnabled set; otherwise by the client's own timeouts and
 // retries (see the package documentation).
 //
-// New panics, with a message starting "redisslot:", if client is nil or if
+// New panics, with a message starting "redisslot:", if client is nil (or
+// a nil pointer of a client type), if opts.Lease is set below 100ms, or if
 // a duration in opts is negative. It does not contact Redis.
 func New(client redis.UniversalClient, opts Options) *Limiter {
 	if client == nil {
 		panic("redisslot: New called with a nil client")
 	}
-	if opts.Lease < 0 {
-		panic(fmt.Sprintf("redisslot: negative Options.Lease %v", opts.Lease))
+	if v := reflect.ValueOf(client); v.Kind() == reflect.Pointer && v.IsNil() {
+		panic(fmt.Sprintf("redisslot: New called with a nil %T", client))
+	}
+	if opts.Lease < 0 || (opts.Lease > 0 && opts.Lease < minLease) {
+		panic(fmt.Sprintf("redisslot: Options.Lease %v is below the minimum %v", opts.Lease, minLease))
 	}
 	if opts.ReleaseTimeout < 0 {
 		panic(fmt.Sprintf("redisslot: negative Options.ReleaseTimeout %v", opts.ReleaseTimeout))
@@ -139,7 +163,10 @@ func New(client redis.UniversalClient, opts Options) *Limiter {
 	if opts.ReleaseTimeout == 0 {
 		opts.ReleaseTimeout = defaultReleaseTimeout
 	}
-	leaseMs := (opts.Lease + time.Millisecond - 1).Milliseconds()
+	leaseMs := opts.Lease.Milliseconds()
+	if opts.Lease%time.Millisecond != 0 && leaseMs < math.MaxInt64/int64(time.Millisecond) {
+		leaseMs++
+	}
 	lease := time.Duration(leaseMs) * time.Millisecond
 	var id [8]byte
 	_, _ = rand.Read(id[:]) // never fails on supported platforms
@@ -159,6 +186,9 @@ func New(client redis.UniversalClient, opts Options) *Limiter {
 		bg:             bg,
 		stopBg:         stop,
 		held:           make(map[string]*heldKey),
+		pending:        make(map[string]*pendingKey),
+		kick:           make(chan struct{}, 1),
+		grouping:       groupingOf(client),
 	}
 	if l.onError == nil {
 		l.onError = func(err error) { slog.Error("redisslot: background error", "err", err) }
@@ -178,8 +208,13 @@ func (l *Limiter) enter() bool {
 }
 
 // InUse returns the number of live holders of key, cluster-wide: members of
-// its slot set whose lease has not ended by Redis time. It returns ErrClosed
-// once Close has been called, and a Redis error wrapped with the key.
+// its slot set whose lease has not ended by Redis time. A release returns
+// before Redis hears of it, so InUse may count a slot released an instant
+// ago until its free arrives (well under a second on a healthy Redis; when
+// Redis is unreachable, until a renewal round gets it through or the
+// lease ends). It keeps working while Redis is out of memory. It returns
+// ErrClosed once Close has been called, and a Redis error wrapped with the
+// key.
 // InUse panics if ctx is nil.
 func (l *Limiter) InUse(ctx context.Context, key string) (int, error) {
 	if ctx == nil {
@@ -194,7 +229,7 @@ func (l *Limiter) InUse(ctx context.Context, key string) (int, error) {
 	defer l.wg.Done()
 	n, err := inUseScript.Run(ctx, l.client, []string{l.prefix + key}).Int()
 	if err != nil {
-		return 0, fmt.Errorf("redisslot: count holders of key %q: %w", key, err)
+		return 0, fmt.Errorf("redisslot: count holders of key %s: %w", quoteKey(key), err)
 	}
 	return n, nil
 }
@@ -207,7 +242,7 @@ func checkArgs(key string, limit int) error {
 		return errEmptyKey
 	}
 	if limit < 1 {
-		return fmt.Errorf("redisslot: limit %d for key %q is less than 1", limit, key)
+		return fmt.Errorf("redisslot: limit %d for key %s is less than 1", limit, quoteKey(key))
 	}
 	return nil
 }
@@ -216,11 +251,14 @@ func checkArgs(key string, limit int) error {
 //
 //   - later calls, and Acquire calls waiting or in flight, return ErrClosed;
 //   - the context of every slot l holds is cancelled with cause ErrClosed;
-//   - those slots are freed in Redis, one call per key (per few hundred
-//     slots of a key), all in one pipeline, bounded by ReleaseTimeout; their
-//     releases then do nothing and return at once;
-//   - Close waits for the frees and acquires already in flight and for l's
-//     goroutines, and closes l's pub/sub connection;
+//   - those slots, and every free still pending (of released slots and of
+//     failed acquires), are freed in Redis, one call per key (per few
+//     hundred slots of a key), all in one pipeline, bounded by
+//     ReleaseTimeout; the releases of those slots then do nothing;
+//   - Close waits for the acquires already in flight and for l's
+//     goroutines, closes l's pub/sub connection, and sends, bounded by
+//     ReleaseTimeout again, the frees of the acquires that failed or were
+//     refused by Close meanwhile;
 //   - it returns the failures, joined with [errors.Join]: each names its key.
 //     A slot whose free failed is taken back by Redis when its lease ends.
 //
@@ -240,20 +278,29 @@ func (l *Limiter) close() error {
 	l.held = make(map[string]*heldKey)
 	l.mu.Unlock()
 
-	// Their releases now find them gone from held and do nothing.
+	// Their releases now find them gone from held and do nothing. Every
+	// context is cancelled before any free is sent.
 	for _, hk := range held {
 		for _, s := range hk.slots {
 			s.cancel(ErrClosed)
 			l.slotEnded(s) // hook.go
 		}
 	}
-	errs := l.freeAll(held)
+	l.mu.Lock()
+	for _, hk := range held {
+		for _, s := range hk.slots {
+			l.addPending(s.key, s.rkey, s.member, s.renewSent.Add(l.lease), false)
+		}
+	}
+	l.mu.Unlock()
+	errs := l.freeOnClose()
 
 	l.stopBg()
 	if err := l.stopWaiting(); err != nil {
 		errs = append(errs, err)
 	}
 	l.wg.Wait()
+	errs = append(errs, l.freeOnClose()...) // acquires that failed meanwhile
 	return errors.Join(errs...)
 }
 

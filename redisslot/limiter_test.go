@@ -56,12 +56,15 @@ func TestNilOnErrorLogsWithSlogDefault(t *testing.T) {
 	defer l.Close()
 	_, rel := mustTry(t, l, ctxWithTimeout(t), "k", 1)
 	rel()
-	mu.Lock()
-	logged := buf.String()
-	mu.Unlock()
-	if !strings.Contains(logged, errInjected.Error()) || !strings.Contains(logged, "level=ERROR") {
-		t.Errorf("slog default logger got %q; want the failed free at level ERROR", logged)
+	logged := func() string {
+		mu.Lock()
+		defer mu.Unlock()
+		return buf.String()
 	}
+	eventually(t, "the failed free is logged at level ERROR", func() bool {
+		s := logged()
+		return strings.Contains(s, errInjected.Error()) && strings.Contains(s, "level=ERROR")
+	})
 }
 
 type lockedWriter struct {

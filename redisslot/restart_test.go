@@ -13,10 +13,12 @@ import (
 	"github.com/ctxguard/release/redisslot/internal/redistest"
 )
 
-// restartLease is long enough that Redis stays down for well under a Lease:
-// the held slots then outlive the outage by the local clock, and only the
-// restart, which empties Redis, takes their members.
-const restartLease = 8 * time.Second
+// restartLease is long enough that Redis stays down for well under a Lease
+// (about 3.5s usually, against a margin of Lease less a renewal interval:
+// 13s): the held slots then outlive the outage by the local clock, and only
+// the restart, which empties Redis, takes their members. The test does not
+// wait for the renewer's next round: it runs one itself.
+const restartLease = 20 * time.Second
 
 // callBound is the ctx timeout of each call made while Redis is down, and
 // callSlack what a loaded machine may add to it.
@@ -29,7 +31,7 @@ const (
 // waiters wait, then started again, empty, on the same port.
 //
 // While it is down, every call returns an error within its ctx, a release
-// within ReleaseTimeout, waiters end with an error rather than hang, and
+// at once, waiters end with an error rather than hang, and
 // OnError hears of the failed renewals and frees. Once it is back, the held
 // slots whose members vanished are lost leases with their contexts
 // cancelled, and Acquire works again.
@@ -55,7 +57,7 @@ func TestRedisStoppedAndRestartedOnTheSamePort(t *testing.T) {
 
 	// Calls while Redis is down.
 	callsEndWithinTheirCtx(t, ctx, f.l, "down")
-	releaseEndsWithinReleaseTimeout(t, relb, "down")
+	releaseReturnsAtOnce(t, relb, "down")
 	for range 2 {
 		o := nextOutcome(t, waiters)
 		if o.err == nil {
@@ -74,10 +76,9 @@ func TestRedisStoppedAndRestartedOnTheSamePort(t *testing.T) {
 		}
 		return false
 	}
-	eventually(t, "OnError hears of a failed renewal", func() bool { return reported("leases of key") })
-	if !reported("free slot of key \"b\"") {
-		t.Errorf("OnError got %v; want the failed free of b", f.errs.all())
-	}
+	redisslot.RenewNow(f.l) // a round with Redis down, and its report
+	eventually(t, "OnError hears of a failed renewal", func() bool { return reported("renew 2 leases") })
+	eventually(t, "OnError hears of the failed free of b", func() bool { return reported(`key "b": 1 background calls failed, the first: free 1 slots`) })
 	if err := context.Cause(sa1); err != nil {
 		t.Fatalf("slot lost after %v with Redis down (%v); want it held for a whole Lease %v",
 			time.Since(down), err, restartLease)
@@ -88,6 +89,7 @@ func TestRedisStoppedAndRestartedOnTheSamePort(t *testing.T) {
 	}
 	downFor := time.Since(down)
 	t.Logf("Redis was down for %v (Lease %v)", downFor.Round(time.Millisecond), restartLease)
+	redisslot.RenewNow(f.l) // finds the members gone
 
 	for i, sctx := range []context.Context{sa1, sa2} {
 		select {
@@ -150,7 +152,7 @@ func TestCallsWhileRedisIsPausedReturnWithinTheirCtx(t *testing.T) {
 	paused := time.Now()
 
 	callsEndWithinTheirCtx(t, ctx, f.l, "paused")
-	releaseEndsWithinReleaseTimeout(t, relb, "paused")
+	releaseReturnsAtOnce(t, relb, "paused")
 	resume()
 	t.Logf("Redis was paused for %v (Lease %v)", time.Since(paused).Round(time.Millisecond), restartLease)
 
@@ -206,15 +208,19 @@ func callsEndWithinTheirCtx(t *testing.T, ctx context.Context, l *redisslot.Limi
 	}
 }
 
-// releaseEndsWithinReleaseTimeout calls rel, a release on a Limiter whose
-// ReleaseTimeout is 1s, and checks that it returns within that bound.
-func releaseEndsWithinReleaseTimeout(t *testing.T, rel func(), state string) {
+// releaseReturnsAtOnce calls rel, a release on a Limiter whose
+// ReleaseTimeout is 1s, and checks that it returns well within that bound:
+// it does not wait for Redis.
+func releaseReturnsAtOnce(t *testing.T, rel func(), state string) {
 	t.Helper()
 	start := time.Now()
 	rel()
 	took := time.Since(start)
-	if took > time.Second+callSlack {
-		t.Errorf("release with Redis %s took %v; want it bounded by ReleaseTimeout (1s)", state, took)
+	if took > releaseBound {
+		t.Errorf("release with Redis %s took %v; want it back within %v, without waiting for Redis", state, took, releaseBound)
 	}
-	t.Logf("release with Redis %s returned after %v", state, took.Round(time.Microsecond))
 }
+
+// releaseBound is how long a release may take with Redis stalled: it waits
+// for nothing, so this is only the slack a loaded machine may add.
+const releaseBound = 150 * time.Millisecond

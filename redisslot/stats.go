@@ -48,8 +48,11 @@ type Stats struct {
 	// confirmed for a whole Lease.
 	LeasesLost uint64
 
-	// PendingFrees is the number of slots ended here whose free in Redis
-	// has not yet succeeded.
+	// PendingFrees is the number of slots this Limiter no longer holds
+	// whose free it has not yet seen confirmed by Redis: released, lost or
+	// closed slots whose member it still has to remove. Each is sent at
+	// once and again with every renewal round, and forgotten once its
+	// lease has surely ended.
 	PendingFrees int
 
 	// RenewalRounds is the number of renewal rounds that sent calls to
@@ -79,11 +82,18 @@ func (c *counters) acquireEnded(r AcquireResult) {
 
 func (c *counters) slotEnded() { c.held.Add(-1) }
 
-// Stats returns a snapshot of l's counts. It takes no lock and sends
-// nothing to Redis; it is safe to call at any time, from any goroutine,
-// hooks included, and after Close.
+// Stats returns a snapshot of l's counts. It sends nothing to Redis and
+// takes l's lock only for as long as it takes to count the pending frees;
+// it is safe to call at any time, from any goroutine, hooks included, and
+// after Close.
 func (l *Limiter) Stats() Stats {
 	c := &l.obs.stats
+	pending := 0
+	l.mu.Lock()
+	for _, pk := range l.pending {
+		pending += len(pk.members)
+	}
+	l.mu.Unlock()
 	return Stats{
 		Held:            int(max(c.held.Load(), 0)), // below 0 for a moment when Close ends a slot before its call returns
 		Waiting:         int(c.waiting.Load()),
@@ -94,7 +104,7 @@ func (l *Limiter) Stats() Stats {
 		Closed:          c.results[AcquireClosed].Load(),
 		Errors:          c.results[AcquireError].Load(),
 		LeasesLost:      c.leasesLost.Load(),
-		PendingFrees:    0,
+		PendingFrees:    pending,
 		RenewalRounds:   c.renewalRounds.Load(),
 		RenewalFailures: c.renewalFailures.Load(),
 	}

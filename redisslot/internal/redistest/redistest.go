@@ -116,6 +116,32 @@ func Start(tb testing.TB) *Server {
 	return s
 }
 
+// StartWith starts a server of the test's own as [Start] does, with more
+// redis-server arguments, such as "--enable-debug-command", "local" (for
+// DEBUG SLEEP) or "--maxmemory", "1mb". They apply on every Restart too.
+func StartWith(tb testing.TB, args ...string) *Server {
+	tb.Helper()
+	s, err := start(args...)
+	if err != nil {
+		skipOrFail(tb, err)
+	}
+	tb.Cleanup(func() {
+		_ = s.Stop()
+		_ = os.RemoveAll(s.dir)
+	})
+	return s
+}
+
+// Pid returns the process id of the running server, or 0 while stopped.
+func (s *Server) Pid() int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.cmd == nil {
+		return 0
+	}
+	return s.cmd.Process.Pid
+}
+
 // errNotInstalled means redis-server is not on PATH.
 var errNotInstalled = errors.New(InstallHint)
 

@@ -1,0 +1,177 @@
+package redisslot_test
+
+import (
+	"context"
+	"errors"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/ctxguard/release/redisslot"
+	"github.com/ctxguard/release/redisslot/internal/redistest"
+	"github.com/redis/go-redis/v9"
+	"go.uber.org/goleak"
+)
+
+// holdFrees makes every free sent through f's client wait until the
+// returned function is called (also called when the test ends). entered
+// gets a value for each free that starts waiting.
+func holdFrees(t *testing.T, f *fixture) (entered <-chan struct{}, unblock func()) {
+	t.Helper()
+	in, unblocked := make(chan struct{}, 100), make(chan struct{})
+	unblock = sync.OnceFunc(func() { close(unblocked) })
+	t.Cleanup(unblock) // before the fixture's Close, even when the test fails
+	f.client.AddHook(scriptHook{hash: redisslot.ReleaseHash, fn: func(ctx context.Context, cmds []redis.Cmder, next func() error) error {
+		select {
+		case in <- struct{}{}:
+		default:
+		}
+		<-unblocked
+		return next()
+	}})
+	return in, unblock
+}
+
+// A release followed at once by an acquire of the same key on the same
+// Limiter is not refused because its own free has not reached Redis: the
+// acquire carries the pending free and removes it first.
+func TestAcquireRightAfterAReleaseIsNotRefusedForItsOwnFree(t *testing.T) {
+	srv := redistest.Shared(t)
+	f := newFixture(t, srv, redisslot.Options{Lease: longLease})
+	entered, unblock := holdFrees(t, f)
+	ctx := ctxWithTimeout(t)
+	_, rel := mustTry(t, f.l, ctx, "k", 1)
+	rel()
+	<-entered // the free is held up on its way
+	_, rel2, err := f.l.TryAcquire(ctx, "k", 1)
+	if err != nil {
+		t.Fatalf("TryAcquire right after a release of the same key: %v; want a slot", err)
+	}
+	defer rel2()
+	if n := inUse(t, f.l, "k"); n != 1 {
+		t.Errorf("InUse = %d; want 1, the new holder", n)
+	}
+	unblock()
+}
+
+// An uncontended acquire and release send two commands: the acquire, and
+// the free the release hands to the Limiter.
+func TestUncontendedAcquireAndReleaseSendTwoCommands(t *testing.T) {
+	srv := redistest.Shared(t)
+	f := newFixture(t, srv, redisslot.Options{Lease: longLease})
+	ctx := ctxWithTimeout(t)
+	f.count.Reset()
+	_, rel := mustTry(t, f.l, ctx, "k", 1)
+	rel()
+	raw := rawClient(t, srv) // looks from outside: its calls are not counted
+	eventually(t, "the free arrives", func() bool { return len(members(t, raw, testPrefix(t)+"k")) == 0 })
+	if got := f.count.Commands(); got != 2 {
+		t.Errorf("acquire and release sent %d commands; want 2", got)
+	}
+}
+
+// 100 acquires that fail after their command may have reached Redis leave
+// no goroutine behind them, and OnError hears at most one report per key
+// per renewal round, with the count, while their frees fail.
+func TestFailedCallsLeaveNoGoroutinesAndOneReportPerKeyPerRound(t *testing.T) {
+	srv := redistest.Shared(t)
+	f := newFixture(t, srv, redisslot.Options{Lease: time.Second})
+	before := goleak.IgnoreCurrent()
+	errAcquire, errFree := errors.New("test: acquire lost"), errors.New("test: free failed")
+	var freesFail atomic.Bool
+	freesFail.Store(true)
+	f.client.AddHook(scriptHook{hash: redisslot.AcquireHash, fn: func(ctx context.Context, cmds []redis.Cmder, next func() error) error {
+		_ = next() // it reached Redis, but the caller hears of a failure
+		return failWith(cmds, errAcquire)
+	}})
+	f.client.AddHook(scriptHook{hash: redisslot.ReleaseHash, fn: func(ctx context.Context, cmds []redis.Cmder, next func() error) error {
+		if freesFail.Load() {
+			return failWith(cmds, errFree)
+		}
+		return next()
+	}})
+	start := time.Now()
+	for range 100 {
+		//lostrelease:ignore the call must fail
+		if _, _, err := f.l.TryAcquire(ctxWithTimeout(t), "k", 1000); !errors.Is(err, errAcquire) {
+			t.Fatalf("TryAcquire: %v; want the injected failure", err)
+		}
+	}
+	eventually(t, "OnError hears of the failed frees", func() bool { return f.errs.has(errFree) })
+	freesFail.Store(false)
+	eventually(t, "the frees arrive", func() bool { return inUse(t, f.l, "k") == 0 })
+	rounds := int(time.Since(start)/redisslot.RenewEvery(f.l)) + 2
+	errs := f.errs.all()
+	if len(errs) > rounds {
+		t.Errorf("OnError got %d reports in %d rounds on one key; want at most one a round", len(errs), rounds)
+	}
+	for _, err := range errs {
+		if !strings.Contains(err.Error(), `key "k": `) || !strings.Contains(err.Error(), "background calls failed") {
+			t.Errorf("OnError got %q; want the key and the count of failures", err)
+		}
+	}
+	eventually(t, "no goroutine left behind", func() bool { return goleak.Find(before) == nil })
+}
+
+// Close cancels the context of every held slot before it sends any free.
+func TestCloseCancelsEveryContextBeforeTheFreesAreSent(t *testing.T) {
+	srv := redistest.Shared(t)
+	f := newFixture(t, srv, redisslot.Options{Lease: longLease})
+	ctx := ctxWithTimeout(t)
+	var ctxs []context.Context
+	for _, key := range []string{"a", "a", "b", "c"} {
+		sctx, rel := mustTry(t, f.l, ctx, key, 2)
+		defer rel()
+		ctxs = append(ctxs, sctx)
+	}
+	var notDone atomic.Int32
+	var sends atomic.Int32
+	f.client.AddHook(scriptHook{hash: redisslot.ReleaseHash, fn: func(ctx context.Context, cmds []redis.Cmder, next func() error) error {
+		sends.Add(1)
+		for _, c := range ctxs {
+			if c.Err() == nil {
+				notDone.Add(1)
+			}
+		}
+		return next()
+	}})
+	if err := f.l.Close(); err != nil {
+		t.Fatalf("Close: %v", err)
+	}
+	if sends.Load() == 0 {
+		t.Fatal("Close sent no free")
+	}
+	if n := notDone.Load(); n != 0 {
+		t.Errorf("Close sent frees while %d slot contexts were not yet done; want every one done first", n)
+	}
+}
+
+// A release with Redis stalled (SIGSTOP) returns at once, although its
+// free cannot get through for as long as Redis stays stopped, and the free
+// arrives once Redis resumes.
+func TestDeferredReleaseWithRedisStalledReturnsAtOnce(t *testing.T) {
+	e, _ := newFaultEnv(t)
+	e.stopped(t, func() {
+		for range 2 {
+			e.releaseOne(t)
+		}
+	})
+	eventually(t, "the frees arrive after Redis resumes", func() bool { return inUse(t, e.l, faultKey) == 0 })
+}
+
+// The ghost slot of an acquire that timed out while Redis was stopped, its
+// script still on the socket, is gone within Lease/2 of Redis resuming,
+// even when the Limiter holds no slot: the renewer runs while frees are
+// pending.
+func TestGhostOfAStalledAcquireGoesWithNoSlotHeld(t *testing.T) {
+	e, before := newFaultEnv(t)
+	for range 2 {
+		e.releaseOne(t)
+	}
+	eventually(t, "the frees arrive", func() bool { return inUse(t, e.l, faultKey) == 0 })
+	resumed := e.stopped(t, func() { e.failedTry(t) })
+	e.checkAfterFault(t, resumed)
+	e.checkNothingLeftBehind(t, before)
+}

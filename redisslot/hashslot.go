@@ -1,0 +1,61 @@
+package redisslot
+
+import (
+	"strconv"
+	"strings"
+
+	"github.com/redis/go-redis/v9"
+)
+
+// How the renewer groups keys into one script call, by client type: one
+// script may name many keys only where they all live on one node.
+const (
+	groupPerKey      = iota // any other client (a Ring, a wrapper): one key a call
+	groupManyKeys           // a single node or a failover client: any keys
+	groupPerHashSlot        // a Redis Cluster client: the keys of one hash slot
+)
+
+// groupingOf returns how renewals may group keys on client c.
+func groupingOf(c redis.UniversalClient) int {
+	switch c.(type) {
+	case *redis.Client:
+		return groupManyKeys
+	case *redis.ClusterClient:
+		return groupPerHashSlot
+	}
+	return groupPerKey
+}
+
+// bucketOf names the group of calls that rkey's renewals may share.
+func (l *Limiter) bucketOf(rkey string) string {
+	switch l.grouping {
+	case groupManyKeys:
+		return ""
+	case groupPerHashSlot:
+		return strconv.Itoa(hashSlot(rkey))
+	}
+	return rkey
+}
+
+// hashSlot returns the Redis Cluster hash slot of key: CRC16 (XMODEM) of
+// the key, or of its hash tag (the text between the first { and the next
+// }, when not empty), modulo 16384.
+func hashSlot(key string) int {
+	if open := strings.IndexByte(key, '{'); open >= 0 {
+		if n := strings.IndexByte(key[open+1:], '}'); n > 0 {
+			key = key[open+1 : open+1+n]
+		}
+	}
+	var crc uint16
+	for i := 0; i < len(key); i++ {
+		crc ^= uint16(key[i]) << 8
+		for range 8 {
+			if crc&0x8000 != 0 {
+				crc = crc<<1 ^ 0x1021
+			} else {
+				crc <<= 1
+			}
+		}
+	}
+	return int(crc) % 16384
+}

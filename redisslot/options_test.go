@@ -1,0 +1,82 @@
+package redisslot_test
+
+import (
+	"errors"
+	"math"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/ctxguard/release/redisslot"
+	"github.com/ctxguard/release/redisslot/internal/redistest"
+	"github.com/redis/go-redis/v9"
+)
+
+// New refuses, with a panic naming the package, a Lease too short to be
+// renewed in time and a nil pointer of a client type.
+func TestNewPanicsOnAShortLeaseAndATypedNilClient(t *testing.T) {
+	c := redis.NewClient(&redis.Options{Addr: "127.0.0.1:1"})
+	defer c.Close()
+	for name, fn := range map[string]func(){
+		"Lease 1ns":                   func() { redisslot.New(c, redisslot.Options{Lease: 1}) },
+		"Lease 5ms":                   func() { redisslot.New(c, redisslot.Options{Lease: 5 * time.Millisecond}) },
+		"Lease 99ms":                  func() { redisslot.New(c, redisslot.Options{Lease: 99 * time.Millisecond}) },
+		"(*redis.Client)(nil)":        func() { redisslot.New((*redis.Client)(nil), redisslot.Options{}) },
+		"(*redis.ClusterClient)(nil)": func() { redisslot.New((*redis.ClusterClient)(nil), redisslot.Options{}) },
+	} {
+		func() {
+			defer func() {
+				r := recover()
+				s, _ := r.(string)
+				if !strings.HasPrefix(s, "redisslot:") {
+					t.Errorf("New with %s panicked with %v; want a message starting %q", name, r, "redisslot:")
+				}
+			}()
+			fn()
+		}()
+	}
+	l := redisslot.New(c, redisslot.Options{Lease: 100 * time.Millisecond}) // the shortest allowed
+	_ = l.Close()
+}
+
+// Leases up to the largest Duration do not overflow: a limit-1 key still
+// has one holder, and renewal still runs.
+func TestHugeLeasesDoNotOverflow(t *testing.T) {
+	srv := redistest.Shared(t)
+	for _, lease := range []time.Duration{math.MaxInt64, math.MaxInt64 - 1, math.MaxInt64 - time.Millisecond + 1, math.MaxInt64 / 2} {
+		f := newFixture(t, srv, redisslot.Options{Lease: lease, Prefix: testPrefix(t) + lease.String() + ":"})
+		ctx := ctxWithTimeout(t)
+		_, rel := mustTry(t, f.l, ctx, "k", 1)
+		//lostrelease:ignore the call must fail: the key is full
+		if _, _, err := f.l.TryAcquire(ctx, "k", 1); !errors.Is(err, redisslot.ErrFull) {
+			t.Errorf("Lease %d: second TryAcquire of a limit-1 key: %v; want ErrFull", lease, err)
+		}
+		if every := redisslot.RenewEvery(f.l); every <= 0 {
+			t.Errorf("Lease %d: renewal every %v; want a positive interval", lease, every)
+		}
+		redisslot.RenewNow(f.l)
+		if errs := f.errs.all(); len(errs) > 0 {
+			t.Errorf("Lease %d: renewal: %v", lease, errs)
+		}
+		rel()
+	}
+}
+
+// Error messages quote at most a short prefix of a long key.
+func TestErrorsQuoteAShortPrefixOfALongKey(t *testing.T) {
+	srv := redistest.Shared(t)
+	f := newFixture(t, srv, redisslot.Options{Lease: longLease})
+	key := strings.Repeat("é", 1<<19) // 1 MiB
+	ctx := ctxWithTimeout(t)
+	//lostrelease:ignore the call must fail: the limit is bad
+	_, _, errLimit := f.l.TryAcquire(ctx, key, 0)
+	_, rel := mustTry(t, f.l, ctx, key, 1)
+	defer rel()
+	//lostrelease:ignore the call must fail: the key is full
+	_, _, errFull := f.l.TryAcquire(ctx, key, 1)
+	for _, err := range []error{errLimit, errFull} {
+		if err == nil || len(err.Error()) > 200 || !strings.Contains(err.Error(), `é"...`) {
+			t.Errorf("error %.300q (%d bytes); want at most 200 bytes, with a prefix of the key and an ellipsis", err, len(err.Error()))
+		}
+	}
+}

@@ -1,0 +1,94 @@
+package redisslot
+
+import (
+	"errors"
+	"fmt"
+	"sync"
+)
+
+// trouble gathers the background failures and lost leases of one renewal
+// round, per key, so that OnError hears at most once per key per round,
+// with the counts. Callers never go through it: a caller gets its own
+// error.
+type trouble struct {
+	mu    sync.Mutex
+	byKey map[string]*keyTrouble // by key as the caller named it
+	order []string               // keys in the order they first had trouble
+}
+
+// keyTrouble is one key's trouble in a round.
+type keyTrouble struct {
+	failures int
+	first    error // the first failure
+	lost     int
+	lostWhy  string // why the first lost slot was lost
+}
+
+func (t *trouble) entry(key string) *keyTrouble {
+	if t.byKey == nil {
+		t.byKey = make(map[string]*keyTrouble)
+	}
+	kt := t.byKey[key]
+	if kt == nil {
+		kt = &keyTrouble{}
+		t.byKey[key] = kt
+		t.order = append(t.order, key)
+	}
+	return kt
+}
+
+// failed notes a failed background call on key.
+func (t *trouble) failed(key string, err error) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	kt := t.entry(key)
+	kt.failures++
+	if kt.first == nil {
+		kt.first = err
+	}
+}
+
+// lost notes a lost lease of a slot of key.
+func (t *trouble) lost(key, why string) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	kt := t.entry(key)
+	kt.lost++
+	if kt.lostWhy == "" {
+		kt.lostWhy = why
+	}
+}
+
+// take returns one error per key that had trouble since the last take,
+// and forgets them.
+func (t *trouble) take() []error {
+	t.mu.Lock()
+	byKey, order := t.byKey, t.order
+	t.byKey, t.order = nil, nil
+	t.mu.Unlock()
+	errs := make([]error, 0, len(order))
+	for _, key := range order {
+		kt := byKey[key]
+		var parts []error
+		if kt.failures > 0 {
+			parts = append(parts, fmt.Errorf("redisslot: key %s: %d background calls failed, the first: %w", quoteKey(key), kt.failures, kt.first))
+		}
+		if kt.lost > 0 {
+			parts = append(parts, fmt.Errorf("redisslot: key %s: %d slots lost (the first %s): %w", quoteKey(key), kt.lost, kt.lostWhy, ErrLeaseLost))
+		}
+		errs = append(errs, errors.Join(parts...))
+	}
+	return errs
+}
+
+// flushTrouble reports the trouble noted since the last flush to OnError,
+// one error per key, unless l is closing: Close returns its own failures.
+func (l *Limiter) flushTrouble() {
+	errs := l.trouble.take()
+	if l.bg.Err() != nil {
+		return
+	}
+	for _, err := range errs {
+		l.report(err)
+	}
+}
