@@ -135,7 +135,7 @@ func TestCloseWaitsForFreesInFlight(t *testing.T) {
 	if err := <-closed; err != nil {
 		t.Errorf("Close: %v", err)
 	}
-	if n := len(members(t, rawClient(t, srv), testPrefix(t)+"k")); n != 0 {
+	if n := len(members(t, rawClient(t, srv), testPrefix(t)+"{k}")); n != 0 {
 		t.Errorf("%d members when Close has returned; want 0", n)
 	}
 }
@@ -177,7 +177,7 @@ func TestCloseWaitsForAcquiresInFlight(t *testing.T) {
 	if err := <-acquired; err != redisslot.ErrClosed {
 		t.Errorf("TryAcquire in flight during Close returned %v; want ErrClosed", err)
 	}
-	if n := len(members(t, rawClient(t, srv), testPrefix(t)+"k")); n != 0 {
+	if n := len(members(t, rawClient(t, srv), testPrefix(t)+"{k}")); n != 0 {
 		t.Errorf("%d members when Close has returned; want 0", n)
 	}
 }
@@ -232,7 +232,7 @@ func TestCloseIsSafeTwiceAndFromManyGoroutines(t *testing.T) {
 	if err := f.l.Close(); err != nil {
 		t.Errorf("Close, once more: %v", err)
 	}
-	if n := len(members(t, rawClient(t, srv), testPrefix(t)+"k")); n != 0 {
+	if n := len(members(t, rawClient(t, srv), testPrefix(t)+"{k}")); n != 0 {
 		t.Errorf("%d members after Close; want 0", n)
 	}
 }

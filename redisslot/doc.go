@@ -41,24 +41,49 @@
 //     number of keys, not slots. Renewal never re-creates a member.
 //   - A slot of a crashed instance frees itself when its lease ends. No
 //     script removes another instance's live member.
-//   - [Limiter.Acquire] waits without polling: the release script publishes
-//     a wake-up on the key's channel in the same call, each Limiter listens
-//     on one pub/sub connection, and wakes its oldest waiters, only as many
-//     as slots were freed. The oldest waiter of each key also retries after
-//     at most min(Lease/3, 1s), so a lost wake-up costs at most that.
+//   - [Limiter.Acquire] waits in the key's one queue, kept in Redis and
+//     shared by every instance: a caller that finds the key full joins its
+//     back in the same script, a freed slot goes to the oldest waiter
+//     cluster-wide, and [Limiter.TryAcquire] never takes a slot while the
+//     key has waiters. Options.MaxWaiters and Options.MaxWaitersFor cap the
+//     waiters of a key across all instances ([ErrQueueFull]).
+//   - Waiting costs no polling: the release script publishes a wake-up on
+//     the key's channel in the same call, each Limiter listens on one
+//     pub/sub connection, and wakes its oldest waiters, only as many as
+//     slots were freed. The oldest waiter of each key on a Limiter also
+//     retries after at most min(Lease/3, 1s), so a lost wake-up costs at
+//     most that.
+//   - A waiter's entry in the queue ends about a second after its last
+//     renewal (every 300 ms, one call per key): the waiters of a crashed
+//     instance stop holding up the queue within about a second and a half,
+//     whatever the Lease. A waiter whose ctx ends leaves in one round trip.
 //
 // # Key layout
 //
-// A key's slots are one sorted set at Prefix+key (Prefix defaults to
-// "slots:"): one member per held slot, named by an id unique to that
+// A key's slots are one sorted set at Prefix+"{"+key+"}" (Prefix defaults
+// to "slots:"): one member per held slot, named by an id unique to that
 // acquire (the Limiter's random instance id, a dash, a counter), with score
-// the end of its lease in Redis milliseconds (TIME). The set expires with
-// its last lease. Operators can look at it with
+// the end of its lease in Redis milliseconds (TIME). Its queue is two
+// sorted sets beside it: Prefix+"{"+key+"}:queue", the waiters' member ids
+// scored by their order of joining (Redis microseconds, strictly
+// increasing), and Prefix+"{"+key+"}:queue:until", the same ids scored by
+// the end of their entries in Redis milliseconds. The braces are a Redis
+// Cluster hash tag that keeps the three in one hash slot. Each set expires
+// with its last lease or entry, and an empty set is deleted by Redis, so no
+// key outlives the key's last holder and waiter. Operators can look at them
+// with
 //
-//	ZRANGE slots:user:42 0 -1 WITHSCORES
+//	ZRANGE slots:{user:42} 0 -1 WITHSCORES
+//	ZRANGE slots:{user:42}:queue 0 -1 WITHSCORES
 //
-// and count the live holders with [Limiter.InUse]. Wake-ups are published on
-// the channel Prefix+key+":wake", with the number of slots freed.
+// and count the live holders and waiters with [Limiter.InUse] and
+// [Limiter.Load]. Wake-ups are published on the channel
+// Prefix+"{"+key+"}:wake", with the number of slots freed, only while the
+// key has waiters.
+//
+// Limiters of versions before the queue kept a key's slots at Prefix+key:
+// they must not share a Redis and Prefix with these, or each would admit
+// up to the limit on its own.
 //
 // # When Redis is down, or a lease is lost
 //
@@ -101,9 +126,11 @@
 //
 // # Redis Cluster
 //
-// Each script touches only the one key it is given in KEYS, so every call
-// goes to the node that owns that key; pipelines of several keys are split
-// by go-redis. Wake-ups use plain PUBLISH and SUBSCRIBE, which a cluster
-// carries to every node, so one pub/sub connection per Limiter hears them
-// all.
+// Each script touches only keys of one hash slot, all named in KEYS: the
+// key's slot set and its queue, which share the key's hash tag. So every
+// call goes to the node that owns that key; pipelines of several keys (the
+// renewals, Close, [Limiter.Load]) are split by go-redis, one round trip
+// per node. A key that begins with "}" is refused: its hash tag would be
+// empty. Wake-ups use plain PUBLISH and SUBSCRIBE, which a cluster carries
+// to every node, so one pub/sub connection per Limiter hears them all.
 package redisslot

@@ -14,8 +14,8 @@ import (
 var (
 	// ErrFull is returned, wrapped in an error that names the key (test
 	// for it with [errors.Is]), by TryAcquire when the key already has
-	// limit holders, and by Acquire when Options.MaxWaiters waiters already
-	// wait for the key on this Limiter.
+	// limit holders or has waiters. errors.Is(err, ErrFull) is also true
+	// for ErrQueueFull.
 	//
 	// It is [slots.ErrFull], so that a handler written against
 	// [slots.Limiter] reads redisslot's errors as it reads any other's.
@@ -52,10 +52,21 @@ type fullError struct{ key string }
 func (e *fullError) Error() string        { return "redisslot: no free slot of key " + quoteKey(e.key) }
 func (e *fullError) Is(target error) bool { return target == ErrFull }
 
-// named returns err, naming key if err is ErrFull.
+// queueFullError is ErrQueueFull for one key.
+type queueFullError struct{ key string }
+
+func (e *queueFullError) Error() string {
+	return "redisslot: too many waiters for key " + quoteKey(e.key)
+}
+func (e *queueFullError) Unwrap() error { return ErrQueueFull }
+
+// named returns err, naming key if err is ErrFull or ErrQueueFull.
 func named(err error, key string) error {
-	if err == ErrFull {
+	switch err {
+	case ErrFull:
 		return &fullError{key}
+	case ErrQueueFull:
+		return &queueFullError{key}
 	}
 	return err
 }

@@ -30,7 +30,7 @@ func EmitAll(l *Limiter, err error, renewal bool) func() {
 	}
 }
 
-// LocksFree reports whether l's locks (mu, wmu, renewMu) can all be taken,
+// LocksFree reports whether l's locks (mu, waiting.mu, renewMu) can all be taken,
 // trying for up to a second: a hook called with one of them held by its
 // caller sees false, while a lock held for a moment by another goroutine
 // is waited out.
@@ -39,7 +39,7 @@ func LocksFree(l *Limiter) bool {
 	for _, mu := range []interface {
 		TryLock() bool
 		Unlock()
-	}{&l.mu, &l.wmu, &l.renewMu} {
+	}{&l.mu, &l.waiting.mu, &l.renewMu} {
 		for !mu.TryLock() {
 			if time.Now().After(deadline) {
 				return false

@@ -22,10 +22,10 @@ func RenewEvery(l *Limiter) time.Duration { return l.renewEvery }
 // goroutine; nil stops dropping.
 func SetDropWake(l *Limiter, drop func(channel string) bool) {
 	if drop == nil {
-		l.dropWake.Store(nil)
+		l.waiting.dropWake.Store(nil)
 		return
 	}
-	l.dropWake.Store(&drop)
+	l.waiting.dropWake.Store(&drop)
 }
 
 // RenewNow runs one renewal round on the calling goroutine, in turn with
@@ -37,12 +37,7 @@ func RenewNow(l *Limiter) {
 
 // Waiters returns how many Acquire calls on l wait for key.
 func Waiters(l *Limiter, key string) int {
-	l.wmu.Lock()
-	defer l.wmu.Unlock()
-	if q := l.queues[wakeChannel(l.prefix+key)]; q != nil {
-		return q.n
-	}
-	return 0
+	return l.waiting.count(wakeChannel(l.slotKey(key)))
 }
 
 // Held returns how many slots l holds, on all keys.
@@ -56,8 +51,36 @@ func Held(l *Limiter) int {
 	return n
 }
 
+// SetOnWake makes l's subscriber call hear after each wake-up message it
+// handled, with the number of waiters it woke. hear runs on the
+// subscriber's goroutine; nil stops it.
+func SetOnWake(l *Limiter, hear func(channel string, woken int)) {
+	if hear == nil {
+		l.waiting.onWake.Store(nil)
+		return
+	}
+	l.waiting.onWake.Store(&hear)
+}
+
+// SlotKey returns the Redis key of key's slot set on l.
+func SlotKey(l *Limiter, key string) string { return l.slotKey(key) }
+
+// QueueKeys returns the Redis keys of key's queue on l: by order of
+// joining, and by end of entry.
+func QueueKeys(l *Limiter, key string) (order, until string) {
+	k := keysOf(l.slotKey(key))
+	return k[1], k[2]
+}
+
+// EntryTTL and EntryRenewEvery are the life of a waiter's entry and the
+// interval of their renewals.
+const (
+	EntryTTL        = entryTTL
+	EntryRenewEvery = entryRenewEvery
+)
+
 // WakeChannel returns the pub/sub channel of key's wake-ups on l.
-func WakeChannel(l *Limiter, key string) string { return wakeChannel(l.prefix + key) }
+func WakeChannel(l *Limiter, key string) string { return wakeChannel(l.slotKey(key)) }
 
 // BatchSize is the most members passed to one renewal or free call.
 const BatchSize = batchSize
@@ -68,17 +91,19 @@ func SetRetryInterval(l *Limiter, d time.Duration) { l.retry = d }
 
 // Script hashes, for hooks that pick out the calls of one script.
 var (
-	AcquireHash = acquireScript.Hash()
-	RenewHash   = renewScript.Hash()
-	ReleaseHash = releaseScript.Hash()
-	InUseHash   = inUseScript.Hash()
+	AcquireHash      = acquireScript.Hash()
+	RenewHash        = renewScript.Hash()
+	ReleaseHash      = releaseScript.Hash()
+	InUseHash        = inUseScript.Hash()
+	LoadHash         = loadScript.Hash()
+	RenewWaitersHash = renewWaitersScript.Hash()
 )
 
 // LoadScripts loads every script into c's Redis (SCRIPT LOAD), so that
 // command counts do not include a first EVALSHA answered NOSCRIPT and the
 // EVAL that follows it.
 func LoadScripts(ctx context.Context, c redis.Scripter) error {
-	for _, s := range []*redis.Script{acquireScript, renewScript, releaseScript, inUseScript} {
+	for _, s := range []*redis.Script{acquireScript, renewScript, releaseScript, inUseScript, loadScript, renewWaitersScript} {
 		if err := s.Load(ctx, c).Err(); err != nil {
 			return err
 		}

@@ -364,7 +364,7 @@ func TestOutOfMemoryRefusesNewSlotsAndKeepsTheHeldOnes(t *testing.T) {
 	}})
 	held, _ := mustTry(t, f.l, ctx, "k", 2)
 	_, rel := mustTry(t, f.l, ctx, "k", 2)
-	rkey := testPrefix(t) + "k"
+	rkey := testPrefix(t) + "{k}"
 	before := members(t, raw, rkey)
 
 	setMaxmemory(t, raw, "1")
@@ -414,7 +414,7 @@ func TestKeyOverwrittenOrDeletedIsLostAtTheNextRound(t *testing.T) {
 			f := newFixture(t, srv, redisslot.Options{Lease: 3 * time.Second})
 			sctx, rel := mustTry(t, f.l, ctxWithTimeout(t), "k", 1)
 			defer rel()
-			if err := c.do(rawClient(t, srv), testPrefix(t)+"k"); err != nil {
+			if err := c.do(rawClient(t, srv), testPrefix(t)+"{k}"); err != nil {
 				t.Fatal(err)
 			}
 			select {

@@ -171,7 +171,7 @@ func (l *Limiter) runFrees(batches []freeBatch, timeout time.Duration) (map[stri
 		for _, m := range b.members {
 			args = append(args, m)
 		}
-		calls[i] = call{keys: []string{b.rkey}, args: args}
+		calls[i] = call{keys: keysOf(b.rkey), args: args}
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), timeout)
 	defer cancel()

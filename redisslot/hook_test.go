@@ -136,6 +136,40 @@ func TestHookHearsOneResultPerCall(t *testing.T) {
 	}
 }
 
+// A call refused because the key's queue is at its cap is told as
+// queue_full, apart from full; the waiter that holds the queue is told as
+// canceled when its ctx is.
+func TestHookHearsQueueFull(t *testing.T) {
+	f, r := newRecorded(t, redisslot.Options{Lease: longLease, MaxWaiters: 1})
+	ctx := ctxWithTimeout(t)
+	_, rel := mustTry(t, f.l, ctx, "k", 1)
+	defer rel()
+	wctx, hangUp := context.WithCancel(ctx)
+	defer hangUp()
+	waited := make(chan error)
+	go func() {
+		//lostrelease:ignore the call must end with its ctx
+		_, _, err := f.l.Acquire(wctx, "k", 1)
+		waited <- err
+	}()
+	eventually(t, "the waiter waits", func() bool { return f.l.Stats().Waiting == 1 })
+	//lostrelease:ignore the call must fail with ErrQueueFull
+	if _, _, err := f.l.Acquire(ctx, "k", 1); !errors.Is(err, redisslot.ErrQueueFull) {
+		t.Fatalf("Acquire beyond MaxWaiters: %v; want ErrQueueFull", err)
+	}
+	hangUp()
+	if err := <-waited; !errors.Is(err, context.Canceled) {
+		t.Fatalf("waiter whose ctx was cancelled: %v; want context.Canceled", err)
+	}
+	want := []redisslot.AcquireResult{redisslot.AcquireAcquired, redisslot.AcquireQueueFull, redisslot.AcquireCanceled}
+	if got := r.results(); !slices.Equal(got, want) {
+		t.Errorf("acquire results %v; want %v", got, want)
+	}
+	if got := f.l.Stats(); got.QueueFull != 1 || got.Full != 0 || got.Canceled != 1 || got.Waiting != 0 {
+		t.Errorf("Stats() = %+v; want QueueFull 1, Full 0, Canceled 1, Waiting 0", got)
+	}
+}
+
 // Each way a slot ends is told once, read from the slot's context cause,
 // and Held counts the slots not yet ended.
 func TestHookHearsHowEachSlotEnded(t *testing.T) {
@@ -158,7 +192,7 @@ func TestHookHearsHowEachSlotEnded(t *testing.T) {
 	relA()
 	hangUp()
 	<-sctxB.Done()
-	if err := raw.Del(ctx, testPrefix(t)+"lost").Err(); err != nil {
+	if err := raw.Del(ctx, redisslot.SlotKey(f.l, "lost")).Err(); err != nil {
 		t.Fatal(err)
 	}
 	redisslot.RenewNow(f.l)

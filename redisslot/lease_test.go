@@ -153,7 +153,7 @@ func TestRenewalKeepsSlotAliveForFiveLeases(t *testing.T) {
 		}
 		time.Sleep(50 * time.Millisecond) // sampling, not waiting for a condition
 	}
-	zs := members(t, raw, testPrefix(t)+"k")
+	zs := members(t, raw, testPrefix(t)+"{k}")
 	if now := redisNowMs(t, raw); len(zs) != 1 || zs[0].Score <= now {
 		t.Errorf("after 5 leases: members %v at Redis time %.0f; want one live member", zs, now)
 	}
@@ -272,7 +272,7 @@ func TestMemberDeletedFromOutsideIsALostLease(t *testing.T) {
 	srv := redistest.Shared(t)
 	f := newFixture(t, srv, redisslot.Options{Lease: testLease})
 	raw := rawClient(t, srv)
-	rkey := testPrefix(t) + "k"
+	rkey := testPrefix(t) + "{k}"
 	sctx, rel := mustTry(t, f.l, ctxWithTimeout(t), "k", 1)
 	defer rel()
 	zs := members(t, raw, rkey)
@@ -305,7 +305,7 @@ func TestRenewalDoesNotExtendAnEndedLease(t *testing.T) {
 	srv := redistest.Shared(t)
 	f := newFixture(t, srv, redisslot.Options{Lease: longLease})
 	raw := rawClient(t, srv)
-	rkey := testPrefix(t) + "k"
+	rkey := testPrefix(t) + "{k}"
 	ctx := ctxWithTimeout(t)
 	sctx, rel := mustTry(t, f.l, ctx, "k", 2)
 	defer rel()
@@ -446,7 +446,7 @@ func TestScriptsAreLoadedAgainAfterScriptFlush(t *testing.T) {
 	if err := f.l.Close(); err != nil {
 		t.Errorf("Close after SCRIPT FLUSH: %v", err)
 	}
-	if n := len(members(t, raw, testPrefix(t)+"b")); n != 0 {
+	if n := len(members(t, raw, testPrefix(t)+"{b}")); n != 0 {
 		t.Errorf("%d members of b after Close; want 0", n)
 	}
 }
@@ -529,7 +529,7 @@ func TestNothingDeletesOtherInstancesMembers(t *testing.T) {
 		_, rel := mustTry(t, a.l, ctx, "k", 5)
 		defer rel()
 	}
-	mine := members(t, raw, prefix+"k")
+	mine := members(t, raw, prefix+"{k}")
 	b := newFixture(t, srv, redisslot.Options{Prefix: prefix, Lease: longLease})
 	for range 3 {
 		_, rel := mustTry(t, b.l, ctx, "k", 5)
@@ -541,7 +541,7 @@ func TestNothingDeletesOtherInstancesMembers(t *testing.T) {
 	if err := b.l.Close(); err != nil {
 		t.Fatal(err)
 	}
-	after := members(t, raw, prefix+"k")
+	after := members(t, raw, prefix+"{k}")
 	if len(after) != len(mine) {
 		t.Fatalf("members %v after the other Limiter's work; want %v", after, mine)
 	}

@@ -13,6 +13,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/ctxguard/release/slots"
 	"github.com/redis/go-redis/v9"
 )
 
@@ -70,9 +71,20 @@ type Options struct {
 	OnError func(error)
 
 	// MaxWaiters, when positive, caps how many Acquire calls may wait for
-	// one key on this Limiter at a time; one more returns ErrFull at once.
-	// Default 0: no cap.
+	// one key at a time across all instances (every Limiter on the same
+	// Redis and Prefix): one more returns ErrQueueFull, which also matches
+	// ErrFull, at once. The cap is checked by the script that joins the
+	// queue, against the waiters there now, so Limiters with different caps
+	// each apply their own. Default 0: no cap.
 	MaxWaiters int
+
+	// MaxWaitersFor, when set, gives the cap of each key, as MaxWaiters
+	// does for all: it is called with the key and the limit of the Acquire
+	// call that is about to join the queue, and a result of 0 or less
+	// means MaxWaiters. A gateway caps users at their limit plus 20 and
+	// accounts at a number of their own. It must be fast and safe for
+	// concurrent use; it is called on every Acquire, before Redis.
+	MaxWaitersFor func(key string, limit int) int
 }
 
 // A Limiter hands out concurrency slots that are shared by every Limiter,
@@ -85,7 +97,9 @@ type Options struct {
 // holds slots or has frees to confirm; a held slot, a release and a failed
 // call cost no goroutine. To
 // wake waiting Acquire calls, it holds at most one pub/sub connection,
-// opened by the first Acquire that waits.
+// opened by the first Acquire that waits, and it renews the entries of its
+// waiters in their keys' queues from one more goroutine, which runs only
+// while it has waiters; a waiter costs no goroutine but its caller's.
 //
 // Make a Limiter with New; its zero value is not usable, and it must not be
 // copied. It is safe for concurrent use by multiple goroutines. Call Close
@@ -99,6 +113,7 @@ type Limiter struct {
 	renewEvery     time.Duration
 	retry          time.Duration
 	maxWaiters     int
+	maxWaitersFor  func(key string, limit int) int
 	onError        func(error)
 	instance       string        // start of every member id of this Limiter
 	seq            atomic.Uint64 // end of the next member id
@@ -121,7 +136,7 @@ type Limiter struct {
 
 	renewMu sync.Mutex // one renewal round at a time
 
-	waiting // acquire.go
+	waiting waiting // waiting.go
 
 	closeOnce sync.Once
 	closeErr  error
@@ -180,6 +195,7 @@ func New(client redis.UniversalClient, opts Options) *Limiter {
 		renewEvery:     lease / 3,
 		retry:          min(lease/3, maxRetryInterval),
 		maxWaiters:     opts.MaxWaiters,
+		maxWaitersFor:  opts.MaxWaitersFor,
 		onError:        opts.OnError,
 		instance:       hex.EncodeToString(id[:]) + "-",
 		closing:        make(chan struct{}),
@@ -220,14 +236,14 @@ func (l *Limiter) InUse(ctx context.Context, key string) (int, error) {
 	if ctx == nil {
 		panic("redisslot: InUse called with a nil Context")
 	}
-	if key == "" {
-		return 0, errEmptyKey
+	if err := l.checkKey(key); err != nil {
+		return 0, err
 	}
 	if !l.enter() {
 		return 0, ErrClosed
 	}
 	defer l.wg.Done()
-	n, err := inUseScript.Run(ctx, l.client, []string{l.prefix + key}).Int()
+	n, err := inUseScript.Run(ctx, l.client, []string{l.slotKey(key)}).Int()
 	if err != nil {
 		return 0, fmt.Errorf("redisslot: count holders of key %s: %w", quoteKey(key), err)
 	}
@@ -236,15 +252,31 @@ func (l *Limiter) InUse(ctx context.Context, key string) (int, error) {
 
 var errEmptyKey = errors.New("redisslot: empty key")
 
-// checkArgs says what is wrong with key and limit, if anything.
-func checkArgs(key string, limit int) error {
+// checkKey says what is wrong with key, if anything.
+func (l *Limiter) checkKey(key string) error {
 	if key == "" {
 		return errEmptyKey
 	}
+	return l.checkTag(key)
+}
+
+// checkArgs says what is wrong with key and limit, if anything.
+func (l *Limiter) checkArgs(key string, limit int) error {
 	if limit < 1 {
 		return fmt.Errorf("redisslot: limit %d for key %s is less than 1", limit, quoteKey(key))
 	}
-	return nil
+	return l.checkKey(key)
+}
+
+// capFor returns the cap on the waiters of key for a caller passing limit:
+// MaxWaitersFor's result when positive, else MaxWaiters; 0 for none.
+func (l *Limiter) capFor(key string, limit int) int {
+	if l.maxWaitersFor != nil {
+		if n := l.maxWaitersFor(key, limit); n > 0 {
+			return n
+		}
+	}
+	return l.maxWaiters
 }
 
 // Close shuts l down, in this order:
@@ -306,3 +338,7 @@ func (l *Limiter) close() error {
 
 // report hands a background error to OnError.
 func (l *Limiter) report(err error) { l.onError(err) }
+
+// A Limiter is a [slots.Limiter]: a handler written against that interface
+// moves from slots.Local to redisslot by changing its constructor.
+var _ slots.Limiter = (*Limiter)(nil)

@@ -25,7 +25,7 @@ func TestInUseCountsOnlyLiveHoldersByRedisTime(t *testing.T) {
 		_, rel := mustTry(t, f.l, ctx, "k", 5)
 		defer rel()
 	}
-	rkey := testPrefix(t) + "k"
+	rkey := testPrefix(t) + "{k}"
 	ended := redisNowMs(t, raw) - 1
 	if err := raw.ZAdd(ctx, rkey, redis.Z{Score: ended, Member: "ended-elsewhere"}).Err(); err != nil {
 		t.Fatal(err)

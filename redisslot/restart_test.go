@@ -89,7 +89,13 @@ func TestRedisStoppedAndRestartedOnTheSamePort(t *testing.T) {
 	}
 	downFor := time.Since(down)
 	t.Logf("Redis was down for %v (Lease %v)", downFor.Round(time.Millisecond), restartLease)
-	redisslot.RenewNow(f.l) // finds the members gone
+	// A round finds the members gone. Right after the restart go-redis may
+	// still answer with its last dial error, so rounds run until one gets
+	// through.
+	eventually(t, "a renewal round finds the members gone", func() bool {
+		redisslot.RenewNow(f.l)
+		return sa1.Err() != nil && sa2.Err() != nil
+	})
 
 	for i, sctx := range []context.Context{sa1, sa2} {
 		select {

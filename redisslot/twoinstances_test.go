@@ -99,8 +99,6 @@ func (g *ledger) ProcessPipelineHook(next redis.ProcessPipelineHook) redis.Proce
 }
 
 // note records the outcome of one script call, which ended with err.
-// Script arguments follow the command name, the script, the key count and
-// the one key.
 func (g *ledger) note(cmd redis.Cmder, err error) {
 	c, ok := cmd.(*redis.Cmd)
 	if !ok {
@@ -112,15 +110,15 @@ func (g *ledger) note(cmd redis.Cmder, err error) {
 	args := cmd.Args()
 	switch scriptOf(cmd) {
 	case redisslot.AcquireHash:
-		if n, err := c.Int(); err == nil && n == 1 {
+		if admittedBy(c) {
 			g.mu.Lock()
-			g.admitted[fmt.Sprint(args[4])] = true
+			g.admitted[fmt.Sprint(args[scriptArg])] = true
 			g.mu.Unlock()
 		}
 	case redisslot.ReleaseHash:
 		ids, err := c.StringSlice() // the members it removed
 		g.mu.Lock()
-		for _, m := range args[5:] {
+		for _, m := range args[scriptArg+1:] {
 			g.named[fmt.Sprint(m)]++
 		}
 		if err == nil {
@@ -295,7 +293,7 @@ func TestTwoInstancesOverHTTPNeverHoldMoreThanTheLimit(t *testing.T) {
 	ins, g, slots := twoInstances(t, srv)
 	raw := redis.NewClient(srv.Options())
 	defer raw.Close()
-	rkey := testPrefix(t) + clusterKey
+	rkey := testPrefix(t) + "{" + clusterKey + "}"
 
 	const clients = 32
 	requests := 2400

@@ -72,21 +72,22 @@ func TestReleaseWakesWaiterOnAnotherLimiter(t *testing.T) {
 	out := make(chan result, 1)
 	startWaiter(t, w.l, ctx, "k", 1, 0, out)
 	eventually(t, "the waiter tries once subscribed", func() bool { return tries.Load() == 2 })
-	released := time.Now()
 	rel()
+	// With no retry timer, only the wake-up can move the waiter.
 	r := receive(t, out)
 	if r.err != nil {
 		t.Fatalf("Acquire: %v", r.err)
 	}
-	t.Logf("hand-off from a release to a waiter on another Limiter: %v", time.Since(released))
 	r.rel()
 }
 
 // Issue 11: the release publishes the wake-up in the same round trip as the
-// free.
+// free, when the key has waiters.
 func TestReleasePublishesWakeUpInTheSameCall(t *testing.T) {
 	srv := redistest.Shared(t)
-	f := newFixture(t, srv, redisslot.Options{Lease: longLease})
+	prefix := testPrefix(t)
+	f := newFixture(t, srv, redisslot.Options{Prefix: prefix, Lease: longLease})
+	w := newFixture(t, srv, redisslot.Options{Prefix: prefix, Lease: longLease})
 	raw := rawClient(t, srv)
 	ctx := ctxWithTimeout(t)
 	ps := raw.Subscribe(ctx, redisslot.WakeChannel(f.l, "k"))
@@ -99,6 +100,10 @@ func TestReleasePublishesWakeUpInTheSameCall(t *testing.T) {
 	if n := f.count.RoundTrips(); n != 1 {
 		t.Errorf("acquire took %d round trips; want 1", n)
 	}
+	wctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	out := make(chan result, 1)
+	startWaiter(t, w.l, wctx, "k", 1, 0, out)
 	f.count.Reset()
 	rel()
 	msg, err := ps.ReceiveMessage(ctx) // the release does not wait for its free
@@ -110,6 +115,11 @@ func TestReleasePublishesWakeUpInTheSameCall(t *testing.T) {
 	}
 	if msg.Payload != "1" {
 		t.Errorf("wake-up payload %q; want the number of slots freed, 1", msg.Payload)
+	}
+	if r := receive(t, out); r.err != nil {
+		t.Errorf("waiter: %v", r.err)
+	} else {
+		r.rel()
 	}
 }
 
@@ -169,7 +179,8 @@ func TestOnePubSubConnectionPerLimiter(t *testing.T) {
 }
 
 // Issue 11: local waiters are woken oldest first, only as many as slots
-// were freed.
+// were freed: each wake-up message wakes one waiter per slot it announces,
+// and no other waiter tries.
 func TestWakeUpsGoToTheOldestWaitersOnlyAsManyAsFreed(t *testing.T) {
 	srv := redistest.Shared(t)
 	prefix := testPrefix(t)
@@ -177,6 +188,8 @@ func TestWakeUpsGoToTheOldestWaitersOnlyAsManyAsFreed(t *testing.T) {
 	w := newFixture(t, srv, redisslot.Options{Prefix: prefix, Lease: longLease})
 	redisslot.SetRetryInterval(w.l, noRetry)
 	tries := acquireCounter(w.client)
+	woke := make(chan int, 10)
+	redisslot.SetOnWake(w.l, func(_ string, n int) { woke <- n })
 	ctx := ctxWithTimeout(t)
 	_, rel1 := mustTry(t, h.l, ctx, "k", 2)
 	_, rel2 := mustTry(t, h.l, ctx, "k", 2)
@@ -187,12 +200,20 @@ func TestWakeUpsGoToTheOldestWaitersOnlyAsManyAsFreed(t *testing.T) {
 	for i := range waiters {
 		startWaiter(t, w.l, wctx, "k", 2, i, out)
 	}
-	// The first waiter tried before queuing, and again once subscribed;
-	// the others queued behind it without trying.
-	eventually(t, "two tries before any release", func() bool { return tries.Load() == 2 })
+	// Each waiter tried once, joining the queue, and the oldest once more
+	// when the subscription was confirmed.
+	eventually(t, "every waiter joined, and the oldest probed", func() bool { return tries.Load() == waiters+1 })
 
 	for i, rel := range []func(){rel1, rel2} {
 		rel()
+		select {
+		case n := <-woke:
+			if n != 1 {
+				t.Errorf("release %d woke %d waiters; want 1, as many as slots freed", i, n)
+			}
+		case <-time.After(waitLong):
+			t.Fatalf("release %d: no wake-up heard", i)
+		}
 		r := receive(t, out)
 		if r.err != nil {
 			t.Fatalf("Acquire: %v", r.err)
@@ -201,12 +222,11 @@ func TestWakeUpsGoToTheOldestWaitersOnlyAsManyAsFreed(t *testing.T) {
 			t.Errorf("release %d woke waiter %d; want the oldest, %d", i, r.who, i)
 		}
 		defer r.rel()
-	}
-	// A herd would show as tries by the other waiters right after each
-	// wake-up; give them a moment to show.
-	time.Sleep(200 * time.Millisecond)
-	if n := tries.Load(); n != 4 {
-		t.Errorf("%d acquire calls for 2 freed slots; want 2 + 2 (no thundering herd)", n)
+		// The woken waiter's try was answered before Acquire returned,
+		// and no other waiter had a wake-up to try on.
+		if got, want := tries.Load(), int64(waiters+1+i+1); got != want {
+			t.Errorf("after release %d: %d acquire calls; want %d, one try per slot freed", i, got, want)
+		}
 	}
 	cancel()
 	for range waiters - 2 {
@@ -216,63 +236,35 @@ func TestWakeUpsGoToTheOldestWaitersOnlyAsManyAsFreed(t *testing.T) {
 	}
 }
 
-// Issue 11: a waiter that loses the slot to another instance waits again,
-// keeping its place.
-func TestWaiterThatLosesTheRaceWaitsAgainInItsPlace(t *testing.T) {
+// The new design: TryAcquire right after a release, while a waiter on
+// another instance waits, gets ErrFull, and the waiter gets the slot. The
+// waiter's wake-up is dropped, so that TryAcquire surely comes first; its
+// retry timer then finds the slot still free for it.
+func TestTryAcquireAfterAReleaseDoesNotJumpTheQueue(t *testing.T) {
 	srv := redistest.Shared(t)
 	prefix := testPrefix(t)
 	h := newFixture(t, srv, redisslot.Options{Prefix: prefix, Lease: longLease})
-	thief := newFixture(t, srv, redisslot.Options{Prefix: prefix, Lease: longLease})
 	w := newFixture(t, srv, redisslot.Options{Prefix: prefix, Lease: longLease})
-	redisslot.SetRetryInterval(w.l, noRetry)
+	var dropped atomic.Int64
+	redisslot.SetDropWake(w.l, func(string) bool { dropped.Add(1); return true })
 	ctx := ctxWithTimeout(t)
-	var steal atomic.Bool
-	stolen := make(chan func(), 1)
-	w.client.AddHook(scriptHook{hash: redisslot.AcquireHash, fn: func(hctx context.Context, cmds []redis.Cmder, next func() error) error {
-		if steal.CompareAndSwap(true, false) {
-			_, rel, err := thief.l.TryAcquire(ctx, "k", 1)
-			if err != nil {
-				t.Errorf("thief: %v", err)
-			}
-			stolen <- rel
-		}
-		return next()
-	}})
-	tries := acquireCounter(w.client)
 	_, rel := mustTry(t, h.l, ctx, "k", 1)
-	wctx, cancel := context.WithCancel(ctx)
-	defer cancel()
-	out := make(chan result, 2)
-	startWaiter(t, w.l, wctx, "k", 1, 0, out)
-	startWaiter(t, w.l, wctx, "k", 1, 1, out)
-	eventually(t, "two tries before any release", func() bool { return tries.Load() == 2 })
-
-	steal.Store(true)
-	rel() // waiter 0 is woken, but the thief takes the slot first
-	relThief := <-stolen
-	eventually(t, "waiter 0 tries and loses", func() bool { return tries.Load() == 3 })
-	select {
-	case r := <-out:
-		t.Fatalf("waiter %d returned (%v) although the slot was taken", r.who, r.err)
-	default:
+	out := make(chan result, 1)
+	startWaiter(t, w.l, ctx, "k", 1, 0, out)
+	rel()
+	//lostrelease:ignore the call must fail with ErrFull
+	if _, _, err := h.l.TryAcquire(ctx, "k", 1); !errors.Is(err, redisslot.ErrFull) {
+		t.Fatalf("TryAcquire right after a release, with a waiter queued elsewhere: %v; want ErrFull", err)
 	}
-	if n := redisslot.Waiters(w.l, "k"); n != 2 {
-		t.Fatalf("%d waiters after the lost race; want 2", n)
-	}
-	relThief()
 	r := receive(t, out)
 	if r.err != nil {
-		t.Fatalf("Acquire: %v", r.err)
+		t.Fatalf("waiter: %v", r.err)
 	}
-	if r.who != 0 {
-		t.Errorf("after the lost race, waiter %d got the slot; want waiter 0, which kept its place", r.who)
+	defer r.rel()
+	if n := inUse(t, h.l, "k"); n != 1 {
+		t.Errorf("InUse = %d; want 1, the waiter's", n)
 	}
-	r.rel()
-	r = receive(t, out)
-	if r.err != nil || r.who != 1 {
-		t.Fatalf("then waiter %d: %v; want waiter 1 to get the slot", r.who, r.err)
-	}
-	r.rel()
+	eventually(t, "the release's wake-up dropped", func() bool { return dropped.Load() > 0 })
 }
 
 // Issue 11: a lost wake-up still ends with the slot taken within the retry
@@ -302,10 +294,7 @@ func TestLostWakeUpStillEndsWithTheSlotTakenWithinTheRetryInterval(t *testing.T)
 		t.Fatalf("Acquire: %v", r.err)
 	}
 	defer r.rel()
-	if dropped.Load() == 0 {
-		t.Errorf("no wake-up was dropped; the test proves nothing")
-	}
-	t.Logf("slot taken %v after a release whose wake-up was dropped (retry interval %v)", took, retry)
+	eventually(t, "the release's wake-up dropped", func() bool { return dropped.Load() > 0 })
 	// The slack covers a loaded machine; a waiter that relied on the lost
 	// wake-up would wait until ctx ends.
 	if slack := 2 * time.Second; took > retry+slack {
@@ -335,12 +324,19 @@ func TestSlotFreedByAnEndedLeaseIsTakenWithoutAWakeUp(t *testing.T) {
 		t.Fatalf("Acquire: %v", err)
 	}
 	defer rel()
-	t.Logf("slot of a dead holder taken %v after its last renewal (Lease %v, retry %v)",
-		time.Since(died), testLease, redisslot.RetryInterval(w.l))
+	// The dead member's lease ends at most a Lease after it died; the
+	// waiter's retry timer finds it within the retry interval after that.
+	// The slack covers a loaded machine; a waiter that relied on wake-ups
+	// would wait until ctx ends.
+	if took, bound := time.Since(died), testLease+redisslot.RetryInterval(w.l)+handoffSlack; took > bound {
+		t.Errorf("slot of a dead holder taken %v after it died; want within Lease + retry interval (+slack) = %v", took, bound)
+	}
 }
 
 // Issue 11: Acquire returns at once with ctx's error, and leaves nothing
-// behind: no waiter, no subscription, no goroutine.
+// behind: no waiter, no subscription, no goroutine. Waiting costs the
+// Limiter two goroutines, whatever the number of waiters: its subscriber and
+// its entry renewer.
 func TestAcquireReturnsWhenCtxIsDoneAndLeavesNothingBehind(t *testing.T) {
 	defer goleak.VerifyNone(t, goleak.IgnoreCurrent())
 	srv := redistest.Shared(t)
@@ -352,23 +348,14 @@ func TestAcquireReturnsWhenCtxIsDoneAndLeavesNothingBehind(t *testing.T) {
 	_, rel := mustTry(t, h.l, ctx, "k", 1)
 	defer rel()
 
-	// One waiter first, so that the subscriber's goroutines run.
-	idle := runtime.NumGoroutine()
-	out := make(chan result, 1)
-	first, cancelFirst := context.WithCancel(ctx)
-	startWaiter(t, w.l, first, "k", 1, 0, out)
-	base := runtime.NumGoroutine()
-	// Less the goroutine that calls Acquire.
-	t.Logf("the first waiter started %d goroutines for the Limiter: its pub/sub listener and go-redis's reader and health check", base-idle-1)
-
 	wctx, cancel := context.WithCancel(ctx)
 	const waiters = 20
 	many := make(chan result, waiters)
 	for i := range waiters {
-		startWaiter(t, w.l, wctx, "k", 1, i+1, many)
+		startWaiter(t, w.l, wctx, "k", 1, i, many)
 	}
-	if extra := runtime.NumGoroutine() - base - waiters; extra > 0 {
-		t.Errorf("%d more waiters started %d goroutines besides their own callers; want 0", waiters, extra)
+	if n := limiterGoroutines(); n != 3 {
+		t.Errorf("%d goroutines of the Limiters with %d waiters; want 3: the holder's renewer, the waiters' subscriber and entry renewer", n, waiters)
 	}
 	deadline, cancelDl := context.WithTimeout(ctx, 100*time.Millisecond)
 	defer cancelDl()
@@ -376,19 +363,11 @@ func TestAcquireReturnsWhenCtxIsDoneAndLeavesNothingBehind(t *testing.T) {
 	if _, _, err := w.l.Acquire(deadline, "k", 1); !errors.Is(err, context.DeadlineExceeded) {
 		t.Errorf("Acquire past its deadline: err = %v; want context.DeadlineExceeded", err)
 	}
-	cancelled := time.Now()
 	cancel()
 	for range waiters {
 		if r := receive(t, many); !errors.Is(r.err, context.Canceled) {
 			t.Errorf("Acquire returned %v on cancel; want context.Canceled", r.err)
 		}
-	}
-	t.Logf("%d waiters returned %v after their ctx was cancelled", waiters, time.Since(cancelled))
-	eventually(t, "goroutines back to their number with one waiter", func() bool { return runtime.NumGoroutine() <= base })
-
-	cancelFirst()
-	if r := receive(t, out); !errors.Is(r.err, context.Canceled) {
-		t.Errorf("Acquire returned %v on cancel; want context.Canceled", r.err)
 	}
 	if n := redisslot.Waiters(w.l, "k"); n != 0 {
 		t.Errorf("%d waiters left; want 0", n)
@@ -397,6 +376,11 @@ func TestAcquireReturnsWhenCtxIsDoneAndLeavesNothingBehind(t *testing.T) {
 		chans, err := raw.PubSubChannels(ctx, prefix+"*").Result()
 		return err == nil && len(chans) == 0
 	})
+	eventually(t, "the waiters' entries gone from Redis", func() bool {
+		loads, err := w.l.Load(ctx, "k")
+		return err == nil && loads[0].Waiting == 0
+	})
+	eventually(t, "only the holder's renewer and the subscriber left running", func() bool { return limiterGoroutines() == 2 })
 	if err := w.l.Close(); err != nil {
 		t.Errorf("Close: %v", err)
 	}
@@ -408,8 +392,30 @@ func TestAcquireReturnsWhenCtxIsDoneAndLeavesNothingBehind(t *testing.T) {
 	_ = raw.Close()
 }
 
-// Issue 11: beyond MaxWaiters, Acquire returns ErrFull at once.
-func TestAcquireBeyondMaxWaitersReturnsErrFull(t *testing.T) {
+// limiterGoroutines counts the goroutines that run a Limiter's own code and
+// no test code: the Limiters' background goroutines.
+func limiterGoroutines() int {
+	buf := make([]byte, 1<<20)
+	for {
+		n := runtime.Stack(buf, true)
+		if n < len(buf) {
+			buf = buf[:n]
+			break
+		}
+		buf = make([]byte, 2*len(buf))
+	}
+	count := 0
+	for _, g := range strings.Split(string(buf), "\n\n") {
+		if strings.Contains(g, "release/redisslot.(*Limiter).") && !strings.Contains(g, "redisslot_test.") {
+			count++
+		}
+	}
+	return count
+}
+
+// Issue 11: beyond MaxWaiters, Acquire returns ErrQueueFull, which also
+// matches ErrFull, at once.
+func TestAcquireBeyondMaxWaitersReturnsErrQueueFull(t *testing.T) {
 	srv := redistest.Shared(t)
 	f := newFixture(t, srv, redisslot.Options{Lease: longLease, MaxWaiters: 2})
 	ctx := ctxWithTimeout(t)
@@ -419,9 +425,9 @@ func TestAcquireBeyondMaxWaitersReturnsErrFull(t *testing.T) {
 	out := make(chan result, 2)
 	startWaiter(t, f.l, wctx, "k", 1, 0, out)
 	startWaiter(t, f.l, wctx, "k", 1, 1, out)
-	//lostrelease:ignore the call must fail with ErrFull
-	if sctx, rel, err := f.l.Acquire(ctx, "k", 1); !errors.Is(err, redisslot.ErrFull) || sctx != nil || rel != nil {
-		t.Errorf("third Acquire with MaxWaiters 2 = %v, %v, %v; want nil, nil, ErrFull", sctx, rel != nil, err)
+	//lostrelease:ignore the call must fail with ErrQueueFull
+	if sctx, rel, err := f.l.Acquire(ctx, "k", 1); !errors.Is(err, redisslot.ErrQueueFull) || !errors.Is(err, redisslot.ErrFull) || sctx != nil || rel != nil {
+		t.Errorf("third Acquire with MaxWaiters 2 = %v, %v, %v; want nil, nil, ErrQueueFull (also ErrFull)", sctx, rel != nil, err)
 	} else if !strings.Contains(err.Error(), `"k"`) {
 		t.Errorf("third Acquire with MaxWaiters 2: err = %q; want it to name the key", err)
 	}

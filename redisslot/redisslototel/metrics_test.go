@@ -148,9 +148,7 @@ func TestInstrumentsRecordEachOutcome(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer relJob()
-	if err := client.Del(ctx, "slots:job:9").Err(); err != nil {
-		t.Fatal(err)
-	}
+	deleteKeysOf(t, client, "job:9")
 	wait(t, job, "lease lost")
 
 	_, relPlain, err := l.TryAcquire(ctx, "plain", 1)
@@ -251,5 +249,20 @@ func checkStats(t *testing.T, s redisslot.Stats, got points) {
 		if c.stat != c.inst {
 			t.Errorf("Stats().%s = %v; the instruments say %v", c.field, c.stat, c.inst)
 		}
+	}
+}
+
+// deleteKeysOf deletes from outside every Redis key that holds key (its
+// slot set, whatever the Prefix and hash tag around it), and fails t if
+// there is none.
+func deleteKeysOf(t *testing.T, client *redis.Client, key string) {
+	t.Helper()
+	ctx := context.Background()
+	rkeys, err := client.Keys(ctx, "*"+key+"*").Result()
+	if err != nil || len(rkeys) == 0 {
+		t.Fatalf("KEYS *%s*: %q, %v; want the slot set", key, rkeys, err)
+	}
+	if err := client.Del(ctx, rkeys...).Err(); err != nil {
+		t.Fatal(err)
 	}
 }

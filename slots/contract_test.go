@@ -1,0 +1,22 @@
+package slots_test
+
+import (
+	"testing"
+
+	"github.com/ctxguard/release/slots"
+	"github.com/ctxguard/release/slots/slotstest"
+)
+
+// TestLocalContract runs the contract suite against Local: the n Limiters
+// that share their slots are one Local, n times.
+func TestLocalContract(t *testing.T) {
+	slotstest.Run(t, func(t *testing.T, n int, maxWaiters int) []slots.Limiter {
+		l := slots.NewLocal(slots.LocalOptions{MaxWaiters: maxWaiters})
+		t.Cleanup(func() { l.Close() })
+		ls := make([]slots.Limiter, n)
+		for i := range ls {
+			ls[i] = l
+		}
+		return ls
+	})
+}

@@ -1,0 +1,58 @@
+package slots_test
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/http"
+	"net/http/httptest"
+
+	"github.com/ctxguard/release/slots"
+)
+
+// This example limits a handler to one request at a time per user. It
+// answers 429 Too Many Requests when the user's slot is taken and 503
+// Service Unavailable once the limiter is closed. Moving to several
+// instances sharing Redis changes only the constructor: the handler is
+// written against slots.Limiter.
+func ExampleNewLocal() {
+	var limiter slots.Limiter = slots.NewLocal(slots.LocalOptions{MaxWaiters: 100})
+
+	handler := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		key := "user:" + r.URL.Query().Get("user")
+		ctx, release, err := limiter.TryAcquire(r.Context(), key, 1)
+		switch {
+		case errors.Is(err, slots.ErrFull):
+			http.Error(w, "busy", http.StatusTooManyRequests)
+			return
+		case errors.Is(err, slots.ErrClosed):
+			http.Error(w, "shutting down", http.StatusServiceUnavailable)
+			return
+		case err != nil:
+			http.Error(w, err.Error(), http.StatusInternalServerError)
+			return
+		}
+		defer release() // and the slot frees itself if the client hangs up
+		_ = ctx         // do the work with ctx: it ends with the slot
+		fmt.Fprint(w, "done")
+	})
+	get := func(user string) {
+		rec := httptest.NewRecorder()
+		handler.ServeHTTP(rec, httptest.NewRequest("GET", "/?user="+user, nil))
+		fmt.Println(user, rec.Code)
+	}
+
+	// Another request of alice's is in flight.
+	_, inFlight, _ := limiter.TryAcquire(context.Background(), "user:alice", 1)
+	get("alice")
+	get("bob")
+	inFlight()
+	get("alice")
+	limiter.Close()
+	get("alice")
+	// Output:
+	// alice 429
+	// bob 200
+	// alice 200
+	// alice 503
+}

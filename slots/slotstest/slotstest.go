@@ -1,0 +1,95 @@
+// Package slotstest is the contract of [slots.Limiter], written once as a
+// test suite that every backend runs: [Run] checks, one subtest per
+// promise, what the Limiter documentation promises, against any
+// implementation, in process or over a network.
+//
+// The suite waits for what a backend does asynchronously (a waiter
+// joining the line, a slot freed when its context ends) by polling with a
+// generous deadline, never by sleeping a fixed time, and it sets no upper
+// bound on how long anything takes, so that it passes against a backend
+// with real network latency and on a loaded machine. It uses only the
+// standard library and package slots, and checks no goroutine leak itself:
+// the caller's test binary should (with go.uber.org/goleak).
+package slotstest
+
+import (
+	"strconv"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/ctxguard/release/slots"
+)
+
+// Open returns n Limiters, n >= 1, that share their slots: a slot taken
+// through one counts against the limit on all, and the waiters of a key on
+// all of them stand in one line. For an in-process backend it may return
+// the same Limiter n times; for a networked one, n Limiters with clients
+// of their own on one server.
+//
+// Each key's line must be capped at maxWaiters waiters (0: no cap), as
+// slots.LocalOptions.MaxWaiters does. The suite only fills the line through
+// one Limiter, so a backend that counts the cap per instance passes too.
+//
+// Open must register, with t.Cleanup, whatever closes the Limiters and
+// frees their resources. The suite may itself call Close on them (Close
+// must be safe to call more than once), and it does not use them once its
+// subtest is over. Every key the suite uses starts with "slotstest:", and
+// every subtest leaves its keys free and unwaited.
+type Open func(t *testing.T, n int, maxWaiters int) []slots.Limiter
+
+// queueCap is the cap on waiters the suite asks for in its queue test.
+const queueCap = 3
+
+// patience bounds every wait of the suite: long enough that only a broken
+// or hung backend reaches it, even on a loaded machine.
+const patience = 30 * time.Second
+
+// pollEvery is how long the suite sleeps between two looks at a condition
+// it polls.
+const pollEvery = time.Millisecond
+
+// runID sets the keys of this process apart from those of another run on
+// the same server.
+var runID = strconv.FormatInt(time.Now().UnixNano(), 36)
+
+var keySeq atomic.Int64
+
+// newKey returns a key that no other subtest of this run uses.
+func newKey(name string) string {
+	return "slotstest:" + runID + ":" + strconv.FormatInt(keySeq.Add(1), 36) + ":" + name
+}
+
+// Run runs the contract suite against the Limiters that open makes. Each
+// subtest calls open itself and is named for the promise it checks.
+func Run(t *testing.T, open Open) {
+	t.Helper()
+	tests := []struct {
+		name string
+		run  func(*testing.T, Open)
+	}{
+		{"LimitNeverExceededUnderContention", testLimitNeverExceeded},
+		{"EachCallerAdmittedAgainstItsOwnLimit", testLimitIsPerCaller},
+		{"ReleaseFreesExactlyOnce", testReleaseExactlyOnce},
+		{"SlotContextCarriesValues", testSlotContextValues},
+		{"SlotContextEndsOnRelease", testSlotContextEndsOnRelease},
+		{"SlotContextEndsWithCtxCause", testSlotContextEndsWithCtxCause},
+		{"HangUpFreesSlot", testHangUpFreesSlot},
+		{"HangUpHandsSlotToWaiter", testHangUpHandsSlotToWaiter},
+		{"WaitersServedInArrivalOrderAcrossLimiters", testFIFO},
+		{"AcquireJoinsAtTheBack", testAcquireJoinsAtTheBack},
+		{"TryAcquireDoesNotJumpTheQueue", testTryAcquireDoesNotJumpTheQueue},
+		{"QueueCapRefusesAtOnce", testQueueCap},
+		{"CancelledWaiterLeavesTheLine", testCancelledWaiterLeaves},
+		{"CancelRacingHandOffLosesNoSlot", testCancelRacingHandOff},
+		{"LoadCountsKeysInOrder", testLoad},
+		{"ErrorsNameTheKey", testErrorsNameTheKey},
+		{"BadArguments", testBadArguments},
+		{"CloseEndsSlotsAndWaits", testCloseEndsSlotsAndWaits},
+		{"CloseThenCallsReturnErrClosed", testCallsAfterClose},
+		{"CloseIsSafeTwiceAndConcurrently", testCloseTwiceConcurrently},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) { tt.run(t, open) })
+	}
+}
