@@ -3,6 +3,7 @@ package redisslot_test
 import (
 	"context"
 	"errors"
+	"runtime"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -113,24 +114,20 @@ func TestCloseWaitsForFreesInFlight(t *testing.T) {
 	entered, unblocked := make(chan struct{}), make(chan struct{})
 	unblock := sync.OnceFunc(func() { close(unblocked) })
 	t.Cleanup(unblock) // before the fixture's Close, even when the test fails
-	var once sync.Once
+	var first atomic.Bool
 	f.client.AddHook(scriptHook{hash: redisslot.ReleaseHash, fn: func(ctx context.Context, cmds []redis.Cmder, next func() error) error {
-		once.Do(func() {
+		if first.CompareAndSwap(false, true) { // the background free, not Close's own
 			close(entered)
 			<-unblocked
-		})
+		}
 		return next()
 	}})
 	_, rel := mustTry(t, f.l, ctxWithTimeout(t), "k", 1)
-	go rel()
+	rel()
 	<-entered
 	closed := make(chan error, 1)
 	go func() { closed <- f.l.Close() }()
-	select {
-	case err := <-closed:
-		t.Fatalf("Close returned (%v) while a free was in flight", err)
-	case <-time.After(50 * time.Millisecond): // a Close that does not wait returns at once
-	}
+	awaitCloseWaiting(t, closed, "a free")
 	unblock()
 	if err := <-closed; err != nil {
 		t.Errorf("Close: %v", err)
@@ -165,11 +162,7 @@ func TestCloseWaitsForAcquiresInFlight(t *testing.T) {
 	<-entered
 	closed := make(chan error, 1)
 	go func() { closed <- f.l.Close() }()
-	select {
-	case err := <-closed:
-		t.Fatalf("Close returned (%v) while an acquire was in flight", err)
-	case <-time.After(50 * time.Millisecond):
-	}
+	awaitCloseWaiting(t, closed, "an acquire")
 	unblock()
 	if err := <-closed; err != nil {
 		t.Errorf("Close: %v", err)
@@ -235,4 +228,58 @@ func TestCloseIsSafeTwiceAndFromManyGoroutines(t *testing.T) {
 	if n := len(members(t, rawClient(t, srv), testPrefix(t)+"{k}")); n != 0 {
 		t.Errorf("%d members after Close; want 0", n)
 	}
+}
+
+// awaitCloseWaiting returns once a goroutine running Close is parked
+// waiting for what is in flight (what). A Close that does not wait sends
+// on closed instead, and the test fails.
+func awaitCloseWaiting(t *testing.T, closed <-chan error, what string) {
+	t.Helper()
+	deadline := time.After(waitLong)
+	for !blockedIn("redisslot.(*Limiter).close", "sync.WaitGroup.Wait") {
+		select {
+		case err := <-closed:
+			t.Fatalf("Close returned (%v) while %s was in flight", err, what)
+		case <-deadline:
+			t.Fatalf("Close did not wait for %s within %v", what, waitLong)
+		default:
+			runtime.Gosched()
+		}
+	}
+}
+
+// blockedIn reports whether a goroutine running function fn is parked in
+// state, as runtime.Stack prints it (e.g. "sync.WaitGroup.Wait").
+func blockedIn(fn, state string) bool {
+	for _, g := range goroutineStacks() {
+		header, _, _ := strings.Cut(g, "\n")
+		if strings.Contains(header, "["+state) && strings.Contains(g, fn+"(") {
+			return true
+		}
+	}
+	return false
+}
+
+// goroutineStacks returns the stack of every goroutine.
+func goroutineStacks() []string {
+	buf := make([]byte, 1<<20)
+	for {
+		n := runtime.Stack(buf, true)
+		if n < len(buf) {
+			return strings.Split(string(buf[:n]), "\n\n")
+		}
+		buf = make([]byte, 2*len(buf))
+	}
+}
+
+// limiterGoroutines counts the goroutines running a Limiter's code: the
+// renewer and the subscriber.
+func limiterGoroutines() int {
+	n := 0
+	for _, g := range goroutineStacks() {
+		if strings.Contains(g, "redisslot.(*Limiter).renew(") || strings.Contains(g, "redisslot.(*Limiter).listen(") {
+			n++
+		}
+	}
+	return n
 }

@@ -153,3 +153,92 @@ func withoutPath(env []string) []string {
 	}
 	return out
 }
+
+// The crash test of a waiter: its key, and the environment variable that
+// makes the child wait for it instead of holding slots.
+const (
+	crashWaitKey   = "w"
+	crashWaitEnv   = "REDISSLOT_CRASH_CHILD_WAITS"
+	crashWaitLease = 10 * time.Second
+)
+
+// TestCrashChildWaits does nothing in a normal run. Run by
+// TestWaiterOfAKilledProcessStopsHoldingUpTheQueue in a child process, it
+// waits for a slot of crashWaitKey (which the parent holds), says so on
+// stdout once it is in line, and waits until it is killed.
+func TestCrashChildWaits(t *testing.T) {
+	addr := os.Getenv(crashAddrEnv)
+	if addr == "" || os.Getenv(crashWaitEnv) == "" {
+		return
+	}
+	opts := redistest.Server{Addr: addr}
+	client := redis.NewClient(opts.Options())
+	defer client.Close()
+	l := redisslot.New(client, redisslot.Options{Prefix: os.Getenv(crashPrefixEnv), Lease: crashWaitLease})
+	defer l.Close()
+	ctx, cancel := context.WithTimeout(context.Background(), waitLong)
+	defer cancel()
+	go func() {
+		//lostrelease:ignore the child is killed while it waits
+		_, _, err := l.Acquire(ctx, crashWaitKey, 1)
+		fmt.Printf("error %v\n", err)
+	}()
+	for redisslot.Waiters(l, crashWaitKey) == 0 {
+		time.Sleep(pollInterval)
+	}
+	fmt.Println("queued")
+	<-ctx.Done()
+}
+
+// The new design, done when: a waiter in a process killed with SIGKILL,
+// first in line, stops holding up the queue within about a second and a
+// half, whatever the Lease: at Lease 10s, the next waiter, on another
+// instance, gets the freed slot within 3s of the kill.
+func TestWaiterOfAKilledProcessStopsHoldingUpTheQueue(t *testing.T) {
+	srv := redistest.Shared(t)
+	prefix := testPrefix(t)
+	h := newFixture(t, srv, redisslot.Options{Prefix: prefix, Lease: crashWaitLease})
+	w := newFixture(t, srv, redisslot.Options{Prefix: prefix, Lease: crashWaitLease})
+	ctx := ctxWithTimeout(t)
+	_, rel := mustTry(t, h.l, ctx, crashWaitKey, 1)
+
+	cmd := exec.Command(os.Args[0], "-test.run=^TestCrashChildWaits$", "-test.count=1")
+	cmd.Env = append(withoutPath(os.Environ()), "PATH=", crashAddrEnv+"="+srv.Addr, crashPrefixEnv+"="+prefix, crashWaitEnv+"=1")
+	stdout, err := cmd.StdoutPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	cmd.Stderr = nil
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	killed := false
+	defer func() {
+		if !killed {
+			_ = cmd.Process.Kill()
+			_ = cmd.Wait()
+		}
+	}()
+	_ = stdout.(*os.File).SetReadDeadline(time.Now().Add(waitLong))
+	if line, err := bufio.NewReader(stdout).ReadString('\n'); strings.TrimSpace(line) != "queued" {
+		t.Fatalf("child said %q (%v); want \"queued\"", line, err)
+	}
+	out := make(chan outcome, 1)
+	joinQueue(t, w.l, ctx, crashWaitKey, 1, 1, out) // second in line
+
+	if err := syscall.Kill(cmd.Process.Pid, syscall.SIGKILL); err != nil {
+		t.Fatal(err)
+	}
+	died := time.Now()
+	killed = true
+	_ = cmd.Wait()
+	rel() // the slot is free, and offered to the dead waiter first
+	o := nextOutcome(t, out)
+	if o.err != nil {
+		t.Fatalf("the next waiter: %v", o.err)
+	}
+	defer o.rel()
+	if took := o.at.Sub(died); took > 3*time.Second {
+		t.Errorf("the next waiter got the slot %v after the waiter ahead of it was killed; want within 3s (Lease %v)", took, crashWaitLease)
+	}
+}

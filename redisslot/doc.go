@@ -33,12 +33,27 @@
 //     release is called, when the lease is lost ([ErrLeaseLost]) or when the
 //     Limiter closes ([ErrClosed]), and before the call that frees the slot
 //     is sent. Its release is a guard built with
-//     [github.com/ctxguard/release.WrapOnDone], so it runs once and frees the
-//     slot in one round trip, which a call of release waits for.
+//     [github.com/ctxguard/release.WrapOnDone], so it runs once. It does not
+//     wait for Redis: it hands the slot's member to the Limiter, which sends
+//     the free at once (batched per key, pipelined) and keeps it until Redis
+//     confirms it or the member's lease has surely ended, sending it again
+//     with every renewal round. So a release returns at once even with Redis
+//     stalled, and [Limiter.InUse] may count a released slot until its free
+//     arrives. An acquire that failed after its command may have reached
+//     Redis has its member freed the same way, so a stalled Redis leaves no
+//     ghost slot once it resumes. An acquire carries the Limiter's pending
+//     frees of its key and removes them first, so a release followed at
+//     once by an acquire of the same key is not refused for want of its own
+//     free.
 //   - One goroutine per Limiter renews every slot it holds, every Lease/3,
-//     with one script call per key (per 500 slots of a key) in one pipeline.
-//     A held slot costs no goroutine, and renewal traffic grows with the
-//     number of keys, not slots. Renewal never re-creates a member.
+//     and sends the frees; it runs while slots are held or frees pending.
+//     With a single-node or failover client one script call renews up to
+//     500 slots of any keys; with a Redis Cluster client, of the keys of one
+//     hash slot; with any other client, of one key; all calls of a round go
+//     in one pipeline. A held slot costs no goroutine, and neither does a
+//     release or a failed call. Renewal never re-creates a member, and a key
+//     that is no slot set any more (overwritten, deleted) is a lost lease at
+//     the next round.
 //   - A slot of a crashed instance frees itself when its lease ends. No
 //     script removes another instance's live member.
 //   - [Limiter.Acquire] waits in the key's one queue, kept in Redis and
@@ -87,14 +102,22 @@
 //
 // # When Redis is down, or a lease is lost
 //
-// Calls return Redis's errors, wrapped with the operation and the key, so
-// that [errors.Is] and [errors.As] see them. Frees and renewals that fail go
-// to Options.OnError. A held slot whose renewals fail for a whole Lease, by
-// the local monotonic clock, is lost: its context is cancelled with
-// [ErrLeaseLost], because by then Redis may have given the slot to someone
-// else. So is a slot whose member a renewal finds missing, deleted from
-// outside or lost when Redis restarted without persistence. Stop the work a
-// lost slot guards: watch its context.
+// Calls return Redis's errors, wrapped with the operation and (a prefix of)
+// the key, so that [errors.Is] and [errors.As] see them. Frees and
+// renewals that fail are retried with the renewal rounds and go to
+// Options.OnError at most once per key per round, with their count. A held
+// slot whose renewals fail for a whole Lease after the last confirmed one
+// was sent, by the local monotonic clock, is lost: its context is
+// cancelled with [ErrLeaseLost], because by then Redis may have given the
+// slot to someone else. So is a slot whose member a renewal finds missing,
+// deleted from outside or lost when Redis restarted without persistence.
+// Stop the work a lost slot guards: watch its context.
+//
+// Out of memory (maxmemory with the noeviction policy), Redis refuses new
+// slots: Acquire and TryAcquire return its OOM error, wrapped. Held slots
+// are still renewed, and frees and InUse still work. An evicting policy
+// (allkeys-*, volatile-*: slot sets always have a TTL) may drop a slot set
+// and with it every lease of the key: use noeviction for the slots' Redis.
 //
 // # Choosing Lease
 //
@@ -121,8 +144,9 @@
 //		MaxRetries:            1,
 //	})
 //
-// The frees are bounded by Options.ReleaseTimeout and the renewal rounds by
-// Lease/3, through the same mechanism.
+// The background frees are bounded by Options.ReleaseTimeout and Lease/3,
+// those of Close by ReleaseTimeout, and the renewal rounds by Lease/3,
+// through the same mechanism.
 //
 // # Redis Cluster
 //

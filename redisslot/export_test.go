@@ -110,3 +110,7 @@ func LoadScripts(ctx context.Context, c redis.Scripter) error {
 	}
 	return nil
 }
+
+// HashSlot returns the Redis Cluster hash slot of key, as the renewer
+// computes it.
+func HashSlot(key string) int { return hashSlot(key) }

@@ -1,122 +1,87 @@
 package redisslot_test
 
 import (
-	"slices"
+	"context"
 	"sync/atomic"
 	"testing"
 	"time"
 
 	"github.com/ctxguard/release/redisslot"
 	"github.com/ctxguard/release/redisslot/internal/redistest"
+	"github.com/redis/go-redis/v9"
 )
 
 // handoffSlack is what a loaded machine may add to the retry interval
 // before a waiting instance takes a freed slot.
 const handoffSlack = time.Second
 
-// Issue 11, proof 4: with limit 1, 20 waiters on two instances each get the
-// slot once, and each releases soon after it acquires. After every release
-// some waiter takes the slot within the retry interval: through the
-// release's wake-up, or, when every wake-up message is dropped, through the
-// oldest waiters' retry timers.
-func TestTwentyWaitersOnTwoInstancesEachGetTheSlotOnce(t *testing.T) {
+// The new design, done when: with limit 1, 20 waiters joining the queue
+// alternately on two instances are served exactly in the order they
+// joined, each once. Each joins only once the one before it is in line in
+// Redis (by Load), so the order of joining is known. After every release
+// the next waiter takes the slot: through the release's wake-up alone (no
+// retry timer), or, when every wake-up message is dropped, through the
+// oldest waiters' retry timers, each within the retry interval.
+func TestTwentyWaitersOnTwoInstancesAreServedInJoinOrder(t *testing.T) {
 	for _, tc := range []struct {
 		name string
-		// The Lease sets the retry interval, min(Lease/3, 1s): long where
-		// wake-ups must beat it by far, short where timers do the work.
-		lease time.Duration
-		drop  bool
+		drop bool
 	}{
-		{"wake-ups", 3 * time.Second, false},
-		{"every wake-up dropped", time.Second, true},
+		{"wake-ups", false},
+		{"every wake-up dropped", true},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			srv := redistest.Shared(t)
 			prefix := testPrefix(t)
-			opts := redisslot.Options{Prefix: prefix, Lease: tc.lease}
+			opts := redisslot.Options{Prefix: prefix, Lease: testLease}
 			h := newFixture(t, srv, opts)
-			a := newFixture(t, srv, opts)
-			b := newFixture(t, srv, opts)
+			ins := []*fixture{newFixture(t, srv, opts), newFixture(t, srv, opts)}
 			var dropped atomic.Int64
-			if tc.drop {
-				drop := func(string) bool { dropped.Add(1); return true }
-				redisslot.SetDropWake(a.l, drop)
-				redisslot.SetDropWake(b.l, drop)
+			for _, f := range ins {
+				if tc.drop {
+					redisslot.SetDropWake(f.l, func(string) bool { dropped.Add(1); return true })
+				} else {
+					redisslot.SetRetryInterval(f.l, noRetry)
+				}
 			}
-			retry := redisslot.RetryInterval(a.l)
+			retry := redisslot.RetryInterval(h.l)
 			ctx := ctxWithTimeout(t)
 
 			_, rel := mustTry(t, h.l, ctx, "k", 1)
-			const perInstance = 10
-			out := make(chan outcome, 2*perInstance)
-			for i := range perInstance {
-				queueAcquire(t, a.l, ctx, "k", 1, i, out)             // 0..9 on a
-				queueAcquire(t, b.l, ctx, "k", 1, perInstance+i, out) // 10..19 on b
+			const waiters = 20
+			out := make(chan outcome, waiters)
+			for i := range waiters {
+				joinQueue(t, ins[i%2].l, ctx, "k", 1, i, out)
 			}
-
-			var gaps []time.Duration
-			var order []int
 			freed := time.Now()
 			rel()
-			for range 2 * perInstance {
+			for i := range waiters {
 				o := nextOutcome(t, out)
 				if o.err != nil {
 					t.Fatalf("waiter %d: %v", o.who, o.err)
 				}
-				gaps = append(gaps, o.at.Sub(freed))
-				order = append(order, o.who)
-				if n := inUse(t, a.l, "k"); n != 1 {
-					t.Errorf("InUse = %d while waiter %d holds the slot; want 1", n, o.who)
+				if o.who != i {
+					t.Errorf("hand-off %d went to waiter %d; want waiter %d, the next to have joined", i, o.who, i)
+				}
+				if gap := o.at.Sub(freed); tc.drop && gap > retry+handoffSlack {
+					t.Errorf("hand-off %d took %v; want within the retry interval %v (+%v slack)", i, gap, retry, handoffSlack)
 				}
 				freed = time.Now()
 				o.rel()
 			}
-
-			// Wake-ups go to the oldest waiters, but two woken on one
-			// instance (two frees heard before the first ran) race each
-			// other in Redis; so the order is logged, not checked.
-			seen := map[int]bool{}
-			overtaken := 0
-			for i, who := range order {
-				if seen[who] {
-					t.Errorf("waiter %d got the slot twice", who)
-				}
-				seen[who] = true
-				for _, later := range order[i+1:] {
-					if later < who && (later < perInstance) == (who < perInstance) {
-						overtaken++
-					}
-				}
-			}
-			if len(seen) != 2*perInstance {
-				t.Errorf("%d waiters got the slot; want %d", len(seen), 2*perInstance)
-			}
-			sorted := slices.Sorted(slices.Values(gaps))
-			median, most := sorted[len(sorted)/2], sorted[len(sorted)-1]
-			t.Logf("20 hand-offs on two instances (retry interval %v, %d wake-ups dropped): median %v, most %v; order %v (%d overtaken by a younger waiter of their instance)",
-				retry, dropped.Load(), median.Round(time.Microsecond), most.Round(time.Microsecond), order, overtaken)
-			for i, g := range gaps {
-				if g > retry+handoffSlack {
-					t.Errorf("hand-off %d took %v; want within the retry interval %v (+%v slack)", i, g, retry, handoffSlack)
-				}
-			}
 			if tc.drop {
-				if dropped.Load() == 0 {
-					t.Errorf("no wake-up was dropped; the test proves nothing")
-				}
-				if median > retry {
-					t.Errorf("median hand-off %v with wake-ups dropped; want within the retry interval %v", median, retry)
-				}
-			} else if median > retry/10 {
-				t.Errorf("median hand-off %v; want wake-ups well within the retry interval %v (< %v)", median, retry, retry/10)
+				eventually(t, "wake-ups dropped", func() bool { return dropped.Load() > 0 })
 			}
 		})
 	}
 }
 
-// Issue 11, proof 4: a waiter woken for a slot that a waiter on another
-// instance takes first waits again, and a slot freed later still reaches it
-// within the retry interval when that later wake-up is dropped.
+// Issue 11, proof 4: a waiter woken for a slot that a waiter ahead of it,
+// on another instance, takes first waits again, and a slot freed later
+// still reaches it within the retry interval when that later wake-up is
+// dropped. Both instances hear the first release; the test waits until the
+// second waiter's try for it was answered (it stays in line) before it
+// drops the wake-ups of the second release.
 func TestDroppedWakeUpAfterALostRaceStillHandsTheSlotOn(t *testing.T) {
 	srv := redistest.Shared(t)
 	prefix := testPrefix(t)
@@ -125,64 +90,69 @@ func TestDroppedWakeUpAfterALostRaceStillHandsTheSlotOn(t *testing.T) {
 	a := newFixture(t, srv, opts)
 	b := newFixture(t, srv, opts)
 	ctx := ctxWithTimeout(t)
-	retry := redisslot.RetryInterval(a.l)
+	retry := redisslot.RetryInterval(b.l)
+	redisslot.SetRetryInterval(a.l, noRetry)
+	// b's answered tries that left its waiter in line.
+	stayed := make(chan struct{}, 100)
+	b.client.AddHook(scriptHook{hash: redisslot.AcquireHash, fn: func(ctx context.Context, cmds []redis.Cmder, next func() error) error {
+		err := next()
+		if r, _ := cmds[0].(*redis.Cmd).Int64Slice(); len(r) == 2 && r[0] == 2 {
+			stayed <- struct{}{}
+		}
+		return err
+	}})
+	woke := make(chan int, 100)
+	redisslot.SetOnWake(b.l, func(_ string, n int) { woke <- n })
 
 	_, rel := mustTry(t, h.l, ctx, "k", 1)
-	// Only waiters send EVALSHA from a and b from here on: the acquire
-	// script.
-	a.count.Reset()
-	b.count.Reset()
 	outA := make(chan outcome, 1)
 	outB := make(chan outcome, 1)
-	queueAcquire(t, a.l, ctx, "k", 1, 0, outA)
-	queueAcquire(t, b.l, ctx, "k", 1, 1, outB)
+	joinQueue(t, a.l, ctx, "k", 1, 0, outA)
+	joinQueue(t, b.l, ctx, "k", 1, 1, outB)
+	// b's waiter tried twice so far: to join, and once b was subscribed.
+	for i := range 2 {
+		select {
+		case <-stayed:
+		case <-time.After(waitLong):
+			t.Fatalf("b's waiter made %d tries before the release; want 2", i)
+		}
+	}
 
-	// Both hear the first release; one takes the slot, the other loses the
-	// race and waits again. The second release's wake-up is dropped.
-	rel()
-	var first, loser outcome
-	var loserOut chan outcome
-	select {
-	case first = <-outA:
-		loserOut = outB
-	case first = <-outB:
-		loserOut = outA
-	case <-time.After(waitLong):
-		t.Fatalf("no waiter took the slot within %v of its release", waitLong)
-	}
+	rel() // both hear it; a's waiter, first in line, takes the slot
+	first := nextOutcome(t, outA)
 	if first.err != nil {
-		t.Fatalf("waiter %d: %v", first.who, first.err)
+		t.Fatalf("waiter 0: %v", first.err)
 	}
-	waitingOn, loserCount := a.l, a.count
-	if loserOut == outB {
-		waitingOn, loserCount = b.l, b.count
+	// b's waiter was woken by that release and tried, in vain.
+	for n := 0; n == 0; {
+		select {
+		case n = <-woke:
+		case <-time.After(waitLong):
+			t.Fatal("b heard no wake-up for the first release")
+		}
 	}
-	before := loserCount.ByName("evalsha")
 	select {
-	case loser = <-loserOut:
-		t.Fatalf("waiter %d returned (%v) while the other held the only slot", loser.who, loser.err)
+	case <-stayed:
+	case <-time.After(waitLong):
+		t.Fatal("b's waiter did not try for the first release's slot")
+	}
+	select {
+	case o := <-outB:
+		t.Fatalf("waiter 1 returned (%v) while waiter 0 held the only slot", o.err)
 	default:
 	}
-	// The loser's tries so far: one before queueing, one when subscribed,
-	// one on the first release's wake-up.
-	eventually(t, "the loser tries for the first release's slot", func() bool { return loserCount.ByName("evalsha") >= 3 })
-	t.Logf("the loser sent %d acquire calls by the time the other took the slot", before)
+
 	var dropped atomic.Int64
-	redisslot.SetDropWake(waitingOn, func(string) bool { dropped.Add(1); return true })
+	redisslot.SetDropWake(b.l, func(string) bool { dropped.Add(1); return true })
 	freed := time.Now()
 	first.rel()
-	loser = nextOutcome(t, loserOut)
-	if loser.err != nil {
-		t.Fatalf("waiter %d: %v", loser.who, loser.err)
+	second := nextOutcome(t, outB)
+	if second.err != nil {
+		t.Fatalf("waiter 1: %v", second.err)
 	}
-	defer loser.rel()
-	took := loser.at.Sub(freed)
-	t.Logf("waiter %d lost the race to waiter %d, then took the slot %v after a release whose wake-up was dropped (%d dropped; retry interval %v)",
-		loser.who, first.who, took.Round(time.Microsecond), dropped.Load(), retry)
-	if dropped.Load() == 0 {
-		t.Errorf("no wake-up was dropped; the test proves nothing")
-	}
-	if took > retry+handoffSlack {
+	defer second.rel()
+	if took := second.at.Sub(freed); took > retry+handoffSlack {
 		t.Errorf("slot taken %v after its release; want within the retry interval %v (+%v slack)", took, retry, handoffSlack)
 	}
+	eventually(t, "the second release's wake-up dropped", func() bool { return dropped.Load() > 0 })
 }

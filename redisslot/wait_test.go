@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"runtime"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -354,7 +353,7 @@ func TestAcquireReturnsWhenCtxIsDoneAndLeavesNothingBehind(t *testing.T) {
 	for i := range waiters {
 		startWaiter(t, w.l, wctx, "k", 1, i, many)
 	}
-	if n := limiterGoroutines(); n != 3 {
+	if n := backgroundGoroutines(); n != 3 {
 		t.Errorf("%d goroutines of the Limiters with %d waiters; want 3: the holder's renewer, the waiters' subscriber and entry renewer", n, waiters)
 	}
 	deadline, cancelDl := context.WithTimeout(ctx, 100*time.Millisecond)
@@ -380,7 +379,7 @@ func TestAcquireReturnsWhenCtxIsDoneAndLeavesNothingBehind(t *testing.T) {
 		loads, err := w.l.Load(ctx, "k")
 		return err == nil && loads[0].Waiting == 0
 	})
-	eventually(t, "only the holder's renewer and the subscriber left running", func() bool { return limiterGoroutines() == 2 })
+	eventually(t, "only the holder's renewer and the subscriber left running", func() bool { return backgroundGoroutines() == 2 })
 	if err := w.l.Close(); err != nil {
 		t.Errorf("Close: %v", err)
 	}
@@ -392,20 +391,11 @@ func TestAcquireReturnsWhenCtxIsDoneAndLeavesNothingBehind(t *testing.T) {
 	_ = raw.Close()
 }
 
-// limiterGoroutines counts the goroutines that run a Limiter's own code and
-// no test code: the Limiters' background goroutines.
-func limiterGoroutines() int {
-	buf := make([]byte, 1<<20)
-	for {
-		n := runtime.Stack(buf, true)
-		if n < len(buf) {
-			buf = buf[:n]
-			break
-		}
-		buf = make([]byte, 2*len(buf))
-	}
+// backgroundGoroutines counts the goroutines that run a Limiter's own code
+// and no test code: the Limiters' background goroutines.
+func backgroundGoroutines() int {
 	count := 0
-	for _, g := range strings.Split(string(buf), "\n\n") {
+	for _, g := range goroutineStacks() {
 		if strings.Contains(g, "release/redisslot.(*Limiter).") && !strings.Contains(g, "redisslot_test.") {
 			count++
 		}

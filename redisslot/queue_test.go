@@ -1,0 +1,220 @@
+package redisslot_test
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/ctxguard/release/redisslot"
+	"github.com/ctxguard/release/redisslot/internal/redistest"
+	"github.com/redis/go-redis/v9"
+)
+
+// waiting returns Load's Waiting count of key on l, failing t on an error.
+func waiting(t testing.TB, l *redisslot.Limiter, key string) int {
+	t.Helper()
+	loads, err := l.Load(context.Background(), key)
+	if err != nil {
+		t.Fatalf("Load(%q): %v", key, err)
+	}
+	return loads[0].Waiting
+}
+
+// joinQueue runs Acquire on a goroutine and waits until the key's queue in
+// Redis, by Load, has one more waiter: its entry is in line, behind every
+// waiter that joined before.
+func joinQueue(t testing.TB, l *redisslot.Limiter, ctx context.Context, key string, limit, who int, out chan<- outcome) {
+	t.Helper()
+	before := waiting(t, l, key)
+	go func() {
+		_, rel, err := l.Acquire(ctx, key, limit)
+		out <- outcome{who, time.Now(), rel, err}
+	}()
+	eventually(t, fmt.Sprintf("waiter %d joins the queue", who), func() bool { return waiting(t, l, key) == before+1 })
+}
+
+// The new design, done when: MaxWaiters 3 with two waiters on one instance
+// and one on the other, the fourth Acquire, on either, gets ErrQueueFull at
+// once: in the one round trip that found the queue full.
+func TestMaxWaitersCapsTheQueueAcrossInstances(t *testing.T) {
+	srv := redistest.Shared(t)
+	prefix := testPrefix(t)
+	opts := redisslot.Options{Prefix: prefix, Lease: longLease, MaxWaiters: 3}
+	a, b := newFixture(t, srv, opts), newFixture(t, srv, opts)
+	ctx := ctxWithTimeout(t)
+	_, rel := mustTry(t, a.l, ctx, "k", 1)
+	defer rel()
+	wctx, cancel := context.WithCancel(ctx)
+	out := make(chan outcome, 3)
+	joinQueue(t, a.l, wctx, "k", 1, 0, out)
+	joinQueue(t, a.l, wctx, "k", 1, 1, out)
+	joinQueue(t, b.l, wctx, "k", 1, 2, out)
+	for _, f := range []*fixture{a, b} {
+		f.count.Reset()
+		//lostrelease:ignore the call must fail with ErrQueueFull
+		_, _, err := f.l.Acquire(ctx, "k", 1)
+		if !errors.Is(err, redisslot.ErrQueueFull) || !errors.Is(err, redisslot.ErrFull) || !strings.Contains(err.Error(), `"k"`) {
+			t.Errorf("fourth Acquire with MaxWaiters 3: %v; want ErrQueueFull (and ErrFull) naming the key", err)
+		}
+		if n := f.count.RoundTrips(); n != 1 {
+			t.Errorf("the refused Acquire took %d round trips; want 1", n)
+		}
+	}
+	if n := waiting(t, a.l, "k"); n != 3 {
+		t.Errorf("Waiting = %d after the refusals; want 3", n)
+	}
+	cancel()
+	for range 3 {
+		if o := nextOutcome(t, out); !errors.Is(o.err, context.Canceled) {
+			t.Errorf("waiter %d: %v; want context.Canceled", o.who, o.err)
+		}
+	}
+}
+
+// The new design: MaxWaitersFor sets each key's cap, and a result of 0 or
+// less falls back to MaxWaiters.
+func TestMaxWaitersForCapsEachKey(t *testing.T) {
+	srv := redistest.Shared(t)
+	f := newFixture(t, srv, redisslot.Options{Lease: longLease, MaxWaiters: 2, MaxWaitersFor: func(key string, limit int) int {
+		if strings.HasPrefix(key, "user:") {
+			return limit // 1 for these tests
+		}
+		return 0
+	}})
+	ctx := ctxWithTimeout(t)
+	wctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	out := make(chan outcome, 3)
+	for key, cap := range map[string]int{"user:1": 1, "account:1": 2} {
+		_, rel := mustTry(t, f.l, ctx, key, 1)
+		defer rel()
+		for i := range cap {
+			joinQueue(t, f.l, wctx, key, 1, i, out)
+		}
+		//lostrelease:ignore the call must fail with ErrQueueFull
+		if _, _, err := f.l.Acquire(ctx, key, 1); !errors.Is(err, redisslot.ErrQueueFull) {
+			t.Errorf("Acquire(%q) with %d waiters: %v; want ErrQueueFull, its cap being %d", key, cap, err, cap)
+		}
+	}
+	cancel()
+	for range 3 {
+		nextOutcome(t, out)
+	}
+}
+
+// The new design, done when: a waiter whose ctx ends leaves the queue at
+// once, in one round trip, not by its entry's end: within a second it is
+// gone from Load's Waiting and from the queue itself, where an entry that
+// merely ended would stay until a script dropped it.
+func TestCancelledWaiterLeavesTheQueueWithinASecond(t *testing.T) {
+	srv := redistest.Shared(t)
+	prefix := testPrefix(t)
+	h := newFixture(t, srv, redisslot.Options{Prefix: prefix, Lease: longLease})
+	w := newFixture(t, srv, redisslot.Options{Prefix: prefix, Lease: longLease})
+	raw := rawClient(t, srv)
+	ctx := ctxWithTimeout(t)
+	_, rel := mustTry(t, h.l, ctx, "k", 1)
+	defer rel()
+	wctx, cancel := context.WithCancel(ctx)
+	out := make(chan outcome, 1)
+	joinQueue(t, w.l, wctx, "k", 1, 0, out)
+	order, _ := redisslot.QueueKeys(w.l, "k")
+	cancel()
+	cancelled := time.Now()
+	if o := nextOutcome(t, out); !errors.Is(o.err, context.Canceled) {
+		t.Fatalf("Acquire: %v; want context.Canceled", o.err)
+	}
+	for {
+		n, err := raw.ZCard(ctx, order).Result()
+		if err != nil {
+			t.Fatal(err)
+		}
+		if n == 0 && waiting(t, h.l, "k") == 0 {
+			break
+		}
+		if time.Since(cancelled) > time.Second {
+			t.Fatalf("a second after its ctx ended, the waiter is still in line: ZCARD %s = %d, Waiting = %d", order, n, waiting(t, h.l, "k"))
+		}
+		time.Sleep(pollInterval)
+	}
+}
+
+// The new design, done when: Load of 50 keys is one round trip, and its
+// counts are right.
+func TestLoadOfFiftyKeysIsOneRoundTrip(t *testing.T) {
+	srv := redistest.Shared(t)
+	prefix := testPrefix(t)
+	f := newFixture(t, srv, redisslot.Options{Prefix: prefix, Lease: longLease})
+	w := newFixture(t, srv, redisslot.Options{Prefix: prefix, Lease: longLease})
+	ctx := ctxWithTimeout(t)
+	wctx, cancel := context.WithCancel(ctx)
+	const keys, limit = 50, 3
+	var names []string
+	want := map[string]redisslot.Load{}
+	out := make(chan outcome, keys)
+	waiters := 0
+	for i := range keys {
+		key := fmt.Sprint("k", i)
+		names = append(names, key)
+		held := i % (limit + 1)
+		for range held {
+			_, rel := mustTry(t, f.l, ctx, key, limit)
+			defer rel()
+		}
+		queued := 0
+		if held == limit && i%2 == 1 {
+			joinQueue(t, w.l, wctx, key, limit, i, out)
+			queued = 1
+			waiters++
+		}
+		want[key] = redisslot.Load{Key: key, InUse: held, Waiting: queued}
+	}
+	f.count.Reset()
+	loads, err := f.l.Load(ctx, names...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n := f.count.RoundTrips(); n != 1 {
+		t.Errorf("Load of %d keys took %d round trips; want 1", keys, n)
+	}
+	if len(loads) != keys {
+		t.Fatalf("Load of %d keys returned %d Loads", keys, len(loads))
+	}
+	for i, got := range loads {
+		if w := want[names[i]]; got != w {
+			t.Errorf("Load[%d] = %+v; want %+v", i, got, w)
+		}
+	}
+	if waiters == 0 {
+		t.Fatal("no key had a waiter; the test proves nothing about Waiting")
+	}
+	cancel()
+	for range waiters {
+		nextOutcome(t, out)
+	}
+}
+
+// Load says what is wrong with a bad key, and a Redis error names the key.
+func TestLoadErrorsNameTheKey(t *testing.T) {
+	srv := redistest.Shared(t)
+	f := newFixture(t, srv, redisslot.Options{Lease: longLease})
+	raw := rawClient(t, srv)
+	ctx := ctxWithTimeout(t)
+	if _, err := f.l.Load(ctx, "a", ""); err == nil {
+		t.Errorf("Load with an empty key: no error")
+	}
+	if loads, err := f.l.Load(ctx); err != nil || len(loads) != 0 {
+		t.Errorf("Load() = %v, %v; want no Loads and no error", loads, err)
+	}
+	if err := raw.Set(ctx, redisslot.SlotKey(f.l, "str"), "x", time.Minute).Err(); err != nil {
+		t.Fatal(err)
+	}
+	_, err := f.l.Load(ctx, "a", "str")
+	var rerr redis.Error
+	if !errors.As(err, &rerr) || !strings.Contains(err.Error(), `"str"`) {
+		t.Errorf("Load of a key that is no slot set: %v; want a Redis error naming the key", err)
+	}
+}
