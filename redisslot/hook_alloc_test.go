@@ -1,7 +1,10 @@
 package redisslot_test
 
 import (
+	"sync"
+	"sync/atomic"
 	"testing"
+	"time"
 
 	"github.com/ctxguard/release/redisslot"
 	"github.com/redis/go-redis/v9"
@@ -75,5 +78,51 @@ func BenchmarkEmit(b *testing.B) {
 				emit()
 			}
 		})
+	}
+}
+
+// AddHook may be called while events are emitted on other goroutines; each
+// hook hears every event after it was added.
+func TestAddHookWhileEventsAreEmitted(t *testing.T) {
+	l := offlineLimiter(t)
+	emit := redisslot.EmitAll(l, redisslot.ErrFull, true)
+	stop := make(chan struct{})
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		for {
+			select {
+			case <-stop:
+				return
+			default:
+				emit()
+			}
+		}
+	}()
+	var counts [10]atomic.Int64
+	for i := range counts {
+		heard := make(chan struct{})
+		var once sync.Once
+		l.AddHook(redisslot.Hook{AcquireEnded: func(redisslot.AcquireEvent) {
+			counts[i].Add(1)
+			once.Do(func() { close(heard) })
+		}})
+		select { // the emitter runs beside the next AddHook
+		case <-heard:
+		case <-time.After(waitLong):
+			t.Fatalf("hook %d heard nothing in %v", i, waitLong)
+		}
+	}
+	close(stop)
+	<-done
+	before := make([]int64, len(counts))
+	for i := range counts {
+		before[i] = counts[i].Load()
+	}
+	emit()
+	for i := range counts {
+		if got := counts[i].Load() - before[i]; got != 1 {
+			t.Errorf("hook %d heard %d of the acquire events emitted after all were added; want 1", i, got)
+		}
 	}
 }
