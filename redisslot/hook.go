@@ -37,7 +37,10 @@ type Hook struct {
 	SlotEnded func(SlotEvent)
 
 	// LeaseLost is called once per slot whose lease was lost, just before
-	// SlotEnded is called for it.
+	// SlotEnded is called for it. That SlotEnded tells SlotLeaseLost unless
+	// the slot's context had already ended another way (its ctx ended, say,
+	// before the renewer found the loss): the end is always the cause the
+	// holder reads.
 	LeaseLost func(LeaseLostEvent)
 
 	// WaiterJoined is called when an Acquire call starts to wait for key on
