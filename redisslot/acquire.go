@@ -59,7 +59,7 @@ func (l *Limiter) TryAcquire(ctx context.Context, key string, limit int) (_ cont
 		return nil, nil, ErrClosed
 	}
 	defer l.wg.Done()
-	r, err := l.try(ctx, key, l.slotKey(key), l.newMember(), limit, modeTry)
+	r, err := l.try(ctx, key, l.slotKey(key), l.newMember(limit), limit, modeTry)
 	if err == nil && r.state == stateFull {
 		err = ErrFull
 	}
@@ -137,7 +137,7 @@ func (l *Limiter) ended(key string, sctx context.Context, rel func(), err error)
 // acquire takes a slot or joins the queue in one call, and then waits.
 func (l *Limiter) acquire(ctx context.Context, key string, limit int) (context.Context, func(), error) {
 	rkey := l.slotKey(key)
-	member := l.newMember()
+	member := l.newMember(limit)
 	r, err := l.try(ctx, key, rkey, member, limit, modeJoin)
 	switch {
 	case err != nil:
@@ -179,7 +179,11 @@ func (l *Limiter) await(ctx context.Context, w *waiter, limit int) (context.Cont
 			retry.armed = false           // not yet its turn: wait again
 		}
 		if head {
-			retry.arm(l.retry)
+			if d := retry.arm(l.retry); d > 0 {
+				if hear := l.waiting.onArm.Load(); hear != nil {
+					(*hear)(d)
+				}
+			}
 		}
 		select {
 		case <-ctx.Done():
@@ -230,9 +234,12 @@ type tryResult struct {
 	order int64
 }
 
-// newMember returns a member id unique to this Limiter and call.
-func (l *Limiter) newMember() string {
-	return l.instance + strconv.FormatUint(l.seq.Add(1), 36)
+// newMember returns a member id unique to this Limiter and call, which
+// ends in "/" and the caller's limit: the acquire script reads a waiter's
+// limit there, so that a later waiter passing a higher limit does not take
+// the slot the waiter needs.
+func (l *Limiter) newMember(limit int) string {
+	return l.instance + strconv.FormatUint(l.seq.Add(1), 36) + "/" + strconv.Itoa(limit)
 }
 
 // unqueue puts a waiter's entry, which holds no slot, on the pending frees:

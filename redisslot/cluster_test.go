@@ -36,7 +36,7 @@ func TestWorksOnRedisClusterWithKeysOnEveryNode(t *testing.T) {
 	var keys []string
 	for i := 0; len(keys) < 2; i++ {
 		key := fmt.Sprint("k", i)
-		slot, err := raw.ClusterKeySlot(ctx, "p:"+key).Result()
+		slot, err := raw.ClusterKeySlot(ctx, redisslot.SlotKey(a, key)).Result()
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -69,6 +69,16 @@ func TestWorksOnRedisClusterWithKeysOnEveryNode(t *testing.T) {
 	for _, key := range keys {
 		if n, err := b.InUse(ctx, key); err != nil || n != 2 {
 			t.Errorf("InUse(%q) = %d, %v; want 2", key, n, err)
+		}
+	}
+	// Load pipelines its calls, which go-redis splits by node.
+	loads, err := b.Load(ctx, keys...)
+	if err != nil {
+		t.Fatalf("Load across nodes: %v", err)
+	}
+	for i, key := range keys {
+		if want := (redisslot.Load{Key: key, InUse: 2}); loads[i] != want {
+			t.Errorf("Load[%d] = %+v; want %+v", i, loads[i], want)
 		}
 	}
 	if err := a.Close(); err != nil {

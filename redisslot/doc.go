@@ -77,12 +77,13 @@
 //
 // A key's slots are one sorted set at Prefix+"{"+key+"}" (Prefix defaults
 // to "slots:"): one member per held slot, named by an id unique to that
-// acquire (the Limiter's random instance id, a dash, a counter), with score
-// the end of its lease in Redis milliseconds (TIME). Its queue is two
-// sorted sets beside it: Prefix+"{"+key+"}:queue", the waiters' member ids
-// scored by their order of joining (Redis microseconds, strictly
-// increasing), and Prefix+"{"+key+"}:queue:until", the same ids scored by
-// the end of their entries in Redis milliseconds. The braces are a Redis
+// acquire (the Limiter's random instance id, a dash, a counter, a slash and
+// the limit its caller passed), with score the end of its lease in Redis
+// milliseconds (TIME). Its queue is two sorted sets beside it:
+// Prefix+"{"+key+"}:queue", the waiters' member ids scored by their order
+// of joining (Redis microseconds, strictly increasing), and
+// Prefix+"{"+key+"}:queue:until", the same ids scored by the end of their
+// entries in Redis milliseconds. The braces are a Redis
 // Cluster hash tag that keeps the three in one hash slot. Each set expires
 // with its last lease or entry, and an empty set is deleted by Redis, so no
 // key outlives the key's last holder and waiter. Operators can look at them

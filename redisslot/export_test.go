@@ -62,6 +62,14 @@ func SetOnWake(l *Limiter, hear func(channel string, woken int)) {
 	l.waiting.onWake.Store(&hear)
 }
 
+// SetOnArm makes l's waiters call hear with the delay of every retry timer
+// they arm. hear runs on the waiting goroutine.
+func SetOnArm(l *Limiter, hear func(time.Duration)) { l.waiting.onArm.Store(&hear) }
+
+// RetryDelay returns a delay for a retry timer of the given interval: a
+// random time in its upper half.
+func RetryDelay(interval time.Duration) time.Duration { return retryDelay(interval) }
+
 // SlotKey returns the Redis key of key's slot set on l.
 func SlotKey(l *Limiter, key string) string { return l.slotKey(key) }
 

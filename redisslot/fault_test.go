@@ -348,7 +348,7 @@ func (e *faultEnv) checkNothingLeftBehind(t *testing.T, before []goleak.Option) 
 // slots are renewed; frees and InUse work.
 func TestOutOfMemoryRefusesNewSlotsAndKeepsTheHeldOnes(t *testing.T) {
 	srv := redistest.StartWith(t, "--maxmemory-policy", "noeviction")
-	f := newFixture(t, srv, redisslot.Options{Lease: 3 * time.Second})
+	f := newFixture(t, srv, redisslot.Options{Lease: longLease}) // no lease ends during the test
 	raw := rawClient(t, srv)
 	ctx := ctxWithTimeout(t)
 	blocked, unblocked := make(chan struct{}, 1), make(chan struct{})

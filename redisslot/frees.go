@@ -133,7 +133,7 @@ func (l *Limiter) sendFrees(fresh bool, timeout time.Duration) {
 		return
 	}
 	sent := time.Now()
-	removed, errs := l.runFrees(batches, timeout)
+	removed, errs := l.runFrees(l.bg, batches, timeout)
 	l.mu.Lock()
 	for i, b := range batches {
 		if errs[i] != nil {
@@ -156,14 +156,17 @@ func (l *Limiter) sendFrees(fresh bool, timeout time.Duration) {
 	l.mu.Unlock()
 	for i, b := range batches {
 		if errs[i] != nil {
-			l.trouble.failed(b.key, fmt.Errorf("free %d slots: %w", len(b.members), errs[i]))
+			if l.bg.Err() == nil { // calls cut short by Close are not failures
+				l.trouble.failed(b.key, fmt.Errorf("free %d slots: %w", len(b.members), errs[i]))
+			}
 		}
 	}
 }
 
-// runFrees sends one free call per batch in one pipeline bounded by
-// timeout. It returns the members Redis removed, and an error per batch.
-func (l *Limiter) runFrees(batches []freeBatch, timeout time.Duration) (map[string]bool, []error) {
+// runFrees sends one free call per batch in one pipeline, bounded by
+// parent and timeout. It returns the members Redis removed, and an error
+// per batch.
+func (l *Limiter) runFrees(parent context.Context, batches []freeBatch, timeout time.Duration) (map[string]bool, []error) {
 	calls := make([]call, len(batches))
 	for i, b := range batches {
 		args := make([]any, 0, 1+len(b.members))
@@ -173,7 +176,7 @@ func (l *Limiter) runFrees(batches []freeBatch, timeout time.Duration) (map[stri
 		}
 		calls[i] = call{keys: keysOf(b.rkey), args: args}
 	}
-	ctx, cancel := context.WithTimeout(context.Background(), timeout)
+	ctx, cancel := context.WithTimeout(parent, timeout)
 	defer cancel()
 	removed := make(map[string]bool)
 	errs := make([]error, len(batches))
@@ -225,7 +228,7 @@ func (l *Limiter) freeOnClose() []error {
 	if len(batches) == 0 {
 		return nil
 	}
-	_, failed := l.runFrees(batches, l.releaseTimeout)
+	_, failed := l.runFrees(context.Background(), batches, l.releaseTimeout)
 	var errs []error
 	for i, err := range failed {
 		if err != nil {

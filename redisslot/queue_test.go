@@ -54,8 +54,11 @@ func TestMaxWaitersCapsTheQueueAcrossInstances(t *testing.T) {
 	joinQueue(t, b.l, wctx, "k", 1, 2, out)
 	for _, f := range []*fixture{a, b} {
 		f.count.Reset()
+		// A bounded ctx: without the cap, the call would wait.
+		fourth, cancelFourth := context.WithTimeout(ctx, 5*time.Second)
 		//lostrelease:ignore the call must fail with ErrQueueFull
-		_, _, err := f.l.Acquire(ctx, "k", 1)
+		_, _, err := f.l.Acquire(fourth, "k", 1)
+		cancelFourth()
 		if !errors.Is(err, redisslot.ErrQueueFull) || !errors.Is(err, redisslot.ErrFull) || !strings.Contains(err.Error(), `"k"`) {
 			t.Errorf("fourth Acquire with MaxWaiters 3: %v; want ErrQueueFull (and ErrFull) naming the key", err)
 		}
@@ -106,10 +109,11 @@ func TestMaxWaitersForCapsEachKey(t *testing.T) {
 }
 
 // The new design, done when: a waiter whose ctx ends leaves the queue at
-// once, in one round trip, not by its entry's end: within a second it is
-// gone from Load's Waiting and from the queue itself, where an entry that
-// merely ended would stay until a script dropped it.
-func TestCancelledWaiterLeavesTheQueueWithinASecond(t *testing.T) {
+// once, in one round trip, not by its entry's end: within half a second it
+// is gone from Load's Waiting and from the queue itself. (Its entry, last
+// renewed when it joined, would end on its own only about a second after
+// it joined, and the queue's keys with it.)
+func TestCancelledWaiterLeavesTheQueueAtOnce(t *testing.T) {
 	srv := redistest.Shared(t)
 	prefix := testPrefix(t)
 	h := newFixture(t, srv, redisslot.Options{Prefix: prefix, Lease: longLease})
@@ -135,8 +139,8 @@ func TestCancelledWaiterLeavesTheQueueWithinASecond(t *testing.T) {
 		if n == 0 && waiting(t, h.l, "k") == 0 {
 			break
 		}
-		if time.Since(cancelled) > time.Second {
-			t.Fatalf("a second after its ctx ended, the waiter is still in line: ZCARD %s = %d, Waiting = %d", order, n, waiting(t, h.l, "k"))
+		if time.Since(cancelled) > time.Second/2 {
+			t.Fatalf("half a second after its ctx ended, the waiter is still in line: ZCARD %s = %d, Waiting = %d", order, n, waiting(t, h.l, "k"))
 		}
 		time.Sleep(pollInterval)
 	}
@@ -216,5 +220,62 @@ func TestLoadErrorsNameTheKey(t *testing.T) {
 	var rerr redis.Error
 	if !errors.As(err, &rerr) || !strings.Contains(err.Error(), `"str"`) {
 		t.Errorf("Load of a key that is no slot set: %v; want a Redis error naming the key", err)
+	}
+}
+
+// The new design: a live waiter whose entry ended (as after a Redis stall
+// longer than the entry TTL) keeps its place while its entry is still in
+// the queue, its next renewal bringing it back; and one whose entry is
+// gone joins again, at the back.
+func TestWaiterWhoseEntryEndedKeepsItsPlaceOrJoinsAgainAtTheBack(t *testing.T) {
+	for _, tc := range []struct {
+		name  string
+		alter func(c *redis.Client, order, until, member string) error
+		want  []int // the order of service of waiters 0 and 1
+	}{
+		{"entry ended but still in line", func(c *redis.Client, order, until, member string) error {
+			return c.ZAdd(context.Background(), until, redis.Z{Score: 1, Member: member}).Err()
+		}, []int{0, 1}},
+		{"entry gone", func(c *redis.Client, order, until, member string) error {
+			if err := c.ZRem(context.Background(), order, member).Err(); err != nil {
+				return err
+			}
+			return c.ZRem(context.Background(), until, member).Err()
+		}, []int{1, 0}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			srv := redistest.Shared(t)
+			prefix := testPrefix(t)
+			h := newFixture(t, srv, redisslot.Options{Prefix: prefix, Lease: longLease})
+			w := newFixture(t, srv, redisslot.Options{Prefix: prefix, Lease: longLease})
+			redisslot.SetRetryInterval(w.l, noRetry) // only renewals and wake-ups move them
+			raw := rawClient(t, srv)
+			ctx := ctxWithTimeout(t)
+			_, rel := mustTry(t, h.l, ctx, "k", 1)
+			out := make(chan outcome, 2)
+			joinQueue(t, w.l, ctx, "k", 1, 0, out)
+			joinQueue(t, w.l, ctx, "k", 1, 1, out)
+			order, until := redisslot.QueueKeys(w.l, "k")
+			first, err := raw.ZRange(ctx, order, 0, 0).Result()
+			if err != nil || len(first) != 1 {
+				t.Fatalf("ZRANGE %s 0 0 = %v, %v", order, first, err)
+			}
+			if err := tc.alter(raw, order, until, first[0]); err != nil {
+				t.Fatal(err)
+			}
+			// Within a renewal round or two, both are in line again.
+			eventually(t, "both waiters in line with live entries", func() bool { return waiting(t, h.l, "k") == 2 })
+			rel()
+			for i, want := range tc.want {
+				o := nextOutcome(t, out)
+				if o.err != nil {
+					t.Fatalf("waiter %d: %v", o.who, o.err)
+				}
+				if o.who != want {
+					t.Errorf("hand-off %d went to waiter %d; want %d", i, o.who, want)
+				}
+				o.rel()
+			}
+		})
 	}
 }

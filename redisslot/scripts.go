@@ -84,6 +84,33 @@ local function unqueue(member)
 	return 0
 end
 
+-- limitOf returns the limit that a waiter's Acquire passed, which ends its
+-- member id after a slash.
+local function limitOf(member)
+	return tonumber(string.match(member, '/(%d+)$')) or math.huge
+end
+
+-- fits reports whether a caller with limit, rank waiters ahead of it, may
+-- take a slot now without taking one that a waiter ahead of it needs:
+-- after it takes, the waiters ahead, taking theirs in order, must each
+-- still find fewer holders than their own limit.
+local function fits(rank, limit)
+	local held = redis.call('ZCARD', KEYS[1])
+	if held + rank >= limit then
+		return false
+	end
+	if rank == 0 then
+		return true
+	end
+	local ahead = redis.call('ZRANGE', KEYS[2], 0, rank - 1)
+	for i, m in ipairs(ahead) do
+		if held + i >= limitOf(m) then
+			return false
+		end
+	end
+	return true
+end
+
 -- wake publishes n on the wake-up channel if n is positive and someone
 -- waits: the n oldest waiters of each instance try.
 local function wake(channel, n)
@@ -96,9 +123,11 @@ end
 // acquireScript takes a slot, in line: it drops the members whose lease has
 // ended and the waiters whose entry has ended, and admits the member when
 // fewer than the limit hold the key and it comes first in line: a queued
-// member when fewer waiters are ahead of it than slots are free; a new one
-// when nobody waits (TryAcquire) or when the free slots outnumber the
-// waiters (Acquire). A member already holding a slot (an earlier run of
+// member when fewer waiters are ahead of it than slots are free, and
+// taking a slot leaves enough for each of those by its own limit (a
+// waiter's member id ends in "/" and its limit); a new one when nobody
+// waits (TryAcquire), or as if it had joined at the back (Acquire). When
+// it admits a waiter and the next in line may fit too, it wakes it. A member already holding a slot (an earlier run of
 // this same call) is admitted again without being counted twice. A member
 // not admitted by Acquire joins the queue at its back, or, queued already,
 // has its entry renewed. A new waiter beyond the cap is refused.
@@ -129,12 +158,10 @@ local free = limit - redis.call('ZCARD', KEYS[1])
 local waiters = redis.call('ZCARD', KEYS[2])
 local rank = redis.call('ZRANK', KEYS[2], member)
 local admit
-if rank then
-	admit = free > rank
-elseif mode == 'try' then
+if mode == 'try' and not rank then
 	admit = free > 0 and waiters == 0
 else
-	admit = free > waiters
+	admit = fits(rank or waiters, limit)
 end
 if admit then
 	local expiry = now + tonumber(ARGV[3])
@@ -144,7 +171,12 @@ if admit then
 		redis.call('ZREM', KEYS[2], member)
 		redis.call('ZREM', KEYS[3], member)
 	end
-	wake(ARGV[4], freed - 1)
+	local head = redis.call('ZRANGE', KEYS[2], 0, 0)[1]
+	if freed > 1 then
+		wake(ARGV[4], freed - 1)
+	elseif head and redis.call('ZCARD', KEYS[1]) < limitOf(head) then
+		wake(ARGV[4], 1)
+	end
 	return {1, 0}
 end
 wake(ARGV[4], freed)

@@ -426,3 +426,172 @@ func TestAcquireBeyondMaxWaitersReturnsErrQueueFull(t *testing.T) {
 		receive(t, out)
 	}
 }
+
+// Item 9: the retry interval is capped at 1s, at a Lease where Lease/3 is
+// longer (6s: 2s), and the oldest waiter arms its timer within it.
+func TestRetryIntervalIsCappedAtOneSecond(t *testing.T) {
+	srv := redistest.Shared(t)
+	prefix := testPrefix(t)
+	const lease = 6 * time.Second
+	h := newFixture(t, srv, redisslot.Options{Prefix: prefix, Lease: lease})
+	w := newFixture(t, srv, redisslot.Options{Prefix: prefix, Lease: lease})
+	if got := redisslot.RetryInterval(w.l); got != time.Second {
+		t.Errorf("retry interval %v at Lease %v; want the cap, 1s (not Lease/3 = %v)", got, lease, lease/3)
+	}
+	armed := make(chan time.Duration, 10)
+	redisslot.SetOnArm(w.l, func(d time.Duration) { armed <- d })
+	ctx := ctxWithTimeout(t)
+	_, rel := mustTry(t, h.l, ctx, "k", 1)
+	defer rel()
+	wctx, cancel := context.WithCancel(ctx)
+	out := make(chan result, 1)
+	startWaiter(t, w.l, wctx, "k", 1, 0, out)
+	select {
+	case d := <-armed:
+		if d < 500*time.Millisecond || d > time.Second {
+			t.Errorf("the oldest waiter armed its retry timer for %v at Lease %v; want within [0.5s, 1s], the upper half of the capped interval", d, lease)
+		}
+	case <-time.After(waitLong):
+		t.Fatal("the oldest waiter armed no retry timer")
+	}
+	cancel()
+	receive(t, out)
+}
+
+// Item 9: a retry timer runs for a random time in the upper half of the
+// retry interval, spread over all of it.
+func TestRetryDelayIsInTheUpperHalfAndSpread(t *testing.T) {
+	const interval, samples = time.Second, 2000
+	lo, hi := interval, time.Duration(0)
+	for range samples {
+		d := redisslot.RetryDelay(interval)
+		if d < interval/2 || d > interval {
+			t.Fatalf("RetryDelay(%v) = %v; want within [%v, %v]", interval, d, interval/2, interval)
+		}
+		lo, hi = min(lo, d), max(hi, d)
+	}
+	// Each bound fails by chance with probability 0.9^2000.
+	if lo > interval/2+interval/20 || hi < interval-interval/20 {
+		t.Errorf("%d delays spread over [%v, %v]; want them over the whole upper half [%v, %v]", samples, lo, hi, interval/2, interval)
+	}
+}
+
+// errInjected fails a call as if no connection could be had.
+var errInjected = fmt.Errorf("test: injected: %w", redis.ErrPoolTimeout)
+
+// Item 9: a waiter that leaves with a wake-up it has not tried passes it to
+// the next waiter. Waiter A is woken while a try of its own is in flight;
+// that try fails, so A leaves without trying the wake-up. B, behind it,
+// must get it: wake-up messages are dropped from then on, and there is no
+// retry timer.
+func TestLeavingWaiterPassesOnAWakeUpItDidNotTry(t *testing.T) {
+	srv := redistest.Shared(t)
+	prefix := testPrefix(t)
+	h := newFixture(t, srv, redisslot.Options{Prefix: prefix, Lease: longLease})
+	w := newFixture(t, srv, redisslot.Options{Prefix: prefix, Lease: longLease})
+	redisslot.SetRetryInterval(w.l, noRetry)
+	raw := rawClient(t, srv)
+	var aMember atomic.Value
+	aBlocked, unblockA := make(chan struct{}), make(chan struct{})
+	w.client.AddHook(scriptHook{hash: redisslot.AcquireHash, fn: func(ctx context.Context, cmds []redis.Cmder, next func() error) error {
+		member := fmt.Sprint(cmds[0].Args()[6])
+		if aMember.CompareAndSwap(nil, member) || aMember.Load() != member {
+			return next() // A's join, and every call of B
+		}
+		close(aBlocked) // A's second try, once subscribed: it fails
+		<-unblockA
+		return failWith(cmds, errInjected)
+	}})
+	woke := make(chan int, 10)
+	redisslot.SetOnWake(w.l, func(_ string, n int) { woke <- n })
+	var drop atomic.Bool
+	redisslot.SetDropWake(w.l, func(string) bool { return drop.Load() })
+	ctx := ctxWithTimeout(t)
+	_, rel1 := mustTry(t, h.l, ctx, "k", 2)
+	_, rel2 := mustTry(t, h.l, ctx, "k", 2)
+
+	outA, outB := make(chan outcome, 1), make(chan outcome, 1)
+	joinQueue(t, w.l, ctx, "k", 2, 0, outA)
+	<-aBlocked
+	joinQueue(t, w.l, ctx, "k", 2, 1, outB)
+	// A wake-up while A's try is in flight: it goes to A, the oldest.
+	if err := raw.Publish(ctx, redisslot.WakeChannel(w.l, "k"), "1").Err(); err != nil {
+		t.Fatal(err)
+	}
+	if n := <-woke; n != 1 {
+		t.Fatalf("the wake-up woke %d waiters; want 1", n)
+	}
+	drop.Store(true)
+	rel1()
+	rel2()
+	eventually(t, "both slots free", func() bool { return inUse(t, h.l, "k") == 0 })
+	close(unblockA)
+	if o := nextOutcome(t, outA); !errors.Is(o.err, errInjected) {
+		t.Fatalf("waiter A: %v; want the injected error", o.err)
+	}
+	select {
+	case o := <-outB:
+		if o.err != nil {
+			t.Fatalf("waiter B: %v", o.err)
+		}
+		o.rel()
+	case <-time.After(5 * time.Second):
+		t.Fatal("waiter B got no slot: the wake-up A left untried was lost")
+	}
+}
+
+// Item 9: a fresh queue on a channel still subscribed (the key's last
+// waiter left, and the subscriber has not yet unsubscribed) gets no
+// subscription confirmation, so its oldest waiter tries at once. The test
+// holds the subscriber in a wake-up it drops while A leaves and B joins,
+// frees the slot with every wake-up dropped, and then lets it go: only the
+// fresh queue's try can hand B the slot.
+func TestFreshQueueOnAChannelStillSubscribedTries(t *testing.T) {
+	srv := redistest.Shared(t)
+	prefix := testPrefix(t)
+	h := newFixture(t, srv, redisslot.Options{Prefix: prefix, Lease: longLease})
+	w := newFixture(t, srv, redisslot.Options{Prefix: prefix, Lease: longLease})
+	redisslot.SetRetryInterval(w.l, noRetry)
+	raw := rawClient(t, srv)
+	tries := acquireCounter(w.client)
+	ctx := ctxWithTimeout(t)
+	_, rel := mustTry(t, h.l, ctx, "k", 1)
+
+	actx, cancelA := context.WithCancel(ctx)
+	outA, outB := make(chan outcome, 1), make(chan outcome, 1)
+	joinQueue(t, w.l, actx, "k", 1, 0, outA)
+	eventually(t, "A probed once subscribed", func() bool { return tries.Load() == 2 })
+
+	held, unhold := make(chan struct{}), make(chan struct{})
+	var once atomic.Bool
+	redisslot.SetDropWake(w.l, func(string) bool {
+		if once.CompareAndSwap(false, true) {
+			close(held)
+			<-unhold
+		}
+		return true
+	})
+	if err := raw.Publish(ctx, redisslot.WakeChannel(w.l, "k"), "1").Err(); err != nil {
+		t.Fatal(err)
+	}
+	<-held // the subscriber is stuck: it neither unsubscribes nor subscribes
+	cancelA()
+	if o := nextOutcome(t, outA); !errors.Is(o.err, context.Canceled) {
+		t.Fatalf("waiter A: %v; want context.Canceled", o.err)
+	}
+	order, _ := redisslot.QueueKeys(w.l, "k")
+	eventually(t, "A out of the queue", func() bool { return raw.ZCard(ctx, order).Val() == 0 })
+	joinQueue(t, w.l, ctx, "k", 1, 1, outB)
+	rel()
+	eventually(t, "the slot free", func() bool { return inUse(t, h.l, "k") == 0 })
+	close(unhold)
+	select {
+	case o := <-outB:
+		if o.err != nil {
+			t.Fatalf("waiter B: %v", o.err)
+		}
+		o.rel()
+	case <-time.After(5 * time.Second):
+		t.Fatal("waiter B got no slot: its fresh queue on a subscribed channel never tried")
+	}
+}

@@ -25,6 +25,9 @@ type waiting struct {
 	// onWake, when set, hears how many waiters each wake-up message woke,
 	// after it woke them. For tests.
 	onWake atomic.Pointer[func(channel string, woken int)]
+	// onArm, when set, hears the delay of each retry timer armed. For
+	// tests.
+	onArm atomic.Pointer[func(time.Duration)]
 }
 
 // A queue holds the waiters of one key on one Limiter, in their order in
@@ -213,10 +216,10 @@ type retryTimer struct {
 }
 
 // arm starts the timer, if it is not running, for a random time in the
-// upper half of interval.
-func (r *retryTimer) arm(interval time.Duration) {
+// upper half of interval, and returns that time (0 if it was running).
+func (r *retryTimer) arm(interval time.Duration) time.Duration {
 	if r.armed {
-		return
+		return 0
 	}
 	d := retryDelay(interval)
 	if r.t == nil {
@@ -225,6 +228,7 @@ func (r *retryTimer) arm(interval time.Duration) {
 		r.t.Reset(d)
 	}
 	r.armed = true
+	return d
 }
 
 // c returns the timer's channel while it is armed, else nil.

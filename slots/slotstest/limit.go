@@ -2,6 +2,7 @@ package slotstest
 
 import (
 	"context"
+	"fmt"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -57,6 +58,14 @@ func testLimitNeverExceeded(t *testing.T, open Open) {
 		})
 	}
 	loadIs(t, ls[0], key, limit, workers-limit)
+	// A backend may count a holder before its Acquire returns: wait for
+	// the holders' own count too.
+	eventually(t, func() string {
+		if n := inside.Load(); n != limit {
+			return fmt.Sprintf("%d callers hold the key; want the limit %d", n, limit)
+		}
+		return ""
+	})
 	wantFull(t, ls[1], ctx, key, limit, "while limit holders hold the key")
 	close(full)
 	wg.Wait()
