@@ -283,3 +283,36 @@ func limiterGoroutines() int {
 	}
 	return n
 }
+
+// Promise 7: Close sends the frees still pending, those of released slots
+// whose free failed included, before it returns.
+func TestCloseSendsThePendingFrees(t *testing.T) {
+	srv := redistest.Shared(t)
+	f := newFixture(t, srv, redisslot.Options{Lease: longLease}) // no renewal round during the test
+	errInjected := errors.New("test: free failed")
+	var failing atomic.Bool
+	failing.Store(true)
+	var failed atomic.Int32
+	f.client.AddHook(scriptHook{hash: redisslot.ReleaseHash, fn: func(ctx context.Context, cmds []redis.Cmder, next func() error) error {
+		if failing.Load() {
+			failed.Add(1)
+			return failWith(cmds, errInjected)
+		}
+		return next()
+	}})
+	ctx := ctxWithTimeout(t)
+	for _, key := range []string{"a", "b"} {
+		_, rel := mustTry(t, f.l, ctx, key, 1)
+		rel()
+	}
+	eventually(t, "both frees fail", func() bool { return failed.Load() >= 1 && redisslot.Held(f.l) == 0 })
+	failing.Store(false)
+	if err := f.l.Close(); err != nil {
+		t.Fatalf("Close: %v", err)
+	}
+	for _, key := range []string{"a", "b"} {
+		if zs := members(t, rawClient(t, srv), testPrefix(t)+key); len(zs) != 0 {
+			t.Errorf("members of %s after Close: %v; want none", key, zs)
+		}
+	}
+}
