@@ -84,10 +84,10 @@ func (l *Limiter) TryAcquire(ctx context.Context, key string, limit int) (_ cont
 //     waiter, on any instance, is admitted before it. A new caller takes a
 //     free slot at once only when the free slots outnumber the waiters.
 //   - A release on any instance publishes a wake-up on the key's channel in
-//     the same call that frees the slot. l listens on one pub/sub
+//     the same call that frees the slot, naming the waiters that may now
+//     take a slot, first in line first. l listens on one pub/sub
 //     connection, subscribed to the keys its Acquire calls wait for and no
-//     others, and wakes its waiters of the key oldest first, only as many
-//     as slots were freed.
+//     others, and wakes the named waiters that wait on it, and no other.
 //   - Because a wake-up can be lost (pub/sub does not queue, and a lease
 //     that ends frees a slot silently), the oldest waiter of each key on l
 //     also tries again after a random time in the upper half of the retry

@@ -17,7 +17,8 @@ import (
 // BenchmarkHotKeyWaits is the hot-key case: one key with limit 8, two
 // Limiters (each on its own client, as two instances), 16 callers on each
 // that Acquire, hold the slot for holdFor, and release, b.N acquires in
-// all. It reports the acquires per second, the spread of the time each
+// all. It reports the acquires per second, the round trips per acquire
+// (and its release, its renewals), the spread of the time each
 // Acquire waited (p50, p99, max), and the share of acquires overtaken: an
 // acquire is overtaken when a caller that called Acquire at least a
 // millisecond later got its slot first.
@@ -35,9 +36,13 @@ func BenchmarkHotKeyWaits(b *testing.B) {
 	srv := redistest.Shared(b)
 	prefix := fmt.Sprintf("bench:hotwaits:%d:", time.Now().UnixNano())
 	var ls []*redisslot.Limiter
+	var counts []*redistest.Counter
 	for range instances {
 		c := redis.NewClient(srv.Options())
 		b.Cleanup(func() { _ = c.Close() })
+		n := &redistest.Counter{}
+		c.AddHook(n)
+		counts = append(counts, n)
 		l := redisslot.New(c, redisslot.Options{Prefix: prefix, Lease: time.Minute})
 		b.Cleanup(func() { _ = l.Close() })
 		ls = append(ls, l)
@@ -57,6 +62,9 @@ func BenchmarkHotKeyWaits(b *testing.B) {
 	left.Store(int64(b.N))
 	errs := make(chan error, instances*callers)
 	var wg sync.WaitGroup
+	for _, n := range counts {
+		n.Reset()
+	}
 	b.ReportAllocs()
 	b.ResetTimer()
 	for i := range instances * callers {
@@ -109,6 +117,11 @@ func BenchmarkHotKeyWaits(b *testing.B) {
 			overtaken++
 		}
 	}
+	var trips int64
+	for _, n := range counts {
+		trips += n.RoundTrips()
+	}
+	b.ReportMetric(float64(trips)/float64(b.N), "round-trips/op")
 	b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "acquires/s")
 	b.ReportMetric(at(0.5), "wait-p50-ms")
 	b.ReportMetric(at(0.99), "wait-p99-ms")

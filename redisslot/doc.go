@@ -63,9 +63,10 @@
 //     key has waiters. Options.MaxWaiters and Options.MaxWaitersFor cap the
 //     waiters of a key across all instances ([ErrQueueFull]).
 //   - Waiting costs no polling: the release script publishes a wake-up on
-//     the key's channel in the same call, each Limiter listens on one
-//     pub/sub connection, and wakes its oldest waiters, only as many as
-//     slots were freed. The oldest waiter of each key on a Limiter also
+//     the key's channel in the same call, naming the waiters that may take
+//     a slot now; each Limiter listens on one pub/sub connection, and wakes
+//     those of them that wait on it. The oldest waiter of each key on a
+//     Limiter also
 //     retries after at most min(Lease/3, 1s), so a lost wake-up costs at
 //     most that.
 //   - A waiter's entry in the queue ends about a second after its last
@@ -94,8 +95,8 @@
 //
 // and count the live holders and waiters with [Limiter.InUse] and
 // [Limiter.Load]. Wake-ups are published on the channel
-// Prefix+"{"+key+"}:wake", with the number of slots freed, only while the
-// key has waiters.
+// Prefix+"{"+key+"}:wake", naming (space-separated member ids) the
+// waiters that may take a slot, only while the key has waiters.
 //
 // Limiters of versions before the queue kept a key's slots at Prefix+key:
 // they must not share a Redis and Prefix with these, or each would admit

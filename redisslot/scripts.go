@@ -111,11 +111,25 @@ local function fits(rank, limit)
 	return true
 end
 
--- wake publishes n on the wake-up channel if n is positive and someone
--- waits: the n oldest waiters of each instance try.
+-- wake, when n is positive (something changed that may let waiters in),
+-- publishes on the wake-up channel the member ids of the waiters that may
+-- take a slot now, first in line first, up to 32: each has fewer holders
+-- and waiters ahead of it than its limit. Each instance wakes those of
+-- them that wait on it, and no other.
 local function wake(channel, n)
-	if n > 0 and redis.call('EXISTS', KEYS[2]) == 1 then
-		redis.call('PUBLISH', channel, n)
+	if n <= 0 then
+		return
+	end
+	local held = redis.call('ZCARD', KEYS[1])
+	local ids = {}
+	for i, m in ipairs(redis.call('ZRANGE', KEYS[2], 0, 31)) do
+		if held + i - 1 >= limitOf(m) then
+			break
+		end
+		ids[#ids + 1] = m
+	end
+	if #ids > 0 then
+		redis.call('PUBLISH', channel, table.concat(ids, ' '))
 	end
 end
 `
@@ -127,7 +141,8 @@ end
 // taking a slot leaves enough for each of those by its own limit (a
 // waiter's member id ends in "/" and its limit); a new one when nobody
 // waits (TryAcquire), or as if it had joined at the back (Acquire). When
-// it admits a waiter and the next in line may fit too, it wakes it. A member already holding a slot (an earlier run of
+// it admits a waiter and the next in line may fit too, or it freed slots
+// (ended leases, carried frees), it wakes those that may take one. A member already holding a slot (an earlier run of
 // this same call) is admitted again without being counted twice. A member
 // not admitted by Acquire joins the queue at its back, or, queued already,
 // has its entry renewed. A new waiter beyond the cap is refused.
@@ -172,9 +187,7 @@ if admit then
 		redis.call('ZREM', KEYS[3], member)
 	end
 	local head = redis.call('ZRANGE', KEYS[2], 0, 0)[1]
-	if freed > 1 then
-		wake(ARGV[4], freed - 1)
-	elseif head and redis.call('ZCARD', KEYS[1]) < limitOf(head) then
+	if freed > 1 or (head and redis.call('ZCARD', KEYS[1]) < limitOf(head)) then
 		wake(ARGV[4], 1)
 	end
 	return {1, 0}
@@ -280,9 +293,9 @@ return lost
 // releaseScript frees slots and takes waiters out of the queue: it removes
 // the given members from the slot set and from the queue, with the members
 // whose lease has ended and the waiters whose entry has ended, and, in the
-// same call, publishes on the key's wake-up channel, when waiters remain,
-// how many slots that freed (one more when it took out the first in line),
-// so that waiters on every instance hear of it without an extra round
+// same call, when that freed a slot or took out the first in line,
+// publishes on the key's wake-up channel the waiters that may now take a
+// slot, so that they hear of it, on every instance, without an extra round
 // trip. A key that is no slot set has nothing to free. It may run out of
 // memory: it only removes.
 //

@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"strconv"
 
 	"github.com/redis/go-redis/v9"
 )
@@ -75,11 +74,7 @@ func (l *Limiter) listen(sub *subscriber, msgs <-chan any) {
 				if drop := l.waiting.dropWake.Load(); drop != nil && (*drop)(m.Channel) {
 					continue
 				}
-				n, err := strconv.Atoi(m.Payload)
-				if err != nil || n < 1 {
-					n = 1
-				}
-				woken := l.waiting.wake(m.Channel, n, false)
+				woken := l.waiting.wakeFor(m.Channel, m.Payload)
 				if hear := l.waiting.onWake.Load(); hear != nil {
 					(*hear)(m.Channel, woken)
 				}

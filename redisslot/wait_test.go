@@ -81,7 +81,7 @@ func TestReleaseWakesWaiterOnAnotherLimiter(t *testing.T) {
 }
 
 // Issue 11: the release publishes the wake-up in the same round trip as the
-// free, when the key has waiters.
+// free, when the key has waiters, naming the waiter that may take the slot.
 func TestReleasePublishesWakeUpInTheSameCall(t *testing.T) {
 	srv := redistest.Shared(t)
 	prefix := testPrefix(t)
@@ -103,6 +103,11 @@ func TestReleasePublishesWakeUpInTheSameCall(t *testing.T) {
 	defer cancel()
 	out := make(chan result, 1)
 	startWaiter(t, w.l, wctx, "k", 1, 0, out)
+	order, _ := redisslot.QueueKeys(f.l, "k")
+	waiter, err := raw.ZRange(ctx, order, 0, 0).Result()
+	if err != nil || len(waiter) != 1 {
+		t.Fatalf("ZRANGE %s 0 0 = %v, %v; want the waiter", order, waiter, err)
+	}
 	f.count.Reset()
 	rel()
 	msg, err := ps.ReceiveMessage(ctx) // the release does not wait for its free
@@ -112,8 +117,8 @@ func TestReleasePublishesWakeUpInTheSameCall(t *testing.T) {
 	if n := f.count.RoundTrips(); n != 1 {
 		t.Errorf("release took %d round trips; want 1, free and wake-up together", n)
 	}
-	if msg.Payload != "1" {
-		t.Errorf("wake-up payload %q; want the number of slots freed, 1", msg.Payload)
+	if msg.Payload != waiter[0] {
+		t.Errorf("wake-up payload %q; want the waiter that may take the slot, %q", msg.Payload, waiter[0])
 	}
 	if r := receive(t, out); r.err != nil {
 		t.Errorf("waiter: %v", r.err)

@@ -3,6 +3,8 @@ package redisslot
 import (
 	"container/list"
 	"math/rand/v2"
+	"strconv"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -33,10 +35,11 @@ type waiting struct {
 // A queue holds the waiters of one key on one Limiter, in their order in
 // the key's queue in Redis.
 type queue struct {
-	channel string
-	key     string // as the caller named it, for errors
-	rkey    string // the key's slot set
-	waiters list.List
+	channel  string
+	key      string // as the caller named it, for errors
+	rkey     string // the key's slot set
+	waiters  list.List
+	byMember map[string]*waiter
 	// fresh marks a queue that the subscriber has not yet seen. A wake-up
 	// published after its first waiter joined in Redis, but before the
 	// queue existed here, found no queue; so once subscribed, the oldest
@@ -84,12 +87,13 @@ func (w *waiting) join(key, rkey, member string, order int64, start func()) (*wa
 		if w.queues == nil {
 			w.queues = make(map[string]*queue)
 		}
-		q = &queue{channel: channel, key: key, rkey: rkey, fresh: true}
+		q = &queue{channel: channel, key: key, rkey: rkey, fresh: true, byMember: make(map[string]*waiter)}
 		w.queues[channel] = q
 		start()
 	}
 	wt := &waiter{q: q, key: key, rkey: rkey, member: member, order: order, notify: make(chan struct{}, 1)}
 	wt.elem = q.waiters.PushBack(wt)
+	q.byMember[member] = wt
 	w.place(wt)
 	return wt, nil
 }
@@ -158,6 +162,7 @@ func (w *waiting) leave(wt *waiter, probeNext bool) (emptied bool) {
 	q := wt.q
 	wasHead := q.waiters.Front() == wt.elem
 	q.waiters.Remove(wt.elem)
+	delete(q.byMember, wt.member)
 	wt.left = true
 	if q.waiters.Len() == 0 {
 		delete(w.queues, q.channel)
@@ -185,6 +190,31 @@ func (w *waiting) wake(channel string, n int, probe bool) int {
 		return wakeOldest(q, n, probe)
 	}
 	return 0
+}
+
+// wakeFor wakes the waiters a wake-up message names, space-separated
+// member ids, that wait here and have no wake-up due, and returns how many
+// it woke. A message that is a number n (as a test may publish) wakes the
+// n oldest.
+func (w *waiting) wakeFor(channel, payload string) int {
+	if n, err := strconv.Atoi(payload); err == nil {
+		return w.wake(channel, max(n, 1), false)
+	}
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	q := w.queues[channel]
+	if q == nil {
+		return 0
+	}
+	woken := 0
+	for id := range strings.FieldsSeq(payload) {
+		if wt := q.byMember[id]; wt != nil && !wt.woken {
+			wt.woken, wt.probe = true, false
+			poke(wt.notify)
+			woken++
+		}
+	}
+	return woken
 }
 
 // wakeOldest wakes up to n waiters of q that have no wake-up due, oldest
