@@ -80,9 +80,14 @@ func (l *Limiter) TryAcquire(ctx context.Context, key string, limit int) (_ cont
 //   - A caller that finds the key full joins the back of its queue in
 //     Redis, in the same script that found it full: no extra round trip.
 //     A freed slot goes to the oldest waiter; a waiter takes it only when
-//     fewer waiters are ahead of it than slots are free, so no later
-//     waiter, on any instance, is admitted before it. A new caller takes a
-//     free slot at once only when the free slots outnumber the waiters.
+//     fewer waiters are ahead of it than slots are free, and each of them
+//     still finds room under the limit it passed, so no later waiter, on
+//     any instance, is admitted before it, whatever limits they pass. A new
+//     caller takes a free slot at once only when it would as the last in
+//     line.
+//   - A release on l wakes l's oldest waiter of the key at once; its try
+//     carries the free, so when it is first in line it takes the slot in
+//     one round trip.
 //   - A release on any instance publishes a wake-up on the key's channel in
 //     the same call that frees the slot, naming the waiters that may now
 //     take a slot, first in line first. l listens on one pub/sub

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"os"
 	"os/exec"
+	"runtime"
 	"strings"
 	"syscall"
 	"testing"
@@ -193,8 +194,23 @@ func TestCrashChildWaits(t *testing.T) {
 // The new design, done when: a waiter in a process killed with SIGKILL,
 // first in line, stops holding up the queue within about a second and a
 // half, whatever the Lease: at Lease 10s, the next waiter, on another
-// instance, gets the freed slot within 3s of the kill.
+// instance, gets the freed slot within 3s of the kill. So does a waiter
+// whose process is stopped (SIGSTOP): the slot offered to it moves on as
+// fast.
 func TestWaiterOfAKilledProcessStopsHoldingUpTheQueue(t *testing.T) {
+	for _, sig := range []syscall.Signal{syscall.SIGKILL, syscall.SIGSTOP} {
+		t.Run(sig.String(), func(t *testing.T) {
+			if sig == syscall.SIGSTOP && runtime.GOOS != "linux" {
+				t.Skip("tells a stopped process by /proc")
+			}
+			waiterOfASignalledProcess(t, sig)
+		})
+	}
+}
+
+// waiterOfASignalledProcess runs a child that waits first in line, sends it
+// sig, frees the slot, and checks that the next waiter gets it within 3s.
+func waiterOfASignalledProcess(t *testing.T, sig syscall.Signal) {
 	srv := redistest.Shared(t)
 	prefix := testPrefix(t)
 	h := newFixture(t, srv, redisslot.Options{Prefix: prefix, Lease: crashWaitLease})
@@ -208,14 +224,13 @@ func TestWaiterOfAKilledProcessStopsHoldingUpTheQueue(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	cmd.Stderr = nil
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
-	killed := false
+	waited := false
 	defer func() {
-		if !killed {
-			_ = cmd.Process.Kill()
+		if !waited {
+			_ = cmd.Process.Kill() // a stopped process dies of SIGKILL too
 			_ = cmd.Wait()
 		}
 	}()
@@ -226,19 +241,47 @@ func TestWaiterOfAKilledProcessStopsHoldingUpTheQueue(t *testing.T) {
 	out := make(chan outcome, 1)
 	joinQueue(t, w.l, ctx, crashWaitKey, 1, 1, out) // second in line
 
-	if err := syscall.Kill(cmd.Process.Pid, syscall.SIGKILL); err != nil {
+	if err := syscall.Kill(cmd.Process.Pid, sig); err != nil {
 		t.Fatal(err)
 	}
-	died := time.Now()
-	killed = true
-	_ = cmd.Wait()
-	rel() // the slot is free, and offered to the dead waiter first
+	signalled := time.Now()
+	// A signal takes effect a moment after it is sent: wait until the child
+	// is dead, or all its threads stopped, so that it cannot take the slot.
+	if sig == syscall.SIGKILL {
+		_ = cmd.Wait()
+		waited = true
+	} else {
+		eventually(t, "every thread of the child stopped", func() bool { return allStopped(t, cmd.Process.Pid) })
+	}
+	rel() // the slot is free, and offered to the child's waiter first
 	o := nextOutcome(t, out)
 	if o.err != nil {
 		t.Fatalf("the next waiter: %v", o.err)
 	}
 	defer o.rel()
-	if took := o.at.Sub(died); took > 3*time.Second {
-		t.Errorf("the next waiter got the slot %v after the waiter ahead of it was killed; want within 3s (Lease %v)", took, crashWaitLease)
+	if took := o.at.Sub(signalled); took > 3*time.Second {
+		t.Errorf("the next waiter got the slot %v after the waiter ahead of it got %v; want within 3s (Lease %v)", took, sig, crashWaitLease)
 	}
+}
+
+// allStopped reports whether every thread of process pid is stopped, by
+// the state in /proc/<pid>/task/<tid>/stat.
+func allStopped(t *testing.T, pid int) bool {
+	t.Helper()
+	tasks, err := os.ReadDir(fmt.Sprintf("/proc/%d/task", pid))
+	if err != nil {
+		t.Fatalf("threads of the child: %v", err)
+	}
+	for _, task := range tasks {
+		stat, err := os.ReadFile(fmt.Sprintf("/proc/%d/task/%s/stat", pid, task.Name()))
+		if err != nil {
+			return false
+		}
+		// The state follows the command name, which is in parentheses.
+		i := strings.LastIndexByte(string(stat), ')')
+		if i < 0 || i+2 >= len(stat) || (stat[i+2] != 'T' && stat[i+2] != 't') {
+			return false
+		}
+	}
+	return true
 }

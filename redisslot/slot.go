@@ -67,12 +67,13 @@ func (s *slot) release() {
 	s.cancel(nil) // cause context.Canceled, unless the context is already done
 	l := s.l
 	l.mu.Lock()
-	dropped := l.drop(s)
-	if dropped {
+	freed := l.drop(s)
+	if freed {
 		l.addPending(s.key, s.rkey, s.member, s.renewSent.Add(l.lease), false)
 	}
 	l.mu.Unlock()
-	if dropped {
-		l.slotEnded(s) // hook.go
+	if freed {
+		l.slotEnded(s)                       // hook.go
+		l.waiting.nudge(wakeChannel(s.rkey)) // waiting.go
 	}
 }

@@ -255,6 +255,7 @@ func TestTryAcquireAfterAReleaseDoesNotJumpTheQueue(t *testing.T) {
 	_, rel := mustTry(t, h.l, ctx, "k", 1)
 	out := make(chan result, 1)
 	startWaiter(t, w.l, ctx, "k", 1, 0, out)
+	waitSubscribed(t, rawClient(t, srv), redisslot.WakeChannel(w.l, "k"))
 	rel()
 	//lostrelease:ignore the call must fail with ErrFull
 	if _, _, err := h.l.TryAcquire(ctx, "k", 1); !errors.Is(err, redisslot.ErrFull) {
@@ -598,5 +599,43 @@ func TestFreshQueueOnAChannelStillSubscribedTries(t *testing.T) {
 		o.rel()
 	case <-time.After(5 * time.Second):
 		t.Fatal("waiter B got no slot: its fresh queue on a subscribed channel never tried")
+	}
+}
+
+// waitSubscribed polls until a connection is subscribed to channel.
+func waitSubscribed(t *testing.T, raw *redis.Client, channel string) {
+	t.Helper()
+	eventually(t, "subscribed to "+channel, func() bool {
+		n, err := raw.PubSubNumSub(context.Background(), channel).Result()
+		return err == nil && n[channel] == 1
+	})
+}
+
+// A release wakes the oldest local waiter of its key at once: its try
+// carries the pending free, so a waiter first in line on the releasing
+// instance does not wait for the free to reach Redis and the wake-up to
+// come back. Here wake-up messages are dropped and there is no retry
+// timer: only that local wake-up can hand the waiter the slot.
+func TestReleaseWakesTheOldestLocalWaiterAtOnce(t *testing.T) {
+	srv := redistest.Shared(t)
+	f := newFixture(t, srv, redisslot.Options{Lease: longLease})
+	redisslot.SetRetryInterval(f.l, noRetry)
+	redisslot.SetDropWake(f.l, func(string) bool { return true })
+	tries := acquireCounter(f.client)
+	ctx := ctxWithTimeout(t)
+	_, rel := mustTry(t, f.l, ctx, "k", 1)
+	out := make(chan result, 1)
+	startWaiter(t, f.l, ctx, "k", 1, 0, out)
+	// Its tries so far: to join, and once subscribed.
+	eventually(t, "the waiter probed once subscribed", func() bool { return tries.Load() == 3 })
+	rel()
+	select {
+	case r := <-out:
+		if r.err != nil {
+			t.Fatalf("waiter: %v", r.err)
+		}
+		r.rel()
+	case <-time.After(5 * time.Second):
+		t.Fatal("the local waiter first in line got no slot: the release did not wake it")
 	}
 }

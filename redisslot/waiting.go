@@ -217,6 +217,16 @@ func (w *waiting) wakeFor(channel, payload string) int {
 	return woken
 }
 
+// nudge wakes the oldest local waiter of channel's key, if it has no
+// wake-up due, when a local holder of the key released its slot: its try
+// carries the pending free, so when it is first in line it takes the slot
+// in one round trip, without waiting for the free to reach Redis and the
+// wake-up to come back. If it is not first, its try publishes the wake-up
+// that the free would have.
+func (w *waiting) nudge(channel string) {
+	w.wake(channel, 1, false)
+}
+
 // wakeOldest wakes up to n waiters of q that have no wake-up due, oldest
 // first, and returns how many it woke. The caller holds the waiting's mu.
 func wakeOldest(q *queue, n int, probe bool) int {

@@ -43,9 +43,10 @@ type LocalOptions struct {
 //     caller waits, as [golang.org/x/sync/semaphore] does: nobody jumps the
 //     queue, so no waiter starves.
 //   - Each slot comes with a context and a release guard made with
-//     [github.com/ctxguard/release.WrapOnDone]: the slot is freed exactly
-//     once, on the first call of its release or as soon as its context is
-//     done (the caller's ctx ended, or the Local closed), whichever comes
+//     [github.com/ctxguard/release.WrapOnDoneCause]: the slot is freed
+//     exactly once, on the first call of its release, as soon as the
+//     caller's ctx is done, or when Close takes it back, whichever comes
+//     first; its context is done by then, with the cause of whichever came
 //     first.
 //   - Local starts no goroutine of its own: not per slot, not per waiter (a
 //     waiting Acquire waits on its caller's goroutine), not per key, as
@@ -95,12 +96,15 @@ func NewLocal(opts LocalOptions) *Local {
 //     [context.Canceled]), or when l is closed (cause ErrClosed); read the
 //     cause with [context.Cause]. It is done before the slot goes to anyone
 //     else.
-//   - release is a guard made by [github.com/ctxguard/release.WrapOnDone] on
-//     the slot's context: it frees the slot exactly once, on its first call
-//     or as soon as that context is done, whichever comes first, and later
-//     calls do nothing. Freeing hands the slot to the oldest waiter that the
-//     key's holders now admit, without a goroutine switch on the releasing
-//     side. release is safe for concurrent use and never blocks for long.
+//   - release is a guard made by
+//     [github.com/ctxguard/release.WrapOnDoneCause] on ctx: the slot is
+//     freed exactly once, on the first call of release, as soon as ctx is
+//     done, or when Close takes it back, whichever comes first; later calls
+//     do nothing. It keeps every guarantee of WrapOnDone: when a call of
+//     release returns, the slot is free, and it is safe for concurrent use.
+//     Freeing is a few steps under l's lock: it hands the slot to the oldest
+//     waiters that the key's holders now admit, whose Acquire calls then
+//     return on their own goroutines.
 //
 // On an error both are nil. The errors are ErrFull (wrapped); ErrClosed
 // once Close has been called; ctx.Err() if ctx is already done; an error

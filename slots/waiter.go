@@ -61,20 +61,25 @@ func (k *keyState) closeWaiters() {
 }
 
 // wait waits, on the caller's goroutine, until w is handed a slot, leaves
-// the line for a reason serve or Close gave, or ctx is done.
+// the line for a reason serve or Close gave, or ctx is done. A slot handed
+// to w whose context has ended since (ctx ended, or Close took it back) is
+// given back, and wait returns ctx.Err(), or ErrClosed.
 func (l *Local) wait(ctx context.Context, k *keyState, w *waiter) (context.Context, func(), error) {
 	select {
 	case <-w.ready:
 		if w.err != nil {
 			return nil, nil, w.err
 		}
-		if ctx.Err() == nil {
+		if w.slot.ctx.Err() == nil { // a child of ctx: ctx is not done either
 			return w.slot.ctx, w.slot.guard(ctx), nil
 		}
 	case <-ctx.Done():
 	}
 	l.leave(k, w)
-	return nil, nil, ctx.Err()
+	if err := ctx.Err(); err != nil {
+		return nil, nil, err
+	}
+	return nil, nil, ErrClosed // the slot's context ended, ctx's did not
 }
 
 // leave takes w, whose ctx is done, out of the line, or gives back the

@@ -35,7 +35,8 @@ func testErrorsNameTheKey(t *testing.T, open Open) {
 func testBadArguments(t *testing.T, open Open) {
 	ls := open(t, 1, 0)
 	l := ls[0]
-	ctx := t.Context()
+	ctx, cancel := context.WithTimeout(t.Context(), patience) // ends a wait only if broken
+	defer cancel()
 	key := newKey("bad")
 	calls := map[string]func(key string, limit int) error{
 		"TryAcquire": func(key string, limit int) error { _, _, err := l.TryAcquire(ctx, key, limit); return err },

@@ -76,7 +76,8 @@ func testCallsAfterClose(t *testing.T, open Open) {
 	ls := open(t, 2, 0)
 	key := newKey("after")
 	closeAll(t, ls)
-	ctx := context.Background()
+	ctx, cancel := context.WithTimeout(t.Context(), patience) // ends a wait only if broken
+	defer cancel()
 	for i, l := range ls {
 		if _, rel, err := l.TryAcquire(ctx, key, 1); !errors.Is(err, slots.ErrClosed) || rel != nil {
 			t.Errorf("Limiter %d: TryAcquire after Close = %v; want ErrClosed", i, err)
