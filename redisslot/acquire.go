@@ -47,10 +47,11 @@ import (
 // admitted.
 //
 // TryAcquire panics if ctx is nil.
-func (l *Limiter) TryAcquire(ctx context.Context, key string, limit int) (context.Context, func(), error) {
+func (l *Limiter) TryAcquire(ctx context.Context, key string, limit int) (_ context.Context, _ func(), err error) {
 	if ctx == nil {
 		panic("redisslot: TryAcquire called with a nil Context")
 	}
+	defer l.acquireEnded(ctx, key, time.Now(), &err) // hook.go
 	if err := l.checkArgs(key, limit); err != nil {
 		return nil, nil, err
 	}
@@ -114,10 +115,11 @@ func (l *Limiter) TryAcquire(ctx context.Context, key string, limit int) (contex
 // subscription for a key that nobody on l waits for.
 //
 // Acquire panics if ctx is nil.
-func (l *Limiter) Acquire(ctx context.Context, key string, limit int) (context.Context, func(), error) {
+func (l *Limiter) Acquire(ctx context.Context, key string, limit int) (_ context.Context, _ func(), err error) {
 	if ctx == nil {
 		panic("redisslot: Acquire called with a nil Context")
 	}
+	defer l.acquireEnded(ctx, key, time.Now(), &err) // hook.go
 	if err := l.checkArgs(key, limit); err != nil {
 		return nil, nil, err
 	}
@@ -155,6 +157,8 @@ func (l *Limiter) acquire(ctx context.Context, key string, limit int) (context.C
 		l.unqueue(key, rkey, member)
 		return nil, nil, err
 	}
+	l.waiterJoined(key)     // hook.go
+	defer l.waiterLeft(key) // hook.go
 	return l.await(ctx, w, limit)
 }
 
@@ -318,6 +322,7 @@ func (l *Limiter) keep(ctx context.Context, key, rkey, member string, sent time.
 		cancel:    cancel,
 		confirmed: sent,
 		renewSent: sent,
+		obs:       slotObs{sctx, ctx, sent}, // hook.go
 	}
 	l.hold(s)
 	l.mu.Unlock()

@@ -140,6 +140,8 @@ type Limiter struct {
 
 	closeOnce sync.Once
 	closeErr  error
+
+	obs observer // hooks and Stats: hook.go, stats.go
 }
 
 // New returns a Limiter that keeps its slots in Redis through client. The
@@ -313,6 +315,7 @@ func (l *Limiter) close() error {
 	for _, hk := range held {
 		for _, s := range hk.slots {
 			s.cancel(ErrClosed)
+			l.slotEnded(s) // hook.go
 		}
 	}
 	l.mu.Lock()

@@ -60,6 +60,8 @@ func (l *Limiter) freeTimeout() time.Duration { return min(l.releaseTimeout, l.r
 // names as not extended has lost its lease. A slot released during the
 // round is no longer held, so its missing member is not a loss.
 func (l *Limiter) renewRound() {
+	var obs renewObs         // hook.go
+	defer l.renewEnded(&obs) // hook.go: runs after renewMu is unlocked
 	l.renewMu.Lock()
 	defer l.renewMu.Unlock()
 
@@ -106,6 +108,7 @@ func (l *Limiter) renewRound() {
 		s.cancel(ErrLeaseLost)
 		l.trouble.lost(s.key, "gone from Redis, or its key is no slot set")
 	}
+	obs = renewObs{calls, start, cmds, lost} // hook.go
 }
 
 // expireStale drops the slots whose lease was not confirmed for a whole
@@ -144,6 +147,7 @@ func (l *Limiter) expireStale(now time.Time) (time.Time, bool) {
 	l.mu.Unlock()
 	for _, s := range stale {
 		s.cancel(ErrLeaseLost)
+		l.leaseLost(s) // hook.go
 		l.trouble.lost(s.key, fmt.Sprintf("no renewal confirmed for %v", l.lease))
 	}
 	return next, ok

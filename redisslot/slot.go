@@ -27,6 +27,8 @@ type slot struct {
 	// confirmed or not: the lease surely ends by renewSent+Lease. Guarded
 	// by l.mu.
 	renewSent time.Time
+
+	obs slotObs // hook.go
 }
 
 // hold records s as held and starts the renewer if it is not running. The
@@ -71,6 +73,7 @@ func (s *slot) release() {
 	}
 	l.mu.Unlock()
 	if freed {
+		l.slotEnded(s)                       // hook.go
 		l.waiting.nudge(wakeChannel(s.rkey)) // waiting.go
 	}
 }
