@@ -6,6 +6,8 @@ import (
 	"sync"
 	"sync/atomic"
 	"testing"
+
+	"github.com/ctxguard/release/slots"
 )
 
 // testLimitNeverExceeded runs workers that take and free one key through
@@ -57,16 +59,7 @@ func testLimitNeverExceeded(t *testing.T, open Open) {
 			}
 		})
 	}
-	loadIs(t, ls[0], key, limit, workers-limit)
-	// A backend may count a holder before its Acquire returns: wait for
-	// the holders' own count too.
-	eventually(t, func() string {
-		if n := inside.Load(); n != limit {
-			return fmt.Sprintf("%d callers hold the key; want the limit %d", n, limit)
-		}
-		return ""
-	})
-	wantFull(t, ls[1], ctx, key, limit, "while limit holders hold the key")
+	waitFull(t, ls, ctx, key, limit, workers, &inside)
 	close(full)
 	wg.Wait()
 
@@ -77,6 +70,21 @@ func testLimitNeverExceeded(t *testing.T, open Open) {
 		t.Errorf("at most %d callers held the key at once; want exactly the limit %d", got, limit)
 	}
 	inUseIs(t, ls[0], key, 0)
+}
+
+// waitFull waits until limit callers hold key and the other workers wait
+// for it, by Load's count and by the holders' own count (a backend may count
+// a holder before its Acquire returns), then checks that it is full.
+func waitFull(t *testing.T, ls []slots.Limiter, ctx context.Context, key string, limit, workers int, inside *atomic.Int64) {
+	t.Helper()
+	loadIs(t, ls[0], key, limit, workers-limit)
+	eventually(t, func() string {
+		if n := inside.Load(); n != int64(limit) {
+			return fmt.Sprintf("%d callers hold the key; want the limit %d", n, limit)
+		}
+		return ""
+	})
+	wantFull(t, ls[1], ctx, key, limit, "while limit holders hold the key")
 }
 
 // testLimitIsPerCaller checks that each caller is admitted against the
