@@ -159,4 +159,16 @@
 // per node. A key that begins with "}" is refused: its hash tag would be
 // empty. Wake-ups use plain PUBLISH and SUBSCRIBE, which a cluster carries
 // to every node, so one pub/sub connection per Limiter hears them all.
+//
+// # Observing a Limiter
+//
+// [Limiter.Stats] is a snapshot of one Limiter's counts: slots held,
+// waiters, calls by result, leases lost, pending frees, renewal rounds and
+// failures. [Limiter.AddHook] adds a [Hook] that hears how each acquiring
+// call ended, how and when each slot ended (released, its ctx ended, lease
+// lost, closed), lost leases, waiters joining and leaving, and renewal
+// rounds; with no hook these cost an atomic load each. The module
+// github.com/ctxguard/release/redisslot/redisslototel turns the hooks into
+// OpenTelemetry instruments; redisslot itself depends on no metrics
+// library.
 package redisslot
