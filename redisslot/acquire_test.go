@@ -93,7 +93,7 @@ func TestAdmissionNeverExceedsLimitAcrossTwoLimiters(t *testing.T) {
 func TestSlotSetIsOneSortedSetScoredByLeaseExpiryInRedisMs(t *testing.T) {
 	srv := redistest.Shared(t)
 	f := newFixture(t, srv, redisslot.Options{Lease: longLease})
-	raw := rawClient(t, srv)
+	raw := srv.Client(t)
 	ctx := ctxWithTimeout(t)
 	before := redisNowMs(t, raw)
 	_, rel1 := mustTry(t, f.l, ctx, "user:7", 5)
@@ -394,7 +394,7 @@ func TestRedisErrorsAreWrappedNamingOperationAndKey(t *testing.T) {
 
 	t.Run("WRONGTYPE", func(t *testing.T) {
 		f := newFixture(t, srv, redisslot.Options{})
-		raw := rawClient(t, srv)
+		raw := srv.Client(t)
 		if err := raw.Set(ctx, testPrefix(t)+"{str}", "x", time.Minute).Err(); err != nil {
 			t.Fatal(err)
 		}

@@ -69,7 +69,7 @@ func TestCloseEndsWaitingAcquireWithErrClosed(t *testing.T) {
 func TestCloseCancelsHeldSlotsAndFreesThemInOneCallPerKey(t *testing.T) {
 	srv := redistest.Shared(t)
 	f := newFixture(t, srv, redisslot.Options{Lease: longLease})
-	raw := rawClient(t, srv)
+	raw := srv.Client(t)
 	ctx := ctxWithTimeout(t)
 	var ctxs []context.Context
 	var rels []func()
@@ -132,7 +132,7 @@ func TestCloseWaitsForFreesInFlight(t *testing.T) {
 	if err := <-closed; err != nil {
 		t.Errorf("Close: %v", err)
 	}
-	if n := len(members(t, rawClient(t, srv), testPrefix(t)+"{k}")); n != 0 {
+	if n := len(members(t, srv.Client(t), testPrefix(t)+"{k}")); n != 0 {
 		t.Errorf("%d members when Close has returned; want 0", n)
 	}
 }
@@ -170,7 +170,7 @@ func TestCloseWaitsForAcquiresInFlight(t *testing.T) {
 	if err := <-acquired; err != redisslot.ErrClosed {
 		t.Errorf("TryAcquire in flight during Close returned %v; want ErrClosed", err)
 	}
-	if n := len(members(t, rawClient(t, srv), testPrefix(t)+"{k}")); n != 0 {
+	if n := len(members(t, srv.Client(t), testPrefix(t)+"{k}")); n != 0 {
 		t.Errorf("%d members when Close has returned; want 0", n)
 	}
 }
@@ -225,7 +225,7 @@ func TestCloseIsSafeTwiceAndFromManyGoroutines(t *testing.T) {
 	if err := f.l.Close(); err != nil {
 		t.Errorf("Close, once more: %v", err)
 	}
-	if n := len(members(t, rawClient(t, srv), testPrefix(t)+"{k}")); n != 0 {
+	if n := len(members(t, srv.Client(t), testPrefix(t)+"{k}")); n != 0 {
 		t.Errorf("%d members after Close; want 0", n)
 	}
 }
@@ -311,7 +311,7 @@ func TestCloseSendsThePendingFrees(t *testing.T) {
 		t.Fatalf("Close: %v", err)
 	}
 	for _, key := range []string{"a", "b"} {
-		if zs := members(t, rawClient(t, srv), testPrefix(t)+key); len(zs) != 0 {
+		if zs := members(t, srv.Client(t), testPrefix(t)+key); len(zs) != 0 {
 			t.Errorf("members of %s after Close: %v; want none", key, zs)
 		}
 	}

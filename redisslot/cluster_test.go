@@ -53,14 +53,14 @@ func TestWorksOnRedisClusterWithKeysOnEveryNode(t *testing.T) {
 		}
 	}
 	redisslot.RenewNow(a) // one pipeline, split over both nodes
-	out := make(chan result, len(keys))
+	out := make(chan outcome, len(keys))
 	for i, key := range keys {
-		startWaiter(t, b, ctx, key, 2, i, out)
+		queueAcquire(t, b, ctx, key, 2, i, out)
 	}
 	rels[0]() // a slot of keys[0]
 	rels[2]() // a slot of keys[1]
 	for range keys {
-		r := receive(t, out)
+		r := nextOutcome(t, out)
 		if r.err != nil {
 			t.Fatalf("Acquire on the cluster: %v", r.err)
 		}

@@ -63,7 +63,7 @@ func TestRenewalCost(t *testing.T) {
 		srv := redistest.Start(t)
 		f := newFixture(t, srv, redisslot.Options{Lease: longLease})
 		takeSlots(t, f.l, keys, slots)
-		raw := rawClient(t, srv)
+		raw := srv.Client(t)
 		before := measureRounds(t, raw, rounds, oldRound(t, raw, testPrefix(t), keys))
 		after := measureRounds(t, raw, rounds, func() { redisslot.RenewNow(f.l) })
 		for _, c := range []struct {

@@ -349,7 +349,7 @@ func (e *faultEnv) checkNothingLeftBehind(t *testing.T, before []goleak.Option) 
 func TestOutOfMemoryRefusesNewSlotsAndKeepsTheHeldOnes(t *testing.T) {
 	srv := redistest.StartWith(t, "--maxmemory-policy", "noeviction")
 	f := newFixture(t, srv, redisslot.Options{Lease: longLease}) // no lease ends during the test
-	raw := rawClient(t, srv)
+	raw := srv.Client(t)
 	ctx := ctxWithTimeout(t)
 	blocked, unblocked := make(chan struct{}, 1), make(chan struct{})
 	unblock := sync.OnceFunc(func() { close(unblocked) })
@@ -415,7 +415,7 @@ func TestKeyOverwrittenOrDeletedIsLostAtTheNextRound(t *testing.T) {
 			f := newFixture(t, srv, redisslot.Options{Lease: 3 * time.Second})
 			sctx, rel := mustTry(t, f.l, ctxWithTimeout(t), "k", 1)
 			defer rel()
-			if err := c.do(rawClient(t, srv), testPrefix(t)+"{k}"); err != nil {
+			if err := c.do(srv.Client(t), testPrefix(t)+"{k}"); err != nil {
 				t.Fatal(err)
 			}
 			select {

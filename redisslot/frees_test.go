@@ -65,7 +65,7 @@ func TestUncontendedAcquireAndReleaseSendTwoCommands(t *testing.T) {
 	f.count.Reset()
 	_, rel := mustTry(t, f.l, ctx, "k", 1)
 	rel()
-	raw := rawClient(t, srv) // looks from outside: its calls are not counted
+	raw := srv.Client(t) // looks from outside: its calls are not counted
 	eventually(t, "the free arrives", func() bool { return len(members(t, raw, testPrefix(t)+"{k}")) == 0 })
 	if got := f.count.Commands(); got != 2 {
 		t.Errorf("acquire and release sent %d commands; want 2", got)

@@ -68,11 +68,6 @@ func testPrefix(t testing.TB) string {
 	return p.(string)
 }
 
-// rawClient returns a plain client of srv, for looking at Redis from outside.
-func rawClient(t testing.TB, srv *redistest.Server) *redis.Client {
-	return srv.Client(t)
-}
-
 // errLog collects the errors a Limiter reports to OnError.
 type errLog struct {
 	mu   sync.Mutex
@@ -171,27 +166,35 @@ func scriptOf(cmd redis.Cmder) string {
 	return ""
 }
 
-// scriptHook runs fn around every command (pipelined or not) that runs the
-// script with the given hash. fn calls next to send it, or does not.
+// scriptHook is the one hook of these tests that counts, fails or blocks
+// commands: it runs fn around every command (pipelined or not) that runs
+// the script with the given hash, or around every command when any is set.
+// fn calls next to send them, or does not.
 type scriptHook struct {
 	hash string
+	any  bool // every command, whatever script it runs or none
 	fn   func(ctx context.Context, cmds []redis.Cmder, next func() error) error
+}
+
+func (h scriptHook) matches(cmds []redis.Cmder) bool {
+	return h.any || len(cmds) > 0 && scriptOf(cmds[0]) == h.hash
 }
 
 func (h scriptHook) DialHook(next redis.DialHook) redis.DialHook { return next }
 
 func (h scriptHook) ProcessHook(next redis.ProcessHook) redis.ProcessHook {
 	return func(ctx context.Context, cmd redis.Cmder) error {
-		if scriptOf(cmd) != h.hash {
+		cmds := []redis.Cmder{cmd}
+		if !h.matches(cmds) {
 			return next(ctx, cmd)
 		}
-		return h.fn(ctx, []redis.Cmder{cmd}, func() error { return next(ctx, cmd) })
+		return h.fn(ctx, cmds, func() error { return next(ctx, cmd) })
 	}
 }
 
 func (h scriptHook) ProcessPipelineHook(next redis.ProcessPipelineHook) redis.ProcessPipelineHook {
 	return func(ctx context.Context, cmds []redis.Cmder) error {
-		if len(cmds) == 0 || scriptOf(cmds[0]) != h.hash {
+		if !h.matches(cmds) {
 			return next(ctx, cmds)
 		}
 		return h.fn(ctx, cmds, func() error { return next(ctx, cmds) })
@@ -208,29 +211,16 @@ func failWith(cmds []redis.Cmder, err error) error {
 
 // deadHook fails every command once dead is set, as if the process that
 // owns the client had died: nothing reaches Redis any more.
-type deadHook struct{ dead *atomic.Bool }
-
-var errDead = errors.New("test: instance is dead")
-
-func (h deadHook) DialHook(next redis.DialHook) redis.DialHook { return next }
-
-func (h deadHook) ProcessHook(next redis.ProcessHook) redis.ProcessHook {
-	return func(ctx context.Context, cmd redis.Cmder) error {
-		if h.dead.Load() {
-			return failWith([]redis.Cmder{cmd}, errDead)
-		}
-		return next(ctx, cmd)
-	}
-}
-
-func (h deadHook) ProcessPipelineHook(next redis.ProcessPipelineHook) redis.ProcessPipelineHook {
-	return func(ctx context.Context, cmds []redis.Cmder) error {
-		if h.dead.Load() {
+func deadHook(dead *atomic.Bool) scriptHook {
+	return scriptHook{any: true, fn: func(ctx context.Context, cmds []redis.Cmder, next func() error) error {
+		if dead.Load() {
 			return failWith(cmds, errDead)
 		}
-		return next(ctx, cmds)
-	}
+		return next()
+	}}
 }
+
+var errDead = errors.New("test: instance is dead")
 
 // redisNowMs returns Redis's clock in milliseconds.
 func redisNowMs(t testing.TB, c *redis.Client) float64 {

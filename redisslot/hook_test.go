@@ -175,7 +175,7 @@ func TestHookHearsQueueFull(t *testing.T) {
 func TestHookHearsHowEachSlotEnded(t *testing.T) {
 	f, r := newRecorded(t, redisslot.Options{Lease: testLease})
 	ctx := ctxWithTimeout(t)
-	raw := rawClient(t, redistest.Shared(t))
+	raw := redistest.Shared(t).Client(t)
 
 	_, relA := mustTry(t, f.l, ctx, "released", 1)
 	parent, hangUp := context.WithCancel(ctx)

@@ -144,7 +144,7 @@ func TestFailedFreeGoesToOnErrorAndSlotEndsWithItsLease(t *testing.T) {
 func TestRenewalKeepsSlotAliveForFiveLeases(t *testing.T) {
 	srv := redistest.Shared(t)
 	f := newFixture(t, srv, redisslot.Options{Lease: testLease})
-	raw := rawClient(t, srv)
+	raw := srv.Client(t)
 	sctx, rel := mustTry(t, f.l, ctxWithTimeout(t), "k", 1)
 	defer rel()
 	end := time.Now().Add(5 * testLease)
@@ -272,7 +272,7 @@ func TestRenewalChunksAKeyWithManySlots(t *testing.T) {
 func TestMemberDeletedFromOutsideIsALostLease(t *testing.T) {
 	srv := redistest.Shared(t)
 	f := newFixture(t, srv, redisslot.Options{Lease: testLease})
-	raw := rawClient(t, srv)
+	raw := srv.Client(t)
 	rkey := testPrefix(t) + "{k}"
 	sctx, rel := mustTry(t, f.l, ctxWithTimeout(t), "k", 1)
 	defer rel()
@@ -305,7 +305,7 @@ func TestMemberDeletedFromOutsideIsALostLease(t *testing.T) {
 func TestRenewalDoesNotExtendAnEndedLease(t *testing.T) {
 	srv := redistest.Shared(t)
 	f := newFixture(t, srv, redisslot.Options{Lease: longLease})
-	raw := rawClient(t, srv)
+	raw := srv.Client(t)
 	rkey := testPrefix(t) + "{k}"
 	ctx := ctxWithTimeout(t)
 	sctx, rel := mustTry(t, f.l, ctx, "k", 2)
@@ -413,7 +413,7 @@ func TestSlotUnconfirmedForAWholeLeaseIsLost(t *testing.T) {
 func TestScriptsAreLoadedAgainAfterScriptFlush(t *testing.T) {
 	srv := redistest.Shared(t)
 	f := newFixture(t, srv, redisslot.Options{Lease: longLease})
-	raw := rawClient(t, srv)
+	raw := srv.Client(t)
 	ctx := ctxWithTimeout(t)
 	flush := func() {
 		t.Helper()
@@ -493,7 +493,7 @@ func TestCrashedInstanceSlotsComeBackWhenLeasesEnd(t *testing.T) {
 	prefix := testPrefix(t)
 	var dead atomic.Bool
 	crashed := newFixture(t, srv, redisslot.Options{Prefix: prefix, Lease: testLease})
-	crashed.client.AddHook(deadHook{&dead})
+	crashed.client.AddHook(deadHook(&dead))
 	other := newFixture(t, srv, redisslot.Options{Prefix: prefix, Lease: testLease})
 	ctx := ctxWithTimeout(t)
 	const limit = 4
@@ -528,7 +528,7 @@ func TestNothingDeletesOtherInstancesMembers(t *testing.T) {
 	srv := redistest.Shared(t)
 	prefix := testPrefix(t)
 	a := newFixture(t, srv, redisslot.Options{Prefix: prefix, Lease: longLease})
-	raw := rawClient(t, srv)
+	raw := srv.Client(t)
 	ctx := ctxWithTimeout(t)
 	for range 2 {
 		_, rel := mustTry(t, a.l, ctx, "k", 5)

@@ -19,7 +19,7 @@ import (
 func TestInUseCountsOnlyLiveHoldersByRedisTime(t *testing.T) {
 	srv := redistest.Shared(t)
 	f := newFixture(t, srv, redisslot.Options{Lease: longLease})
-	raw := rawClient(t, srv)
+	raw := srv.Client(t)
 	ctx := ctxWithTimeout(t)
 	for range 2 {
 		_, rel := mustTry(t, f.l, ctx, "k", 5)

@@ -121,7 +121,7 @@ func TestCancelledWaiterLeavesTheQueueAtOnce(t *testing.T) {
 	prefix := testPrefix(t)
 	h := newFixture(t, srv, redisslot.Options{Prefix: prefix, Lease: longLease})
 	w := newFixture(t, srv, redisslot.Options{Prefix: prefix, Lease: longLease})
-	raw := rawClient(t, srv)
+	raw := srv.Client(t)
 	ctx := ctxWithTimeout(t)
 	_, rel := mustTry(t, h.l, ctx, "k", 1)
 	defer rel()
@@ -213,7 +213,7 @@ func TestLoadOfFiftyKeysIsOneRoundTrip(t *testing.T) {
 func TestLoadErrorsNameTheKey(t *testing.T) {
 	srv := redistest.Shared(t)
 	f := newFixture(t, srv, redisslot.Options{Lease: longLease})
-	raw := rawClient(t, srv)
+	raw := srv.Client(t)
 	ctx := ctxWithTimeout(t)
 	if _, err := f.l.Load(ctx, "a", ""); err == nil {
 		t.Errorf("Load with an empty key: no error")
@@ -257,7 +257,7 @@ func TestWaiterWhoseEntryEndedKeepsItsPlaceOrJoinsAgainAtTheBack(t *testing.T) {
 			h := newFixture(t, srv, redisslot.Options{Prefix: prefix, Lease: longLease})
 			w := newFixture(t, srv, redisslot.Options{Prefix: prefix, Lease: longLease})
 			redisslot.SetRetryInterval(w.l, noRetry) // only renewals and wake-ups move them
-			raw := rawClient(t, srv)
+			raw := srv.Client(t)
 			ctx := ctxWithTimeout(t)
 			_, rel := mustTry(t, h.l, ctx, "k", 1)
 			out := make(chan outcome, 2)

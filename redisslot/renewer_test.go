@@ -102,7 +102,7 @@ func TestKeySharedByDifferentLeasesExpiresWithTheLongest(t *testing.T) {
 	_, rel2 := mustTry(t, short.l, ctx, "k", 2)
 	defer rel2()
 	redisslot.RenewNow(short.l)
-	ttl, err := rawClient(t, srv).PTTL(ctx, testPrefix(t)+"{k}").Result()
+	ttl, err := srv.Client(t).PTTL(ctx, testPrefix(t)+"{k}").Result()
 	if err != nil {
 		t.Fatal(err)
 	}

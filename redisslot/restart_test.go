@@ -129,7 +129,7 @@ func TestRedisStoppedAndRestartedOnTheSamePort(t *testing.T) {
 func TestCallsWhileRedisIsPausedReturnWithinTheirCtx(t *testing.T) {
 	srv := redistest.Start(t)
 	f := newFixture(t, srv, redisslot.Options{Lease: restartLease, ReleaseTimeout: time.Second})
-	raw := rawClient(t, srv)
+	raw := srv.Client(t)
 	ctx := ctxWithTimeout(t)
 	info, err := raw.InfoMap(ctx, "server").Result()
 	if err != nil {

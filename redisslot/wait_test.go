@@ -28,35 +28,6 @@ func acquireCounter(c *redis.Client) *atomic.Int64 {
 	return &n
 }
 
-type result struct {
-	who int
-	rel func()
-	err error
-}
-
-// startWaiter runs Acquire on a goroutine and waits until it is queued as
-// the n-th waiter of key on l.
-func startWaiter(t *testing.T, l *redisslot.Limiter, ctx context.Context, key string, limit, who int, out chan<- result) {
-	t.Helper()
-	before := redisslot.Waiters(l, key)
-	go func() {
-		_, rel, err := l.Acquire(ctx, key, limit)
-		out <- result{who, rel, err}
-	}()
-	eventually(t, fmt.Sprintf("waiter %d queues", who), func() bool { return redisslot.Waiters(l, key) == before+1 })
-}
-
-func receive(t *testing.T, c <-chan result) result {
-	t.Helper()
-	select {
-	case r := <-c:
-		return r
-	case <-time.After(waitLong):
-		t.Fatalf("no Acquire returned within %v", waitLong)
-		return result{}
-	}
-}
-
 // Issue 11: a release on one Limiter wakes a waiter on another through
 // pub/sub, without waiting for a retry.
 func TestReleaseWakesWaiterOnAnotherLimiter(t *testing.T) {
@@ -68,12 +39,12 @@ func TestReleaseWakesWaiterOnAnotherLimiter(t *testing.T) {
 	tries := acquireCounter(w.client)
 	ctx := ctxWithTimeout(t)
 	_, rel := mustTry(t, h.l, ctx, "k", 1)
-	out := make(chan result, 1)
-	startWaiter(t, w.l, ctx, "k", 1, 0, out)
+	out := make(chan outcome, 1)
+	queueAcquire(t, w.l, ctx, "k", 1, 0, out)
 	eventually(t, "the waiter tries once subscribed", func() bool { return tries.Load() == 2 })
 	rel()
 	// With no retry timer, only the wake-up can move the waiter.
-	r := receive(t, out)
+	r := nextOutcome(t, out)
 	if r.err != nil {
 		t.Fatalf("Acquire: %v", r.err)
 	}
@@ -87,7 +58,7 @@ func TestReleasePublishesWakeUpInTheSameCall(t *testing.T) {
 	prefix := testPrefix(t)
 	f := newFixture(t, srv, redisslot.Options{Prefix: prefix, Lease: longLease})
 	w := newFixture(t, srv, redisslot.Options{Prefix: prefix, Lease: longLease})
-	raw := rawClient(t, srv)
+	raw := srv.Client(t)
 	ctx := ctxWithTimeout(t)
 	ps := raw.Subscribe(ctx, redisslot.WakeChannel(f.l, "k"))
 	defer ps.Close()
@@ -101,8 +72,8 @@ func TestReleasePublishesWakeUpInTheSameCall(t *testing.T) {
 	}
 	wctx, cancel := context.WithCancel(ctx)
 	defer cancel()
-	out := make(chan result, 1)
-	startWaiter(t, w.l, wctx, "k", 1, 0, out)
+	out := make(chan outcome, 1)
+	queueAcquire(t, w.l, wctx, "k", 1, 0, out)
 	order, _ := redisslot.QueueKeys(f.l, "k")
 	waiter, err := raw.ZRange(ctx, order, 0, 0).Result()
 	if err != nil || len(waiter) != 1 {
@@ -120,7 +91,7 @@ func TestReleasePublishesWakeUpInTheSameCall(t *testing.T) {
 	if msg.Payload != waiter[0] {
 		t.Errorf("wake-up payload %q; want the waiter that may take the slot, %q", msg.Payload, waiter[0])
 	}
-	if r := receive(t, out); r.err != nil {
+	if r := nextOutcome(t, out); r.err != nil {
 		t.Errorf("waiter: %v", r.err)
 	} else {
 		r.rel()
@@ -144,15 +115,15 @@ func TestOnePubSubConnectionPerLimiter(t *testing.T) {
 		rels = append(rels, rel)
 	}
 	wctx, cancel := context.WithCancel(ctx)
-	out := make(chan result, 2*keys*perKey)
+	out := make(chan outcome, 2*keys*perKey)
 	for _, w := range ws {
 		for k := range keys {
 			for i := range perKey {
-				startWaiter(t, w.l, wctx, fmt.Sprint("k", k), 1, i, out)
+				queueAcquire(t, w.l, wctx, fmt.Sprint("k", k), 1, i, out)
 			}
 		}
 	}
-	raw := rawClient(t, srv)
+	raw := srv.Client(t)
 	eventually(t, "every key subscribed", func() bool {
 		n, _ := raw.PubSubNumSub(ctx, redisslot.WakeChannel(ws[0].l, "k3")).Result()
 		return n[redisslot.WakeChannel(ws[0].l, "k3")] == 2
@@ -173,7 +144,7 @@ func TestOnePubSubConnectionPerLimiter(t *testing.T) {
 	}
 	cancel()
 	for range 2 * keys * perKey {
-		if r := receive(t, out); !errors.Is(r.err, context.Canceled) {
+		if r := nextOutcome(t, out); !errors.Is(r.err, context.Canceled) {
 			t.Errorf("Acquire returned %v on cancel; want context.Canceled", r.err)
 		}
 	}
@@ -200,9 +171,9 @@ func TestWakeUpsGoToTheOldestWaitersOnlyAsManyAsFreed(t *testing.T) {
 	wctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	const waiters = 5
-	out := make(chan result, waiters)
+	out := make(chan outcome, waiters)
 	for i := range waiters {
-		startWaiter(t, w.l, wctx, "k", 2, i, out)
+		queueAcquire(t, w.l, wctx, "k", 2, i, out)
 	}
 	// Each waiter tried once, joining the queue, and the oldest once more
 	// when the subscription was confirmed.
@@ -218,7 +189,7 @@ func TestWakeUpsGoToTheOldestWaitersOnlyAsManyAsFreed(t *testing.T) {
 		case <-time.After(waitLong):
 			t.Fatalf("release %d: no wake-up heard", i)
 		}
-		r := receive(t, out)
+		r := nextOutcome(t, out)
 		if r.err != nil {
 			t.Fatalf("Acquire: %v", r.err)
 		}
@@ -234,7 +205,7 @@ func TestWakeUpsGoToTheOldestWaitersOnlyAsManyAsFreed(t *testing.T) {
 	}
 	cancel()
 	for range waiters - 2 {
-		if r := receive(t, out); !errors.Is(r.err, context.Canceled) {
+		if r := nextOutcome(t, out); !errors.Is(r.err, context.Canceled) {
 			t.Errorf("Acquire returned %v on cancel; want context.Canceled", r.err)
 		}
 	}
@@ -253,15 +224,15 @@ func TestTryAcquireAfterAReleaseDoesNotJumpTheQueue(t *testing.T) {
 	redisslot.SetDropWake(w.l, func(string) bool { dropped.Add(1); return true })
 	ctx := ctxWithTimeout(t)
 	_, rel := mustTry(t, h.l, ctx, "k", 1)
-	out := make(chan result, 1)
-	startWaiter(t, w.l, ctx, "k", 1, 0, out)
-	waitSubscribed(t, rawClient(t, srv), redisslot.WakeChannel(w.l, "k"))
+	out := make(chan outcome, 1)
+	queueAcquire(t, w.l, ctx, "k", 1, 0, out)
+	waitSubscribed(t, srv.Client(t), redisslot.WakeChannel(w.l, "k"))
 	rel()
 	//lostrelease:ignore the call must fail with ErrFull
 	if _, _, err := h.l.TryAcquire(ctx, "k", 1); !errors.Is(err, redisslot.ErrFull) {
 		t.Fatalf("TryAcquire right after a release, with a waiter queued elsewhere: %v; want ErrFull", err)
 	}
-	r := receive(t, out)
+	r := nextOutcome(t, out)
 	if r.err != nil {
 		t.Fatalf("waiter: %v", r.err)
 	}
@@ -288,12 +259,12 @@ func TestLostWakeUpStillEndsWithTheSlotTakenWithinTheRetryInterval(t *testing.T)
 	}
 	ctx := ctxWithTimeout(t)
 	_, rel := mustTry(t, h.l, ctx, "k", 1)
-	out := make(chan result, 1)
-	startWaiter(t, w.l, ctx, "k", 1, 0, out)
+	out := make(chan outcome, 1)
+	queueAcquire(t, w.l, ctx, "k", 1, 0, out)
 	eventually(t, "the waiter tries once subscribed", func() bool { return tries.Load() >= 2 })
 	released := time.Now()
 	rel()
-	r := receive(t, out)
+	r := nextOutcome(t, out)
 	took := time.Since(released)
 	if r.err != nil {
 		t.Fatalf("Acquire: %v", r.err)
@@ -315,7 +286,7 @@ func TestSlotFreedByAnEndedLeaseIsTakenWithoutAWakeUp(t *testing.T) {
 	prefix := testPrefix(t)
 	var dead atomic.Bool
 	crashed := newFixture(t, srv, redisslot.Options{Prefix: prefix, Lease: testLease})
-	crashed.client.AddHook(deadHook{&dead})
+	crashed.client.AddHook(deadHook(&dead))
 	w := newFixture(t, srv, redisslot.Options{Prefix: prefix, Lease: testLease})
 	ctx := ctxWithTimeout(t)
 	_, relLive := mustTry(t, w.l, ctx, "k", 2)
@@ -348,16 +319,16 @@ func TestAcquireReturnsWhenCtxIsDoneAndLeavesNothingBehind(t *testing.T) {
 	prefix := testPrefix(t)
 	h := newFixture(t, srv, redisslot.Options{Prefix: prefix, Lease: longLease})
 	w := newFixture(t, srv, redisslot.Options{Prefix: prefix, Lease: longLease})
-	raw := rawClient(t, srv)
+	raw := srv.Client(t)
 	ctx := ctxWithTimeout(t)
 	_, rel := mustTry(t, h.l, ctx, "k", 1)
 	defer rel()
 
 	wctx, cancel := context.WithCancel(ctx)
 	const waiters = 20
-	many := make(chan result, waiters)
+	many := make(chan outcome, waiters)
 	for i := range waiters {
-		startWaiter(t, w.l, wctx, "k", 1, i, many)
+		queueAcquire(t, w.l, wctx, "k", 1, i, many)
 	}
 	if n := backgroundGoroutines(); n != 3 {
 		t.Errorf("%d goroutines of the Limiters with %d waiters; want 3: the holder's renewer, the waiters' subscriber and entry renewer", n, waiters)
@@ -370,7 +341,7 @@ func TestAcquireReturnsWhenCtxIsDoneAndLeavesNothingBehind(t *testing.T) {
 	}
 	cancel()
 	for range waiters {
-		if r := receive(t, many); !errors.Is(r.err, context.Canceled) {
+		if r := nextOutcome(t, many); !errors.Is(r.err, context.Canceled) {
 			t.Errorf("Acquire returned %v on cancel; want context.Canceled", r.err)
 		}
 	}
@@ -418,9 +389,9 @@ func TestAcquireBeyondMaxWaitersReturnsErrQueueFull(t *testing.T) {
 	_, rel := mustTry(t, f.l, ctx, "k", 1)
 	defer rel()
 	wctx, cancel := context.WithCancel(ctx)
-	out := make(chan result, 2)
-	startWaiter(t, f.l, wctx, "k", 1, 0, out)
-	startWaiter(t, f.l, wctx, "k", 1, 1, out)
+	out := make(chan outcome, 2)
+	queueAcquire(t, f.l, wctx, "k", 1, 0, out)
+	queueAcquire(t, f.l, wctx, "k", 1, 1, out)
 	//lostrelease:ignore the call must fail with ErrQueueFull
 	if sctx, rel, err := f.l.Acquire(ctx, "k", 1); !errors.Is(err, redisslot.ErrQueueFull) || !errors.Is(err, redisslot.ErrFull) || sctx != nil || rel != nil {
 		t.Errorf("third Acquire with MaxWaiters 2 = %v, %v, %v; want nil, nil, ErrQueueFull (also ErrFull)", sctx, rel != nil, err)
@@ -429,7 +400,7 @@ func TestAcquireBeyondMaxWaitersReturnsErrQueueFull(t *testing.T) {
 	}
 	cancel()
 	for range 2 {
-		receive(t, out)
+		nextOutcome(t, out)
 	}
 }
 
@@ -450,8 +421,8 @@ func TestRetryIntervalIsCappedAtOneSecond(t *testing.T) {
 	_, rel := mustTry(t, h.l, ctx, "k", 1)
 	defer rel()
 	wctx, cancel := context.WithCancel(ctx)
-	out := make(chan result, 1)
-	startWaiter(t, w.l, wctx, "k", 1, 0, out)
+	out := make(chan outcome, 1)
+	queueAcquire(t, w.l, wctx, "k", 1, 0, out)
 	select {
 	case d := <-armed:
 		if d < 500*time.Millisecond || d > time.Second {
@@ -461,7 +432,7 @@ func TestRetryIntervalIsCappedAtOneSecond(t *testing.T) {
 		t.Fatal("the oldest waiter armed no retry timer")
 	}
 	cancel()
-	receive(t, out)
+	nextOutcome(t, out)
 }
 
 // Item 9: a retry timer runs for a random time in the upper half of the
@@ -496,7 +467,7 @@ func TestLeavingWaiterPassesOnAWakeUpItDidNotTry(t *testing.T) {
 	h := newFixture(t, srv, redisslot.Options{Prefix: prefix, Lease: longLease})
 	w := newFixture(t, srv, redisslot.Options{Prefix: prefix, Lease: longLease})
 	redisslot.SetRetryInterval(w.l, noRetry)
-	raw := rawClient(t, srv)
+	raw := srv.Client(t)
 	var aMember atomic.Value
 	aBlocked, unblockA := make(chan struct{}), make(chan struct{})
 	w.client.AddHook(scriptHook{hash: redisslot.AcquireHash, fn: func(ctx context.Context, cmds []redis.Cmder, next func() error) error {
@@ -558,7 +529,7 @@ func TestFreshQueueOnAChannelStillSubscribedTries(t *testing.T) {
 	h := newFixture(t, srv, redisslot.Options{Prefix: prefix, Lease: longLease})
 	w := newFixture(t, srv, redisslot.Options{Prefix: prefix, Lease: longLease})
 	redisslot.SetRetryInterval(w.l, noRetry)
-	raw := rawClient(t, srv)
+	raw := srv.Client(t)
 	tries := acquireCounter(w.client)
 	ctx := ctxWithTimeout(t)
 	_, rel := mustTry(t, h.l, ctx, "k", 1)
@@ -624,8 +595,8 @@ func TestReleaseWakesTheOldestLocalWaiterAtOnce(t *testing.T) {
 	tries := acquireCounter(f.client)
 	ctx := ctxWithTimeout(t)
 	_, rel := mustTry(t, f.l, ctx, "k", 1)
-	out := make(chan result, 1)
-	startWaiter(t, f.l, ctx, "k", 1, 0, out)
+	out := make(chan outcome, 1)
+	queueAcquire(t, f.l, ctx, "k", 1, 0, out)
 	// Its tries so far: to join, and once subscribed.
 	eventually(t, "the waiter probed once subscribed", func() bool { return tries.Load() == 3 })
 	rel()

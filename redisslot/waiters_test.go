@@ -9,6 +9,9 @@ import (
 	"github.com/ctxguard/release/redisslot"
 )
 
+// The one waiter helper of these tests: queueAcquire starts an Acquire
+// that waits, nextOutcome takes what it returned.
+
 // An outcome is what one Acquire run on its own goroutine returned.
 type outcome struct {
 	who int
