@@ -150,17 +150,24 @@ func TestHTTPLoadWithHangUps(t *testing.T) {
 	lim := newLimiter(slots)
 	var rejected, served, freedByHangUp atomic.Int64
 	var running, maxRunning atomic.Int64 // handlers holding or having held a slot, not yet returned
+	holding := make(chan bool, 1)        // ?hold requests: whether they got a slot
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		hold := r.URL.Query().Has("hold")
 		if !lim.tryAcquire() {
 			rejected.Add(1)
+			if hold {
+				holding <- false
+			}
 			http.Error(w, "no slot", http.StatusServiceUnavailable)
 			return
 		}
+		freed := make(chan struct{})
 		rel := release.WrapOnDoneCause(r.Context(), func(cause error) {
 			if cause != nil {
 				freedByHangUp.Add(1)
 			}
 			lim.release()
+			close(freed)
 		})
 		defer rel()
 		n := running.Add(1)
@@ -169,6 +176,15 @@ func TestHTTPLoadWithHangUps(t *testing.T) {
 			if maxRunning.CompareAndSwap(m, n) {
 				break
 			}
+		}
+		if hold { // stuck until the hang-up has freed the slot
+			holding <- true
+			select {
+			case <-freed:
+			case <-time.After(time.Minute):
+				t.Error("a client hung up while its handler held a slot; the slot was not freed within a minute")
+			}
+			return
 		}
 		// Work that ignores the request context, as a stuck upstream does.
 		time.Sleep(time.Duration(rand.N(200)) * time.Microsecond)
@@ -205,6 +221,13 @@ func TestHTTPLoadWithHangUps(t *testing.T) {
 		})
 	}
 	wg.Wait()
+	// Both paths by construction, whatever the load did: a request whose
+	// handler frees its slot, and one whose client hangs up while its
+	// handler holds it.
+	if got := get(context.Background(), client, srv.URL); got != http.StatusOK {
+		t.Fatalf("a request after the load got status %d; want %d", got, http.StatusOK)
+	}
+	hangUpWhileHeld(t, client, srv.URL+"?hold", holding)
 	srv.Close() // waits for every handler
 	client.CloseIdleConnections()
 
@@ -218,7 +241,32 @@ func TestHTTPLoadWithHangUps(t *testing.T) {
 		t.Fatalf("in use %d, acquired %d, released %d, double releases %d; want 0, equal, 0", inUse, acquired, released, over)
 	}
 	if acquired == 0 || freedByHangUp.Load() == 0 || freedByHangUp.Load() == int64(acquired) {
-		t.Fatalf("of %d slots, %d were freed by a hang-up; the load did not exercise both paths", acquired, freedByHangUp.Load())
+		t.Fatalf("of %d slots, %d were freed by a hang-up; want some, and some freed by their handler", acquired, freedByHangUp.Load())
+	}
+}
+
+// hangUpWhileHeld sends requests to url until one's handler reports on
+// holding that it holds a slot, then hangs up that request.
+func hangUpWhileHeld(t *testing.T, client *http.Client, url string, holding <-chan bool) {
+	t.Helper()
+	hangGuard := time.After(time.Minute)
+	for {
+		ctx, cancel := context.WithCancel(context.Background())
+		done := make(chan int, 1)
+		go func() { done <- get(ctx, client, url) }()
+		var held bool
+		select {
+		case held = <-holding:
+		case <-hangGuard:
+			cancel()
+			<-done
+			t.Fatal("no ?hold request got a slot within a minute")
+		}
+		cancel()
+		<-done
+		if held {
+			return
+		}
 	}
 }
 
