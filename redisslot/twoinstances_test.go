@@ -15,7 +15,6 @@ import (
 	"github.com/ctxguard/release/redisslot"
 	"github.com/ctxguard/release/redisslot/internal/redistest"
 	"github.com/redis/go-redis/v9"
-	"go.uber.org/goleak"
 )
 
 // The shared key of the two-instance tests and its limit.
@@ -268,6 +267,28 @@ func closeAll(t *testing.T, ins []*instance) {
 	}
 }
 
+// hangUpWhileWaiting fills the key from a Limiter of its own, sends a
+// request to url with a short deadline, so that its handler waits and its
+// client hangs up, then frees the key. It reports whether the client hung
+// up; the handler counts its Acquire as ended by a hang-up.
+func hangUpWhileWaiting(t *testing.T, srv *redistest.Server, hc *http.Client, url string) bool {
+	t.Helper()
+	fill := newFixture(t, srv, redisslot.Options{Lease: longLease})
+	defer func() { _ = fill.l.Close() }()
+	for range clusterLimit {
+		//lostrelease:ignore the slots stay held until Close frees them
+		mustTry(t, fill.l, context.Background(), clusterKey, clusterLimit)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 300*time.Millisecond)
+	defer cancel()
+	_, err := get(ctx, hc, url)
+	if !errors.Is(err, context.DeadlineExceeded) {
+		t.Errorf("a request to a full key with a 300ms deadline returned %v; want it to hang up", err)
+		return false
+	}
+	return true
+}
+
 // get sends one request and reports its status, or 0 with the error.
 func get(ctx context.Context, c *http.Client, url string) (int, error) {
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, url, nil)
@@ -288,7 +309,7 @@ func get(ctx context.Context, c *http.Client, url string) (int, error) {
 // context. The slots held never exceed 8, by Redis's count and by the
 // handlers' own, and at the end every member admitted was freed once.
 func TestTwoInstancesOverHTTPNeverHoldMoreThanTheLimit(t *testing.T) {
-	defer goleak.VerifyNone(t, goleak.IgnoreCurrent())
+	verifyNoLeaks(t)
 	srv := redistest.Shared(t)
 	ins, g, slots := twoInstances(t, srv)
 	raw := redis.NewClient(srv.Options())
@@ -361,6 +382,9 @@ func TestTwoInstancesOverHTTPNeverHoldMoreThanTheLimit(t *testing.T) {
 	took := time.Since(start)
 	close(stopSampling)
 	zcard := <-sampled
+	if hangUpWhileWaiting(t, srv, hc, ins[1].srv.URL+"/?mode=watch&ms=1") {
+		hungUp.Add(1)
+	}
 	tr.CloseIdleConnections()
 	closeAll(t, ins)
 
@@ -402,7 +426,7 @@ func TestTwoInstancesOverHTTPNeverHoldMoreThanTheLimit(t *testing.T) {
 // that held them are still stuck (they ignore their context), and a new
 // request then gets one.
 func TestSlotsFreedByHangUpsComeBackWhileHandlersAreStuck(t *testing.T) {
-	defer goleak.VerifyNone(t, goleak.IgnoreCurrent())
+	verifyNoLeaks(t)
 	srv := redistest.Shared(t)
 	ins, g, _ := twoInstances(t, srv)
 	tr := &http.Transport{MaxIdleConnsPerHost: 2 * clusterLimit}

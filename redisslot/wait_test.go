@@ -12,7 +12,6 @@ import (
 	"github.com/ctxguard/release/redisslot"
 	"github.com/ctxguard/release/redisslot/internal/redistest"
 	"github.com/redis/go-redis/v9"
-	"go.uber.org/goleak"
 )
 
 // noRetry is a retry interval so long that only wake-ups move a waiter.
@@ -314,7 +313,7 @@ func TestSlotFreedByAnEndedLeaseIsTakenWithoutAWakeUp(t *testing.T) {
 // Limiter two goroutines, whatever the number of waiters: its subscriber and
 // its entry renewer.
 func TestAcquireReturnsWhenCtxIsDoneAndLeavesNothingBehind(t *testing.T) {
-	defer goleak.VerifyNone(t, goleak.IgnoreCurrent())
+	verifyNoLeaks(t)
 	srv := redistest.Shared(t)
 	prefix := testPrefix(t)
 	h := newFixture(t, srv, redisslot.Options{Prefix: prefix, Lease: longLease})
