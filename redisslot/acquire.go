@@ -26,12 +26,14 @@ import (
 //     context: it frees the slot exactly once, on its first call or as soon
 //     as that context is done, whichever comes first, and later calls do
 //     nothing. It is safe for concurrent use.
-//   - Freeing is one round trip, made with ctx's values but not its
-//     cancellation ([context.WithoutCancel]) and bounded by ReleaseTimeout.
-//     A call of release waits for it, as a guard waits for its function:
-//     with a slow Redis a deferred release takes up to ReleaseTimeout. A
-//     failed free goes to OnError, and the slot frees itself when its lease
-//     ends.
+//   - release does not wait for Redis: it cancels the slot's context and
+//     hands the slot's member to l, which sends the free at once (batched
+//     per key, not cancelled by ctx, bounded by ReleaseTimeout) and again
+//     with each renewal round until Redis confirms it or the lease has
+//     ended. A free that does not get through goes to OnError, at most once
+//     per key per round, and the slot frees itself when its lease ends.
+//     [Limiter.InUse] and [Limiter.Load] may count the slot until its free
+//     arrives.
 //   - While the slot is held, l renews its lease in the background.
 //
 // On an error it returns a nil context and a nil release. The errors are
@@ -39,7 +41,8 @@ import (
 // done; an error saying what is wrong with key (empty) or limit (below 1);
 // or a Redis error, wrapped so that [errors.Is] works, naming the key. An
 // acquire whose outcome is unknown (its reply was lost) leaves no slot
-// behind: the member it may have added is freed, or ends with its lease.
+// behind: the member it may have added goes on l's pending frees, sent as a
+// release's are.
 //
 // Each caller is admitted against the limit it passes: callers that pass
 // different limits for one key share its holders, and a caller passing 3
