@@ -9,7 +9,10 @@ import (
 // instances: InUse counts the holders whose lease has not ended, and Waiting
 // the waiters, on every instance, whose entry in the key's queue has not
 // ended, both by Redis's clock. The two counts of one key are read
-// together, atomically; different keys are read one after another.
+// together, atomically; different keys are read one after another. Like
+// [Limiter.InUse], InUse may count a slot released a moment ago until its
+// free arrives (well under a second on a healthy Redis), and Waiting a
+// waiter that just left until its removal arrives.
 //
 // Load makes one round trip per Redis node, whatever the number of keys:
 // one script call per key, all in one pipeline, which a cluster client
