@@ -21,10 +21,7 @@ import (
 // them hold at once, so that the key is full and contended by construction
 // (and a Limiter that admitted fewer than limit would fail).
 func TestAdmissionNeverExceedsLimitAcrossTwoLimiters(t *testing.T) {
-	srv := redistest.Shared(t)
-	prefix := testPrefix(t)
-	a := newFixture(t, srv, redisslot.Options{Prefix: prefix, Lease: testLease})
-	b := newFixture(t, srv, redisslot.Options{Prefix: prefix, Lease: testLease})
+	_, a, b := pair(t, redisslot.Options{Lease: testLease})
 	const (
 		limit   = 3
 		workers = 8 // per Limiter

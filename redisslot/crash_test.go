@@ -223,10 +223,8 @@ func TestWaiterOfAKilledProcessStopsHoldingUpTheQueue(t *testing.T) {
 // waiterOfASignalledProcess runs a child that waits first in line, sends it
 // sig, frees the slot, and checks that the next waiter gets it within 3s.
 func waiterOfASignalledProcess(t *testing.T, sig syscall.Signal) {
-	srv := redistest.Shared(t)
+	srv, h, w := pair(t, redisslot.Options{Lease: crashWaitLease})
 	prefix := testPrefix(t)
-	h := newFixture(t, srv, redisslot.Options{Prefix: prefix, Lease: crashWaitLease})
-	w := newFixture(t, srv, redisslot.Options{Prefix: prefix, Lease: crashWaitLease})
 	ctx := ctxWithTimeout(t)
 	_, rel := mustTry(t, h.l, ctx, crashWaitKey, 1)
 

@@ -55,6 +55,15 @@ func newFixture(t testing.TB, srv *redistest.Server, opts redisslot.Options) *fi
 	return f
 }
 
+// pair is the preamble of a test of two instances: the shared server, and
+// two Limiters made with opts, each with its own client, sharing the
+// test's keys (opts.Prefix, when empty, is the test's).
+func pair(t testing.TB, opts redisslot.Options) (*redistest.Server, *fixture, *fixture) {
+	t.Helper()
+	srv := redistest.Shared(t)
+	return srv, newFixture(t, srv, opts), newFixture(t, srv, opts)
+}
+
 var (
 	prefixes   sync.Map // testing.TB to its prefix
 	prefixRuns atomic.Int64

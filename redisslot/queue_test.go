@@ -41,10 +41,7 @@ func joinQueue(t testing.TB, l *redisslot.Limiter, ctx context.Context, key stri
 // and one on the other, the fourth Acquire, on either, gets ErrQueueFull at
 // once: in the one round trip that found the queue full.
 func TestMaxWaitersCapsTheQueueAcrossInstances(t *testing.T) {
-	srv := redistest.Shared(t)
-	prefix := testPrefix(t)
-	opts := redisslot.Options{Prefix: prefix, Lease: longLease, MaxWaiters: 3}
-	a, b := newFixture(t, srv, opts), newFixture(t, srv, opts)
+	_, a, b := pair(t, redisslot.Options{Lease: longLease, MaxWaiters: 3})
 	// The acquire calls each sends; their renewals of entries go on beside.
 	tries := map[*fixture]*atomic.Int64{a: acquireCounter(a.client), b: acquireCounter(b.client)}
 	ctx := ctxWithTimeout(t)
@@ -117,10 +114,7 @@ func TestMaxWaitersForCapsEachKey(t *testing.T) {
 // renewed when it joined, would end on its own only about a second after
 // it joined, and the queue's keys with it.)
 func TestCancelledWaiterLeavesTheQueueAtOnce(t *testing.T) {
-	srv := redistest.Shared(t)
-	prefix := testPrefix(t)
-	h := newFixture(t, srv, redisslot.Options{Prefix: prefix, Lease: longLease})
-	w := newFixture(t, srv, redisslot.Options{Prefix: prefix, Lease: longLease})
+	srv, h, w := pair(t, redisslot.Options{Lease: longLease})
 	raw := srv.Client(t)
 	ctx := ctxWithTimeout(t)
 	_, rel := mustTry(t, h.l, ctx, "k", 1)
@@ -152,10 +146,7 @@ func TestCancelledWaiterLeavesTheQueueAtOnce(t *testing.T) {
 // The new design, done when: Load of 50 keys is one round trip, and its
 // counts are right.
 func TestLoadOfFiftyKeysIsOneRoundTrip(t *testing.T) {
-	srv := redistest.Shared(t)
-	prefix := testPrefix(t)
-	f := newFixture(t, srv, redisslot.Options{Prefix: prefix, Lease: longLease})
-	w := newFixture(t, srv, redisslot.Options{Prefix: prefix, Lease: longLease})
+	_, f, w := pair(t, redisslot.Options{Lease: longLease})
 	ctx := ctxWithTimeout(t)
 	wctx, cancel := context.WithCancel(ctx)
 	const keys, limit = 50, 3
@@ -252,10 +243,7 @@ func TestWaiterWhoseEntryEndedKeepsItsPlaceOrJoinsAgainAtTheBack(t *testing.T) {
 		}, []int{1, 0}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			srv := redistest.Shared(t)
-			prefix := testPrefix(t)
-			h := newFixture(t, srv, redisslot.Options{Prefix: prefix, Lease: longLease})
-			w := newFixture(t, srv, redisslot.Options{Prefix: prefix, Lease: longLease})
+			srv, h, w := pair(t, redisslot.Options{Lease: longLease})
 			redisslot.SetRetryInterval(w.l, noRetry) // only renewals and wake-ups move them
 			raw := srv.Client(t)
 			ctx := ctxWithTimeout(t)

@@ -30,10 +30,7 @@ func acquireCounter(c *redis.Client) *atomic.Int64 {
 // Issue 11: a release on one Limiter wakes a waiter on another through
 // pub/sub, without waiting for a retry.
 func TestReleaseWakesWaiterOnAnotherLimiter(t *testing.T) {
-	srv := redistest.Shared(t)
-	prefix := testPrefix(t)
-	h := newFixture(t, srv, redisslot.Options{Prefix: prefix, Lease: longLease})
-	w := newFixture(t, srv, redisslot.Options{Prefix: prefix, Lease: longLease})
+	_, h, w := pair(t, redisslot.Options{Lease: longLease})
 	redisslot.SetRetryInterval(w.l, noRetry)
 	tries := acquireCounter(w.client)
 	ctx := ctxWithTimeout(t)
@@ -53,10 +50,7 @@ func TestReleaseWakesWaiterOnAnotherLimiter(t *testing.T) {
 // Issue 11: the release publishes the wake-up in the same round trip as the
 // free, when the key has waiters, naming the waiter that may take the slot.
 func TestReleasePublishesWakeUpInTheSameCall(t *testing.T) {
-	srv := redistest.Shared(t)
-	prefix := testPrefix(t)
-	f := newFixture(t, srv, redisslot.Options{Prefix: prefix, Lease: longLease})
-	w := newFixture(t, srv, redisslot.Options{Prefix: prefix, Lease: longLease})
+	srv, f, w := pair(t, redisslot.Options{Lease: longLease})
 	raw := srv.Client(t)
 	ctx := ctxWithTimeout(t)
 	ps := raw.Subscribe(ctx, redisslot.WakeChannel(f.l, "k"))
@@ -156,10 +150,7 @@ func TestOnePubSubConnectionPerLimiter(t *testing.T) {
 // were freed: each wake-up message wakes one waiter per slot it announces,
 // and no other waiter tries.
 func TestWakeUpsGoToTheOldestWaitersOnlyAsManyAsFreed(t *testing.T) {
-	srv := redistest.Shared(t)
-	prefix := testPrefix(t)
-	h := newFixture(t, srv, redisslot.Options{Prefix: prefix, Lease: longLease})
-	w := newFixture(t, srv, redisslot.Options{Prefix: prefix, Lease: longLease})
+	_, h, w := pair(t, redisslot.Options{Lease: longLease})
 	redisslot.SetRetryInterval(w.l, noRetry)
 	tries := acquireCounter(w.client)
 	woke := make(chan int, 10)
@@ -215,10 +206,7 @@ func TestWakeUpsGoToTheOldestWaitersOnlyAsManyAsFreed(t *testing.T) {
 // waiter's wake-up is dropped, so that TryAcquire surely comes first; its
 // retry timer then finds the slot still free for it.
 func TestTryAcquireAfterAReleaseDoesNotJumpTheQueue(t *testing.T) {
-	srv := redistest.Shared(t)
-	prefix := testPrefix(t)
-	h := newFixture(t, srv, redisslot.Options{Prefix: prefix, Lease: longLease})
-	w := newFixture(t, srv, redisslot.Options{Prefix: prefix, Lease: longLease})
+	srv, h, w := pair(t, redisslot.Options{Lease: longLease})
 	var dropped atomic.Int64
 	redisslot.SetDropWake(w.l, func(string) bool { dropped.Add(1); return true })
 	ctx := ctxWithTimeout(t)
@@ -245,10 +233,7 @@ func TestTryAcquireAfterAReleaseDoesNotJumpTheQueue(t *testing.T) {
 // Issue 11: a lost wake-up still ends with the slot taken within the retry
 // interval.
 func TestLostWakeUpStillEndsWithTheSlotTakenWithinTheRetryInterval(t *testing.T) {
-	srv := redistest.Shared(t)
-	prefix := testPrefix(t)
-	h := newFixture(t, srv, redisslot.Options{Prefix: prefix, Lease: testLease})
-	w := newFixture(t, srv, redisslot.Options{Prefix: prefix, Lease: testLease})
+	_, h, w := pair(t, redisslot.Options{Lease: testLease})
 	var dropped atomic.Int32
 	redisslot.SetDropWake(w.l, func(string) bool { dropped.Add(1); return true })
 	tries := acquireCounter(w.client)
@@ -314,10 +299,8 @@ func TestSlotFreedByAnEndedLeaseIsTakenWithoutAWakeUp(t *testing.T) {
 // its entry renewer.
 func TestAcquireReturnsWhenCtxIsDoneAndLeavesNothingBehind(t *testing.T) {
 	verifyNoLeaks(t)
-	srv := redistest.Shared(t)
+	srv, h, w := pair(t, redisslot.Options{Lease: longLease})
 	prefix := testPrefix(t)
-	h := newFixture(t, srv, redisslot.Options{Prefix: prefix, Lease: longLease})
-	w := newFixture(t, srv, redisslot.Options{Prefix: prefix, Lease: longLease})
 	raw := srv.Client(t)
 	ctx := ctxWithTimeout(t)
 	_, rel := mustTry(t, h.l, ctx, "k", 1)
@@ -461,10 +444,7 @@ var errInjected = fmt.Errorf("test: injected: %w", redis.ErrPoolTimeout)
 // must get it: wake-up messages are dropped from then on, and there is no
 // retry timer.
 func TestLeavingWaiterPassesOnAWakeUpItDidNotTry(t *testing.T) {
-	srv := redistest.Shared(t)
-	prefix := testPrefix(t)
-	h := newFixture(t, srv, redisslot.Options{Prefix: prefix, Lease: longLease})
-	w := newFixture(t, srv, redisslot.Options{Prefix: prefix, Lease: longLease})
+	srv, h, w := pair(t, redisslot.Options{Lease: longLease})
 	redisslot.SetRetryInterval(w.l, noRetry)
 	raw := srv.Client(t)
 	var aMember atomic.Value
@@ -523,10 +503,7 @@ func TestLeavingWaiterPassesOnAWakeUpItDidNotTry(t *testing.T) {
 // frees the slot with every wake-up dropped, and then lets it go: only the
 // fresh queue's try can hand B the slot.
 func TestFreshQueueOnAChannelStillSubscribedTries(t *testing.T) {
-	srv := redistest.Shared(t)
-	prefix := testPrefix(t)
-	h := newFixture(t, srv, redisslot.Options{Prefix: prefix, Lease: longLease})
-	w := newFixture(t, srv, redisslot.Options{Prefix: prefix, Lease: longLease})
+	srv, h, w := pair(t, redisslot.Options{Lease: longLease})
 	redisslot.SetRetryInterval(w.l, noRetry)
 	raw := srv.Client(t)
 	tries := acquireCounter(w.client)
