@@ -14,29 +14,6 @@ import (
 	"github.com/redis/go-redis/v9"
 )
 
-// waiting returns Load's Waiting count of key on l, failing t on an error.
-func waiting(t testing.TB, l *redisslot.Limiter, key string) int {
-	t.Helper()
-	loads, err := l.Load(context.Background(), key)
-	if err != nil {
-		t.Fatalf("Load(%q): %v", key, err)
-	}
-	return loads[0].Waiting
-}
-
-// joinQueue runs Acquire on a goroutine and waits until the key's queue in
-// Redis, by Load, has one more waiter: its entry is in line, behind every
-// waiter that joined before.
-func joinQueue(t testing.TB, l *redisslot.Limiter, ctx context.Context, key string, limit, who int, out chan<- outcome) {
-	t.Helper()
-	before := waiting(t, l, key)
-	go func() {
-		_, rel, err := l.Acquire(ctx, key, limit)
-		out <- outcome{who, time.Now(), rel, err}
-	}()
-	eventually(t, fmt.Sprintf("waiter %d joins the queue", who), func() bool { return waiting(t, l, key) == before+1 })
-}
-
 // The new design, done when: MaxWaiters 3 with two waiters on one instance
 // and one on the other, the fourth Acquire, on either, gets ErrQueueFull at
 // once: in the one round trip that found the queue full.

@@ -9,8 +9,9 @@ import (
 	"github.com/ctxguard/release/redisslot"
 )
 
-// The one waiter helper of these tests: queueAcquire starts an Acquire
-// that waits, nextOutcome takes what it returned.
+// The waiter helpers of these tests: queueAcquire and joinQueue start an
+// Acquire that waits (counted by the Limiter, or in Redis's queue), and
+// nextOutcome takes what it returned.
 
 // An outcome is what one Acquire run on its own goroutine returned.
 type outcome struct {
@@ -42,4 +43,27 @@ func nextOutcome(t testing.TB, c <-chan outcome) outcome {
 		t.Fatalf("no Acquire returned within %v", waitLong)
 		return outcome{}
 	}
+}
+
+// waiting returns Load's Waiting count of key on l, failing t on an error.
+func waiting(t testing.TB, l *redisslot.Limiter, key string) int {
+	t.Helper()
+	loads, err := l.Load(context.Background(), key)
+	if err != nil {
+		t.Fatalf("Load(%q): %v", key, err)
+	}
+	return loads[0].Waiting
+}
+
+// joinQueue runs Acquire on a goroutine and waits until the key's queue in
+// Redis, by Load, has one more waiter: its entry is in line, behind every
+// waiter that joined before.
+func joinQueue(t testing.TB, l *redisslot.Limiter, ctx context.Context, key string, limit, who int, out chan<- outcome) {
+	t.Helper()
+	before := waiting(t, l, key)
+	go func() {
+		_, rel, err := l.Acquire(ctx, key, limit)
+		out <- outcome{who, time.Now(), rel, err}
+	}()
+	eventually(t, fmt.Sprintf("waiter %d joins the queue", who), func() bool { return waiting(t, l, key) == before+1 })
 }
