@@ -69,7 +69,7 @@ func TestCrashChildHoldsSlots(t *testing.T) {
 // interval's upper half) before it tries again on its own.
 const crashRetry = 2 * crashLease
 
-// Issue 11, proof 2: a process that holds slots is killed with SIGKILL; the
+// A process that holds slots is killed with SIGKILL; the
 // other instance, whose Acquire calls wait for those slots, gets all of them
 // once their leases have ended: by the kill plus a Lease and a retry interval
 // (plus a Lease of margin for a loaded machine). And once its oldest waiter
@@ -203,7 +203,7 @@ func TestCrashChildWaits(t *testing.T) {
 	<-ctx.Done()
 }
 
-// The new design, done when: a waiter in a process killed with SIGKILL,
+// A waiter in a process killed with SIGKILL,
 // first in line, stops holding up the queue within about a second and a
 // half, whatever the Lease: at Lease 10s, the next waiter, on another
 // instance, gets the freed slot within 3s of the kill. So does a waiter

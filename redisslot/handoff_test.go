@@ -15,7 +15,7 @@ import (
 // before a waiting instance takes a freed slot.
 const handoffSlack = time.Second
 
-// The new design, done when: with limit 1, 20 waiters joining the queue
+// With limit 1, 20 waiters joining the queue
 // alternately on two instances are served exactly in the order they
 // joined, each once. Each joins only once the one before it is in line in
 // Redis (by Load), so the order of joining is known. After every release
@@ -76,7 +76,7 @@ func TestTwentyWaitersOnTwoInstancesAreServedInJoinOrder(t *testing.T) {
 	}
 }
 
-// Issue 11, proof 4, for the shared queue: a waiter that tried while a
+// A waiter that tried while a
 // waiter ahead of it, on another instance, held the only slot waits again
 // in its place, and the slot, freed later, still reaches it within the
 // retry interval when that release's wake-up is dropped. The test waits

@@ -14,7 +14,7 @@ import (
 	"github.com/redis/go-redis/v9"
 )
 
-// The new design, done when: MaxWaiters 3 with two waiters on one instance
+// MaxWaiters 3 with two waiters on one instance
 // and one on the other, the fourth Acquire, on either, gets ErrQueueFull at
 // once: in the one round trip that found the queue full.
 func TestMaxWaitersCapsTheQueueAcrossInstances(t *testing.T) {
@@ -54,7 +54,7 @@ func TestMaxWaitersCapsTheQueueAcrossInstances(t *testing.T) {
 	}
 }
 
-// The new design: MaxWaitersFor sets each key's cap, and a result of 0 or
+// MaxWaitersFor sets each key's cap, and a result of 0 or
 // less falls back to MaxWaiters.
 func TestMaxWaitersForCapsEachKey(t *testing.T) {
 	srv := redistest.Shared(t)
@@ -85,7 +85,7 @@ func TestMaxWaitersForCapsEachKey(t *testing.T) {
 	}
 }
 
-// The new design, done when: a waiter whose ctx ends leaves the queue at
+// A waiter whose ctx ends leaves the queue at
 // once, in one round trip, not by its entry's end: within half a second it
 // is gone from Load's Waiting and from the queue itself. (Its entry, last
 // renewed when it joined, would end on its own only about a second after
@@ -120,7 +120,7 @@ func TestCancelledWaiterLeavesTheQueueAtOnce(t *testing.T) {
 	}
 }
 
-// The new design, done when: Load of 50 keys is one round trip, and its
+// Load of 50 keys is one round trip, and its
 // counts are right.
 func TestLoadOfFiftyKeysIsOneRoundTrip(t *testing.T) {
 	_, f, w := pair(t, redisslot.Options{Lease: longLease})
@@ -199,7 +199,7 @@ func TestLoadErrorsNameTheKey(t *testing.T) {
 	}
 }
 
-// The new design: a live waiter whose entry ended (as after a Redis stall
+// A live waiter whose entry ended (as after a Redis stall
 // longer than the entry TTL) keeps its place while its entry is still in
 // the queue, its next renewal bringing it back; and one whose entry is
 // gone joins again, at the back.

@@ -27,7 +27,7 @@ const (
 	callSlack = 2 * time.Second
 )
 
-// Issue 11, proof 3: redis-server is stopped while slots are held and
+// The redis-server is stopped while slots are held and
 // waiters wait, then started again, empty, on the same port.
 //
 // While it is down, every call returns an error within its ctx, a release
@@ -123,7 +123,7 @@ func TestRedisStoppedAndRestartedOnTheSamePort(t *testing.T) {
 	}
 }
 
-// Issue 11, proof 3: while redis-server is paused (SIGSTOP: connections
+// While the redis-server is paused (SIGSTOP: connections
 // open, nothing answers), each call returns within its ctx, a release
 // within ReleaseTimeout, and the Limiter works on once Redis resumes.
 func TestCallsWhileRedisIsPausedReturnWithinTheirCtx(t *testing.T) {

@@ -303,7 +303,7 @@ func get(ctx context.Context, c *http.Client, url string) (int, error) {
 	return resp.StatusCode, nil
 }
 
-// Issue 11, proof 1: two gateway instances over real HTTP share one key with
+// Two gateway instances over real HTTP share one key with
 // limit 8. Dozens of clients send thousands of requests; a third of them
 // hang up at a random moment, and a quarter of the handlers ignore their
 // context. The slots held never exceed 8, by Redis's count and by the
@@ -422,7 +422,7 @@ func TestTwoInstancesOverHTTPNeverHoldMoreThanTheLimit(t *testing.T) {
 	}
 }
 
-// Issue 11, proof 1: slots freed by hang-ups come back while the handlers
+// Slots freed by hang-ups come back while the handlers
 // that held them are still stuck (they ignore their context), and a new
 // request then gets one.
 func TestSlotsFreedByHangUpsComeBackWhileHandlersAreStuck(t *testing.T) {

@@ -27,7 +27,7 @@ func acquireCounter(c *redis.Client) *atomic.Int64 {
 	return &n
 }
 
-// Issue 11: a release on one Limiter wakes a waiter on another through
+// A release on one Limiter wakes a waiter on another through
 // pub/sub, without waiting for a retry.
 func TestReleaseWakesWaiterOnAnotherLimiter(t *testing.T) {
 	_, h, w := pair(t, redisslot.Options{Lease: longLease})
@@ -47,7 +47,7 @@ func TestReleaseWakesWaiterOnAnotherLimiter(t *testing.T) {
 	r.rel()
 }
 
-// Issue 11: the release publishes the wake-up in the same round trip as the
+// The release publishes the wake-up in the same round trip as the
 // free, when the key has waiters, naming the waiter that may take the slot.
 func TestReleasePublishesWakeUpInTheSameCall(t *testing.T) {
 	srv, f, w := pair(t, redisslot.Options{Lease: longLease})
@@ -91,7 +91,7 @@ func TestReleasePublishesWakeUpInTheSameCall(t *testing.T) {
 	}
 }
 
-// Issue 11: one pub/sub connection per Limiter, whatever the number of
+// One pub/sub connection per Limiter, whatever the number of
 // waiters and keys.
 func TestOnePubSubConnectionPerLimiter(t *testing.T) {
 	srv := redistest.Start(t)
@@ -146,7 +146,7 @@ func TestOnePubSubConnectionPerLimiter(t *testing.T) {
 	}
 }
 
-// Issue 11: local waiters are woken oldest first, only as many as slots
+// Local waiters are woken oldest first, only as many as slots
 // were freed: each wake-up message wakes one waiter per slot it announces,
 // and no other waiter tries.
 func TestWakeUpsGoToTheOldestWaitersOnlyAsManyAsFreed(t *testing.T) {
@@ -201,7 +201,7 @@ func TestWakeUpsGoToTheOldestWaitersOnlyAsManyAsFreed(t *testing.T) {
 	}
 }
 
-// The new design: TryAcquire right after a release, while a waiter on
+// TryAcquire right after a release, while a waiter on
 // another instance waits, gets ErrFull, and the waiter gets the slot. The
 // waiter's wake-up is dropped, so that TryAcquire surely comes first; its
 // retry timer then finds the slot still free for it.
@@ -230,7 +230,7 @@ func TestTryAcquireAfterAReleaseDoesNotJumpTheQueue(t *testing.T) {
 	eventually(t, "the release's wake-up dropped", func() bool { return dropped.Load() > 0 })
 }
 
-// Issue 11: a lost wake-up still ends with the slot taken within the retry
+// A lost wake-up still ends with the slot taken within the retry
 // interval.
 func TestLostWakeUpStillEndsWithTheSlotTakenWithinTheRetryInterval(t *testing.T) {
 	_, h, w := pair(t, redisslot.Options{Lease: testLease})
@@ -262,7 +262,7 @@ func TestLostWakeUpStillEndsWithTheSlotTakenWithinTheRetryInterval(t *testing.T)
 	}
 }
 
-// Issue 11: a slot freed silently, by a lease that ends, is taken within the
+// A slot freed silently, by a lease that ends, is taken within the
 // lease plus the retry interval. A live holder on the same key keeps the
 // slot set alive, so the slot frees by its member's lease alone.
 func TestSlotFreedByAnEndedLeaseIsTakenWithoutAWakeUp(t *testing.T) {
@@ -293,7 +293,7 @@ func TestSlotFreedByAnEndedLeaseIsTakenWithoutAWakeUp(t *testing.T) {
 	}
 }
 
-// Issue 11: Acquire returns at once with ctx's error, and leaves nothing
+// Acquire returns at once with ctx's error, and leaves nothing
 // behind: no waiter, no subscription, no goroutine. Waiting costs the
 // Limiter two goroutines, whatever the number of waiters: its subscriber and
 // its entry renewer.
@@ -362,7 +362,7 @@ func backgroundGoroutines() int {
 	return count
 }
 
-// Issue 11: beyond MaxWaiters, Acquire returns ErrQueueFull, which also
+// Beyond MaxWaiters, Acquire returns ErrQueueFull, which also
 // matches ErrFull, at once.
 func TestAcquireBeyondMaxWaitersReturnsErrQueueFull(t *testing.T) {
 	srv := redistest.Shared(t)
@@ -386,7 +386,7 @@ func TestAcquireBeyondMaxWaitersReturnsErrQueueFull(t *testing.T) {
 	}
 }
 
-// Item 9: the retry interval is capped at 1s, at a Lease where Lease/3 is
+// The retry interval is capped at 1s, at a Lease where Lease/3 is
 // longer (6s: 2s), and the oldest waiter arms its timer within it.
 func TestRetryIntervalIsCappedAtOneSecond(t *testing.T) {
 	srv := redistest.Shared(t)
@@ -417,7 +417,7 @@ func TestRetryIntervalIsCappedAtOneSecond(t *testing.T) {
 	nextOutcome(t, out)
 }
 
-// Item 9: a retry timer runs for a random time in the upper half of the
+// A retry timer runs for a random time in the upper half of the
 // retry interval, spread over all of it.
 func TestRetryDelayIsInTheUpperHalfAndSpread(t *testing.T) {
 	const interval, samples = time.Second, 2000
@@ -438,7 +438,7 @@ func TestRetryDelayIsInTheUpperHalfAndSpread(t *testing.T) {
 // errInjected fails a call as if no connection could be had.
 var errInjected = fmt.Errorf("test: injected: %w", redis.ErrPoolTimeout)
 
-// Item 9: a waiter that leaves with a wake-up it has not tried passes it to
+// A waiter that leaves with a wake-up it has not tried passes it to
 // the next waiter. Waiter A is woken while a try of its own is in flight;
 // that try fails, so A leaves without trying the wake-up. B, behind it,
 // must get it: wake-up messages are dropped from then on, and there is no
@@ -496,7 +496,7 @@ func TestLeavingWaiterPassesOnAWakeUpItDidNotTry(t *testing.T) {
 	}
 }
 
-// Item 9: a fresh queue on a channel still subscribed (the key's last
+// A fresh queue on a channel still subscribed (the key's last
 // waiter left, and the subscriber has not yet unsubscribed) gets no
 // subscription confirmation, so its oldest waiter tries at once. The test
 // holds the subscriber in a wake-up it drops while A leaves and B joins,
