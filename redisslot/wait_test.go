@@ -485,15 +485,7 @@ func TestLeavingWaiterPassesOnAWakeUpItDidNotTry(t *testing.T) {
 	if o := nextOutcome(t, outA); !errors.Is(o.err, errInjected) {
 		t.Fatalf("waiter A: %v; want the injected error", o.err)
 	}
-	select {
-	case o := <-outB:
-		if o.err != nil {
-			t.Fatalf("waiter B: %v", o.err)
-		}
-		o.rel()
-	case <-time.After(5 * time.Second):
-		t.Fatal("waiter B got no slot: the wake-up A left untried was lost")
-	}
+	getsSlot(t, outB, "waiter B", "waiter B got no slot: the wake-up A left untried was lost")
 }
 
 // A fresh queue on a channel still subscribed (the key's last
@@ -538,15 +530,7 @@ func TestFreshQueueOnAChannelStillSubscribedTries(t *testing.T) {
 	rel()
 	eventually(t, "the slot free", func() bool { return inUse(t, h.l, "k") == 0 })
 	close(unhold)
-	select {
-	case o := <-outB:
-		if o.err != nil {
-			t.Fatalf("waiter B: %v", o.err)
-		}
-		o.rel()
-	case <-time.After(5 * time.Second):
-		t.Fatal("waiter B got no slot: its fresh queue on a subscribed channel never tried")
-	}
+	getsSlot(t, outB, "waiter B", "waiter B got no slot: its fresh queue on a subscribed channel never tried")
 }
 
 // waitSubscribed polls until a connection is subscribed to channel.
@@ -576,13 +560,5 @@ func TestReleaseWakesTheOldestLocalWaiterAtOnce(t *testing.T) {
 	// Its tries so far: to join, and once subscribed.
 	eventually(t, "the waiter probed once subscribed", func() bool { return tries.Load() == 3 })
 	rel()
-	select {
-	case r := <-out:
-		if r.err != nil {
-			t.Fatalf("waiter: %v", r.err)
-		}
-		r.rel()
-	case <-time.After(5 * time.Second):
-		t.Fatal("the local waiter first in line got no slot: the release did not wake it")
-	}
+	getsSlot(t, out, "waiter", "the local waiter first in line got no slot: the release did not wake it")
 }

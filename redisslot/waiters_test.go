@@ -67,3 +67,19 @@ func joinQueue(t testing.TB, l *redisslot.Limiter, ctx context.Context, key stri
 	}()
 	eventually(t, fmt.Sprintf("waiter %d joins the queue", who), func() bool { return waiting(t, l, key) == before+1 })
 }
+
+// getsSlot takes an outcome from out within 5s, a bound far above a
+// hand-off's milliseconds: it must hold a slot, which it frees. Otherwise
+// it fails t, naming who, or saying lost why no slot came.
+func getsSlot(t testing.TB, out <-chan outcome, who, lost string) {
+	t.Helper()
+	select {
+	case o := <-out:
+		if o.err != nil {
+			t.Fatalf("%s: %v", who, o.err)
+		}
+		o.rel()
+	case <-time.After(5 * time.Second):
+		t.Fatal(lost)
+	}
+}
