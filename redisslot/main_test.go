@@ -7,15 +7,25 @@ import (
 
 	"github.com/ctxguard/release/redisslot"
 	"github.com/ctxguard/release/redisslot/internal/redistest"
+	"github.com/redis/go-redis/v9"
 	"go.uber.org/goleak"
 )
 
 // TestMain runs the tests with one shared redis-server, stopped once they
 // are done, and then looks for leaked goroutines: after every test's
 // cleanups, so that the clients and Limiters they close are not reported.
+// go-redis's own log is silenced: the fault tests stop and kill servers on
+// purpose, and its pool would print a line for every refused dial, burying
+// a failing test's report.
 func TestMain(m *testing.M) {
+	redis.SetLogger(silentLog{})
 	goleak.VerifyTestMain(redistest.WithShared(m))
 }
+
+// silentLog is a go-redis logger that prints nothing.
+type silentLog struct{}
+
+func (silentLog) Printf(context.Context, string, ...any) {}
 
 // verifyNoLeaks checks, when t ends, that every goroutine started since the
 // call has ended. Call it first in a test: it registers the check as t's
