@@ -277,7 +277,7 @@ func (l *Limiter) try(ctx context.Context, key, rkey, member string, limit int, 
 	carried := l.carried(rkey)
 	l.mu.Unlock()
 	args := make([]any, 0, 7+len(carried))
-	args = append(args, member, limit, l.leaseMs, wakeChannel(rkey), mode, l.capFor(key, limit), entryTTL.Milliseconds())
+	args = append(args, member, limit, l.leaseArg, wakeChannel(rkey), mode, l.capFor(key, limit), entryTTLArg)
 	for _, m := range carried {
 		args = append(args, m)
 	}

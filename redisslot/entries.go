@@ -17,6 +17,10 @@ const (
 	entryRenewEvery = 300 * time.Millisecond
 )
 
+// entryTTLArg is entryTTL in milliseconds, boxed once for the scripts'
+// arguments.
+var entryTTLArg any = entryTTL.Milliseconds()
+
 // startWaiting runs when a key gets its first local waiter: it starts the
 // subscriber (once) and the entry renewer (unless it runs). The caller holds
 // l.waiting.mu and is counted in l.wg.
@@ -72,7 +76,7 @@ func (w *waiting) entryCalls() ([]call, [][]*waiter, bool) {
 	var batches [][]*waiter
 	for _, q := range w.queues {
 		var batch []*waiter
-		args := []any{entryTTL.Milliseconds(), q.channel}
+		args := []any{entryTTLArg, q.channel}
 		for e := q.waiters.Front(); e != nil; e = e.Next() {
 			wt := e.Value.(*waiter)
 			args = append(args, wt.member)
@@ -80,7 +84,7 @@ func (w *waiting) entryCalls() ([]call, [][]*waiter, bool) {
 			if len(batch) == batchSize || e.Next() == nil {
 				calls = append(calls, call{keysOf(q.rkey), args})
 				batches = append(batches, batch)
-				batch, args = nil, []any{entryTTL.Milliseconds(), q.channel}
+				batch, args = nil, []any{entryTTLArg, q.channel}
 			}
 		}
 	}

@@ -13,7 +13,8 @@ func (l *Limiter) slotKey(key string) string { return l.prefix + "{" + key + "}"
 // keysOf returns the keys of the scripts that touch a key's queue: the slot
 // set at rkey, the queue by order of joining, and the queue by end of entry.
 func keysOf(rkey string) []string {
-	return []string{rkey, rkey + ":queue", rkey + ":queue:until"}
+	until := rkey + ":queue:until" // the queue's name is a prefix of it
+	return []string{rkey, until[:len(rkey)+len(":queue")], until}
 }
 
 // wakeChannel names the pub/sub channel on which the frees of the slot set

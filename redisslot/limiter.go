@@ -109,6 +109,7 @@ type Limiter struct {
 	prefix         string
 	lease          time.Duration
 	leaseMs        int64
+	leaseArg       any // leaseMs, boxed once for the scripts' arguments
 	releaseTimeout time.Duration
 	renewEvery     time.Duration
 	retry          time.Duration
@@ -191,6 +192,7 @@ func New(client redis.UniversalClient, opts Options) *Limiter {
 		prefix:         opts.Prefix,
 		lease:          lease,
 		leaseMs:        leaseMs,
+		leaseArg:       leaseMs,
 		releaseTimeout: opts.ReleaseTimeout,
 		renewEvery:     lease / 3,
 		retry:          min(lease/3, maxRetryInterval),

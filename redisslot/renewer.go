@@ -195,7 +195,7 @@ func (l *Limiter) renewCalls(now time.Time) ([]call, [][]*slot) {
 	batches := make([][]*slot, len(done))
 	for i, b := range done {
 		args := make([]any, 0, 1+len(b.counts)+len(b.slots))
-		args = append(args, l.leaseMs)
+		args = append(args, l.leaseArg)
 		for _, n := range b.counts {
 			args = append(args, n)
 		}

@@ -1,0 +1,103 @@
+package redisslot_test
+
+import (
+	"runtime"
+	"testing"
+	"time"
+
+	"github.com/ctxguard/release/redisslot"
+	"github.com/ctxguard/release/redisslot/internal/redistest"
+)
+
+// allocLimiter returns a Limiter on the shared server with a client of its
+// own and no hooks, as a user makes it, its scripts loaded and connections
+// open.
+func allocLimiter(t *testing.T) *redisslot.Limiter {
+	t.Helper()
+	srv := redistest.Shared(t)
+	c := srv.Client(t)
+	ctx := ctxWithTimeout(t)
+	if err := redisslot.LoadScripts(ctx, c); err != nil {
+		t.Fatalf("SCRIPT LOAD: %v", err)
+	}
+	l := redisslot.New(c, redisslot.Options{Prefix: testPrefix(t), Lease: time.Minute})
+	t.Cleanup(func() { _ = l.Close() })
+	return l
+}
+
+// spin polls cond without sleeping or allocating, failing t after
+// waitLong.
+func spin(t *testing.T, what string, cond func() bool) {
+	deadline := time.Now().Add(waitLong)
+	for !cond() {
+		if time.Now().After(deadline) {
+			t.Fatalf("after %v: %s", waitLong, what)
+		}
+		runtime.Gosched()
+	}
+}
+
+// settled reports whether l holds no slot, has no waiter and no pending
+// free: the end of a slot's life, its free confirmed by Redis.
+func settled(l *redisslot.Limiter) bool {
+	st := l.Stats()
+	return st.Held == 0 && st.Waiting == 0 && st.PendingFrees == 0
+}
+
+// Allocation ceilings of a slot's whole life, on a Limiter as a user makes
+// it: acquire, release, and the free confirmed by Redis. They count every
+// goroutine's allocations, go-redis's included (about half of them). Each
+// ceiling is about an eighth above the highest count seen (-race adds
+// about a tenth to the second): 78 to 80 and 186 to 225, -count 5
+// -cpu 1,2,4 beside 4 yes at load 5.
+const (
+	maxAllocsFreeSlot   = 90  // TryAcquire of a free slot, release, free
+	maxAllocsWaitedSlot = 255 // the same for a holder, and a waiter that gets its slot
+)
+
+func TestAllocsPerSlot(t *testing.T) {
+	l := allocLimiter(t)
+	ctx := ctxWithTimeout(t)
+	free := func() {
+		_, rel, err := l.TryAcquire(ctx, "free", 8)
+		if err != nil {
+			t.Fatal(err)
+		}
+		rel()
+		spin(t, "the free confirmed", func() bool { return settled(l) })
+	}
+	waited := func() {
+		_, hrel, err := l.TryAcquire(ctx, "waited", 1)
+		if err != nil {
+			t.Fatal(err)
+		}
+		got := make(chan func(), 1)
+		go func() {
+			_, rel, err := l.Acquire(ctx, "waited", 1)
+			if err != nil {
+				t.Error(err)
+			}
+			got <- rel
+		}()
+		spin(t, "a waiter", func() bool { return l.Stats().Waiting > 0 })
+		hrel()
+		if rel := <-got; rel != nil {
+			rel()
+		}
+		spin(t, "the frees confirmed", func() bool { return settled(l) })
+	}
+	for range 10 { // load the scripts, open the connections
+		free()
+		waited()
+	}
+	if got := testing.AllocsPerRun(100, free); got > maxAllocsFreeSlot {
+		t.Errorf("a free slot's life allocates %v times; want at most %d", got, maxAllocsFreeSlot)
+	} else {
+		t.Logf("a free slot's life: %v allocations (ceiling %d)", got, maxAllocsFreeSlot)
+	}
+	if got := testing.AllocsPerRun(50, waited); got > maxAllocsWaitedSlot {
+		t.Errorf("a holder and a waiter allocate %v times; want at most %d", got, maxAllocsWaitedSlot)
+	} else {
+		t.Logf("a holder and a waiter: %v allocations (ceiling %d)", got, maxAllocsWaitedSlot)
+	}
+}
