@@ -40,18 +40,50 @@ func benchPerGuardCount(b *testing.B, bench func(b *testing.B, guards int, wrap 
 // system CPU time per request. Each row does the same client work, so what a
 // row costs beyond guards=0/none is what its guards cost.
 func BenchmarkRequest(b *testing.B) {
-	benchPerGuardCount(b, benchRequests)
+	benchPerGuardCount(b, func(b *testing.B, guards int, wrap wrapFunc) {
+		benchRequests(b, guards, wrap, nil)
+	})
+}
+
+// BenchmarkRequestWaiting is BenchmarkRequest with a handler that, between
+// making its guards and releasing them, waits for an upstream as a gateway
+// does: it hands the call to a goroutine standing in for the upstream and
+// waits for its answer or for the request's context to end. Its guards
+// are made while the handler runs and released after it has waited, so a
+// watcher's goroutine starts, selects on the context and parks before the
+// release, as it does in a gateway.
+func BenchmarkRequestWaiting(b *testing.B) {
+	benchPerGuardCount(b, func(b *testing.B, guards int, wrap wrapFunc) {
+		calls, answers := make(chan struct{}), make(chan struct{})
+		go func() {
+			for range calls {
+				answers <- struct{}{}
+			}
+		}()
+		defer close(calls)
+		benchRequests(b, guards, wrap, func(ctx context.Context) {
+			calls <- struct{}{}
+			select {
+			case <-answers:
+			case <-ctx.Done():
+				<-answers
+			}
+		})
+	})
 }
 
 // benchRequests times a keep-alive client's requests to a server whose
-// handler makes guards guards with wrap on the request's context and
-// releases them.
-func benchRequests(b *testing.B, guards int, wrap wrapFunc) {
+// handler makes guards guards with wrap on the request's context, calls
+// wait with that context unless it is nil, and releases them.
+func benchRequests(b *testing.B, guards int, wrap wrapFunc, wait func(context.Context)) {
 	handler := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		var rels [maxRequestGuards]func()
 		ctx := r.Context()
 		for i := range guards {
 			rels[i] = wrap(ctx, noop)
+		}
+		if wait != nil {
+			wait(ctx)
 		}
 		for i := guards - 1; i >= 0; i-- {
 			rels[i]()
