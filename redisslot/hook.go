@@ -117,23 +117,23 @@ func (e SlotEnd) String() string {
 
 // An AcquireEvent describes one TryAcquire or Acquire call that returned.
 type AcquireEvent struct {
-	Key      string
-	Result   AcquireResult
+	Key      string        // the key the call asked for, as the caller gave it
+	Result   AcquireResult // how the call ended
 	Duration time.Duration // from the call's start to its return, waiting included
 	Err      error         // what the call returned
 }
 
 // A SlotEvent describes one slot that ended.
 type SlotEvent struct {
-	Key  string
-	End  SlotEnd
+	Key  string        // the slot's key, as the caller gave it
+	End  SlotEnd       // what ended the slot first
 	Held time.Duration // from when its acquire was sent to its end
 }
 
 // A LeaseLostEvent describes one slot whose lease was lost: its member
 // vanished from Redis, or no renewal was confirmed for a whole Lease.
 type LeaseLostEvent struct {
-	Key string
+	Key string // the slot's key, as the caller gave it
 }
 
 // A RenewalEvent describes one renewal round.

@@ -47,7 +47,7 @@ type Limiter interface {
 
 // Load is how busy one key is: how many hold it and how many wait for it.
 type Load struct {
-	Key     string
-	InUse   int
-	Waiting int
+	Key     string // the key, as the caller gave it
+	InUse   int    // slots of the key held now, as the Limiter counts them (see Limiter.Load)
+	Waiting int    // calls waiting for a slot of the key now
 }

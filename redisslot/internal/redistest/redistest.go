@@ -79,7 +79,9 @@ var (
 
 // TestingM is what [testing.M] and goleak.VerifyTestMain's argument have in
 // common.
-type TestingM interface{ Run() int }
+type TestingM interface {
+	Run() int // runs the tests, and returns the exit code for os.Exit
+}
 
 // WithShared returns m with a Run that starts the package's shared server
 // (see [StartShared]), runs m's tests, and stops the server before it
