@@ -77,24 +77,16 @@ func newLedger() *ledger {
 	return &ledger{admitted: map[string]bool{}, named: map[string]int{}, removed: map[string]int{}, carried: map[string]int{}}
 }
 
-func (g *ledger) DialHook(next redis.DialHook) redis.DialHook { return next }
-
-func (g *ledger) ProcessHook(next redis.ProcessHook) redis.ProcessHook {
-	return func(ctx context.Context, cmd redis.Cmder) error {
-		err := next(ctx, cmd)
-		g.note(cmd, err)
-		return err
-	}
-}
-
-func (g *ledger) ProcessPipelineHook(next redis.ProcessPipelineHook) redis.ProcessPipelineHook {
-	return func(ctx context.Context, cmds []redis.Cmder) error {
-		err := next(ctx, cmds)
+// hook returns the hook that shows g every command a client sends, with
+// its outcome.
+func (g *ledger) hook() scriptHook {
+	return scriptHook{any: true, fn: func(ctx context.Context, cmds []redis.Cmder, next func() error) error {
+		err := next()
 		for _, cmd := range cmds {
 			g.note(cmd, cmd.Err())
 		}
 		return err
-	}
+	}}
 }
 
 // note records the outcome of one script call, which ended with err.
@@ -229,7 +221,7 @@ func twoInstances(t *testing.T, srv *redistest.Server) ([]*instance, *ledger, *l
 	var ins []*instance
 	for range 2 {
 		f := newFixture(t, srv, redisslot.Options{Prefix: prefix, Lease: clusterLease, ReleaseTimeout: 10 * time.Second})
-		f.client.AddHook(g)
+		f.client.AddHook(g.hook())
 		// Load the scripts, so that the ledger sees EVALSHA calls only.
 		_, rel := mustTry(t, f.l, context.Background(), clusterKey, clusterLimit)
 		rel()
