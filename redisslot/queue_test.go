@@ -85,14 +85,24 @@ func TestMaxWaitersForCapsEachKey(t *testing.T) {
 	}
 }
 
-// A waiter whose ctx ends leaves the queue at
-// once, in one round trip, not by its entry's end: within half a second it
-// is gone from Load's Waiting and from the queue itself. (Its entry, last
-// renewed when it joined, would end on its own only about a second after
-// it joined, and the queue's keys with it.)
+// A waiter whose ctx ends leaves the queue at once, by a free call its
+// Limiter sends as Acquire returns, not by its entry's end: once that
+// call's reply has come, the waiter is gone from the queue and from Load's
+// Waiting. Without the call, its entry would end on its own about a second
+// after its last renewal; a free left to the renewal round would come a
+// third of the Lease later, 20s here, which is the hang guard.
 func TestCancelledWaiterLeavesTheQueueAtOnce(t *testing.T) {
 	srv, h, w := pair(t, redisslot.Options{Lease: longLease})
 	raw := srv.Client(t)
+	freed := make(chan struct{}, 1)
+	w.client.AddHook(scriptHook{hash: redisslot.ReleaseHash, fn: func(ctx context.Context, cmds []redis.Cmder, next func() error) error {
+		err := next()
+		select {
+		case freed <- struct{}{}:
+		default:
+		}
+		return err
+	}})
 	ctx := ctxWithTimeout(t)
 	_, rel := mustTry(t, h.l, ctx, "k", 1)
 	defer rel()
@@ -101,22 +111,20 @@ func TestCancelledWaiterLeavesTheQueueAtOnce(t *testing.T) {
 	joinQueue(t, w.l, wctx, "k", 1, 0, out)
 	order, _ := redisslot.QueueKeys(w.l, "k")
 	cancel()
-	cancelled := time.Now()
 	if o := nextOutcome(t, out); !errors.Is(o.err, context.Canceled) {
 		t.Fatalf("Acquire: %v; want context.Canceled", o.err)
 	}
-	for {
-		n, err := raw.ZCard(ctx, order).Result()
-		if err != nil {
-			t.Fatal(err)
-		}
-		if n == 0 && waiting(t, h.l, "k") == 0 {
-			break
-		}
-		if time.Since(cancelled) > time.Second/2 {
-			t.Fatalf("half a second after its ctx ended, the waiter is still in line: ZCARD %s = %d, Waiting = %d", order, n, waiting(t, h.l, "k"))
-		}
-		time.Sleep(pollInterval)
+	select {
+	case <-freed:
+	case <-time.After(redisslot.RenewEvery(w.l)):
+		t.Fatalf("no free call for the waiter's place within a renewal period (%v)", redisslot.RenewEvery(w.l))
+	}
+	n, err := raw.ZCard(ctx, order).Result()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n != 0 || waiting(t, h.l, "k") != 0 {
+		t.Errorf("after the waiter's free call, it is still in line: ZCARD %s = %d, Waiting = %d", order, n, waiting(t, h.l, "k"))
 	}
 }
 
