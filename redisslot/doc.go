@@ -116,8 +116,9 @@
 // Stop the work a lost slot guards: watch its context.
 //
 // Out of memory (maxmemory with the noeviction policy), Redis refuses new
-// slots: Acquire and TryAcquire return its OOM error, wrapped. Held slots
-// are still renewed, and frees and InUse still work. An evicting policy
+// slots: Acquire and TryAcquire return its OOM error, wrapped (an Acquire
+// that waits, at its next try, and its place in line is freed). Held slots
+// are still renewed, and frees, InUse and Load still work. An evicting policy
 // (allkeys-*, volatile-*: slot sets always have a TTL) may drop a slot set
 // and with it every lease of the key: use noeviction for the slots' Redis.
 //

@@ -392,6 +392,40 @@ func TestOutOfMemoryRefusesNewSlotsAndKeepsTheHeldOnes(t *testing.T) {
 	}
 }
 
+// Out of memory, a waiting Acquire ends at its next try with Redis's OOM
+// error (no slot can be admitted then), and its place in line goes: the
+// free of its entry works out of memory. Load keeps working, and the held
+// slot stays held.
+func TestOutOfMemoryEndsWaitsWithRedisErrorAndEmptiesTheLine(t *testing.T) {
+	srv := redistest.StartWith(t, "--maxmemory-policy", "noeviction")
+	h, w := newFixture(t, srv, redisslot.Options{Lease: longLease}), newFixture(t, srv, redisslot.Options{Lease: longLease})
+	raw := srv.Client(t)
+	ctx := ctxWithTimeout(t)
+	held, rel := mustTry(t, h.l, ctx, "k", 1)
+	defer rel()
+	out := make(chan outcome, 1)
+	joinQueue(t, w.l, ctx, "k", 1, 0, out)
+	order, _ := redisslot.QueueKeys(w.l, "k")
+
+	setMaxmemory(t, raw, "1")
+	defer setMaxmemory(t, raw, "0")
+	loads, err := w.l.Load(ctx, "k")
+	if err != nil || loads[0].InUse != 1 {
+		t.Errorf("Load out of memory: %v, %v; want InUse 1", loads, err)
+	}
+	o := nextOutcome(t, out)
+	if o.err == nil || errors.Is(o.err, redisslot.ErrFull) || !redis.HasErrorPrefix(errors.Unwrap(o.err), "OOM") {
+		t.Fatalf("waiting Acquire out of memory: %v; want Redis's OOM error, wrapped", o.err)
+	}
+	eventually(t, "the waiter's entry freed out of memory", func() bool { return raw.ZCard(ctx, order).Val() == 0 })
+	if held.Err() != nil {
+		t.Errorf("held slot lost out of memory: %v", context.Cause(held))
+	}
+	if errs := w.errs.all(); len(errs) > 0 {
+		t.Errorf("out of memory: OnError got %v; want nothing (the error went to the caller)", errs)
+	}
+}
+
 func setMaxmemory(t *testing.T, c *redis.Client, v string) {
 	t.Helper()
 	if err := c.ConfigSet(context.Background(), "maxmemory", v).Err(); err != nil {
