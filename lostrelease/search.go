@@ -17,11 +17,12 @@ type pathSearch struct {
 	loops    map[ast.Stmt]uint // constant loops, each with its bit in pathState.entered
 	branches map[*cfg.Block]*ast.BranchStmt
 	switches map[*ast.CaseClause]*ast.SwitchStmt
+	flows    map[*status]*statusFlow // by status of a held guard
 }
 
 func newPathSearch(info *types.Info, body *ast.BlockStmt, g *cfg.CFG) *pathSearch {
 	ps := &pathSearch{info: info, body: body, g: g, loops: make(map[ast.Stmt]uint),
-		switches: make(map[*ast.CaseClause]*ast.SwitchStmt)}
+		switches: make(map[*ast.CaseClause]*ast.SwitchStmt), flows: make(map[*status]*statusFlow)}
 	inspectFunc(body, func(n ast.Node) {
 		if s, ok := n.(ast.Stmt); ok && len(ps.loops) < 64 && constantLoop(info, s) {
 			ps.loops[s] = uint(len(ps.loops))
@@ -105,6 +106,9 @@ type walk struct {
 // then queues the successors the path may take.
 func (w *walk) block(st pathState, from int) {
 	b := st.b
+	if from == 0 {
+		w.assignStatuses(&st, nil)
+	}
 	for _, n := range b.Nodes[from:] {
 		switch w.ps.effect(w.h, w.calls, n) {
 		case used:
@@ -113,11 +117,7 @@ func (w *walk) block(st pathState, from int) {
 			w.leak(leak{end: n, overwrite: true, via: st.via})
 			return
 		}
-		for i, s := range w.h.statuses {
-			if st.live&(1<<i) != 0 && assigns(w.ps.info, s.v, n) {
-				st.live &^= 1 << i
-			}
-		}
+		w.assignStatuses(&st, n)
 	}
 	if ret := b.Return(); ret != nil {
 		if !w.covered {
@@ -146,6 +146,19 @@ func (w *walk) block(st pathState, from int) {
 	}
 }
 
+// assignStatuses clears in st the statuses that the node n assigns, or,
+// with n nil, that st's block assigns as the head of a range loop.
+func (w *walk) assignStatuses(st *pathState, n ast.Node) {
+	for i, s := range w.h.statuses {
+		if st.live&(1<<i) == 0 {
+			continue
+		}
+		if n != nil && assigns(w.ps.info, s.v, n) || n == nil && rangeAssigns(w.ps.info, s.v, st.b) {
+			st.live &^= 1 << i
+		}
+	}
+}
+
 // leak records l, keeping the first leak found at each position.
 func (w *walk) leak(l leak) {
 	if _, ok := w.found[l.where()]; !ok {
@@ -159,8 +172,9 @@ func (w *walk) leak(l leak) {
 func (ps *pathSearch) successors(h *heldGuard, st pathState) []*cfg.Block {
 	b := st.b
 	var keep []*cfg.Block
+	cs := ps.scope(h, b, st.live)
 	for j, s := range b.Succs {
-		if !ps.nothingHeldOnEdge(h, b, j, st.live) {
+		if !ps.nothingHeldOnEdge(cs, b, j) {
 			keep = append(keep, s)
 		}
 	}
@@ -184,18 +198,4 @@ func (ps *pathSearch) find(stmt ast.Node) (*cfg.Block, int) {
 		}
 	}
 	return nil, 0
-}
-
-// assigns reports whether n, a CFG node, assigns v.
-func assigns(info *types.Info, v *types.Var, n ast.Node) bool {
-	as, ok := n.(*ast.AssignStmt)
-	if !ok {
-		return false
-	}
-	for _, lhs := range as.Lhs {
-		if id, ok := ast.Unparen(lhs).(*ast.Ident); ok && info.ObjectOf(id) == v {
-			return true
-		}
-	}
-	return false
 }
