@@ -153,24 +153,31 @@ type valueConstraint struct {
 	set map[string]bool
 }
 
+// maxCopyDepth bounds how many bool copies deep a condition is read.
+const maxCopyDepth = 8
+
 // constraint returns what cond being truth says of the variable v, if it
 // says something: a comparison of v with a constant or nil, v itself if it
-// is a bool, and those combined with !, && and ||.
-func (ps *pathSearch) constraint(v *types.Var, cond ast.Expr, truth bool) (valueConstraint, bool) {
+// is a bool, a bool copy of such a condition (see [pathSearch.statusCopy]),
+// and those combined with !, && and ||. depth counts the copies followed.
+func (ps *pathSearch) constraint(v *types.Var, cond ast.Expr, truth bool, depth int) (valueConstraint, bool) {
 	switch e := ast.Unparen(cond).(type) {
 	case *ast.Ident:
 		if ps.info.Uses[e] == v {
 			return valueConstraint{true, map[string]bool{constant.MakeBool(truth).ExactString(): true}}, true
 		}
+		if c := ps.statusCopy(e, v); c != nil && depth < maxCopyDepth {
+			return ps.constraint(v, c, truth, depth+1)
+		}
 	case *ast.UnaryExpr:
 		if e.Op == token.NOT {
-			return ps.constraint(v, e.X, !truth)
+			return ps.constraint(v, e.X, !truth, depth)
 		}
 	case *ast.BinaryExpr:
 		switch e.Op {
 		case token.LAND, token.LOR:
-			cx, okx := ps.constraint(v, e.X, truth)
-			cy, oky := ps.constraint(v, e.Y, truth)
+			cx, okx := ps.constraint(v, e.X, truth, depth)
+			cy, oky := ps.constraint(v, e.Y, truth, depth)
 			both := (e.Op == token.LAND) == truth // both operands are truth; else either is
 			switch {
 			case okx && oky:

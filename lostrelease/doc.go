@@ -122,7 +122,10 @@
 // else-if chain that has tested both, or `if code != 200 { ... }` after
 // `if code == 203 { ...; return }`; the cases of a switch, with or without
 // a tag, and its default. Conditions of if, for and switch statements are
-// read through !, && and ||. What the paths into a block allow is joined
+// read through !, && and ||, and through a bool variable that holds such
+// a condition (`ok := st == OK; if !ok { ... }`) when both it and the
+// status are assigned only where they are declared. What the paths into a
+// block allow is joined
 // there, so a block that some path reaches while the status may hold one
 // of the values is not a failure branch, and a status assigned again, in
 // a loop say, may hold any value from there on. An error status that may only be nil is not nil where it is
@@ -182,8 +185,9 @@
 //     than once, has no known values: `return rel, wrap(err)`. A last
 //     result that is an error or a bool then falls back to the convention;
 //     a status of another type gives no failure branch.
-//   - A copy of a status is not a status: `ok := st == OK; if !ok { return }`
-//     reports the return.
+//   - A flag set in a branch is not a copy of a status:
+//     `granted := false; if st == OK { granted = true }; if !granted { return }`
+//     reports the return; `granted := st == OK` does not.
 //   - A local func variable assigned anything but function literals, or
 //     whose address is taken, is not a release: after
 //     `release := releaseSlot`, `release()` is not a use.

@@ -17,7 +17,8 @@ type pathSearch struct {
 	loops    map[ast.Stmt]uint // constant loops, each with its bit in pathState.entered
 	branches map[*cfg.Block]*ast.BranchStmt
 	switches map[*ast.CaseClause]*ast.SwitchStmt
-	flows    map[*status]*statusFlow // by status of a held guard
+	flows    map[*status]*statusFlow   // by status of a held guard
+	assigned map[*types.Var][]ast.Node // see assignmentsIn; made when first needed
 }
 
 func newPathSearch(info *types.Info, body *ast.BlockStmt, g *cfg.CFG) *pathSearch {

@@ -7,6 +7,8 @@ import (
 	"context"
 
 	"gateway"
+
+	"github.com/ctxguard/release/redisslot"
 )
 
 func logCode(int) {}
@@ -188,6 +190,112 @@ func narrowedBeforeTheCall(ctx context.Context, code int) {
 		return // want `this return statement may be reached without using the release function rel`
 	}
 	rel()
+}
+
+// Copies of a status: a bool assigned once, where it is declared, from a
+// comparison of a status assigned only by the guard's call.
+
+func copyNot(ctx context.Context, lim *redisslot.Limiter) {
+	rel, st := gateway.AcquireAccountSlot(ctx, lim, "account:1", false)
+	ok := st == gateway.OpenAISlotAcquireOK
+	if !ok {
+		return
+	}
+	defer rel()
+}
+
+func copyOfOr(ctx context.Context) {
+	code, rel := gateway.AcquireCode(ctx, false)
+	granted := code == 200 || code == 203
+	if !granted {
+		return
+	}
+	rel()
+}
+
+func copiesCombined(ctx context.Context) {
+	code, rel := gateway.AcquireCode(ctx, false)
+	var isOK = code == 200
+	partial, late := code == 203, ctx.Err() != nil
+	if late && !isOK && !partial {
+		return
+	}
+	if granted := isOK || partial; !granted {
+		return
+	}
+	rel()
+}
+
+// Reported.
+
+func copyMissesOne(ctx context.Context) {
+	code, rel := gateway.AcquireCode(ctx, false) // want `not used on all paths`
+	ok := code == 200
+	if !ok {
+		return // want `this return statement may be reached without using the release function rel`
+	}
+	rel()
+}
+
+func copyAssignedAgain(ctx context.Context) {
+	code, rel := gateway.AcquireCode(ctx, false) // want `not used on all paths`
+	ok := code == 200 || code == 203
+	if ctx.Err() != nil {
+		ok = false
+	}
+	if !ok {
+		return // want `this return statement may be reached without using the release function rel`
+	}
+	rel()
+}
+
+func copyAssignedInClosure(ctx context.Context) {
+	code, rel := gateway.AcquireCode(ctx, false) // want `not used on all paths`
+	ok := code == 200 || code == 203
+	expire := func() { ok = false }
+	if ctx.Err() != nil {
+		expire()
+	}
+	if !ok {
+		return // want `this return statement may be reached without using the release function rel`
+	}
+	rel()
+}
+
+func copyAfterReassign(ctx context.Context) {
+	code, rel := gateway.AcquireCode(ctx, false) // want `not used on all paths`
+	code = retryCode()
+	ok := code == 200 || code == 203
+	if !ok {
+		return // want `this return statement may be reached without using the release function rel`
+	}
+	rel()
+}
+
+func copyOfReassignedStatus(ctx context.Context) {
+	code, rel := gateway.AcquireCode(ctx, false)
+	ok := code == 200 || code == 203
+	if rel != nil {
+		rel()
+	}
+	code, again := gateway.AcquireCode(ctx, false) // want `not used on all paths`
+	if !ok {
+		return // want `this return statement may be reached without using the release function again`
+	}
+	again()
+}
+
+func copyInClosureOfCapturedStatus(ctx context.Context) {
+	var code int
+	func() {
+		ok := code == 200 || code == 203
+		var rel func()
+		code, rel = gateway.AcquireCode(ctx, false) // want `not used on all paths`
+		if !ok {
+			return // want `this return statement may be reached without using the release function rel`
+		}
+		rel()
+	}()
 }
 
 // A switch without a tag whose cases compare the code.
