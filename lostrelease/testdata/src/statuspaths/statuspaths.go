@@ -109,6 +109,7 @@ func acquiredInLoop(ctx context.Context) {
 
 // Reported: a path leaks with a code the conditions leave possible.
 
+// 203 passes both conditions.
 func nestedMissesOne(ctx context.Context) {
 	code, rel := gateway.AcquireCode(ctx, false) // want `not used on all paths`
 	if code != 200 {
@@ -119,6 +120,8 @@ func nestedMissesOne(ctx context.Context) {
 	rel()
 }
 
+// Each branch narrows the code, but the join after them keeps 200 and
+// 203.
 func joinOfNarrowedPaths(ctx context.Context) {
 	code, rel := gateway.AcquireCode(ctx, false) // want `not used on all paths`
 	if code == 200 {
@@ -132,6 +135,8 @@ func joinOfNarrowedPaths(ctx context.Context) {
 	rel()
 }
 
+// The return is reached both where the code holds no guard and, with
+// any code, where ctx is done.
 func joinWithAFailurePath(ctx context.Context) {
 	code, rel := gateway.AcquireCode(ctx, false) // want `not used on all paths`
 	failed := false
@@ -144,6 +149,7 @@ func joinWithAFailurePath(ctx context.Context) {
 	rel()
 }
 
+// After code = retryCode(), code no longer says what the call returned.
 func reassignedOnThePath(ctx context.Context) {
 	code, rel := gateway.AcquireCode(ctx, false) // want `not used on all paths`
 	if code != 200 {
@@ -155,6 +161,7 @@ func reassignedOnThePath(ctx context.Context) {
 	rel()
 }
 
+// On the second round, code is retryCode()'s.
 func reassignedInLoop(ctx context.Context, n int) {
 	code, rel := gateway.AcquireCode(ctx, false) // want `not used on all paths`
 	for i := 0; i < n; i++ {
@@ -168,6 +175,7 @@ func reassignedInLoop(ctx context.Context, n int) {
 	rel()
 }
 
+// The range loop assigns code before its body runs.
 func reassignedByRange(ctx context.Context) {
 	code, rel := gateway.AcquireCode(ctx, false) // want `not used on all paths`
 	for code = range 3 {
@@ -180,6 +188,7 @@ func reassignedByRange(ctx context.Context) {
 	rel()
 }
 
+// What was known of code before the call is gone after it.
 func narrowedBeforeTheCall(ctx context.Context, code int) {
 	var rel func()
 	if code == 200 || code == 203 {
@@ -237,6 +246,7 @@ func copyMissesOne(ctx context.Context) {
 	rel()
 }
 
+// ok is assigned twice: it no longer says what code holds.
 func copyAssignedAgain(ctx context.Context) {
 	code, rel := gateway.AcquireCode(ctx, false) // want `not used on all paths`
 	ok := code == 200 || code == 203
@@ -249,6 +259,7 @@ func copyAssignedAgain(ctx context.Context) {
 	rel()
 }
 
+// ok is assigned in a closure too.
 func copyAssignedInClosure(ctx context.Context) {
 	code, rel := gateway.AcquireCode(ctx, false) // want `not used on all paths`
 	ok := code == 200 || code == 203
@@ -262,6 +273,7 @@ func copyAssignedInClosure(ctx context.Context) {
 	rel()
 }
 
+// ok says what retryCode() returned, not the call.
 func copyAfterReassign(ctx context.Context) {
 	code, rel := gateway.AcquireCode(ctx, false) // want `not used on all paths`
 	code = retryCode()
@@ -272,6 +284,7 @@ func copyAfterReassign(ctx context.Context) {
 	rel()
 }
 
+// ok says what the first call returned, not the second.
 func copyOfReassignedStatus(ctx context.Context) {
 	code, rel := gateway.AcquireCode(ctx, false)
 	ok := code == 200 || code == 203
@@ -285,6 +298,8 @@ func copyOfReassignedStatus(ctx context.Context) {
 	again()
 }
 
+// ok is taken before the call assigns code, declared outside the
+// closure.
 func copyInClosureOfCapturedStatus(ctx context.Context) {
 	var code int
 	func() {
@@ -338,6 +353,7 @@ func taglessDefaultMissesOne(ctx context.Context) {
 	}
 }
 
+// The fallthrough brings 203 into the case of 429.
 func taglessFallthrough(ctx context.Context) {
 	code, rel := gateway.AcquireCode(ctx, false) // want `not used on all paths`
 	switch {
