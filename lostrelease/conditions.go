@@ -14,30 +14,18 @@ import (
 
 // A condScope is what is known where a block's condition is evaluated on
 // a path that holds h's guard: which statuses are live, still holding the
-// call's values, and which of those values each may hold (see
-// [statusFlow]).
+// call's values, and which of those values each may hold, as
+// [status.full] does.
 type condScope struct {
-	h     *heldGuard
-	live  uint64
-	masks []uint64 // by status index; a value for live statuses only
-}
-
-// scope returns the condScope at the end of b on a path where live holds.
-func (ps *pathSearch) scope(h *heldGuard, b *cfg.Block, live uint64) *condScope {
-	cs := &condScope{h: h, live: live, masks: make([]uint64, len(h.statuses))}
-	for i := range h.statuses {
-		if live&(1<<i) != 0 {
-			cs.masks[i] = ps.flow(&h.statuses[i]).out[b.Index]
-		}
-	}
-	return cs
+	h      *heldGuard
+	live   uint64
+	values []uint64 // by status index; 0 for a status not live
 }
 
 // nothingHeldOnEdge reports whether the edge from b to its j-th successor
 // is taken only when h's guard is nil, or when a live status says the call
-// returned no guard: with what the conditions met on the way, this edge's
-// included, leave it, a live status holds none of the values under which
-// the guard may be non-nil.
+// returned no guard: once the edge's condition is met, a live status can
+// hold none of the values under which the guard may be non-nil.
 func (ps *pathSearch) nothingHeldOnEdge(cs *condScope, b *cfg.Block, j int) bool {
 	cond, truth, ok := ps.edgeCond(b, j)
 	if !ok {
@@ -70,6 +58,22 @@ func (ps *pathSearch) edgeCond(b *cfg.Block, j int) (cond ast.Expr, truth, ok bo
 	return nil, false, false
 }
 
+// narrow returns what the live statuses of cs may hold once the condition
+// on the edge from b to its j-th successor, if any, is met.
+func (ps *pathSearch) narrow(cs *condScope, b *cfg.Block, j int) []uint64 {
+	cond, truth, ok := ps.edgeCond(b, j)
+	if !ok || cs.live == 0 {
+		return cs.values
+	}
+	values := make([]uint64, len(cs.values))
+	for i := range cs.h.statuses {
+		if cs.live&(1<<i) != 0 {
+			values[i] = cs.values[i] & ps.allowed(&cs.h.statuses[i], cond, truth)
+		}
+	}
+	return values
+}
+
 // caseCond returns the condition under which the case value e of sw
 // matches: e itself in a switch without a tag, else tag == e.
 func caseCond(sw *ast.SwitchStmt, e ast.Expr) ast.Expr {
@@ -85,7 +89,7 @@ func caseCond(sw *ast.SwitchStmt, e ast.Expr) ast.Expr {
 func (cs *condScope) excluded(allowed func(*status) uint64) bool {
 	for i := range cs.h.statuses {
 		s := &cs.h.statuses[i]
-		if cs.live&(1<<i) != 0 && s.none(cs.masks[i]&allowed(s)) {
+		if cs.live&(1<<i) != 0 && s.none(cs.values[i]&allowed(s)) {
 			return true
 		}
 	}

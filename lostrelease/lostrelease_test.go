@@ -175,7 +175,8 @@ func TestLimiterHelpers(t *testing.T) {
 // branch add up: nested ifs, else-if chains, early returns, loop
 // conditions and the cases of a switch with or without a tag narrow a
 // status's values until none is left under which the guard may be
-// non-nil; that a join keeps the values of every path into it; that a
+// non-nil; that a join keeps the values of every path into it that still
+// holds the guard; that a
 // status assigned again, a range loop's key included, is not narrowed;
 // and that a bool copy of a status (`ok := st == OK`) narrows it only
 // when both are assigned only where they are declared.

@@ -95,6 +95,20 @@ func switchThenIf(ctx context.Context) {
 	rel()
 }
 
+// The path that used the guard brings 203 to the join; the one that did
+// not brings 200 and the codes without a guard.
+func usedOnOneBranch(ctx context.Context) {
+	code, rel := gateway.AcquireCode(ctx, false)
+	if code == 203 {
+		defer rel()
+		logCode(code)
+	}
+	if code != 200 {
+		return
+	}
+	rel()
+}
+
 func acquiredInLoop(ctx context.Context) {
 	for range 3 {
 		code, rel := gateway.AcquireCode(ctx, false)
