@@ -4,6 +4,7 @@ import (
 	"go/ast"
 	"go/constant"
 	"go/token"
+	"go/types"
 	"maps"
 	"slices"
 
@@ -11,34 +12,66 @@ import (
 	"golang.org/x/tools/go/types/typeutil"
 )
 
+// A condScope is what is known where a block's condition is evaluated on
+// a path that holds h's guard: which statuses are live, still holding the
+// call's values, and which of those values each may hold, as
+// [status.full] does.
+type condScope struct {
+	h      *heldGuard
+	live   uint64
+	values []uint64 // by status index; 0 for a status not live
+}
+
 // nothingHeldOnEdge reports whether the edge from b to its j-th successor
 // is taken only when h's guard is nil, or when a live status says the call
-// returned no guard: a branch of an if or for condition or of a switch
-// case, or the edge to a switch's default.
-func (ps *pathSearch) nothingHeldOnEdge(h *heldGuard, b *cfg.Block, j int, live uint64) bool {
+// returned no guard: once the edge's condition is met, a live status can
+// hold none of the values under which the guard may be non-nil.
+func (ps *pathSearch) nothingHeldOnEdge(cs *condScope, b *cfg.Block, j int) bool {
+	cond, truth, ok := ps.edgeCond(b, j)
+	if !ok {
+		return cs.excluded(func(*status) uint64 { return ^uint64(0) })
+	}
+	return ps.nothingHeld(cs, cond, truth)
+}
+
+// edgeCond returns the condition that holds, as truth says, on the edge
+// from b to its j-th successor, if there is one: a branch of an if or for
+// condition or of a switch case.
+func (ps *pathSearch) edgeCond(b *cfg.Block, j int) (cond ast.Expr, truth, ok bool) {
 	succs := b.Succs
-	if len(succs) == 2 && len(b.Nodes) > 0 {
-		cond, ok := b.Nodes[len(b.Nodes)-1].(ast.Expr)
-		if !ok {
-			return false
-		}
-		switch succs[0].Kind {
-		case cfg.KindIfThen, cfg.KindForBody:
-			return ps.nothingHeld(h, cond, j == 0, live)
-		case cfg.KindSwitchCaseBody:
-			cc, _ := succs[0].Stmt.(*ast.CaseClause)
-			if sw := ps.switches[cc]; sw != nil && slices.Contains(cc.List, cond) {
-				return ps.nothingHeld(h, caseCond(sw, cond), j == 0, live)
-			}
-		}
-		return false
+	if len(succs) != 2 || len(b.Nodes) == 0 {
+		return nil, false, false
 	}
-	if len(succs) == 1 && b.Kind == cfg.KindSwitchNextCase && succs[0].Kind == cfg.KindSwitchCaseBody {
-		if cc, ok := succs[0].Stmt.(*ast.CaseClause); ok && cc.List == nil && ps.switches[cc] != nil {
-			return ps.defaultHoldsNothing(h, ps.switches[cc], live)
+	cond, ok = b.Nodes[len(b.Nodes)-1].(ast.Expr)
+	if !ok {
+		return nil, false, false
+	}
+	switch succs[0].Kind {
+	case cfg.KindIfThen, cfg.KindForBody:
+		return cond, j == 0, true
+	case cfg.KindSwitchCaseBody:
+		cc, _ := succs[0].Stmt.(*ast.CaseClause)
+		if sw := ps.switches[cc]; sw != nil && slices.Contains(cc.List, cond) {
+			return caseCond(sw, cond), j == 0, true
 		}
 	}
-	return false
+	return nil, false, false
+}
+
+// narrow returns what the live statuses of cs may hold once the condition
+// on the edge from b to its j-th successor, if any, is met.
+func (ps *pathSearch) narrow(cs *condScope, b *cfg.Block, j int) []uint64 {
+	cond, truth, ok := ps.edgeCond(b, j)
+	if !ok || cs.live == 0 {
+		return cs.values
+	}
+	values := make([]uint64, len(cs.values))
+	for i := range cs.h.statuses {
+		if cs.live&(1<<i) != 0 {
+			values[i] = cs.values[i] & ps.allowed(&cs.h.statuses[i], cond, truth)
+		}
+	}
+	return values
 }
 
 // caseCond returns the condition under which the case value e of sw
@@ -50,48 +83,35 @@ func caseCond(sw *ast.SwitchStmt, e ast.Expr) ast.Expr {
 	return &ast.BinaryExpr{X: sw.Tag, OpPos: e.Pos(), Op: token.EQL, Y: e}
 }
 
-// defaultHoldsNothing reports whether sw's tag is a live status of h and
-// its cases name every value under which h's guard may be non-nil, so that
-// its default runs only when there is no guard.
-func (ps *pathSearch) defaultHoldsNothing(h *heldGuard, sw *ast.SwitchStmt, live uint64) bool {
-	s := ps.statusOf(h, sw.Tag, live)
-	if s == nil {
-		return false
-	}
-	named := make(map[string]bool)
-	for _, cc := range sw.Body.List {
-		for _, e := range cc.(*ast.CaseClause).List {
-			key, ok := valueKey(ps.info, e)
-			if !ok {
-				return false
-			}
-			named[key] = true
+// excluded reports whether a live status of cs can hold none of the
+// values under which the guard may be non-nil, once narrowed to those
+// that allowed returns for it.
+func (cs *condScope) excluded(allowed func(*status) uint64) bool {
+	for i := range cs.h.statuses {
+		s := &cs.h.statuses[i]
+		if cs.live&(1<<i) != 0 && s.none(cs.values[i]&allowed(s)) {
+			return true
 		}
 	}
-	for _, v := range s.values {
-		if !named[v] {
-			return false
-		}
-	}
-	return true
+	return false
 }
 
 // nothingHeld reports whether, on the branch where cond is truth, h's
 // guard is nil or a live status holds a value under which the guard's call
 // returns none. Conditions are read through !, && and ||.
-func (ps *pathSearch) nothingHeld(h *heldGuard, cond ast.Expr, truth bool, live uint64) bool {
-	if c, ok := ps.constraint(h, cond, truth, live); ok && c.excludesGuard() {
+func (ps *pathSearch) nothingHeld(cs *condScope, cond ast.Expr, truth bool) bool {
+	if cs.excluded(func(s *status) uint64 { return ps.allowed(s, cond, truth) }) {
 		return true
 	}
 	switch e := ast.Unparen(cond).(type) {
 	case *ast.UnaryExpr:
 		if e.Op == token.NOT {
-			return ps.nothingHeld(h, e.X, !truth, live)
+			return ps.nothingHeld(cs, e.X, !truth)
 		}
 	case *ast.CallExpr:
-		return truth && ps.errorsIs(h, e, live)
+		return truth && ps.errorsIs(cs.h, e, cs.live)
 	case *ast.BinaryExpr:
-		return ps.nothingHeldBinary(h, e, truth, live)
+		return ps.nothingHeldBinary(cs, e, truth)
 	}
 	return false
 }
@@ -99,9 +119,10 @@ func (ps *pathSearch) nothingHeld(h *heldGuard, cond ast.Expr, truth bool, live 
 // nothingHeldBinary is nothingHeld for a binary expression: a combination
 // of conditions, a comparison of the guard with nil, or of a status error
 // with a variable.
-func (ps *pathSearch) nothingHeldBinary(h *heldGuard, e *ast.BinaryExpr, truth bool, live uint64) bool {
-	x := func(t bool) bool { return ps.nothingHeld(h, e.X, t, live) }
-	y := func(t bool) bool { return ps.nothingHeld(h, e.Y, t, live) }
+func (ps *pathSearch) nothingHeldBinary(cs *condScope, e *ast.BinaryExpr, truth bool) bool {
+	h, live := cs.h, cs.live
+	x := func(t bool) bool { return ps.nothingHeld(cs, e.X, t) }
+	y := func(t bool) bool { return ps.nothingHeld(cs, e.Y, t) }
 	switch e.Op {
 	case token.LAND:
 		if truth {
@@ -129,56 +150,69 @@ func (ps *pathSearch) nothingHeldBinary(h *heldGuard, e *ast.BinaryExpr, truth b
 	return false
 }
 
-// A valueConstraint says that a status holds one of a set of values, or
-// none of them.
+// A valueConstraint says that a variable holds one of a set of values,
+// or none of them.
 type valueConstraint struct {
-	s   *status
-	in  bool // s holds one of set; if false, none of set
+	in  bool // the variable holds one of set; if false, none of set
 	set map[string]bool
 }
 
-// constraint returns what cond being truth says of one live status of h,
-// if it says something of exactly one: a comparison of the status with a
-// constant or nil, a bool status itself, and those combined with !, &&
-// and ||.
-func (ps *pathSearch) constraint(h *heldGuard, cond ast.Expr, truth bool, live uint64) (valueConstraint, bool) {
+// maxCopyDepth bounds how many bool copies deep a condition is read.
+const maxCopyDepth = 8
+
+// constraint returns what cond being truth says of the variable v, if it
+// says something: a comparison of v with a constant or nil, v itself if it
+// is a bool, a bool copy of such a condition (see [pathSearch.statusCopy]),
+// and those combined with !, && and ||. depth counts the copies followed.
+func (ps *pathSearch) constraint(v *types.Var, cond ast.Expr, truth bool, depth int) (valueConstraint, bool) {
 	switch e := ast.Unparen(cond).(type) {
 	case *ast.Ident:
-		if s := ps.statusOf(h, e, live); s != nil {
-			return valueConstraint{s, true, map[string]bool{constant.MakeBool(truth).ExactString(): true}}, true
+		if ps.info.Uses[e] == v {
+			return valueConstraint{true, map[string]bool{constant.MakeBool(truth).ExactString(): true}}, true
+		}
+		if c := ps.statusCopy(e, v); c != nil && depth < maxCopyDepth {
+			return ps.constraint(v, c, truth, depth+1)
 		}
 	case *ast.UnaryExpr:
 		if e.Op == token.NOT {
-			return ps.constraint(h, e.X, !truth, live)
+			return ps.constraint(v, e.X, !truth, depth)
 		}
 	case *ast.BinaryExpr:
 		switch e.Op {
 		case token.LAND, token.LOR:
-			cx, okx := ps.constraint(h, e.X, truth, live)
-			cy, oky := ps.constraint(h, e.Y, truth, live)
-			if !okx || !oky || cx.s != cy.s {
-				return valueConstraint{}, false
+			cx, okx := ps.constraint(v, e.X, truth, depth)
+			cy, oky := ps.constraint(v, e.Y, truth, depth)
+			both := (e.Op == token.LAND) == truth // both operands are truth; else either is
+			switch {
+			case okx && oky:
+				return combine(cx, cy, both), true
+			case both && okx:
+				return cx, true
+			case both && oky:
+				return cy, true
 			}
-			return combine(cx, cy, (e.Op == token.LAND) == truth), true
 		case token.EQL, token.NEQ:
-			return ps.comparison(h, e, truth, live)
+			return ps.comparison(v, e, truth)
 		}
 	}
 	return valueConstraint{}, false
 }
 
 // comparison is constraint for x == y or x != y.
-func (ps *pathSearch) comparison(h *heldGuard, e *ast.BinaryExpr, truth bool, live uint64) (valueConstraint, bool) {
-	s, other := ps.statusOf(h, e.X, live), e.Y
-	if s == nil {
-		s, other = ps.statusOf(h, e.Y, live), e.X
+func (ps *pathSearch) comparison(v *types.Var, e *ast.BinaryExpr, truth bool) (valueConstraint, bool) {
+	other := e.Y
+	if id, ok := ast.Unparen(e.X).(*ast.Ident); !ok || ps.info.Uses[id] != v {
+		other = e.X
+		if id, ok := ast.Unparen(e.Y).(*ast.Ident); !ok || ps.info.Uses[id] != v {
+			return valueConstraint{}, false
+		}
 	}
 	key, ok := valueKey(ps.info, other)
-	if s == nil || !ok {
+	if !ok {
 		return valueConstraint{}, false
 	}
 	eq := truth == (e.Op == token.EQL)
-	return valueConstraint{s, eq, map[string]bool{key: true}}, true
+	return valueConstraint{eq, map[string]bool{key: true}}, true
 }
 
 // combine returns the constraint that both a and b hold, if both, or
@@ -189,7 +223,7 @@ func combine(a, b valueConstraint, both bool) valueConstraint {
 			a, b = b, a
 		}
 		// Now, for both, a is "not in" and b is "in"; for either, the reverse.
-		r := valueConstraint{s: b.s, in: b.in, set: make(map[string]bool)}
+		r := valueConstraint{in: b.in, set: make(map[string]bool)}
 		for v := range b.set {
 			if !a.set[v] {
 				r.set[v] = true
@@ -197,7 +231,7 @@ func combine(a, b valueConstraint, both bool) valueConstraint {
 		}
 		return r
 	}
-	r := valueConstraint{s: a.s, in: a.in, set: make(map[string]bool)}
+	r := valueConstraint{in: a.in, set: make(map[string]bool)}
 	union := both != a.in // in and in, both: intersection; not in and not in, both: union
 	for v := range a.set {
 		if union || b.set[v] {
@@ -208,17 +242,6 @@ func combine(a, b valueConstraint, both bool) valueConstraint {
 		maps.Copy(r.set, b.set)
 	}
 	return r
-}
-
-// excludesGuard reports whether c leaves the status none of the values
-// under which the guard may be non-nil.
-func (c valueConstraint) excludesGuard() bool {
-	for _, v := range c.s.values {
-		if v == otherValue || c.set[v] == c.in {
-			return false
-		}
-	}
-	return true
 }
 
 // errorsIs reports whether call is errors.Is(err, target), with err a

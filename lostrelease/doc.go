@@ -114,14 +114,23 @@
 //
 // At the caller, a branch is a failure branch, and not a leak, where a
 // status variable (another result of the guard's call, not assigned again
-// since) cannot hold any of those values: `st != OK` when the guard is only
-// returned with OK; `st == Vetoed` when it never is with Vetoed; the cases
-// of a switch on the status that name none of them, and its default when
-// the cases name all of them; conditions of if, for and switch statements
-// read through !, && and ||, so `code != 200 && code != 203` is read as
-// one. An error status that may only be nil is not nil where it is
-// compared equal to a variable (`err == ErrX`, a sentinel) or passed to
-// errors.Is with a non-nil target.
+// since) cannot hold any of those values, given the conditions met on the
+// way: `st != OK` when the guard is only returned with OK; `st == Vetoed`
+// when it never is with Vetoed; with a guard returned for codes 200 and
+// 203, `code != 200 && code != 203`, and as well
+// `if code != 200 { if code != 203 { ... } }`, the last else of an
+// else-if chain that has tested both, or `if code != 200 { ... }` after
+// `if code == 203 { ...; return }`; the cases of a switch, with or without
+// a tag, and its default. Conditions of if, for and switch statements are
+// read through !, && and ||, and through a bool variable that holds such
+// a condition (`ok := st == OK; if !ok { ... }`) when both it and the
+// status are assigned only where they are declared. What the paths that
+// reach a block without using the guard allow is joined there, so a block
+// that one such path reaches while the status may hold one of the values
+// is not a failure branch; a status assigned again, in a loop say, may
+// hold any value from there on. An error status that may only be nil is
+// not nil where it is compared equal to a variable (`err == ErrX`, a
+// sentinel) or passed to errors.Is with a non-nil target.
 //
 // Where a result's values are unknown, by the convention that a helper
 // returns a nil guard when it fails, a last result that is an error is
@@ -176,15 +185,9 @@
 //     than once, has no known values: `return rel, wrap(err)`. A last
 //     result that is an error or a bool then falls back to the convention;
 //     a status of another type gives no failure branch.
-//   - Conditions are read one branch at a time, not accumulated along a
-//     path: with a guard returned for codes 200 and 203,
-//     `if code != 200 { if code != 203 { return } }` reports the inner
-//     return, where `if code != 200 && code != 203 { return }` does not.
-//   - A copy of a status is not a status: `ok := st == OK; if !ok { return }`
-//     reports the return.
-//   - A switch's default is read only when the tag is the status itself:
-//     `switch { case code == 200: ...; case code == 203: ...; default: return }`
-//     reports the return.
+//   - A flag set in a branch is not a copy of a status:
+//     `granted := false; if st == OK { granted = true }; if !granted { return }`
+//     reports the return; `granted := st == OK` does not.
 //   - A local func variable assigned anything but function literals, or
 //     whose address is taken, is not a release: after
 //     `release := releaseSlot`, `release()` is not a use.

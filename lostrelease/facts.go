@@ -136,7 +136,7 @@ type helperBody struct {
 // count of assignments.
 func (c *checker) readHelperBody(body *ast.BlockStmt) *helperBody {
 	info := c.pass.TypesInfo
-	hb := &helperBody{guards: make(map[*types.Var]bool), assigned: make(map[*types.Var][]ast.Node)}
+	hb := &helperBody{guards: make(map[*types.Var]bool)}
 	mark := func(lhs ast.Expr, _ *source, _ int) {
 		if id, ok := ast.Unparen(lhs).(*ast.Ident); ok {
 			if v, ok := info.ObjectOf(id).(*types.Var); ok {
@@ -154,16 +154,7 @@ func (c *checker) readHelperBody(body *ast.BlockStmt) *helperBody {
 			c.eachGuard(identExprs(node.Names), node.Values, mark)
 		}
 	})
-	ast.Inspect(body, func(node ast.Node) bool {
-		for _, e := range assignedExprs(node) {
-			if id, ok := ast.Unparen(e).(*ast.Ident); ok {
-				if v, ok := info.ObjectOf(id).(*types.Var); ok {
-					hb.assigned[v] = append(hb.assigned[v], node)
-				}
-			}
-		}
-		return true
-	})
+	hb.assigned = assignmentsIn(info, body)
 	return hb
 }
 

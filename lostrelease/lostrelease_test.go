@@ -47,7 +47,7 @@ var allPatterns = []string{
 	"nilcheck", "failure", "deferfirst", "loops", "mainpkg", "ignore",
 	"cause", "lostcancel/a", "lostcancel/b", "copies", "gateway",
 	"gatewaycallers", "failover", "limiter", "limitergateway",
-	"limitercallers",
+	"limitercallers", "statuspaths",
 }
 
 var all struct {
@@ -170,3 +170,14 @@ func TestLimiterInterface(t *testing.T) { run(t, "limiter") }
 func TestLimiterHelpers(t *testing.T) {
 	run(t, "limitergateway", "limitercallers")
 }
+
+// TestStatusAlongPaths checks that the conditions met on the way to a
+// branch add up: nested ifs, else-if chains, early returns, loop
+// conditions and the cases of a switch with or without a tag narrow a
+// status's values until none is left under which the guard may be
+// non-nil; that a join keeps the values of every path into it that still
+// holds the guard; that a
+// status assigned again, a range loop's key included, is not narrowed;
+// and that a bool copy of a status (`ok := st == OK`) narrows it only
+// when both are assigned only where they are declared.
+func TestStatusAlongPaths(t *testing.T) { run(t, "statuspaths", "gateway") }

@@ -4,6 +4,7 @@ import (
 	"go/ast"
 	"go/token"
 	"go/types"
+	"slices"
 	"sort"
 
 	"golang.org/x/tools/go/cfg"
@@ -17,6 +18,7 @@ type pathSearch struct {
 	loops    map[ast.Stmt]uint // constant loops, each with its bit in pathState.entered
 	branches map[*cfg.Block]*ast.BranchStmt
 	switches map[*ast.CaseClause]*ast.SwitchStmt
+	assigned map[*types.Var][]ast.Node // see assignmentsIn; made when first needed
 }
 
 func newPathSearch(info *types.Info, body *ast.BlockStmt, g *cfg.CFG) *pathSearch {
@@ -69,18 +71,22 @@ func (ps *pathSearch) leaks(h *heldGuard) []leak {
 		return nil // unreachable code
 	}
 	w := &walk{ps: ps, h: h, covered: ps.deferredFirst(h), calls: ps.releasingClosures(h),
-		seen: make(map[pathState]bool), found: make(map[token.Pos]leak)}
+		values: make(map[pathState][]uint64), found: make(map[token.Pos]leak)}
 	first := pathState{b: start, live: 1<<len(h.statuses) - 1}
 	for s, bit := range ps.loops {
 		if within(loopBody(s), h.assign.Pos()) {
 			first.entered |= 1 << bit
 		}
 	}
-	w.block(first, at+1)
+	all := make([]uint64, len(h.statuses))
+	for i := range h.statuses {
+		all[i] = h.statuses[i].full()
+	}
+	w.block(first, at+1, all)
 	for len(w.todo) > 0 {
 		st := w.todo[len(w.todo)-1]
 		w.todo = w.todo[:len(w.todo)-1]
-		w.block(st, 0)
+		w.block(st, 0, w.values[st])
 	}
 	var ls []leak
 	for _, l := range w.found {
@@ -96,15 +102,23 @@ type walk struct {
 	h       *heldGuard
 	covered bool                // a defer registered first uses the guard on every return
 	calls   map[*types.Var]bool // local closures whose call uses the guard
-	seen    map[pathState]bool  // states already queued
 	todo    []pathState         // states to visit
-	found   map[token.Pos]leak  // leaks by where they are reported
+	// values holds the states queued, each with what its live statuses
+	// may hold, as [status.full] does: the union over the paths that
+	// reach it. A state is walked again when that grows.
+	values map[pathState][]uint64
+	found  map[token.Pos]leak // leaks by where they are reported
 }
 
 // block follows the path of st through its block from node index from,
-// then queues the successors the path may take.
-func (w *walk) block(st pathState, from int) {
+// where its live statuses may hold values, then queues the successors the
+// path may take.
+func (w *walk) block(st pathState, from int, values []uint64) {
 	b := st.b
+	values = slices.Clone(values)
+	if from == 0 {
+		w.assignStatuses(&st, values, nil)
+	}
 	for _, n := range b.Nodes[from:] {
 		switch w.ps.effect(w.h, w.calls, n) {
 		case used:
@@ -113,11 +127,7 @@ func (w *walk) block(st pathState, from int) {
 			w.leak(leak{end: n, overwrite: true, via: st.via})
 			return
 		}
-		for i, s := range w.h.statuses {
-			if st.live&(1<<i) != 0 && assigns(w.ps.info, s.v, n) {
-				st.live &^= 1 << i
-			}
-		}
+		w.assignStatuses(&st, values, n)
 	}
 	if ret := b.Return(); ret != nil {
 		if !w.covered {
@@ -129,7 +139,7 @@ func (w *walk) block(st pathState, from int) {
 	if br := w.ps.branches[b]; br != nil {
 		next.via = br
 	}
-	succs := w.ps.successors(w.h, st)
+	succs, narrowed := w.ps.successors(w.h, st, values)
 	for i := len(succs) - 1; i >= 0; i-- { // the first successor is searched first
 		s := succs[i]
 		next.b = s
@@ -139,9 +149,45 @@ func (w *walk) block(st pathState, from int) {
 		} else {
 			next.entered = st.entered
 		}
-		if !w.seen[next] {
-			w.seen[next] = true
-			w.todo = append(w.todo, next)
+		w.queue(next, narrowed[i])
+	}
+}
+
+// queue queues st, where the live statuses may hold values, unless it was
+// queued before with all of them.
+func (w *walk) queue(st pathState, values []uint64) {
+	old, seen := w.values[st]
+	if !seen {
+		w.values[st] = values
+		w.todo = append(w.todo, st)
+		return
+	}
+	var grown []uint64
+	for i, m := range values {
+		if m&^old[i] != 0 {
+			if grown == nil {
+				grown = slices.Clone(old)
+			}
+			grown[i] |= m
+		}
+	}
+	if grown != nil {
+		w.values[st] = grown
+		w.todo = append(w.todo, st)
+	}
+}
+
+// assignStatuses clears in st, and in values, the statuses that the node n
+// assigns, or, with n nil, that st's block assigns as the head of a range
+// loop: they no longer hold the call's values.
+func (w *walk) assignStatuses(st *pathState, values []uint64, n ast.Node) {
+	for i, s := range w.h.statuses {
+		if st.live&(1<<i) == 0 {
+			continue
+		}
+		if n != nil && assigns(w.ps.info, s.v, n) || n == nil && rangeAssigns(w.ps.info, s.v, st.b) {
+			st.live &^= 1 << i
+			values[i] = 0
 		}
 	}
 }
@@ -154,21 +200,26 @@ func (w *walk) leak(l leak) {
 }
 
 // successors returns the successors of st's block that a path holding h's
-// guard may take: not a branch where the guard is nil or a status says
-// there is none, nor the exit of a constant loop not yet entered.
-func (ps *pathSearch) successors(h *heldGuard, st pathState) []*cfg.Block {
+// guard may take, where its live statuses may hold values, each with what
+// they may hold once the condition on the way is met: not a branch where
+// the guard is nil or a status holds none of the values under which there
+// is one, nor the exit of a constant loop not yet entered.
+func (ps *pathSearch) successors(h *heldGuard, st pathState, values []uint64) ([]*cfg.Block, [][]uint64) {
 	b := st.b
 	var keep []*cfg.Block
+	var narrowed [][]uint64
+	cs := &condScope{h: h, live: st.live, values: values}
 	for j, s := range b.Succs {
-		if !ps.nothingHeldOnEdge(h, b, j, st.live) {
+		if !ps.nothingHeldOnEdge(cs, b, j) {
 			keep = append(keep, s)
+			narrowed = append(narrowed, ps.narrow(cs, b, j))
 		}
 	}
 	if bit, ok := ps.loops[b.Stmt]; ok && len(keep) == 2 && keep[0] == b.Succs[0] &&
 		(b.Kind == cfg.KindForLoop || b.Kind == cfg.KindRangeLoop) && st.entered&(1<<bit) == 0 {
 		keep = keep[:1] // first arrival at a constant loop: its body runs
 	}
-	return keep
+	return keep, narrowed
 }
 
 // find returns the live block of g that holds stmt, and stmt's index in it.
@@ -184,18 +235,4 @@ func (ps *pathSearch) find(stmt ast.Node) (*cfg.Block, int) {
 		}
 	}
 	return nil, 0
-}
-
-// assigns reports whether n, a CFG node, assigns v.
-func assigns(info *types.Info, v *types.Var, n ast.Node) bool {
-	as, ok := n.(*ast.AssignStmt)
-	if !ok {
-		return false
-	}
-	for _, lhs := range as.Lhs {
-		if id, ok := ast.Unparen(lhs).(*ast.Ident); ok && info.ObjectOf(id) == v {
-			return true
-		}
-	}
-	return false
 }
