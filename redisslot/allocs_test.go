@@ -47,12 +47,12 @@ func settled(l *redisslot.Limiter) bool {
 // Allocation ceilings of a slot's whole life, on a Limiter as a user makes
 // it: acquire, release, and the free confirmed by Redis. They count every
 // goroutine's allocations, go-redis's included (about half of them). Each
-// ceiling is about an eighth above the highest count seen (-race adds
-// about a tenth to the second): 78 to 80 and 186 to 225, -count 5
+// ceiling is an eighth to a fifth above the highest count seen (-race adds
+// about a tenth to the second): 78 to 80 and 186 to 226, -count 5
 // -cpu 1,2,4 beside 4 yes at load 5.
 const (
 	maxAllocsFreeSlot   = 90  // TryAcquire of a free slot, release, free
-	maxAllocsWaitedSlot = 255 // the same for a holder, and a waiter that gets its slot
+	maxAllocsWaitedSlot = 270 // the same for a holder, and a waiter that gets its slot
 )
 
 func TestAllocsPerSlot(t *testing.T) {

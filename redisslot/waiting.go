@@ -197,7 +197,8 @@ func (w *waiting) wake(channel string, n int, probe bool) int {
 // it woke. A message that is a number n (as a test may publish) wakes the
 // n oldest.
 func (w *waiting) wakeFor(channel, payload string) int {
-	if n, err := strconv.Atoi(payload); err == nil {
+	if isCount(payload) { // checked first: a failed Atoi allocates its error
+		n, _ := strconv.Atoi(payload)
 		return w.wake(channel, max(n, 1), false)
 	}
 	w.mu.Lock()
@@ -215,6 +216,20 @@ func (w *waiting) wakeFor(channel, payload string) int {
 		}
 	}
 	return woken
+}
+
+// isCount reports whether a wake-up's payload is a count: a few decimal
+// digits, where member ids hold letters and a dash.
+func isCount(payload string) bool {
+	if payload == "" || len(payload) > 9 {
+		return false
+	}
+	for i := 0; i < len(payload); i++ {
+		if payload[i] < '0' || payload[i] > '9' {
+			return false
+		}
+	}
+	return true
 }
 
 // nudge wakes the oldest local waiter of channel's key, if it has no
