@@ -35,6 +35,7 @@ type faultEnv struct {
 	srv  *redistest.Server
 	raw  *redis.Client // for the test's own commands, with long timeouts
 	l    *redisslot.Limiter
+	gate *commandGate // on l's client
 	errs *errLog
 
 	mu      sync.Mutex
@@ -61,6 +62,7 @@ func newFaultEnv(t *testing.T, args ...string) (*faultEnv, []goleak.Option) {
 		MaxRetries:            -1,
 	})
 	t.Cleanup(func() { _ = client.Close() })
+	e.gate = gateCommands(client)
 	for _, c := range []*redis.Client{e.raw, client} { // let them start what they start lazily
 		if err := c.Ping(ctxWithTimeout(t)).Err(); err != nil {
 			t.Fatal(err)
@@ -113,7 +115,7 @@ func (e *faultEnv) releaseOne(t *testing.T) {
 	if rel == nil {
 		t.Fatal("no live slot to release")
 	}
-	releaseReturnsAtOnce(t, rel, "in trouble")
+	releaseReturnsAtOnce(t, e.gate, rel, "in trouble")
 }
 
 // failedTry makes a TryAcquire that must fail within its short ctx, while

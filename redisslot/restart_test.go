@@ -5,12 +5,14 @@ import (
 	"errors"
 	"strconv"
 	"strings"
+	"sync/atomic"
 	"syscall"
 	"testing"
 	"time"
 
 	"github.com/ctxguard/release/redisslot"
 	"github.com/ctxguard/release/redisslot/internal/redistest"
+	"github.com/redis/go-redis/v9"
 )
 
 // restartLease is long enough that Redis stays down for well under a Lease
@@ -38,6 +40,7 @@ const (
 func TestRedisStoppedAndRestartedOnTheSamePort(t *testing.T) {
 	srv := redistest.Start(t)
 	f := newFixture(t, srv, redisslot.Options{Lease: restartLease, ReleaseTimeout: time.Second})
+	gate := gateCommands(f.client)
 	ctx := ctxWithTimeout(t)
 
 	sa1, rela1 := mustTry(t, f.l, ctx, "a", 2)
@@ -57,7 +60,7 @@ func TestRedisStoppedAndRestartedOnTheSamePort(t *testing.T) {
 
 	// Calls while Redis is down.
 	callsEndWithinTheirCtx(t, ctx, f.l, "down")
-	releaseReturnsAtOnce(t, relb, "down")
+	releaseReturnsAtOnce(t, gate, relb, "down")
 	for range 2 {
 		o := nextOutcome(t, waiters)
 		if o.err == nil {
@@ -129,6 +132,7 @@ func TestRedisStoppedAndRestartedOnTheSamePort(t *testing.T) {
 func TestCallsWhileRedisIsPausedReturnWithinTheirCtx(t *testing.T) {
 	srv := redistest.Start(t)
 	f := newFixture(t, srv, redisslot.Options{Lease: restartLease, ReleaseTimeout: time.Second})
+	gate := gateCommands(f.client)
 	raw := srv.Client(t)
 	ctx := ctxWithTimeout(t)
 	info, err := raw.InfoMap(ctx, "server").Result()
@@ -157,7 +161,7 @@ func TestCallsWhileRedisIsPausedReturnWithinTheirCtx(t *testing.T) {
 	paused := time.Now()
 
 	callsEndWithinTheirCtx(t, ctx, f.l, "paused")
-	releaseReturnsAtOnce(t, relb, "paused")
+	releaseReturnsAtOnce(t, gate, relb, "paused")
 	resume()
 	t.Logf("Redis was paused for %v (Lease %v)", time.Since(paused).Round(time.Millisecond), restartLease)
 
@@ -213,19 +217,46 @@ func callsEndWithinTheirCtx(t *testing.T, ctx context.Context, l *redisslot.Limi
 	}
 }
 
-// releaseReturnsAtOnce calls rel, a release on a Limiter whose
-// ReleaseTimeout is 1s, and checks that it returns well within that bound:
-// it does not wait for Redis.
-func releaseReturnsAtOnce(t *testing.T, rel func(), state string) {
-	t.Helper()
-	start := time.Now()
-	rel()
-	took := time.Since(start)
-	if took > releaseBound {
-		t.Errorf("release with Redis %s took %v; want it back within %v, without waiting for Redis", state, took, releaseBound)
-	}
+// A commandGate holds back every command a client sends while it is shut,
+// so that a test can prove that a call does not wait for Redis: one that
+// did would not return while the gate is shut.
+type commandGate struct{ shut atomic.Pointer[chan struct{}] }
+
+// gateCommands adds an open commandGate to c.
+func gateCommands(c *redis.Client) *commandGate {
+	g := &commandGate{}
+	c.AddHook(scriptHook{any: true, fn: func(ctx context.Context, cmds []redis.Cmder, next func() error) error {
+		if ch := g.shut.Load(); ch != nil {
+			select {
+			case <-*ch:
+			case <-ctx.Done():
+				return failWith(cmds, ctx.Err())
+			}
+		}
+		return next()
+	}})
+	return g
 }
 
-// releaseBound is how long a release may take with Redis stalled: it waits
-// for nothing, so this is only the slack a loaded machine may add.
-const releaseBound = 150 * time.Millisecond
+// releaseReturnsAtOnce calls rel, a release on a Limiter whose client has
+// gate g, with g shut, and checks that it returns: a release that sent a
+// command and waited for it (its free, say) would hang until the hang
+// guard, waitLong. Then it opens g.
+func releaseReturnsAtOnce(t *testing.T, g *commandGate, rel func(), state string) {
+	t.Helper()
+	shut := make(chan struct{})
+	g.shut.Store(&shut)
+	returned := make(chan struct{})
+	go func() {
+		rel()
+		close(returned)
+	}()
+	select {
+	case <-returned:
+	case <-time.After(waitLong):
+		t.Errorf("release with Redis %s did not return within %v while every command was held back: it waits for Redis", state, waitLong)
+	}
+	g.shut.Store(nil)
+	close(shut)
+	<-returned
+}
