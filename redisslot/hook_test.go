@@ -124,8 +124,11 @@ func TestHookHearsOneResultPerCall(t *testing.T) {
 	ev := r.acquires[3]
 	joined, left := r.joined, r.left
 	r.mu.Unlock()
-	if ev.Key != "k" || ev.Duration < 50*time.Millisecond || ev.Duration > waited || !errors.Is(ev.Err, context.DeadlineExceeded) {
-		t.Errorf("canceled Acquire event %+v; want key k, 50ms <= Duration <= %v, Err DeadlineExceeded", ev, waited)
+	// The Limiter reads its clock after the deadline was set, so Duration
+	// may fall a little short of 50ms; half of it still tells a whole
+	// call's time from one try's (a round trip, well under a millisecond).
+	if ev.Key != "k" || ev.Duration < 25*time.Millisecond || ev.Duration > waited || !errors.Is(ev.Err, context.DeadlineExceeded) {
+		t.Errorf("canceled Acquire event %+v; want key k, 25ms <= Duration <= %v, Err DeadlineExceeded", ev, waited)
 	}
 	if !slices.Equal(joined, []string{"k"}) || !slices.Equal(left, []string{"k"}) {
 		t.Errorf("waiters joined %q, left %q; want [k] and [k]", joined, left)
