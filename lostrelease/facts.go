@@ -263,7 +263,7 @@ func (c *checker) whileNonNil(hb *helperBody, i, n int) []valueSet {
 	for _, ret := range hb.returns {
 		switch {
 		case len(ret.Results) == n:
-			if c.pass.TypesInfo.Types[ret.Results[i]].IsNil() {
+			if c.nilGuard(ret.Results[i]) {
 				continue // the guard is nil here
 			}
 			for j := range n {
@@ -322,9 +322,25 @@ func (c *checker) addReturned(hb *helperBody, results []ast.Expr, i, j int, set 
 	return set
 }
 
+// nilGuard reports whether e, a returned guard, is nil: nil itself, or a
+// call of WrapOnDone or WrapOnDoneCause with a literal nil fn.
+func (c *checker) nilGuard(e ast.Expr) bool {
+	info := c.pass.TypesInfo
+	if info.Types[e].IsNil() {
+		return true
+	}
+	call, ok := ast.Unparen(e).(*ast.CallExpr)
+	if !ok {
+		return false
+	}
+	fn := typeutil.StaticCallee(info, call)
+	return fn != nil && fn.Pkg() != nil && fn.Pkg().Path() == releasePkg && fn.Signature().Recv() == nil &&
+		(fn.Name() == "WrapOnDone" || fn.Name() == "WrapOnDoneCause") && nilFn(info, call)
+}
+
 // neverNil reports whether e, a returned guard, cannot be nil: a call of
-// WrapOnDone or WrapOnDoneCause, or a local variable assigned only once,
-// from such a call.
+// WrapOnDone or WrapOnDoneCause with a fn that is not a literal nil, or a
+// local variable assigned only once, from such a call.
 func (c *checker) neverNil(hb *helperBody, e ast.Expr) bool {
 	if id, ok := ast.Unparen(e).(*ast.Ident); ok {
 		v, _ := c.pass.TypesInfo.Uses[id].(*types.Var)
@@ -352,7 +368,7 @@ func (c *checker) neverNil(hb *helperBody, e ast.Expr) bool {
 	}
 	fn := typeutil.StaticCallee(c.pass.TypesInfo, call)
 	return fn != nil && fn.Pkg() != nil && fn.Pkg().Path() == releasePkg &&
-		(fn.Name() == "WrapOnDone" || fn.Name() == "WrapOnDoneCause")
+		(fn.Name() == "WrapOnDone" || fn.Name() == "WrapOnDoneCause") && !nilFn(c.pass.TypesInfo, call)
 }
 
 // whileFromSource adds to sets what a return of the call e, another

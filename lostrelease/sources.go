@@ -10,9 +10,11 @@ import (
 
 // A checker holds what one pass knows about guard sources.
 type checker struct {
-	pass    *analysis.Pass
-	local   map[*types.Func]*returnsGuard // facts of this package's helpers
-	ignores map[lineKey]string            // ignore comments by line: their reasons
+	pass  *analysis.Pass
+	local map[*types.Func]*returnsGuard // facts of this package's helpers
+	// predicates holds the facts of this package's status predicates.
+	predicates map[*types.Func]*isPredicate
+	ignores    map[lineKey]string // ignore comments by line: their reasons
 }
 
 // A source is a call that returns one or more guards.
@@ -48,6 +50,9 @@ func (c *checker) sourceOf(e ast.Expr) *source {
 	switch {
 	case fn.Pkg().Path() == releasePkg && sig.Recv() == nil &&
 		(fn.Name() == "WrapOnDone" || fn.Name() == "WrapOnDoneCause"):
+		if nilFn(c.pass.TypesInfo, call) {
+			return nil // a nil fn gives a nil guard
+		}
 		fact = &returnsGuard{Results: []int{0}, While: [][]valueSet{{{}}}}
 	case fn.Pkg() == c.pass.Pkg:
 		fact = c.local[fn]
@@ -114,4 +119,10 @@ func identExprs(ids []*ast.Ident) []ast.Expr {
 		es[i] = id
 	}
 	return es
+}
+
+// nilFn reports whether call, a call of WrapOnDone or WrapOnDoneCause,
+// passes a literal nil fn: then it returns nil.
+func nilFn(info *types.Info, call *ast.CallExpr) bool {
+	return len(call.Args) == 2 && info.Types[call.Args[1]].IsNil()
 }

@@ -1,0 +1,34 @@
+// Package predicatecallers checks that a status predicate's fact crosses
+// packages: Failed is defined in package predicates.
+package predicatecallers
+
+import (
+	"context"
+
+	"predicates"
+)
+
+func failedElsewhere(ctx context.Context, mode int) {
+	rel, st := predicates.AcquireSlot(ctx, mode)
+	if st.Failed() {
+		return
+	}
+	defer rel()
+}
+
+func failedCopy(ctx context.Context, mode int) {
+	rel, st := predicates.AcquireSlot(ctx, mode)
+	failed := st.Failed()
+	if failed {
+		return
+	}
+	rel()
+}
+
+func failedWrongWay(ctx context.Context, mode int) {
+	rel, st := predicates.AcquireSlot(ctx, mode) // want `not used on all paths`
+	if !st.Failed() {
+		return // want `this return statement may be reached without using the release function rel`
+	}
+	rel()
+}
