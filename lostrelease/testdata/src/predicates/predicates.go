@@ -174,7 +174,7 @@ func predicateAfterReassign(ctx context.Context, mode int) {
 
 func predicateOnOtherStatus(ctx context.Context, mode int) {
 	rel, st := AcquireSlot(ctx, mode) // want `not used on all paths`
-	_, st2 := AcquireSlot(ctx, mode) // want `discarded`
+	_, st2 := AcquireSlot(ctx, mode)  // want `discarded`
 	_ = st
 	if !st2.granted() {
 		return // want `this return statement may be reached without using the release function rel`
