@@ -190,5 +190,7 @@ func TestStatusAlongPaths(t *testing.T) { run(t, "statuspaths", "gateway") }
 // statements, reads other state, takes a second operand or a pointer, or
 // is called on a status assigned again, on another status or on a
 // conversion, does not; and that WrapOnDone or WrapOnDoneCause with a
-// literal nil fn is not a source.
+// literal nil fn, or a helper, in any package, that passes its parameter
+// on as fn, called with a literal nil there, is not a source, unlike a
+// helper that may replace the nil or pass another fn.
 func TestStatusPredicates(t *testing.T) { run(t, "predicates", "predicatecallers") }

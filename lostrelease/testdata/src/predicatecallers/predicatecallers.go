@@ -32,3 +32,17 @@ func failedWrongWay(ctx context.Context, mode int) {
 	}
 	rel()
 }
+
+func nilFnElsewhere(ctx context.Context, fail func(string)) {
+	rel := predicates.Wrap(ctx, nil)
+	if rel != nil {
+		fail("want nil")
+	}
+}
+
+func fnElsewhere(ctx context.Context, fail func(string)) {
+	rel := predicates.Wrap(ctx, func() {}) // want `not used on all paths`
+	if rel == nil {
+		fail("want non-nil")
+	}
+} // want `this return statement may be reached without using the release function rel`
