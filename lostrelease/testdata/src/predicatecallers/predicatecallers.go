@@ -46,3 +46,20 @@ func fnElsewhere(ctx context.Context, fail func(string)) {
 		fail("want non-nil")
 	}
 } // want `this return statement may be reached without using the release function rel`
+
+// Held is defined in a package that does not know of guards.
+func heldElsewhere(ctx context.Context, busy bool) {
+	rel, c := predicates.AcquireCode(ctx, busy)
+	if !c.Held() {
+		return
+	}
+	rel()
+}
+
+func heldWrongWay(ctx context.Context, busy bool) {
+	rel, c := predicates.AcquireCode(ctx, busy) // want `not used on all paths`
+	if c.Held() {
+		return // want `this return statement may be reached without using the release function rel`
+	}
+	rel()
+}

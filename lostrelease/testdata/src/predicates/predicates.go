@@ -1,6 +1,6 @@
 // Package predicates checks that a call of a status predicate, a function
 // or method whose body is a single return of a condition on its status,
-// narrows the status as the condition would: acquireSlot returns a guard
+// narrows the status as the condition would: AcquireSlot returns a guard
 // with slotOK and slotOKAfterWait only.
 package predicates
 
@@ -8,6 +8,7 @@ import (
 	"context"
 
 	"github.com/ctxguard/release"
+	"predicatetypes"
 )
 
 type slotStatus int
@@ -196,4 +197,12 @@ func predicateWrongWay(ctx context.Context, mode int) {
 		return // want `this return statement may be reached without using the release function rel`
 	}
 	rel()
+}
+
+// AcquireCode returns a guard with predicatetypes.OK only.
+func AcquireCode(ctx context.Context, busy bool) (func(), predicatetypes.Code) { // want AcquireCode:"returnsGuard\\[0\\] 0:\\{1=0\\}"
+	if busy {
+		return nil, predicatetypes.Busy
+	}
+	return release.WrapOnDone(ctx, work), predicatetypes.OK
 }
