@@ -32,16 +32,23 @@ func isWaited(s slotStatus) bool { return (s != slotOK && s == 1) } // want isWa
 // onlyOK covers slotOK alone: slotOKAfterWait also comes with a guard.
 func (s slotStatus) onlyOK() bool { return s == slotOK } // want onlyOK:"isPredicate true:0 false:!0"
 
-// grantedTwoSteps has two statements: not a predicate.
-func (s slotStatus) grantedTwoSteps() bool {
-	ok := s == slotOK || s == slotOKAfterWait
-	return ok
-}
-
 var strict bool
+
+// grantedTwoSteps has two statements: not a predicate. Its last one alone
+// would say slotOK and slotOKAfterWait give true, and no other value.
+func (s slotStatus) grantedTwoSteps() bool {
+	if strict {
+		return false
+	}
+	return s == slotOK || s == slotOKAfterWait
+}
 
 // grantedIfStrict reads other state: not a predicate.
 func (s slotStatus) grantedIfStrict() bool { return s == slotOK || s == slotOKAfterWait || strict }
+
+// grantedAndStrict reads other state: not a predicate, though its true
+// branch alone would say something of s.
+func (s slotStatus) grantedAndStrict() bool { return s == slotOK && strict }
 
 // sameAs has a second operand: not a predicate.
 func sameAs(s, t slotStatus) bool { return s == t }
@@ -144,6 +151,14 @@ func predicateTwoStatements(ctx context.Context, mode int) {
 func predicateReadsState(ctx context.Context, mode int) {
 	rel, st := AcquireSlot(ctx, mode) // want `not used on all paths`
 	if !st.grantedIfStrict() {
+		return // want `this return statement may be reached without using the release function rel`
+	}
+	rel()
+}
+
+func predicateAndState(ctx context.Context, mode int) {
+	rel, st := AcquireSlot(ctx, mode) // want `not used on all paths`
+	if !st.grantedAndStrict() {
 		return // want `this return statement may be reached without using the release function rel`
 	}
 	rel()
