@@ -162,8 +162,9 @@ const maxCopyDepth = 8
 
 // constraint returns what cond being truth says of the variable v, if it
 // says something: a comparison of v with a constant or nil, v itself if it
-// is a bool, a bool copy of such a condition (see [pathSearch.statusCopy]),
-// and those combined with !, && and ||. depth counts the copies followed.
+// is a bool, a status predicate called on v (see [isPredicate]), a bool
+// copy of such a condition (see [pathSearch.statusCopy]), and those
+// combined with !, && and ||. depth counts the copies followed.
 func (ps *pathSearch) constraint(v *types.Var, cond ast.Expr, truth bool, depth int) (valueConstraint, bool) {
 	switch e := ast.Unparen(cond).(type) {
 	case *ast.Ident:
@@ -194,6 +195,8 @@ func (ps *pathSearch) constraint(v *types.Var, cond ast.Expr, truth bool, depth 
 		case token.EQL, token.NEQ:
 			return ps.comparison(v, e, truth)
 		}
+	case *ast.CallExpr:
+		return ps.predicateCall(v, e, truth)
 	}
 	return valueConstraint{}, false
 }

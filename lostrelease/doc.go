@@ -28,6 +28,13 @@
 // any number of helpers and whatever the guard's position in the results.
 // Reports on a helper's result name the helper.
 //
+// A nil fn gives a nil guard: `release.WrapOnDone(ctx, nil)` and
+// WrapOnDoneCause with a literal nil fn are not sources. Nor is a call
+// with a literal nil of a helper whose fact says that argument is its
+// guard's fn: on every return the guard is nil, or WrapOnDone's (or such
+// a helper's) with that parameter, never assigned, as fn
+// (`func wrap(ctx context.Context, fn func()) func() { return release.WrapOnDone(ctx, fn) }`).
+//
 // # Known interface methods
 //
 // A call through an interface has no callee to derive a fact from, and a
@@ -132,6 +139,20 @@
 // not nil where it is compared equal to a variable (`err == ErrX`, a
 // sentinel) or passed to errors.Is with a non-nil target.
 //
+// A call of a status predicate on the status itself stands for the
+// predicate's condition: `st.granted()`, `isOK(st)`, negated, combined
+// with && and ||, or through a bool copy (`ok := st.granted()`). A status
+// predicate is a function of one parameter, or a method of a value
+// receiver and no parameters, of a type whose underlying type is basic,
+// that returns bool and whose body is a single return of a condition on
+// that parameter or receiver alone, read as above (comparisons with
+// constants, !, &&, ||). The analyzer exports a fact for each, in every
+// package, with the values for which it returns true and false, so a
+// predicate defined in one package narrows a status in another. A call of
+// anything else (a body of two statements, one that reads other state, a
+// pointer receiver, a second operand, an argument that is not the status
+// variable itself) narrows nothing.
+//
 // Where a result's values are unknown, by the convention that a helper
 // returns a nil guard when it fails, a last result that is an error is
 // taken to be nil, and one that is a bool true, whenever the guard may be
@@ -185,6 +206,12 @@
 //     than once, has no known values: `return rel, wrap(err)`. A last
 //     result that is an error or a bool then falls back to the convention;
 //     a status of another type gives no failure branch.
+//   - A predicate with more than one statement, or one that calls another
+//     predicate or orders values (`s >= 200 && s < 300`), narrows nothing.
+//   - A helper called with a literal nil fn is still taken to return a
+//     guard unless it passes that parameter straight on as fn: `if rel !=
+//     nil { t.Fatal() }` after `rel := wrapDefault(ctx, nil)`, in a test,
+//     is reported; mark it //lostrelease:ignore.
 //   - A flag set in a branch is not a copy of a status:
 //     `granted := false; if st == OK { granted = true }; if !granted { return }`
 //     reports the return; `granted := st == OK` does not.

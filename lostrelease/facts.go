@@ -23,6 +23,11 @@ type returnsGuard struct {
 	// each of the function's results holds on the return statements where
 	// that guard may be non-nil.
 	While [][]valueSet
+	// NilIfNil holds, for each guard result in the order of Results, the
+	// index of the parameter whose literal nil makes that guard nil (the
+	// helper passes it on as WrapOnDone's fn), or -1. It is nil when no
+	// guard has one.
+	NilIfNil []int
 }
 
 // A valueSet is what one result holds on the return statements where a
@@ -51,12 +56,16 @@ func (f *returnsGuard) String() string {
 			}
 		}
 	}
+	if f.NilIfNil != nil {
+		fmt.Fprintf(&b, " nilIfNil%v", f.NilIfNil)
+	}
 	return b.String()
 }
 
 // fits reports whether f describes a function with n results.
 func (f *returnsGuard) fits(n int) bool {
-	if len(f.Results) == 0 || f.Results[len(f.Results)-1] >= n || len(f.While) != len(f.Results) {
+	if len(f.Results) == 0 || f.Results[len(f.Results)-1] >= n || len(f.While) != len(f.Results) ||
+		f.NilIfNil != nil && len(f.NilIfNil) != len(f.Results) {
 		return false
 	}
 	for _, w := range f.While {
@@ -111,14 +120,21 @@ func (c *checker) helperFact(fd *ast.FuncDecl, sig *types.Signature) *returnsGua
 		c.markGuardResults(ret, n, hb.guards, is)
 	}
 	f := &returnsGuard{}
+	nilIf := false
 	for i, ok := range is {
 		if _, isFunc := sig.Results().At(i).Type().Underlying().(*types.Signature); ok && isFunc {
 			f.Results = append(f.Results, i)
 			f.While = append(f.While, c.whileNonNil(hb, i, n))
+			p := c.nilIfNil(hb, sig, i)
+			f.NilIfNil = append(f.NilIfNil, p)
+			nilIf = nilIf || p >= 0
 		}
 	}
 	if len(f.Results) == 0 {
 		return nil
+	}
+	if !nilIf {
+		f.NilIfNil = nil
 	}
 	return f
 }
@@ -263,7 +279,7 @@ func (c *checker) whileNonNil(hb *helperBody, i, n int) []valueSet {
 	for _, ret := range hb.returns {
 		switch {
 		case len(ret.Results) == n:
-			if c.pass.TypesInfo.Types[ret.Results[i]].IsNil() {
+			if c.nilGuard(ret.Results[i]) {
 				continue // the guard is nil here
 			}
 			for j := range n {
@@ -322,9 +338,20 @@ func (c *checker) addReturned(hb *helperBody, results []ast.Expr, i, j int, set 
 	return set
 }
 
+// nilGuard reports whether e, a returned guard, is nil: nil itself, or a
+// call whose guards are all nil by their arguments, such as WrapOnDone with
+// a literal nil fn.
+func (c *checker) nilGuard(e ast.Expr) bool {
+	if c.pass.TypesInfo.Types[e].IsNil() {
+		return true
+	}
+	call, _, fact := c.guardCall(e)
+	return fact != nil && c.nilByArgs(call, fact)
+}
+
 // neverNil reports whether e, a returned guard, cannot be nil: a call of
-// WrapOnDone or WrapOnDoneCause, or a local variable assigned only once,
-// from such a call.
+// WrapOnDone or WrapOnDoneCause with a fn that is not a literal nil, or a
+// local variable assigned only once, from such a call.
 func (c *checker) neverNil(hb *helperBody, e ast.Expr) bool {
 	if id, ok := ast.Unparen(e).(*ast.Ident); ok {
 		v, _ := c.pass.TypesInfo.Uses[id].(*types.Var)
@@ -352,7 +379,7 @@ func (c *checker) neverNil(hb *helperBody, e ast.Expr) bool {
 	}
 	fn := typeutil.StaticCallee(c.pass.TypesInfo, call)
 	return fn != nil && fn.Pkg() != nil && fn.Pkg().Path() == releasePkg &&
-		(fn.Name() == "WrapOnDone" || fn.Name() == "WrapOnDoneCause")
+		(fn.Name() == "WrapOnDone" || fn.Name() == "WrapOnDoneCause") && !c.nilGuard(call)
 }
 
 // whileFromSource adds to sets what a return of the call e, another

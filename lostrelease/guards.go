@@ -54,6 +54,7 @@ func (c *checker) checkFunc(body *ast.BlockStmt, isMain bool, graph func() *cfg.
 		}
 		if paths == nil {
 			paths = newPathSearch(c.pass.TypesInfo, body, graph())
+			paths.predicateOf = c.predicateOf
 		}
 		c.reportLeaks(h, paths.leaks(h))
 		for _, d := range paths.defersInLoops(h) {

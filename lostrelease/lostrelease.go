@@ -15,7 +15,8 @@ import (
 // WrapOnDoneCause, slots.Limiter's TryAcquire or Acquire, or a helper that
 // returns theirs, that are discarded, not
 // used on every path to a return statement, overwritten before use, or
-// deferred in a loop. It exports a [returnsGuard] fact for each helper.
+// deferred in a loop. It exports a [returnsGuard] fact for each helper, and
+// an [isPredicate] fact for each status predicate.
 var Analyzer = &analysis.Analyzer{
 	Name: "lostrelease",
 	Doc: "check that the release function returned by WrapOnDone is used\n\n" +
@@ -26,7 +27,7 @@ var Analyzer = &analysis.Analyzer{
 		"or overwrite, or deferred in a loop that retries.",
 	URL:       "https://pkg.go.dev/github.com/ctxguard/release/lostrelease",
 	Requires:  []*analysis.Analyzer{inspect.Analyzer, ctrlflow.Analyzer},
-	FactTypes: []analysis.Fact{new(returnsGuard)},
+	FactTypes: []analysis.Fact{new(returnsGuard), new(isPredicate)},
 	Run:       run,
 }
 
@@ -34,10 +35,8 @@ var Analyzer = &analysis.Analyzer{
 const releasePkg = "github.com/ctxguard/release"
 
 func run(pass *analysis.Pass) (any, error) {
-	if !mayHoldGuards(pass) {
-		return nil, nil
-	}
-	c := &checker{pass: pass, local: make(map[*types.Func]*returnsGuard)}
+	c := &checker{pass: pass, local: make(map[*types.Func]*returnsGuard),
+		predicates: make(map[*types.Func]*isPredicate)}
 	insp := pass.ResultOf[inspect.Analyzer].(*inspector.Inspector)
 	var decls []*ast.FuncDecl
 	insp.Preorder([]ast.Node{(*ast.FuncDecl)(nil)}, func(n ast.Node) {
@@ -45,6 +44,12 @@ func run(pass *analysis.Pass) (any, error) {
 			decls = append(decls, fd) // a function named _ cannot be called
 		}
 	})
+	// Status types and their predicates may live in a package that knows
+	// nothing of guards: predicates are exported from every package.
+	c.derivePredicates(decls)
+	if !mayHoldGuards(pass) {
+		return nil, nil
+	}
 	c.deriveFacts(decls)
 	c.ignores = directives(pass)
 	cfgs := pass.ResultOf[ctrlflow.Analyzer].(*ctrlflow.CFGs)

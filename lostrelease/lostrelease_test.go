@@ -47,7 +47,8 @@ var allPatterns = []string{
 	"nilcheck", "failure", "deferfirst", "loops", "mainpkg", "ignore",
 	"cause", "lostcancel/a", "lostcancel/b", "copies", "gateway",
 	"gatewaycallers", "failover", "limiter", "limitergateway",
-	"limitercallers", "statuspaths",
+	"limitercallers", "statuspaths", "predicates", "predicatecallers",
+	"predicatetypes",
 }
 
 var all struct {
@@ -181,3 +182,19 @@ func TestLimiterHelpers(t *testing.T) {
 // and that a bool copy of a status (`ok := st == OK`) narrows it only
 // when both are assigned only where they are declared.
 func TestStatusAlongPaths(t *testing.T) { run(t, "statuspaths", "gateway") }
+
+// TestStatusPredicates checks, across packages, that a call of a status
+// predicate (a function or method whose body is a single return of a
+// condition on its status parameter or receiver, defined in a package
+// that knows guards or not) on a status narrows it as
+// its condition would, negated, combined, in parentheses and through a
+// bool copy; that a predicate that misses a value with a guard, has two
+// statements, reads other state, takes a second operand or a pointer, or
+// is called on a status assigned again, on another status or on a
+// conversion, does not; and that WrapOnDone or WrapOnDoneCause with a
+// literal nil fn, or a helper, in any package, that passes its parameter
+// on as fn, called with a literal nil there, is not a source, unlike a
+// helper that may replace the nil or pass another fn.
+func TestStatusPredicates(t *testing.T) {
+	run(t, "predicates", "predicatecallers", "predicatetypes")
+}

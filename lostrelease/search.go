@@ -19,6 +19,9 @@ type pathSearch struct {
 	branches map[*cfg.Block]*ast.BranchStmt
 	switches map[*ast.CaseClause]*ast.SwitchStmt
 	assigned map[*types.Var][]ast.Node // see assignmentsIn; made when first needed
+	// predicateOf returns the fact of a status predicate, or nil; if nil,
+	// no call is read as a predicate.
+	predicateOf func(*types.Func) *isPredicate
 }
 
 func newPathSearch(info *types.Info, body *ast.BlockStmt, g *cfg.CFG) *pathSearch {

@@ -10,9 +10,11 @@ import (
 
 // A checker holds what one pass knows about guard sources.
 type checker struct {
-	pass    *analysis.Pass
-	local   map[*types.Func]*returnsGuard // facts of this package's helpers
-	ignores map[lineKey]string            // ignore comments by line: their reasons
+	pass  *analysis.Pass
+	local map[*types.Func]*returnsGuard // facts of this package's helpers
+	// predicates holds the facts of this package's status predicates.
+	predicates map[*types.Func]*isPredicate
+	ignores    map[lineKey]string // ignore comments by line: their reasons
 }
 
 // A source is a call that returns one or more guards.
@@ -23,32 +25,44 @@ type source struct {
 	n       int    // number of results
 	sig     *types.Signature
 	while   [][]valueSet // per guard result, what each result holds while that guard may be non-nil
+	// nilIfNil holds, per guard result, the index of the argument whose
+	// nil makes that guard nil, or -1; it may be nil.
+	nilIfNil []int
 }
 
 // sourceOf returns the source e is, or nil if e is not a call that returns
-// a guard.
+// a guard: a call whose guards are all nil by their arguments (see
+// [checker.nilByArgs]) is none.
 func (c *checker) sourceOf(e ast.Expr) *source {
+	call, fn, fact := c.guardCall(e)
+	if fact == nil || c.nilByArgs(call, fact) {
+		return nil
+	}
+	return c.newSource(call, fn, fact)
+}
+
+// guardCall returns, if e is a call of a function or known interface method
+// that returns a guard, the call, the function and its fact.
+func (c *checker) guardCall(e ast.Expr) (*ast.CallExpr, *types.Func, *returnsGuard) {
 	call, ok := ast.Unparen(e).(*ast.CallExpr)
 	if !ok {
-		return nil
+		return nil, nil, nil
 	}
 	fn := typeutil.StaticCallee(c.pass.TypesInfo, call)
 	if fn == nil {
-		if fn, fact := c.interfaceMethod(call); fact != nil {
-			return c.newSource(call, fn, fact)
-		}
-		return nil
+		fn, fact := c.interfaceMethod(call)
+		return call, fn, fact
 	}
 	if fn.Pkg() == nil {
-		return nil
+		return nil, nil, nil
 	}
 	fn = fn.Origin()
-	sig := fn.Signature()
 	var fact *returnsGuard
 	switch {
-	case fn.Pkg().Path() == releasePkg && sig.Recv() == nil &&
+	case fn.Pkg().Path() == releasePkg && fn.Signature().Recv() == nil &&
 		(fn.Name() == "WrapOnDone" || fn.Name() == "WrapOnDoneCause"):
-		fact = &returnsGuard{Results: []int{0}, While: [][]valueSet{{{}}}}
+		// A nil fn gives a nil guard, as release.go documents.
+		fact = &returnsGuard{Results: []int{0}, While: [][]valueSet{{{}}}, NilIfNil: []int{1}}
 	case fn.Pkg() == c.pass.Pkg:
 		fact = c.local[fn]
 	default:
@@ -57,10 +71,22 @@ func (c *checker) sourceOf(e ast.Expr) *source {
 			fact = &f
 		}
 	}
-	if fact == nil {
-		return nil
+	return call, fn, fact
+}
+
+// nilByArgs reports whether every guard that call returns is nil, by fact:
+// the argument that each guard's nil follows is a literal nil
+// (`release.WrapOnDone(ctx, nil)`, `wrap(ctx, nil)`).
+func (c *checker) nilByArgs(call *ast.CallExpr, fact *returnsGuard) bool {
+	if len(fact.NilIfNil) != len(fact.Results) || !c.argsAreParams(call) {
+		return false
 	}
-	return c.newSource(call, fn, fact)
+	for _, p := range fact.NilIfNil {
+		if p < 0 || p >= len(call.Args) || !c.pass.TypesInfo.Types[call.Args[p]].IsNil() {
+			return false
+		}
+	}
+	return true
 }
 
 // newSource returns the source that call, a call of fn, is by fact, or nil
@@ -70,7 +96,8 @@ func (*checker) newSource(call *ast.CallExpr, fn *types.Func, fact *returnsGuard
 	if !fact.fits(sig.Results().Len()) {
 		return nil
 	}
-	return &source{call: call, name: funcName(fn), results: fact.Results, n: sig.Results().Len(), sig: sig, while: fact.While}
+	return &source{call: call, name: funcName(fn), results: fact.Results, n: sig.Results().Len(), sig: sig,
+		while: fact.While, nilIfNil: fact.NilIfNil}
 }
 
 // funcName returns fn's name, with its receiver's type name for a method:
@@ -114,4 +141,19 @@ func identExprs(ids []*ast.Ident) []ast.Expr {
 		es[i] = id
 	}
 	return es
+}
+
+// argsAreParams reports whether the arguments of call are its callee's
+// parameters one for one: not a call with ..., nor of a method expression,
+// whose receiver comes first among the arguments.
+func (c *checker) argsAreParams(call *ast.CallExpr) bool {
+	if call.Ellipsis.IsValid() {
+		return false
+	}
+	if sel, ok := ast.Unparen(call.Fun).(*ast.SelectorExpr); ok {
+		if s := c.pass.TypesInfo.Selections[sel]; s != nil && s.Kind() == types.MethodExpr {
+			return false
+		}
+	}
+	return true
 }
