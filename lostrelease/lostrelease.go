@@ -58,9 +58,11 @@ func run(pass *analysis.Pass) (any, error) {
 		case *ast.FuncDecl:
 			if fn.Body != nil {
 				c.checkFunc(fn.Body, isMainMain(pass, fn), func() *cfg.CFG { return cfgs.FuncDecl(fn) })
+				c.checkShortCtx(fn.Body, declName(pass, fn))
 			}
 		case *ast.FuncLit:
 			c.checkFunc(fn.Body, false, func() *cfg.CFG { return cfgs.FuncLit(fn) })
+			c.checkShortCtx(fn.Body, "the function literal")
 		}
 	})
 	return nil, nil
@@ -108,4 +110,13 @@ func dependsOn(pkg *types.Package, path string) bool {
 // isMainMain reports whether fn is the main function of a main package.
 func isMainMain(pass *analysis.Pass, fn *ast.FuncDecl) bool {
 	return fn.Name.Name == "main" && fn.Recv == nil && pass.Pkg.Name() == "main"
+}
+
+// declName returns the name of the function fd declares, with its
+// receiver's type name for a method.
+func declName(pass *analysis.Pass, fd *ast.FuncDecl) string {
+	if fn, ok := pass.TypesInfo.Defs[fd.Name].(*types.Func); ok {
+		return funcName(fn)
+	}
+	return fd.Name.Name
 }

@@ -48,7 +48,7 @@ var allPatterns = []string{
 	"cause", "lostcancel/a", "lostcancel/b", "copies", "gateway",
 	"gatewaycallers", "failover", "limiter", "limitergateway",
 	"limitercallers", "statuspaths", "predicates", "predicatecallers",
-	"predicatetypes",
+	"predicatetypes", "shortctx",
 }
 
 var all struct {
@@ -198,3 +198,12 @@ func TestStatusAlongPaths(t *testing.T) { run(t, "statuspaths", "gateway") }
 func TestStatusPredicates(t *testing.T) {
 	run(t, "predicates", "predicatecallers", "predicatetypes")
 }
+
+// TestShortCtx checks that a guard made on a context whose cancel the same
+// function defers, and returned by it, is reported at its WrapOnDone or
+// WrapOnDoneCause call, directly or through a local variable, in a method
+// or a function literal; and that a guard used in the function, one made
+// on a parameter or on the parent of the cancelled context, a cancel not
+// deferred, deferred in an if or in a closure, a ctx assigned again, and a
+// return before the defer are not.
+func TestShortCtx(t *testing.T) { run(t, "shortctx") }

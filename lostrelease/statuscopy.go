@@ -40,7 +40,13 @@ func (ps *pathSearch) onlyDeclaration(v *types.Var) ast.Node {
 	if ps.assigned == nil {
 		ps.assigned = assignmentsIn(ps.info, ps.body)
 	}
-	as := ps.assigned[v]
+	return onlyDeclaration(ps.info, ps.assigned, v)
+}
+
+// onlyDeclaration returns the node that declares v, an assignment or a var
+// spec, if assigned (see [assignmentsIn]) holds it as v's only assignment.
+func onlyDeclaration(info *types.Info, assigned map[*types.Var][]ast.Node, v *types.Var) ast.Node {
+	as := assigned[v]
 	if len(as) != 1 {
 		return nil
 	}
@@ -52,7 +58,7 @@ func (ps *pathSearch) onlyDeclaration(v *types.Var) ast.Node {
 		names = identExprs(d.Names)
 	}
 	for _, e := range names {
-		if id, ok := e.(*ast.Ident); ok && ps.info.Defs[id] == v {
+		if id, ok := e.(*ast.Ident); ok && info.Defs[id] == v {
 			return as[0]
 		}
 	}
