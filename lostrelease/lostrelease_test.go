@@ -204,6 +204,7 @@ func TestStatusPredicates(t *testing.T) {
 // WrapOnDoneCause call, directly or through a local variable, in a method
 // or a function literal; and that a guard used in the function, one made
 // on a parameter or on the parent of the cancelled context, a cancel not
-// deferred, deferred in an if or in a closure, a ctx assigned again, and a
-// return before the defer are not.
+// deferred, deferred in an if, in a closure or before a goto's label, a
+// ctx assigned again, a return before the defer, a variable that holds
+// another func by the return, and a nil fn are not.
 func TestShortCtx(t *testing.T) { run(t, "shortctx") }

@@ -171,3 +171,31 @@ func returnedBeforeDefer(parent context.Context, free func(), early bool) func()
 	rel()
 	return nil
 }
+
+// The variable returned holds another func by then: the guard was used.
+func guardReplaced(parent context.Context, free func()) func() { // want guardReplaced:"returnsGuard\\[0\\]"
+	ctx, cancel := context.WithCancel(parent)
+	defer cancel()
+	rel := release.WrapOnDone(ctx, free)
+	rel()
+	rel = release.WrapOnDone(parent, free)
+	return rel
+}
+
+// A goto may jump over the defer, as an if may skip it.
+func gotoOverDefer(parent context.Context, free func(), skip bool) func() { // want gotoOverDefer:"returnsGuard\\[0\\]"
+	ctx, cancel := context.WithCancel(parent)
+	if skip {
+		goto done
+	}
+	defer cancel()
+done:
+	return release.WrapOnDone(ctx, free)
+}
+
+// A nil fn gives a nil guard: nothing fires.
+func nilFn(parent context.Context) func() {
+	ctx, cancel := context.WithCancel(parent)
+	defer cancel()
+	return release.WrapOnDone(ctx, nil)
+}
