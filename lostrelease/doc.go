@@ -80,6 +80,20 @@
 //     again before the function returns: "deferred in a loop: held until
 //     the function returns". Each iteration's guard stays held until then.
 //     The defer is still a use: a continue or return after it is not a leak.
+//   - A guard that fires as its function returns: a call of WrapOnDone or
+//     WrapOnDoneCause on a ctx that the function ends itself, "the guard's
+//     ctx is cancelled by the deferred cancel when f returns: it fires
+//     then". It is reported when ctx is a local variable declared, and
+//     assigned, only by `ctx, cancel := context.WithTimeout(...)` (or
+//     WithCancel, WithDeadline or their Cause forms), cancel is assigned
+//     only there and deferred by a statement of the function's own body
+//     (`defer cancel()`, not in an if, a loop or a closure; and the body
+//     has no goto), and a return statement after that defer returns the
+//     guard: the call itself, or a local variable assigned only the call.
+//     The caller then holds a release whose resource is already freed. A
+//     guard used in the function (`defer rel()`), made on a parameter or
+//     on the parent of the cancelled ctx, or a cancel called only on some
+//     paths is not reported. Calls of helpers are not followed here.
 //
 // A guard copied to another local variable (`held := rel`) is used by the
 // copy, which is then checked in turn.

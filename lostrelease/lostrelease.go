@@ -14,8 +14,9 @@ import (
 // Analyzer reports release functions returned by WrapOnDone,
 // WrapOnDoneCause, slots.Limiter's TryAcquire or Acquire, or a helper that
 // returns theirs, that are discarded, not
-// used on every path to a return statement, overwritten before use, or
-// deferred in a loop. It exports a [returnsGuard] fact for each helper, and
+// used on every path to a return statement, overwritten before use,
+// deferred in a loop, or returned while a deferred cancel ends their
+// context. It exports a [returnsGuard] fact for each helper, and
 // an [isPredicate] fact for each status predicate.
 var Analyzer = &analysis.Analyzer{
 	Name: "lostrelease",
@@ -24,7 +25,8 @@ var Analyzer = &analysis.Analyzer{
 		"lostrelease reports a guard, from WrapOnDone, WrapOnDoneCause, slots.Limiter's TryAcquire or Acquire, " +
 		"or a helper that returns one, " +
 		"that is discarded, held in a variable that is not used on some path to a return statement " +
-		"or overwrite, or deferred in a loop that retries.",
+		"or overwrite, deferred in a loop that retries, " +
+		"or returned by a function that defers the cancel of its context.",
 	URL:       "https://pkg.go.dev/github.com/ctxguard/release/lostrelease",
 	Requires:  []*analysis.Analyzer{inspect.Analyzer, ctrlflow.Analyzer},
 	FactTypes: []analysis.Fact{new(returnsGuard), new(isPredicate)},
