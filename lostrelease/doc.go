@@ -93,7 +93,10 @@
 //     The caller then holds a release whose resource is already freed. A
 //     guard used in the function (`defer rel()`), made on a parameter or
 //     on the parent of the cancelled ctx, or a cancel called only on some
-//     paths is not reported. Calls of helpers are not followed here.
+//     paths is not reported. A helper of one result whose guard is made on
+//     its ctx parameter (on every return, nil or WrapOnDone's, or such a
+//     helper's, with that parameter, never assigned, as ctx) is checked as
+//     WrapOnDone; a helper of more results is not.
 //
 // A guard copied to another local variable (`held := rel`) is used by the
 // copy, which is then checked in turn.

@@ -28,6 +28,11 @@ type returnsGuard struct {
 	// helper passes it on as WrapOnDone's fn), or -1. It is nil when no
 	// guard has one.
 	NilIfNil []int
+	// CtxOf holds, for each guard result in the order of Results, the
+	// index of the parameter that guard is made on as its ctx (the helper
+	// passes it on as WrapOnDone's ctx), or -1. It is nil when no guard has
+	// one.
+	CtxOf []int
 }
 
 // A valueSet is what one result holds on the return statements where a
@@ -59,13 +64,17 @@ func (f *returnsGuard) String() string {
 	if f.NilIfNil != nil {
 		fmt.Fprintf(&b, " nilIfNil%v", f.NilIfNil)
 	}
+	if f.CtxOf != nil {
+		fmt.Fprintf(&b, " ctxOf%v", f.CtxOf)
+	}
 	return b.String()
 }
 
 // fits reports whether f describes a function with n results.
 func (f *returnsGuard) fits(n int) bool {
 	if len(f.Results) == 0 || f.Results[len(f.Results)-1] >= n || len(f.While) != len(f.Results) ||
-		f.NilIfNil != nil && len(f.NilIfNil) != len(f.Results) {
+		f.NilIfNil != nil && len(f.NilIfNil) != len(f.Results) ||
+		f.CtxOf != nil && len(f.CtxOf) != len(f.Results) {
 		return false
 	}
 	for _, w := range f.While {
@@ -120,14 +129,17 @@ func (c *checker) helperFact(fd *ast.FuncDecl, sig *types.Signature) *returnsGua
 		c.markGuardResults(ret, n, hb.guards, is)
 	}
 	f := &returnsGuard{}
-	nilIf := false
+	nilIf, ctxOf := false, false
 	for i, ok := range is {
 		if _, isFunc := sig.Results().At(i).Type().Underlying().(*types.Signature); ok && isFunc {
 			f.Results = append(f.Results, i)
 			f.While = append(f.While, c.whileNonNil(hb, i, n))
-			p := c.nilIfNil(hb, sig, i)
+			p := c.paramFor(hb, sig, i, nilIfNilOf)
 			f.NilIfNil = append(f.NilIfNil, p)
 			nilIf = nilIf || p >= 0
+			p = c.paramFor(hb, sig, i, ctxOfOf)
+			f.CtxOf = append(f.CtxOf, p)
+			ctxOf = ctxOf || p >= 0
 		}
 	}
 	if len(f.Results) == 0 {
@@ -135,6 +147,9 @@ func (c *checker) helperFact(fd *ast.FuncDecl, sig *types.Signature) *returnsGua
 	}
 	if !nilIf {
 		f.NilIfNil = nil
+	}
+	if !ctxOf {
+		f.CtxOf = nil
 	}
 	return f
 }

@@ -206,5 +206,7 @@ func TestStatusPredicates(t *testing.T) {
 // on a parameter or on the parent of the cancelled context, a cancel not
 // deferred, deferred in an if, in a closure or before a goto's label, a
 // ctx assigned again, a return before the defer, a variable that holds
-// another func by the return, and a nil fn are not.
+// another func by the return, and a nil fn are not. A helper of one result,
+// in the package or another, that makes its guard on its ctx parameter
+// counts as WrapOnDone; one that detaches its guard from ctx does not.
 func TestShortCtx(t *testing.T) { run(t, "shortctx") }

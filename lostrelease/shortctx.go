@@ -19,9 +19,10 @@ var cancelFuncs = map[string]bool{
 }
 
 // checkShortCtx reports each call of WrapOnDone or WrapOnDoneCause in body,
-// the body of the function called name, whose guard the function returns
-// while a cancel it defers ends the guard's ctx: the guard fires as soon as
-// the function returns. It reports only when that is certain: ctx is a
+// the body of the function called name, or of a helper of one result whose
+// guard is made on its parameter's ctx (see [checker.ctxArg]), whose guard
+// the function returns while a cancel it defers ends the guard's ctx: the
+// guard fires as soon as the function returns. It reports only when that is certain: ctx is a
 // local variable declared once, by the call of a cancelFuncs function whose
 // cancel, also declared only there, is deferred by a statement of body
 // itself; and a return statement after that defer returns the guard, the
@@ -29,13 +30,14 @@ var cancelFuncs = map[string]bool{
 // goto, which may jump over the defer, is not checked.
 func (c *checker) checkShortCtx(body *ast.BlockStmt, name string) {
 	var calls []*ast.CallExpr
+	var ctxs []ast.Expr // the ctx argument of each call
 	var returns []*ast.ReturnStmt
 	hasGoto := false
 	inspectFunc(body, func(n ast.Node) {
 		switch n := n.(type) {
 		case *ast.CallExpr:
-			if c.isWrap(n) {
-				calls = append(calls, n)
+			if ctx := c.ctxArg(n); ctx != nil {
+				calls, ctxs = append(calls, n), append(ctxs, ctx)
 			}
 		case *ast.ReturnStmt:
 			returns = append(returns, n)
@@ -47,21 +49,27 @@ func (c *checker) checkShortCtx(body *ast.BlockStmt, name string) {
 		return
 	}
 	assigned := assignmentsIn(c.pass.TypesInfo, body)
-	for _, call := range calls {
-		d := c.deferredCancel(body, assigned, call.Args[0])
+	for k, call := range calls {
+		d := c.deferredCancel(body, assigned, ctxs[k])
 		if d != nil && !c.ignored(call) && c.returnedAfter(body, assigned, call, d, returns) {
 			c.pass.ReportRangef(call, msgShortCtx, name)
 		}
 	}
 }
 
-// isWrap reports whether call is a call of WrapOnDone or WrapOnDoneCause
-// that returns a guard (its fn is not a literal nil).
-func (c *checker) isWrap(call *ast.CallExpr) bool {
-	_, fn, fact := c.guardCall(call)
-	return fn != nil && fn.Pkg() != nil && fn.Pkg().Path() == releasePkg && fn.Signature().Recv() == nil &&
-		(fn.Name() == "WrapOnDone" || fn.Name() == "WrapOnDoneCause") &&
-		len(call.Args) == 2 && !c.nilByArgs(call, fact)
+// ctxArg returns the argument that the guard call returns is made on as
+// its ctx, or nil: call is a source of one result, a guard that may be
+// non-nil, whose fact names that argument (WrapOnDone's ctx, or a
+// helper's parameter passed on as WrapOnDone's ctx).
+func (c *checker) ctxArg(call *ast.CallExpr) ast.Expr {
+	src := c.sourceOf(call)
+	if src == nil || src.n != 1 || len(src.ctxOf) != 1 || !c.argsAreParams(call) {
+		return nil
+	}
+	if i := src.ctxOf[0]; i >= 0 && i < len(call.Args) {
+		return call.Args[i]
+	}
+	return nil
 }
 
 // deferredCancel returns the defer statement of body that cancels ctx, if

@@ -28,6 +28,9 @@ type source struct {
 	// nilIfNil holds, per guard result, the index of the argument whose
 	// nil makes that guard nil, or -1; it may be nil.
 	nilIfNil []int
+	// ctxOf holds, per guard result, the index of the argument that guard
+	// is made on as its ctx, or -1; it may be nil.
+	ctxOf []int
 }
 
 // sourceOf returns the source e is, or nil if e is not a call that returns
@@ -62,7 +65,8 @@ func (c *checker) guardCall(e ast.Expr) (*ast.CallExpr, *types.Func, *returnsGua
 	case fn.Pkg().Path() == releasePkg && fn.Signature().Recv() == nil &&
 		(fn.Name() == "WrapOnDone" || fn.Name() == "WrapOnDoneCause"):
 		// A nil fn gives a nil guard, as release.go documents.
-		fact = &returnsGuard{Results: []int{0}, While: [][]valueSet{{{}}}, NilIfNil: []int{1}}
+		fact = &returnsGuard{Results: []int{0}, While: [][]valueSet{{{}}}, NilIfNil: []int{1},
+			CtxOf: []int{0}}
 	case fn.Pkg() == c.pass.Pkg:
 		fact = c.local[fn]
 	default:
@@ -97,7 +101,7 @@ func (*checker) newSource(call *ast.CallExpr, fn *types.Func, fact *returnsGuard
 		return nil
 	}
 	return &source{call: call, name: funcName(fn), results: fact.Results, n: sig.Results().Len(), sig: sig,
-		while: fact.While, nilIfNil: fact.NilIfNil}
+		while: fact.While, nilIfNil: fact.NilIfNil, ctxOf: fact.CtxOf}
 }
 
 // funcName returns fn's name, with its receiver's type name for a method:

@@ -55,7 +55,7 @@ func wrapCause(ctx context.Context, fn func(error)) func() { // want wrapCause:"
 }
 
 // wrapAgain passes its fn on to Wrap.
-func wrapAgain(fn func(), ctx context.Context) func() { // want wrapAgain:"returnsGuard\\[0\\] nilIfNil\\[0\\]"
+func wrapAgain(fn func(), ctx context.Context) func() { // want wrapAgain:"returnsGuard\\[0\\] nilIfNil\\[0\\] ctxOf\\[1\\]$"
 	if ctx == nil {
 		return nil
 	}
@@ -63,7 +63,7 @@ func wrapAgain(fn func(), ctx context.Context) func() { // want wrapAgain:"retur
 }
 
 // wrapDefault replaces a nil fn: its guard is never nil.
-func wrapDefault(ctx context.Context, fn func()) func() { // want wrapDefault:"returnsGuard\\[0\\]$"
+func wrapDefault(ctx context.Context, fn func()) func() { // want wrapDefault:"returnsGuard\\[0\\] ctxOf\\[0\\]$"
 	if fn == nil {
 		fn = work
 	}
@@ -71,7 +71,7 @@ func wrapDefault(ctx context.Context, fn func()) func() { // want wrapDefault:"r
 }
 
 // wrapEither passes one of two fns on.
-func wrapEither(ctx context.Context, fn, other func(), first bool) func() { // want wrapEither:"returnsGuard\\[0\\]$"
+func wrapEither(ctx context.Context, fn, other func(), first bool) func() { // want wrapEither:"returnsGuard\\[0\\] ctxOf\\[0\\]$"
 	if first {
 		return release.WrapOnDone(ctx, fn)
 	}

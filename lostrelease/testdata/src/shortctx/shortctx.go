@@ -10,6 +10,8 @@ import (
 	"time"
 
 	"github.com/ctxguard/release"
+
+	"predicates"
 )
 
 type slot struct{ Release func() }
@@ -198,4 +200,34 @@ func nilFn(parent context.Context) func() {
 	ctx, cancel := context.WithCancel(parent)
 	defer cancel()
 	return release.WrapOnDone(ctx, nil)
+}
+
+// Helpers of one result that make their guard on their ctx parameter.
+
+func wrapSlot(ctx context.Context, free func()) func() { // want wrapSlot:"returnsGuard\\[0\\] nilIfNil\\[1\\] ctxOf\\[0\\]$"
+	return release.WrapOnDone(ctx, free)
+}
+
+func wrapDetached(ctx context.Context, free func()) func() { // want wrapDetached:"returnsGuard\\[0\\] nilIfNil\\[1\\]$"
+	return release.WrapOnDone(context.WithoutCancel(ctx), free)
+}
+
+func viaHelper(parent context.Context, free func()) func() { // want viaHelper:"returnsGuard\\[0\\] nilIfNil\\[1\\]$"
+	ctx, cancel := context.WithTimeout(parent, time.Second)
+	defer cancel()
+	return wrapSlot(ctx, free) // want `cancelled by the deferred cancel when viaHelper returns`
+}
+
+func viaHelperElsewhere(parent context.Context, free func()) func() { // want viaHelperElsewhere:"returnsGuard\\[0\\]$"
+	ctx, cancel := context.WithTimeout(parent, time.Second)
+	defer cancel()
+	g := predicates.Wrap(ctx, free) // want `cancelled by the deferred cancel when viaHelperElsewhere returns`
+	return g
+}
+
+// The helper detaches its guard from ctx: nothing ends it.
+func viaDetachingHelper(parent context.Context, free func()) func() { // want viaDetachingHelper:"returnsGuard\\[0\\] nilIfNil\\[1\\]$"
+	ctx, cancel := context.WithTimeout(parent, time.Second)
+	defer cancel()
+	return wrapDetached(ctx, free)
 }
