@@ -411,11 +411,8 @@ func TestRedisErrorsAreWrappedNamingOperationAndKey(t *testing.T) {
 	})
 
 	t.Run("connection refused", func(t *testing.T) {
-		down := redistest.Start(t)
-		opts := down.Options()
-		if err := down.Stop(); err != nil {
-			t.Fatal(err)
-		}
+		opts := srv.Options()
+		opts.Addr = refusedAddr(t)
 		c := redis.NewClient(opts)
 		defer c.Close()
 		l := redisslot.New(c, redisslot.Options{OnError: func(error) {}})
