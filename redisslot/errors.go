@@ -2,10 +2,7 @@ package redisslot
 
 import (
 	"errors"
-	"fmt"
 	"net"
-	"strconv"
-	"unicode/utf8"
 
 	"github.com/ctxguard/release/slots"
 	"github.com/redis/go-redis/v9"
@@ -45,28 +42,25 @@ var (
 // many wait for it. It is [slots.Load].
 type Load = slots.Load
 
-// fullError is ErrFull for one key, so that a caller holding several kinds
-// of slot can tell which was full.
-type fullError struct{ key string }
-
-func (e *fullError) Error() string        { return "redisslot: no free slot of key " + quoteKey(e.key) }
-func (e *fullError) Is(target error) bool { return target == ErrFull }
-
-// queueFullError is ErrQueueFull for one key.
-type queueFullError struct{ key string }
-
-func (e *queueFullError) Error() string {
-	return "redisslot: too many waiters for key " + quoteKey(e.key)
+// keyError is ErrFull or ErrQueueFull for one key, so that a caller holding
+// several kinds of slot can tell which was full. Its text is that of
+// package slots's errors, with this package's name first.
+type keyError struct {
+	err  error // ErrFull or ErrQueueFull
+	what string
+	key  string
 }
-func (e *queueFullError) Unwrap() error { return ErrQueueFull }
+
+func (e *keyError) Error() string { return "redisslot: " + e.what + " for key " + quoteKey(e.key) }
+func (e *keyError) Unwrap() error { return e.err }
 
 // named returns err, naming key if err is ErrFull or ErrQueueFull.
 func named(err error, key string) error {
 	switch err {
 	case ErrFull:
-		return &fullError{key}
+		return &keyError{ErrFull, "no free slot", key}
 	case ErrQueueFull:
-		return &queueFullError{key}
+		return &keyError{ErrQueueFull, "too many waiters", key}
 	}
 	return err
 }
@@ -82,19 +76,5 @@ func neverSent(err error) bool {
 	return errors.As(err, &op) && op.Op == "dial"
 }
 
-// maxQuotedKey is the longest part of a key that an error message quotes.
-const maxQuotedKey = 64
-
-// quoteKey quotes key for an error message: whole when short, else its
-// first maxQuotedKey bytes (cut at a character boundary), an ellipsis, and
-// its length, so that a huge key does not make a huge error.
-func quoteKey(key string) string {
-	if len(key) <= maxQuotedKey {
-		return strconv.Quote(key)
-	}
-	cut := maxQuotedKey
-	for cut > 0 && !utf8.RuneStart(key[cut]) {
-		cut--
-	}
-	return fmt.Sprintf("%s... (%d bytes)", strconv.Quote(key[:cut]), len(key))
-}
+// quoteKey quotes key for an error message, as [slots.QuoteKey] does.
+func quoteKey(key string) string { return slots.QuoteKey(key) }

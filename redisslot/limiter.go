@@ -264,10 +264,13 @@ func (l *Limiter) checkKey(key string) error {
 
 // checkArgs says what is wrong with key and limit, if anything.
 func (l *Limiter) checkArgs(key string, limit int) error {
+	if err := l.checkKey(key); err != nil {
+		return err
+	}
 	if limit < 1 {
 		return fmt.Errorf("redisslot: limit %d for key %s is less than 1", limit, quoteKey(key))
 	}
-	return l.checkKey(key)
+	return nil
 }
 
 // capFor returns the cap on the waiters of key for a caller passing limit:
