@@ -3,7 +3,6 @@ package redisslot
 import (
 	"context"
 	"fmt"
-	"strconv"
 	"time"
 
 	"github.com/ctxguard/release"
@@ -28,10 +27,11 @@ import (
 //     nothing. It is safe for concurrent use.
 //   - release does not wait for Redis: it cancels the slot's context and
 //     hands the slot's member to l, which sends the free at once (batched
-//     per key, not cancelled by ctx, bounded by ReleaseTimeout) and again
-//     with each renewal round until Redis confirms it or the lease has
-//     ended. A free that does not get through goes to OnError, at most once
-//     per key per round, and the slot frees itself when its lease ends.
+//     per key, not cancelled by ctx, bounded by ReleaseTimeout), or has
+//     the next acquire of the key here carry it, and sends it again with
+//     each renewal round until Redis confirms it. A free that does not get through goes to OnError, at most once
+//     per key per round, and is sent again until Redis confirms it; if it
+//     never does, the slot frees itself when its lease ends.
 //     [Limiter.InUse] and [Limiter.Load] may count the slot until its free
 //     arrives.
 //   - While the slot is held, l renews its lease in the background.
@@ -41,8 +41,9 @@ import (
 // done; an error saying what is wrong with key (empty) or limit (below 1);
 // or a Redis error, wrapped so that [errors.Is] works, naming the key. An
 // acquire whose outcome is unknown (its reply was lost) leaves no slot
-// behind: the member it may have added goes on l's pending frees, sent as a
-// release's are.
+// behind, however late Redis runs it: the member it may have added goes on
+// l's pending frees, sent as a release's are, and its free leaves a
+// tombstone in Redis that refuses the acquire if it runs after the free.
 //
 // Each caller is admitted against the limit it passes: callers that pass
 // different limits for one key share its holders, and a caller passing 3
@@ -54,19 +55,17 @@ func (l *Limiter) TryAcquire(ctx context.Context, key string, limit int) (_ cont
 	if ctx == nil {
 		panic("redisslot: TryAcquire called with a nil Context")
 	}
-	defer l.acquireEnded(ctx, key, time.Now(), &err) // hook.go
-	if err := l.checkArgs(key, limit); err != nil {
+	defer func(start time.Time) { l.emit.acquireEnded(ctx, key, start, err) }(time.Now())
+	a, err := l.begin(ctx, key, limit)
+	if err != nil {
 		return nil, nil, err
 	}
-	if !l.enter() {
-		return nil, nil, ErrClosed
+	defer l.calls.Done()
+	r, err := a.try(modeTry, 0)
+	if err != nil || r.state == stateAdmitted {
+		return r.ctx, r.rel, err
 	}
-	defer l.wg.Done()
-	r, err := l.try(ctx, key, l.slotKey(key), l.newMember(limit), limit, modeTry)
-	if err == nil && r.state == stateFull {
-		err = ErrFull
-	}
-	return l.ended(key, r.ctx, r.rel, err)
+	return nil, nil, fullFor(key)
 }
 
 // Acquire takes a slot of key as TryAcquire does, or else waits in the
@@ -88,12 +87,13 @@ func (l *Limiter) TryAcquire(ctx context.Context, key string, limit int) (_ cont
 //     any instance, is admitted before it, whatever limits they pass. A new
 //     caller takes a free slot at once only when it would as the last in
 //     line.
-//   - A release on l wakes l's oldest waiter of the key at once; its try
-//     carries the free, so when it is first in line it takes the slot in
-//     one round trip.
+//   - A release on l of a key whose oldest waiter on l is known to be
+//     first in line wakes that waiter at once: its try carries the free
+//     and takes the slot, in one round trip. Otherwise the free is sent at
+//     once, and wakes whoever's turn it is, on any instance.
 //   - A release on any instance publishes a wake-up on the key's channel in
 //     the same call that frees the slot, naming the waiters that may now
-//     take a slot, first in line first. l listens on one pub/sub
+//     take a slot, first in line first: only those try. l listens on one pub/sub
 //     connection, subscribed to the keys its Acquire calls wait for and no
 //     others, and wakes the named waiters that wait on it, and no other.
 //   - Because a wake-up can be lost (pub/sub does not queue, and a lease
@@ -122,89 +122,191 @@ func (l *Limiter) Acquire(ctx context.Context, key string, limit int) (_ context
 	if ctx == nil {
 		panic("redisslot: Acquire called with a nil Context")
 	}
-	defer l.acquireEnded(ctx, key, time.Now(), &err) // hook.go
-	if err := l.checkArgs(key, limit); err != nil {
+	defer func(start time.Time) { l.emit.acquireEnded(ctx, key, start, err) }(time.Now())
+	a, err := l.begin(ctx, key, limit)
+	if err != nil {
 		return nil, nil, err
 	}
-	if !l.enter() {
+	defer l.calls.Done()
+	r, err := a.join()
+	switch {
+	case err != nil || r.state == stateAdmitted:
+		return r.ctx, r.rel, err
+	case r.state == stateQueueFull:
+		return nil, nil, queueFullFor(key)
+	}
+	return a.wait(r.order, r.rank)
+}
+
+// An attempt is one TryAcquire or Acquire call past its checks: a key, a
+// member id for it, and the caller's ctx and limit.
+type attempt struct {
+	l      *Limiter
+	ctx    context.Context
+	ref    *keyRef
+	member string
+	limit  int
+}
+
+// A tryResult is what one run of the acquire script gave: a held slot, or
+// a state and, when queued, the member's order and rank in line.
+type tryResult struct {
+	ctx         context.Context
+	rel         func()
+	state       int64
+	order, rank int64
+}
+
+// join takes a slot or joins the queue, in one call. When MaxWaitersFor is
+// set, the first call only learns whether the caller would join, and a
+// second, with the key's cap, joins: MaxWaitersFor is asked only then.
+func (a *attempt) join() (tryResult, error) {
+	set := &a.l.set
+	if set.maxWaitersFor == nil {
+		return a.try(modeJoin, set.maxWaiters)
+	}
+	r, err := a.try(modeProbe, 0)
+	if err != nil || r.state != stateWouldJoin {
+		return r, err
+	}
+	return a.try(modeJoin, set.capFor(a.ref.key, a.limit))
+}
+
+// try runs the acquire script once and, if it admitted the member, keeps
+// the slot. The call carries the pending frees of the key, and removes
+// those on their way in other calls too, so that a release followed at
+// once by an acquire of its key here is not refused for want of its own
+// free. A member whose
+// call failed after it may have reached Redis goes on the pending frees,
+// unsure, and so does a waiter's place in line (mode "wait"); the caller
+// never waits for that free.
+func (a *attempt) try(mode string, capacity int) (tryResult, error) {
+	l := a.l
+	if err := a.ctx.Err(); err != nil {
+		if mode == modeWait {
+			l.frees.add(a.ref, a.member, freeEntry, false)
+		}
+		return tryResult{}, err
+	}
+	carried, onTheWay := l.frees.carry(a.ref.rkey())
+	args := make([]any, 0, 7+len(carried)+len(onTheWay))
+	args = append(args, a.member, a.limit, l.set.leaseArg, mode, capacity, entryTTLArg, len(carried))
+	for _, m := range carried {
+		args = append(args, m)
+	}
+	for _, m := range onTheWay {
+		args = append(args, m)
+	}
+	sent := time.Now()
+	res, err := acquireScript.Run(a.ctx, l.client, a.ref.keys, args...).Int64Slice()
+	if err == nil && (len(res) != 3 || res[0] == stateGone) {
+		err = fmt.Errorf("unexpected reply %v", res)
+	}
+	l.frees.carried(a.ref.rkey(), carried, err == nil)
+	if err != nil {
+		return tryResult{}, a.failed(mode, err, len(carried) > 0)
+	}
+	l.health.note(nil)
+	if res[0] != stateAdmitted {
+		return tryResult{state: res[0], order: res[1], rank: res[2]}, nil
+	}
+	sctx, rel, err := a.keep(sent)
+	return tryResult{ctx: sctx, rel: rel, state: stateAdmitted}, err
+}
+
+// failed handles a failed run of the acquire script in mode, which carried
+// frees if carried, and returns the caller's error.
+func (a *attempt) failed(mode string, err error, carried bool) error {
+	l := a.l
+	if a.ctx.Err() == nil {
+		l.health.note(err)
+	}
+	switch {
+	case !neverSent(err):
+		l.frees.add(a.ref, a.member, freeUnsure, false)
+	case mode == modeWait:
+		l.frees.add(a.ref, a.member, freeEntry, false)
+	case carried:
+		l.renewer.kick() // the frees it carried wait again: send them
+	}
+	return fmt.Errorf("redisslot: acquire slot of key %s: %w", quoteKey(a.ref.key), err)
+}
+
+// keep records a slot the acquire script admitted in a call sent at sent,
+// and returns its context and release; or, when ctx is done or l closed by
+// now, puts it on the pending frees.
+func (a *attempt) keep(sent time.Time) (context.Context, func(), error) {
+	l := a.l
+	if err := a.ctx.Err(); err != nil {
+		l.frees.add(a.ref, a.member, freeSlot, false)
+		return nil, nil, err
+	}
+	sctx, cancel := context.WithCancelCause(a.ctx)
+	s := &slot{ref: a.ref, member: a.member, cancel: cancel, end: l.released, set: sent, obs: slotObs{sctx, a.ctx, sent}}
+	if !l.clock.hold(s) {
+		cancel(ErrClosed)
+		l.frees.add(a.ref, a.member, freeSlot, false)
 		return nil, nil, ErrClosed
 	}
-	defer l.wg.Done()
-	sctx, rel, err := l.acquire(ctx, key, limit)
-	return l.ended(key, sctx, rel, err)
+	l.renewer.wake()
+	return sctx, release.WrapOnDone(sctx, s.release), nil
 }
 
-// ended is where every TryAcquire and Acquire call that got past its
-// argument checks ends, with its outcome: a slot, ErrFull, ErrQueueFull,
-// ctx's error, ErrClosed or a Redis error. It names key in ErrFull and
-// ErrQueueFull.
-func (l *Limiter) ended(key string, sctx context.Context, rel func(), err error) (context.Context, func(), error) {
-	return sctx, rel, named(err, key)
-}
-
-// acquire takes a slot or joins the queue in one call, and then waits.
-func (l *Limiter) acquire(ctx context.Context, key string, limit int) (context.Context, func(), error) {
-	rkey := l.slotKey(key)
-	member := l.newMember(limit)
-	r, err := l.try(ctx, key, rkey, member, limit, modeJoin)
-	switch {
-	case err != nil:
-		return nil, nil, err
-	case r.state == stateAdmitted:
-		return r.ctx, r.rel, nil
-	case r.state == stateQueueFull:
-		return nil, nil, ErrQueueFull
-	}
-	w, err := l.waiting.join(key, rkey, member, r.order, l.startWaiting)
+// wait joins the member's local queue, at order with rank waiters ahead of
+// it in Redis, and waits there.
+func (a *attempt) wait(order, rank int64) (context.Context, func(), error) {
+	l := a.l
+	w, fresh, err := l.waiting.join(a.ref, a.member, order, rank)
 	if err != nil {
-		l.unqueue(key, rkey, member)
+		l.frees.add(a.ref, a.member, freeEntry, false)
 		return nil, nil, err
 	}
-	l.waiterJoined(key)     // hook.go
-	defer l.waiterLeft(key) // hook.go
-	return l.await(ctx, w, limit)
+	if fresh {
+		l.sub.sync()
+	}
+	l.entries.wake()
+	l.emit.waiterJoined(a.ref.key)
+	defer l.emit.waiterLeft(a.ref.key)
+	return a.await(w)
 }
 
 // await waits in w's place until w takes a slot, ctx is done, or l is
 // closed, and then leaves the queue. A due wake-up makes w try; the oldest
 // local waiter also tries on its retry timer.
-func (l *Limiter) await(ctx context.Context, w *waiter, limit int) (context.Context, func(), error) {
+func (a *attempt) await(w *waiter) (context.Context, func(), error) {
+	l := a.l
 	var retry retryTimer
 	defer retry.stop()
 	for {
-		tryNow, probe, head := l.waiting.next(w)
-		if tryNow && ctx.Err() != nil {
+		tryNow, probe, oldest := l.waiting.next(w)
+		if tryNow && a.ctx.Err() != nil {
 			l.waiting.unuse(w, probe) // it goes to the next waiter
 			tryNow = false
 		}
 		if tryNow {
-			r, err := l.try(ctx, w.key, w.rkey, w.member, limit, modeWait)
+			r, err := a.try(modeWait, 0)
 			if err != nil || r.state == stateAdmitted {
-				l.leave(w, probe && err == nil)
+				a.leave(w, probe && err == nil)
 				return r.ctx, r.rel, err
 			}
-			l.waiting.reorder(w, r.order) // it joined again if its entry had gone
-			retry.armed = false           // not yet its turn: wait again
+			l.waiting.tried(w, r.order, r.rank) // it joined again if its entry had gone
+			retry.disarm()                      // not yet its turn: wait again
 		}
-		if head {
-			if d := retry.arm(l.retry); d > 0 {
+		if oldest {
+			if d := retry.arm(l.set.retry); d > 0 {
 				if hear := l.waiting.onArm.Load(); hear != nil {
 					(*hear)(d)
 				}
 			}
 		}
 		select {
-		case <-ctx.Done():
-			l.leave(w, false)
-			l.unqueue(w.key, w.rkey, w.member)
-			return nil, nil, ctx.Err()
+		case <-a.ctx.Done():
+			return a.giveUp(w, a.ctx.Err())
 		case <-l.closing:
-			l.leave(w, false)
-			l.unqueue(w.key, w.rkey, w.member)
-			return nil, nil, ErrClosed
+			return a.giveUp(w, ErrClosed)
 		case <-w.notify:
 		case <-retry.c():
-			retry.armed = false
+			retry.disarm()
 			l.waiting.probe(w)
 		}
 	}
@@ -212,122 +314,16 @@ func (l *Limiter) await(ctx context.Context, w *waiter, limit int) (context.Cont
 
 // leave takes w out of its local queue, and tells the subscriber when that
 // left the key with no local waiter.
-func (l *Limiter) leave(w *waiter, probeNext bool) {
-	if l.waiting.leave(w, probeNext) {
-		l.resync()
+func (a *attempt) leave(w *waiter, probeNext bool) {
+	if a.l.waiting.leave(w, probeNext) {
+		a.l.sub.sync()
 	}
 }
 
-// The modes of the acquire script: see acquireScript.
-const (
-	modeTry  = "try"
-	modeJoin = "join"
-	modeWait = "wait"
-)
-
-// The states the acquire script answers with.
-const (
-	stateFull      = 0 // TryAcquire: no slot for this caller
-	stateAdmitted  = 1 // the member holds a slot
-	stateQueued    = 2 // the member waits in line
-	stateQueueFull = 3 // the queue is at its cap
-)
-
-// A tryResult is what one run of the acquire script gave: a held slot, or
-// a state and, when queued, the member's order in line.
-type tryResult struct {
-	ctx   context.Context
-	rel   func()
-	state int64
-	order int64
-}
-
-// newMember returns a member id unique to this Limiter and call, which
-// ends in "/" and the caller's limit: the acquire script reads a waiter's
-// limit there, so that a later waiter passing a higher limit does not take
-// the slot the waiter needs.
-func (l *Limiter) newMember(limit int) string {
-	return l.instance + strconv.FormatUint(l.seq.Add(1), 36) + "/" + strconv.Itoa(limit)
-}
-
-// unqueue puts a waiter's entry, which holds no slot, on the pending frees:
-// the renewer sends its removal at once, without the caller waiting. If
-// that fails, the entry ends on its own within entryTTL of its last
-// renewal.
-func (l *Limiter) unqueue(key, rkey, member string) {
-	l.mu.Lock()
-	l.addPending(key, rkey, member, time.Now().Add(entryTTL+entryRenewEvery), false)
-	l.mu.Unlock()
-}
-
-// try runs the acquire script once for member and, if it admitted the
-// member, records the slot and returns its context and release. The call
-// carries l's pending frees of the key. A member whose call failed after it
-// may have reached Redis, or that the caller cannot take any more, goes on
-// the pending frees, and so does a waiter's place in line (mode "wait");
-// the caller never waits for that free.
-func (l *Limiter) try(ctx context.Context, key, rkey, member string, limit int, mode string) (tryResult, error) {
-	if err := ctx.Err(); err != nil {
-		if mode == modeWait {
-			l.unqueue(key, rkey, member)
-		}
-		return tryResult{}, err
-	}
-	l.mu.Lock()
-	carried := l.carried(rkey)
-	l.mu.Unlock()
-	args := make([]any, 0, 7+len(carried))
-	args = append(args, member, limit, l.leaseArg, wakeChannel(rkey), mode, l.capFor(key, limit), entryTTLArg)
-	for _, m := range carried {
-		args = append(args, m)
-	}
-	sent := time.Now()
-	res, err := acquireScript.Run(ctx, l.client, keysOf(rkey), args...).Int64Slice()
-	if err == nil && len(res) != 2 {
-		err = fmt.Errorf("unexpected reply %v", res)
-	}
-	if err != nil {
-		if mode == modeWait || !neverSent(err) {
-			l.mu.Lock()
-			l.addPending(key, rkey, member, sent.Add(l.lease), !neverSent(err))
-			l.mu.Unlock()
-		}
-		return tryResult{}, fmt.Errorf("redisslot: acquire slot of key %s: %w", quoteKey(key), err)
-	}
-	l.confirmCarried(rkey, carried)
-	if res[0] != stateAdmitted {
-		return tryResult{state: res[0], order: res[1]}, nil
-	}
-	sctx, rel, err := l.keep(ctx, key, rkey, member, sent)
-	return tryResult{ctx: sctx, rel: rel, state: stateAdmitted}, err
-}
-
-// keep records a slot the acquire script admitted, and returns its context
-// and release; or, when l is closed or ctx done by now, puts it on the
-// pending frees.
-func (l *Limiter) keep(ctx context.Context, key, rkey, member string, sent time.Time) (context.Context, func(), error) {
-	l.mu.Lock()
-	err := ctx.Err()
-	if l.closed {
-		err = ErrClosed
-	}
-	if err != nil {
-		l.addPending(key, rkey, member, sent.Add(l.lease), false)
-		l.mu.Unlock()
-		return nil, nil, err
-	}
-	sctx, cancel := context.WithCancelCause(ctx)
-	s := &slot{
-		l:         l,
-		key:       key,
-		rkey:      rkey,
-		member:    member,
-		cancel:    cancel,
-		confirmed: sent,
-		renewSent: sent,
-		obs:       slotObs{sctx, ctx, sent}, // hook.go
-	}
-	l.hold(s)
-	l.mu.Unlock()
-	return sctx, release.WrapOnDone(sctx, s.release), nil
+// giveUp leaves the queue without a slot, and returns err: the waiter's
+// place in Redis goes on the pending frees.
+func (a *attempt) giveUp(w *waiter, err error) (context.Context, func(), error) {
+	a.leave(w, false)
+	a.l.frees.add(a.ref, a.member, freeEntry, false)
+	return nil, nil, err
 }

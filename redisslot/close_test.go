@@ -272,13 +272,15 @@ func goroutineStacks() []string {
 	}
 }
 
-// limiterGoroutines counts the goroutines running a Limiter's code: the
-// renewer and the subscriber.
+// limiterGoroutines counts the goroutines running a Limiter's background
+// code: the renewer, the entry renewer and the subscriber.
 func limiterGoroutines() int {
 	n := 0
 	for _, g := range goroutineStacks() {
-		if strings.Contains(g, "redisslot.(*Limiter).renew(") || strings.Contains(g, "redisslot.(*Limiter).listen(") {
-			n++
+		for _, fn := range []string{"redisslot.(*renewer).run(", "redisslot.(*entryRenewer).run(", "redisslot.(*subscriber).run("} {
+			if strings.Contains(g, fn) {
+				n++
+			}
 		}
 	}
 	return n

@@ -3,7 +3,10 @@ package redisslot
 import (
 	"context"
 	"fmt"
+	"sync"
 	"time"
+
+	"github.com/redis/go-redis/v9"
 )
 
 // A waiter's entry in its key's queue in Redis ends entryTTL after it was
@@ -21,110 +24,128 @@ const (
 // arguments.
 var entryTTLArg any = entryTTL.Milliseconds()
 
-// startWaiting runs when a key gets its first local waiter: it starts the
-// subscriber (once) and the entry renewer (unless it runs). The caller holds
-// l.waiting.mu and is counted in l.wg.
-func (l *Limiter) startWaiting() {
-	l.startSubscriber()
-	if !l.waiting.renewing {
-		l.waiting.renewing = true
-		l.wg.Add(1)
-		go l.renewEntries()
+// An entryRenewer is a Limiter's goroutine that renews the entries of its
+// waiters in their keys' queues: every entryRenewEvery, one script call per
+// key (per batchSize waiters of a key), in one pipeline. It runs only while
+// the Limiter has waiters. A waiter whose entry a reply names as gone is
+// woken, so that it joins again, at the back. Failures go to OnError with
+// those of the renewer, once per key per Lease/3 at most.
+//
+// Its mu guards running and stopped.
+type entryRenewer struct {
+	client  redis.UniversalClient
+	waiting *waiting
+	trouble *trouble
+	health  *health
+	bg      context.Context // ends when the Limiter closes
+	flush   func()          // reports the trouble noted
+	every   time.Duration   // how often to flush at most: Lease/3
+
+	mu      sync.Mutex
+	running bool
+	stopped bool
+	wg      sync.WaitGroup
+}
+
+// wake starts the goroutine unless it runs: a key has a new waiter.
+func (e *entryRenewer) wake() {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	if !e.running && !e.stopped {
+		e.running = true
+		e.wg.Add(1)
+		go e.run()
 	}
 }
 
-// renewEntries is the Limiter's entry renewer goroutine. It runs while l
-// has waiters: every entryRenewEvery it renews all their entries, one
-// script call per key (per few hundred waiters of a key), in one pipeline.
-// Failures go to OnError with those of the slot renewals, once per key per
-// Lease/3 at most.
-func (l *Limiter) renewEntries() {
-	defer l.wg.Done()
+// stop waits for the goroutine to end; the Limiter has ended bg.
+func (e *entryRenewer) stop() {
+	e.mu.Lock()
+	e.stopped = true
+	e.mu.Unlock()
+	e.wg.Wait()
+}
+
+func (e *entryRenewer) run() {
+	defer e.wg.Done()
 	t := time.NewTicker(entryRenewEvery)
 	defer t.Stop()
 	flushed := time.Now()
 	for {
 		select {
-		case <-l.closing:
+		case <-e.bg.Done():
 			return
 		case <-t.C:
 		}
-		calls, batches, ok := l.waiting.entryCalls()
-		if !ok {
-			l.flushTrouble()
+		if e.idle() {
+			e.flush()
 			return
 		}
-		l.renewEntryRound(calls, batches)
-		if time.Since(flushed) >= l.renewEvery {
-			l.flushTrouble()
+		e.round(e.waiting.entryCalls())
+		if time.Since(flushed) >= e.every {
+			e.flush()
 			flushed = time.Now()
 		}
 	}
 }
 
-// entryCalls returns the calls that renew the entries of every local
-// waiter, and the waiters of each call. When there is none it stops the
-// renewer: it reports false, and the next waiter starts another.
-func (w *waiting) entryCalls() ([]call, [][]*waiter, bool) {
-	w.mu.Lock()
-	defer w.mu.Unlock()
-	if len(w.queues) == 0 {
-		w.renewing = false
-		return nil, nil, false
+// idle reports, and records, that the goroutine stops: nobody waits. A
+// waiter that joins after it looked starts another.
+func (e *entryRenewer) idle() bool {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	if e.waiting.len() > 0 {
+		return false
 	}
-	var calls []call
-	var batches [][]*waiter
-	for _, q := range w.queues {
-		var batch []*waiter
-		args := []any{entryTTLArg, q.channel}
-		for e := q.waiters.Front(); e != nil; e = e.Next() {
-			wt := e.Value.(*waiter)
-			args = append(args, wt.member)
-			batch = append(batch, wt)
-			if len(batch) == batchSize || e.Next() == nil {
-				calls = append(calls, call{keysOf(q.rkey), args})
-				batches = append(batches, batch)
-				batch, args = nil, []any{entryTTLArg, q.channel}
-			}
-		}
-	}
-	return calls, batches, true
+	e.running = false
+	return true
 }
 
-// renewEntryRound runs one round of entry renewals, bounded by
-// entryRenewEvery. A waiter whose entry the reply names as gone from the
-// queue is woken, so that it joins again, at the back. Failures are noted
-// for the next report.
-func (l *Limiter) renewEntryRound(calls []call, batches [][]*waiter) {
-	ctx, cancel := context.WithTimeout(l.bg, entryRenewEvery)
-	cmds := evalAll(ctx, l.client, renewWaitersScript, calls)
+// round runs one round of entry renewals, bounded by entryRenewEvery.
+func (e *entryRenewer) round(calls []call, batches [][]*waiter) {
+	if len(calls) == 0 {
+		return
+	}
+	ctx, cancel := context.WithTimeout(e.bg, entryRenewEvery)
+	cmds := evalAll(ctx, e.client, calls)
 	cancel()
 	for i, cmd := range cmds {
 		batch := batches[i]
 		gone, err := cmd.StringSlice()
 		if err != nil {
-			l.trouble.failed(batch[0].key, fmt.Errorf("renew %d places in line: %w", len(batch), err))
+			if e.bg.Err() == nil {
+				e.health.note(err)
+				e.trouble.failed(batch[0].ref.key, fmt.Errorf("renew %d places in line: %w", len(batch), err))
+			}
 			continue
 		}
+		e.health.note(nil)
 		if len(gone) > 0 {
-			l.waiting.rejoin(batch, gone)
+			e.waiting.rejoin(batch, gone)
 		}
 	}
 }
 
-// rejoin wakes the waiters of batch whose member is in gone and which
-// still wait here: their next try joins the queue again.
-func (w *waiting) rejoin(batch []*waiter, gone []string) {
-	missing := make(map[string]bool, len(gone))
-	for _, m := range gone {
-		missing[m] = true
-	}
+// entryCalls returns the calls that renew the entries of every local
+// waiter, and the waiters of each call.
+func (w *waiting) entryCalls() ([]call, [][]*waiter) {
 	w.mu.Lock()
 	defer w.mu.Unlock()
-	for _, wt := range batch {
-		if missing[wt.member] && !wt.left && !wt.woken {
-			wt.woken, wt.probe = true, false
-			poke(wt.notify)
+	var calls []call
+	var batches [][]*waiter
+	for _, q := range w.queues {
+		var batch []*waiter
+		args := []any{entryTTLArg}
+		for e := q.waiters.Front(); e != nil; e = e.Next() {
+			wt := e.Value.(*waiter)
+			args = append(args, wt.member)
+			batch = append(batch, wt)
+			if len(batch) == batchSize || e.Next() == nil {
+				calls = append(calls, call{script: renewWaitersScript, keys: q.ref.keys, args: args})
+				batches = append(batches, batch)
+				batch, args = nil, []any{entryTTLArg}
+			}
 		}
 	}
+	return calls, batches
 }

@@ -1,8 +1,11 @@
 package redisslot
 
 import (
+	"context"
 	"errors"
+	"io"
 	"net"
+	"syscall"
 
 	"github.com/ctxguard/release/slots"
 	"github.com/redis/go-redis/v9"
@@ -27,9 +30,9 @@ var (
 	// ErrLeaseLost is the cause of a slot's context when the slot's lease
 	// ended while it was still held: its member vanished from Redis (deleted
 	// from outside, or lost in a Redis restart), or no renewal was confirmed
-	// for a whole Lease. Another holder may already have the slot; stop
-	// using what it guards. OnError hears of every lost lease through an
-	// error that wraps ErrLeaseLost.
+	// in time (see Options.Lease). Another holder may already have the slot;
+	// stop using what it guards. OnError hears of every lost lease through
+	// an error that wraps ErrLeaseLost.
 	ErrLeaseLost = errors.New("redisslot: lease lost")
 
 	// ErrClosed is returned by calls on a Limiter that is closed or closing,
@@ -54,16 +57,14 @@ type keyError struct {
 func (e *keyError) Error() string { return "redisslot: " + e.what + " for key " + quoteKey(e.key) }
 func (e *keyError) Unwrap() error { return e.err }
 
-// named returns err, naming key if err is ErrFull or ErrQueueFull.
-func named(err error, key string) error {
-	switch err {
-	case ErrFull:
-		return &keyError{ErrFull, "no free slot", key}
-	case ErrQueueFull:
-		return &keyError{ErrQueueFull, "too many waiters", key}
-	}
-	return err
-}
+// fullFor returns ErrFull naming key.
+func fullFor(key string) error { return &keyError{ErrFull, "no free slot", key} }
+
+// queueFullFor returns ErrQueueFull naming key.
+func queueFullFor(key string) error { return &keyError{ErrQueueFull, "too many waiters", key} }
+
+// quoteKey quotes key for an error message, as [slots.QuoteKey] does.
+func quoteKey(key string) string { return slots.QuoteKey(key) }
 
 // neverSent reports whether err shows that a command cannot have taken a
 // slot: it never reached Redis (no connection could be had), or Redis
@@ -76,5 +77,27 @@ func neverSent(err error) bool {
 	return errors.As(err, &op) && op.Op == "dial"
 }
 
-// quoteKey quotes key for an error message, as [slots.QuoteKey] does.
-func quoteKey(key string) string { return slots.QuoteKey(key) }
+// unreachable reports whether err, from a Redis call whose caller's ctx is
+// not done, shows that Redis cannot be reached now, rather than that it
+// refused the call: a network error (refused, reset, closed, io.EOF), a
+// timeout, no connection from the pool, a server still loading its data,
+// or a cluster that is down. Out of memory, WRONGTYPE, NOSCRIPT and script
+// errors are answers, not outages.
+func unreachable(err error) bool {
+	if err == nil {
+		return false
+	}
+	var ne net.Error
+	switch {
+	case errors.As(err, &ne), errors.Is(err, io.EOF), errors.Is(err, io.ErrUnexpectedEOF),
+		errors.Is(err, syscall.ECONNREFUSED), errors.Is(err, syscall.ECONNRESET), errors.Is(err, syscall.EPIPE),
+		errors.Is(err, context.DeadlineExceeded), errors.Is(err, redis.ErrPoolTimeout):
+		return true
+	}
+	for _, prefix := range []string{"LOADING", "CLUSTERDOWN", "MASTERDOWN", "TRYAGAIN"} {
+		if redis.HasErrorPrefix(err, prefix) {
+			return true
+		}
+	}
+	return false
+}

@@ -12,10 +12,17 @@ import (
 
 // RetryInterval returns the bound on how long the oldest waiter of a key on
 // l waits before trying again on its own: min(Lease/3, 1s).
-func RetryInterval(l *Limiter) time.Duration { return l.retry }
+func RetryInterval(l *Limiter) time.Duration { return l.set.retry }
 
 // RenewEvery returns the interval between renewal rounds: Lease/3.
-func RenewEvery(l *Limiter) time.Duration { return l.renewEvery }
+func RenewEvery(l *Limiter) time.Duration { return l.set.renewEvery }
+
+// Life returns how long after the last confirmed acquire or renewal of a
+// slot was sent its context ends: Lease minus the margin.
+func Life(l *Limiter) time.Duration { return l.set.life }
+
+// Margin returns the lease margin of a Lease.
+func Margin(lease time.Duration) time.Duration { return margin(lease) }
 
 // SetDropWake makes l's subscriber drop each wake-up message for which drop
 // returns true, as if pub/sub had lost it. drop runs on the subscriber's
@@ -31,25 +38,17 @@ func SetDropWake(l *Limiter, drop func(channel string) bool) {
 // RenewNow runs one renewal round on the calling goroutine, in turn with
 // the renewer's rounds, and reports its trouble to OnError.
 func RenewNow(l *Limiter) {
-	l.renewRound()
-	l.flushTrouble()
+	l.renewer.round()
+	l.renewer.flush()
 }
 
 // Waiters returns how many Acquire calls on l wait for key.
 func Waiters(l *Limiter, key string) int {
-	return l.waiting.count(wakeChannel(l.slotKey(key)))
+	return l.waiting.count(l.set.names.slotKey(key))
 }
 
 // Held returns how many slots l holds, on all keys.
-func Held(l *Limiter) int {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	n := 0
-	for _, hk := range l.held {
-		n += len(hk.slots)
-	}
-	return n
-}
+func Held(l *Limiter) int { return l.clock.len() }
 
 // SetOnWake makes l's subscriber call hear after each wake-up message it
 // handled, with the number of waiters it woke. hear runs on the
@@ -71,13 +70,18 @@ func SetOnArm(l *Limiter, hear func(time.Duration)) { l.waiting.onArm.Store(&hea
 func RetryDelay(interval time.Duration) time.Duration { return retryDelay(interval) }
 
 // SlotKey returns the Redis key of key's slot set on l.
-func SlotKey(l *Limiter, key string) string { return l.slotKey(key) }
+func SlotKey(l *Limiter, key string) string { return l.set.names.slotKey(key) }
 
 // QueueKeys returns the Redis keys of key's queue on l: by order of
 // joining, and by end of entry.
 func QueueKeys(l *Limiter, key string) (order, until string) {
-	k := keysOf(l.slotKey(key))
-	return k[1], k[2]
+	ref := l.set.names.ref(key)
+	return ref.keys[1], ref.keys[2]
+}
+
+// TombstoneKey returns the Redis key of key's tombstones on l.
+func TombstoneKey(l *Limiter, key string) string {
+	return l.set.names.ref(key).keys[3]
 }
 
 // EntryTTL and EntryRenewEvery are the life of a waiter's entry and the
@@ -88,20 +92,24 @@ const (
 )
 
 // WakeChannel returns the pub/sub channel of key's wake-ups on l.
-func WakeChannel(l *Limiter, key string) string { return wakeChannel(l.slotKey(key)) }
+func WakeChannel(l *Limiter, key string) string { return wakeChannel(l.set.names.slotKey(key)) }
 
-// BatchSize is the most members passed to one renewal or free call.
-const BatchSize = batchSize
+// BatchSize is the most members passed to one renewal or free call, and
+// MaxCarried the most pending frees an acquire carries.
+const (
+	BatchSize  = batchSize
+	MaxCarried = maxCarried
+)
 
 // SetRetryInterval replaces l's retry interval. Call it before l's first
 // Acquire.
-func SetRetryInterval(l *Limiter, d time.Duration) { l.retry = d }
+func SetRetryInterval(l *Limiter, d time.Duration) { l.set.retry = d }
 
 // Script hashes, for hooks that pick out the calls of one script.
 var (
 	AcquireHash      = acquireScript.Hash()
 	RenewHash        = renewScript.Hash()
-	ReleaseHash      = releaseScript.Hash()
+	ReleaseHash      = freeScript.Hash()
 	InUseHash        = inUseScript.Hash()
 	LoadHash         = loadScript.Hash()
 	RenewWaitersHash = renewWaitersScript.Hash()
@@ -111,7 +119,7 @@ var (
 // command counts do not include a first EVALSHA answered NOSCRIPT and the
 // EVAL that follows it.
 func LoadScripts(ctx context.Context, c redis.Scripter) error {
-	for _, s := range []*redis.Script{acquireScript, renewScript, releaseScript, inUseScript, loadScript, renewWaitersScript} {
+	for _, s := range []*redis.Script{acquireScript, renewScript, freeScript, inUseScript, loadScript, renewWaitersScript} {
 		if err := s.Load(ctx, c).Err(); err != nil {
 			return err
 		}

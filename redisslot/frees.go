@@ -1,240 +1,238 @@
 package redisslot
 
-import (
-	"context"
-	"fmt"
-	"time"
+import "sync"
+
+// The pending frees: members a Limiter has to remove from Redis and has not
+// yet seen removed. A release, a lost slot, a waiter that leaves, a failed
+// acquire and Close put members here; they go to Redis carried by the next
+// acquire of their key, or sent by the Limiter's renewer, at once and with
+// every renewal round, until a call that carried them succeeds. No caller
+// ever waits for a free, and no goroutine is started for one.
+//
+// A free is in flight while one call carries it: no other call sends it
+// then, and once that call succeeds every holder of it forgets it. One
+// that failed goes back to waiting. A pending free is forgotten only when
+// Redis confirmed it: however long Redis is unreachable, nothing is lost.
+// Their number is bounded by what can need freeing while Redis does not
+// answer: the slots held when it stopped answering, and the acquires sent
+// since that may have reached it (at most as many, per timeout of the
+// client, as its pool has connections).
+
+// maxCarried is the most pending frees of its key an acquire carries.
+const maxCarried = 64
+
+// A freeKind says what a pending free must undo, and how sure that is.
+type freeKind uint8
+
+const (
+	// freeSlot: a member that held a slot, confirmed by Redis.
+	freeSlot freeKind = iota
+	// freeEntry: a waiter's place in line, which holds no slot.
+	freeEntry
+	// freeUnsure: a member whose acquire failed or timed out: its script
+	// may yet run (a command written before a stall runs when Redis
+	// resumes), so the free also leaves a tombstone that refuses it.
+	freeUnsure
 )
 
-// The pending frees: members this Limiter has to remove from Redis and has
-// not yet seen removed. A release, a failed acquire and Close put members
-// here; the Limiter's background goroutine (the renewer) sends them at
-// once, batched per key in one pipeline, and again with every renewal round
-// until Redis confirms them or their lease has surely ended. No caller ever
-// waits for a free, and no goroutine is started for one.
+// pendingFrees holds a Limiter's pending frees. Its mu guards byKey and n,
+// and the entries within; kick runs with no lock held.
+type pendingFrees struct {
+	kick func() // wakes the sender: new frees to send
 
-// maxCarried is the most pending frees of its key an acquire carries to
-// Redis, to remove them in the same call before it counts the holders.
-const maxCarried = 64
+	mu    sync.Mutex
+	byKey map[string]*pendingKey // by the name of the key's slot set
+	n     int
+}
 
 // A pendingKey is the pending frees of one key.
 type pendingKey struct {
-	key     string                  // as the caller named it, for errors
+	ref     *keyRef
 	members map[string]*pendingFree // by member id
 }
 
-// A pendingFree is one member waiting for its free to be confirmed.
+// A pendingFree is one member to remove.
 type pendingFree struct {
-	// until is when its lease has surely ended: Lease after the last call
-	// that could have set it was sent.
-	until time.Time
-	// unsure marks a member whose acquire failed or timed out: its script
-	// may still run later (a command written before a stall runs when Redis
-	// resumes), so a confirmed free counts only if it removed the member or
-	// was sent after until. Past until plus a Lease it is dropped anyway.
-	unsure bool
-	// sent is set once a free of it has been sent; a kick sends only the
-	// members not yet sent, and the rounds send them all again.
-	sent bool
+	kind     freeKind
+	inFlight bool // a call carrying it has not returned yet
+	sent     bool // a call has carried it at least once
 }
 
-// addPending puts a member on the pending list and kicks the sender. The
-// caller holds l.mu. When l is closed it only records the member: Close
-// sends what is left after the calls in flight have ended.
-func (l *Limiter) addPending(key, rkey, member string, until time.Time, unsure bool) {
-	pk := l.pending[rkey]
-	if pk == nil {
-		pk = &pendingKey{key: key, members: make(map[string]*pendingFree)}
-		l.pending[rkey] = pk
-	}
-	pk.members[member] = &pendingFree{until: until, unsure: unsure}
-	if l.closed {
-		return
-	}
-	l.startRenewer()
-	poke(l.kick)
+func newPendingFrees(kick func()) *pendingFrees {
+	return &pendingFrees{kick: kick, byKey: make(map[string]*pendingKey)}
 }
 
-// carried returns up to maxCarried pending frees of rkey, for an acquire to
-// carry. The caller holds l.mu.
-func (l *Limiter) carried(rkey string) []string {
-	pk := l.pending[rkey]
+// add records a member to free, and kicks the sender unless later is set
+// (a waiter will carry it; if it does not, it calls kick itself). A member
+// already pending keeps the surer kind of the two.
+func (f *pendingFrees) add(ref *keyRef, member string, kind freeKind, later bool) {
+	f.mu.Lock()
+	pk := f.byKey[ref.rkey()]
 	if pk == nil {
-		return nil
+		pk = &pendingKey{ref: ref, members: make(map[string]*pendingFree)}
+		f.byKey[ref.rkey()] = pk
 	}
-	ids := make([]string, 0, min(len(pk.members), maxCarried))
-	for m := range pk.members {
-		if len(ids) == maxCarried {
-			break
+	if p := pk.members[member]; p != nil {
+		p.kind = max(p.kind, kind)
+	} else {
+		pk.members[member] = &pendingFree{kind: kind}
+		f.n++
+	}
+	f.mu.Unlock()
+	if !later {
+		f.kick()
+	}
+}
+
+// carry returns the pending frees of the key at rkey that an acquire can
+// carry, up to maxCarried slots not in flight, which it marks in flight;
+// and up to maxCarried slots whose frees are in flight in other calls,
+// which the acquire does not count as held.
+func (f *pendingFrees) carry(rkey string) (carried, onTheWay []string) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	pk := f.byKey[rkey]
+	if pk == nil {
+		return nil, nil
+	}
+	for m, p := range pk.members {
+		switch {
+		case p.kind != freeSlot:
+		case !p.inFlight && len(carried) < maxCarried:
+			p.inFlight, p.sent = true, true
+			carried = append(carried, m)
+		case p.inFlight && len(onTheWay) < maxCarried:
+			onTheWay = append(onTheWay, m)
 		}
-		ids = append(ids, m)
 	}
-	return ids
+	return carried, onTheWay
 }
 
-// confirmCarried forgets the sure pending frees an acquire carried and
-// Redis ran: its script removed them before anything else.
-func (l *Limiter) confirmCarried(rkey string, ids []string) {
+// carried settles the frees an acquire carried: forgotten when its call
+// succeeded, else waiting again.
+func (f *pendingFrees) carried(rkey string, ids []string, ok bool) {
 	if len(ids) == 0 {
 		return
 	}
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	if pk := l.pending[rkey]; pk != nil {
-		for _, m := range ids {
-			if p := pk.members[m]; p != nil && !p.unsure {
-				delete(pk.members, m)
-			}
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if pk := f.byKey[rkey]; pk != nil {
+		f.settleLocked(rkey, pk, ids, ok)
+	}
+}
+
+// settleLocked forgets ids of pk when ok, or marks them not in flight.
+func (f *pendingFrees) settleLocked(rkey string, pk *pendingKey, ids []string, ok bool) {
+	for _, m := range ids {
+		p := pk.members[m]
+		switch {
+		case p == nil:
+		case ok:
+			delete(pk.members, m)
+			f.n--
+		default:
+			p.inFlight = false
 		}
-		if len(pk.members) == 0 {
-			delete(l.pending, rkey)
-		}
+	}
+	if len(pk.members) == 0 {
+		delete(f.byKey, rkey)
 	}
 }
 
 // A freeBatch is one free call: up to batchSize members of one key.
 type freeBatch struct {
-	rkey, key string
-	members   []string
+	ref                    *keyRef
+	slots, entries, unsure []string
 }
 
-// takeFrees lists the pending frees to send: all of them, or, when fresh,
-// only those never sent. It marks them sent. The caller holds l.mu.
-func (l *Limiter) takeFrees(pending map[string]*pendingKey, fresh bool) []freeBatch {
+func (b *freeBatch) len() int { return len(b.slots) + len(b.entries) + len(b.unsure) }
+
+// take returns, in batches, the pending frees not in flight (when fresh,
+// only those never sent), and marks them in flight.
+func (f *pendingFrees) take(fresh bool) []freeBatch {
+	f.mu.Lock()
+	defer f.mu.Unlock()
 	var batches []freeBatch
-	for rkey, pk := range pending {
-		b := freeBatch{rkey: rkey, key: pk.key}
+	for _, pk := range f.byKey {
+		b := freeBatch{ref: pk.ref}
 		for m, p := range pk.members {
-			if fresh && p.sent {
+			if p.inFlight || (fresh && p.sent) {
 				continue
 			}
-			p.sent = true
-			b.members = append(b.members, m)
-			if len(b.members) == batchSize {
+			p.inFlight, p.sent = true, true
+			b.add(m, p.kind)
+			if b.len() == batchSize {
 				batches = append(batches, b)
-				b = freeBatch{rkey: rkey, key: pk.key}
+				b = freeBatch{ref: pk.ref}
 			}
 		}
-		if len(b.members) > 0 {
+		if b.len() > 0 {
 			batches = append(batches, b)
 		}
 	}
 	return batches
 }
 
-// sendFrees sends the pending frees (only those never sent, when fresh) in
-// one pipeline bounded by timeout, forgets those Redis confirms, and notes
-// the failures for the round's report.
-func (l *Limiter) sendFrees(fresh bool, timeout time.Duration) {
-	l.mu.Lock()
-	batches := l.takeFrees(l.pending, fresh)
-	l.mu.Unlock()
-	if len(batches) == 0 {
-		return
+func (b *freeBatch) add(member string, kind freeKind) {
+	switch kind {
+	case freeSlot:
+		b.slots = append(b.slots, member)
+	case freeEntry:
+		b.entries = append(b.entries, member)
+	default:
+		b.unsure = append(b.unsure, member)
 	}
-	sent := time.Now()
-	removed, errs := l.runFrees(l.bg, batches, timeout)
-	l.mu.Lock()
+}
+
+// settle settles the batches that take returned: ok[i] says whether the
+// call of batch i succeeded.
+func (f *pendingFrees) settle(batches []freeBatch, ok []bool) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
 	for i, b := range batches {
-		if errs[i] != nil {
-			continue
-		}
-		pk := l.pending[b.rkey]
+		pk := f.byKey[b.ref.rkey()]
 		if pk == nil {
 			continue
 		}
-		for _, m := range b.members {
-			p := pk.members[m]
-			if p != nil && (!p.unsure || removed[m] || !sent.Before(p.until)) {
-				delete(pk.members, m)
-			}
-		}
-		if len(pk.members) == 0 {
-			delete(l.pending, b.rkey)
-		}
-	}
-	l.mu.Unlock()
-	for i, b := range batches {
-		if errs[i] != nil {
-			if l.bg.Err() == nil { // calls cut short by Close are not failures
-				l.trouble.failed(b.key, fmt.Errorf("free %d slots: %w", len(b.members), errs[i]))
-			}
+		for _, ids := range [][]string{b.slots, b.entries, b.unsure} {
+			f.settleLocked(b.ref.rkey(), pk, ids, ok[i])
 		}
 	}
 }
 
-// runFrees sends one free call per batch in one pipeline, bounded by
-// parent and timeout. It returns the members Redis removed, and an error
-// per batch.
-func (l *Limiter) runFrees(parent context.Context, batches []freeBatch, timeout time.Duration) (map[string]bool, []error) {
-	calls := make([]call, len(batches))
-	for i, b := range batches {
-		args := make([]any, 0, 1+len(b.members))
-		args = append(args, wakeChannel(b.rkey))
-		for _, m := range b.members {
+// takeAll returns every pending free, in flight or not, and forgets them
+// all: for Close, after which nothing else sends them.
+func (f *pendingFrees) takeAll() []freeBatch {
+	f.mu.Lock()
+	for _, pk := range f.byKey {
+		for _, p := range pk.members {
+			p.inFlight = false
+		}
+	}
+	f.mu.Unlock()
+	batches := f.take(false)
+	f.mu.Lock()
+	f.byKey, f.n = make(map[string]*pendingKey), 0
+	f.mu.Unlock()
+	return batches
+}
+
+// len returns how many frees are pending.
+func (f *pendingFrees) len() int {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return f.n
+}
+
+// call returns the free call of b. tombArg is how long a tombstone lasts,
+// in milliseconds.
+func (b *freeBatch) call(tombArg any) call {
+	args := make([]any, 0, 3+b.len())
+	args = append(args, tombArg, len(b.slots), len(b.entries))
+	for _, ids := range [][]string{b.slots, b.entries, b.unsure} {
+		for _, m := range ids {
 			args = append(args, m)
 		}
-		calls[i] = call{keys: keysOf(b.rkey), args: args}
 	}
-	ctx, cancel := context.WithTimeout(parent, timeout)
-	defer cancel()
-	removed := make(map[string]bool)
-	errs := make([]error, len(batches))
-	for i, cmd := range evalAll(ctx, l.client, releaseScript, calls) {
-		ids, err := cmd.StringSlice()
-		if err != nil {
-			errs[i] = err
-			continue
-		}
-		for _, m := range ids {
-			removed[m] = true
-		}
-	}
-	return removed, errs
-}
-
-// dropEndedFrees forgets the pending frees whose lease has surely ended by
-// now (unsure ones a Lease later), and returns when the next one will.
-// The caller holds l.mu.
-func (l *Limiter) dropEndedFrees(now time.Time) (next time.Time) {
-	for rkey, pk := range l.pending {
-		for m, p := range pk.members {
-			end := p.until
-			if p.unsure {
-				end = end.Add(l.lease)
-			}
-			if !now.Before(end) {
-				delete(pk.members, m)
-			} else if next.IsZero() || end.Before(next) {
-				next = end
-			}
-		}
-		if len(pk.members) == 0 {
-			delete(l.pending, rkey)
-		}
-	}
-	return next
-}
-
-// freeOnClose sends every pending free, bounded by ReleaseTimeout, and
-// returns an error per failed call, naming its key. l is closed: nothing
-// else sends them any more.
-func (l *Limiter) freeOnClose() []error {
-	l.mu.Lock()
-	pending := l.pending
-	l.pending = make(map[string]*pendingKey)
-	batches := l.takeFrees(pending, false)
-	l.mu.Unlock()
-	if len(batches) == 0 {
-		return nil
-	}
-	_, failed := l.runFrees(context.Background(), batches, l.releaseTimeout)
-	var errs []error
-	for i, err := range failed {
-		if err != nil {
-			b := batches[i]
-			errs = append(errs, fmt.Errorf("redisslot: free %d slots of key %s on close: %w", len(b.members), quoteKey(b.key), err))
-		}
-	}
-	return errs
+	return call{script: freeScript, keys: b.ref.keys, args: args}
 }

@@ -36,7 +36,9 @@ func holdFrees(t *testing.T, f *fixture) (entered <-chan struct{}, unblock func(
 
 // A release followed at once by an acquire of the same key on the same
 // Limiter is not refused because its own free has not reached Redis: the
-// acquire carries the pending free and removes it first.
+// acquire removes a slot whose free is on its way in another call, so the
+// key never counts more than its limit, and it still counts every other
+// holder.
 func TestAcquireRightAfterAReleaseIsNotRefusedForItsOwnFree(t *testing.T) {
 	srv := redistest.Shared(t)
 	f := newFixture(t, srv, redisslot.Options{Lease: longLease})
@@ -50,10 +52,52 @@ func TestAcquireRightAfterAReleaseIsNotRefusedForItsOwnFree(t *testing.T) {
 		t.Fatalf("TryAcquire right after a release of the same key: %v; want a slot", err)
 	}
 	defer rel2()
+	//lostrelease:ignore the call must fail: the key is full
+	if _, _, err := f.l.TryAcquire(ctx, "k", 1); !errors.Is(err, redisslot.ErrFull) {
+		t.Errorf("second TryAcquire of a limit-1 key: %v; want ErrFull", err)
+	}
 	if n := inUse(t, f.l, "k"); n != 1 {
 		t.Errorf("InUse = %d; want 1, the new holder", n)
 	}
 	unblock()
+}
+
+// A free whose call failed waits again, and the next acquire of its key
+// carries it: it removes the member first, and the free is not sent again.
+func TestAcquireCarriesAFreeWhoseCallFailed(t *testing.T) {
+	srv := redistest.Shared(t)
+	f := newFixture(t, srv, redisslot.Options{Lease: longLease})
+	var fail atomic.Bool
+	fail.Store(true)
+	var sent atomic.Int64
+	failed := make(chan struct{}, 10)
+	f.client.AddHook(scriptHook{hash: redisslot.ReleaseHash, fn: func(ctx context.Context, cmds []redis.Cmder, next func() error) error {
+		sent.Add(1)
+		if fail.Load() {
+			failed <- struct{}{}
+			return failWith(cmds, errInjected)
+		}
+		return next()
+	}})
+	ctx := ctxWithTimeout(t)
+	_, rel := mustTry(t, f.l, ctx, "k", 1)
+	rel()
+	<-failed
+	eventually(t, "the failed free waits again", func() bool { return f.l.Stats().PendingFrees == 1 })
+	fail.Store(false)
+	before := sent.Load()
+	_, rel2 := mustTry(t, f.l, ctx, "k", 1)
+	defer rel2()
+	if n := inUse(t, f.l, "k"); n != 1 {
+		t.Errorf("InUse = %d after an acquire carried the free; want 1, the new holder", n)
+	}
+	if n := f.l.Stats().PendingFrees; n != 0 {
+		t.Errorf("%d frees pending after the acquire that carried the free succeeded; want 0", n)
+	}
+	redisslot.RenewNow(f.l)
+	if n := sent.Load() - before; n != 0 {
+		t.Errorf("the carried free was sent %d more times; want none", n)
+	}
 }
 
 // An uncontended acquire and release send two commands: the acquire, and

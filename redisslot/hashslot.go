@@ -26,9 +26,10 @@ func groupingOf(c redis.UniversalClient) int {
 	return groupPerKey
 }
 
-// bucketOf names the group of calls that rkey's renewals may share.
-func (l *Limiter) bucketOf(rkey string) string {
-	switch l.grouping {
+// bucketOf names the group of calls that rkey's renewals may share under
+// grouping.
+func bucketOf(grouping int, rkey string) string {
+	switch grouping {
 	case groupManyKeys:
 		return ""
 	case groupPerHashSlot:

@@ -242,17 +242,17 @@ func redisNowMs(t testing.TB, c *redis.Client) float64 {
 }
 
 // scriptArg is the index in a script command's Args of its first ARGV: it
-// follows the command name, the script, the key count and the three keys
-// (the slot set and the queue's two sets).
-const scriptArg = 6
+// follows the command name, the script, the key count and the four keys
+// (the slot set, the queue's two sets and the tombstones).
+const scriptArg = 7
 
 // admittedBy reports whether cmd, a run of the acquire script, admitted its
-// member: its reply is {1, 0}.
+// member: its reply is {1, 0, 0}.
 func admittedBy(cmd redis.Cmder) bool {
 	c, ok := cmd.(*redis.Cmd)
 	if !ok {
 		return false
 	}
 	r, err := c.Int64Slice()
-	return err == nil && len(r) == 2 && r[0] == 1
+	return err == nil && len(r) == 3 && r[0] == 1
 }

@@ -3,207 +3,241 @@ package redisslot
 import (
 	"context"
 	"fmt"
+	"sync"
 	"time"
+
+	"github.com/redis/go-redis/v9"
 )
 
-// startRenewer starts the renewer if it is not running. The caller holds
-// l.mu, and l is not closed.
-func (l *Limiter) startRenewer() {
-	if !l.renewing {
-		l.renewing = true
-		l.wg.Add(1)
-		go l.renew()
+// A renewer is a Limiter's background goroutine for its slots, which runs
+// only while the lease clock holds slots or frees are pending. Every
+// Lease/3 it runs a round: one pipeline that extends the lease of every
+// held slot and sends every pending free not in flight. When kicked, it
+// sends at once the frees never sent. While Redis does not answer, it
+// tries a round every min(Lease/3, 1s); when Redis answers again, it runs
+// a round at once, so that slots Redis lost (a restart) are found lost
+// within a round trip. The trouble of its rounds goes to OnError at most
+// once per key every Lease/3.
+//
+// Its mu guards running and stopped; roundMu makes rounds one at a time.
+type renewer struct {
+	client   redis.UniversalClient
+	set      *settings
+	clock    *leaseClock
+	frees    *pendingFrees
+	trouble  *trouble
+	emit     *emitter
+	health   *health
+	grouping int
+	bg       context.Context                // ends when the Limiter closes
+	lost     func(lost []*slot, why string) // slots whose members Redis no longer has
+
+	kicks chan struct{} // buffered 1: frees to send
+	soon  chan struct{} // buffered 1: a round now
+
+	mu      sync.Mutex
+	running bool
+	stopped bool
+	wg      sync.WaitGroup // the goroutine
+	roundMu sync.Mutex
+}
+
+// wake starts the goroutine unless it runs: there are slots to renew or
+// frees to send.
+func (r *renewer) wake() {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if !r.running && !r.stopped {
+		r.running = true
+		r.wg.Add(1)
+		go r.run()
 	}
 }
 
-// renew is the Limiter's one background goroutine. It runs while l holds
-// slots or has pending frees: every Lease/3 it extends the leases of all
-// held slots in one round, sends every pending free again, and reports the
-// round's failures, one report per key; when kicked, it sends the pending
-// frees never sent yet; and in between it wakes when a slot reaches the end
-// of a whole Lease without a confirmed renewal, which it then reports lost.
-func (l *Limiter) renew() {
-	defer l.wg.Done()
-	next := time.Now().Add(l.renewEvery)
-	t := time.NewTimer(l.renewEvery)
+// kick has new frees sent at once.
+func (r *renewer) kick() {
+	r.wake()
+	poke(r.kicks)
+}
+
+// roundNow has a round run at once, if the renewer runs.
+func (r *renewer) roundNow() { poke(r.soon) }
+
+// stop waits for the goroutine to end; the Limiter has ended bg.
+func (r *renewer) stop() {
+	r.mu.Lock()
+	r.stopped = true
+	r.mu.Unlock()
+	r.wg.Wait()
+}
+
+func (r *renewer) run() {
+	defer r.wg.Done()
+	t := time.NewTimer(r.set.renewEvery)
 	defer t.Stop()
+	next := time.Now().Add(r.set.renewEvery)
+	flushed := time.Now()
 	for {
 		select {
-		case <-l.closing:
+		case <-r.bg.Done():
 			return
-		case <-l.kick:
-			l.sendFrees(true, l.freeTimeout())
+		case <-r.kicks:
+			r.sendFresh()
+		case <-r.soon:
+			next = time.Now()
 		case <-t.C:
 		}
-		if now := time.Now(); !now.Before(next) {
-			next = now.Add(l.renewEvery)
-			l.renewRound()
-			l.sendFrees(false, l.freeTimeout())
-			l.flushTrouble()
+		if start := time.Now(); !start.Before(next) {
+			r.round()
+			next = start.Add(r.set.renewEvery)
+			if r.health.isDown() {
+				next = start.Add(r.set.retry) // try again sooner
+			}
 		}
-		deadline, ok := l.expireStale(time.Now())
-		if !ok {
-			l.flushTrouble()
+		if time.Since(flushed) >= r.set.renewEvery {
+			r.flush()
+			flushed = time.Now()
+		}
+		if r.idle() {
+			r.flush()
 			return
 		}
-		t.Reset(max(min(time.Until(next), time.Until(deadline)), 0))
+		t.Reset(max(time.Until(next), 0))
 	}
+}
+
+// idle reports, and records, that the renewer stops: nothing is held and
+// no free is pending. A slot or free added after it looked starts another.
+func (r *renewer) idle() bool {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if r.clock.len() > 0 || r.frees.len() > 0 {
+		return false
+	}
+	r.running = false
+	return true
+}
+
+// flush reports the trouble noted since the last flush, unless the Limiter
+// is closing: Close returns its own failures.
+func (r *renewer) flush() { r.trouble.flush(r.set.onError, r.bg.Err() != nil) }
+
+// sendFresh sends the pending frees never sent, bounded by freeTimeout.
+func (r *renewer) sendFresh() {
+	batches := r.frees.take(true)
+	if len(batches) == 0 {
+		return
+	}
+	calls := make([]call, len(batches))
+	for i := range batches {
+		calls[i] = batches[i].call(r.set.tombArg)
+	}
+	ctx, cancel := context.WithTimeout(r.bg, r.freeTimeout())
+	cmds := evalAll(ctx, r.client, calls)
+	cancel()
+	r.settleFrees(batches, cmds)
 }
 
 // freeTimeout bounds a background send of frees: ReleaseTimeout, but no
 // more than a renewal interval, so that the rounds keep their rhythm.
-func (l *Limiter) freeTimeout() time.Duration { return min(l.releaseTimeout, l.renewEvery) }
+func (r *renewer) freeTimeout() time.Duration { return min(r.set.releaseTimeout, r.set.renewEvery) }
 
-// renewRound extends the lease of every slot l holds, in calls of up to
-// batchSize slots (of many keys, as the client allows: see renewCalls), all
-// in one pipeline, bounded by Lease/3. A held slot whose member the reply
-// names as not extended has lost its lease. A slot released during the
-// round is no longer held, so its missing member is not a loss.
-func (l *Limiter) renewRound() {
-	var obs renewObs         // hook.go
-	defer l.renewEnded(&obs) // hook.go: runs after renewMu is unlocked
-	l.renewMu.Lock()
-	defer l.renewMu.Unlock()
-
-	start := time.Now()
-	l.mu.Lock()
-	calls, batches := l.renewCalls(start)
-	l.mu.Unlock()
-	if len(calls) == 0 {
-		return
+// round extends the lease of every held slot, in calls of up to batchSize
+// slots (of many keys, as the client allows: see renewals), and sends the
+// pending frees not in flight, all in one pipeline bounded by Lease/3. The
+// slots it finds lost and the round's event go out once its lock is
+// released.
+func (r *renewer) round() {
+	renewals, start, failures, lost := r.renewOnce()
+	if len(lost) > 0 {
+		r.lost(lost, "gone from Redis, or its key is no slot set")
 	}
+	if len(renewals) > 0 {
+		r.emit.renewalRound(renewals, start, failures, r.bg.Err() != nil)
+	}
+}
 
-	ctx, cancel := context.WithTimeout(l.bg, l.renewEvery)
-	cmds := evalAll(ctx, l.client, renewScript, calls)
+// renewOnce does the work of a round, one at a time.
+func (r *renewer) renewOnce() (renewals []renewal, start time.Time, failures int, lost []*slot) {
+	r.roundMu.Lock()
+	defer r.roundMu.Unlock()
+	start = time.Now()
+	renewals = r.renewals()
+	batches := r.frees.take(false)
+	calls := make([]call, 0, len(renewals)+len(batches))
+	for _, rc := range renewals {
+		calls = append(calls, rc.call)
+	}
+	for i := range batches {
+		calls = append(calls, batches[i].call(r.set.tombArg))
+	}
+	if len(calls) == 0 {
+		return nil, start, 0, nil
+	}
+	ctx, cancel := context.WithTimeout(r.bg, r.set.renewEvery)
+	cmds := evalAll(ctx, r.client, calls)
 	cancel()
+	failures, lost = r.settleRenewals(renewals, cmds[:len(renewals)], start)
+	r.settleFrees(batches, cmds[len(renewals):])
+	return renewals, start, failures, lost
+}
 
-	var lost []*slot
-	l.mu.Lock()
-	for i, cmd := range cmds {
-		batch := batches[i]
-		gone, err := cmd.StringSlice()
+// settleRenewals confirms the slots whose leases Redis extended, drops
+// those it no longer has and returns them, and notes the failures; it
+// returns how many calls failed.
+func (r *renewer) settleRenewals(renewals []renewal, cmds []*redis.Cmd, sent time.Time) (failures int, lost []*slot) {
+	for i, rc := range renewals {
+		gone, err := cmds[i].StringSlice()
 		if err != nil {
-			if l.bg.Err() == nil { // calls cut short by Close are not failures
-				l.trouble.failed(batch[0].key, fmt.Errorf("renew %d leases: %w", len(batch), err))
-			}
+			failures++
+			r.noteFailure(rc.slots[0].ref.key, fmt.Errorf("renew %d leases: %w", len(rc.slots), err))
+			continue
+		}
+		r.health.note(nil)
+		if len(gone) == 0 {
+			r.clock.confirm(rc.slots, sent)
 			continue
 		}
 		missing := make(map[string]bool, len(gone))
 		for _, m := range gone {
 			missing[m] = true
 		}
-		for _, s := range batch {
+		var kept, vanished []*slot
+		for _, s := range rc.slots {
 			if missing[s.member] {
-				if l.drop(s) {
-					lost = append(lost, s)
-				}
-			} else if s.confirmed.Before(start) {
-				s.confirmed = start
+				vanished = append(vanished, s)
+			} else {
+				kept = append(kept, s)
 			}
 		}
+		r.clock.confirm(kept, sent)
+		lost = append(lost, r.clock.lose(vanished)...)
 	}
-	l.mu.Unlock()
-
-	for _, s := range lost {
-		s.cancel(ErrLeaseLost)
-		l.trouble.lost(s.key, "gone from Redis, or its key is no slot set")
-	}
-	obs = renewObs{calls, start, cmds, lost} // hook.go
+	return failures, lost
 }
 
-// expireStale drops the slots whose lease was not confirmed for a whole
-// Lease by now, cancels their contexts with ErrLeaseLost, notes them for
-// the round's report, and puts their members on the pending frees (a
-// renewal that Redis has not run yet may still extend them). It forgets
-// the pending frees whose lease has surely ended. It returns when the next
-// slot or pending free reaches its end, and false when l holds no slot and
-// has no pending free: the renewer then stops (a new one starts another).
-func (l *Limiter) expireStale(now time.Time) (time.Time, bool) {
-	var stale []*slot
-	l.mu.Lock()
-	next := l.dropEndedFrees(now)
-	for _, hk := range l.held {
-		for _, s := range hk.slots {
-			end := s.confirmed.Add(l.lease)
-			if !now.Before(end) {
-				stale = append(stale, s)
-			} else if next.IsZero() || end.Before(next) {
-				next = end
-			}
+// settleFrees settles the frees of batches with the replies of their
+// calls, and notes the failures.
+func (r *renewer) settleFrees(batches []freeBatch, cmds []*redis.Cmd) {
+	ok := make([]bool, len(batches))
+	for i, b := range batches {
+		err := cmds[i].Err()
+		ok[i] = err == nil
+		if err != nil {
+			r.noteFailure(b.ref.key, fmt.Errorf("free %d slots: %w", b.len(), err))
+		} else {
+			r.health.note(nil)
 		}
 	}
-	for _, s := range stale {
-		l.drop(s)
-		until := s.renewSent.Add(l.lease)
-		l.addPending(s.key, s.rkey, s.member, until, false)
-		if next.IsZero() || until.Before(next) {
-			next = until
-		}
-	}
-	ok := len(l.held) > 0 || len(l.pending) > 0
-	if !ok {
-		l.renewing = false
-	}
-	l.mu.Unlock()
-	for _, s := range stale {
-		s.cancel(ErrLeaseLost)
-		l.leaseLost(s) // hook.go
-		l.trouble.lost(s.key, fmt.Sprintf("no renewal confirmed for %v", l.lease))
-	}
-	return next, ok
+	r.frees.settle(batches, ok)
 }
 
-// renewCalls groups the held slots into renewal calls of up to batchSize
-// slots each, and returns the calls and the slots of each. A call renews
-// many keys when the client runs a script over any keys (a single node, a
-// failover client), the keys of one hash slot on a Redis Cluster client,
-// and one key otherwise. It notes now as the time a renewal of each slot
-// was sent. The caller holds l.mu.
-func (l *Limiter) renewCalls(now time.Time) ([]call, [][]*slot) {
-	type building struct {
-		keys   []string
-		counts []int
-		slots  []*slot
+// noteFailure notes a failed background call on key, unless Close cut it
+// short.
+func (r *renewer) noteFailure(key string, err error) {
+	if r.bg.Err() != nil {
+		return
 	}
-	open := make(map[string]*building)
-	var done []*building
-	for rkey, hk := range l.held {
-		bucket := l.bucketOf(rkey)
-		for _, s := range hk.slots {
-			b := open[bucket]
-			if b == nil {
-				b = &building{}
-				open[bucket] = b
-			}
-			if len(b.keys) == 0 || b.keys[len(b.keys)-1] != rkey {
-				b.keys = append(b.keys, rkey)
-				b.counts = append(b.counts, 0)
-			}
-			b.counts[len(b.counts)-1]++
-			b.slots = append(b.slots, s)
-			s.renewSent = now
-			if len(b.slots) == batchSize {
-				done = append(done, b)
-				delete(open, bucket)
-			}
-		}
-	}
-	for _, b := range open {
-		done = append(done, b)
-	}
-	calls := make([]call, len(done))
-	batches := make([][]*slot, len(done))
-	for i, b := range done {
-		args := make([]any, 0, 1+len(b.counts)+len(b.slots))
-		args = append(args, l.leaseArg)
-		for _, n := range b.counts {
-			args = append(args, n)
-		}
-		for _, s := range b.slots {
-			args = append(args, s.member)
-		}
-		calls[i] = call{keys: b.keys, args: args}
-		batches[i] = b.slots
-	}
-	return calls, batches
+	r.health.note(err)
+	r.trouble.failed(key, err)
 }

@@ -51,12 +51,14 @@ func TestRenewalRunsEveryThirdOfTheLease(t *testing.T) {
 }
 
 // The local lease clock counts from when a renewal was sent, not from when
-// its reply came: with a reply delayed by a second and every later renewal
-// failing, the slot is lost a Lease after that renewal was sent.
+// its reply came: with a reply delayed by half a Lease and every later
+// renewal failing, the slot is lost its life (Lease minus the margin)
+// after that renewal was sent.
 func TestLeaseClockCountsFromWhenARenewalWasSent(t *testing.T) {
 	srv := redistest.Shared(t)
 	f := newFixture(t, srv, redisslot.Options{Lease: renewLease})
-	const replyDelay = time.Second
+	const replyDelay = renewLease / 2
+	life := redisslot.Life(f.l)
 	errInjected := errors.New("test: renewal failed")
 	var mu sync.Mutex
 	var firstSent time.Time
@@ -86,12 +88,12 @@ func TestLeaseClockCountsFromWhenARenewalWasSent(t *testing.T) {
 	sent := firstSent
 	mu.Unlock()
 	// The Limiter reads its clock just before the hook sees the call, so the
-	// loss may come a hair under a Lease after the hook's stamp. A clock
+	// loss may come a hair under its life after the hook's stamp. A clock
 	// counting from the acquire would lose the slot a third of a Lease
-	// early; one counting from the reply, a second late. The bounds sit
+	// early; one counting from the reply, half a Lease late. The bounds sit
 	// halfway to each.
-	if d := lost.Sub(sent); d < renewLease-renewLease/6 || d > renewLease+replyDelay/2 {
-		t.Errorf("slot lost %v after its last good renewal was sent (reply %v later); want a Lease %v after it was sent", d, replyDelay, renewLease)
+	if d := lost.Sub(sent); d < life-renewLease/6 || d > life+replyDelay/2 {
+		t.Errorf("slot lost %v after its last good renewal was sent (reply %v later); want its life %v after it was sent", d, replyDelay, life)
 	}
 }
 

@@ -81,14 +81,14 @@ func (t *trouble) take() []error {
 	return errs
 }
 
-// flushTrouble reports the trouble noted since the last flush to OnError,
-// one error per key, unless l is closing: Close returns its own failures.
-func (l *Limiter) flushTrouble() {
-	errs := l.trouble.take()
-	if l.bg.Err() != nil {
+// flush hands the trouble noted since the last flush to report, one
+// error per key, unless closing: then it only forgets it.
+func (t *trouble) flush(report func(error), closing bool) {
+	errs := t.take()
+	if closing {
 		return
 	}
 	for _, err := range errs {
-		l.report(err)
+		report(err)
 	}
 }

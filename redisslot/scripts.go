@@ -7,322 +7,293 @@ import (
 	"github.com/redis/go-redis/v9"
 )
 
-// The slot set of a key is one sorted set at Prefix+"{"+key+"}": one member
-// per held slot, named by a member id unique to that acquire, scored by the
-// time its lease ends, in Redis milliseconds. Every script reads the time
-// from Redis (TIME, whose microseconds give the milliseconds), so the
-// clocks of the instances play no part. A member whose score is not after
-// Redis's now has lost its lease and holds nothing.
+// The scripts. Each touches only the keys in KEYS, all of one hash slot
+// (a key's four sets, or the slot sets of one renewal call), and is
+// idempotent per member id: a call sent again (after a timeout, or by
+// go-redis's retries) gets the same outcome and changes nothing more. The
+// cost of each is given in commands run inside Redis, the EVALSHA and the
+// TIME included, for its common case.
+
+// acquireScript takes a slot, in line. It first removes the pending frees
+// the call carries (slots this Limiter released), in one command: those it
+// carries for good, and those on their way in other calls, so that a
+// release followed at once by an acquire of its key is not refused for
+// want of its own free, and the key never counts more than its limit. A
+// member with
+// a tombstone, freed before this call ran, is refused for good. Otherwise
+// the member is admitted when it comes first in line: a queued member when
+// fewer waiters are ahead of it than slots are free and each of them still
+// finds room under the limit it passed (a waiter's member id ends in "/"
+// and its limit); a new member when nobody waits (mode "try"), or as if it
+// had joined at the back (the other modes). A member that already holds a
+// live slot (an earlier run of this same call) is admitted again, counted
+// once. A member not admitted joins the queue at its back (mode "join",
+// within the cap; mode "wait", whatever the cap, when its entry has gone),
+// or, queued already, has its entry renewed; mode "probe" only reports
+// that it would join, so that the caller can learn the key's cap. When it
+// frees slots or admits a waiter while others wait, it wakes those whose
+// turn it is.
 //
-// The key's queue of waiters, from every instance, is two more sorted sets
-// with the same name and a suffix: ":queue", scored by the order of joining
-// (Redis microseconds, made strictly increasing), and ":queue:until",
-// scored by the time each waiter's entry ends unless renewed. A waiter's
-// entry is the member id it takes its slot under. The braces around the key
-// are a Redis Cluster hash tag: the three sets live in one hash slot, so a
-// script may touch them all.
+// It is flagged without allow-oom: while Redis is out of memory it is
+// refused whole, before any write.
 //
-// Each script touches only the keys in KEYS, and is called with keys of
-// one hash slot on Redis Cluster. Each is idempotent per member id: a
-// client that sends a call again (after a timeout, or by go-redis's
-// retries) gets the same outcome and changes nothing more.
-
-// nowMs is the Lua prologue that sets now to Redis's time in milliseconds,
-// and nowUs to it in microseconds.
-const nowMs = `
-local t = redis.call('TIME')
-local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
-local nowUs = tonumber(t[1]) * 1000000 + tonumber(t[2])
-`
-
-// keepKeyAlive is the Lua that makes the slot set itself expire with its
-// longest lease, so a key nobody uses any more does not stay behind. It
-// expects expiry, the score just written.
-const keepKeyAlive = `
-local top = redis.call('ZRANGE', KEYS[1], -1, -1, 'WITHSCORES')
-local last = expiry
-if top[2] and tonumber(top[2]) > last then last = tonumber(top[2]) end
-redis.call('PEXPIREAT', KEYS[1], last)
-`
-
-// queueLua defines the Lua functions on a key's queue: KEYS[2] holds the
-// waiters by order of joining, KEYS[3] by the end of their entries.
-const queueLua = `
--- dropLapsed removes up to 500 waiters whose entry has ended and returns
--- how many it removed.
-local function dropLapsed()
-	local gone = redis.call('ZRANGEBYSCORE', KEYS[3], '-inf', now, 'LIMIT', 0, 500)
-	if #gone > 0 then
-		redis.call('ZREM', KEYS[3], unpack(gone))
-		redis.call('ZREM', KEYS[2], unpack(gone))
-	end
-	return #gone
-end
-
--- keepQueueAlive makes both sets of the queue expire when its last entry
--- ends. Empty sets are deleted by Redis itself.
-local function keepQueueAlive()
-	local top = redis.call('ZRANGE', KEYS[3], -1, -1, 'WITHSCORES')
-	if top[2] then
-		redis.call('PEXPIREAT', KEYS[2], top[2])
-		redis.call('PEXPIREAT', KEYS[3], top[2])
-	end
-end
-
--- unqueue takes member out of the queue, and returns 1 if it was first in
--- line, else 0.
-local function unqueue(member)
-	local rank = redis.call('ZRANK', KEYS[2], member)
-	if not rank then
-		return 0
-	end
-	redis.call('ZREM', KEYS[2], member)
-	redis.call('ZREM', KEYS[3], member)
-	if rank == 0 then
-		return 1
-	end
-	return 0
-end
-
--- limitOf returns the limit that a waiter's Acquire passed, which ends its
--- member id after a slash.
-local function limitOf(member)
-	return tonumber(string.match(member, '/(%d+)$')) or math.huge
-end
-
--- fits reports whether a caller with limit, rank waiters ahead of it, may
--- take a slot now without taking one that a waiter ahead of it needs:
--- after it takes, the waiters ahead, taking theirs in order, must each
--- still find fewer holders than their own limit.
-local function fits(rank, limit)
-	local held = redis.call('ZCARD', KEYS[1])
-	if held + rank >= limit then
-		return false
-	end
-	if rank == 0 then
-		return true
-	end
-	local ahead = redis.call('ZRANGE', KEYS[2], 0, rank - 1)
-	for i, m in ipairs(ahead) do
-		if held + i >= limitOf(m) then
-			return false
-		end
-	end
-	return true
-end
-
--- wake, when n is positive (something changed that may let waiters in),
--- publishes on the wake-up channel the member ids of the waiters that may
--- take a slot now, first in line first, up to 32: each has fewer holders
--- and waiters ahead of it than its limit. Each instance wakes those of
--- them that wait on it, and no other.
-local function wake(channel, n)
-	if n <= 0 then
-		return
-	end
-	local held = redis.call('ZCARD', KEYS[1])
-	local ids = {}
-	for i, m in ipairs(redis.call('ZRANGE', KEYS[2], 0, 31)) do
-		if held + i - 1 >= limitOf(m) then
-			break
-		end
-		ids[#ids + 1] = m
-	end
-	if #ids > 0 then
-		redis.call('PUBLISH', channel, table.concat(ids, ' '))
-	end
-end
-`
-
-// acquireScript takes a slot, in line: it drops the members whose lease has
-// ended and the waiters whose entry has ended, and admits the member when
-// fewer than the limit hold the key and it comes first in line: a queued
-// member when fewer waiters are ahead of it than slots are free, and
-// taking a slot leaves enough for each of those by its own limit (a
-// waiter's member id ends in "/" and its limit); a new one when nobody
-// waits (TryAcquire), or as if it had joined at the back (Acquire). When
-// it admits a waiter and the next in line may fit too, or it freed slots
-// (ended leases, carried frees), it wakes those that may take one. A member already holding a slot (an earlier run of
-// this same call) is admitted again without being counted twice. A member
-// not admitted by Acquire joins the queue at its back, or, queued already,
-// has its entry renewed. A new waiter beyond the cap is refused.
+// KEYS: the slot set, the queue, the queue's entry ends, the tombstones.
+// ARGV[1]: member id; ARGV[2]: limit; ARGV[3]: lease in milliseconds;
+// ARGV[4]: mode; ARGV[5]: the cap, 0 for none; ARGV[6]: entry TTL in
+// milliseconds; ARGV[7]: how many of the frees that follow it carries for
+// good (the rest are on their way in other calls). Returns {state, order,
+// rank}: see the state constants.
 //
-// It first removes the calling Limiter's pending frees of the key (see
-// carriedFrees), so that a release followed at once by an acquire is not
-// refused for want of its own free. It is a flagged script without
-// allow-oom: Redis refuses it whole while out of memory, before any write.
-//
-// KEYS: the slot set, the queue, the queue's entry ends. ARGV[1]: member
-// id; ARGV[2]: limit; ARGV[3]: lease in milliseconds; ARGV[4]: wake-up
-// channel; ARGV[5]: mode, "try" (never queue), "join" (queue within the
-// cap) or "wait" (queued before: join again at the back, whatever the cap,
-// if the entry is gone); ARGV[6]: the cap, 0 for none; ARGV[7]: entry TTL
-// in milliseconds; ARGV[8..]: pending frees. Returns {1, 0} when the member
-// holds a slot, {0, 0} when the key is full for TryAcquire, {2, order} when
-// the member waits in line at that order, {3, 0} when the queue is at its
-// cap.
-var acquireScript = redis.NewScript("#!lua" + nowMs + queueLua + carriedFrees + `
-local member, limit, mode = ARGV[1], tonumber(ARGV[2]), ARGV[5]
-local freed = carried + redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', now)
-if redis.call('ZSCORE', KEYS[1], member) then
-	wake(ARGV[4], freed)
-	return {1, 0}
+// Cost: 7 commands to admit with nobody waiting (8 for a key it creates),
+// 1 more with frees; a waiter at the head of the line taking its slot, 12.
+var acquireScript = redis.NewScript("#!lua" + nowMs + commonLua + `
+local member, limit, mode = ARGV[1], tonumber(ARGV[2]), ARGV[4]
+local freed = 0
+if #ARGV >= 8 then
+	freed = redis.call('ZREM', KEYS[1], unpack(ARGV, 8, #ARGV))
 end
-freed = freed + dropLapsed()
-local free = limit - redis.call('ZCARD', KEYS[1])
+if redis.call('ZSCORE', KEYS[4], member) then
+	return {5, 0, 0}
+end
+local held = holders()
 local waiters = redis.call('ZCARD', KEYS[2])
-local rank = redis.call('ZRANK', KEYS[2], member)
+if waiters > 0 and dropLapsed() > 0 then
+	waiters = redis.call('ZCARD', KEYS[2])
+end
+local rank = false
+if waiters > 0 and mode ~= 'try' then
+	rank = redis.call('ZRANK', KEYS[2], member)
+end
 local admit
-if mode == 'try' and not rank then
-	admit = free > 0 and waiters == 0
+if rank then
+	admit = fits(held, rank, limit)
+elseif mode == 'try' then
+	admit = waiters == 0 and held < limit
 else
-	admit = fits(rank or waiters, limit)
+	admit = fits(held, waiters, limit)
+end
+if not admit then
+	local score = redis.call('ZSCORE', KEYS[1], member)
+	admit = score and tonumber(score) > now
 end
 if admit then
 	local expiry = now + tonumber(ARGV[3])
 	redis.call('ZADD', KEYS[1], expiry, member)
-` + keepKeyAlive + `
+	expireAtLeast(KEYS[1], expiry)
 	if rank then
 		redis.call('ZREM', KEYS[2], member)
 		redis.call('ZREM', KEYS[3], member)
+		waiters = waiters - 1
 	end
-	local head = redis.call('ZRANGE', KEYS[2], 0, 0)[1]
-	if freed > 1 or (head and redis.call('ZCARD', KEYS[1]) < limitOf(head)) then
-		wake(ARGV[4], 1)
+	if waiters > 0 and (rank or freed > 0) then
+		wake(held + 1)
 	end
-	return {1, 0}
+	return {1, 0, 0}
 end
-wake(ARGV[4], freed)
+if freed > 0 and waiters > 0 then
+	wake(held)
+end
 if mode == 'try' then
-	return {0, 0}
+	return {0, 0, 0}
 end
-if not rank then
-	local cap = tonumber(ARGV[6])
-	if mode == 'join' and cap > 0 and waiters >= cap then
-		return {3, 0}
-	end
-	local order = nowUs
+local ends = now + tonumber(ARGV[6])
+if rank then
+	redis.call('ZADD', KEYS[3], ends, member)
+	expireAtLeast(KEYS[2], ends)
+	expireAtLeast(KEYS[3], ends)
+	return {2, tonumber(redis.call('ZSCORE', KEYS[2], member)), rank}
+end
+if mode == 'probe' then
+	return {4, 0, 0}
+end
+local cap = tonumber(ARGV[5])
+if mode == 'join' and cap > 0 and waiters >= cap then
+	return {3, 0, 0}
+end
+local order = nowUs
+if waiters > 0 then
 	local last = redis.call('ZRANGE', KEYS[2], -1, -1, 'WITHSCORES')
-	if last[2] and tonumber(last[2]) >= order then order = tonumber(last[2]) + 1 end
-	redis.call('ZADD', KEYS[2], order, member)
+	if last[2] and tonumber(last[2]) >= order then
+		order = tonumber(last[2]) + 1
+	end
 end
-redis.call('ZADD', KEYS[3], now + tonumber(ARGV[7]), member)
-keepQueueAlive()
-return {2, tonumber(redis.call('ZSCORE', KEYS[2], member))}
+redis.call('ZADD', KEYS[2], order, member)
+redis.call('ZADD', KEYS[3], ends, member)
+expireAtLeast(KEYS[2], ends)
+expireAtLeast(KEYS[3], ends)
+return {2, order, waiters}
 `)
 
-// carriedFrees is the Lua that removes the pending frees an acquire
-// carries, ARGV[8..], from the slot set and from the queue, and counts in
-// carried the slots that freed, and one more if it took out the first in
-// line.
-const carriedFrees = `
-local carried = 0
-for i = 8, #ARGV do
-	carried = carried + redis.call('ZREM', KEYS[1], ARGV[i]) + unqueue(ARGV[i])
-end
-`
+// The states the acquire script answers with.
+const (
+	stateFull      = 0 // mode "try": no slot for this caller
+	stateAdmitted  = 1 // the member holds a slot
+	stateQueued    = 2 // the member waits in line, at order, rank ahead of it
+	stateQueueFull = 3 // the queue is at its cap
+	stateWouldJoin = 4 // mode "probe": the member would join the queue
+	stateGone      = 5 // the member was freed before this call ran
+)
+
+// The modes of the acquire script.
+const (
+	modeTry   = "try"
+	modeJoin  = "join"
+	modeProbe = "probe"
+	modeWait  = "wait"
+)
 
 // renewScript extends the leases of one instance's members of many keys,
-// up to batchSize members per call. It extends only members still present
-// whose lease has not ended, and never adds one: a member that vanished
-// (freed from outside, or lost in a Redis restart) stays gone, and so do
-// all the members of a key that is no slot set any more (WRONGTYPE). Per
-// key it runs ZMSCORE, one ZADD XX and one PEXPIREAT GT (the set expires
-// with its longest lease). It may run out of memory: renewing adds nothing.
+// up to batchSize members per call. It first drops the members whose lease
+// has ended (of any instance: they hold nothing), then updates the members
+// still present (ZADD XX GT) and never adds one: a member whose lease
+// ended, or that vanished (freed from outside, or lost in a Redis
+// restart), stays gone, and so do all the members of a key that is no slot
+// set any more (WRONGTYPE). The slot set
+// then expires no earlier than the new leases (PEXPIREAT GT, so a longer
+// lease of another instance is kept). It may run out of memory: renewing
+// adds nothing.
 //
 // KEYS: the slot sets. ARGV[1]: lease in milliseconds; ARGV[1+i]: how many
 // member ids of KEYS[i] follow; then the member ids, key by key. Returns
 // the member ids that were not extended: their leases are lost.
+//
+// Cost: 2 for the call, 3 per key, 1 more for a key with a member missing.
 var renewScript = redis.NewScript("#!lua flags=allow-oom" + nowMs + `
 local expiry = now + tonumber(ARGV[1])
 local lost = {}
 local at = 2 + #KEYS
 for k = 1, #KEYS do
-	local ids = {}
-	for i = at, at + tonumber(ARGV[1 + k]) - 1 do
-		ids[#ids + 1] = ARGV[i]
-	end
-	at = at + #ids
-	local scores = redis.pcall('ZMSCORE', KEYS[k], unpack(ids))
-	local args = {}
-	for i, m in ipairs(ids) do
-		local score = (not scores.err) and scores[i]
-		if score and tonumber(score) > now then
+	local n = tonumber(ARGV[1 + k])
+	local last = at + n - 1
+	local changed = redis.pcall('ZREMRANGEBYSCORE', KEYS[k], '-inf', now)
+	if type(changed) ~= 'number' then
+		-- no slot set: every member is lost
+	elseif n == 1 then
+		changed = redis.pcall('ZADD', KEYS[k], 'XX', 'GT', 'CH', expiry, ARGV[at])
+	else
+		local args = {'ZADD', KEYS[k], 'XX', 'GT', 'CH'}
+		for i = at, last do
 			args[#args + 1] = expiry
-			args[#args + 1] = m
-		else
-			lost[#lost + 1] = m
+			args[#args + 1] = ARGV[i]
 		end
+		changed = redis.pcall(unpack(args))
 	end
-	if #args > 0 then
-		redis.call('ZADD', KEYS[k], 'XX', unpack(args))
+	if type(changed) ~= 'number' then
+		for i = at, last do
+			lost[#lost + 1] = ARGV[i]
+		end
+	else
+		if changed < n then
+			local scores = redis.call('ZMSCORE', KEYS[k], unpack(ARGV, at, last))
+			for j = 1, n do
+				if not scores[j] then
+					lost[#lost + 1] = ARGV[at + j - 1]
+				end
+			end
+		end
 		redis.call('PEXPIREAT', KEYS[k], expiry, 'GT')
 	end
+	at = last + 1
 end
 return lost
 `)
 
-// renewWaitersScript renews the entries of one instance's waiters of one
-// key, up to a few hundred per call, and then drops the waiters of any
-// instance whose entry has ended. A waiter still in the queue keeps its
-// place even if its entry ended (a Redis stall longer than the entry TTL)
-// and no script has dropped it yet; one no longer in the queue is not
-// added: it joins again, at the back, on its next try. When it drops
-// lapsed waiters of a queue that others still wait in, it publishes a
-// wake-up, so that those behind try at once. It may run out of memory:
-// it adds nothing.
+// freeScript frees slots and takes waiters out of the queue: the sure
+// slots (ARGV[4..], members known to hold a slot) from the slot set, the
+// sure places in line from the queue, and the unsure members (of acquires
+// that failed after they may have reached Redis) from both, leaving a
+// tombstone for each of those, so that the acquire, should Redis run it
+// later, is refused. When that freed a slot or took out the first in line
+// while others wait, it wakes those whose turn it is, in the same call. A
+// key that is no slot set has nothing to free. It may run out of memory:
+// it removes before it adds, and adds only tombstones.
 //
-// KEYS: the slot set (not touched), the queue, the queue's entry ends.
-// ARGV[1]: entry TTL in milliseconds; ARGV[2]: the wake-up channel;
-// ARGV[3..]: member ids. Returns the member ids no longer in the queue.
-var renewWaitersScript = redis.NewScript("#!lua flags=allow-oom" + nowMs + queueLua + `
+// KEYS: the slot set, the queue, the queue's entry ends, the tombstones.
+// ARGV[1]: how long a tombstone lasts, in milliseconds; ARGV[2]: how many
+// slots follow; ARGV[3]: how many places in line follow them; then the
+// slots, the places and the unsure members. Returns how many slots it
+// freed.
+//
+// Cost: 3 for a slot with nobody waiting; with waiters, 4 more and 1 to
+// publish; 3 per place in line; 4 per unsure member and 4 for the call.
+var freeScript = redis.NewScript("#!lua flags=allow-oom" + nowMs + commonLua + `
+local nS, nE = tonumber(ARGV[2]), tonumber(ARGV[3])
+local e1, u1 = 4 + nS, 4 + nS + nE
+local freed, headLeft = 0, 0
+if nS > 0 then
+	local r = redis.pcall('ZREM', KEYS[1], unpack(ARGV, 4, e1 - 1))
+	if type(r) == 'number' then
+		freed = r
+	end
+end
+for i = e1, u1 - 1 do
+	headLeft = headLeft + unqueue(ARGV[i])
+end
+if #ARGV >= u1 then
+	local forget = now + tonumber(ARGV[1])
+	local tomb = {'ZADD', KEYS[4]}
+	for i = u1, #ARGV do
+		local r = redis.pcall('ZREM', KEYS[1], ARGV[i])
+		if type(r) == 'number' then
+			freed = freed + r
+		end
+		headLeft = headLeft + unqueue(ARGV[i])
+		tomb[#tomb + 1] = forget
+		tomb[#tomb + 1] = ARGV[i]
+	end
+	redis.call('ZREMRANGEBYSCORE', KEYS[4], '-inf', now)
+	redis.call(unpack(tomb))
+	expireAtLeast(KEYS[4], forget)
+end
+if freed + headLeft > 0 and redis.call('ZCARD', KEYS[2]) > 0 then
+	dropLapsed()
+	wake(redis.pcall('ZCOUNT', KEYS[1], '(' .. now, '+inf'))
+end
+return freed
+`)
+
+// renewWaitersScript renews the entries of one instance's waiters of one
+// key, up to batchSize per call, then drops the waiters of any instance
+// whose entry has ended. A waiter still in the queue keeps its place even
+// if its entry ended (a Redis stall longer than the entry TTL) and no
+// script has dropped it yet; one no longer in the queue is not added: it
+// joins again, at the back, on its next try. When it drops lapsed waiters
+// of a queue that others still wait in, it wakes those whose turn it is.
+// It may run out of memory: it adds nothing.
+//
+// KEYS: the slot set, the queue, the queue's entry ends, the tombstones
+// (not touched). ARGV[1]: entry TTL in milliseconds; ARGV[2..]: member ids.
+// Returns the member ids no longer in the queue.
+//
+// Cost: 8 per key, whatever the number of its waiters here.
+var renewWaitersScript = redis.NewScript("#!lua flags=allow-oom" + nowMs + commonLua + `
 local lost = {}
 local ends = now + tonumber(ARGV[1])
-for i = 3, #ARGV do
-	if redis.call('ZSCORE', KEYS[2], ARGV[i]) then
-		redis.call('ZADD', KEYS[3], ends, ARGV[i])
+local scores = redis.call('ZMSCORE', KEYS[2], unpack(ARGV, 2))
+local args = {'ZADD', KEYS[3]}
+for i = 2, #ARGV do
+	if scores[i - 1] then
+		args[#args + 1] = ends
+		args[#args + 1] = ARGV[i]
 	else
 		lost[#lost + 1] = ARGV[i]
 	end
 end
-wake(ARGV[2], dropLapsed())
-keepQueueAlive()
+if #args > 2 then
+	redis.call(unpack(args))
+	expireAtLeast(KEYS[2], ends)
+	expireAtLeast(KEYS[3], ends)
+end
+if dropLapsed() > 0 then
+	wake(holders())
+end
 return lost
-`)
-
-// releaseScript frees slots and takes waiters out of the queue: it removes
-// the given members from the slot set and from the queue, with the members
-// whose lease has ended and the waiters whose entry has ended, and, in the
-// same call, when that freed a slot or took out the first in line,
-// publishes on the key's wake-up channel the waiters that may now take a
-// slot, so that they hear of it, on every instance, without an extra round
-// trip. A key that is no slot set has nothing to free. It may run out of
-// memory: it only removes.
-//
-// KEYS: the slot set, the queue, the queue's entry ends. ARGV[1]: wake-up
-// channel; ARGV[2..]: member ids. Returns the given member ids that held a
-// slot.
-var releaseScript = redis.NewScript("#!lua flags=allow-oom" + nowMs + queueLua + `
-local ended = redis.pcall('ZREMRANGEBYSCORE', KEYS[1], '-inf', now)
-if type(ended) == 'table' and ended.err then
-	return {}
-end
-local removed = {}
-local headLeft = 0
-for i = 2, #ARGV do
-	if redis.call('ZREM', KEYS[1], ARGV[i]) == 1 then
-		removed[#removed + 1] = ARGV[i]
-	end
-	headLeft = headLeft + unqueue(ARGV[i])
-end
-wake(ARGV[1], ended + #removed + headLeft + dropLapsed())
-return removed
 `)
 
 // inUseScript counts the members whose lease has not ended by Redis time.
 // It writes nothing, and runs while Redis is out of memory.
 //
-// KEYS[1]: the slot set. Returns the count.
+// KEYS[1]: the slot set. Returns the count. Cost: 3.
 var inUseScript = redis.NewScript("#!lua flags=no-writes,allow-oom" + nowMs + `
 return redis.call('ZCOUNT', KEYS[1], '(' .. now, '+inf')
 `)
@@ -332,7 +303,7 @@ return redis.call('ZCOUNT', KEYS[1], '(' .. now, '+inf')
 // while Redis is out of memory.
 //
 // KEYS: the slot set, the queue (not touched), the queue's entry ends.
-// Returns {holders, waiters}.
+// Returns {holders, waiters}. Cost: 4.
 var loadScript = redis.NewScript("#!lua flags=no-writes,allow-oom" + nowMs + `
 return {redis.call('ZCOUNT', KEYS[1], '(' .. now, '+inf'), redis.call('ZCOUNT', KEYS[3], '(' .. now, '+inf')}
 `)
@@ -344,25 +315,26 @@ const batchSize = 500
 
 // A call is one script run.
 type call struct {
-	keys []string // KEYS
-	args []any
+	script *redis.Script
+	keys   []string // KEYS
+	args   []any
 }
 
-// evalAll runs s once for each call in one pipeline, one round trip
-// whatever the number of calls, and returns a command per call. A pipelined
-// EVALSHA gets no EVAL fallback from go-redis, so when Redis answers
-// NOSCRIPT (its script cache was emptied by a restart or SCRIPT FLUSH),
-// evalAll loads the script again and sends the failed calls once more.
-func evalAll(ctx context.Context, c redis.UniversalClient, s *redis.Script, calls []call) []*redis.Cmd {
+// evalAll runs every call in one pipeline, one round trip whatever their
+// number, and returns a command per call. A pipelined EVALSHA gets no EVAL
+// fallback from go-redis, so when Redis answers NOSCRIPT (its script cache
+// was emptied by a restart or SCRIPT FLUSH), evalAll loads the scripts
+// again and sends the failed calls once more.
+func evalAll(ctx context.Context, c redis.UniversalClient, calls []call) []*redis.Cmd {
 	cmds := make([]*redis.Cmd, len(calls))
 	if len(calls) == 1 {
-		cmds[0] = s.Run(ctx, c, calls[0].keys, calls[0].args...)
+		cmds[0] = calls[0].script.Run(ctx, c, calls[0].keys, calls[0].args...)
 		return cmds
 	}
 	send := func(idx []int) {
 		pipe := c.Pipeline()
 		for _, i := range idx {
-			cmds[i] = s.EvalSha(ctx, pipe, calls[i].keys, calls[i].args...)
+			cmds[i] = calls[i].script.EvalSha(ctx, pipe, calls[i].keys, calls[i].args...)
 		}
 		_, _ = pipe.Exec(ctx) // each command carries its own error
 	}
@@ -372,22 +344,27 @@ func evalAll(ctx context.Context, c redis.UniversalClient, s *redis.Script, call
 	}
 	send(all)
 	var again []int
+	loaded := make(map[*redis.Script]error)
 	for i, cmd := range cmds {
-		if isNoScript(cmd.Err()) {
-			again = append(again, i)
+		if !isNoScript(cmd.Err()) {
+			continue
 		}
-	}
-	if len(again) == 0 {
-		return cmds
-	}
-	if err := s.Load(ctx, c).Err(); err != nil {
-		for _, i := range again {
+		s := calls[i].script
+		err, done := loaded[s]
+		if !done {
+			err = s.Load(ctx, c).Err()
+			loaded[s] = err
+		}
+		if err != nil {
 			cmds[i] = redis.NewCmd(ctx)
 			cmds[i].SetErr(err)
+			continue
 		}
-		return cmds
+		again = append(again, i)
 	}
-	send(again)
+	if len(again) > 0 {
+		send(again)
+	}
 	return cmds
 }
 

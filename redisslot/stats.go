@@ -48,11 +48,12 @@ type Stats struct {
 	// confirmed for a whole Lease.
 	LeasesLost uint64
 
-	// PendingFrees is the number of slots this Limiter no longer holds
-	// whose free it has not yet seen confirmed by Redis: released, lost or
-	// closed slots whose member it still has to remove. Each is sent at
-	// once and again with every renewal round, and forgotten once its
-	// lease has surely ended.
+	// PendingFrees is the number of members this Limiter has to remove
+	// from Redis and has not yet seen removed: released, lost or closed
+	// slots, places in line of waiters that left, and acquires that failed
+	// after they may have reached Redis. Each goes with the next acquire of
+	// its key or is sent at once, and again with every renewal round, until
+	// Redis confirms it; none is forgotten before.
 	PendingFrees int
 
 	// RenewalRounds is the number of renewal rounds that sent calls to
@@ -82,18 +83,8 @@ func (c *counters) acquireEnded(r AcquireResult) {
 
 func (c *counters) slotEnded() { c.held.Add(-1) }
 
-// Stats returns a snapshot of l's counts. It sends nothing to Redis and
-// takes l's lock only for as long as it takes to count the pending frees;
-// it is safe to call at any time, from any goroutine, hooks included, and
-// after Close.
-func (l *Limiter) Stats() Stats {
-	c := &l.obs.stats
-	pending := 0
-	l.mu.Lock()
-	for _, pk := range l.pending {
-		pending += len(pk.members)
-	}
-	l.mu.Unlock()
+// snapshot returns the counts, with pending frees pending.
+func (c *counters) snapshot(pending int) Stats {
 	return Stats{
 		Held:            int(max(c.held.Load(), 0)), // below 0 for a moment when Close ends a slot before its call returns
 		Waiting:         int(c.waiting.Load()),

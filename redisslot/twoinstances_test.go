@@ -62,19 +62,18 @@ func (s *liveSlots) max() int {
 	return s.most
 }
 
-// ledger follows every member through the acquire and release scripts a
-// client sends: which members Redis admitted, and how many release calls
-// named each and removed it.
+// ledger follows every member through the acquire and free scripts a
+// client sends: which members Redis admitted, and how many calls that
+// succeeded freed each.
 type ledger struct {
 	mu       sync.Mutex
 	admitted map[string]bool
-	named    map[string]int // release calls naming the member
-	removed  map[string]int // release calls that removed it
-	carried  map[string]int // acquire calls that carried it as a pending free
+	removed  map[string]int // free calls that succeeded naming the member
+	carried  map[string]int // acquire calls that succeeded carrying it as a pending free
 }
 
 func newLedger() *ledger {
-	return &ledger{admitted: map[string]bool{}, named: map[string]int{}, removed: map[string]int{}, carried: map[string]int{}}
+	return &ledger{admitted: map[string]bool{}, removed: map[string]int{}, carried: map[string]int{}}
 }
 
 // hook returns the hook that shows g every command a client sends, with
@@ -101,44 +100,38 @@ func (g *ledger) note(cmd redis.Cmder, err error) {
 	args := cmd.Args()
 	switch scriptOf(cmd) {
 	case redisslot.AcquireHash:
-		if admittedBy(c) {
-			g.mu.Lock()
-			g.admitted[fmt.Sprint(args[scriptArg])] = true
-			g.mu.Unlock()
-		}
-	case redisslot.ReleaseHash:
-		ids, err := c.StringSlice() // the members it removed
 		g.mu.Lock()
-		for _, m := range args[scriptArg+1:] {
-			g.named[fmt.Sprint(m)]++
+		if admittedBy(c) {
+			g.admitted[fmt.Sprint(args[scriptArg])] = true
 		}
-		if err == nil {
-			for _, m := range ids {
-				g.removed[m]++
+		if n, _ := args[scriptArg+6].(int); err == nil {
+			for _, m := range args[scriptArg+7 : scriptArg+7+n] { // the pending frees it carried
+				g.carried[fmt.Sprint(m)]++
 			}
 		}
 		g.mu.Unlock()
-	}
-	if scriptOf(cmd) == redisslot.AcquireHash && err == nil && len(args) > 8 {
-		// The pending frees it carried, which it removed first.
+	case redisslot.ReleaseHash:
+		if err != nil {
+			return
+		}
 		g.mu.Lock()
-		for _, m := range args[8:] {
-			g.carried[fmt.Sprint(m)]++
+		for _, m := range args[scriptArg+3:] { // slots, places in line, unsure members
+			g.removed[fmt.Sprint(m)]++
 		}
 		g.mu.Unlock()
 	}
 }
 
-// check reports members admitted but not freed, and members removed by
-// more than one release call: a double release. A member that an acquire
-// carried as a pending free may have been removed by it.
+// check reports members admitted and not freed by exactly one call that
+// succeeded: a free call, or an acquire that carried it. A free goes once:
+// none is sent again once a call that carried it succeeded.
 func (g *ledger) check(t *testing.T) (admitted int) {
 	t.Helper()
 	g.mu.Lock()
 	defer g.mu.Unlock()
 	for m := range g.admitted {
-		if g.removed[m] > 1 || (g.removed[m] == 0 && g.carried[m] == 0) {
-			t.Errorf("member %s admitted and removed by %d release calls (carried by %d acquires); want 1", m, g.removed[m], g.carried[m])
+		if n := g.removed[m] + g.carried[m]; n != 1 {
+			t.Errorf("member %s admitted and freed by %d free calls and %d acquires that succeeded; want 1 in all", m, g.removed[m], g.carried[m])
 		}
 	}
 	return len(g.admitted)

@@ -350,17 +350,8 @@ func TestAcquireReturnsWhenCtxIsDoneAndLeavesNothingBehind(t *testing.T) {
 	_ = raw.Close()
 }
 
-// backgroundGoroutines counts the goroutines that run a Limiter's own code
-// and no test code: the Limiters' background goroutines.
-func backgroundGoroutines() int {
-	count := 0
-	for _, g := range goroutineStacks() {
-		if strings.Contains(g, "release/redisslot.(*Limiter).") && !strings.Contains(g, "redisslot_test.") {
-			count++
-		}
-	}
-	return count
-}
+// backgroundGoroutines counts the Limiters' background goroutines.
+func backgroundGoroutines() int { return limiterGoroutines() }
 
 // Beyond MaxWaiters, Acquire returns ErrQueueFull, which also
 // matches ErrFull, at once.
@@ -450,7 +441,7 @@ func TestLeavingWaiterPassesOnAWakeUpItDidNotTry(t *testing.T) {
 	var aMember atomic.Value
 	aBlocked, unblockA := make(chan struct{}), make(chan struct{})
 	w.client.AddHook(scriptHook{hash: redisslot.AcquireHash, fn: func(ctx context.Context, cmds []redis.Cmder, next func() error) error {
-		member := fmt.Sprint(cmds[0].Args()[6])
+		member := fmt.Sprint(cmds[0].Args()[scriptArg])
 		if aMember.CompareAndSwap(nil, member) || aMember.Load() != member {
 			return next() // A's join, and every call of B
 		}

@@ -2,7 +2,6 @@ package redisslot
 
 import (
 	"container/list"
-	"math/rand/v2"
 	"strconv"
 	"strings"
 	"sync"
@@ -10,16 +9,19 @@ import (
 	"time"
 )
 
-// waiting is a Limiter's state for the Acquire calls that wait: one local
-// queue per key of this Limiter's waiters, in the order of their entries in
-// the key's queue in Redis, and the wake-ups that the subscriber and the
-// retry timers hand them.
+// waiting is a Limiter's waiting Acquire calls: one local queue per key, in
+// the order of their entries in the key's queue in Redis, and the wake-ups
+// that releases, the subscriber and the retry timers hand them. A waiter
+// tries to take a slot only when a wake-up is due to it.
+//
+// Its mu guards queues, closed, and the fields of every queue and waiter
+// marked so. kick runs with no lock held.
 type waiting struct {
-	mu       sync.Mutex
-	queues   map[string]*queue // by wake-up channel
-	sub      *subscriber       // nil until the first wait
-	closed   bool              // Close has stopped the subscriber
-	renewing bool              // the entry renewer runs
+	kick func() // has the pending frees sent at once
+
+	mu     sync.Mutex
+	queues map[string]*queue // by the name of the key's slot set
+	closed bool              // Close has ended the waits
 
 	// dropWake, when set, is asked about each wake-up message; true drops
 	// it. For tests of lost wake-ups.
@@ -35,11 +37,9 @@ type waiting struct {
 // A queue holds the waiters of one key on one Limiter, in their order in
 // the key's queue in Redis.
 type queue struct {
-	channel  string
-	key      string // as the caller named it, for errors
-	rkey     string // the key's slot set
-	waiters  list.List
-	byMember map[string]*waiter
+	ref      *keyRef
+	waiters  list.List          // of *waiter; under mu
+	byMember map[string]*waiter // under mu
 	// fresh marks a queue that the subscriber has not yet seen. A wake-up
 	// published after its first waiter joined in Redis, but before the
 	// queue existed here, found no queue; so once subscribed, the oldest
@@ -51,56 +51,62 @@ type queue struct {
 type waiter struct {
 	q      *queue
 	elem   *list.Element // in q.waiters
-	key    string        // as the caller named it
-	rkey   string        // the key's slot set
+	ref    *keyRef
 	member string        // its entry in the queue, and its slot's member id
 	order  int64         // its place in the queue in Redis; under mu
+	head   bool          // known to be first in line in Redis; under mu
 	left   bool          // it left the local queue; under mu
 	woken  bool          // a wake-up is due and not yet tried; under mu
 	probe  bool          // that wake-up guesses at a silent free; under mu
 	notify chan struct{} // buffered 1: woken, or became the oldest
 }
 
-// count returns how many local waiters channel's key has.
-func (w *waiting) count(channel string) int {
+// count returns how many local waiters the key at rkey has.
+func (w *waiting) count(rkey string) int {
 	w.mu.Lock()
 	defer w.mu.Unlock()
-	if q := w.queues[channel]; q != nil {
+	if q := w.queues[rkey]; q != nil {
 		return q.waiters.Len()
 	}
 	return 0
 }
 
-// join adds a waiter, whose entry in Redis is member at order, to its
-// key's local queue: this is where a waiter joins. It returns ErrClosed
-// once the subscriber is stopped. start runs, under w.mu, when the queue is
-// new: the subscriber must learn of it, and the entry renewer must run.
-func (w *waiting) join(key, rkey, member string, order int64, start func()) (*waiter, error) {
+// len returns how many keys have local waiters.
+func (w *waiting) len() int {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	return len(w.queues)
+}
+
+// join adds a waiter, whose entry in Redis is member at order with rank
+// waiters ahead of it, to its key's local queue: this is where a waiter
+// joins. It reports whether the queue is new (the subscriber must learn
+// of it), and returns ErrClosed once the waits are ended.
+func (w *waiting) join(ref *keyRef, member string, order, rank int64) (wt *waiter, fresh bool, err error) {
 	w.mu.Lock()
 	defer w.mu.Unlock()
 	if w.closed {
-		return nil, ErrClosed
+		return nil, false, ErrClosed
 	}
-	channel := wakeChannel(rkey)
-	q := w.queues[channel]
+	q := w.queues[ref.rkey()]
 	if q == nil {
 		if w.queues == nil {
 			w.queues = make(map[string]*queue)
 		}
-		q = &queue{channel: channel, key: key, rkey: rkey, fresh: true, byMember: make(map[string]*waiter)}
-		w.queues[channel] = q
-		start()
+		q = &queue{ref: ref, fresh: true, byMember: make(map[string]*waiter)}
+		w.queues[ref.rkey()] = q
+		fresh = true
 	}
-	wt := &waiter{q: q, key: key, rkey: rkey, member: member, order: order, notify: make(chan struct{}, 1)}
+	wt = &waiter{q: q, ref: ref, member: member, order: order, head: rank == 0, notify: make(chan struct{}, 1)}
 	wt.elem = q.waiters.PushBack(wt)
 	q.byMember[member] = wt
 	w.place(wt)
-	return wt, nil
+	return wt, fresh, nil
 }
 
 // place moves wt back from the tail to its order, and, if that is not the
 // back (a later waiter of this Limiter was here first), gives it a wake-up:
-// one due to it may have gone to a later waiter. The caller holds w.mu.
+// one due to it may have gone to a later waiter. The caller holds mu.
 func (w *waiting) place(wt *waiter) {
 	e := wt.elem
 	for p := e.Prev(); p != nil && p.Value.(*waiter).order > wt.order; p = e.Prev() {
@@ -112,11 +118,13 @@ func (w *waiting) place(wt *waiter) {
 	}
 }
 
-// reorder records wt's order in Redis, which changes when it joined again
-// at the back, its entry having ended.
-func (w *waiting) reorder(wt *waiter, order int64) {
+// tried records what a try of wt that did not admit it learned: its order
+// in Redis, which changes when it joined again at the back (its entry
+// having ended), and its rank.
+func (w *waiting) tried(wt *waiter, order, rank int64) {
 	w.mu.Lock()
 	defer w.mu.Unlock()
+	wt.head = rank == 0
 	if order == wt.order {
 		return
 	}
@@ -126,8 +134,8 @@ func (w *waiting) reorder(wt *waiter, order int64) {
 }
 
 // next takes wt's due wake-up, if any, and says whether wt is the oldest
-// waiter of its key.
-func (w *waiting) next(wt *waiter) (tryNow, probe, head bool) {
+// waiter of its key here.
+func (w *waiting) next(wt *waiter) (tryNow, probe, oldest bool) {
 	w.mu.Lock()
 	defer w.mu.Unlock()
 	tryNow, probe = wt.woken, wt.probe
@@ -151,65 +159,97 @@ func (w *waiting) probe(wt *waiter) {
 }
 
 // leave takes wt out of its local queue: this is where a waiter leaves. A
-// wake-up wt did not try passes to the next waiter; so does a probe, when
-// wt took a slot on a guess (then others may have freed silently with it);
-// a new oldest waiter is told, so that it starts its retry timer. An empty
-// queue is dropped; leave then reports true, and the subscriber must learn
-// of it.
+// wake-up wt did not try passes to the next waiter, and the pending frees
+// are kicked, in case it was to carry one; so does a probe when wt took a
+// slot on a guess (then others may have freed silently with it); a new
+// oldest waiter is told, so that it starts its retry timer. An empty queue
+// is dropped; leave then reports true, and the subscriber must learn of it.
 func (w *waiting) leave(wt *waiter, probeNext bool) (emptied bool) {
 	w.mu.Lock()
-	defer w.mu.Unlock()
 	q := wt.q
-	wasHead := q.waiters.Front() == wt.elem
+	wasOldest := q.waiters.Front() == wt.elem
 	q.waiters.Remove(wt.elem)
 	delete(q.byMember, wt.member)
 	wt.left = true
+	untried := wt.woken
 	if q.waiters.Len() == 0 {
-		delete(w.queues, q.channel)
-		return true
+		delete(w.queues, q.ref.rkey())
+		emptied = true
+	} else {
+		if untried {
+			wakeOldest(q, 1, wt.probe)
+		}
+		if probeNext {
+			wakeOldest(q, 1, true)
+		}
+		if wasOldest {
+			poke(q.waiters.Front().Value.(*waiter).notify)
+		}
 	}
-	if wt.woken {
-		wakeOldest(q, 1, wt.probe)
+	w.mu.Unlock()
+	if untried {
+		w.kick()
 	}
-	if probeNext {
-		wakeOldest(q, 1, true)
-	}
-	if wasHead {
-		poke(q.waiters.Front().Value.(*waiter).notify)
-	}
-	return false
+	return emptied
 }
 
-// wake wakes up to n waiters of channel that have no wake-up due, oldest
-// first, and returns how many it woke. A probe is a wake-up sent on a
-// guess that a slot freed.
-func (w *waiting) wake(channel string, n int, probe bool) int {
+// handOff wakes the oldest waiter of the key at rkey when it is known to
+// be first in line in Redis and has no wake-up due: a slot of the key was
+// just released here, and that waiter's try will carry the free and take
+// the slot, in one round trip. It reports whether it woke one; if not, the
+// free is to be sent at once, and it wakes whoever's turn it is.
+func (w *waiting) handOff(rkey string) bool {
 	w.mu.Lock()
 	defer w.mu.Unlock()
-	if q := w.queues[channel]; q != nil {
+	q := w.queues[rkey]
+	if q == nil {
+		return false
+	}
+	wt := q.waiters.Front().Value.(*waiter)
+	if !wt.head || wt.woken {
+		return false
+	}
+	wt.woken, wt.probe = true, false
+	poke(wt.notify)
+	return true
+}
+
+// wake wakes up to n waiters of the key at rkey that have no wake-up due,
+// oldest first, and returns how many it woke. A probe is a wake-up sent on
+// a guess that a slot freed.
+func (w *waiting) wake(rkey string, n int, probe bool) int {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	if q := w.queues[rkey]; q != nil {
 		return wakeOldest(q, n, probe)
 	}
 	return 0
 }
 
-// wakeFor wakes the waiters a wake-up message names, space-separated
-// member ids, that wait here and have no wake-up due, and returns how many
-// it woke. A message that is a number n (as a test may publish) wakes the
-// n oldest.
-func (w *waiting) wakeFor(channel, payload string) int {
+// wakeNamed wakes the waiters a wake-up message on the key at rkey names,
+// space-separated member ids first in line first, that wait here and have
+// no wake-up due, and returns how many it woke. The first is marked first
+// in line. A message that is a number n (as an operator may publish)
+// wakes the n oldest.
+func (w *waiting) wakeNamed(rkey, payload string) int {
 	if isCount(payload) { // checked first: a failed Atoi allocates its error
 		n, _ := strconv.Atoi(payload)
-		return w.wake(channel, max(n, 1), false)
+		return w.wake(rkey, max(n, 1), false)
 	}
 	w.mu.Lock()
 	defer w.mu.Unlock()
-	q := w.queues[channel]
+	q := w.queues[rkey]
 	if q == nil {
 		return 0
 	}
-	woken := 0
+	woken, first := 0, true
 	for id := range strings.FieldsSeq(payload) {
-		if wt := q.byMember[id]; wt != nil && !wt.woken {
+		wt := q.byMember[id]
+		if wt != nil && first {
+			wt.head = true
+		}
+		first = false
+		if wt != nil && !wt.woken {
 			wt.woken, wt.probe = true, false
 			poke(wt.notify)
 			woken++
@@ -232,14 +272,28 @@ func isCount(payload string) bool {
 	return true
 }
 
-// nudge wakes the oldest local waiter of channel's key, if it has no
-// wake-up due, when a local holder of the key released its slot: its try
-// carries the pending free, so when it is first in line it takes the slot
-// in one round trip, without waiting for the free to reach Redis and the
-// wake-up to come back. If it is not first, its try publishes the wake-up
-// that the free would have.
-func (w *waiting) nudge(channel string) {
-	w.wake(channel, 1, false)
+// rejoin wakes the waiters of batch whose member is in gone and which
+// still wait here: their next try joins the queue again.
+func (w *waiting) rejoin(batch []*waiter, gone []string) {
+	missing := make(map[string]bool, len(gone))
+	for _, m := range gone {
+		missing[m] = true
+	}
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	for _, wt := range batch {
+		if missing[wt.member] && !wt.left && !wt.woken {
+			wt.woken, wt.probe = true, false
+			poke(wt.notify)
+		}
+	}
+}
+
+// close ends the waits: join then returns ErrClosed.
+func (w *waiting) close() {
+	w.mu.Lock()
+	w.closed = true
+	w.mu.Unlock()
 }
 
 // wakeOldest wakes up to n waiters of q that have no wake-up due, oldest
@@ -264,43 +318,28 @@ func poke(c chan struct{}) {
 	}
 }
 
-// A retryTimer is the oldest waiter's timer for trying on its own.
-type retryTimer struct {
-	t     *time.Timer
-	armed bool
-}
-
-// arm starts the timer, if it is not running, for a random time in the
-// upper half of interval, and returns that time (0 if it was running).
-func (r *retryTimer) arm(interval time.Duration) time.Duration {
-	if r.armed {
-		return 0
+// changes returns the keys (names of their slot sets) that gained local
+// waiters since the last call and those that lost them, given the set of
+// keys subscribed to, which it updates. A fresh queue of a key still
+// subscribed to (its unsubscription has not been sent) gets no
+// confirmation, so its oldest waiter tries at once.
+func (w *waiting) changes(subscribed map[string]bool) (add, remove []string) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	for rkey, q := range w.queues {
+		if !subscribed[rkey] {
+			add = append(add, rkey) // its confirmation wakes the oldest waiter
+			subscribed[rkey] = true
+		} else if q.fresh {
+			wakeOldest(q, 1, true)
+		}
+		q.fresh = false
 	}
-	d := retryDelay(interval)
-	if r.t == nil {
-		r.t = time.NewTimer(d)
-	} else {
-		r.t.Reset(d)
+	for rkey := range subscribed {
+		if w.queues[rkey] == nil {
+			remove = append(remove, rkey)
+			delete(subscribed, rkey)
+		}
 	}
-	r.armed = true
-	return d
-}
-
-// c returns the timer's channel while it is armed, else nil.
-func (r *retryTimer) c() <-chan time.Time {
-	if !r.armed {
-		return nil
-	}
-	return r.t.C
-}
-
-func (r *retryTimer) stop() {
-	if r.t != nil {
-		r.t.Stop()
-	}
-}
-
-// retryDelay returns a random time in the upper half of interval.
-func retryDelay(interval time.Duration) time.Duration {
-	return interval/2 + rand.N(interval/2+1)
+	return add, remove
 }

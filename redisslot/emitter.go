@@ -1,0 +1,173 @@
+package redisslot
+
+import (
+	"context"
+	"errors"
+	"sync"
+	"sync/atomic"
+	"time"
+)
+
+// An emitter is a Limiter's hooks and the counts behind its Stats. Every
+// event adds to a count; with hooks added, it also calls them, on the
+// goroutine that did the work, with no lock held. Its addMu serializes
+// AddHook; the list of hooks is copied on write and never mutated.
+type emitter struct {
+	addMu sync.Mutex
+	hooks atomic.Pointer[[]Hook] // nil until the first hook
+	stats counters
+}
+
+// slotObs is what a slot keeps for its SlotEvent.
+type slotObs struct {
+	ctx    context.Context // the slot's context, whose cause tells its end
+	parent context.Context // the acquiring ctx
+	taken  time.Time       // when its acquire was sent
+}
+
+// add adds h to the hooks.
+func (e *emitter) add(h Hook) {
+	e.addMu.Lock()
+	defer e.addMu.Unlock()
+	var hs []Hook
+	if old := e.hooks.Load(); old != nil {
+		hs = append(hs, *old...)
+	}
+	hs = append(hs, h)
+	e.hooks.Store(&hs)
+}
+
+// list returns the hooks, nil when there are none.
+func (e *emitter) list() []Hook {
+	if hs := e.hooks.Load(); hs != nil {
+		return *hs
+	}
+	return nil
+}
+
+// acquireEnded records the end of a TryAcquire or Acquire call that
+// started at start, called with ctx, and returned err.
+func (e *emitter) acquireEnded(ctx context.Context, key string, start time.Time, err error) {
+	r := acquireResult(ctx, err)
+	e.stats.acquireEnded(r)
+	hs := e.list()
+	if hs == nil {
+		return
+	}
+	ev := AcquireEvent{Key: key, Result: r, Duration: time.Since(start), Err: err}
+	for i := range hs {
+		if f := hs[i].AcquireEnded; f != nil {
+			f(ev)
+		}
+	}
+}
+
+// acquireResult classifies what an acquiring call with ctx returned.
+func acquireResult(ctx context.Context, err error) AcquireResult {
+	switch {
+	case err == nil:
+		return AcquireAcquired
+	case errors.Is(err, ErrQueueFull):
+		return AcquireQueueFull
+	case errors.Is(err, ErrFull):
+		return AcquireFull
+	case errors.Is(err, ErrClosed):
+		return AcquireClosed
+	case ctx.Err() != nil:
+		return AcquireCanceled
+	}
+	return AcquireError
+}
+
+// slotEnded records the end of s. It is called exactly once per slot, by
+// whoever stopped holding it, after s's context is done.
+func (e *emitter) slotEnded(s *slot) {
+	e.stats.slotEnded()
+	hs := e.list()
+	if hs == nil {
+		return
+	}
+	ev := SlotEvent{Key: s.ref.key, End: slotEnd(s), Held: time.Since(s.obs.taken)}
+	for i := range hs {
+		if f := hs[i].SlotEnded; f != nil {
+			f(ev)
+		}
+	}
+}
+
+// slotEnd decides how s ended, from its context's cause: ErrLeaseLost and
+// ErrClosed name themselves; the cause of the acquiring ctx, when that ctx
+// is done, means it ended the slot; anything else is the caller's release
+// (cause context.Canceled).
+func slotEnd(s *slot) SlotEnd {
+	cause := context.Cause(s.obs.ctx)
+	switch {
+	case errors.Is(cause, ErrLeaseLost):
+		return SlotLeaseLost
+	case errors.Is(cause, ErrClosed):
+		return SlotClosed
+	case s.obs.parent.Err() != nil && cause == context.Cause(s.obs.parent):
+		return SlotCanceled
+	}
+	return SlotReleased
+}
+
+// leaseLost records that s lost its lease, then its end. s's context has
+// been cancelled with ErrLeaseLost.
+func (e *emitter) leaseLost(s *slot) {
+	e.stats.leasesLost.Add(1)
+	for _, h := range e.list() {
+		if f := h.LeaseLost; f != nil {
+			f(LeaseLostEvent{Key: s.ref.key})
+		}
+	}
+	e.slotEnded(s)
+}
+
+// waiterJoined records that an Acquire call started to wait for key.
+func (e *emitter) waiterJoined(key string) {
+	e.stats.waiting.Add(1)
+	for _, h := range e.list() {
+		if f := h.WaiterJoined; f != nil {
+			f(key)
+		}
+	}
+}
+
+// waiterLeft records that an Acquire call stopped waiting for key.
+func (e *emitter) waiterLeft(key string) {
+	e.stats.waiting.Add(-1)
+	for _, h := range e.list() {
+		if f := h.WaiterLeft; f != nil {
+			f(key)
+		}
+	}
+}
+
+// renewalRound records a renewal round that started at start and made the
+// renewal calls of renewals, of which failures failed. When closing, the
+// failures (calls cut short by Close) do not count.
+func (e *emitter) renewalRound(renewals []renewal, start time.Time, failures int, closing bool) {
+	if closing {
+		failures = 0
+	}
+	e.stats.renewalRounds.Add(1)
+	e.stats.renewalFailures.Add(uint64(failures))
+	hs := e.list()
+	if hs == nil {
+		return
+	}
+	ev := RenewalEvent{Calls: len(renewals), Duration: time.Since(start), Failures: failures}
+	keys := make(map[string]bool) // a key with many slots spans calls
+	for _, rc := range renewals {
+		for _, k := range rc.call.keys {
+			keys[k] = true
+		}
+	}
+	ev.Keys = len(keys)
+	for i := range hs {
+		if f := hs[i].RenewalRound; f != nil {
+			f(ev)
+		}
+	}
+}

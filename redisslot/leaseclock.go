@@ -1,0 +1,196 @@
+package redisslot
+
+import (
+	"sync"
+	"time"
+)
+
+// A leaseClock holds a Limiter's slots, and ends each one whose lease was
+// not confirmed in time: life (Lease minus a margin) after the last acquire
+// or renewal of it that Redis confirmed was sent. It keeps every deadline
+// on one timer, which no goroutine waits on: when the earliest deadline
+// comes, the timer's function drops the slots that reached theirs and
+// hands them to expired. Nothing that talks to Redis takes its lock, so no
+// call in flight, however long it blocks, can delay the end of a slot.
+//
+// Its mu guards every field below it, and the set time of every slot it
+// holds. expired runs with no lock held.
+type leaseClock struct {
+	life    time.Duration
+	expired func([]*slot) // slots dropped at their deadline, their contexts not yet ended
+
+	mu      sync.Mutex
+	held    map[string]*heldKey // by the name of the key's slot set
+	n       int                 // slots held
+	timer   *time.Timer         // nil until the first slot
+	due     time.Time           // when the timer fires; zero while it is stopped
+	stopped bool
+	firing  sync.WaitGroup // expired calls in progress; Add only with mu held and stopped false
+}
+
+// A heldKey is the slots of one key that a clock holds.
+type heldKey struct {
+	ref   *keyRef
+	slots map[string]*slot // by member id
+}
+
+func newLeaseClock(life time.Duration, expired func([]*slot)) *leaseClock {
+	return &leaseClock{life: life, expired: expired, held: make(map[string]*heldKey)}
+}
+
+// hold adds s, whose lease Redis set when s.set was sent, and reports
+// false, holding nothing, once the clock is stopped.
+func (c *leaseClock) hold(s *slot) bool {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.stopped {
+		return false
+	}
+	hk := c.held[s.ref.rkey()]
+	if hk == nil {
+		hk = &heldKey{ref: s.ref, slots: make(map[string]*slot)}
+		c.held[s.ref.rkey()] = hk
+	}
+	hk.slots[s.member] = s
+	c.n++
+	c.arm(s.set.Add(c.life))
+	return true
+}
+
+// drop forgets s and reports whether it was held: only the first to drop a
+// slot ends it.
+func (c *leaseClock) drop(s *slot) bool {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.dropLocked(s)
+}
+
+func (c *leaseClock) dropLocked(s *slot) bool {
+	hk := c.held[s.ref.rkey()]
+	if hk == nil || hk.slots[s.member] != s {
+		return false
+	}
+	delete(hk.slots, s.member)
+	if len(hk.slots) == 0 {
+		delete(c.held, s.ref.rkey())
+	}
+	c.n--
+	return true
+}
+
+// confirm records that Redis extended the leases of slots in a call sent
+// at sent. Slots dropped meanwhile are left dropped.
+func (c *leaseClock) confirm(slots []*slot, sent time.Time) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	for _, s := range slots {
+		if s.set.Before(sent) {
+			s.set = sent
+		}
+	}
+}
+
+// lose drops the slots whose members Redis no longer has, and returns those
+// that were still held: only they have lost their lease (a slot released
+// meanwhile was freed, not lost).
+func (c *leaseClock) lose(slots []*slot) []*slot {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	var lost []*slot
+	for _, s := range slots {
+		if c.dropLocked(s) {
+			lost = append(lost, s)
+		}
+	}
+	return lost
+}
+
+// each calls f for every key held, with the clock locked: f must not block.
+func (c *leaseClock) each(f func(*heldKey)) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	for _, hk := range c.held {
+		f(hk)
+	}
+}
+
+// len returns how many slots the clock holds.
+func (c *leaseClock) len() int {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.n
+}
+
+// stop drops every slot and returns them, and stops the timer: hold then
+// refuses. It waits for an expired call in progress, so that once it
+// returns no slot ends but those it returned.
+func (c *leaseClock) stop() []*slot {
+	c.mu.Lock()
+	c.stopped = true
+	if c.timer != nil {
+		c.timer.Stop()
+	}
+	var all []*slot
+	for _, hk := range c.held {
+		for _, s := range hk.slots {
+			all = append(all, s)
+		}
+	}
+	c.held, c.n = make(map[string]*heldKey), 0
+	c.mu.Unlock()
+	c.firing.Wait()
+	return all
+}
+
+// arm makes the timer fire by deadline. The caller holds mu.
+func (c *leaseClock) arm(deadline time.Time) {
+	if !c.due.IsZero() && !deadline.Before(c.due) {
+		return
+	}
+	c.due = deadline
+	d := time.Until(deadline)
+	if c.timer == nil {
+		c.timer = time.AfterFunc(d, c.fire)
+	} else {
+		c.timer.Reset(d)
+	}
+}
+
+// fire is the timer's function: it drops the slots whose deadline has
+// come, sets the timer for the earliest left, and hands the dropped ones
+// to expired.
+func (c *leaseClock) fire() {
+	c.mu.Lock()
+	if c.stopped {
+		c.mu.Unlock()
+		return
+	}
+	now := time.Now()
+	var ended []*slot
+	var next time.Time
+	for _, hk := range c.held {
+		for _, s := range hk.slots {
+			deadline := s.set.Add(c.life)
+			if !now.Before(deadline) {
+				ended = append(ended, s)
+			} else if next.IsZero() || deadline.Before(next) {
+				next = deadline
+			}
+		}
+	}
+	for _, s := range ended {
+		c.dropLocked(s)
+	}
+	c.due = time.Time{}
+	if !next.IsZero() {
+		c.arm(next)
+	}
+	if len(ended) == 0 {
+		c.mu.Unlock()
+		return
+	}
+	c.firing.Add(1)
+	c.mu.Unlock()
+	defer c.firing.Done()
+	c.expired(ended)
+}

@@ -1,0 +1,57 @@
+package redisslot
+
+// A renewal is one call of the renewal script and the slots it renews.
+type renewal struct {
+	call  call
+	slots []*slot
+}
+
+// renewals groups the held slots into renewal calls of up to batchSize
+// slots each. A call renews many keys when the client runs a script over
+// any keys (a single node, a failover client), the keys of one hash slot
+// on a Redis Cluster client, and one key otherwise: see grouping.
+func (r *renewer) renewals() []renewal {
+	type building struct {
+		keys   []string
+		counts []int
+		slots  []*slot
+	}
+	open := make(map[string]*building)
+	var done []*building
+	r.clock.each(func(hk *heldKey) {
+		bucket := bucketOf(r.grouping, hk.ref.rkey())
+		for _, s := range hk.slots {
+			b := open[bucket]
+			if b == nil {
+				b = &building{}
+				open[bucket] = b
+			}
+			if len(b.keys) == 0 || b.keys[len(b.keys)-1] != hk.ref.rkey() {
+				b.keys = append(b.keys, hk.ref.rkey())
+				b.counts = append(b.counts, 0)
+			}
+			b.counts[len(b.counts)-1]++
+			b.slots = append(b.slots, s)
+			if len(b.slots) == batchSize {
+				done = append(done, b)
+				delete(open, bucket)
+			}
+		}
+	})
+	for _, b := range open {
+		done = append(done, b)
+	}
+	renewals := make([]renewal, len(done))
+	for i, b := range done {
+		args := make([]any, 0, 1+len(b.counts)+len(b.slots))
+		args = append(args, r.set.leaseArg)
+		for _, n := range b.counts {
+			args = append(args, n)
+		}
+		for _, s := range b.slots {
+			args = append(args, s.member)
+		}
+		renewals[i] = renewal{call{script: renewScript, keys: b.keys, args: args}, b.slots}
+	}
+	return renewals
+}
