@@ -1,0 +1,210 @@
+package redisslot_test
+
+import (
+	"context"
+	"errors"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/ctxguard/release/redisslot"
+	"github.com/ctxguard/release/redisslot/internal/redistest"
+	"github.com/redis/go-redis/v9"
+)
+
+// The stall tests stop Redis for several Leases while a Limiter holds
+// slots, releases one and makes acquires that time out: every command they
+// write waits in Redis's socket buffers, and runs, in any order, when Redis
+// resumes.
+const (
+	stallLease   = 500 * time.Millisecond
+	stallLimit   = 3
+	stallTimeout = 100 * time.Millisecond // the client's timeouts
+)
+
+// No ghost slot survives a stall of any length: within Lease/2 of Redis
+// resuming, InUse is the live holders (none: the held slots ended during
+// the stall), stays so for a Lease, and the key admits exactly its limit.
+// The acquires that timed out during the stall run when Redis resumes;
+// their frees, whatever order Redis runs them in, leave tombstones that
+// refuse them.
+func TestNoGhostAfterLongStalls(t *testing.T) {
+	for _, c := range []struct {
+		name   string
+		args   []string
+		stall  func(t *testing.T, srv *redistest.Server, d time.Duration, during func()) time.Time
+		length time.Duration
+	}{
+		{"SIGSTOP for 3 Leases", nil, sigstopFor, 3 * stallLease},
+		{"SIGSTOP for 10 Leases", nil, sigstopFor, 10 * stallLease},
+		{"DEBUG SLEEP for 3 Leases", []string{"--enable-debug-command", "local"}, debugSleepFor, 3 * stallLease},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			srv := redistest.StartWith(t, c.args...)
+			l := stallLimiter(t, srv)
+			ctx := ctxWithTimeout(t)
+			var rels []func()
+			for range stallLimit - 1 {
+				_, rel := mustTry(t, l, ctx, "k", stallLimit)
+				rels = append(rels, rel)
+			}
+			resumed := c.stall(t, srv, c.length, func() {
+				for range 3 {
+					timedOutTry(t, l, "k")
+				}
+				rels[0]()
+				timedOutTry(t, l, "k")
+			})
+			checkNoGhost(t, l, resumed)
+			for _, rel := range rels {
+				rel()
+			}
+		})
+	}
+}
+
+// stallLimiter returns a Limiter on srv whose client times out far within
+// the stall, with no retries, and its scripts loaded.
+func stallLimiter(t *testing.T, srv *redistest.Server) *redisslot.Limiter {
+	t.Helper()
+	opts := srv.Options()
+	opts.ContextTimeoutEnabled = true
+	opts.DialTimeout, opts.ReadTimeout, opts.WriteTimeout, opts.PoolTimeout = stallTimeout, stallTimeout, stallTimeout, stallTimeout
+	opts.MaxRetries = -1
+	c := redis.NewClient(opts)
+	t.Cleanup(func() { _ = c.Close() })
+	if err := redisslot.LoadScripts(ctxWithTimeout(t), c); err != nil {
+		t.Fatal(err)
+	}
+	l := redisslot.New(c, redisslot.Options{Prefix: testPrefix(t), Lease: stallLease, OnError: func(error) {}})
+	t.Cleanup(func() { _ = l.Close() })
+	return l
+}
+
+// timedOutTry makes a TryAcquire that times out, its command on its way to
+// a stalled Redis.
+func timedOutTry(t *testing.T, l *redisslot.Limiter, key string) {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), stallTimeout)
+	defer cancel()
+	//lostrelease:ignore the call must fail while Redis is stalled
+	if _, _, err := l.TryAcquire(ctx, key, stallLimit); err == nil || errors.Is(err, redisslot.ErrFull) {
+		t.Fatalf("TryAcquire with Redis stalled: %v; want a timeout", err)
+	}
+}
+
+// sigstopFor stops srv by SIGSTOP for d, runs during meanwhile, and returns
+// when it resumed.
+func sigstopFor(t *testing.T, srv *redistest.Server, d time.Duration, during func()) time.Time {
+	t.Helper()
+	pid := srv.Pid()
+	if err := syscall.Kill(pid, syscall.SIGSTOP); err != nil {
+		t.Fatal(err)
+	}
+	start := time.Now()
+	resume := sync.OnceFunc(func() { _ = syscall.Kill(pid, syscall.SIGCONT) })
+	defer resume()
+	during()
+	time.Sleep(time.Until(start.Add(d))) // the stall's length, not a wait for a condition
+	resume()
+	return time.Now()
+}
+
+// debugSleepFor makes srv sleep for d with DEBUG SLEEP, runs during once it
+// sleeps, and returns when the sleep ended.
+func debugSleepFor(t *testing.T, srv *redistest.Server, d time.Duration, during func()) time.Time {
+	t.Helper()
+	raw := srv.Client(t)
+	slept := make(chan error, 1)
+	go func() { slept <- raw.Do(context.Background(), "DEBUG", "SLEEP", d.Seconds()).Err() }()
+	eventually(t, "Redis is asleep", func() bool {
+		ctx, cancel := context.WithTimeout(context.Background(), 50*time.Millisecond)
+		defer cancel()
+		return srv.Client(t).Ping(ctx).Err() != nil
+	})
+	during()
+	select {
+	case err := <-slept:
+		if err != nil {
+			t.Fatalf("DEBUG SLEEP: %v", err)
+		}
+	case <-time.After(d + waitLong):
+		t.Fatalf("DEBUG SLEEP %v did not return", d)
+	}
+	return time.Now()
+}
+
+// checkNoGhost checks that, within Lease/2 of resumed, key "k" has no
+// holder, that it keeps none for a Lease, and that it then admits exactly
+// its limit.
+func checkNoGhost(t *testing.T, l *redisslot.Limiter, resumed time.Time) {
+	t.Helper()
+	ctx := ctxWithTimeout(t)
+	deadline := resumed.Add(stallLease / 2)
+	for n := -1; n != 0; {
+		var err error
+		n, err = l.InUse(ctx, "k")
+		if err == nil && n == 0 {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("InUse = %d (%v) %v after Redis resumed; want 0, no ghost, within Lease/2 %v", n, err, time.Since(resumed), stallLease/2)
+		}
+		time.Sleep(pollInterval)
+	}
+	for end := time.Now().Add(stallLease); time.Now().Before(end); time.Sleep(10 * pollInterval) {
+		if n := inUse(t, l, "k"); n != 0 {
+			t.Fatalf("InUse = %d %v after Redis resumed; want 0: a ghost came back", n, time.Since(resumed))
+		}
+	}
+	for i := range stallLimit {
+		_, rel, err := l.TryAcquire(ctx, "k", stallLimit)
+		if err != nil {
+			t.Fatalf("TryAcquire %d after the stall: %v; want the key's %d slots free", i, err, stallLimit)
+		}
+		defer rel()
+	}
+	//lostrelease:ignore the call must fail: the key is full
+	if _, _, err := l.TryAcquire(ctx, "k", stallLimit); !errors.Is(err, redisslot.ErrFull) {
+		t.Errorf("TryAcquire beyond the limit after the stall: %v; want ErrFull", err)
+	}
+}
+
+// A free that overtakes its acquire refuses it: the acquire timed out for
+// its caller, its free (with a tombstone) reached Redis first, and the
+// acquire, run after it, takes no slot and joins no queue.
+func TestFreeThatOvertakesItsAcquireRefusesIt(t *testing.T) {
+	srv := redistest.Shared(t)
+	f := newFixture(t, srv, redisslot.Options{Lease: longLease})
+	raw := srv.Client(t)
+	var held []any // the acquire's command, not sent
+	var once sync.Once
+	f.client.AddHook(scriptHook{hash: redisslot.AcquireHash, fn: func(ctx context.Context, cmds []redis.Cmder, next func() error) error {
+		hold := false
+		once.Do(func() { held, hold = append([]any(nil), cmds[0].Args()...), true })
+		if hold {
+			return failWith(cmds, context.DeadlineExceeded) // it may have reached Redis
+		}
+		return next()
+	}})
+	ctx := ctxWithTimeout(t)
+	//lostrelease:ignore the call must fail: its reply is lost
+	if _, _, err := f.l.TryAcquire(ctx, "k", 1); !errors.Is(err, context.DeadlineExceeded) {
+		t.Fatalf("acquire whose reply is lost: %v; want the timeout", err)
+	}
+	eventually(t, "the free of the unsure member confirmed", func() bool { return f.l.Stats().PendingFrees == 0 })
+	late := redis.NewCmd(ctx, held...)
+	if err := raw.Process(ctx, late); err != nil {
+		t.Fatalf("the acquire, run after its free: %v", err)
+	}
+	if r, err := late.Int64Slice(); err != nil || len(r) != 3 || r[0] != 5 {
+		t.Errorf("the acquire, run after its free, answered %v (%v); want {5 0 0}: refused by its tombstone", r, err)
+	}
+	if n := inUse(t, f.l, "k"); n != 0 {
+		t.Errorf("InUse = %d after the late acquire; want 0", n)
+	}
+	if n, _ := raw.ZCard(ctx, redisslot.TombstoneKey(f.l, "k")).Result(); n != 1 {
+		t.Errorf("%d tombstones; want 1", n)
+	}
+}
