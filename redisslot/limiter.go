@@ -153,8 +153,10 @@ func (l *Limiter) release(s *slot) {
 // puts their members on the pending frees: a renewal that Redis has not run
 // yet may still extend them.
 func (l *Limiter) expired(ended []*slot) {
-	for _, s := range ended {
+	for _, s := range ended { // first, so that every holder hears at once
 		s.cancel(ErrLeaseLost)
+	}
+	for _, s := range ended {
 		l.frees.add(s.ref, s.member, freeSlot, true)
 		l.emit.leaseLost(s)
 		l.trouble.lost(s.ref.key, "no renewal confirmed within "+l.set.life.String())
@@ -166,6 +168,8 @@ func (l *Limiter) expired(ended []*slot) {
 func (l *Limiter) lost(lost []*slot, why string) {
 	for _, s := range lost {
 		s.cancel(ErrLeaseLost)
+	}
+	for _, s := range lost {
 		l.emit.leaseLost(s)
 		l.trouble.lost(s.ref.key, why)
 	}

@@ -19,9 +19,14 @@ const (
 const minLease = 100 * time.Millisecond
 
 // maxRetryInterval caps the interval at which the oldest local waiter of a
-// key retries on its own, and at which a Limiter that cannot reach Redis
-// tries again, whatever the Lease.
+// key retries on its own, whatever the Lease.
 const maxRetryInterval = time.Second
+
+// maxProbeInterval caps the interval at which a Limiter that cannot reach
+// Redis asks it whether it answers again: a PING, cheap enough to send
+// often, so that slots that Redis lost in a restart end soon after it
+// answers, however idle the Limiter.
+const maxProbeInterval = 100 * time.Millisecond
 
 // The lease margin is Lease/20, at least minMargin, and at most Lease/6.
 const minMargin = 50 * time.Millisecond
@@ -113,6 +118,7 @@ type settings struct {
 	life           time.Duration // a slot's life after its lease was set: lease minus the margin
 	renewEvery     time.Duration // lease/3
 	retry          time.Duration // min(lease/3, maxRetryInterval)
+	probeEvery     time.Duration // min(lease/3, maxProbeInterval)
 	releaseTimeout time.Duration
 	tombArg        any // how long a tombstone lasts, in milliseconds, boxed
 	maxWaiters     int
@@ -161,6 +167,7 @@ func (o Options) settings() settings {
 		life:           lease - margin(lease),
 		renewEvery:     lease / 3,
 		retry:          min(lease/3, maxRetryInterval),
+		probeEvery:     min(lease/3, maxProbeInterval),
 		releaseTimeout: o.ReleaseTimeout,
 		tombArg:        (min(lease, math.MaxInt64-tombstoneLife) + tombstoneLife).Milliseconds(),
 		maxWaiters:     o.MaxWaiters,

@@ -13,10 +13,10 @@ import (
 // only while the lease clock holds slots or frees are pending. Every
 // Lease/3 it runs a round: one pipeline that extends the lease of every
 // held slot and sends every pending free not in flight. When kicked, it
-// sends at once the frees never sent. While Redis does not answer, it
-// tries a round every min(Lease/3, 1s); when Redis answers again, it runs
-// a round at once, so that slots Redis lost (a restart) are found lost
-// within a round trip. The trouble of its rounds goes to OnError at most
+// sends at once the frees never sent. While Redis does not answer, it asks
+// it every probeEvery whether it does; when Redis answers again, to a
+// probe or to any other call of the Limiter, it runs a round at once, so
+// that slots Redis lost (a restart) are found lost within a round trip. The trouble of its rounds goes to OnError at most
 // once per key every Lease/3.
 //
 // Its mu guards running and stopped; roundMu makes rounds one at a time.
@@ -76,6 +76,7 @@ func (r *renewer) run() {
 	t := time.NewTimer(r.set.renewEvery)
 	defer t.Stop()
 	next := time.Now().Add(r.set.renewEvery)
+	var probeAt time.Time
 	flushed := time.Now()
 	for {
 		select {
@@ -90,9 +91,9 @@ func (r *renewer) run() {
 		if start := time.Now(); !start.Before(next) {
 			r.round()
 			next = start.Add(r.set.renewEvery)
-			if r.health.isDown() {
-				next = start.Add(r.set.retry) // try again sooner
-			}
+		} else if r.health.isDown() && !start.Before(probeAt) {
+			r.probe()
+			probeAt = start.Add(r.set.probeEvery)
 		}
 		if time.Since(flushed) >= r.set.renewEvery {
 			r.flush()
@@ -102,7 +103,21 @@ func (r *renewer) run() {
 			r.flush()
 			return
 		}
-		t.Reset(max(time.Until(next), 0))
+		wait := time.Until(next)
+		if r.health.isDown() {
+			wait = min(wait, time.Until(probeAt))
+		}
+		t.Reset(max(wait, 0))
+	}
+}
+
+// probe asks Redis whether it answers, bounded by probeEvery; the first
+// answer after it did not runs a round at once (see health).
+func (r *renewer) probe() {
+	ctx, cancel := context.WithTimeout(r.bg, r.set.probeEvery)
+	defer cancel()
+	if err := r.client.Ping(ctx).Err(); r.bg.Err() == nil {
+		r.health.note(err)
 	}
 }
 

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"strconv"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"syscall"
 	"testing"
@@ -259,4 +260,114 @@ func releaseReturnsAtOnce(t *testing.T, g *commandGate, rel func(), state string
 	g.shut.Store(nil)
 	close(shut)
 	<-returned
+}
+
+// restartBound is how long after Redis answers again, empty, the slots of
+// the Limiters under load may still be held by the holders from before
+// the restart: a call of each succeeds (a caller's, or a probe sent every
+// 100ms while Redis did not answer), each then runs a renewal round at
+// once, and that round finds the members gone: tens of milliseconds on a
+// quiet machine. The bound allows for a loaded one, and still tells this
+// from waiting for the next round, Lease/3 (10s) after the slots were
+// taken.
+const restartBound = 1500 * time.Millisecond
+
+// Under load, after Redis is killed and restarted empty on the same port,
+// the holders from before the restart end within restartBound of the
+// first admission into the empty Redis: that is how long the limit may be
+// exceeded.
+func TestRestartUnderLoadEndsOldHoldersAtOnce(t *testing.T) {
+	repeat(t, restartUnderLoadOnce)
+}
+
+func restartUnderLoadOnce(t *testing.T) {
+	srv := redistest.Start(t)
+	opts := redisslot.Options{Lease: 30 * time.Second, ReleaseTimeout: time.Second, OnError: func(error) {}}
+	ls := []*redisslot.Limiter{newFixture(t, srv, opts).l, newFixture(t, srv, opts).l}
+	ctx := ctxWithTimeout(t)
+	const limit = 4
+	var old []context.Context // the holders from before the restart, held until lost
+	for _, l := range ls {
+		for range limit / 2 {
+			sctx, rel := mustTry(t, l, ctx, "k", limit)
+			defer rel()
+			old = append(old, sctx)
+		}
+	}
+	ended := make([]atomic.Int64, len(old)) // UnixNano when each old holder's context ended
+	for i, sctx := range old {
+		context.AfterFunc(sctx, func() { ended[i].Store(time.Now().UnixNano()) })
+	}
+	var restarted, firstNew atomic.Int64 // UnixNano of the restart, and of the first admission after it
+	loadCtx, stopLoad := context.WithCancel(ctx)
+	var load sync.WaitGroup
+	for _, l := range ls {
+		for range 3 {
+			load.Add(1)
+			go func() {
+				defer load.Done()
+				churn(loadCtx, l, limit, &restarted, &firstNew)
+			}()
+		}
+	}
+	time.Sleep(50 * time.Millisecond) // some load before the kill: a duration of the test, not a wait for a condition
+	if err := srv.Stop(); err != nil {
+		t.Fatal(err)
+	}
+	restarted.Store(time.Now().UnixNano())
+	if err := srv.Restart(); err != nil {
+		t.Fatal(err)
+	}
+	eventually(t, "every old holder ends", func() bool {
+		for i := range ended {
+			if ended[i].Load() == 0 {
+				return false
+			}
+		}
+		return true
+	})
+	stopLoad()
+	load.Wait()
+	first := firstNew.Load()
+	if first == 0 {
+		t.Fatal("no admission after the restart")
+	}
+	var worst time.Duration
+	for i := range ended {
+		worst = max(worst, time.Duration(ended[i].Load()-first))
+		if got := context.Cause(old[i]); got != redisslot.ErrLeaseLost {
+			t.Errorf("old holder %d: cause %v; want ErrLeaseLost", i, got)
+		}
+	}
+	t.Logf("old holders ended at most %v after the first admission into the restarted Redis", worst)
+	if worst > restartBound {
+		t.Errorf("an old holder ended %v after the first admission into the restarted Redis; want within %v", worst, restartBound)
+		for i := range ended {
+			t.Logf("old holder %d (Limiter %d) ended %v after the restart began, %v after the first admission",
+				i, i/(limit/2), time.Duration(ended[i].Load()-restarted.Load()), time.Duration(ended[i].Load()-first))
+		}
+	}
+}
+
+// churn takes and releases slots of "k" on l until ctx ends, waiting a
+// little after each error, and records in first the time of the first
+// admission after the time in restarted, once that is set.
+func churn(ctx context.Context, l *redisslot.Limiter, limit int, restarted, first *atomic.Int64) {
+	for ctx.Err() == nil {
+		actx, cancel := context.WithTimeout(ctx, 200*time.Millisecond)
+		_, rel, err := l.Acquire(actx, "k", limit)
+		cancel()
+		if err != nil {
+			select {
+			case <-ctx.Done():
+			case <-time.After(5 * time.Millisecond):
+			}
+			continue
+		}
+		if now, r := time.Now().UnixNano(), restarted.Load(); r != 0 && now > r {
+			first.CompareAndSwap(0, now)
+		}
+		time.Sleep(time.Millisecond) // the work the slot guards
+		rel()
+	}
 }
