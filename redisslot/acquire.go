@@ -138,6 +138,22 @@ func (l *Limiter) Acquire(ctx context.Context, key string, limit int) (_ context
 	return a.wait(r.order, r.rank)
 }
 
+// begin checks the arguments of an acquiring call and counts it in flight:
+// it returns the call's attempt, or what is wrong: with key, then with
+// limit, or that l is closed. The caller calls l.calls.Done when it ends.
+func (l *Limiter) begin(ctx context.Context, key string, limit int) (*attempt, error) {
+	if err := l.set.names.check(key); err != nil {
+		return nil, err
+	}
+	if limit < 1 {
+		return nil, fmt.Errorf("redisslot: limit %d for key %s is less than 1", limit, quoteKey(key))
+	}
+	if !l.enter() {
+		return nil, ErrClosed
+	}
+	return &attempt{l: l, ctx: ctx, ref: l.set.names.ref(key), member: l.members.next(limit), limit: limit}, nil
+}
+
 // An attempt is one TryAcquire or Acquire call past its checks: a key, a
 // member id for it, and the caller's ctx and limit.
 type attempt struct {
@@ -242,7 +258,7 @@ func (a *attempt) keep(sent time.Time) (context.Context, func(), error) {
 		return nil, nil, err
 	}
 	sctx, cancel := context.WithCancelCause(a.ctx)
-	s := &slot{ref: a.ref, member: a.member, cancel: cancel, end: l.released, set: sent, obs: slotObs{sctx, a.ctx, sent}}
+	s := &holding{ref: a.ref, member: a.member, cancel: cancel, end: l.released, set: sent, obs: slotObs{sctx, a.ctx, sent}}
 	if !l.clock.hold(s) {
 		cancel(ErrClosed)
 		l.frees.add(a.ref, a.member, freeSlot, false)
@@ -280,7 +296,7 @@ func (a *attempt) await(w *waiter) (context.Context, func(), error) {
 	for {
 		tryNow, probe, oldest := l.waiting.next(w)
 		if tryNow && a.ctx.Err() != nil {
-			l.waiting.unuse(w, probe) // it goes to the next waiter
+			l.waiting.give(w, probe) // it goes to the next waiter
 			tryNow = false
 		}
 		if tryNow {
@@ -307,7 +323,7 @@ func (a *attempt) await(w *waiter) (context.Context, func(), error) {
 		case <-w.notify:
 		case <-retry.c():
 			retry.disarm()
-			l.waiting.probe(w)
+			l.waiting.give(w, true)
 		}
 	}
 }

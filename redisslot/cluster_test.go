@@ -36,11 +36,11 @@ func TestWorksOnRedisClusterWithKeysOnEveryNode(t *testing.T) {
 	var keys []string
 	for i := 0; len(keys) < 2; i++ {
 		key := fmt.Sprint("k", i)
-		slot, err := raw.ClusterKeySlot(ctx, redisslot.SlotKey(a, key)).Result()
+		holding, err := raw.ClusterKeySlot(ctx, redisslot.SlotKey(a, key)).Result()
 		if err != nil {
 			t.Fatal(err)
 		}
-		if (slot < 8192) == (len(keys) == 0) {
+		if (holding < 8192) == (len(keys) == 0) {
 			keys = append(keys, key)
 		}
 	}

@@ -18,13 +18,6 @@ type emitter struct {
 	stats counters
 }
 
-// slotObs is what a slot keeps for its SlotEvent.
-type slotObs struct {
-	ctx    context.Context // the slot's context, whose cause tells its end
-	parent context.Context // the acquiring ctx
-	taken  time.Time       // when its acquire was sent
-}
-
 // add adds h to the hooks.
 func (e *emitter) add(h Hook) {
 	e.addMu.Lock()
@@ -81,7 +74,7 @@ func acquireResult(ctx context.Context, err error) AcquireResult {
 
 // slotEnded records the end of s. It is called exactly once per slot, by
 // whoever stopped holding it, after s's context is done.
-func (e *emitter) slotEnded(s *slot) {
+func (e *emitter) slotEnded(s *holding) {
 	e.stats.slotEnded()
 	hs := e.list()
 	if hs == nil {
@@ -99,7 +92,7 @@ func (e *emitter) slotEnded(s *slot) {
 // ErrClosed name themselves; the cause of the acquiring ctx, when that ctx
 // is done, means it ended the slot; anything else is the caller's release
 // (cause context.Canceled).
-func slotEnd(s *slot) SlotEnd {
+func slotEnd(s *holding) SlotEnd {
 	cause := context.Cause(s.obs.ctx)
 	switch {
 	case errors.Is(cause, ErrLeaseLost):
@@ -114,7 +107,7 @@ func slotEnd(s *slot) SlotEnd {
 
 // leaseLost records that s lost its lease, then its end. s's context has
 // been cancelled with ErrLeaseLost.
-func (e *emitter) leaseLost(s *slot) {
+func (e *emitter) leaseLost(s *holding) {
 	e.stats.leasesLost.Add(1)
 	for _, h := range e.list() {
 		if f := h.LeaseLost; f != nil {

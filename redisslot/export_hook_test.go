@@ -14,7 +14,7 @@ func EmitAll(l *Limiter, err error, round bool) func() {
 	ctx := context.Background()
 	sctx, cancel := context.WithCancelCause(ctx)
 	cancel(nil)
-	s := &slot{ref: &keyRef{key: "k"}, obs: slotObs{ctx: sctx, parent: ctx, taken: time.Now()}}
+	s := &holding{ref: &keyRef{key: "k"}, obs: slotObs{ctx: sctx, parent: ctx, taken: time.Now()}}
 	renewals := []renewal{{call: call{keys: []string{"a"}}}, {call: call{keys: []string{"b"}}}}
 	start := time.Now()
 	return func() {

@@ -26,16 +26,16 @@ func groupingOf(c redis.UniversalClient) int {
 	return groupPerKey
 }
 
-// bucketOf names the group of calls that rkey's renewals may share under
-// grouping.
-func bucketOf(grouping int, rkey string) string {
+// bucketOf names the group of calls that the renewals of the slot set
+// named name may share under grouping.
+func bucketOf(grouping int, name string) string {
 	switch grouping {
 	case groupManyKeys:
 		return ""
 	case groupPerHashSlot:
-		return strconv.Itoa(hashSlot(rkey))
+		return strconv.Itoa(hashSlot(name))
 	}
-	return rkey
+	return name
 }
 
 // hashSlot returns the Redis Cluster hash slot of key: CRC16 (XMODEM) of

@@ -17,7 +17,7 @@ import (
 // holds. expired runs with no lock held.
 type leaseClock struct {
 	life    time.Duration
-	expired func([]*slot) // slots dropped at their deadline, their contexts not yet ended
+	expired func([]*holding) // slots dropped at their deadline, their contexts not yet ended
 
 	mu      sync.Mutex
 	held    map[string]*heldKey // by the name of the key's slot set
@@ -31,16 +31,16 @@ type leaseClock struct {
 // A heldKey is the slots of one key that a clock holds.
 type heldKey struct {
 	ref   *keyRef
-	slots map[string]*slot // by member id
+	slots map[string]*holding // by member id
 }
 
-func newLeaseClock(life time.Duration, expired func([]*slot)) *leaseClock {
+func newLeaseClock(life time.Duration, expired func([]*holding)) *leaseClock {
 	return &leaseClock{life: life, expired: expired, held: make(map[string]*heldKey)}
 }
 
 // hold adds s, whose lease Redis set when s.set was sent, and reports
 // false, holding nothing, once the clock is stopped.
-func (c *leaseClock) hold(s *slot) bool {
+func (c *leaseClock) hold(s *holding) bool {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if c.stopped {
@@ -48,7 +48,7 @@ func (c *leaseClock) hold(s *slot) bool {
 	}
 	hk := c.held[s.ref.rkey()]
 	if hk == nil {
-		hk = &heldKey{ref: s.ref, slots: make(map[string]*slot)}
+		hk = &heldKey{ref: s.ref, slots: make(map[string]*holding)}
 		c.held[s.ref.rkey()] = hk
 	}
 	hk.slots[s.member] = s
@@ -59,13 +59,13 @@ func (c *leaseClock) hold(s *slot) bool {
 
 // drop forgets s and reports whether it was held: only the first to drop a
 // slot ends it.
-func (c *leaseClock) drop(s *slot) bool {
+func (c *leaseClock) drop(s *holding) bool {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	return c.dropLocked(s)
 }
 
-func (c *leaseClock) dropLocked(s *slot) bool {
+func (c *leaseClock) dropLocked(s *holding) bool {
 	hk := c.held[s.ref.rkey()]
 	if hk == nil || hk.slots[s.member] != s {
 		return false
@@ -80,7 +80,7 @@ func (c *leaseClock) dropLocked(s *slot) bool {
 
 // confirm records that Redis extended the leases of slots in a call sent
 // at sent. Slots dropped meanwhile are left dropped.
-func (c *leaseClock) confirm(slots []*slot, sent time.Time) {
+func (c *leaseClock) confirm(slots []*holding, sent time.Time) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	for _, s := range slots {
@@ -93,10 +93,10 @@ func (c *leaseClock) confirm(slots []*slot, sent time.Time) {
 // lose drops the slots whose members Redis no longer has, and returns those
 // that were still held: only they have lost their lease (a slot released
 // meanwhile was freed, not lost).
-func (c *leaseClock) lose(slots []*slot) []*slot {
+func (c *leaseClock) lose(slots []*holding) []*holding {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	var lost []*slot
+	var lost []*holding
 	for _, s := range slots {
 		if c.dropLocked(s) {
 			lost = append(lost, s)
@@ -124,13 +124,13 @@ func (c *leaseClock) len() int {
 // stop drops every slot and returns them, and stops the timer: hold then
 // refuses. It waits for an expired call in progress, so that once it
 // returns no slot ends but those it returned.
-func (c *leaseClock) stop() []*slot {
+func (c *leaseClock) stop() []*holding {
 	c.mu.Lock()
 	c.stopped = true
 	if c.timer != nil {
 		c.timer.Stop()
 	}
-	var all []*slot
+	var all []*holding
 	for _, hk := range c.held {
 		for _, s := range hk.slots {
 			all = append(all, s)
@@ -166,7 +166,7 @@ func (c *leaseClock) fire() {
 		return
 	}
 	now := time.Now()
-	var ended []*slot
+	var ended []*holding
 	var next time.Time
 	for _, hk := range c.held {
 		for _, s := range hk.slots {

@@ -51,7 +51,7 @@ type Limiter struct {
 	health  health
 	emit    emitter
 
-	released func(*slot)        // a slot's end on release: l.release, made once
+	released func(*holding)     // a slot's end on release: l.freeReleased, made once
 	bg       context.Context    // bounds background calls; ended by Close
 	stopBg   context.CancelFunc // ends bg
 	closing  chan struct{}      // closed when Close starts
@@ -85,7 +85,7 @@ func New(client redis.UniversalClient, opts Options) *Limiter {
 	l := &Limiter{client: client, set: opts.settings(), closing: make(chan struct{})}
 	l.members.instance = newInstanceID()
 	l.bg, l.stopBg = context.WithCancel(context.Background())
-	l.released = l.release
+	l.released = l.freeReleased
 	l.clock = newLeaseClock(l.set.life, l.expired)
 	l.renewer = &renewer{
 		client: client, set: &l.set, clock: l.clock, trouble: &l.trouble, emit: &l.emit,
@@ -107,22 +107,6 @@ func New(client redis.UniversalClient, opts Options) *Limiter {
 	return l
 }
 
-// begin checks the arguments of an acquiring call and counts it in flight:
-// it returns the call's attempt, or what is wrong: with key, then with
-// limit, or that l is closed. The caller calls l.calls.Done when it ends.
-func (l *Limiter) begin(ctx context.Context, key string, limit int) (*attempt, error) {
-	if err := l.set.names.check(key); err != nil {
-		return nil, err
-	}
-	if limit < 1 {
-		return nil, fmt.Errorf("redisslot: limit %d for key %s is less than 1", limit, quoteKey(key))
-	}
-	if !l.enter() {
-		return nil, ErrClosed
-	}
-	return &attempt{l: l, ctx: ctx, ref: l.set.names.ref(key), member: l.members.next(limit), limit: limit}, nil
-}
-
 // enter counts a call in flight, or reports false if l is closed.
 func (l *Limiter) enter() bool {
 	l.mu.Lock()
@@ -134,11 +118,11 @@ func (l *Limiter) enter() bool {
 	return true
 }
 
-// release is a held slot's end when its holder releases it: unless it was
+// freeReleased is a held slot's end when its holder releases it: unless it was
 // lost or taken back by Close meanwhile, its member goes on the pending
 // frees, carried by the oldest local waiter of its key when that one is
 // first in line, else sent at once.
-func (l *Limiter) release(s *slot) {
+func (l *Limiter) freeReleased(s *holding) {
 	if !l.clock.drop(s) {
 		return
 	}
@@ -152,7 +136,7 @@ func (l *Limiter) release(s *slot) {
 // expired ends the slots the lease clock dropped at their deadline, and
 // puts their members on the pending frees: a renewal that Redis has not run
 // yet may still extend them.
-func (l *Limiter) expired(ended []*slot) {
+func (l *Limiter) expired(ended []*holding) {
 	for _, s := range ended { // first, so that every holder hears at once
 		s.cancel(ErrLeaseLost)
 	}
@@ -165,7 +149,7 @@ func (l *Limiter) expired(ended []*slot) {
 }
 
 // lost ends the slots whose members a renewal found gone from Redis.
-func (l *Limiter) lost(lost []*slot, why string) {
+func (l *Limiter) lost(lost []*holding, why string) {
 	for _, s := range lost {
 		s.cancel(ErrLeaseLost)
 	}

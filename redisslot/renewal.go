@@ -3,23 +3,24 @@ package redisslot
 // A renewal is one call of the renewal script and the slots it renews.
 type renewal struct {
 	call  call
-	slots []*slot
+	slots []*holding
 }
 
-// renewals groups the held slots into renewal calls of up to batchSize
-// slots each. A call renews many keys when the client runs a script over
-// any keys (a single node, a failover client), the keys of one hash slot
-// on a Redis Cluster client, and one key otherwise: see grouping.
-func (r *renewer) renewals() []renewal {
+// renewalsOf groups the slots that clock holds into renewal calls of up to
+// batchSize slots each, for a lease of leaseArg milliseconds. A call renews
+// many keys when the client runs a script over any keys (a single node, a
+// failover client), the keys of one hash slot on a Redis Cluster client,
+// and one key otherwise: see grouping.
+func renewalsOf(clock *leaseClock, grouping int, leaseArg any) []renewal {
 	type building struct {
 		keys   []string
 		counts []int
-		slots  []*slot
+		slots  []*holding
 	}
 	open := make(map[string]*building)
 	var done []*building
-	r.clock.each(func(hk *heldKey) {
-		bucket := bucketOf(r.grouping, hk.ref.rkey())
+	clock.each(func(hk *heldKey) {
+		bucket := bucketOf(grouping, hk.ref.rkey())
 		for _, s := range hk.slots {
 			b := open[bucket]
 			if b == nil {
@@ -44,7 +45,7 @@ func (r *renewer) renewals() []renewal {
 	renewals := make([]renewal, len(done))
 	for i, b := range done {
 		args := make([]any, 0, 1+len(b.counts)+len(b.slots))
-		args = append(args, r.set.leaseArg)
+		args = append(args, leaseArg)
 		for _, n := range b.counts {
 			args = append(args, n)
 		}

@@ -29,8 +29,8 @@ type renewer struct {
 	emit     *emitter
 	health   *health
 	grouping int
-	bg       context.Context                // ends when the Limiter closes
-	lost     func(lost []*slot, why string) // slots whose members Redis no longer has
+	bg       context.Context                   // ends when the Limiter closes
+	lost     func(lost []*holding, why string) // slots whose members Redis no longer has
 
 	kicks chan struct{} // buffered 1: frees to send
 	soon  chan struct{} // buffered 1: a round now
@@ -158,7 +158,7 @@ func (r *renewer) sendFresh() {
 func (r *renewer) freeTimeout() time.Duration { return min(r.set.releaseTimeout, r.set.renewEvery) }
 
 // round extends the lease of every held slot, in calls of up to batchSize
-// slots (of many keys, as the client allows: see renewals), and sends the
+// slots (of many keys, as the client allows: see renewalsOf), and sends the
 // pending frees not in flight, all in one pipeline bounded by Lease/3. The
 // slots it finds lost and the round's event go out once its lock is
 // released.
@@ -173,11 +173,11 @@ func (r *renewer) round() {
 }
 
 // renewOnce does the work of a round, one at a time.
-func (r *renewer) renewOnce() (renewals []renewal, start time.Time, failures int, lost []*slot) {
+func (r *renewer) renewOnce() (renewals []renewal, start time.Time, failures int, lost []*holding) {
 	r.roundMu.Lock()
 	defer r.roundMu.Unlock()
 	start = time.Now()
-	renewals = r.renewals()
+	renewals = renewalsOf(r.clock, r.grouping, r.set.leaseArg)
 	batches := r.frees.take(false)
 	calls := make([]call, 0, len(renewals)+len(batches))
 	for _, rc := range renewals {
@@ -200,7 +200,7 @@ func (r *renewer) renewOnce() (renewals []renewal, start time.Time, failures int
 // settleRenewals confirms the slots whose leases Redis extended, drops
 // those it no longer has and returns them, and notes the failures; it
 // returns how many calls failed.
-func (r *renewer) settleRenewals(renewals []renewal, cmds []*redis.Cmd, sent time.Time) (failures int, lost []*slot) {
+func (r *renewer) settleRenewals(renewals []renewal, cmds []*redis.Cmd, sent time.Time) (failures int, lost []*holding) {
 	for i, rc := range renewals {
 		gone, err := cmds[i].StringSlice()
 		if err != nil {
@@ -217,7 +217,7 @@ func (r *renewer) settleRenewals(renewals []renewal, cmds []*redis.Cmd, sent tim
 		for _, m := range gone {
 			missing[m] = true
 		}
-		var kept, vanished []*slot
+		var kept, vanished []*holding
 		for _, s := range rc.slots {
 			if missing[s.member] {
 				vanished = append(vanished, s)

@@ -20,8 +20,8 @@ type waiting struct {
 	kick func() // has the pending frees sent at once
 
 	mu     sync.Mutex
-	queues map[string]*queue // by the name of the key's slot set
-	closed bool              // Close has ended the waits
+	queues map[string]*localQueue // by the name of the key's slot set
+	closed bool                   // Close has ended the waits
 
 	// dropWake, when set, is asked about each wake-up message; true drops
 	// it. For tests of lost wake-ups.
@@ -34,9 +34,9 @@ type waiting struct {
 	onArm atomic.Pointer[func(time.Duration)]
 }
 
-// A queue holds the waiters of one key on one Limiter, in their order in
+// A localQueue holds the waiters of one key on one Limiter, in their order in
 // the key's queue in Redis.
-type queue struct {
+type localQueue struct {
 	ref      *keyRef
 	waiters  list.List          // of *waiter; under mu
 	byMember map[string]*waiter // under mu
@@ -49,7 +49,7 @@ type queue struct {
 
 // A waiter is one waiting Acquire call.
 type waiter struct {
-	q      *queue
+	q      *localQueue
 	elem   *list.Element // in q.waiters
 	ref    *keyRef
 	member string        // its entry in the queue, and its slot's member id
@@ -91,9 +91,9 @@ func (w *waiting) join(ref *keyRef, member string, order, rank int64) (wt *waite
 	q := w.queues[ref.rkey()]
 	if q == nil {
 		if w.queues == nil {
-			w.queues = make(map[string]*queue)
+			w.queues = make(map[string]*localQueue)
 		}
-		q = &queue{ref: ref, fresh: true, byMember: make(map[string]*waiter)}
+		q = &localQueue{ref: ref, fresh: true, byMember: make(map[string]*waiter)}
 		w.queues[ref.rkey()] = q
 		fresh = true
 	}
@@ -143,18 +143,11 @@ func (w *waiting) next(wt *waiter) (tryNow, probe, oldest bool) {
 	return tryNow, probe, wt.q.waiters.Front() == wt.elem
 }
 
-// unuse gives wt back a wake-up it took but will not try, so that leave
-// passes it on.
-func (w *waiting) unuse(wt *waiter, probe bool) {
+// give gives wt a wake-up: one it took but will not try, so that leave
+// passes it on, or a probe, a guess that a slot freed silently.
+func (w *waiting) give(wt *waiter, probe bool) {
 	w.mu.Lock()
 	wt.woken, wt.probe = true, probe
-	w.mu.Unlock()
-}
-
-// probe gives wt a wake-up on a guess that a slot freed silently.
-func (w *waiting) probe(wt *waiter) {
-	w.mu.Lock()
-	wt.woken, wt.probe = true, true
 	w.mu.Unlock()
 }
 
@@ -298,7 +291,7 @@ func (w *waiting) close() {
 
 // wakeOldest wakes up to n waiters of q that have no wake-up due, oldest
 // first, and returns how many it woke. The caller holds the waiting's mu.
-func wakeOldest(q *queue, n int, probe bool) int {
+func wakeOldest(q *localQueue, n int, probe bool) int {
 	woken := 0
 	for e := q.waiters.Front(); e != nil && woken < n; e = e.Next() {
 		if wt := e.Value.(*waiter); !wt.woken {
