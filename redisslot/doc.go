@@ -25,10 +25,16 @@
 //
 // # Promises
 //
-//   - Admission is one Lua script, run atomically by Redis: it drops the
-//     members whose lease has ended, counts the rest, and adds one. It reads
-//     Redis's clock, so the clocks of the instances do not matter. As long
-//     as leases are renewed, a key never has more than limit holders.
+//   - Admission is one Lua script, run atomically by Redis: it counts the
+//     members whose lease has not ended and adds one. It reads Redis's
+//     clock, so the clocks of the instances do not matter. No key ever has
+//     more than limit live holders, on any instance: a held slot's context
+//     ends, by the Limiter's lease clock, a margin (Lease/20, at least 50ms
+//     and at most Lease/6) before Redis may end its lease and admit someone
+//     else, counted from when the last acquire or renewal that Redis
+//     confirmed was sent. One timer per Limiter keeps those deadlines, apart
+//     from every Redis call, so an instance cut off from Redis ends its
+//     slots in time however long its calls block.
 //   - A held slot's context is done when the caller's ctx is done, when
 //     release is called, when the lease is lost ([ErrLeaseLost]) or when the
 //     Limiter closes ([ErrClosed]), and before the call that frees the slot
@@ -40,11 +46,13 @@
 //     with every renewal round. So a release returns at once even with Redis
 //     stalled, and [Limiter.InUse] may count a released slot until its free
 //     arrives. An acquire that failed after its command may have reached
-//     Redis has its member freed the same way, so a stalled Redis leaves no
-//     ghost slot once it resumes. An acquire carries the Limiter's pending
-//     frees of its key and removes them first, so a release followed at
-//     once by an acquire of the same key is not refused for want of its own
-//     free.
+//     Redis has its member freed the same way, and that free leaves a
+//     tombstone that the acquire script checks, so a stall of any length
+//     leaves no ghost slot, whichever of the two Redis runs first. A
+//     pending free is forgotten only when Redis confirms it. An acquire
+//     carries the Limiter's pending frees of its key and removes them
+//     first, so a release followed at once by an acquire of the same key is
+//     not refused for want of its own free.
 //   - One goroutine per Limiter renews every slot it holds, every Lease/3,
 //     and sends the frees; it runs while slots are held or frees pending.
 //     With a single-node or failover client one script call renews up to
@@ -53,7 +61,10 @@
 //     in one pipeline. A held slot costs no goroutine, and neither does a
 //     release or a failed call. Renewal never re-creates a member, and a key
 //     that is no slot set any more (overwritten, deleted) is a lost lease at
-//     the next round.
+//     the next round. When Redis answers again after a failure (the
+//     Limiter probes it every 100ms while it does not), a round runs at
+//     once: after a restart that lost the slots, their holders end within a
+//     round trip of the Limiter's first call that reaches it.
 //   - A slot of a crashed instance frees itself when its lease ends. No
 //     script removes another instance's live member.
 //   - [Limiter.Acquire] waits in the key's one queue, kept in Redis and
@@ -84,11 +95,13 @@
 // Prefix+"{"+key+"}:queue", the waiters' member ids scored by their order
 // of joining (Redis microseconds, strictly increasing), and
 // Prefix+"{"+key+"}:queue:until", the same ids scored by the end of their
-// entries in Redis milliseconds. The braces are a Redis
-// Cluster hash tag that keeps the three in one hash slot. Each set expires
-// with its last lease or entry, and an empty set is deleted by Redis, so no
-// key outlives the key's last holder and waiter. Operators can look at them
-// with
+// entries in Redis milliseconds. Prefix+"{"+key+"}:gone" holds the
+// tombstones of members freed while their acquire may not have run yet,
+// scored by when they may be forgotten (15 minutes and a Lease later). The
+// braces are a Redis Cluster hash tag that keeps the four in one hash
+// slot. Each set expires with its last lease, entry or tombstone, and an
+// empty set is deleted by Redis, so no key outlives its last use. Operators
+// can look at them with
 //
 //	ZRANGE slots:{user:42} 0 -1 WITHSCORES
 //	ZRANGE slots:{user:42}:queue 0 -1 WITHSCORES
@@ -108,12 +121,23 @@
 // the key, so that [errors.Is] and [errors.As] see them. Frees and
 // renewals that fail are retried with the renewal rounds and go to
 // Options.OnError at most once per key per round, with their count. A held
-// slot whose renewals fail for a whole Lease after the last confirmed one
-// was sent, by the local monotonic clock, is lost: its context is
-// cancelled with [ErrLeaseLost], because by then Redis may have given the
-// slot to someone else. So is a slot whose member a renewal finds missing,
-// deleted from outside or lost when Redis restarted without persistence.
-// Stop the work a lost slot guards: watch its context.
+// slot whose lease Redis did not confirm in time (see Options.Lease) is
+// lost: its context is cancelled with [ErrLeaseLost], a margin before Redis
+// may give the slot to someone else. So is a slot whose member a renewal
+// finds missing, deleted from outside or lost when Redis restarted without
+// persistence: after a restart, as soon as Redis answers the Limiter; after
+// a DEL or an overwrite, which cause no failure, at the next round. Stop
+// the work a lost slot guards: watch its context.
+//
+// A restart without persistence loses every slot at once, and instances
+// admit new holders as soon as it answers. An instance's old holders end
+// within a round trip of its first call that reaches the restarted Redis:
+// a caller's call (tens of milliseconds under load), a probe (every 100ms
+// once a call has failed), or at the latest its next renewal round, Lease/3
+// after the last. Until then old and new holders together may exceed the
+// limit. Run the slots' Redis with persistence (appendonly yes,
+// appendfsync everysec) where that matters, and with maxmemory-policy
+// noeviction.
 //
 // Out of memory (maxmemory with the noeviction policy), Redis refuses new
 // slots: Acquire and TryAcquire return its OOM error, wrapped (an Acquire
@@ -128,7 +152,7 @@
 // renewal. A short lease returns the slots of crashed instances sooner; a
 // long one rides out longer Redis pauses, failovers and network trouble
 // without cancelling live holders. Renewals run every Lease/3, so a live
-// holder survives about two missed rounds.
+// holder survives one missed round.
 //
 // # Timeouts on request paths
 //

@@ -101,12 +101,13 @@ func (e *entryRenewer) idle() bool {
 	return true
 }
 
-// round runs one round of entry renewals, bounded by entryRenewEvery.
+// round runs one round of entry renewals, bounded by half an entry's TTL:
+// a round that ends by then still finds its entries there.
 func (e *entryRenewer) round(calls []call, batches [][]*waiter) {
 	if len(calls) == 0 {
 		return
 	}
-	ctx, cancel := context.WithTimeout(e.bg, entryRenewEvery)
+	ctx, cancel := context.WithTimeout(e.bg, entryTTL/2)
 	cmds := evalAll(ctx, e.client, calls)
 	cancel()
 	for i, cmd := range cmds {
