@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -195,7 +196,8 @@ func TestLoadOfFiftyKeysIsOneRoundTrip(t *testing.T) {
 	}
 }
 
-// Load says what is wrong with a bad key, and a Redis error names the key.
+// Load says what is wrong with a bad key; a key that Redis fails on (it
+// is no slot set) is named in the error, and the other keys still answer.
 func TestLoadErrorsNameTheKey(t *testing.T) {
 	srv := redistest.Shared(t)
 	f := newFixture(t, srv, redisslot.Options{Lease: longLease})
@@ -210,10 +212,19 @@ func TestLoadErrorsNameTheKey(t *testing.T) {
 	if err := raw.Set(ctx, redisslot.SlotKey(f.l, "str"), "x", time.Minute).Err(); err != nil {
 		t.Fatal(err)
 	}
-	_, err := f.l.Load(ctx, "a", "str")
+	_, rel := mustTry(t, f.l, ctx, "a", 2)
+	defer rel()
+	if err := raw.Set(ctx, redisslot.SlotKey(f.l, "str2"), "x", time.Minute).Err(); err != nil {
+		t.Fatal(err)
+	}
+	loads, err := f.l.Load(ctx, "str", "a", "str2", "b")
 	var rerr redis.Error
-	if !errors.As(err, &rerr) || !strings.Contains(err.Error(), `"str"`) {
-		t.Errorf("Load of a key that is no slot set: %v; want a Redis error naming the key", err)
+	if !errors.As(err, &rerr) || !strings.Contains(err.Error(), `"str"`) || !strings.Contains(err.Error(), `"str2"`) {
+		t.Errorf("Load of two keys that are no slot set: %v; want Redis errors naming both keys", err)
+	}
+	want := []redisslot.Load{{Key: "str"}, {Key: "a", InUse: 1}, {Key: "str2"}, {Key: "b"}}
+	if !slices.Equal(loads, want) {
+		t.Errorf("Load with two bad keys = %v; want %v: the good keys answered, the bad ones with only their Key", loads, want)
 	}
 }
 
