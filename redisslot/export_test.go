@@ -130,3 +130,18 @@ func LoadScripts(ctx context.Context, c redis.Scripter) error {
 // HashSlot returns the Redis Cluster hash slot of key, as the renewer
 // computes it.
 func HashSlot(key string) int { return hashSlot(key) }
+
+// FreesInFlight returns how many of l's pending frees a call carries now.
+func FreesInFlight(l *Limiter) int {
+	l.frees.mu.Lock()
+	defer l.frees.mu.Unlock()
+	n := 0
+	for _, pk := range l.frees.byKey {
+		for _, p := range pk.members {
+			if p.inFlight {
+				n++
+			}
+		}
+	}
+	return n
+}
