@@ -73,7 +73,7 @@ func partitionOnce(t *testing.T) {
 	a := redisslot.New(client, redisslot.Options{Prefix: testPrefix(t), Lease: partLease, OnError: aErrs.add})
 	t.Cleanup(func() { _ = a.Close() })
 	b := newFixture(t, srv, redisslot.Options{Prefix: testPrefix(t), Lease: partLease})
-	ctx := ctxWithTimeout(t)
+	ctx, bctx := ctxWithTimeout(t), ctxWithTimeout(t) // the two instances share no context
 
 	var held []context.Context // a's slots of "k"
 	for range partLimit {
@@ -100,7 +100,7 @@ func partitionOnce(t *testing.T) {
 	var overlaps []string
 	for i := range partLimit {
 		go func() {
-			rel, now := pollUntilAdmitted(ctx, b.l, "k", partLimit)
+			rel, now := pollUntilAdmitted(bctx, b.l, "k", partLimit)
 			if rel == nil {
 				admitted <- now
 				return
@@ -114,13 +114,15 @@ func partitionOnce(t *testing.T) {
 				}
 			}
 			admitted <- now
-			<-ctx.Done()
+			<-bctx.Done()
 		}()
 	}
 	first := awaitAdmissions(t, admitted, cut)
+	mu.Lock()
 	for _, o := range overlaps {
 		t.Error(o)
 	}
+	mu.Unlock()
 	for j, sctx := range held {
 		if got := context.Cause(sctx); !errors.Is(got, redisslot.ErrLeaseLost) {
 			t.Errorf("slot %d of the cut-off Limiter: cause %v; want ErrLeaseLost", j, got)
