@@ -76,7 +76,7 @@ func median(ds []time.Duration) time.Duration {
 // write prints the Load table.
 func (t *loadTable) write(w io.Writer) {
 	tb := table{header: []string{"", "p50", "÷ no-op pipeline"}}
-	tb.add(fmt.Sprintf("redisslot Load of %d keys", t.keys), t.load.format(duration), t.ratio.format(times))
-	tb.add(fmt.Sprintf("pipeline of %d no-op EVALSHA", t.keys), t.noops.format(duration), "1")
+	tb.add("redisslot Load of "+grouped(t.keys)+" keys", t.load.format(duration), t.ratio.format(times))
+	tb.add("pipeline of "+grouped(t.keys)+" no-op EVALSHA", t.noops.format(duration), "1")
 	tb.write(w)
 }

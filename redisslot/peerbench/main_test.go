@@ -38,9 +38,9 @@ func TestQuickRunPrintsEveryTableWithSaneFigures(t *testing.T) {
 	}
 	for _, want := range []string{
 		"`go run . -quick -rounds 2 -duration 150ms`", "redis-server ", "load at start ",
-		"## Hot key", "## Uncontended", "## Load of 100 keys", "## Renewal of 1000 slots",
+		"## Hot key", "## Uncontended", "## Load of 100 keys", "## Renewal of 1,000 slots",
 		"| slots.Local ", "| bsm/redislock ", "| rueidislock ", "| two no-op EVALSHA (floor) ",
-		"| redisslot Load of 100 keys ", "| renewal round of 1000 slots", "Load at end ",
+		"| redisslot Load of 100 keys ", "| renewal round of 1,000 slots", "Load at end ",
 	} {
 		if !strings.Contains(out.String(), want) {
 			t.Errorf("output does not contain %q:\n%s", want, out.String())

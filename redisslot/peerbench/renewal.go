@@ -96,7 +96,7 @@ func (b *bench) renewals(ctx context.Context, l *redisslot.Limiter, k int) (usag
 // write prints the renewal table.
 func (t *renewTable) write(w io.Writer) {
 	tb := table{header: []string{"", "Redis CPU", "commands inside Redis"}}
-	tb.add(fmt.Sprintf("renewal round of %d slots on %d keys (Lease %v: a round every %v)", t.keys, t.keys, t.lease, t.lease/3),
+	tb.add(fmt.Sprintf("renewal round of %s slots on as many keys (Lease %v: a round every %v)", grouped(t.keys), t.lease, t.lease/3),
 		t.cpu.format(duration), t.commands.format(count))
 	tb.add("nothing held, over as long", t.restCPU.format(duration), t.restCommands.format(count))
 	tb.write(w)

@@ -100,9 +100,9 @@ func (r *report) write(w io.Writer) {
 	r.hot.write(w)
 	fmt.Fprintf(w, "\n## Uncontended: TryAcquire and Acquire alternating, each with its release, back to back\n\n")
 	r.ops.write(w)
-	fmt.Fprintf(w, "\n## Load of %d keys\n\n", r.cfg.loadKeys)
+	fmt.Fprintf(w, "\n## Load of %s keys\n\n", grouped(r.cfg.loadKeys))
 	r.load.write(w)
-	fmt.Fprintf(w, "\n## Renewal of %d slots held by one Limiter\n\n", r.cfg.renewKeys)
+	fmt.Fprintf(w, "\n## Renewal of %s slots held by one Limiter\n\n", grouped(r.cfg.renewKeys))
 	r.renew.write(w)
 }
 
