@@ -21,6 +21,7 @@ type hotFigures struct {
 	commands, redisCPU, clientCPU figure
 }
 
+// A hotRow names a row of the hot-key table: a design on a shape.
 type hotRow struct {
 	shape  hotShape
 	design string
