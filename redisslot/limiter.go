@@ -95,7 +95,7 @@ func New(client redis.UniversalClient, opts Options) *Limiter {
 	l.frees = newPendingFrees(l.renewer.kick)
 	l.renewer.frees = l.frees
 	l.health.up = l.renewer.roundNow
-	l.waiting = &waiting{kick: l.renewer.kick}
+	l.waiting = &waiting{kick: l.renewer.kick, instance: l.members.instance}
 	l.entries = &entryRenewer{
 		client: client, waiting: l.waiting, trouble: &l.trouble, health: &l.health, bg: l.bg,
 		flush: l.renewer.flush, every: l.set.renewEvery,

@@ -19,20 +19,26 @@ import (
 // carries for good, and those on their way in other calls, so that a
 // release followed at once by an acquire of its key is not refused for
 // want of its own free, and the key never counts more than its limit. A
-// member with
-// a tombstone, freed before this call ran, is refused for good. Otherwise
-// the member is admitted when it comes first in line: a queued member when
-// fewer waiters are ahead of it than slots are free and each of them still
-// finds room under the limit it passed (a waiter's member id ends in "/"
-// and its limit); a new member when nobody waits (mode "try"), or as if it
-// had joined at the back (the other modes). A member that already holds a
-// live slot (an earlier run of this same call) is admitted again, counted
-// once. A member not admitted joins the queue at its back (mode "join",
-// within the cap; mode "wait", whatever the cap, when its entry has gone),
-// or, queued already, has its entry renewed; mode "probe" only reports
-// that it would join, so that the caller can learn the key's cap. When it
-// frees slots or admits a waiter while others wait, it wakes those whose
-// turn it is.
+// member with a tombstone, freed before this call ran, is refused for
+// good (a waiter's later tries, which follow an answered one, need no
+// check). Otherwise the member is admitted when it comes first in line: a
+// queued member when fewer waiters are ahead of it than slots are free and
+// each of them still finds room under the limit it passed (a waiter's
+// member id ends in "/" and its limit); a new member when nobody waits
+// (mode "try"), or as if it had joined at the back (the other modes). A
+// member that already holds a live slot (an earlier run of this same call)
+// is admitted again, counted once. A member not admitted joins the queue
+// at its back (mode "join", within the cap; mode "wait", whatever the cap,
+// when its entry has gone), or, queued already, stays in its place (its
+// entry is renewed by the entry renewals); mode "probe" only reports that
+// it would join, so that the caller can learn the key's cap. When it frees
+// slots or admits a waiter while others wait, it wakes those whose turn it
+// is. Waiters whose entries ended are dropped only when they could stand
+// ahead of the member.
+//
+// Each key it writes expires no earlier than what it wrote: the slot set
+// with its longest lease (PEXPIREAT, GT unless no holder is left to
+// outlive), the queue's sets with their last entry.
 //
 // It is flagged without allow-oom: while Redis is out of memory it is
 // refused whole, before any write.
@@ -42,27 +48,32 @@ import (
 // ARGV[4]: mode; ARGV[5]: the cap, 0 for none; ARGV[6]: entry TTL in
 // milliseconds; ARGV[7]: how many of the frees that follow it carries for
 // good (the rest are on their way in other calls). Returns {state, order,
-// rank}: see the state constants.
+// rank}: see the state constants; the order is -1 for a member that kept
+// its place.
 //
-// Cost: 7 commands to admit with nobody waiting (8 for a key it creates),
-// 1 more with frees; a waiter at the head of the line taking its slot, 12.
+// Cost: 7 commands to admit with nobody waiting, 1 more with frees; the
+// first in line taking its slot, 11, and 1 more to publish; a queued
+// member's try that finds no room, 7.
 var acquireScript = redis.NewScript("#!lua" + nowMs + commonLua + `
 local member, limit, mode = ARGV[1], tonumber(ARGV[2]), ARGV[4]
 local freed = 0
 if #ARGV >= 8 then
 	freed = redis.call('ZREM', KEYS[1], unpack(ARGV, 8, #ARGV))
 end
-if redis.call('ZSCORE', KEYS[4], member) then
+if mode ~= 'wait' and redis.call('ZSCORE', KEYS[4], member) then
 	return {5, 0, 0}
 end
 local held = holders()
 local waiters = redis.call('ZCARD', KEYS[2])
-if waiters > 0 and dropLapsed() > 0 then
-	waiters = redis.call('ZCARD', KEYS[2])
-end
 local rank = false
 if waiters > 0 and mode ~= 'try' then
 	rank = redis.call('ZRANK', KEYS[2], member)
+end
+if waiters > 0 and rank ~= 0 and dropLapsed() > 0 then
+	waiters = redis.call('ZCARD', KEYS[2])
+	if rank then
+		rank = redis.call('ZRANK', KEYS[2], member)
+	end
 end
 local admit
 if rank then
@@ -79,7 +90,11 @@ end
 if admit then
 	local expiry = now + tonumber(ARGV[3])
 	redis.call('ZADD', KEYS[1], expiry, member)
-	expireAtLeast(KEYS[1], expiry)
+	if held == 0 then
+		redis.call('PEXPIREAT', KEYS[1], expiry)
+	else
+		redis.call('PEXPIREAT', KEYS[1], expiry, 'GT')
+	end
 	if rank then
 		redis.call('ZREM', KEYS[2], member)
 		redis.call('ZREM', KEYS[3], member)
@@ -96,12 +111,8 @@ end
 if mode == 'try' then
 	return {0, 0, 0}
 end
-local ends = now + tonumber(ARGV[6])
 if rank then
-	redis.call('ZADD', KEYS[3], ends, member)
-	expireAtLeast(KEYS[2], ends)
-	expireAtLeast(KEYS[3], ends)
-	return {2, tonumber(redis.call('ZSCORE', KEYS[2], member)), rank}
+	return {2, -1, rank}
 end
 if mode == 'probe' then
 	return {4, 0, 0}
@@ -110,17 +121,21 @@ local cap = tonumber(ARGV[5])
 if mode == 'join' and cap > 0 and waiters >= cap then
 	return {3, 0, 0}
 end
-local order = nowUs
+local order, ends = nowUs, now + tonumber(ARGV[6])
 if waiters > 0 then
 	local last = redis.call('ZRANGE', KEYS[2], -1, -1, 'WITHSCORES')
 	if last[2] and tonumber(last[2]) >= order then
 		order = tonumber(last[2]) + 1
 	end
+	redis.call('PEXPIREAT', KEYS[2], ends, 'GT')
+	redis.call('PEXPIREAT', KEYS[3], ends, 'GT')
 end
 redis.call('ZADD', KEYS[2], order, member)
 redis.call('ZADD', KEYS[3], ends, member)
-expireAtLeast(KEYS[2], ends)
-expireAtLeast(KEYS[3], ends)
+if waiters == 0 then
+	redis.call('PEXPIREAT', KEYS[2], ends)
+	redis.call('PEXPIREAT', KEYS[3], ends)
+end
 return {2, order, waiters}
 `)
 
@@ -128,7 +143,7 @@ return {2, order, waiters}
 const (
 	stateFull      = 0 // mode "try": no slot for this caller
 	stateAdmitted  = 1 // the member holds a slot
-	stateQueued    = 2 // the member waits in line, at order, rank ahead of it
+	stateQueued    = 2 // the member waits in line, at order (-1: unchanged), rank ahead of it
 	stateQueueFull = 3 // the queue is at its cap
 	stateWouldJoin = 4 // mode "probe": the member would join the queue
 	stateGone      = 5 // the member was freed before this call ran

@@ -17,11 +17,16 @@ import (
 // Its mu guards queues, closed, and the fields of every queue and waiter
 // marked so. kick runs with no lock held.
 type waiting struct {
-	kick func() // has the pending frees sent at once
+	kick     func() // has the pending frees sent at once
+	instance string // the start of this Limiter's member ids
 
 	mu     sync.Mutex
 	queues map[string]*localQueue // by the name of the key's slot set
 	closed bool                   // Close has ended the waits
+	// unheard keeps the member ids of this Limiter that wake-ups named
+	// before their waiters were here (their join's reply not yet read): a
+	// waiter that joins finds its wake-up there.
+	unheard recentIDs
 
 	// dropWake, when set, is asked about each wake-up message; true drops
 	// it. For tests of lost wake-ups.
@@ -104,28 +109,28 @@ func (w *waiting) join(ref *keyRef, member string, order, rank int64) (wt *waite
 	return wt, fresh, nil
 }
 
-// place moves wt back from the tail to its order, and, if that is not the
-// back (a later waiter of this Limiter was here first), gives it a wake-up:
-// one due to it may have gone to a later waiter. The caller holds mu.
+// place moves wt back from the tail to its order (a later waiter of this
+// Limiter may have been here first), and gives it the wake-up that named
+// it before it was here, if one did. The caller holds mu.
 func (w *waiting) place(wt *waiter) {
 	e := wt.elem
 	for p := e.Prev(); p != nil && p.Value.(*waiter).order > wt.order; p = e.Prev() {
 		wt.q.waiters.MoveBefore(e, p)
 	}
-	if e.Next() != nil && !wt.woken {
-		wt.woken, wt.probe = true, true
+	if w.unheard.take(wt.member) && !wt.woken {
+		wt.woken, wt.probe = true, false
 		poke(wt.notify)
 	}
 }
 
-// tried records what a try of wt that did not admit it learned: its order
-// in Redis, which changes when it joined again at the back (its entry
-// having ended), and its rank.
+// tried records what a try of wt that did not admit it learned: its rank,
+// and its order in Redis when that changed (-1 if not): it joined again at
+// the back, its entry having ended.
 func (w *waiting) tried(wt *waiter, order, rank int64) {
 	w.mu.Lock()
 	defer w.mu.Unlock()
 	wt.head = rank == 0
-	if order == wt.order {
+	if order < 0 || order == wt.order {
 		return
 	}
 	wt.order = order
@@ -238,6 +243,9 @@ func (w *waiting) wakeNamed(rkey, payload string) int {
 	woken, first := 0, true
 	for id := range strings.FieldsSeq(payload) {
 		wt := q.byMember[id]
+		if wt == nil && strings.HasPrefix(id, w.instance) {
+			w.unheard.add(id) // ours, but its join's reply is not read yet
+		}
 		if wt != nil && first {
 			wt.head = true
 		}
@@ -335,4 +343,26 @@ func (w *waiting) changes(subscribed map[string]bool) (add, remove []string) {
 		}
 	}
 	return add, remove
+}
+
+// recentIDs remembers the last few ids added, for take to find.
+type recentIDs struct {
+	ids  [16]string
+	next int
+}
+
+func (r *recentIDs) add(id string) {
+	r.ids[r.next] = id
+	r.next = (r.next + 1) % len(r.ids)
+}
+
+// take reports whether id was added and not taken since, and forgets it.
+func (r *recentIDs) take(id string) bool {
+	for i := range r.ids {
+		if r.ids[i] == id {
+			r.ids[i] = ""
+			return true
+		}
+	}
+	return false
 }
