@@ -37,16 +37,18 @@ func (l *Limiter) InUse(ctx context.Context, key string) (int, error) {
 // instances: InUse counts the holders whose lease has not ended, and Waiting
 // the waiters, on every instance, whose entry in the key's queue has not
 // ended, both by Redis's clock. The two counts of one key are read
-// together, atomically; different keys are read one after another. Like
-// [Limiter.InUse], InUse may count a slot released a moment ago until its
-// free arrives (well under a second on a healthy Redis), and Waiting a
+// together, atomically; different keys may be read at different moments.
+// Like [Limiter.InUse], InUse may count a slot released a moment ago until
+// its free arrives (well under a second on a healthy Redis), and Waiting a
 // waiter that just left until its removal arrives.
 //
 // Load makes one round trip per Redis node, whatever the number of keys:
-// one script call per key, all in one pipeline, which a cluster client
-// splits by node. (After Redis's script cache was emptied, one more, to
-// load the script again.) A gateway uses it to pick its least loaded
-// account, and for an admin view.
+// one script call per few hundred keys (of one hash slot on a Redis Cluster
+// client, one key on any other client that is not a single node or a
+// failover client), all in one pipeline, which a cluster client splits by
+// node. (After Redis's script cache was emptied, one more, to load the
+// script again.) A gateway uses it to pick its least loaded account, and
+// for an admin view.
 //
 // It returns no Loads and no error for no keys, ErrClosed once Close has
 // been called, and an error for a bad key. When Redis fails for some keys
@@ -67,26 +69,115 @@ func (l *Limiter) Load(ctx context.Context, keys ...string) ([]Load, error) {
 		return nil, ErrClosed
 	}
 	defer l.calls.Done()
-	if len(keys) == 0 {
-		return []Load{}, nil
-	}
-	calls := make([]call, len(keys))
-	for i, key := range keys {
-		calls[i] = call{script: loadScript, keys: l.set.names.ref(key).keys[:3]}
-	}
 	loads := make([]Load, len(keys))
+	for i, key := range keys {
+		loads[i].Key = key
+	}
+	batches := loadBatches(l.set.names, l.renewer.grouping, keys)
+	calls := make([]call, len(batches))
+	for i, b := range batches {
+		calls[i] = call{script: loadScript, keys: b.names}
+	}
 	var errs []error
 	for i, cmd := range evalAll(ctx, l.client, calls) {
-		loads[i].Key = keys[i]
-		n, err := cmd.Int64Slice()
-		if err == nil && len(n) != 2 {
-			err = fmt.Errorf("unexpected reply %v", n)
+		errs = append(errs, batches[i].read(cmd.Slice())...)
+	}
+	for i := range errs {
+		if errs[i] != nil {
+			var ke *keyLoadError
+			if errors.As(errs[i], &ke) {
+				errs[i] = fmt.Errorf("redisslot: load of key %s: %w", quoteKey(keys[ke.at]), ke.err)
+			}
 		}
-		if err != nil {
-			errs = append(errs, fmt.Errorf("redisslot: load of key %s: %w", quoteKey(keys[i]), err))
-			continue
-		}
-		loads[i].InUse, loads[i].Waiting = int(n[0]), int(n[1])
+	}
+	for _, b := range batches {
+		b.fill(loads)
 	}
 	return loads, errors.Join(errs...)
 }
+
+// A loadBatch is one call of the load script: the keys it reads (their
+// indexes in Load's arguments), and what it read.
+type loadBatch struct {
+	at    []int    // index of each key in Load's arguments
+	names []string // KEYS: each key's slot set and entry ends
+	held  []int
+	wait  []int
+	ok    []bool
+}
+
+// loadBatches groups keys into load calls of up to batchSize keys each,
+// as renewals group theirs (see renewalsOf).
+func loadBatches(n names, grouping int, keys []string) []*loadBatch {
+	open := make(map[string]*loadBatch)
+	var done []*loadBatch
+	for i, key := range keys {
+		ref := n.ref(key)
+		bucket := bucketOf(grouping, ref.rkey())
+		b := open[bucket]
+		if b == nil {
+			b = &loadBatch{}
+			open[bucket] = b
+			done = append(done, b)
+		}
+		b.at = append(b.at, i)
+		b.names = append(b.names, ref.keys[0], ref.keys[2])
+		if len(b.at) == batchSize {
+			delete(open, bucket)
+		}
+	}
+	return done
+}
+
+// A keyLoadError is a failure of one key of a load call, at its index in
+// Load's arguments.
+type keyLoadError struct {
+	at  int
+	err error
+}
+
+func (e *keyLoadError) Error() string { return e.err.Error() }
+func (e *keyLoadError) Unwrap() error { return e.err }
+
+// read takes the reply of b's call (or its error), and returns one error
+// per key that failed.
+func (b *loadBatch) read(reply []any, err error) []error {
+	b.held, b.wait, b.ok = make([]int, len(b.at)), make([]int, len(b.at)), make([]bool, len(b.at))
+	if err == nil && len(reply) != 2*len(b.at) {
+		err = fmt.Errorf("unexpected reply %v", reply)
+	}
+	var errs []error
+	for i, at := range b.at {
+		if err != nil {
+			errs = append(errs, &keyLoadError{at, err})
+			continue
+		}
+		held, _ := reply[2*i].(int64)
+		if held < 0 {
+			msg, _ := reply[2*i+1].(string)
+			errs = append(errs, &keyLoadError{at, replyError(msg)})
+			continue
+		}
+		wait, _ := reply[2*i+1].(int64)
+		b.held[i], b.wait[i], b.ok[i] = int(held), int(wait), true
+	}
+	return errs
+}
+
+// fill writes the counts b read into loads.
+func (b *loadBatch) fill(loads []Load) {
+	for i, at := range b.at {
+		if b.ok[i] {
+			loads[at].InUse, loads[at].Waiting = b.held[i], b.wait[i]
+		}
+	}
+}
+
+// replyError is an error reply of Redis that a script passed on as a
+// value: like go-redis's own, it is a [redis.Error].
+type replyError string
+
+func (e replyError) Error() string { return string(e) }
+
+// RedisError marks e as an error reply of Redis.
+func (replyError) RedisError() {}

@@ -313,14 +313,30 @@ var inUseScript = redis.NewScript("#!lua flags=no-writes,allow-oom" + nowMs + `
 return redis.call('ZCOUNT', KEYS[1], '(' .. now, '+inf')
 `)
 
-// loadScript counts the members whose lease has not ended and the waiters
-// whose entry has not ended, by Redis time. It writes nothing, and runs
-// while Redis is out of memory.
+// loadScript counts, for each of many keys, the members whose lease has
+// not ended and the waiters whose entry has not ended, by Redis time. It
+// writes nothing, and runs while Redis is out of memory. A key that fails
+// (it is no sorted set) answers for itself, and the others still count.
 //
-// KEYS: the slot set, the queue (not touched), the queue's entry ends.
-// Returns {holders, waiters}. Cost: 4.
+// KEYS: for each key, its slot set and its queue's entry ends. Returns, for
+// each key, {holders, waiters}, or {-1, Redis's error}.
+//
+// Cost: 2 for the call, 2 per key.
 var loadScript = redis.NewScript("#!lua flags=no-writes,allow-oom" + nowMs + `
-return {redis.call('ZCOUNT', KEYS[1], '(' .. now, '+inf'), redis.call('ZCOUNT', KEYS[3], '(' .. now, '+inf')}
+local out = {}
+local after = '(' .. now
+for k = 1, #KEYS, 2 do
+	local held = redis.pcall('ZCOUNT', KEYS[k], after, '+inf')
+	local waiting = redis.pcall('ZCOUNT', KEYS[k + 1], after, '+inf')
+	if type(held) ~= 'number' then
+		out[#out + 1], out[#out + 2] = -1, held.err
+	elseif type(waiting) ~= 'number' then
+		out[#out + 1], out[#out + 2] = -1, waiting.err
+	else
+		out[#out + 1], out[#out + 2] = held, waiting
+	end
+end
+return out
 `)
 
 // batchSize is the most member ids passed to one script call: Lua's unpack
