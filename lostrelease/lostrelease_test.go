@@ -48,7 +48,7 @@ var allPatterns = []string{
 	"cause", "lostcancel/a", "lostcancel/b", "copies", "gateway",
 	"gatewaycallers", "failover", "limiter", "limitergateway",
 	"limitercallers", "statuspaths", "predicates", "predicatecallers",
-	"predicatetypes", "shortctx",
+	"predicatetypes", "shortctx", "failhelpers", "testfailures",
 }
 
 var all struct {
@@ -198,6 +198,18 @@ func TestStatusAlongPaths(t *testing.T) { run(t, "statuspaths", "gateway") }
 func TestStatusPredicates(t *testing.T) {
 	run(t, "predicates", "predicatecallers", "predicatetypes")
 }
+
+// TestFailurePaths checks that a guard, discarded or held, is reported only
+// on a path that can go on normally with the guard non-nil: not after a
+// call of t.Error, Errorf, Fail, FailNow, Fatal, Fatalf, Skip, Skipf or
+// SkipNow on a *testing.T, B, F or testing.TB, after a call that ends the
+// goroutine or the program, after a helper in the package or another
+// whose every path does one of those, nor where errors.Is or errors.As
+// being true says the error is not nil; and that a guard whose error is
+// never checked, one on a path that only logs, one failed before the call
+// or in a closure, or after a helper that fails only on some paths, has a
+// defer, or fails through an interface of its own, is still reported.
+func TestFailurePaths(t *testing.T) { run(t, "failhelpers", "testfailures") }
 
 // TestShortCtx checks that a guard made on a context whose cancel the same
 // function defers, and returned by it, is reported at its WrapOnDone or

@@ -14,7 +14,9 @@ type checker struct {
 	local map[*types.Func]*returnsGuard // facts of this package's helpers
 	// predicates holds the facts of this package's status predicates.
 	predicates map[*types.Func]*isPredicate
-	ignores    map[lineKey]string // ignore comments by line: their reasons
+	// fails holds this package's functions with a failsEveryPath fact.
+	fails   map[*types.Func]bool
+	ignores map[lineKey]string // ignore comments by line: their reasons
 }
 
 // A source is a call that returns one or more guards.
