@@ -48,7 +48,7 @@ var allPatterns = []string{
 	"cause", "lostcancel/a", "lostcancel/b", "copies", "gateway",
 	"gatewaycallers", "failover", "limiter", "limitergateway",
 	"limitercallers", "statuspaths", "predicates", "predicatecallers",
-	"predicatetypes", "shortctx", "failhelpers", "testfailures",
+	"predicatetypes", "shortctx", "failhelpers", "testfailures", "panics",
 }
 
 var all struct {
@@ -210,6 +210,16 @@ func TestStatusPredicates(t *testing.T) {
 // or in a closure, or after a helper that fails only on some paths, has a
 // defer, or fails through an interface of its own, is still reported.
 func TestFailurePaths(t *testing.T) { run(t, "failhelpers", "testfailures") }
+
+// TestNilContextPanics checks that a call of WrapOnDone, WrapOnDoneCause,
+// slots.Limiter's TryAcquire or Acquire, or a helper whose body opens with
+// `if ctx == nil { panic(...) }` (alone or in an ||), with a literal nil
+// or a local variable declared without a value and never assigned as
+// that ctx, returns no guard: it panics; and that the same call with a
+// variable assigned or addressed, a nil on another argument, or a helper
+// that checks late, returns instead, does more than panic or assigns its
+// ctx, is still reported.
+func TestNilContextPanics(t *testing.T) { run(t, "panics") }
 
 // TestShortCtx checks that a guard made on a context whose cancel the same
 // function defers, and returned by it, is reported at its WrapOnDone or
