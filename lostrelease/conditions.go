@@ -251,15 +251,19 @@ func combine(a, b valueConstraint, both bool) valueConstraint {
 // errorsCall is constraint for a call of errors.Is or errors.As on v:
 // errors.Is(v, target), with target not the literal nil, and
 // errors.As(v, &x) are true only when v is not nil. Where they are false,
-// v may hold anything.
+// v may hold anything: the constraint is then that v holds none of no
+// values, which lets a predicate that returns such a call be read.
 func (ps *pathSearch) errorsCall(v *types.Var, call *ast.CallExpr, truth bool) (valueConstraint, bool) {
 	fn := typeutil.StaticCallee(ps.info, call)
-	if !truth || fn == nil || fn.Pkg() == nil || fn.Pkg().Path() != "errors" || len(call.Args) != 2 ||
+	if fn == nil || fn.Pkg() == nil || fn.Pkg().Path() != "errors" || len(call.Args) != 2 ||
 		!isVar(ps.info, call.Args[0], v) {
 		return valueConstraint{}, false
 	}
 	switch {
 	case fn.Name() == "Is" && !ps.info.Types[call.Args[1]].IsNil(), fn.Name() == "As":
+		if !truth {
+			return valueConstraint{false, map[string]bool{}}, true
+		}
 		return valueConstraint{false, map[string]bool{"nil": true}}, true
 	}
 	return valueConstraint{}, false

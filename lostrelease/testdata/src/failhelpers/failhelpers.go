@@ -2,13 +2,37 @@
 // of guards. A helper whose every path marks the test failed or ends it
 // exports a fact, which its callers in other packages follow; one that
 // fails only on some paths, or through an interface of its own, does not.
+// A predicate on an error that returns errors.Is or errors.As of it is a
+// status predicate.
 package failhelpers
 
 import (
+	"errors"
 	"fmt"
+	"io/fs"
 	"os"
+	"syscall"
 	"testing"
 )
+
+func IsRefused(err error) bool { // want IsRefused:"isPredicate true:!nil false:!$"
+	return errors.Is(err, syscall.ECONNREFUSED)
+}
+
+func IsPathError(err error) bool { // want IsPathError:"isPredicate true:!nil false:!$"
+	return errors.As(err, new(*fs.PathError))
+}
+
+func Failed(err error) bool { // want Failed:"isPredicate true:!nil false:nil$"
+	return err != nil
+}
+
+var errX = errors.New("x")
+
+// IsX compares with a variable, which may be nil: not a predicate.
+func IsX(err error) bool {
+	return err == errX
+}
 
 // Each of these fails on every path.
 

@@ -128,6 +128,18 @@ func otherPackageHelpers(t *testing.T, ctx context.Context) {
 	}
 }
 
+func errorPredicates(t *testing.T, ctx context.Context) {
+	if _, err := acquire(ctx); !failhelpers.IsRefused(err) {
+		t.Errorf("acquire = %v; want connection refused", err)
+	}
+	if _, err := acquire(ctx); !failhelpers.IsPathError(err) {
+		t.Errorf("acquire = %v; want a *fs.PathError", err)
+	}
+	if _, err := acquire(ctx); !failhelpers.Failed(err) {
+		t.Error("acquire succeeded")
+	}
+}
+
 func logFatal(ctx context.Context, l slots.Limiter) {
 	if _, _, err := l.TryAcquire(ctx, "k", 1); err == nil {
 		log.Fatal("took a slot")
@@ -197,6 +209,15 @@ func errorsIsNilTarget(t *testing.T, ctx context.Context) {
 func errorsIsFalse(t *testing.T, ctx context.Context, l slots.Limiter) {
 	if _, _, err := l.TryAcquire(ctx, "k", 1); errors.Is(err, slots.ErrFull) { // want `returned by Limiter.TryAcquire is discarded`
 		t.Error("full")
+	}
+}
+
+func errorPredicatesFalse(t *testing.T, ctx context.Context) {
+	if _, err := acquire(ctx); failhelpers.IsRefused(err) { // want `returned by acquire is discarded`
+		t.Errorf("acquire = %v", err)
+	}
+	if _, err := acquire(ctx); !failhelpers.IsX(err) { // want `returned by acquire is discarded`
+		t.Errorf("acquire = %v; want errX", err)
 	}
 }
 
