@@ -119,7 +119,7 @@ func TestConstantLoops(t *testing.T) { run(t, "loops") }
 // discarded guard is reported there all the same.
 func TestMainMain(t *testing.T) { run(t, "mainpkg") }
 
-// TestIgnoreComment checks that //lostrelease:ignore with a reason, on the
+// TestIgnoreComment checks that an ignore comment with a reason, on the
 // call's line or the line above, silences every report for that guard, and
 // that one without a reason is reported.
 func TestIgnoreComment(t *testing.T) { run(t, "ignore") }
