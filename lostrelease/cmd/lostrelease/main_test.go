@@ -1,10 +1,12 @@
 package main_test
 
 import (
+	"encoding/json"
 	"errors"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"runtime"
 	"strings"
 	"testing"
 
@@ -132,13 +134,13 @@ func account(ctx context.Context) {
 }
 `
 
-// run runs name with args in dir and returns its combined output and exit
-// code.
-func run(t *testing.T, dir, name string, args ...string) (string, int) {
+// run runs name with args in dir, with env added to the environment, and
+// returns its combined output and exit code.
+func run(t *testing.T, dir string, env []string, name string, args ...string) (string, int) {
 	t.Helper()
 	cmd := exec.Command(name, args...)
 	cmd.Dir = dir
-	cmd.Env = append(os.Environ(), "GOWORK=off", "GOFLAGS=-mod=mod")
+	cmd.Env = append(append(os.Environ(), "GOWORK=off", "GOFLAGS=-mod=mod"), env...)
 	out, err := cmd.CombinedOutput()
 	var exit *exec.ExitError
 	switch {
@@ -151,18 +153,19 @@ func run(t *testing.T, dir, name string, args ...string) (string, int) {
 	return "", 0
 }
 
-// TestCommand builds lostrelease and runs it standalone and as a vet tool,
-// on a guard discarded in main and on one returned by a helper in another
-// package, which the command must follow through its fact, and on a helper
-// whose guard comes with a status of its own type: the status values in its
-// fact must reach the caller, so that the branch where the status is not OK
-// is not reported and a later leak is.
+// TestCommand builds lostrelease and runs it standalone (through go vet,
+// and in process), and as a vet tool, on a guard discarded in main and on
+// one returned by a helper in another package, which the command must
+// follow through its fact, and on a helper whose guard comes with a status
+// of its own type: the status values in its fact must reach the caller, so
+// that the branch where the status is not OK is not reported and a later
+// leak is.
 func TestCommand(t *testing.T) {
 	if testing.Short() {
 		t.Skip("builds the command and runs go vet")
 	}
 	bin := filepath.Join(t.TempDir(), "lostrelease")
-	if out, code := run(t, ".", "go", "build", "-o", bin, "."); code != 0 {
+	if out, code := run(t, ".", nil, "go", "build", "-o", bin, "."); code != 0 {
 		t.Fatalf("go build: exit %d\n%s", code, out)
 	}
 	msgs := []string{
@@ -173,23 +176,97 @@ func TestCommand(t *testing.T) {
 	}
 	cases := []struct {
 		name string
+		env  []string
 		args []string
 	}{
-		{"standalone", []string{bin, "./..."}},
-		{"go vet -vettool", []string{"go", "vet", "-vettool=" + bin, "./..."}},
+		{"standalone", nil, []string{bin, "./..."}},
+		{"standalone in process", []string{"LOSTRELEASE_INPROCESS=1"}, []string{bin, "./..."}},
+		{"go vet -vettool", nil, []string{"go", "vet", "-vettool=" + bin, "./..."}},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
-			out, code := run(t, files(t, leaky, "handler/handler.go", leakyHandler), c.args[0], c.args[1:]...)
+			out, code := run(t, files(t, leaky, "handler/handler.go", leakyHandler), c.env, c.args[0], c.args[1:]...)
 			for _, msg := range msgs {
 				if code == 0 || !strings.Contains(out, msg) {
 					t.Errorf("on discarded releases: exit %d, output:\n%s\nwant a non-zero exit and %q", code, out, msg)
 				}
 			}
-			out, code = run(t, files(t, clean), c.args[0], c.args[1:]...)
+			if c.name != "go vet -vettool" && code != 3 {
+				t.Errorf("on discarded releases: exit %d; want 3", code)
+			}
+			out, code = run(t, files(t, clean), c.env, c.args[0], c.args[1:]...)
 			if code != 0 || out != "" {
 				t.Errorf("on a deferred release: exit %d, output:\n%s\nwant exit 0 and no output", code, out)
 			}
 		})
 	}
+}
+
+// TestCommandThroughVet checks that the standalone command runs go vet
+// with itself as the tool and the same patterns (and, in process, does
+// not), and what it adds to go vet: one JSON object with -json, exit
+// status 1 and go vet's errors on a package that does not compile, and its
+// reports sorted by position.
+func TestCommandThroughVet(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds the command and runs go vet")
+	}
+	bin := filepath.Join(t.TempDir(), "lostrelease")
+	if out, code := run(t, ".", nil, "go", "build", "-o", bin, "."); code != 0 {
+		t.Fatalf("go build: exit %d\n%s", code, out)
+	}
+	dir := files(t, leaky, "handler/handler.go", leakyHandler)
+	path := logGoCommands(t)
+	want := "vet -json -vettool=" + bin + " ./handler ."
+	for _, inProcess := range []bool{false, true} {
+		env := []string{"PATH=" + path}
+		if inProcess {
+			env = append(env, "LOSTRELEASE_INPROCESS=1")
+		}
+		run(t, dir, env, bin, "./handler", ".")
+		log, err := os.ReadFile(filepath.Join(dir, "go-commands.log"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := strings.Contains(string(log), want+"\n"); got == inProcess {
+			t.Errorf("in process %v: the go commands run were:\n%s\nwant %q among them: %v", inProcess, log, want, !inProcess)
+		}
+		os.Remove(filepath.Join(dir, "go-commands.log"))
+	}
+	out, code := run(t, dir, nil, bin, "-json", "./...")
+	var tree map[string]map[string][]struct{ Posn, Message string }
+	if err := json.Unmarshal([]byte(out), &tree); code != 0 || err != nil {
+		t.Fatalf("lostrelease -json: exit %d, %v, output:\n%s\nwant exit 0 and one JSON object", code, err, out)
+	}
+	if n := len(tree["demo"]["lostrelease"]); n != 2 {
+		t.Errorf("lostrelease -json: %d reports in package demo; want 2:\n%s", n, out)
+	}
+	out, _ = run(t, dir, nil, bin, "./...")
+	if i, j := strings.Index(out, "handler.go:10:12"), strings.Index(out, "handler.go:20:3"); i < 0 || j < i {
+		t.Errorf("lostrelease: output:\n%s\nwant handler.go:10:12 before handler.go:20:3", out)
+	}
+	dir = files(t, clean, "bad/bad.go", "package bad\n\nfunc F() int { return \"x\" }\n")
+	out, code = run(t, dir, nil, bin, "./...")
+	if code != 1 || !strings.Contains(out, "bad.go:3") {
+		t.Errorf("on a package that does not compile: exit %d, output:\n%s\nwant exit 1 and the error", code, out)
+	}
+}
+
+// logGoCommands returns a PATH whose go command appends its arguments to
+// go-commands.log in its working directory, then runs the real go.
+func logGoCommands(t *testing.T) string {
+	t.Helper()
+	if runtime.GOOS == "windows" {
+		t.Skip("the logging go command is a shell script")
+	}
+	real, err := exec.LookPath("go")
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir := t.TempDir()
+	script := "#!/bin/sh\necho \"$*\" >>go-commands.log\nexec " + real + " \"$@\"\n"
+	if err := os.WriteFile(filepath.Join(dir, "go"), []byte(script), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	return dir + string(os.PathListSeparator) + os.Getenv("PATH")
 }
