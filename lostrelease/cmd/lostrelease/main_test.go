@@ -159,7 +159,8 @@ func run(t *testing.T, dir string, env []string, name string, args ...string) (s
 // follow through its fact, and on a helper whose guard comes with a status
 // of its own type: the status values in its fact must reach the caller, so
 // that the branch where the status is not OK is not reported and a later
-// leak is.
+// leak is. Standalone, it must run go vet with itself as the tool and the
+// same patterns, unless told to check in process.
 func TestCommand(t *testing.T) {
 	if testing.Short() {
 		t.Skip("builds the command and runs go vet")
@@ -174,25 +175,33 @@ func TestCommand(t *testing.T) {
 		"handler.go:10:12: the release function returned by Acquire is discarded",
 		"handler.go:20:3: this return statement may be reached without using the release function rel defined on line 15",
 	}
+	path := "PATH=" + logGoCommands(t)
+	vet := "vet -json -vettool=" + bin + " ./...\n"
 	cases := []struct {
-		name string
-		env  []string
-		args []string
+		name  string
+		env   []string
+		args  []string
+		byVet bool // the command runs go vet itself
 	}{
-		{"standalone", nil, []string{bin, "./..."}},
-		{"standalone in process", []string{"LOSTRELEASE_INPROCESS=1"}, []string{bin, "./..."}},
-		{"go vet -vettool", nil, []string{"go", "vet", "-vettool=" + bin, "./..."}},
+		{"standalone", []string{path}, []string{bin, "./..."}, true},
+		{"standalone in process", []string{path, "LOSTRELEASE_INPROCESS=1"}, []string{bin, "./..."}, false},
+		{"go vet -vettool", nil, []string{"go", "vet", "-vettool=" + bin, "./..."}, false},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
-			out, code := run(t, files(t, leaky, "handler/handler.go", leakyHandler), c.env, c.args[0], c.args[1:]...)
+			dir := files(t, leaky, "handler/handler.go", leakyHandler)
+			out, code := run(t, dir, c.env, c.args[0], c.args[1:]...)
 			for _, msg := range msgs {
 				if code == 0 || !strings.Contains(out, msg) {
 					t.Errorf("on discarded releases: exit %d, output:\n%s\nwant a non-zero exit and %q", code, out, msg)
 				}
 			}
-			if c.name != "go vet -vettool" && code != 3 {
+			if c.args[0] == bin && code != 3 {
 				t.Errorf("on discarded releases: exit %d; want 3", code)
+			}
+			if log, _ := os.ReadFile(filepath.Join(dir, "go-commands.log")); c.args[0] == bin &&
+				strings.Contains(string(log), vet) != c.byVet {
+				t.Errorf("the go commands run were:\n%s\nwant %q among them: %v", log, vet, c.byVet)
 			}
 			out, code = run(t, files(t, clean), c.env, c.args[0], c.args[1:]...)
 			if code != 0 || out != "" {
@@ -202,11 +211,10 @@ func TestCommand(t *testing.T) {
 	}
 }
 
-// TestCommandThroughVet checks that the standalone command runs go vet
-// with itself as the tool and the same patterns (and, in process, does
-// not), and what it adds to go vet: one JSON object with -json, exit
-// status 1 and go vet's errors on a package that does not compile, and its
-// reports sorted by position.
+// TestCommandThroughVet checks what the standalone command adds to go
+// vet's output: one JSON object with -json, exit status 1 and go vet's
+// errors on a package that does not compile, and reports sorted by
+// position.
 func TestCommandThroughVet(t *testing.T) {
 	if testing.Short() {
 		t.Skip("builds the command and runs go vet")
@@ -216,23 +224,6 @@ func TestCommandThroughVet(t *testing.T) {
 		t.Fatalf("go build: exit %d\n%s", code, out)
 	}
 	dir := files(t, leaky, "handler/handler.go", leakyHandler)
-	path := logGoCommands(t)
-	want := "vet -json -vettool=" + bin + " ./handler ."
-	for _, inProcess := range []bool{false, true} {
-		env := []string{"PATH=" + path}
-		if inProcess {
-			env = append(env, "LOSTRELEASE_INPROCESS=1")
-		}
-		run(t, dir, env, bin, "./handler", ".")
-		log, err := os.ReadFile(filepath.Join(dir, "go-commands.log"))
-		if err != nil {
-			t.Fatal(err)
-		}
-		if got := strings.Contains(string(log), want+"\n"); got == inProcess {
-			t.Errorf("in process %v: the go commands run were:\n%s\nwant %q among them: %v", inProcess, log, want, !inProcess)
-		}
-		os.Remove(filepath.Join(dir, "go-commands.log"))
-	}
 	out, code := run(t, dir, nil, bin, "-json", "./...")
 	var tree map[string]map[string][]struct{ Posn, Message string }
 	if err := json.Unmarshal([]byte(out), &tree); code != 0 || err != nil {
