@@ -16,8 +16,11 @@ import (
 // returns theirs, that are discarded, not
 // used on every path to a return statement, overwritten before use,
 // deferred in a loop, or returned while a deferred cancel ends their
-// context. It exports a [returnsGuard] fact for each helper, and
-// an [isPredicate] fact for each status predicate.
+// context, on a path that can go on normally: not after a test is marked
+// failed or ended, nor after a call that ends the goroutine or program. It
+// exports a [returnsGuard] fact for each helper, an [isPredicate] fact for
+// each status predicate, and a [failsEveryPath] fact for each function
+// whose every path fails a test or ends.
 var Analyzer = &analysis.Analyzer{
 	Name: "lostrelease",
 	Doc: "check that the release function returned by WrapOnDone is used\n\n" +
