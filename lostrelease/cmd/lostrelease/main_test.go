@@ -160,7 +160,8 @@ func run(t *testing.T, dir string, env []string, name string, args ...string) (s
 // of its own type: the status values in its fact must reach the caller, so
 // that the branch where the status is not OK is not reported and a later
 // leak is. Standalone, it must run go vet with itself as the tool and the
-// same patterns, unless told to check in process.
+// same patterns, unless told to check in process, and keep vet's errors
+// and exit status (see checkThroughVet).
 func TestCommand(t *testing.T) {
 	if testing.Short() {
 		t.Skip("builds the command and runs go vet")
@@ -209,20 +210,13 @@ func TestCommand(t *testing.T) {
 			}
 		})
 	}
+	t.Run("through go vet", func(t *testing.T) { checkThroughVet(t, bin) })
 }
 
-// TestCommandThroughVet checks what the standalone command adds to go
-// vet's output: one JSON object with -json, exit status 1 and go vet's
-// errors on a package that does not compile, and reports sorted by
-// position.
-func TestCommandThroughVet(t *testing.T) {
-	if testing.Short() {
-		t.Skip("builds the command and runs go vet")
-	}
-	bin := filepath.Join(t.TempDir(), "lostrelease")
-	if out, code := run(t, ".", nil, "go", "build", "-o", bin, "."); code != 0 {
-		t.Fatalf("go build: exit %d\n%s", code, out)
-	}
+// checkThroughVet checks what the standalone command bin adds to go vet's
+// output: one JSON object with -json, exit status 1 and go vet's errors on
+// a package that does not compile, and reports sorted by position.
+func checkThroughVet(t *testing.T, bin string) {
 	dir := files(t, leaky, "handler/handler.go", leakyHandler)
 	out, code := run(t, dir, nil, bin, "-json", "./...")
 	var tree map[string]map[string][]struct{ Posn, Message string }
