@@ -400,13 +400,13 @@ func TestNilContextPanics(t *testing.T) {
 		call func()
 	}{
 		//lint:ignore SA1012 a nil Context is the misuse under test
-		{"WrapOnDone", func() { release.WrapOnDone(nil, func() { t.Error("fn ran for a nil Context") }) }}, //lostrelease:ignore the call panics before it returns a release
+		{"WrapOnDone", func() { release.WrapOnDone(nil, func() { t.Error("fn ran for a nil Context") }) }},
 		//lint:ignore SA1012 a nil Context is the misuse under test
-		{"WrapOnDone with nil fn", func() { release.WrapOnDone(nil, nil) }}, //lostrelease:ignore the call panics before it returns a release
+		{"WrapOnDone with nil fn", func() { release.WrapOnDone(nil, nil) }},
 		//lint:ignore SA1012 a nil Context is the misuse under test
-		{"WrapOnDoneCause", func() { release.WrapOnDoneCause(nil, func(error) { t.Error("fn ran for a nil Context") }) }}, //lostrelease:ignore the call panics before it returns a release
+		{"WrapOnDoneCause", func() { release.WrapOnDoneCause(nil, func(error) { t.Error("fn ran for a nil Context") }) }},
 		//lint:ignore SA1012 a nil Context is the misuse under test
-		{"WrapOnDoneCause with nil fn", func() { release.WrapOnDoneCause(nil, nil) }}, //lostrelease:ignore the call panics before it returns a release
+		{"WrapOnDoneCause with nil fn", func() { release.WrapOnDoneCause(nil, nil) }},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {

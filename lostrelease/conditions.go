@@ -108,8 +108,6 @@ func (ps *pathSearch) nothingHeld(cs *condScope, cond ast.Expr, truth bool) bool
 		if e.Op == token.NOT {
 			return ps.nothingHeld(cs, e.X, !truth)
 		}
-	case *ast.CallExpr:
-		return truth && ps.errorsIs(cs.h, e, cs.live)
 	case *ast.BinaryExpr:
 		return ps.nothingHeldBinary(cs, e, truth)
 	}
@@ -196,6 +194,9 @@ func (ps *pathSearch) constraint(v *types.Var, cond ast.Expr, truth bool, depth 
 			return ps.comparison(v, e, truth)
 		}
 	case *ast.CallExpr:
+		if c, ok := ps.errorsCall(v, e, truth); ok {
+			return c, true
+		}
 		return ps.predicateCall(v, e, truth)
 	}
 	return valueConstraint{}, false
@@ -247,16 +248,25 @@ func combine(a, b valueConstraint, both bool) valueConstraint {
 	return r
 }
 
-// errorsIs reports whether call is errors.Is(err, target), with err a
-// status error that is nil whenever the guard may be non-nil and target
-// not nil: then err is not nil.
-func (ps *pathSearch) errorsIs(h *heldGuard, call *ast.CallExpr, live uint64) bool {
+// errorsCall is constraint for a call of errors.Is or errors.As on v:
+// errors.Is(v, target), with target not the literal nil, and
+// errors.As(v, &x) are true only when v is not nil. Where they are false,
+// v may hold anything: the constraint is then that v holds none of no
+// values, which lets a predicate that returns such a call be read.
+func (ps *pathSearch) errorsCall(v *types.Var, call *ast.CallExpr, truth bool) (valueConstraint, bool) {
 	fn := typeutil.StaticCallee(ps.info, call)
-	if fn == nil || fn.Pkg() == nil || fn.Pkg().Path() != "errors" || fn.Name() != "Is" || len(call.Args) != 2 {
-		return false
+	if fn == nil || fn.Pkg() == nil || fn.Pkg().Path() != "errors" || len(call.Args) != 2 ||
+		!isVar(ps.info, call.Args[0], v) {
+		return valueConstraint{}, false
 	}
-	s := ps.statusOf(h, call.Args[0], live)
-	return s != nil && s.isError && onlyNil(s.values) && !ps.info.Types[call.Args[1]].IsNil()
+	switch {
+	case fn.Name() == "Is" && !ps.info.Types[call.Args[1]].IsNil(), fn.Name() == "As":
+		if !truth {
+			return valueConstraint{false, map[string]bool{}}, true
+		}
+		return valueConstraint{false, map[string]bool{"nil": true}}, true
+	}
+	return valueConstraint{}, false
 }
 
 // statusOf returns the live status of h that e names, or nil.

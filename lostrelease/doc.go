@@ -35,6 +35,25 @@
 // a helper's) with that parameter, never assigned, as fn
 // (`func wrap(ctx context.Context, fn func()) func() { return release.WrapOnDone(ctx, fn) }`).
 //
+// A nil ctx gives a panic, and no guard: a call whose argument is nil where
+// its callee panics on a nil is not a source. WrapOnDone and
+// WrapOnDoneCause panic on a nil ctx, as their doc says; so do
+// slots.Limiter's TryAcquire and Acquire, as the contract tests of package
+// slotstest require of every Limiter; and so does a helper whose body
+// opens with ifs, without an init or an else, each of whose bodies is a
+// single call of panic, one of them on `p == nil` (alone, or in an || of
+// conditions) for a parameter p the helper never assigns
+// (`if ctx == nil { panic("...") }`): its fact names p. The nil is the
+// literal nil, or a local variable declared without a value and never
+// assigned nor addressed anywhere in the package
+// (`var nilCtx context.Context`). So a function literal that a test runs
+// to see the call panic, `func() { l.TryAcquire(nilCtx, key, 1) }`, can
+// only end in a panic and needs no comment, wherever it is passed or
+// stored. The same call with a ctx that may not be nil, or a helper that
+// panics on anything else (an empty key), is checked as ever: mark a
+// literal that is expected to panic for another reason
+// //lostrelease:ignore.
+//
 // # Known interface methods
 //
 // A call through an interface has no callee to derive a fact from, and a
@@ -68,8 +87,10 @@
 //
 // # What is reported
 //
-//   - A guard that is discarded: a bare call, a go or defer of the call, or
-//     an assignment to _.
+//   - A guard that is discarded: a go or defer of the call; or a bare call,
+//     or an assignment to _, from which a path can go on normally (see
+//     Paths that do not go on) to a return statement, or back to the call,
+//     while the guard may be non-nil. The call is reported once.
 //   - A guard held in a local variable that, on some path from the call,
 //     reaches a return statement without being used, or is overwritten
 //     before it is used. The guard's call is reported once, then each
@@ -100,6 +121,45 @@
 //
 // A guard copied to another local variable (`held := rel`) is used by the
 // copy, which is then checked in turn.
+//
+// # Paths that do not go on
+//
+// A guard, discarded or held, is reported only on a path that can go on
+// normally with the guard non-nil. A path ends, and leaks nothing after,
+// at a statement that calls:
+//
+//   - a method Error, Errorf, Fail, FailNow, Fatal, Fatalf, Skip, Skipf or
+//     SkipNow of package testing, on a *testing.T, *testing.B, *testing.F
+//     or testing.TB: the test has been marked failed, or has ended, and
+//     does not need its slot back. Whatever function the call is in counts
+//     as test code: one that takes a *testing.T, wherever its file is, or
+//     one that reaches a testing.TB through a field;
+//   - a function that never returns: panic, os.Exit, log.Fatal and its
+//     kin, runtime.Goexit, and any function, in any package, whose every
+//     path ends in one (the ctrlflow analyzer's facts);
+//   - a function or method whose every path does one of those, found from
+//     its body and exported as a fact, so that a helper in one package
+//     (`func fatalf(t testing.TB, ...) { t.Helper(); t.Fatalf(...) }`)
+//     ends the paths of its callers in another.
+//
+// A status that says the guard is nil ends a path too (see Status
+// results). So, in a test,
+//
+//	if _, _, err := l.TryAcquire(ctx, key, 1); !errors.Is(err, slots.ErrFull) {
+//		t.Errorf("TryAcquire = %v; want ErrFull", err)
+//	}
+//
+// is not reported, nor is the same with `err == nil` and t.Fatal; but a
+// call whose error is never checked (`_, _, err := l.TryAcquire(...);
+// return err`), or the same if with log.Printf for t.Errorf, is.
+//
+// Only a call as a statement of the function itself counts: not one in a
+// function literal (`func() { t.Fatal() }()`), a defer or a go statement,
+// and not one before the guard's call. A helper with a defer statement
+// gets no fact, since a deferred recover could let it return. A
+// testify-style helper counts only when its own code shows it: require.Fail
+// calls FailNow on an interface of testify's own, which is not known to
+// fail anything, and require.NoError fails only on some paths.
 //
 // # What counts as a use
 //
@@ -154,16 +214,21 @@
 // is not a failure branch; a status assigned again, in a loop say, may
 // hold any value from there on. An error status that may only be nil is
 // not nil where it is compared equal to a variable (`err == ErrX`, a
-// sentinel) or passed to errors.Is with a non-nil target.
+// sentinel). errors.Is(err, target), with a target that is not the
+// literal nil (a variable is taken to hold an error), and errors.As(err,
+// &v) are true only where err is not nil, read as the conditions above
+// are: through !, && and ||, bool copies, and the paths that follow.
 //
 // A call of a status predicate on the status itself stands for the
 // predicate's condition: `st.granted()`, `isOK(st)`, negated, combined
 // with && and ||, or through a bool copy (`ok := st.granted()`). A status
 // predicate is a function of one parameter, or a method of a value
-// receiver and no parameters, of a type whose underlying type is basic,
-// that returns bool and whose body is a single return of a condition on
-// that parameter or receiver alone, read as above (comparisons with
-// constants, !, &&, ||). The analyzer exports a fact for each, in every
+// receiver and no parameters, of a type whose underlying type is basic, or
+// of type error, that returns bool and whose body is a single return of a
+// condition on that parameter or receiver alone, read as above
+// (comparisons with constants or nil, errors.Is, errors.As, !, &&, ||):
+// `func isRefused(err error) bool { return errors.Is(err, syscall.ECONNREFUSED) }`.
+// The analyzer exports a fact for each, in every
 // package, with the values for which it returns true and false, so a
 // predicate defined in one package narrows a status in another. A call of
 // anything else (a body of two statements, one that reads other state, a
@@ -238,6 +303,19 @@
 //   - Only a defer in a loop that can both go round and leave the loop after
 //     it is reported: `for range n { rel := acquire(); defer rel() }` holds
 //     n guards on purpose.
+//   - A failure ends a path only as a statement of the function itself:
+//     after `if err == nil { func() { t.Fatal() }() }` the guard is
+//     reported, and so is a discarded guard whose error is checked
+//     elsewhere, sent on a channel (`errc <- err`) or returned from a
+//     function literal.
+//   - A helper that fails a test on some paths only (as require.NoError
+//     does), or only through an interface of its own (as require.Fail
+//     does, through testify's TestingT), or that has a defer, has no
+//     fact: a call of it does not end a path.
+//   - A nil ctx is a literal nil or a local variable never assigned; a
+//     helper panics on it only when its body opens with the nil check: a
+//     check after another statement, or in a function it calls, is not
+//     followed, nor is a panic on another bad argument (an empty key).
 //
 // # Example
 //

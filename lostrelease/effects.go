@@ -23,6 +23,9 @@ func (ps *pathSearch) effect(h *heldGuard, calls map[*types.Var]bool, n ast.Node
 	if n == h.assign {
 		return overwritten // the assignment again, in a loop
 	}
+	if h.discarded {
+		return noEffect
+	}
 	skip := make(map[*ast.Ident]bool)
 	assigned := false
 	if as, ok := n.(*ast.AssignStmt); ok && (as.Tok == token.ASSIGN || as.Tok == token.DEFINE) {

@@ -33,6 +33,10 @@ type returnsGuard struct {
 	// passes it on as WrapOnDone's ctx), or -1. It is nil when no guard has
 	// one.
 	CtxOf []int
+	// PanicsIfNil holds the indexes, ascending, of the parameters on whose
+	// nil the function panics before it returns, or nil: a call with a nil
+	// there returns no guard (see [checker.panicsByArgs]).
+	PanicsIfNil []int
 }
 
 // A valueSet is what one result holds on the return statements where a
@@ -66,6 +70,9 @@ func (f *returnsGuard) String() string {
 	}
 	if f.CtxOf != nil {
 		fmt.Fprintf(&b, " ctxOf%v", f.CtxOf)
+	}
+	if f.PanicsIfNil != nil {
+		fmt.Fprintf(&b, " panicsIfNil%v", f.PanicsIfNil)
 	}
 	return b.String()
 }
@@ -151,6 +158,7 @@ func (c *checker) helperFact(fd *ast.FuncDecl, sig *types.Signature) *returnsGua
 	if !ctxOf {
 		f.CtxOf = nil
 	}
+	f.PanicsIfNil = c.panicsIfNil(fd, sig, hb)
 	return f
 }
 

@@ -20,6 +20,10 @@ type heldGuard struct {
 	// statuses are the other results of the same call held in local
 	// variables, whose values tell whether the guard may be non-nil.
 	statuses []status
+	// discarded is true for a guard dropped where it is made: a bare call
+	// (assign is its statement) or an assignment to _. v is then nil, and
+	// any path from assign to a return leaks it.
+	discarded bool
 }
 
 // A status is a result of a guard's call whose values are known on the
@@ -43,18 +47,25 @@ type guardCollector struct {
 func (c *checker) checkFunc(body *ast.BlockStmt, isMain bool, graph func() *cfg.CFG) {
 	gc := &guardCollector{c: c, body: body}
 	ast.PreorderStack(body, nil, gc.visit)
-	if len(gc.holds) == 0 || isMain {
+	if len(gc.holds) == 0 {
 		return
 	}
 	var paths *pathSearch
 	deferReported := make(map[*ast.DeferStmt]bool)
 	for _, h := range gc.holds {
-		if c.ignored(h.src.call) {
+		if c.ignored(h.src.call) || isMain && !h.discarded {
 			continue
 		}
 		if paths == nil {
 			paths = newPathSearch(c.pass.TypesInfo, body, graph())
 			paths.predicateOf = c.predicateOf
+			paths.failure = c.failure
+		}
+		if h.discarded {
+			if len(paths.leaks(h)) > 0 {
+				c.pass.ReportRangef(h.src.call, msgDiscarded, h.src.name)
+			}
+			continue
 		}
 		c.reportLeaks(h, paths.leaks(h))
 		for _, d := range paths.defersInLoops(h) {
@@ -86,8 +97,9 @@ func (gc *guardCollector) visit(n ast.Node, stack []ast.Node) bool {
 	return true
 }
 
-// discarded reports call if it is a source whose results are dropped by
-// its parent: a bare call, or a go or defer of it.
+// discarded handles call if it is a source whose results are dropped by
+// its parent: a bare call, whose paths are searched as a held guard's, or
+// a go or defer of it, which is reported.
 func (gc *guardCollector) discarded(call *ast.CallExpr, parent ast.Node) {
 	src := gc.c.sourceOf(call)
 	if src == nil {
@@ -95,7 +107,7 @@ func (gc *guardCollector) discarded(call *ast.CallExpr, parent ast.Node) {
 	}
 	switch parent := parent.(type) {
 	case *ast.ExprStmt:
-		gc.discard(src)
+		gc.holds = append(gc.holds, &heldGuard{assign: parent, src: src, reportAt: call, discarded: true})
 	case *ast.GoStmt:
 		if parent.Call == call {
 			gc.discard(src)
@@ -121,15 +133,14 @@ func (gc *guardCollector) assigned(stmt ast.Node, lhs []ast.Expr) func(ast.Expr,
 		if !ok {
 			return // a field, an element: not tracked
 		}
-		if id.Name == "_" {
-			gc.discard(src)
-			return
+		h := &heldGuard{assign: stmt, src: src, reportAt: src.call, discarded: id.Name == "_"}
+		if !h.discarded {
+			v, ok := gc.c.pass.TypesInfo.ObjectOf(id).(*types.Var)
+			if !ok || !within(gc.body, v.Pos()) {
+				return // declared outside this function: the result escapes
+			}
+			h.v = v
 		}
-		v, ok := gc.c.pass.TypesInfo.ObjectOf(id).(*types.Var)
-		if !ok || !within(gc.body, v.Pos()) {
-			return // declared outside this function: the result escapes
-		}
-		h := &heldGuard{v: v, assign: stmt, src: src, reportAt: src.call}
 		if len(lhs) == src.n && src.n > 1 {
 			h.statuses = gc.statuses(src, result, lhs)
 		}

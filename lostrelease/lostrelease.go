@@ -16,8 +16,11 @@ import (
 // returns theirs, that are discarded, not
 // used on every path to a return statement, overwritten before use,
 // deferred in a loop, or returned while a deferred cancel ends their
-// context. It exports a [returnsGuard] fact for each helper, and
-// an [isPredicate] fact for each status predicate.
+// context, on a path that can go on normally: not after a test is marked
+// failed or ended, nor after a call that ends the goroutine or program. It
+// exports a [returnsGuard] fact for each helper, an [isPredicate] fact for
+// each status predicate, and a [failsEveryPath] fact for each function
+// whose every path fails a test or ends.
 var Analyzer = &analysis.Analyzer{
 	Name: "lostrelease",
 	Doc: "check that the release function returned by WrapOnDone is used\n\n" +
@@ -29,7 +32,7 @@ var Analyzer = &analysis.Analyzer{
 		"or returned by a function that defers the cancel of its context.",
 	URL:       "https://pkg.go.dev/github.com/ctxguard/release/lostrelease",
 	Requires:  []*analysis.Analyzer{inspect.Analyzer, ctrlflow.Analyzer},
-	FactTypes: []analysis.Fact{new(returnsGuard), new(isPredicate)},
+	FactTypes: []analysis.Fact{new(returnsGuard), new(isPredicate), new(failsEveryPath)},
 	Run:       run,
 }
 
@@ -38,7 +41,7 @@ const releasePkg = "github.com/ctxguard/release"
 
 func run(pass *analysis.Pass) (any, error) {
 	c := &checker{pass: pass, local: make(map[*types.Func]*returnsGuard),
-		predicates: make(map[*types.Func]*isPredicate)}
+		predicates: make(map[*types.Func]*isPredicate), fails: make(map[*types.Func]bool)}
 	insp := pass.ResultOf[inspect.Analyzer].(*inspector.Inspector)
 	var decls []*ast.FuncDecl
 	insp.Preorder([]ast.Node{(*ast.FuncDecl)(nil)}, func(n ast.Node) {
@@ -49,12 +52,17 @@ func run(pass *analysis.Pass) (any, error) {
 	// Status types and their predicates may live in a package that knows
 	// nothing of guards: predicates are exported from every package.
 	c.derivePredicates(decls)
-	if !mayHoldGuards(pass) {
+	cfgs := pass.ResultOf[ctrlflow.Analyzer].(*ctrlflow.CFGs)
+	guards, failures := importedFacts(pass)
+	// So may helpers that fail a test, in any package that knows testing.
+	if pass.Pkg.Path() != "testing" && (failures || imports(pass.Pkg, "testing")) {
+		c.deriveFailures(decls, cfgs)
+	}
+	if !guards && !mayHoldGuards(pass) {
 		return nil, nil
 	}
 	c.deriveFacts(decls)
 	c.ignores = directives(pass)
-	cfgs := pass.ResultOf[ctrlflow.Analyzer].(*ctrlflow.CFGs)
 	insp.Preorder([]ast.Node{(*ast.FuncDecl)(nil), (*ast.FuncLit)(nil)}, func(n ast.Node) {
 		switch fn := n.(type) {
 		case *ast.FuncDecl:
@@ -70,18 +78,37 @@ func run(pass *analysis.Pass) (any, error) {
 	return nil, nil
 }
 
-// mayHoldGuards reports whether the package can make or receive a guard:
-// it is the release package, depends on it or on the slots package (whose
-// Limiter interface has known sources), or imports a function that returns
-// a guard. The last test matters under go vet, where the imports of
-// a dependency are only those its export data names, which may leave out
-// the release package behind a helper.
+// mayHoldGuards reports whether the package is the release package or
+// depends on it or on the slots package (whose Limiter interface has known
+// sources). A package that imports a function with a [returnsGuard] fact
+// may hold guards too: that test matters under go vet, where the imports
+// of a dependency are only those its export data names, which may leave
+// out the release package behind a helper.
 func mayHoldGuards(pass *analysis.Pass) bool {
-	if pass.Pkg.Path() == releasePkg || dependsOn(pass.Pkg, releasePkg) || dependsOn(pass.Pkg, slotsPkg) {
-		return true
-	}
+	return pass.Pkg.Path() == releasePkg || dependsOn(pass.Pkg, releasePkg) || dependsOn(pass.Pkg, slotsPkg)
+}
+
+// importedFacts reports whether the pass knows of an imported function
+// with a [returnsGuard] fact, and of one with a [failsEveryPath] fact.
+func importedFacts(pass *analysis.Pass) (guards, failures bool) {
 	for _, f := range pass.AllObjectFacts() {
-		if _, ok := f.Fact.(*returnsGuard); ok {
+		switch f.Fact.(type) {
+		case *returnsGuard:
+			guards = true
+		case *failsEveryPath:
+			failures = true
+		}
+		if guards && failures {
+			break
+		}
+	}
+	return guards, failures
+}
+
+// imports reports whether pkg imports path directly.
+func imports(pkg *types.Package, path string) bool {
+	for _, imp := range pkg.Imports() {
+		if imp.Path() == path {
 			return true
 		}
 	}

@@ -48,7 +48,7 @@ var allPatterns = []string{
 	"cause", "lostcancel/a", "lostcancel/b", "copies", "gateway",
 	"gatewaycallers", "failover", "limiter", "limitergateway",
 	"limitercallers", "statuspaths", "predicates", "predicatecallers",
-	"predicatetypes", "shortctx",
+	"predicatetypes", "shortctx", "failhelpers", "testfailures", "panics",
 }
 
 var all struct {
@@ -119,7 +119,7 @@ func TestConstantLoops(t *testing.T) { run(t, "loops") }
 // discarded guard is reported there all the same.
 func TestMainMain(t *testing.T) { run(t, "mainpkg") }
 
-// TestIgnoreComment checks that //lostrelease:ignore with a reason, on the
+// TestIgnoreComment checks that an ignore comment with a reason, on the
 // call's line or the line above, silences every report for that guard, and
 // that one without a reason is reported.
 func TestIgnoreComment(t *testing.T) { run(t, "ignore") }
@@ -198,6 +198,28 @@ func TestStatusAlongPaths(t *testing.T) { run(t, "statuspaths", "gateway") }
 func TestStatusPredicates(t *testing.T) {
 	run(t, "predicates", "predicatecallers", "predicatetypes")
 }
+
+// TestFailurePaths checks that a guard, discarded or held, is reported only
+// on a path that can go on normally with the guard non-nil: not after a
+// call of t.Error, Errorf, Fail, FailNow, Fatal, Fatalf, Skip, Skipf or
+// SkipNow on a *testing.T, B, F or testing.TB, after a call that ends the
+// goroutine or the program, after a helper in the package or another
+// whose every path does one of those, nor where errors.Is or errors.As
+// being true says the error is not nil; and that a guard whose error is
+// never checked, one on a path that only logs, one failed before the call
+// or in a closure, or after a helper that fails only on some paths, has a
+// defer, or fails through an interface of its own, is still reported.
+func TestFailurePaths(t *testing.T) { run(t, "failhelpers", "testfailures") }
+
+// TestNilContextPanics checks that a call of WrapOnDone, WrapOnDoneCause,
+// slots.Limiter's TryAcquire or Acquire, or a helper whose body opens with
+// `if ctx == nil { panic(...) }` (alone or in an ||), with a literal nil
+// or a local variable declared without a value and never assigned as
+// that ctx, returns no guard: it panics; and that the same call with a
+// variable assigned or addressed, a nil on another argument, or a helper
+// that checks late, returns instead, does more than panic or assigns its
+// ctx, is still reported.
+func TestNilContextPanics(t *testing.T) { run(t, "panics") }
 
 // TestShortCtx checks that a guard made on a context whose cancel the same
 // function defers, and returned by it, is reported at its WrapOnDone or

@@ -97,7 +97,7 @@ func predicateFact(info *types.Info, fd *ast.FuncDecl, sig *types.Signature) *is
 	default:
 		return nil
 	}
-	if _, ok := subject.Type().Underlying().(*types.Basic); !ok {
+	if _, ok := subject.Type().Underlying().(*types.Basic); !ok && !types.Identical(subject.Type(), errorType) {
 		return nil // an interface, say, which a constant of another type never equals
 	}
 	ps := &pathSearch{info: info, body: fd.Body}

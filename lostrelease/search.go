@@ -22,6 +22,10 @@ type pathSearch struct {
 	// predicateOf returns the fact of a status predicate, or nil; if nil,
 	// no call is read as a predicate.
 	predicateOf func(*types.Func) *isPredicate
+	// failure reports whether a node ends a path: the test is marked
+	// failed or ended, or the goroutine or the program ends (see
+	// [checker.failure]); if nil, no node does.
+	failure func(ast.Node) bool
 }
 
 func newPathSearch(info *types.Info, body *ast.BlockStmt, g *cfg.CFG) *pathSearch {
@@ -73,8 +77,10 @@ func (ps *pathSearch) leaks(h *heldGuard) []leak {
 	if start == nil {
 		return nil // unreachable code
 	}
-	w := &walk{ps: ps, h: h, covered: ps.deferredFirst(h), calls: ps.releasingClosures(h),
-		values: make(map[pathState][]uint64), found: make(map[token.Pos]leak)}
+	w := &walk{ps: ps, h: h, values: make(map[pathState][]uint64), found: make(map[token.Pos]leak)}
+	if !h.discarded {
+		w.covered, w.calls = ps.deferredFirst(h), ps.releasingClosures(h)
+	}
 	first := pathState{b: start, live: 1<<len(h.statuses) - 1}
 	for s, bit := range ps.loops {
 		if within(loopBody(s), h.assign.Pos()) {
@@ -129,6 +135,9 @@ func (w *walk) block(st pathState, from int, values []uint64) {
 		case overwritten:
 			w.leak(leak{end: n, overwrite: true, via: st.via})
 			return
+		}
+		if w.ps.failure != nil && w.ps.failure(n) {
+			return // the test has failed, or the goroutine or program ends
 		}
 		w.assignStatuses(&st, values, n)
 	}

@@ -14,7 +14,12 @@ type checker struct {
 	local map[*types.Func]*returnsGuard // facts of this package's helpers
 	// predicates holds the facts of this package's status predicates.
 	predicates map[*types.Func]*isPredicate
-	ignores    map[lineKey]string // ignore comments by line: their reasons
+	// fails holds this package's functions with a failsEveryPath fact.
+	fails   map[*types.Func]bool
+	ignores map[lineKey]string // ignore comments by line: their reasons
+	// nilVars holds the local variables that are always nil (see
+	// [checker.isNil]); made when first needed.
+	nilVars map[*types.Var]bool
 }
 
 // A source is a call that returns one or more guards.
@@ -35,10 +40,11 @@ type source struct {
 
 // sourceOf returns the source e is, or nil if e is not a call that returns
 // a guard: a call whose guards are all nil by their arguments (see
-// [checker.nilByArgs]) is none.
+// [checker.nilByArgs]), or that panics by them (see
+// [checker.panicsByArgs]), is none.
 func (c *checker) sourceOf(e ast.Expr) *source {
 	call, fn, fact := c.guardCall(e)
-	if fact == nil || c.nilByArgs(call, fact) {
+	if fact == nil || c.nilByArgs(call, fact) || c.panicsByArgs(call, fact) {
 		return nil
 	}
 	return c.newSource(call, fn, fact)
@@ -64,9 +70,10 @@ func (c *checker) guardCall(e ast.Expr) (*ast.CallExpr, *types.Func, *returnsGua
 	switch {
 	case fn.Pkg().Path() == releasePkg && fn.Signature().Recv() == nil &&
 		(fn.Name() == "WrapOnDone" || fn.Name() == "WrapOnDoneCause"):
-		// A nil fn gives a nil guard, as release.go documents.
+		// A nil fn gives a nil guard, and a nil ctx a panic, as release.go
+		// documents.
 		fact = &returnsGuard{Results: []int{0}, While: [][]valueSet{{{}}}, NilIfNil: []int{1},
-			CtxOf: []int{0}}
+			CtxOf: []int{0}, PanicsIfNil: []int{0}}
 	case fn.Pkg() == c.pass.Pkg:
 		fact = c.local[fn]
 	default:

@@ -143,7 +143,6 @@ func TestLocalMaxWaitersFor(t *testing.T) {
 			waitLoad(t, l, key, 1, i+1)
 		}
 		hctx, stop := context.WithTimeout(ctx, hangGuard) // ends a wait only if broken
-		//lostrelease:ignore the call must fail with ErrQueueFull
 		_, _, err = l.Acquire(hctx, key, 1)
 		stop()
 		if !errors.Is(err, slots.ErrQueueFull) {
@@ -189,9 +188,8 @@ func TestLocalMisuse(t *testing.T) {
 	defer l.Close()
 	var nilCtx context.Context
 	cases := map[string]func(){
-		//lostrelease:ignore the call must panic
 		"TryAcquire": func() { l.TryAcquire(nilCtx, "k", 1) },
-		//lostrelease:ignore the call must panic
+
 		"Acquire":  func() { l.Acquire(nilCtx, "k", 1) },
 		"InUse":    func() { l.InUse(nilCtx, "k") },
 		"Load":     func() { l.Load(nilCtx, "k") },
@@ -205,14 +203,12 @@ func TestLocalMisuse(t *testing.T) {
 	}
 
 	long := strings.Repeat("é", 1000)
-	//lostrelease:ignore the call must fail: limit 0
 	_, _, err := l.TryAcquire(context.Background(), long, 0)
 	if err == nil || len(err.Error()) > 200 || !strings.Contains(err.Error(), long[:60]) {
 		t.Errorf("TryAcquire(%d-byte key, 0) = %q; want an error quoting a short prefix of the key", len(long), err)
 	}
 	_, rel, _ := l.TryAcquire(context.Background(), long, 1)
 	defer rel()
-	//lostrelease:ignore the call must fail with ErrFull
 	_, _, err = l.TryAcquire(context.Background(), long, 1)
 	if !errors.Is(err, slots.ErrFull) || len(err.Error()) > 200 || !strings.Contains(err.Error(), long[:60]) {
 		t.Errorf("TryAcquire of a full %d-byte key = %q; want ErrFull quoting a short prefix of the key", len(long), err)

@@ -16,7 +16,6 @@ func testErrorsNameTheKey(t *testing.T, open Open) {
 	ls := open(t, 1, 0)
 	key := newKey("named")
 	h := mustTry(t, ls[0], t.Context(), key, 1)
-	//lostrelease:ignore the call must fail: the key is full
 	_, _, err := ls[0].TryAcquire(t.Context(), key, 1)
 	if !errors.Is(err, slots.ErrFull) {
 		t.Fatalf("TryAcquire of a full key = %v; want ErrFull", err)
@@ -62,8 +61,8 @@ func testBadArguments(t *testing.T, open Open) {
 	}
 	var nilCtx context.Context
 	panics := map[string]func(){
-		"TryAcquire": func() { l.TryAcquire(nilCtx, key, 1) }, //lostrelease:ignore the call must panic: ctx is nil
-		"Acquire":    func() { l.Acquire(nilCtx, key, 1) },    //lostrelease:ignore the call must panic: ctx is nil
+		"TryAcquire": func() { l.TryAcquire(nilCtx, key, 1) },
+		"Acquire":    func() { l.Acquire(nilCtx, key, 1) },
 		"InUse":      func() { l.InUse(nilCtx, key) },
 		"Load":       func() { l.Load(nilCtx, key) },
 	}
