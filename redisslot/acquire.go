@@ -61,9 +61,9 @@ func (l *Limiter) TryAcquire(ctx context.Context, key string, limit int) (_ cont
 		return nil, nil, err
 	}
 	defer l.calls.Done()
-	r, err := a.try(modeTry, 0)
-	if err != nil || r.state == stateAdmitted {
-		return r.ctx, r.rel, err
+	sctx, rel, _, err := a.try(modeTry, 0)
+	if rel != nil || err != nil {
+		return sctx, rel, err
 	}
 	return nil, nil, fullFor(key)
 }
@@ -128,11 +128,11 @@ func (l *Limiter) Acquire(ctx context.Context, key string, limit int) (_ context
 		return nil, nil, err
 	}
 	defer l.calls.Done()
-	r, err := a.join()
-	switch {
-	case err != nil || r.state == stateAdmitted:
-		return r.ctx, r.rel, err
-	case r.state == stateQueueFull:
+	sctx, rel, r, err := a.join()
+	if rel != nil || err != nil {
+		return sctx, rel, err
+	}
+	if r.state == stateQueueFull {
 		return nil, nil, queueFullFor(key)
 	}
 	return a.wait(r.order, r.rank)
@@ -164,11 +164,9 @@ type attempt struct {
 	limit  int
 }
 
-// A tryResult is what one run of the acquire script gave: a held slot, or
-// a state and, when queued, the member's order and rank in line.
+// A tryResult is what one run of the acquire script said: its state and,
+// when queued, the member's order and rank in line.
 type tryResult struct {
-	ctx         context.Context
-	rel         func()
 	state       int64
 	order, rank int64
 }
@@ -176,14 +174,14 @@ type tryResult struct {
 // join takes a slot or joins the queue, in one call. When MaxWaitersFor is
 // set, the first call only learns whether the caller would join, and a
 // second, with the key's cap, joins: MaxWaitersFor is asked only then.
-func (a *attempt) join() (tryResult, error) {
+func (a *attempt) join() (context.Context, func(), tryResult, error) {
 	set := &a.l.set
 	if set.maxWaitersFor == nil {
 		return a.try(modeJoin, set.maxWaiters)
 	}
-	r, err := a.try(modeProbe, 0)
-	if err != nil || r.state != stateWouldJoin {
-		return r, err
+	sctx, rel, r, err := a.try(modeProbe, 0)
+	if rel != nil || err != nil || r.state != stateWouldJoin {
+		return sctx, rel, r, err
 	}
 	return a.try(modeJoin, set.capFor(a.ref.key, a.limit))
 }
@@ -196,13 +194,13 @@ func (a *attempt) join() (tryResult, error) {
 // call failed after it may have reached Redis goes on the pending frees,
 // unsure, and so does a waiter's place in line (mode "wait"); the caller
 // never waits for that free.
-func (a *attempt) try(mode string, capacity int) (tryResult, error) {
+func (a *attempt) try(mode string, capacity int) (context.Context, func(), tryResult, error) {
 	l := a.l
 	if err := a.ctx.Err(); err != nil {
 		if mode == modeWait {
 			l.frees.add(a.ref, a.member, freeEntry, false)
 		}
-		return tryResult{}, err
+		return nil, nil, tryResult{}, err
 	}
 	carried, onTheWay := l.frees.carry(a.ref.rkey())
 	args := make([]any, 0, 7+len(carried)+len(onTheWay))
@@ -220,14 +218,14 @@ func (a *attempt) try(mode string, capacity int) (tryResult, error) {
 	}
 	l.frees.carried(a.ref.rkey(), carried, err == nil)
 	if err != nil {
-		return tryResult{}, a.failed(mode, err, len(carried) > 0)
+		return nil, nil, tryResult{}, a.failed(mode, err, len(carried) > 0)
 	}
 	l.health.note(nil)
 	if res[0] != stateAdmitted {
-		return tryResult{state: res[0], order: res[1], rank: res[2]}, nil
+		return nil, nil, tryResult{state: res[0], order: res[1], rank: res[2]}, nil
 	}
 	sctx, rel, err := a.keep(sent)
-	return tryResult{ctx: sctx, rel: rel, state: stateAdmitted}, err
+	return sctx, rel, tryResult{state: stateAdmitted}, err
 }
 
 // failed handles a failed run of the acquire script in mode, which carried
@@ -300,10 +298,10 @@ func (a *attempt) await(w *waiter) (context.Context, func(), error) {
 			tryNow = false
 		}
 		if tryNow {
-			r, err := a.try(modeWait, 0)
-			if err != nil || r.state == stateAdmitted {
+			sctx, rel, r, err := a.try(modeWait, 0)
+			if rel != nil || err != nil {
 				a.leave(w, probe && err == nil)
-				return r.ctx, r.rel, err
+				return sctx, rel, err
 			}
 			l.waiting.tried(w, r.order, r.rank) // it joined again if its entry had gone
 			retry.disarm()                      // not yet its turn: wait again
