@@ -55,17 +55,29 @@ func (l *Limiter) TryAcquire(ctx context.Context, key string, limit int) (_ cont
 	if ctx == nil {
 		panic("redisslot: TryAcquire called with a nil Context")
 	}
-	defer func(start time.Time) { l.emit.acquireEnded(ctx, key, start, err) }(time.Now())
-	a, err := l.begin(ctx, key, limit)
+	var a *attempt
+	defer func(start time.Time) { l.emit.acquireEnded(ctx, key, start, err, a.fromShare()) }(time.Now())
+	a, err = l.begin(ctx, key, limit)
 	if err != nil {
 		return nil, nil, err
 	}
 	defer l.calls.Done()
-	sctx, rel, _, err := a.try(modeTry, 0)
-	if rel != nil || err != nil {
-		return sctx, rel, err
+	for {
+		if l.fb.degraded() {
+			sctx, rel, err := a.share(false)
+			if rel != nil || err != errBackToRedis {
+				return sctx, rel, err
+			}
+		}
+		sctx, rel, _, err := a.try(modeTry, 0)
+		if err != nil && a.toShare(err) {
+			continue
+		}
+		if rel != nil || err != nil {
+			return sctx, rel, err
+		}
+		return nil, nil, fullFor(key)
 	}
-	return nil, nil, fullFor(key)
 }
 
 // Acquire takes a slot of key as TryAcquire does, or else waits in the
@@ -122,18 +134,40 @@ func (l *Limiter) Acquire(ctx context.Context, key string, limit int) (_ context
 	if ctx == nil {
 		panic("redisslot: Acquire called with a nil Context")
 	}
-	defer func(start time.Time) { l.emit.acquireEnded(ctx, key, start, err) }(time.Now())
-	a, err := l.begin(ctx, key, limit)
+	var a *attempt
+	defer func(start time.Time) { l.emit.acquireEnded(ctx, key, start, err, a.fromShare()) }(time.Now())
+	a, err = l.begin(ctx, key, limit)
 	if err != nil {
 		return nil, nil, err
 	}
 	defer l.calls.Done()
+	for {
+		if l.fb.degraded() {
+			sctx, rel, err := a.share(true)
+			if rel != nil || err != errBackToRedis {
+				return sctx, rel, err
+			}
+		}
+		sctx, rel, err := a.viaRedis()
+		if rel != nil || err != errToShare {
+			return sctx, rel, err
+		}
+	}
+}
+
+// viaRedis takes a slot or joins the key's queue in Redis, and waits there.
+// It returns errToShare when Redis cannot be reached and the fallback state
+// is on: the caller is then served from the share.
+func (a *attempt) viaRedis() (context.Context, func(), error) {
 	sctx, rel, r, err := a.join()
+	if err != nil && a.toShare(err) {
+		return nil, nil, errToShare
+	}
 	if rel != nil || err != nil {
 		return sctx, rel, err
 	}
 	if r.state == stateQueueFull {
-		return nil, nil, queueFullFor(key)
+		return nil, nil, queueFullFor(a.ref.key)
 	}
 	return a.wait(r.order, r.rank)
 }
@@ -162,6 +196,7 @@ type attempt struct {
 	ref    *keyRef
 	member string
 	limit  int
+	shared bool // the slot came from the fallback share
 }
 
 // A tryResult is what one run of the acquire script said: its state and,
@@ -297,8 +332,15 @@ func (a *attempt) await(w *waiter) (context.Context, func(), error) {
 			l.waiting.give(w, probe) // it goes to the next waiter
 			tryNow = false
 		}
+		if tryNow && l.fb.degraded() {
+			return a.giveUp(w, errToShare) // Redis cannot be reached: wait for the share
+		}
 		if tryNow {
 			sctx, rel, r, err := a.try(modeWait, 0)
+			if err != nil && a.toShare(err) {
+				a.leave(w, false)
+				return nil, nil, errToShare
+			}
 			if rel != nil || err != nil {
 				a.leave(w, probe && err == nil)
 				return sctx, rel, err

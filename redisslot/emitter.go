@@ -39,9 +39,13 @@ func (e *emitter) list() []Hook {
 }
 
 // acquireEnded records the end of a TryAcquire or Acquire call that
-// started at start, called with ctx, and returned err.
-func (e *emitter) acquireEnded(ctx context.Context, key string, start time.Time, err error) {
+// started at start, called with ctx, and returned err; shared says that
+// its slot came from the fallback share.
+func (e *emitter) acquireEnded(ctx context.Context, key string, start time.Time, err error, shared bool) {
 	r := acquireResult(ctx, err)
+	if r == AcquireAcquired && shared {
+		r = AcquireFallback
+	}
 	e.stats.acquireEnded(r)
 	hs := e.list()
 	if hs == nil {

@@ -145,3 +145,14 @@ func FreesInFlight(l *Limiter) int {
 	}
 	return n
 }
+
+// FallbackHeld returns how many fallback slots of key l holds that Redis
+// does not know yet.
+func FallbackHeld(l *Limiter, key string) int {
+	l.fb.mu.Lock()
+	defer l.fb.mu.Unlock()
+	if sk := l.fb.keys[key]; sk != nil {
+		return sk.held
+	}
+	return 0
+}

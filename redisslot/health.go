@@ -5,9 +5,11 @@ import "sync"
 // health follows whether Redis answers a Limiter's calls. Every call notes
 // its outcome: an error that shows Redis cannot be reached (see
 // unreachable) marks it down; any answer, an error reply included, marks
-// it up. The first answer after it was down runs up, with no lock held.
+// it up. The first failure after it was up runs lost, and the first answer
+// after it was down runs back, with no lock held.
 type health struct {
-	up func()
+	back func()
+	lost func(error)
 
 	mu   sync.Mutex
 	down bool
@@ -20,8 +22,11 @@ func (h *health) note(err error) {
 	was := h.down
 	h.down = down
 	h.mu.Unlock()
-	if was && !down {
-		h.up()
+	switch {
+	case was && !down:
+		h.back()
+	case !was && down:
+		h.lost(err)
 	}
 }
 

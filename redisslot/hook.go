@@ -66,12 +66,15 @@ const (
 	// AcquireError: any other error, such as a Redis error or a bad
 	// argument.
 	AcquireError
+	// AcquireFallback: the call returned a slot from the fallback share,
+	// Redis being unreachable (see Options.Fallback).
+	AcquireFallback
 )
 
-var acquireResultNames = [...]string{"acquired", "full", "queue_full", "canceled", "closed", "error"}
+var acquireResultNames = [...]string{"acquired", "full", "queue_full", "canceled", "closed", "error", "fallback"}
 
 // String returns the result's name, as metrics label it: "acquired",
-// "full", "queue_full", "canceled", "closed" or "error".
+// "full", "queue_full", "canceled", "closed", "error" or "fallback".
 func (r AcquireResult) String() string {
 	if int(r) < len(acquireResultNames) {
 		return acquireResultNames[r]

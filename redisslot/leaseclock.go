@@ -53,16 +53,37 @@ func (c *leaseClock) hold(s *holding) bool {
 	}
 	hk.slots[s.member] = s
 	c.n++
-	c.arm(s.set.Add(c.life))
+	if !s.fallback {
+		c.arm(s.set.Add(c.life))
+	}
 	return true
 }
 
-// drop forgets s and reports whether it was held: only the first to drop a
-// slot ends it.
-func (c *leaseClock) drop(s *holding) bool {
+// drop forgets s and reports whether it was held (only the first to drop a
+// slot ends it) and whether Redis did not know it yet (a fallback slot).
+func (c *leaseClock) drop(s *holding) (held, fallback bool) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	return c.dropLocked(s)
+	return c.dropLocked(s), s.fallback
+}
+
+// adopt records that Redis now knows the fallback slots in a call sent at
+// sent, which set their leases, and returns those still held: from now on
+// their leases count as any other's.
+func (c *leaseClock) adopt(slots []*holding, sent time.Time) []*holding {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	var adopted []*holding
+	for _, s := range slots {
+		hk := c.held[s.ref.rkey()]
+		if hk == nil || hk.slots[s.member] != s || !s.fallback {
+			continue
+		}
+		s.fallback, s.set = false, sent
+		c.arm(sent.Add(c.life))
+		adopted = append(adopted, s)
+	}
+	return adopted
 }
 
 func (c *leaseClock) dropLocked(s *holding) bool {
@@ -170,6 +191,9 @@ func (c *leaseClock) fire() {
 	var next time.Time
 	for _, hk := range c.held {
 		for _, s := range hk.slots {
+			if s.fallback {
+				continue // no lease to lose
+			}
 			deadline := s.set.Add(c.life)
 			if !now.Before(deadline) {
 				ended = append(ended, s)

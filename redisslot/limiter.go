@@ -50,6 +50,7 @@ type Limiter struct {
 	trouble trouble
 	health  health
 	emit    emitter
+	fb      fallback
 
 	released func(*holding)     // a slot's end on release: l.freeReleased, made once
 	bg       context.Context    // bounds background calls; ended by Close
@@ -94,7 +95,10 @@ func New(client redis.UniversalClient, opts Options) *Limiter {
 	}
 	l.frees = newPendingFrees(l.renewer.kick)
 	l.renewer.frees = l.frees
-	l.health.up = l.renewer.roundNow
+	l.fb = fallback{share: l.set.fallback, capFor: l.set.capFor, report: l.set.onError}
+	l.renewer.fb = &l.fb
+	l.health.back = l.renewer.roundNow
+	l.health.lost = l.unreachable
 	l.waiting = &waiting{kick: l.renewer.kick, instance: l.members.instance}
 	l.entries = &entryRenewer{
 		client: client, waiting: l.waiting, trouble: &l.trouble, health: &l.health, bg: l.bg,
@@ -123,14 +127,29 @@ func (l *Limiter) enter() bool {
 // frees, carried by the oldest local waiter of its key when that one is
 // first in line, else sent at once.
 func (l *Limiter) freeReleased(s *holding) {
-	if !l.clock.drop(s) {
+	held, fallback := l.clock.drop(s)
+	if !held {
 		return
+	}
+	if fallback {
+		l.fb.put(s.ref.key) // and free it, in case Redis is learning of it
 	}
 	l.frees.add(s.ref, s.member, freeSlot, true)
 	if !l.waiting.handOff(s.ref.rkey()) {
 		l.renewer.kick()
 	}
 	l.emit.slotEnded(s)
+}
+
+// unreachable begins the fallback state, if Options.Fallback is set, when
+// a call finds Redis unreachable, and wakes every waiter, so that those
+// waiting for Redis wait for the fallback share instead.
+func (l *Limiter) unreachable(err error) {
+	if l.fb.enabled() {
+		l.fb.enter(err)
+		l.renewer.wake() // it asks Redis, until it answers, whether it does
+		l.waiting.wake("", 1<<30, true)
+	}
 }
 
 // expired ends the slots the lease clock dropped at their deadline, and
@@ -163,7 +182,11 @@ func (l *Limiter) lost(lost []*holding, why string) {
 // takes a lock only for as long as it takes to count the pending frees; it
 // is safe to call at any time, from any goroutine, hooks included, and
 // after Close.
-func (l *Limiter) Stats() Stats { return l.emit.stats.snapshot(l.frees.len()) }
+func (l *Limiter) Stats() Stats {
+	st := l.emit.stats.snapshot(l.frees.len())
+	st.Degraded, st.FallbackAcquired = l.fb.degraded(), l.fb.served.Load()
+	return st
+}
 
 // AddHook adds h to l's hooks. It may be called at any time, from any
 // goroutine, and takes effect for events that happen after it returns;

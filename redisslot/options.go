@@ -107,6 +107,32 @@ type Options struct {
 	// accounts at a number of their own. In redisslot, learning that a
 	// call would join costs that call one more round trip to Redis.
 	MaxWaitersFor func(key string, limit int) int
+
+	// Fallback, when not nil, keeps the service going while Redis cannot
+	// be reached (a network error, a timeout, Redis loading or a cluster
+	// that is down; not an answer such as out of memory): TryAcquire and
+	// Acquire then admit up to Fallback(key, limit) slots of each key in
+	// this process alone, without Redis, and refuse or queue beyond that,
+	// as for a full key (TryAcquire returns ErrFull; Acquire waits in a
+	// local line, in order, under MaxWaiters and MaxWaitersFor). A typical
+	// share is the limit divided by the number of instances, at least 1. A
+	// result of 0 or less admits nothing: the call returns Redis's error.
+	//
+	// The state begins at the first call of any kind that cannot reach
+	// Redis, and that call is itself served from the share; while it
+	// lasts, acquiring calls do not wait on Redis. The Limiter asks Redis
+	// every 100ms whether it answers; when it does, the first renewal round
+	// writes every live fallback slot into its key's slot set, even above
+	// the limit, so that new admissions count it, and the state ends: the
+	// slots are then renewed and freed like any other, and the local line
+	// goes back to Redis. OnError hears once when the state begins and once
+	// when it ends; Stats().Degraded tells whether it is on.
+	//
+	// What it risks: while one instance cannot reach Redis, a key may have
+	// up to its limit plus that instance's share of holders; while none
+	// can, the sum of the instances' shares. Default nil: no fallback, and
+	// every acquiring call goes to Redis.
+	Fallback func(key string, limit int) int
 }
 
 // settings are Options checked, with their defaults filled in and the
@@ -123,6 +149,7 @@ type settings struct {
 	tombArg        any // how long a tombstone lasts, in milliseconds, boxed
 	maxWaiters     int
 	maxWaitersFor  func(key string, limit int) int
+	fallback       func(key string, limit int) int
 	onError        func(error)
 }
 
@@ -172,6 +199,7 @@ func (o Options) settings() settings {
 		tombArg:        (min(lease, math.MaxInt64-tombstoneLife) + tombstoneLife).Milliseconds(),
 		maxWaiters:     o.MaxWaiters,
 		maxWaitersFor:  o.MaxWaitersFor,
+		fallback:       o.Fallback,
 		onError:        o.OnError,
 	}
 }

@@ -1,5 +1,7 @@
 package redisslot
 
+import "github.com/redis/go-redis/v9"
+
 // A renewal is one call of the renewal script and the slots it renews.
 type renewal struct {
 	call  call
@@ -12,6 +14,18 @@ type renewal struct {
 // failover client), the keys of one hash slot on a Redis Cluster client,
 // and one key otherwise: see grouping.
 func renewalsOf(clock *leaseClock, grouping int, leaseArg any) []renewal {
+	return callsOf(clock, grouping, leaseArg, false, renewScript)
+}
+
+// adoptionsOf groups the fallback slots that clock holds into calls of the
+// adopt script, as renewalsOf groups the others.
+func adoptionsOf(clock *leaseClock, grouping int, leaseArg any) []renewal {
+	return callsOf(clock, grouping, leaseArg, true, adoptScript)
+}
+
+// callsOf groups the slots of clock that are fallback slots, or not, into
+// calls of script.
+func callsOf(clock *leaseClock, grouping int, leaseArg any, fallback bool, script *redis.Script) []renewal {
 	type building struct {
 		keys   []string
 		counts []int
@@ -22,6 +36,9 @@ func renewalsOf(clock *leaseClock, grouping int, leaseArg any) []renewal {
 	clock.each(func(hk *heldKey) {
 		bucket := bucketOf(grouping, hk.ref.rkey())
 		for _, s := range hk.slots {
+			if s.fallback != fallback {
+				continue
+			}
 			b := open[bucket]
 			if b == nil {
 				b = &building{}
@@ -52,7 +69,7 @@ func renewalsOf(clock *leaseClock, grouping int, leaseArg any) []renewal {
 		for _, s := range b.slots {
 			args = append(args, s.member)
 		}
-		renewals[i] = renewal{call{script: renewScript, keys: b.keys, args: args}, b.slots}
+		renewals[i] = renewal{call{script: script, keys: b.keys, args: args}, b.slots}
 	}
 	return renewals
 }

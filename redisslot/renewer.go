@@ -28,6 +28,7 @@ type renewer struct {
 	trouble  *trouble
 	emit     *emitter
 	health   *health
+	fb       *fallback
 	grouping int
 	bg       context.Context                   // ends when the Limiter closes
 	lost     func(lost []*holding, why string) // slots whose members Redis no longer has
@@ -126,7 +127,7 @@ func (r *renewer) probe() {
 func (r *renewer) idle() bool {
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	if r.clock.len() > 0 || r.frees.len() > 0 {
+	if r.clock.len() > 0 || r.frees.len() > 0 || r.fb.degraded() {
 		return false
 	}
 	r.running = false
@@ -172,29 +173,56 @@ func (r *renewer) round() {
 	}
 }
 
-// renewOnce does the work of a round, one at a time.
+// renewOnce does the work of a round, one at a time: it also writes the
+// fallback slots into Redis, once Redis answers (see fallback), and ends
+// the fallback state when the round got every call through.
 func (r *renewer) renewOnce() (renewals []renewal, start time.Time, failures int, lost []*holding) {
 	r.roundMu.Lock()
 	defer r.roundMu.Unlock()
 	start = time.Now()
 	renewals = renewalsOf(r.clock, r.grouping, r.set.leaseArg)
+	var adoptions []renewal
+	if !r.health.isDown() {
+		adoptions = adoptionsOf(r.clock, r.grouping, r.set.leaseArg)
+	}
 	batches := r.frees.take(false)
-	calls := make([]call, 0, len(renewals)+len(batches))
-	for _, rc := range renewals {
+	calls := make([]call, 0, len(renewals)+len(adoptions)+len(batches))
+	for _, rc := range append(renewals, adoptions...) {
 		calls = append(calls, rc.call)
 	}
 	for i := range batches {
 		calls = append(calls, batches[i].call(r.set.tombArg))
 	}
-	if len(calls) == 0 {
-		return nil, start, 0, nil
+	var cmds []*redis.Cmd
+	if len(calls) > 0 {
+		ctx, cancel := context.WithTimeout(r.bg, r.set.renewEvery)
+		cmds = evalAll(ctx, r.client, calls)
+		cancel()
 	}
-	ctx, cancel := context.WithTimeout(r.bg, r.set.renewEvery)
-	cmds := evalAll(ctx, r.client, calls)
-	cancel()
 	failures, lost = r.settleRenewals(renewals, cmds[:len(renewals)], start)
-	r.settleFrees(batches, cmds[len(renewals):])
+	failures += r.settleAdoptions(adoptions, cmds[len(renewals):len(renewals)+len(adoptions)], start)
+	freeFailures := r.settleFrees(batches, cmds[len(renewals)+len(adoptions):])
+	if failures == 0 && freeFailures == 0 && !r.health.isDown() {
+		r.fb.leave()
+	}
 	return renewals, start, failures, lost
+}
+
+// settleAdoptions records the fallback slots that Redis now knows, and
+// notes the failures; it returns how many calls failed.
+func (r *renewer) settleAdoptions(adoptions []renewal, cmds []*redis.Cmd, sent time.Time) (failures int) {
+	for i, rc := range adoptions {
+		if err := cmds[i].Err(); err != nil {
+			failures++
+			r.noteFailure(rc.slots[0].ref.key, fmt.Errorf("write %d fallback slots: %w", len(rc.slots), err))
+			continue
+		}
+		r.health.note(nil)
+		for _, s := range r.clock.adopt(rc.slots, sent) {
+			r.fb.put(s.ref.key)
+		}
+	}
+	return failures
 }
 
 // settleRenewals confirms the slots whose leases Redis extended, drops
@@ -232,19 +260,21 @@ func (r *renewer) settleRenewals(renewals []renewal, cmds []*redis.Cmd, sent tim
 }
 
 // settleFrees settles the frees of batches with the replies of their
-// calls, and notes the failures.
-func (r *renewer) settleFrees(batches []freeBatch, cmds []*redis.Cmd) {
+// calls, and notes the failures; it returns how many calls failed.
+func (r *renewer) settleFrees(batches []freeBatch, cmds []*redis.Cmd) (failures int) {
 	ok := make([]bool, len(batches))
 	for i, b := range batches {
 		err := cmds[i].Err()
 		ok[i] = err == nil
 		if err != nil {
+			failures++
 			r.noteFailure(b.ref.key, fmt.Errorf("free %d slots: %w", b.len(), err))
 		} else {
 			r.health.note(nil)
 		}
 	}
 	r.frees.settle(batches, ok)
+	return failures
 }
 
 // noteFailure notes a failed background call on key, unless Close cut it

@@ -213,6 +213,31 @@ end
 return lost
 `)
 
+// adoptScript writes into their keys' slot sets the slots this instance
+// admitted on its own while Redis could not be reached (see
+// Options.Fallback), whatever the limit, with a lease from now, so that
+// every admission from now on counts them. It is idempotent per member,
+// and may run out of memory: those slots are live, and must be counted.
+//
+// KEYS: the slot sets. ARGV[1]: lease in milliseconds; ARGV[1+i]: how many
+// member ids of KEYS[i] follow; then the member ids, key by key. Returns
+// nothing useful. Cost: 2 for the call, 2 or 3 per key.
+var adoptScript = redis.NewScript("#!lua flags=allow-oom" + nowMs + commonLua + `
+local expiry = now + tonumber(ARGV[1])
+local at = 2 + #KEYS
+for k = 1, #KEYS do
+	local args = {'ZADD', KEYS[k]}
+	for i = at, at + tonumber(ARGV[1 + k]) - 1 do
+		args[#args + 1] = expiry
+		args[#args + 1] = ARGV[i]
+	end
+	at = at + tonumber(ARGV[1 + k])
+	redis.call(unpack(args))
+	expireAtLeast(KEYS[k], expiry)
+end
+return 1
+`)
+
 // freeScript frees slots and takes waiters out of the queue: the sure
 // slots (ARGV[4..], members known to hold a slot) from the slot set, the
 // sure places in line from the queue, and the unsure members (of acquires

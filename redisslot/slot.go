@@ -18,6 +18,10 @@ type holding struct {
 	// confirmed was sent, by the local monotonic clock; the slot's context
 	// ends by set plus the clock's life. Guarded by the lease clock's mu.
 	set time.Time
+	// fallback marks a slot admitted while Redis could not be reached,
+	// which Redis does not know yet: it has no lease to lose. Guarded by
+	// the lease clock's mu.
+	fallback bool
 
 	obs slotObs // for its SlotEvent
 }

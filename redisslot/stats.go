@@ -60,6 +60,14 @@ type Stats struct {
 	// Redis, since New.
 	RenewalRounds uint64
 
+	// Degraded reports whether the Limiter serves the fallback shares now,
+	// Redis being unreachable (see Options.Fallback).
+	Degraded bool
+
+	// FallbackAcquired is the number of slots handed out from the
+	// fallback shares, since New: they count in Acquired too.
+	FallbackAcquired uint64
+
 	// RenewalFailures is the number of renewal calls (one per key, or per
 	// batch of a key's slots) that failed, since New; calls cut short by
 	// Close are not counted.
@@ -76,7 +84,7 @@ type counters struct {
 
 func (c *counters) acquireEnded(r AcquireResult) {
 	c.results[r].Add(1)
-	if r == AcquireAcquired {
+	if r == AcquireAcquired || r == AcquireFallback {
 		c.held.Add(1)
 	}
 }
@@ -88,7 +96,7 @@ func (c *counters) snapshot(pending int) Stats {
 	return Stats{
 		Held:            int(max(c.held.Load(), 0)), // below 0 for a moment when Close ends a slot before its call returns
 		Waiting:         int(c.waiting.Load()),
-		Acquired:        c.results[AcquireAcquired].Load(),
+		Acquired:        c.results[AcquireAcquired].Load() + c.results[AcquireFallback].Load(),
 		Full:            c.results[AcquireFull].Load(),
 		QueueFull:       c.results[AcquireQueueFull].Load(),
 		Canceled:        c.results[AcquireCanceled].Load(),

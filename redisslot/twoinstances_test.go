@@ -82,7 +82,11 @@ func (g *ledger) hook() scriptHook {
 	return scriptHook{any: true, fn: func(ctx context.Context, cmds []redis.Cmder, next func() error) error {
 		err := next()
 		for _, cmd := range cmds {
-			g.note(cmd, cmd.Err())
+			e := cmd.Err()
+			if e == nil {
+				e = err // go-redis sets a command's error after the hooks return
+			}
+			g.note(cmd, e)
 		}
 		return err
 	}}

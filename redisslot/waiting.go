@@ -212,12 +212,19 @@ func (w *waiting) handOff(rkey string) bool {
 	return true
 }
 
-// wake wakes up to n waiters of the key at rkey that have no wake-up due,
-// oldest first, and returns how many it woke. A probe is a wake-up sent on
-// a guess that a slot freed.
+// wake wakes up to n waiters of the key at rkey (of every key, if rkey is
+// empty) that have no wake-up due, oldest first, and returns how many it
+// woke. A probe is a wake-up sent on a guess that a slot freed.
 func (w *waiting) wake(rkey string, n int, probe bool) int {
 	w.mu.Lock()
 	defer w.mu.Unlock()
+	if rkey == "" {
+		woken := 0
+		for _, q := range w.queues {
+			woken += wakeOldest(q, n, probe)
+		}
+		return woken
+	}
 	if q := w.queues[rkey]; q != nil {
 		return wakeOldest(q, n, probe)
 	}

@@ -42,7 +42,7 @@ func DefaultKeyClass(key string) string {
 // recording allocates no attribute set.
 type class struct {
 	class   []metric.AddOption // key_class alone
-	results [6][]metric.RecordOption
+	results [redisslot.AcquireFallback + 1][]metric.RecordOption
 	ends    [4][]metric.RecordOption
 }
 

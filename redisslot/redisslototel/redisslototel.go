@@ -34,8 +34,10 @@ const ScopeName = "github.com/ctxguard/release/redisslot/redisslototel"
 //	redisslot.slot.duration     s         Histogram      how long each slot was held; redisslot.end
 //	redisslot.leases.lost       {slot}    Counter        slots whose lease was lost
 //
-// redisslot.result is "acquired", "full", "queue_full", "canceled" (ctx
-// done, any cause), "closed" or "error"; redisslot.end is "released" (the
+// redisslot.result is "acquired", "fallback" (a slot from the fallback
+// share, Redis being unreachable: see redisslot.Options.Fallback), "full",
+// "queue_full", "canceled" (ctx done, any cause), "closed" or "error";
+// redisslot.end is "released" (the
 // caller's release), "canceled" (the acquiring ctx ended: a hang-up or a
 // deadline), "lease_lost" or "closed" (see [redisslot.AcquireResult] and
 // [redisslot.SlotEnd]). Raw keys never appear: see [WithKeyClass].
@@ -119,7 +121,7 @@ func (m *metrics) hook() redisslot.Hook {
 		AcquireEnded: func(e redisslot.AcquireEvent) {
 			c := m.classes.of(e.Key)
 			m.acquired.Record(ctx, e.Duration.Seconds(), c.result(e.Result)...)
-			if e.Result == redisslot.AcquireAcquired {
+			if e.Result == redisslot.AcquireAcquired || e.Result == redisslot.AcquireFallback {
 				m.held.Add(ctx, 1, c.class...)
 			}
 		},

@@ -1,0 +1,222 @@
+package redisslot
+
+import (
+	"container/list"
+	"context"
+	"errors"
+	"fmt"
+	"sync"
+	"sync/atomic"
+)
+
+// A fallback is the share of each key's slots that a Limiter admits on its
+// own while Redis cannot be reached (see Options.Fallback). It counts this
+// Limiter's fallback slots per key that Redis does not know yet, and keeps
+// the callers that wait for one in line, first come first served, under
+// the caps of MaxWaiters and MaxWaitersFor. The state begins when a call
+// meets an unreachable Redis and ends once Redis answers again and knows
+// every fallback slot; its waiters then go back to Redis.
+//
+// Its mu guards every field below it; report runs with no lock held.
+type fallback struct {
+	share  func(key string, limit int) int // nil: no fallback state at all
+	capFor func(key string, limit int) int
+	report func(error)
+
+	mu     sync.Mutex
+	on     bool
+	keys   map[string]*shareKey // by key, while it has fallback slots or waiters
+	held   int                  // fallback slots that Redis does not know yet, of all keys
+	ended  chan struct{}        // closed when the state ends: the waiters go back to Redis
+	served atomic.Uint64        // fallback slots handed out, since New
+}
+
+// A shareKey is one key's fallback slots and waiters.
+type shareKey struct {
+	held    int
+	waiters list.List // of *shareWaiter, oldest first
+}
+
+// A shareWaiter is one Acquire waiting for a fallback slot.
+type shareWaiter struct {
+	share int
+	elem  *list.Element
+	ready chan struct{} // closed when granted
+}
+
+// errBackToRedis ends a wait for a fallback slot when Redis answers again.
+var errBackToRedis = errors.New("redisslot: Redis answers again")
+
+// enabled reports whether Options.Fallback is set.
+func (f *fallback) enabled() bool { return f.share != nil }
+
+// degraded reports whether the state is on.
+func (f *fallback) degraded() bool {
+	if !f.enabled() {
+		return false
+	}
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return f.on
+}
+
+// enter begins the state, if it is enabled and off, because of err.
+func (f *fallback) enter(err error) {
+	if !f.enabled() {
+		return
+	}
+	f.mu.Lock()
+	begun := !f.on
+	if begun {
+		f.on, f.ended = true, make(chan struct{})
+	}
+	f.mu.Unlock()
+	if begun {
+		f.report(fmt.Errorf("redisslot: Redis cannot be reached; serving each key's fallback share: %w", err))
+	}
+}
+
+// leave ends the state, unless a fallback slot is still unknown to Redis,
+// and sends its waiters back to Redis.
+func (f *fallback) leave() {
+	if !f.enabled() {
+		return
+	}
+	f.mu.Lock()
+	ended := f.on && f.held == 0
+	if ended {
+		f.on = false
+		close(f.ended)
+	}
+	f.mu.Unlock()
+	if ended {
+		f.report(errors.New("redisslot: Redis answers again; the fallback shares are ended"))
+	}
+}
+
+// take hands out a fallback slot of key at once if the state is on, its
+// share has room and nobody waits for it. It reports whether it did and
+// whether the state is on.
+func (f *fallback) take(key string, limit int) (taken, on bool) {
+	share := f.share(key, limit)
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if !f.on {
+		return false, false
+	}
+	sk := f.keys[key]
+	if (sk == nil || sk.waiters.Len() == 0 && sk.held < share) && share > 0 {
+		f.key(key).held++
+		f.held++
+		f.served.Add(1)
+		return true, true
+	}
+	return false, true
+}
+
+// key returns key's state, made if need be. The caller holds mu.
+func (f *fallback) key(key string) *shareKey {
+	if f.keys == nil {
+		f.keys = make(map[string]*shareKey)
+	}
+	sk := f.keys[key]
+	if sk == nil {
+		sk = &shareKey{}
+		f.keys[key] = sk
+	}
+	return sk
+}
+
+// wait waits in key's line for a fallback slot until it gets one (nil),
+// ctx is done (ctx's error), closing is closed (ErrClosed), or the state
+// ends (errBackToRedis). A line at its cap refuses at once (errQueueFull).
+// A slot granted as the wait ends otherwise is handed on.
+func (f *fallback) wait(ctx context.Context, key string, limit int, closing <-chan struct{}) error {
+	share, capacity := f.share(key, limit), f.capFor(key, limit)
+	f.mu.Lock()
+	if !f.on {
+		f.mu.Unlock()
+		return errBackToRedis
+	}
+	sk := f.key(key)
+	if capacity > 0 && sk.waiters.Len() >= capacity {
+		f.dropIfIdle(key, sk)
+		f.mu.Unlock()
+		return ErrQueueFull
+	}
+	w := &shareWaiter{share: share, ready: make(chan struct{})}
+	w.elem = sk.waiters.PushBack(w)
+	ended := f.ended
+	f.serve(sk)
+	f.mu.Unlock()
+	var err error
+	select {
+	case <-w.ready:
+		return nil
+	case <-ctx.Done():
+		err = ctx.Err()
+	case <-closing:
+		err = ErrClosed
+	case <-ended:
+		err = errBackToRedis
+	}
+	f.giveUp(key, sk, w)
+	return err
+}
+
+// giveUp takes w out of its line, or hands on the slot granted to it
+// meanwhile.
+func (f *fallback) giveUp(key string, sk *shareKey, w *shareWaiter) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if w.elem != nil {
+		sk.waiters.Remove(w.elem)
+		w.elem = nil
+	} else {
+		sk.held--
+		f.held--
+		f.served.Add(^uint64(0))
+	}
+	f.serve(sk)
+	f.dropIfIdle(key, sk)
+}
+
+// serve grants fallback slots of sk to its waiters, oldest first, while the
+// oldest finds room in its share. The caller holds mu.
+func (f *fallback) serve(sk *shareKey) {
+	for e := sk.waiters.Front(); e != nil && f.on; e = sk.waiters.Front() {
+		w := e.Value.(*shareWaiter)
+		if sk.held >= w.share {
+			return
+		}
+		sk.waiters.Remove(e)
+		w.elem = nil
+		sk.held++
+		f.held++
+		f.served.Add(1)
+		close(w.ready)
+	}
+}
+
+// put counts one fallback slot of key no more: it was freed, or Redis now
+// knows it. The next waiters in line may take its place.
+func (f *fallback) put(key string) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	sk := f.keys[key]
+	if sk == nil {
+		return
+	}
+	sk.held--
+	f.held--
+	f.serve(sk)
+	f.dropIfIdle(key, sk)
+}
+
+// dropIfIdle forgets key when it has no fallback slot and no waiter. The
+// caller holds mu.
+func (f *fallback) dropIfIdle(key string, sk *shareKey) {
+	if sk.held == 0 && sk.waiters.Len() == 0 {
+		delete(f.keys, key)
+	}
+}
