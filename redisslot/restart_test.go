@@ -72,9 +72,13 @@ func TestRedisStoppedAndRestartedOnTheSamePort(t *testing.T) {
 		}
 		t.Logf("waiter %d ended %v after Redis stopped: %v", o.who, o.at.Sub(down).Round(time.Millisecond), o.err)
 	}
-	reported := func(what string) bool {
+	reported := func(what ...string) bool { // one report holds every part of what
 		for _, err := range f.errs.all() {
-			if strings.Contains(err.Error(), what) {
+			all := true
+			for _, w := range what {
+				all = all && strings.Contains(err.Error(), w)
+			}
+			if all {
 				return true
 			}
 		}
@@ -83,7 +87,7 @@ func TestRedisStoppedAndRestartedOnTheSamePort(t *testing.T) {
 	redisslot.RenewNow(f.l) // a round with Redis down, and its report
 	eventually(t, "OnError hears of a failed renewal", func() bool { return reported("renew 2 leases") })
 	eventually(t, "OnError hears of the failed free of b", func() bool {
-		return reported(`key "b": `) && reported(`background calls failed, the first: free 1 slots`)
+		return reported(`key "b": `, `background calls failed, the first: free 1 slots`)
 	})
 	if err := context.Cause(sa1); err != nil {
 		t.Fatalf("slot lost after %v with Redis down (%v); want it held for a whole Lease %v",
