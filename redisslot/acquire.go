@@ -247,7 +247,7 @@ func (a *attempt) try(mode string, capacity int) (context.Context, func(), tryRe
 		args = append(args, m)
 	}
 	sent := time.Now()
-	res, err := acquireScript.Run(a.ctx, l.client, a.ref.keys, args...).Int64Slice()
+	res, err := acquireScript.Run(a.ctx, l.client, a.ref.keys(), args...).Int64Slice()
 	if err == nil && (len(res) != 3 || res[0] == stateGone) {
 		err = fmt.Errorf("unexpected reply %v", res)
 	}

@@ -142,7 +142,7 @@ func (w *waiting) entryCalls() ([]call, [][]*waiter) {
 			args = append(args, wt.member)
 			batch = append(batch, wt)
 			if len(batch) == batchSize || e.Next() == nil {
-				calls = append(calls, call{script: renewWaitersScript, keys: q.ref.keys, args: args})
+				calls = append(calls, call{script: renewWaitersScript, keys: q.ref.keys(), args: args})
 				batches = append(batches, batch)
 				batch, args = nil, []any{entryTTLArg}
 			}

@@ -76,12 +76,12 @@ func SlotKey(l *Limiter, key string) string { return l.set.names.slotKey(key) }
 // joining, and by end of entry.
 func QueueKeys(l *Limiter, key string) (order, until string) {
 	ref := l.set.names.ref(key)
-	return ref.keys[1], ref.keys[2]
+	return ref.names[1], ref.names[2]
 }
 
 // TombstoneKey returns the Redis key of key's tombstones on l.
 func TombstoneKey(l *Limiter, key string) string {
-	return l.set.names.ref(key).keys[3]
+	return l.set.names.ref(key).names[3]
 }
 
 // EntryTTL and EntryRenewEvery are the life of a waiter's entry and the

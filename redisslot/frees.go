@@ -45,10 +45,11 @@ type pendingFrees struct {
 	n     int
 }
 
-// A pendingKey is the pending frees of one key.
+// A pendingKey is the pending frees of one key. It stays, empty, until the
+// next sweep, so that a key freed and used again at once costs no new map.
 type pendingKey struct {
 	ref     *keyRef
-	members map[string]*pendingFree // by member id
+	members map[string]pendingFree // by member id
 }
 
 // A pendingFree is one member to remove.
@@ -69,13 +70,14 @@ func (f *pendingFrees) add(ref *keyRef, member string, kind freeKind, later bool
 	f.mu.Lock()
 	pk := f.byKey[ref.rkey()]
 	if pk == nil {
-		pk = &pendingKey{ref: ref, members: make(map[string]*pendingFree)}
+		pk = &pendingKey{ref: ref, members: make(map[string]pendingFree)}
 		f.byKey[ref.rkey()] = pk
 	}
-	if p := pk.members[member]; p != nil {
+	if p, ok := pk.members[member]; ok {
 		p.kind = max(p.kind, kind)
+		pk.members[member] = p
 	} else {
-		pk.members[member] = &pendingFree{kind: kind}
+		pk.members[member] = pendingFree{kind: kind}
 		f.n++
 	}
 	f.mu.Unlock()
@@ -100,6 +102,7 @@ func (f *pendingFrees) carry(rkey string) (carried, onTheWay []string) {
 		case p.kind != freeSlot:
 		case !p.inFlight && len(carried) < maxCarried:
 			p.inFlight, p.sent = true, true
+			pk.members[m] = p
 			carried = append(carried, m)
 		case p.inFlight && len(onTheWay) < maxCarried:
 			onTheWay = append(onTheWay, m)
@@ -117,25 +120,34 @@ func (f *pendingFrees) carried(rkey string, ids []string, ok bool) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	if pk := f.byKey[rkey]; pk != nil {
-		f.settleLocked(rkey, pk, ids, ok)
+		f.settleLocked(pk, ids, ok)
 	}
 }
 
 // settleLocked forgets ids of pk when ok, or marks them not in flight.
-func (f *pendingFrees) settleLocked(rkey string, pk *pendingKey, ids []string, ok bool) {
+func (f *pendingFrees) settleLocked(pk *pendingKey, ids []string, ok bool) {
 	for _, m := range ids {
-		p := pk.members[m]
+		p, held := pk.members[m]
 		switch {
-		case p == nil:
+		case !held:
 		case ok:
 			delete(pk.members, m)
 			f.n--
 		default:
 			p.inFlight = false
+			pk.members[m] = p
 		}
 	}
-	if len(pk.members) == 0 {
-		delete(f.byKey, rkey)
+}
+
+// sweep forgets the keys left with no pending free since the last sweep.
+func (f *pendingFrees) sweep() {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	for rkey, pk := range f.byKey {
+		if len(pk.members) == 0 {
+			delete(f.byKey, rkey)
+		}
 	}
 }
 
@@ -160,6 +172,7 @@ func (f *pendingFrees) take(fresh bool) []freeBatch {
 				continue
 			}
 			p.inFlight, p.sent = true, true
+			pk.members[m] = p
 			b.add(m, p.kind)
 			if b.len() == batchSize {
 				batches = append(batches, b)
@@ -195,7 +208,7 @@ func (f *pendingFrees) settle(batches []freeBatch, ok []bool) {
 			continue
 		}
 		for _, ids := range [][]string{b.slots, b.entries, b.unsure} {
-			f.settleLocked(b.ref.rkey(), pk, ids, ok[i])
+			f.settleLocked(pk, ids, ok[i])
 		}
 	}
 }
@@ -205,8 +218,9 @@ func (f *pendingFrees) settle(batches []freeBatch, ok []bool) {
 func (f *pendingFrees) takeAll() []freeBatch {
 	f.mu.Lock()
 	for _, pk := range f.byKey {
-		for _, p := range pk.members {
+		for m, p := range pk.members {
 			p.inFlight = false
+			pk.members[m] = p
 		}
 	}
 	f.mu.Unlock()
@@ -234,5 +248,5 @@ func (b *freeBatch) call(tombArg any) call {
 			args = append(args, m)
 		}
 	}
-	return call{script: freeScript, keys: b.ref.keys, args: args}
+	return call{script: freeScript, keys: b.ref.keys(), args: args}
 }

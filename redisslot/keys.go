@@ -19,12 +19,15 @@ type names struct{ prefix string }
 // by its slot: the key as the caller named it, for errors and events, and
 // the KEYS of the scripts that touch it.
 type keyRef struct {
-	key  string
-	keys []string // the slot set, the queue, the queue's entry ends, the tombstones
+	key   string
+	names [4]string // the slot set, the queue, the queue's entry ends, the tombstones
 }
 
+// keys returns the KEYS of the scripts that touch the key.
+func (r *keyRef) keys() []string { return r.names[:] }
+
 // rkey returns the name of the key's slot set.
-func (r *keyRef) rkey() string { return r.keys[0] }
+func (r *keyRef) rkey() string { return r.names[0] }
 
 var errEmptyKey = errors.New("redisslot: empty key")
 
@@ -56,7 +59,7 @@ func (n names) ref(key string) *keyRef {
 	// One string holds the slot set's name and the queue's two as prefixes.
 	until := n.prefix + "{" + key + "}:queue:until"
 	rkey := until[:len(until)-len(":queue:until")]
-	return &keyRef{key: key, keys: []string{rkey, until[:len(rkey)+len(":queue")], until, rkey + ":gone"}}
+	return &keyRef{key: key, names: [4]string{rkey, until[:len(rkey)+len(":queue")], until, rkey + ":gone"}}
 }
 
 // slotKey returns the name of key's slot set.

@@ -28,7 +28,9 @@ type leaseClock struct {
 	firing  sync.WaitGroup // expired calls in progress; Add only with mu held and stopped false
 }
 
-// A heldKey is the slots of one key that a clock holds.
+// A heldKey is the slots of one key that a clock holds. It stays, empty,
+// until the next call of each, so that a key freed and taken again at once
+// costs no new map.
 type heldKey struct {
 	ref   *keyRef
 	slots map[string]*holding // by member id
@@ -92,9 +94,6 @@ func (c *leaseClock) dropLocked(s *holding) bool {
 		return false
 	}
 	delete(hk.slots, s.member)
-	if len(hk.slots) == 0 {
-		delete(c.held, s.ref.rkey())
-	}
 	c.n--
 	return true
 }
@@ -126,11 +125,16 @@ func (c *leaseClock) lose(slots []*holding) []*holding {
 	return lost
 }
 
-// each calls f for every key held, with the clock locked: f must not block.
+// each calls f for every key held, with the clock locked: f must not
+// block. It forgets the keys left with no slot.
 func (c *leaseClock) each(f func(*heldKey)) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	for _, hk := range c.held {
+	for rkey, hk := range c.held {
+		if len(hk.slots) == 0 {
+			delete(c.held, rkey)
+			continue
+		}
 		f(hk)
 	}
 }

@@ -121,7 +121,7 @@ func loadBatches(n names, grouping int, keys []string) []*loadBatch {
 			done = append(done, b)
 		}
 		b.at = append(b.at, i)
-		b.names = append(b.names, ref.keys[0], ref.keys[2])
+		b.names = append(b.names, ref.names[0], ref.names[2])
 		if len(b.at) == batchSize {
 			delete(open, bucket)
 		}

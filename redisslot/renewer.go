@@ -130,6 +130,8 @@ func (r *renewer) idle() bool {
 	if r.clock.len() > 0 || r.frees.len() > 0 || r.fb.degraded() {
 		return false
 	}
+	r.clock.each(func(*heldKey) {}) // forgets the keys left empty
+	r.frees.sweep()
 	r.running = false
 	return true
 }
@@ -180,6 +182,7 @@ func (r *renewer) renewOnce() (renewals []renewal, start time.Time, failures int
 	r.roundMu.Lock()
 	defer r.roundMu.Unlock()
 	start = time.Now()
+	r.frees.sweep()
 	renewals = renewalsOf(r.clock, r.grouping, r.set.leaseArg)
 	var adoptions []renewal
 	if !r.health.isDown() {
