@@ -180,18 +180,20 @@ local at = 2 + #KEYS
 for k = 1, #KEYS do
 	local n = tonumber(ARGV[1 + k])
 	local last = at + n - 1
+	-- A key that is no sorted set fails here, and every member of it is
+	-- lost; one that is, has none of the errors below.
 	local changed = redis.pcall('ZREMRANGEBYSCORE', KEYS[k], '-inf', now)
 	if type(changed) ~= 'number' then
-		-- no slot set: every member is lost
+		changed = false
 	elseif n == 1 then
-		changed = redis.pcall('ZADD', KEYS[k], 'XX', 'GT', 'CH', expiry, ARGV[at])
+		changed = redis.call('ZADD', KEYS[k], 'XX', 'GT', 'CH', expiry, ARGV[at])
 	else
 		local args = {'ZADD', KEYS[k], 'XX', 'GT', 'CH'}
 		for i = at, last do
 			args[#args + 1] = expiry
 			args[#args + 1] = ARGV[i]
 		end
-		changed = redis.pcall(unpack(args))
+		changed = redis.call(unpack(args))
 	end
 	if type(changed) ~= 'number' then
 		for i = at, last do
