@@ -3,6 +3,7 @@ package redisslot_test
 import (
 	"context"
 	"errors"
+	"fmt"
 	"strings"
 	"sync"
 	"syscall"
@@ -188,7 +189,7 @@ var faultCases = []faultCase{
 		})
 		e.failedTry(t)
 		e.releaseOne(t)
-		if err := <-slept; err != nil {
+		if err := recv(t, slept, waitAfter(faultStall), "DEBUG SLEEP did not return"); err != nil {
 			t.Fatalf("DEBUG SLEEP: %v", err)
 		}
 		return time.Now()
@@ -235,14 +236,16 @@ var faultCases = []faultCase{
 // connections, and releases a slot: the waiter must still get it.
 func killPubSubUnderAWaiter(t *testing.T, e *faultEnv) time.Time {
 	e.take(t) // the key is full
-	got := make(chan holder, 1)
+	out := make(chan outcome, 1)
 	ctx := ctxWithTimeout(t)
-	go func() {
+	go func() { // it reports on out only: t may have ended
 		sctx, rel, err := e.l.Acquire(ctx, faultKey, faultLimit)
-		if err != nil {
-			t.Errorf("Acquire after CLIENT KILL TYPE pubsub: %v", err)
+		if err == nil {
+			e.mu.Lock()
+			e.holders = append(e.holders, holder{sctx, rel})
+			e.mu.Unlock()
 		}
-		got <- holder{sctx, rel}
+		out <- outcome{err: err}
 	}()
 	eventually(t, "the waiter is subscribed", func() bool {
 		n, err := e.raw.PubSubNumSub(context.Background(), redisslot.WakeChannel(e.l, faultKey)).Result()
@@ -252,11 +255,8 @@ func killPubSubUnderAWaiter(t *testing.T, e *faultEnv) time.Time {
 		t.Fatal(err)
 	}
 	e.releaseOne(t)
-	h := <-got
-	if h.rel != nil {
-		e.mu.Lock()
-		e.holders = append(e.holders, h)
-		e.mu.Unlock()
+	if o := nextOutcome(t, out); o.err != nil {
+		t.Errorf("Acquire after CLIENT KILL TYPE pubsub: %v", o.err)
 	}
 	return time.Now()
 }
@@ -454,11 +454,7 @@ func TestKeyOverwrittenOrDeletedIsLostAtTheNextRound(t *testing.T) {
 			if err := c.do(srv.Client(t), testPrefix(t)+"{k}"); err != nil {
 				t.Fatal(err)
 			}
-			select {
-			case <-sctx.Done():
-			case <-time.After(waitLong):
-				t.Fatalf("slot not lost %v after %s of its key", waitLong, c.name)
-			}
+			recv(t, sctx.Done(), waitAfter(redisslot.RenewEvery(f.l)), fmt.Sprintf("slot not lost after %s of its key", c.name))
 			if got := context.Cause(sctx); got != redisslot.ErrLeaseLost {
 				t.Errorf("cause %v; want ErrLeaseLost", got)
 			}
