@@ -165,6 +165,17 @@ func recv[T any](t testing.TB, c <-chan T, bound time.Duration, what string) T {
 	}
 }
 
+// waitAll waits for wg, failing t with what did not happen after bound.
+func waitAll(t testing.TB, wg *sync.WaitGroup, bound time.Duration, what string) {
+	t.Helper()
+	done := make(chan struct{})
+	go func() {
+		wg.Wait()
+		close(done)
+	}()
+	recv(t, done, bound, what)
+}
+
 // sendOrDrop sends v on c, or drops it if c is full: a hook that reports
 // on c never blocks the Limiter's goroutine that runs it.
 func sendOrDrop[T any](c chan<- T, v T) {
