@@ -347,12 +347,14 @@ func (e *faultEnv) checkNothingLeftBehind(t *testing.T, before []goleak.Option) 
 
 // Out of memory (maxmemory with noeviction): new slots are refused with
 // Redis's OOM error, even by an acquire that carries a pending free; held
-// slots are renewed; frees and InUse work.
+// slots are renewed: the renewal's reply loses no member, and the held
+// slot's score rises; frees and InUse work.
 func TestOutOfMemoryRefusesNewSlotsAndKeepsTheHeldOnes(t *testing.T) {
 	srv := redistest.StartWith(t, "--maxmemory-policy", "noeviction")
 	f := newFixture(t, srv, redisslot.Options{Lease: longLease}) // no lease ends during the test
 	raw := srv.Client(t)
 	ctx := ctxWithTimeout(t)
+	renewals := recordRenewals(f.client)
 	blocked, unblocked := make(chan struct{}, 1), make(chan struct{})
 	unblock := sync.OnceFunc(func() { close(unblocked) })
 	t.Cleanup(unblock)
@@ -369,23 +371,42 @@ func TestOutOfMemoryRefusesNewSlotsAndKeepsTheHeldOnes(t *testing.T) {
 	_, rel := mustTry(t, f.l, ctx, "k", 2)
 	rkey := testPrefix(t) + "{k}"
 	before := members(t, raw, rkey)
+	if len(before) != 2 {
+		t.Fatalf("members %v after two acquires; want 2", before)
+	}
+	// A score is Redis's time in ms plus the Lease: once Redis's clock has
+	// passed the later acquire's millisecond, a renewal raises its score.
+	acquiredMs := before[1].Score - float64(longLease.Milliseconds())
+	eventually(t, "Redis's clock passes the acquires' millisecond", func() bool { return redisNowMs(t, raw) >= acquiredMs+1 })
 
 	setMaxmemory(t, raw, "1")
 	defer setMaxmemory(t, raw, "0")
 	rel()
-	<-blocked
+	recv(t, blocked, waitAtOnce, "the release sent no free")
 	//lostrelease:ignore the call must fail: Redis is out of memory
 	_, _, err := f.l.TryAcquire(ctx, "k", 2)
 	if err == nil || errors.Is(err, redisslot.ErrFull) || !redis.HasErrorPrefix(errors.Unwrap(err), "OOM") {
 		t.Errorf("TryAcquire out of memory, carrying a pending free: %v; want Redis's OOM error, wrapped", err)
 	}
+	renewals.reset()
 	redisslot.RenewNow(f.l)
 	if errs := f.errs.all(); len(errs) > 0 {
 		t.Errorf("renewal out of memory: OnError got %v; want nothing", errs)
 	}
+	if got := renewals.all(); len(got) == 0 {
+		t.Errorf("a renewal round out of memory ran no renew script")
+	} else {
+		for _, r := range got {
+			if r.err != nil || len(r.lost) > 0 {
+				t.Errorf("renew script out of memory: error %v, lost members %v; want its members renewed", r.err, r.lost)
+			}
+		}
+	}
+	// The held slot's score rose; the released one, whose free waits, is
+	// not renewed.
 	after := members(t, raw, rkey)
-	if len(after) != 2 || len(before) != 2 || after[1].Score <= before[1].Score {
-		t.Errorf("members before renewal %v, after %v; want both renewed", before, after)
+	if len(after) != 2 || after[1].Score <= before[1].Score {
+		t.Errorf("members before renewal %v, after %v; want the held one renewed", before, after)
 	}
 	unblock()
 	eventually(t, "the free goes through out of memory", func() bool { return inUse(t, f.l, "k") == 1 })
@@ -426,6 +447,60 @@ func TestOutOfMemoryEndsWaitsWithRedisErrorAndEmptiesTheLine(t *testing.T) {
 	if errs := w.errs.all(); len(errs) > 0 {
 		t.Errorf("out of memory: OnError got %v; want nothing (the error went to the caller)", errs)
 	}
+}
+
+// renewReply is the outcome of one run of the renew script: its error, or
+// the members it could not extend.
+type renewReply struct {
+	err  error
+	lost []any
+}
+
+// renewReplies records the replies of the renew script calls a client
+// sends.
+type renewReplies struct {
+	mu      sync.Mutex
+	replies []renewReply
+}
+
+// recordRenewals records the renew script's replies on c.
+func recordRenewals(c *redis.Client) *renewReplies {
+	r := &renewReplies{}
+	c.AddHook(scriptHook{hash: redisslot.RenewHash, fn: func(ctx context.Context, cmds []redis.Cmder, next func() error) error {
+		err := next()
+		r.mu.Lock()
+		defer r.mu.Unlock()
+		for _, cmd := range cmds {
+			c, ok := cmd.(*redis.Cmd)
+			if !ok || scriptOf(cmd) != redisslot.RenewHash {
+				continue
+			}
+			// A command sent alone gets its error only after the hooks:
+			// next returned it.
+			reply := renewReply{err: c.Err()}
+			if reply.err == nil && len(cmds) == 1 {
+				reply.err = err
+			}
+			if reply.err == nil {
+				reply.lost, reply.err = c.Slice()
+			}
+			r.replies = append(r.replies, reply)
+		}
+		return err
+	}})
+	return r
+}
+
+func (r *renewReplies) reset() {
+	r.mu.Lock()
+	r.replies = nil
+	r.mu.Unlock()
+}
+
+func (r *renewReplies) all() []renewReply {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return append([]renewReply(nil), r.replies...)
 }
 
 func setMaxmemory(t *testing.T, c *redis.Client, v string) {
