@@ -219,7 +219,7 @@ func TestCloseIsSafeTwiceAndFromManyGoroutines(t *testing.T) {
 			calls.Add(1)
 		}()
 	}
-	wg.Wait()
+	waitAll(t, &wg, waitAtOnce, "Close called from 8 goroutines did not return")
 	if err := f.l.Close(); err != nil {
 		t.Errorf("Close, once more: %v", err)
 	}

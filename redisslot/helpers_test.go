@@ -64,8 +64,30 @@ func newFixture(t testing.TB, srv *redistest.Server, opts redisslot.Options) *fi
 		t.Fatalf("SCRIPT LOAD: %v", err)
 	}
 	f.l = redisslot.New(f.client, opts)
-	t.Cleanup(func() { _ = f.l.Close() })
+	closeBound := opts.ReleaseTimeout
+	if closeBound == 0 {
+		closeBound = 5 * time.Second // the default
+	}
+	// Close frees what is held in at most two calls, each bounded by
+	// ReleaseTimeout.
+	t.Cleanup(func() { closeWithin(t, f.l, waitAfter(2*closeBound)) })
 	return f
+}
+
+// closeWithin closes l, failing t if Close does not return within bound: a
+// Close that hangs fails the test that made l, not the whole run.
+func closeWithin(t testing.TB, l *redisslot.Limiter, bound time.Duration) {
+	t.Helper()
+	closed := make(chan struct{})
+	go func() {
+		_ = l.Close()
+		close(closed)
+	}()
+	select {
+	case <-closed:
+	case <-time.After(bound):
+		t.Errorf("Close did not return within %v", bound)
+	}
 }
 
 // pair is the preamble of a test of two instances: the shared server, and

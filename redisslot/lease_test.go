@@ -33,7 +33,7 @@ func TestReleaseFreesOnceWhenCalledFromManyGoroutines(t *testing.T) {
 			rel()
 		}()
 	}
-	wg.Wait()
+	waitAll(t, &wg, waitAtOnce, "release called from 20 goroutines did not return")
 	// Redis may run the free before the Limiter reads its reply: wait for
 	// the Limiter to have seen it confirmed, or Close would send it again.
 	eventually(t, "the free is confirmed", func() bool {
