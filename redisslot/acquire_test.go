@@ -31,7 +31,7 @@ func TestAdmissionNeverExceedsLimitAcrossTwoLimiters(t *testing.T) {
 	var holders, most, acquired atomic.Int64
 	full := make(chan struct{}) // closed when limit hold at once
 	var fullOnce sync.Once
-	fullGuard, stopGuard := context.WithTimeout(ctx, waitLong/2) // a hang guard
+	fullGuard, stopGuard := context.WithTimeout(ctx, waitAtOnce) // a hang guard
 	defer stopGuard()
 	var wg sync.WaitGroup
 	errs := make(chan error, 2*workers)
@@ -41,8 +41,11 @@ func TestAdmissionNeverExceedsLimitAcrossTwoLimiters(t *testing.T) {
 			go func() {
 				defer wg.Done()
 				for range rounds {
-					_, rel, err := l.Acquire(ctx, "k", limit)
+					// A hand-off comes at once: a bounded wait.
+					actx, cancel := context.WithTimeout(ctx, waitAtOnce)
+					_, rel, err := l.Acquire(actx, "k", limit)
 					if err != nil {
+						cancel()
 						errs <- err
 						return
 					}
@@ -66,6 +69,7 @@ func TestAdmissionNeverExceedsLimitAcrossTwoLimiters(t *testing.T) {
 					time.Sleep(time.Millisecond) // work, so that holders overlap
 					holders.Add(-1)
 					rel()
+					cancel()
 				}
 			}()
 		}
@@ -73,7 +77,7 @@ func TestAdmissionNeverExceedsLimitAcrossTwoLimiters(t *testing.T) {
 	wg.Wait()
 	close(errs)
 	for err := range errs {
-		t.Fatalf("Acquire: %v", err)
+		t.Fatalf("Acquire: %v; want a slot within %v", err, waitAtOnce)
 	}
 	if m := most.Load(); m != limit {
 		t.Errorf("%d holders at once across two Limiters; want the limit, %d", m, limit)
@@ -155,7 +159,7 @@ func TestTryAcquireReturnsErrFullAtOnceWhenFull(t *testing.T) {
 func TestErrorsComeWithNilContextAndNilRelease(t *testing.T) {
 	srv := redistest.Shared(t)
 	f := newFixture(t, srv, redisslot.Options{Lease: longLease, MaxWaiters: 1})
-	ctx := ctxWithTimeout(t)
+	ctx := ctxWithin(t, waitAtOnce) // an Acquire that took a bad argument would wait
 	_, rel := mustTry(t, f.l, ctx, "full", 1)
 	defer rel()
 	done, cancel := context.WithCancel(ctx)
@@ -318,11 +322,7 @@ func TestHangUpEndsSlotContextAndFreesTheSlot(t *testing.T) {
 	sctx, rel := mustTry(t, f.l, ctx, "k", 1)
 	defer rel()
 	cancel(errHangUp)
-	select {
-	case <-sctx.Done():
-	case <-time.After(waitLong):
-		t.Fatalf("slot context not done %v after the hang-up", waitLong)
-	}
+	recv(t, sctx.Done(), waitAtOnce, "slot context not done after the hang-up")
 	if got := context.Cause(sctx); got != errHangUp {
 		t.Errorf("slot context cause = %v; want ctx's cause %v", got, errHangUp)
 	}
@@ -333,7 +333,7 @@ func TestHangUpEndsSlotContextAndFreesTheSlot(t *testing.T) {
 func TestBadArgumentsReturnErrorsThatSaySo(t *testing.T) {
 	srv := redistest.Shared(t)
 	f := newFixture(t, srv, redisslot.Options{})
-	ctx := ctxWithTimeout(t)
+	ctx := ctxWithin(t, waitAtOnce) // an Acquire that took a bad limit would wait
 	for _, c := range []struct {
 		key   string
 		limit int
@@ -423,7 +423,7 @@ func TestRedisErrorsAreWrappedNamingOperationAndKey(t *testing.T) {
 			t.Errorf("TryAcquire with Redis down: err = %v; want a wrapped connection refused naming the key", err)
 		}
 		//lostrelease:ignore the call must fail with Redis down
-		_, _, err = l.Acquire(ctx, "k", 1)
+		_, _, err = l.Acquire(ctxWithin(t, waitAtOnce), "k", 1)
 		if !isConnRefused(err) {
 			t.Errorf("Acquire with Redis down: err = %v; want a wrapped connection refused", err)
 		}

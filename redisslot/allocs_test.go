@@ -26,12 +26,12 @@ func allocLimiter(t *testing.T) *redisslot.Limiter {
 }
 
 // spin polls cond without sleeping or allocating, failing t after
-// waitLong.
+// waitAtOnce.
 func spin(t *testing.T, what string, cond func() bool) {
-	deadline := time.Now().Add(waitLong)
+	deadline := time.Now().Add(waitAtOnce)
 	for !cond() {
 		if time.Now().After(deadline) {
-			t.Fatalf("after %v: %s", waitLong, what)
+			t.Fatalf("after %v: %s", waitAtOnce, what)
 		}
 		runtime.Gosched()
 	}
@@ -83,7 +83,16 @@ func TestAllocsPerSlot(t *testing.T) {
 		}()
 		spin(t, "a waiter", func() bool { return l.Stats().Waiting > 0 })
 		hrel()
-		if rel := <-got; rel != nil {
+		var rel func()
+		spin(t, "the waiter's Acquire returns", func() bool {
+			select {
+			case rel = <-got:
+				return true
+			default:
+				return false
+			}
+		})
+		if rel != nil {
 			rel()
 		}
 		spin(t, "the frees confirmed", func() bool { return settled(l) })

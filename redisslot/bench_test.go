@@ -554,14 +554,14 @@ func BenchmarkHandoff(b *testing.B) {
 					err error
 				}
 				done := make(chan got, 1)
-				wctx, cancel := context.WithTimeout(ctx, waitLong)
+				wctx, cancel := context.WithTimeout(ctx, waitAtOnce)
 				go func() {
 					rel, err := wait(wctx, key)
 					done <- got{time.Now(), rel, err}
 				}()
-				for deadline := time.Now().Add(waitLong); tries.Load() < t0+settled; {
+				for deadline := time.Now().Add(waitAtOnce); tries.Load() < t0+settled; {
 					if time.Now().After(deadline) {
-						b.Fatalf("the waiter made %d tries in %v; want %d", tries.Load()-t0, waitLong, settled)
+						b.Fatalf("the waiter made %d tries in %v; want %d", tries.Load()-t0, waitAtOnce, settled)
 					}
 					time.Sleep(50 * time.Microsecond)
 				}

@@ -50,16 +50,13 @@ func TestCloseEndsWaitingAcquireWithErrClosed(t *testing.T) {
 		errc <- err
 	}()
 	eventually(t, "Acquire waits", func() bool { return redisslot.Waiters(f.l, "k") == 1 })
-	if err := f.l.Close(); err != nil {
+	closed := make(chan error, 1)
+	go func() { closed <- f.l.Close() }()
+	if err := recv(t, closed, waitAtOnce, "Close did not return with an Acquire waiting"); err != nil {
 		t.Errorf("Close: %v", err)
 	}
-	select {
-	case err := <-errc:
-		if err != redisslot.ErrClosed {
-			t.Errorf("waiting Acquire returned %v on Close; want ErrClosed", err)
-		}
-	case <-time.After(waitLong):
-		t.Fatal("waiting Acquire did not return on Close")
+	if err := recv(t, errc, waitAtOnce, "waiting Acquire did not return on Close"); err != redisslot.ErrClosed {
+		t.Errorf("waiting Acquire returned %v on Close; want ErrClosed", err)
 	}
 }
 
@@ -124,12 +121,12 @@ func TestCloseWaitsForFreesInFlight(t *testing.T) {
 	}})
 	_, rel := mustTry(t, f.l, ctxWithTimeout(t), "k", 1)
 	rel()
-	<-entered
+	recv(t, entered, waitAtOnce, "the release sent no free")
 	closed := make(chan error, 1)
 	go func() { closed <- f.l.Close() }()
 	awaitCloseWaiting(t, closed, "a free")
 	unblock()
-	if err := <-closed; err != nil {
+	if err := recv(t, closed, waitAtOnce, "Close did not return once the free went through"); err != nil {
 		t.Errorf("Close: %v", err)
 	}
 	if n := len(members(t, srv.Client(t), testPrefix(t)+"{k}")); n != 0 {
@@ -145,8 +142,9 @@ func TestCloseWaitsForAcquiresInFlight(t *testing.T) {
 	entered, unblocked := make(chan struct{}), make(chan struct{})
 	unblock := sync.OnceFunc(func() { close(unblocked) })
 	t.Cleanup(unblock) // before the fixture's Close, even when the test fails
+	enter := sync.OnceFunc(func() { close(entered) })
 	f.client.AddHook(scriptHook{hash: redisslot.AcquireHash, fn: func(ctx context.Context, cmds []redis.Cmder, next func() error) error {
-		close(entered)
+		enter()
 		<-unblocked
 		return next()
 	}})
@@ -159,15 +157,15 @@ func TestCloseWaitsForAcquiresInFlight(t *testing.T) {
 		}
 		acquired <- err
 	}()
-	<-entered
+	recv(t, entered, waitAtOnce, "the TryAcquire sent nothing")
 	closed := make(chan error, 1)
 	go func() { closed <- f.l.Close() }()
 	awaitCloseWaiting(t, closed, "an acquire")
 	unblock()
-	if err := <-closed; err != nil {
+	if err := recv(t, closed, waitAtOnce, "Close did not return once the acquire went through"); err != nil {
 		t.Errorf("Close: %v", err)
 	}
-	if err := <-acquired; err != redisslot.ErrClosed {
+	if err := recv(t, acquired, waitAtOnce, "the TryAcquire in flight did not return"); err != redisslot.ErrClosed {
 		t.Errorf("TryAcquire in flight during Close returned %v; want ErrClosed", err)
 	}
 	if n := len(members(t, srv.Client(t), testPrefix(t)+"{k}")); n != 0 {
@@ -221,7 +219,7 @@ func TestCloseIsSafeTwiceAndFromManyGoroutines(t *testing.T) {
 			calls.Add(1)
 		}()
 	}
-	wg.Wait()
+	waitAll(t, &wg, waitAtOnce, "Close called from 8 goroutines did not return")
 	if err := f.l.Close(); err != nil {
 		t.Errorf("Close, once more: %v", err)
 	}
@@ -235,13 +233,13 @@ func TestCloseIsSafeTwiceAndFromManyGoroutines(t *testing.T) {
 // on closed instead, and the test fails.
 func awaitCloseWaiting(t *testing.T, closed <-chan error, what string) {
 	t.Helper()
-	deadline := time.After(waitLong)
+	deadline := time.After(waitAtOnce)
 	for !blockedIn("redisslot.(*Limiter).close", "sync.WaitGroup.Wait") {
 		select {
 		case err := <-closed:
 			t.Fatalf("Close returned (%v) while %s was in flight", err, what)
 		case <-deadline:
-			t.Fatalf("Close did not wait for %s within %v", what, waitLong)
+			t.Fatalf("Close did not wait for %s within %v", what, waitAtOnce)
 		default:
 			runtime.Gosched()
 		}

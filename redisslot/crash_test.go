@@ -36,7 +36,7 @@ const (
 // TestCrashChildHoldsSlots does nothing in a normal run. Run by
 // TestCrashedProcessSlotsComeBackWhenTheirLeasesEnd in a child process, it
 // takes every slot of crashKey, says so on stdout, and holds them, renewing
-// their leases, until it is killed (or, if nobody kills it, for waitLong).
+// their leases, until it is killed (or, if nobody kills it, for waitAtOnce).
 func TestCrashChildHoldsSlots(t *testing.T) {
 	addr := os.Getenv(crashAddrEnv)
 	if addr == "" {
@@ -51,7 +51,7 @@ func TestCrashChildHoldsSlots(t *testing.T) {
 		OnError: func(err error) { fmt.Fprintln(os.Stderr, "child OnError:", err) },
 	})
 	defer l.Close()
-	ctx, cancel := context.WithTimeout(context.Background(), waitLong)
+	ctx, cancel := context.WithTimeout(context.Background(), waitAtOnce)
 	defer cancel()
 	for range crashSlots {
 		//lostrelease:ignore the child holds its slots until it is killed
@@ -107,7 +107,7 @@ func TestCrashedProcessSlotsComeBackWhenTheirLeasesEnd(t *testing.T) {
 			_ = cmd.Wait()
 		}
 	}()
-	_ = stdout.(*os.File).SetReadDeadline(time.Now().Add(waitLong))
+	_ = stdout.(*os.File).SetReadDeadline(time.Now().Add(waitAtOnce))
 	line, err := bufio.NewReader(stdout).ReadString('\n')
 	if strings.TrimSpace(line) != "held" {
 		log, _ := os.ReadFile(stderr.Name())
@@ -133,7 +133,7 @@ func TestCrashedProcessSlotsComeBackWhenTheirLeasesEnd(t *testing.T) {
 	}
 	var took []time.Duration
 	for range crashSlots {
-		r := nextOutcome(t, out)
+		r := nextOutcomeWithin(t, out, waitAfter(2*crashLease+crashRetry))
 		if r.err != nil {
 			t.Fatalf("Acquire after the crash: %v", r.err)
 		}
@@ -178,7 +178,8 @@ const (
 // TestCrashChildWaits does nothing in a normal run. Run by
 // TestWaiterOfAKilledProcessStopsHoldingUpTheQueue in a child process, it
 // waits for a slot of crashWaitKey (which the parent holds), says so on
-// stdout once it is in line, and waits until it is killed.
+// stdout once it is in line, and waits until it is killed (or, if nobody
+// kills it, for waitAtOnce).
 func TestCrashChildWaits(t *testing.T) {
 	addr := os.Getenv(crashAddrEnv)
 	if addr == "" || os.Getenv(crashWaitEnv) == "" {
@@ -189,14 +190,14 @@ func TestCrashChildWaits(t *testing.T) {
 	defer client.Close()
 	l := redisslot.New(client, redisslot.Options{Prefix: os.Getenv(crashPrefixEnv), Lease: crashWaitLease})
 	defer l.Close()
-	ctx, cancel := context.WithTimeout(context.Background(), waitLong)
+	ctx, cancel := context.WithTimeout(context.Background(), waitAtOnce)
 	defer cancel()
 	go func() {
 		//lostrelease:ignore the child is killed while it waits
 		_, _, err := l.Acquire(ctx, crashWaitKey, 1)
 		fmt.Printf("error %v\n", err)
 	}()
-	for redisslot.Waiters(l, crashWaitKey) == 0 {
+	for redisslot.Waiters(l, crashWaitKey) == 0 && ctx.Err() == nil {
 		time.Sleep(pollInterval)
 	}
 	fmt.Println("queued")
@@ -244,7 +245,7 @@ func waiterOfASignalledProcess(t *testing.T, sig syscall.Signal) {
 			_ = cmd.Wait()
 		}
 	}()
-	_ = stdout.(*os.File).SetReadDeadline(time.Now().Add(waitLong))
+	_ = stdout.(*os.File).SetReadDeadline(time.Now().Add(waitAtOnce))
 	if line, err := bufio.NewReader(stdout).ReadString('\n'); strings.TrimSpace(line) != "queued" {
 		t.Fatalf("child said %q (%v); want \"queued\"", line, err)
 	}

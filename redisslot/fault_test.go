@@ -3,6 +3,7 @@ package redisslot_test
 import (
 	"context"
 	"errors"
+	"fmt"
 	"strings"
 	"sync"
 	"syscall"
@@ -188,7 +189,7 @@ var faultCases = []faultCase{
 		})
 		e.failedTry(t)
 		e.releaseOne(t)
-		if err := <-slept; err != nil {
+		if err := recv(t, slept, waitAfter(faultStall), "DEBUG SLEEP did not return"); err != nil {
 			t.Fatalf("DEBUG SLEEP: %v", err)
 		}
 		return time.Now()
@@ -235,14 +236,16 @@ var faultCases = []faultCase{
 // connections, and releases a slot: the waiter must still get it.
 func killPubSubUnderAWaiter(t *testing.T, e *faultEnv) time.Time {
 	e.take(t) // the key is full
-	got := make(chan holder, 1)
+	out := make(chan outcome, 1)
 	ctx := ctxWithTimeout(t)
-	go func() {
+	go func() { // it reports on out only: t may have ended
 		sctx, rel, err := e.l.Acquire(ctx, faultKey, faultLimit)
-		if err != nil {
-			t.Errorf("Acquire after CLIENT KILL TYPE pubsub: %v", err)
+		if err == nil {
+			e.mu.Lock()
+			e.holders = append(e.holders, holder{sctx, rel})
+			e.mu.Unlock()
 		}
-		got <- holder{sctx, rel}
+		out <- outcome{err: err}
 	}()
 	eventually(t, "the waiter is subscribed", func() bool {
 		n, err := e.raw.PubSubNumSub(context.Background(), redisslot.WakeChannel(e.l, faultKey)).Result()
@@ -252,11 +255,8 @@ func killPubSubUnderAWaiter(t *testing.T, e *faultEnv) time.Time {
 		t.Fatal(err)
 	}
 	e.releaseOne(t)
-	h := <-got
-	if h.rel != nil {
-		e.mu.Lock()
-		e.holders = append(e.holders, h)
-		e.mu.Unlock()
+	if o := nextOutcome(t, out); o.err != nil {
+		t.Errorf("Acquire after CLIENT KILL TYPE pubsub: %v", o.err)
 	}
 	return time.Now()
 }
@@ -347,12 +347,14 @@ func (e *faultEnv) checkNothingLeftBehind(t *testing.T, before []goleak.Option) 
 
 // Out of memory (maxmemory with noeviction): new slots are refused with
 // Redis's OOM error, even by an acquire that carries a pending free; held
-// slots are renewed; frees and InUse work.
+// slots are renewed: the renewal's reply loses no member, and the held
+// slot's score rises; frees and InUse work.
 func TestOutOfMemoryRefusesNewSlotsAndKeepsTheHeldOnes(t *testing.T) {
 	srv := redistest.StartWith(t, "--maxmemory-policy", "noeviction")
 	f := newFixture(t, srv, redisslot.Options{Lease: longLease}) // no lease ends during the test
 	raw := srv.Client(t)
 	ctx := ctxWithTimeout(t)
+	renewals := recordRenewals(f.client)
 	blocked, unblocked := make(chan struct{}, 1), make(chan struct{})
 	unblock := sync.OnceFunc(func() { close(unblocked) })
 	t.Cleanup(unblock)
@@ -369,23 +371,42 @@ func TestOutOfMemoryRefusesNewSlotsAndKeepsTheHeldOnes(t *testing.T) {
 	_, rel := mustTry(t, f.l, ctx, "k", 2)
 	rkey := testPrefix(t) + "{k}"
 	before := members(t, raw, rkey)
+	if len(before) != 2 {
+		t.Fatalf("members %v after two acquires; want 2", before)
+	}
+	// A score is Redis's time in ms plus the Lease: once Redis's clock has
+	// passed the later acquire's millisecond, a renewal raises its score.
+	acquiredMs := before[1].Score - float64(longLease.Milliseconds())
+	eventually(t, "Redis's clock passes the acquires' millisecond", func() bool { return redisNowMs(t, raw) >= acquiredMs+1 })
 
 	setMaxmemory(t, raw, "1")
 	defer setMaxmemory(t, raw, "0")
 	rel()
-	<-blocked
+	recv(t, blocked, waitAtOnce, "the release sent no free")
 	//lostrelease:ignore the call must fail: Redis is out of memory
 	_, _, err := f.l.TryAcquire(ctx, "k", 2)
 	if err == nil || errors.Is(err, redisslot.ErrFull) || !redis.HasErrorPrefix(errors.Unwrap(err), "OOM") {
 		t.Errorf("TryAcquire out of memory, carrying a pending free: %v; want Redis's OOM error, wrapped", err)
 	}
+	renewals.reset()
 	redisslot.RenewNow(f.l)
 	if errs := f.errs.all(); len(errs) > 0 {
 		t.Errorf("renewal out of memory: OnError got %v; want nothing", errs)
 	}
+	if got := renewals.all(); len(got) == 0 {
+		t.Errorf("a renewal round out of memory ran no renew script")
+	} else {
+		for _, r := range got {
+			if r.err != nil || len(r.lost) > 0 {
+				t.Errorf("renew script out of memory: error %v, lost members %v; want its members renewed", r.err, r.lost)
+			}
+		}
+	}
+	// The held slot's score rose; the released one, whose free waits, is
+	// not renewed.
 	after := members(t, raw, rkey)
-	if len(after) != 2 || len(before) != 2 || after[1].Score <= before[1].Score {
-		t.Errorf("members before renewal %v, after %v; want both renewed", before, after)
+	if len(after) != 2 || after[1].Score <= before[1].Score {
+		t.Errorf("members before renewal %v, after %v; want the held one renewed", before, after)
 	}
 	unblock()
 	eventually(t, "the free goes through out of memory", func() bool { return inUse(t, f.l, "k") == 1 })
@@ -428,6 +449,60 @@ func TestOutOfMemoryEndsWaitsWithRedisErrorAndEmptiesTheLine(t *testing.T) {
 	}
 }
 
+// renewReply is the outcome of one run of the renew script: its error, or
+// the members it could not extend.
+type renewReply struct {
+	err  error
+	lost []any
+}
+
+// renewReplies records the replies of the renew script calls a client
+// sends.
+type renewReplies struct {
+	mu      sync.Mutex
+	replies []renewReply
+}
+
+// recordRenewals records the renew script's replies on c.
+func recordRenewals(c *redis.Client) *renewReplies {
+	r := &renewReplies{}
+	c.AddHook(scriptHook{hash: redisslot.RenewHash, fn: func(ctx context.Context, cmds []redis.Cmder, next func() error) error {
+		err := next()
+		r.mu.Lock()
+		defer r.mu.Unlock()
+		for _, cmd := range cmds {
+			c, ok := cmd.(*redis.Cmd)
+			if !ok || scriptOf(cmd) != redisslot.RenewHash {
+				continue
+			}
+			// A command sent alone gets its error only after the hooks:
+			// next returned it.
+			reply := renewReply{err: c.Err()}
+			if reply.err == nil && len(cmds) == 1 {
+				reply.err = err
+			}
+			if reply.err == nil {
+				reply.lost, reply.err = c.Slice()
+			}
+			r.replies = append(r.replies, reply)
+		}
+		return err
+	}})
+	return r
+}
+
+func (r *renewReplies) reset() {
+	r.mu.Lock()
+	r.replies = nil
+	r.mu.Unlock()
+}
+
+func (r *renewReplies) all() []renewReply {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return append([]renewReply(nil), r.replies...)
+}
+
 func setMaxmemory(t *testing.T, c *redis.Client, v string) {
 	t.Helper()
 	if err := c.ConfigSet(context.Background(), "maxmemory", v).Err(); err != nil {
@@ -454,11 +529,7 @@ func TestKeyOverwrittenOrDeletedIsLostAtTheNextRound(t *testing.T) {
 			if err := c.do(srv.Client(t), testPrefix(t)+"{k}"); err != nil {
 				t.Fatal(err)
 			}
-			select {
-			case <-sctx.Done():
-			case <-time.After(waitLong):
-				t.Fatalf("slot not lost %v after %s of its key", waitLong, c.name)
-			}
+			recv(t, sctx.Done(), waitAfter(redisslot.RenewEvery(f.l)), fmt.Sprintf("slot not lost after %s of its key", c.name))
 			if got := context.Cause(sctx); got != redisslot.ErrLeaseLost {
 				t.Errorf("cause %v; want ErrLeaseLost", got)
 			}

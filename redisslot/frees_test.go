@@ -46,7 +46,7 @@ func TestAcquireRightAfterAReleaseIsNotRefusedForItsOwnFree(t *testing.T) {
 	ctx := ctxWithTimeout(t)
 	_, rel := mustTry(t, f.l, ctx, "k", 1)
 	rel()
-	<-entered // the free is held up on its way
+	recv(t, entered, waitAtOnce, "the release sent no free") // it is held up on its way
 	_, rel2, err := f.l.TryAcquire(ctx, "k", 1)
 	if err != nil {
 		t.Fatalf("TryAcquire right after a release of the same key: %v; want a slot", err)
@@ -74,7 +74,7 @@ func TestAcquireCarriesAFreeWhoseCallFailed(t *testing.T) {
 	f.client.AddHook(scriptHook{hash: redisslot.ReleaseHash, fn: func(ctx context.Context, cmds []redis.Cmder, next func() error) error {
 		sent.Add(1)
 		if fail.Load() {
-			failed <- struct{}{}
+			sendOrDrop(failed, struct{}{})
 			return failWith(cmds, errInjected)
 		}
 		return next()
@@ -82,7 +82,7 @@ func TestAcquireCarriesAFreeWhoseCallFailed(t *testing.T) {
 	ctx := ctxWithTimeout(t)
 	_, rel := mustTry(t, f.l, ctx, "k", 1)
 	rel()
-	<-failed
+	recv(t, failed, waitAtOnce, "the release sent no free")
 	eventually(t, "the failed free waits again", func() bool { return f.l.Stats().PendingFrees == 1 })
 	fail.Store(false)
 	before := sent.Load()

@@ -97,17 +97,13 @@ func TestDroppedWakeUpAfterAFailedTryStillHandsTheSlotOn(t *testing.T) {
 	b.client.AddHook(scriptHook{hash: redisslot.AcquireHash, fn: func(ctx context.Context, cmds []redis.Cmder, next func() error) error {
 		err := next()
 		if r, _ := cmds[0].(*redis.Cmd).Int64Slice(); len(r) == 3 && r[0] == 2 {
-			stayed <- struct{}{}
+			sendOrDrop(stayed, struct{}{})
 		}
 		return err
 	}})
 	nextStay := func(what string) {
 		t.Helper()
-		select {
-		case <-stayed:
-		case <-time.After(waitLong):
-			t.Fatalf("b's waiter made no try %s", what)
-		}
+		recv(t, stayed, waitAtOnce, "b's waiter made no try "+what)
 	}
 
 	_, rel := mustTry(t, h.l, ctx, "k", 1)

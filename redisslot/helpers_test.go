@@ -20,9 +20,22 @@ import (
 const (
 	testLease    = time.Second
 	longLease    = time.Minute // for tests that must not see a renewal
-	waitLong     = 30 * time.Second
 	pollInterval = 5 * time.Millisecond
+
+	// waitAtOnce bounds every wait for what, when the code is right,
+	// happens at once: a reply, a wake-up, a hand-off, a goroutine's end.
+	// It is far above their milliseconds on a loaded machine under -race,
+	// and short enough that a test of broken code fails quickly.
+	waitAtOnce = 10 * time.Second
+	// waitLong bounds the waits that legitimately take long: a Redis stall,
+	// restart or partition of several Leases. It is also the life of
+	// ctxWithTimeout's context, which holds a test's slots.
+	waitLong = 30 * time.Second
 )
+
+// waitAfter bounds a wait for what takes d when the code is right (a lease
+// that ends, renewal rounds, a retry interval): d, and then waitAtOnce.
+func waitAfter(d time.Duration) time.Duration { return d + waitAtOnce }
 
 // fixture is a Limiter on a client of its own, with a command counter and a
 // log of the errors it reports.
@@ -45,14 +58,36 @@ func newFixture(t testing.TB, srv *redistest.Server, opts redisslot.Options) *fi
 	if opts.Prefix == "" {
 		opts.Prefix = testPrefix(t)
 	}
-	ctx, cancel := context.WithTimeout(context.Background(), waitLong)
+	ctx, cancel := context.WithTimeout(context.Background(), waitAtOnce)
 	defer cancel()
 	if err := redisslot.LoadScripts(ctx, f.client); err != nil {
 		t.Fatalf("SCRIPT LOAD: %v", err)
 	}
 	f.l = redisslot.New(f.client, opts)
-	t.Cleanup(func() { _ = f.l.Close() })
+	closeBound := opts.ReleaseTimeout
+	if closeBound == 0 {
+		closeBound = 5 * time.Second // the default
+	}
+	// Close frees what is held in at most two calls, each bounded by
+	// ReleaseTimeout.
+	t.Cleanup(func() { closeWithin(t, f.l, waitAfter(2*closeBound)) })
 	return f
+}
+
+// closeWithin closes l, failing t if Close does not return within bound: a
+// Close that hangs fails the test that made l, not the whole run.
+func closeWithin(t testing.TB, l *redisslot.Limiter, bound time.Duration) {
+	t.Helper()
+	closed := make(chan struct{})
+	go func() {
+		_ = l.Close()
+		close(closed)
+	}()
+	select {
+	case <-closed:
+	case <-time.After(bound):
+		t.Errorf("Close did not return within %v", bound)
+	}
 }
 
 // pair is the preamble of a test of two instances: the shared server, and
@@ -105,23 +140,71 @@ func (e *errLog) has(target error) bool {
 	return false
 }
 
-// eventually polls cond until it holds, failing t after waitLong.
+// eventually polls cond, which should hold at once, until it holds,
+// failing t after waitAtOnce.
 func eventually(t testing.TB, what string, cond func() bool) {
 	t.Helper()
-	deadline := time.Now().Add(waitLong)
+	eventuallyWithin(t, waitAtOnce, what, cond)
+}
+
+// eventuallyWithin polls cond until it holds, failing t after bound.
+func eventuallyWithin(t testing.TB, bound time.Duration, what string, cond func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(bound)
 	for !cond() {
 		if time.Now().After(deadline) {
-			t.Fatalf("after %v: %s", waitLong, what)
+			t.Fatalf("after %v: %s", bound, what)
 		}
 		time.Sleep(pollInterval)
 	}
 }
 
-// ctxWithTimeout returns a context that ends with the test or after waitLong.
+// ctxWithTimeout returns a context that ends with the test or after
+// waitLong: the context of a test's calls and the parent of its slots. It
+// bounds no wait: a call that waits gets a context of ctxWithin.
 func ctxWithTimeout(t testing.TB) context.Context {
-	ctx, cancel := context.WithTimeout(context.Background(), waitLong)
+	return ctxWithin(t, waitLong)
+}
+
+// ctxWithin returns a context that ends with the test or after d.
+func ctxWithin(t testing.TB, d time.Duration) context.Context {
+	ctx, cancel := context.WithTimeout(context.Background(), d)
 	t.Cleanup(cancel)
 	return ctx
+}
+
+// recv returns the next value from c, failing t with what did not happen
+// after bound.
+func recv[T any](t testing.TB, c <-chan T, bound time.Duration, what string) T {
+	t.Helper()
+	select {
+	case v := <-c:
+		return v
+	case <-time.After(bound):
+		t.Fatalf("after %v: %s", bound, what)
+		var zero T
+		return zero
+	}
+}
+
+// waitAll waits for wg, failing t with what did not happen after bound.
+func waitAll(t testing.TB, wg *sync.WaitGroup, bound time.Duration, what string) {
+	t.Helper()
+	done := make(chan struct{})
+	go func() {
+		wg.Wait()
+		close(done)
+	}()
+	recv(t, done, bound, what)
+}
+
+// sendOrDrop sends v on c, or drops it if c is full: a hook that reports
+// on c never blocks the Limiter's goroutine that runs it.
+func sendOrDrop[T any](c chan<- T, v T) {
+	select {
+	case c <- v:
+	default:
+	}
 }
 
 // members returns the members of a slot set with their scores.

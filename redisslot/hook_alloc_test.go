@@ -1,10 +1,10 @@
 package redisslot_test
 
 import (
+	"fmt"
 	"sync"
 	"sync/atomic"
 	"testing"
-	"time"
 
 	"github.com/ctxguard/release/redisslot"
 	"github.com/redis/go-redis/v9"
@@ -86,13 +86,14 @@ func BenchmarkEmit(b *testing.B) {
 func TestAddHookWhileEventsAreEmitted(t *testing.T) {
 	l := offlineLimiter(t)
 	emit := redisslot.EmitAll(l, redisslot.ErrFull, true)
-	stop := make(chan struct{})
-	done := make(chan struct{})
+	stopped, done := make(chan struct{}), make(chan struct{})
+	stop := sync.OnceFunc(func() { close(stopped) })
+	t.Cleanup(stop) // the emitter ends even when the test fails
 	go func() {
 		defer close(done)
 		for {
 			select {
-			case <-stop:
+			case <-stopped:
 				return
 			default:
 				emit()
@@ -107,14 +108,11 @@ func TestAddHookWhileEventsAreEmitted(t *testing.T) {
 			counts[i].Add(1)
 			once.Do(func() { close(heard) })
 		}})
-		select { // the emitter runs beside the next AddHook
-		case <-heard:
-		case <-time.After(waitLong):
-			t.Fatalf("hook %d heard nothing in %v", i, waitLong)
-		}
+		// The emitter runs beside the next AddHook.
+		recv(t, heard, waitAtOnce, fmt.Sprintf("hook %d heard nothing", i))
 	}
-	close(stop)
-	<-done
+	stop()
+	recv(t, done, waitAtOnce, "the emitter did not stop")
 	before := make([]int64, len(counts))
 	for i := range counts {
 		before[i] = counts[i].Load()

@@ -149,19 +149,20 @@ func TestHookHearsQueueFull(t *testing.T) {
 	defer rel()
 	wctx, hangUp := context.WithCancel(ctx)
 	defer hangUp()
-	waited := make(chan error)
+	waited := make(chan error, 1)
 	go func() {
 		//lostrelease:ignore the call must end with its ctx
 		_, _, err := f.l.Acquire(wctx, "k", 1)
 		waited <- err
 	}()
 	eventually(t, "the waiter waits", func() bool { return f.l.Stats().Waiting == 1 })
+	// A bounded ctx: without the cap, the call would wait.
 	//lostrelease:ignore the call must fail with ErrQueueFull
-	if _, _, err := f.l.Acquire(ctx, "k", 1); !errors.Is(err, redisslot.ErrQueueFull) {
+	if _, _, err := f.l.Acquire(ctxWithin(t, waitAtOnce), "k", 1); !errors.Is(err, redisslot.ErrQueueFull) {
 		t.Fatalf("Acquire beyond MaxWaiters: %v; want ErrQueueFull", err)
 	}
 	hangUp()
-	if err := <-waited; !errors.Is(err, context.Canceled) {
+	if err := recv(t, waited, waitAtOnce, "the waiter did not return on its hang-up"); !errors.Is(err, context.Canceled) {
 		t.Fatalf("waiter whose ctx was cancelled: %v; want context.Canceled", err)
 	}
 	want := []redisslot.AcquireResult{redisslot.AcquireAcquired, redisslot.AcquireQueueFull, redisslot.AcquireCanceled}
@@ -194,12 +195,12 @@ func TestHookHearsHowEachSlotEnded(t *testing.T) {
 
 	relA()
 	hangUp()
-	<-sctxB.Done()
+	recv(t, sctxB.Done(), waitAtOnce, "slot context not done after the hang-up")
 	if err := raw.Del(ctx, redisslot.SlotKey(f.l, "lost")).Err(); err != nil {
 		t.Fatal(err)
 	}
 	redisslot.RenewNow(f.l)
-	<-sctxC.Done()
+	recv(t, sctxC.Done(), waitAtOnce, "slot context not done after a renewal round found its key gone")
 	eventually(t, "the hang-up's and the lost lease's slots end", func() bool {
 		return len(r.endsOf("canceled")) == 1 && len(r.endsOf("lost")) == 1
 	})

@@ -33,7 +33,7 @@ func TestReleaseFreesOnceWhenCalledFromManyGoroutines(t *testing.T) {
 			rel()
 		}()
 	}
-	wg.Wait()
+	waitAll(t, &wg, waitAtOnce, "release called from 20 goroutines did not return")
 	// Redis may run the free before the Limiter reads its reply: wait for
 	// the Limiter to have seen it confirmed, or Close would send it again.
 	eventually(t, "the free is confirmed", func() bool {
@@ -71,7 +71,7 @@ func TestFreeIsNotCancelledByTheCallersCtxAndIsBounded(t *testing.T) {
 	_, rel := mustTry(t, f.l, ctx, "k", 1)
 	defer rel()
 	cancel() // the hang-up frees the slot
-	s := <-got
+	s := recv(t, got, waitAtOnce, "the hang-up sent no free")
 	if s.err != nil {
 		t.Errorf("free's ctx is done (%v) although only the caller's ctx was cancelled", s.err)
 	}
@@ -103,16 +103,8 @@ func TestReleaseReturnsWithoutWaitingForTheFree(t *testing.T) {
 		rel()
 		close(finished)
 	}()
-	select {
-	case <-finished:
-	case <-time.After(waitLong):
-		t.Fatal("release did not return while its free was held up")
-	}
-	select {
-	case <-entered: // the free is on its way, and held up
-	case <-time.After(waitLong):
-		t.Fatal("the free was never sent")
-	}
+	recv(t, finished, waitAtOnce, "release did not return while its free was held up")
+	recv(t, entered, waitAtOnce, "the free was never sent") // it is on its way, and held up
 	unblock()
 	eventually(t, "the free arrives", func() bool { return inUse(t, f.l, "k") == 0 })
 }
@@ -137,7 +129,7 @@ func TestFailedFreeGoesToOnErrorAndSlotEndsWithItsLease(t *testing.T) {
 		}
 	}
 	eventually(t, "the free is retried", func() bool { return tries.Load() >= 2 })
-	eventually(t, "the slot ends with its lease", func() bool { return inUse(t, f.l, "k") == 0 })
+	eventuallyWithin(t, waitAfter(testLease), "the slot ends with its lease", func() bool { return inUse(t, f.l, "k") == 0 })
 }
 
 // Promise 5: renewal keeps a slot alive for 5 leases.
@@ -216,7 +208,7 @@ func TestRenewalOfThousandSlotsOnTenKeysIsOneCallPerBatch(t *testing.T) {
 	perRound = nil
 	rounds.Unlock()
 	// Three natural rounds of the renewer, Lease/3 apart.
-	eventually(t, "three renewal rounds", func() bool {
+	eventuallyWithin(t, waitAfter(3*redisslot.RenewEvery(f.l)), "three renewal rounds", func() bool {
 		rounds.Lock()
 		defer rounds.Unlock()
 		return len(perRound) >= 3
@@ -283,11 +275,7 @@ func TestMemberDeletedFromOutsideIsALostLease(t *testing.T) {
 	if err := raw.ZRem(context.Background(), rkey, zs[0].Member).Err(); err != nil {
 		t.Fatal(err)
 	}
-	select {
-	case <-sctx.Done():
-	case <-time.After(waitLong):
-		t.Fatalf("slot context not done %v after its member was deleted", waitLong)
-	}
+	recv(t, sctx.Done(), waitAfter(redisslot.RenewEvery(f.l)), "slot context not done after its member was deleted")
 	if got := context.Cause(sctx); got != redisslot.ErrLeaseLost {
 		t.Errorf("slot context cause = %v; want ErrLeaseLost", got)
 	}
@@ -340,12 +328,14 @@ func TestRenewalDoesNotExtendAnEndedLease(t *testing.T) {
 func TestRenewalRacingReleaseDoesNotReportALoss(t *testing.T) {
 	srv := redistest.Shared(t)
 	f := newFixture(t, srv, redisslot.Options{Lease: longLease})
-	entered, proceed := make(chan struct{}), make(chan struct{})
+	entered, proceeding := make(chan struct{}), make(chan struct{})
+	proceed := sync.OnceFunc(func() { close(proceeding) })
+	t.Cleanup(proceed) // before the fixture's Close, even when the test fails
 	var once sync.Once
 	f.client.AddHook(scriptHook{hash: redisslot.RenewHash, fn: func(ctx context.Context, cmds []redis.Cmder, next func() error) error {
 		once.Do(func() {
 			close(entered)
-			<-proceed
+			<-proceeding
 		})
 		return next()
 	}})
@@ -358,10 +348,10 @@ func TestRenewalRacingReleaseDoesNotReportALoss(t *testing.T) {
 		redisslot.RenewNow(f.l) // takes its list of slots, then blocks in the hook
 		close(renewed)
 	}()
-	<-entered
+	recv(t, entered, waitAtOnce, "the renewal round sent nothing")
 	rel1() // frees a's member before the round reaches Redis
-	close(proceed)
-	<-renewed
+	proceed()
+	recv(t, renewed, waitAtOnce, "the renewal round did not end")
 	if f.errs.has(redisslot.ErrLeaseLost) {
 		t.Errorf("OnError got %v; want no lost lease for a slot freed during the round", f.errs.all())
 	}
@@ -385,11 +375,7 @@ func TestSlotUnconfirmedForAWholeLeaseIsLost(t *testing.T) {
 	if err := srv.Stop(); err != nil {
 		t.Fatal(err)
 	}
-	select {
-	case <-sctx.Done():
-	case <-time.After(waitLong):
-		t.Fatalf("slot context not done %v after Redis went away", waitLong)
-	}
+	recv(t, sctx.Done(), waitAfter(life), fmt.Sprintf("slot context not done after Redis went away, its life being %v", life))
 	lost := time.Now()
 	if d := lost.Sub(beforeAcquire); d < life {
 		t.Errorf("slot lost %v after its acquire was sent; want not before its life %v", d, life)
@@ -471,16 +457,12 @@ func TestRedisRestartReportsVanishedMembersAsLostLeases(t *testing.T) {
 		t.Fatal(err)
 	}
 	for _, sctx := range []context.Context{sa, sb} {
-		select {
-		case <-sctx.Done():
-		case <-time.After(waitLong):
-			t.Fatalf("slot context not done %v after a Redis restart", waitLong)
-		}
+		recv(t, sctx.Done(), waitAfter(redisslot.RenewEvery(f.l)), "slot context not done after a Redis restart")
 		if got := context.Cause(sctx); got != redisslot.ErrLeaseLost {
 			t.Errorf("slot context cause = %v; want ErrLeaseLost", got)
 		}
 	}
-	_, rel, err := f.l.Acquire(ctx, "a", 1)
+	_, rel, err := f.l.Acquire(ctxWithin(t, waitAtOnce), "a", 1)
 	if err != nil {
 		t.Fatalf("Acquire after the restart: %v", err)
 	}
@@ -511,10 +493,11 @@ func TestCrashedInstanceSlotsComeBackWhenLeasesEnd(t *testing.T) {
 	if _, _, err := other.l.TryAcquire(ctx, "k", limit); !errors.Is(err, redisslot.ErrFull) {
 		t.Fatalf("TryAcquire while the dead instance's leases run: %v; want ErrFull", err)
 	}
+	actx := ctxWithin(t, waitAfter(testLease+redisslot.RetryInterval(other.l)))
 	for range limit - 1 {
-		_, rel, err := other.l.Acquire(ctx, "k", limit)
+		_, rel, err := other.l.Acquire(actx, "k", limit)
 		if err != nil {
-			t.Fatalf("Acquire: %v", err)
+			t.Fatalf("Acquire of the dead instance's slots: %v", err)
 		}
 		defer rel()
 	}

@@ -43,7 +43,7 @@ func TestMaxWaitersCapsTheQueueAcrossInstances(t *testing.T) {
 	for _, f := range []*fixture{a, b} {
 		before := tries.Load()
 		// A bounded ctx: without the cap, the call would wait.
-		fourth, cancelFourth := context.WithTimeout(context.WithValue(ctx, marked{}, true), 5*time.Second)
+		fourth, cancelFourth := context.WithTimeout(context.WithValue(ctx, marked{}, true), waitAtOnce)
 		//lostrelease:ignore the call must fail with ErrQueueFull
 		_, _, err := f.l.Acquire(fourth, "k", 1)
 		cancelFourth()
@@ -85,8 +85,9 @@ func TestMaxWaitersForCapsEachKey(t *testing.T) {
 		for i := range cap {
 			joinQueue(t, f.l, wctx, key, 1, i, out)
 		}
+		// A bounded ctx: without the cap, the call would wait.
 		//lostrelease:ignore the call must fail with ErrQueueFull
-		if _, _, err := f.l.Acquire(ctx, key, 1); !errors.Is(err, redisslot.ErrQueueFull) {
+		if _, _, err := f.l.Acquire(ctxWithin(t, waitAtOnce), key, 1); !errors.Is(err, redisslot.ErrQueueFull) {
 			t.Errorf("Acquire(%q) with %d waiters: %v; want ErrQueueFull, its cap being %d", key, cap, err, cap)
 		}
 	}
@@ -101,7 +102,7 @@ func TestMaxWaitersForCapsEachKey(t *testing.T) {
 // call's reply has come, the waiter is gone from the queue and from Load's
 // Waiting. Without the call, its entry would end on its own about a second
 // after its last renewal; a free left to the renewal round would come a
-// third of the Lease later, 20s here, which is the hang guard.
+// third of the Lease later, 20s here, beyond the hang guard, waitAtOnce.
 func TestCancelledWaiterLeavesTheQueueAtOnce(t *testing.T) {
 	srv, h, w := pair(t, redisslot.Options{Lease: longLease})
 	raw := srv.Client(t)
@@ -125,11 +126,7 @@ func TestCancelledWaiterLeavesTheQueueAtOnce(t *testing.T) {
 	if o := nextOutcome(t, out); !errors.Is(o.err, context.Canceled) {
 		t.Fatalf("Acquire: %v; want context.Canceled", o.err)
 	}
-	select {
-	case <-freed:
-	case <-time.After(redisslot.RenewEvery(w.l)):
-		t.Fatalf("no free call for the waiter's place within a renewal period (%v)", redisslot.RenewEvery(w.l))
-	}
+	recv(t, freed, waitAtOnce, fmt.Sprintf("no free call for the waiter's place, whose renewal round is %v away", redisslot.RenewEvery(w.l)))
 	n, err := raw.ZCard(ctx, order).Result()
 	if err != nil {
 		t.Fatal(err)

@@ -26,6 +26,10 @@ const (
 	clusterLease = 3 * time.Second
 )
 
+// loadBound bounds the load of TestTwoInstancesOverHTTPNeverHoldMoreThanTheLimit,
+// which takes about 8s beside 8 busy processes on 2 cores under -race.
+const loadBound = time.Minute
+
 // liveSlots counts slots held, not handlers running: a slot counts from
 // Acquire's return until its context is done. A slot's context is done
 // before the call that frees it is sent, so a slot that another holder took
@@ -148,6 +152,7 @@ type instance struct {
 	srv    *httptest.Server
 	slots  *liveSlots
 	unstop chan struct{} // closed to let "stuck" handlers return
+	letGo  func()        // closes unstop, once
 
 	acquired   atomic.Int64 // Acquire returned a slot
 	refused    atomic.Int64 // Acquire returned ctx's error (a hang-up)
@@ -168,7 +173,7 @@ func (in *instance) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		if errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) {
 			in.refused.Add(1)
 		} else {
-			in.unexpected <- err
+			sendOrDrop(in.unexpected, err)
 		}
 		http.Error(w, err.Error(), http.StatusServiceUnavailable)
 		return
@@ -208,21 +213,30 @@ func (in *instance) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 }
 
 // twoInstances starts two instances on srv that share clusterKey, each
-// with a ledger on its client. The caller closes them with closeAll.
+// with a ledger on its client. The caller closes them with closeAll; if
+// the test fails first, its cleanup lets stuck handlers go and closes the
+// servers.
 func twoInstances(t *testing.T, srv *redistest.Server) ([]*instance, *ledger, *liveSlots) {
 	t.Helper()
 	prefix := testPrefix(t)
 	g := newLedger()
 	slots := &liveSlots{}
 	unstop := make(chan struct{})
+	letGo := sync.OnceFunc(func() { close(unstop) })
 	var ins []*instance
+	t.Cleanup(func() { // before the fixtures' Close
+		letGo()
+		for _, in := range ins {
+			in.srv.Close()
+		}
+	})
 	for range 2 {
 		f := newFixture(t, srv, redisslot.Options{Prefix: prefix, Lease: clusterLease, ReleaseTimeout: 10 * time.Second})
 		f.client.AddHook(g.hook())
 		// Load the scripts, so that the ledger sees EVALSHA calls only.
 		_, rel := mustTry(t, f.l, context.Background(), clusterKey, clusterLimit)
 		rel()
-		in := &instance{f: f, slots: slots, unstop: unstop, unexpected: make(chan error, 100)}
+		in := &instance{f: f, slots: slots, unstop: unstop, letGo: letGo, unexpected: make(chan error, 100)}
 		in.srv = httptest.NewServer(in)
 		ins = append(ins, in)
 	}
@@ -234,7 +248,7 @@ func twoInstances(t *testing.T, srv *redistest.Server) ([]*instance, *ledger, *l
 // clients, and reports errors that handlers and OnError met.
 func closeAll(t *testing.T, ins []*instance) {
 	t.Helper()
-	close(ins[0].unstop)
+	ins[0].letGo()
 	for _, in := range ins {
 		in.srv.Close() // waits for the handlers, and so for their releases
 	}
@@ -323,7 +337,7 @@ func TestTwoInstancesOverHTTPNeverHoldMoreThanTheLimit(t *testing.T) {
 				return
 			default:
 			}
-			ctx, cancel := context.WithTimeout(context.Background(), waitLong)
+			ctx, cancel := context.WithTimeout(context.Background(), waitAtOnce)
 			n, err := raw.ZCard(ctx, rkey).Result()
 			cancel()
 			if err == nil {
@@ -338,21 +352,25 @@ func TestTwoInstancesOverHTTPNeverHoldMoreThanTheLimit(t *testing.T) {
 	hc := &http.Client{Transport: tr}
 	var next, hungUp, ok atomic.Int64
 	var wg sync.WaitGroup
+	// The load takes seconds; with waiters that are never served, each
+	// request would wait waitAtOnce, dozens in a row on each client.
+	loadCtx, stopLoad := context.WithTimeout(context.Background(), loadBound)
+	defer stopLoad()
 	start := time.Now()
 	for range clients {
 		wg.Go(func() {
-			for next.Add(1) <= int64(requests) {
+			for next.Add(1) <= int64(requests) && loadCtx.Err() == nil {
 				in := ins[rand.N(len(ins))]
 				mode := "watch"
 				if rand.N(4) == 0 {
 					mode = "ignore"
 				}
 				url := fmt.Sprintf("%s/?mode=%s&ms=%d", in.srv.URL, mode, 1+rand.N(8))
-				ctx, cancel := context.WithTimeout(context.Background(), waitLong)
+				ctx, cancel := context.WithTimeout(loadCtx, waitAtOnce) // a slot comes at once
 				if rand.N(3) == 0 {
 					// Hang up at a random moment: while waiting for a
 					// slot, while holding it, or never if it is quick.
-					ctx, cancel = context.WithTimeout(context.Background(), time.Duration(rand.N(12000))*time.Microsecond)
+					ctx, cancel = context.WithTimeout(loadCtx, time.Duration(rand.N(12000))*time.Microsecond)
 				}
 				code, err := get(ctx, hc, url)
 				cancel()
@@ -370,7 +388,10 @@ func TestTwoInstancesOverHTTPNeverHoldMoreThanTheLimit(t *testing.T) {
 	wg.Wait()
 	took := time.Since(start)
 	close(stopSampling)
-	zcard := <-sampled
+	if loadCtx.Err() != nil {
+		t.Fatalf("%d requests from %d clients did not end within %v", requests, clients, loadBound)
+	}
+	zcard := recv(t, sampled, waitAtOnce, "the sampler of ZCARD did not stop")
 	if hangUpWhileWaiting(t, srv, hc, ins[1].srv.URL+"/?mode=watch&ms=1") {
 		hungUp.Add(1)
 	}
@@ -447,7 +468,8 @@ func TestSlotsFreedByHangUpsComeBackWhileHandlersAreStuck(t *testing.T) {
 	}
 	newReq := make(chan answer, 1)
 	go func() {
-		ctx, cancel := context.WithTimeout(context.Background(), waitLong)
+		// Longer than the wait for its answer, which says what did not happen.
+		ctx, cancel := context.WithTimeout(context.Background(), 2*waitAtOnce)
 		defer cancel()
 		code, err := get(ctx, hc, ins[1].srv.URL+"/?mode=watch&ms=1")
 		newReq <- answer{code, err}
@@ -456,12 +478,7 @@ func TestSlotsFreedByHangUpsComeBackWhileHandlersAreStuck(t *testing.T) {
 
 	hungUp := time.Now()
 	cancel() // every stuck handler's client hangs up
-	var a answer
-	select {
-	case a = <-newReq:
-	case <-time.After(waitLong):
-		t.Fatalf("the new request got no slot within %v of the hang-ups", waitLong)
-	}
+	a := recv(t, newReq, waitAtOnce, "the new request got no slot after the hang-ups")
 	servedAfter := time.Since(hungUp)
 	stillStuck := stuck()
 	if a.err != nil || a.code != http.StatusOK {
@@ -478,7 +495,7 @@ func TestSlotsFreedByHangUpsComeBackWhileHandlersAreStuck(t *testing.T) {
 	t.Logf("%d handlers stuck, ignoring their context: a new request served %v after their clients hung up, all slots free after %v",
 		stillStuck, servedAfter.Round(time.Microsecond), freedAfter.Round(time.Microsecond))
 
-	wg.Wait()
+	waitAll(t, &wg, waitAtOnce, "the stuck requests did not end on their hang-up")
 	tr.CloseIdleConnections()
 	closeAll(t, ins)
 	if admitted := g.check(t); admitted != clusterLimit+1+2 {

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -74,9 +75,12 @@ func TestReleasePublishesWakeUpInTheSameCall(t *testing.T) {
 	}
 	f.count.Reset()
 	rel()
-	msg, err := ps.ReceiveMessage(ctx) // the release does not wait for its free
+	// The release does not wait for its free.
+	rctx, cancelReceive := context.WithTimeout(ctx, waitAtOnce)
+	defer cancelReceive()
+	msg, err := ps.ReceiveMessage(rctx)
 	if err != nil {
-		t.Fatal(err)
+		t.Fatalf("no wake-up published after the release: %v", err)
 	}
 	if n := f.count.RoundTrips(); n != 1 {
 		t.Errorf("release took %d round trips; want 1, free and wake-up together", n)
@@ -154,7 +158,7 @@ func TestWakeUpsGoToTheOldestWaitersOnlyAsManyAsFreed(t *testing.T) {
 	redisslot.SetRetryInterval(w.l, noRetry)
 	tries := acquireCounter(w.client)
 	woke := make(chan int, 10)
-	redisslot.SetOnWake(w.l, func(_ string, n int) { woke <- n })
+	redisslot.SetOnWake(w.l, func(_ string, n int) { sendOrDrop(woke, n) })
 	ctx := ctxWithTimeout(t)
 	_, rel1 := mustTry(t, h.l, ctx, "k", 2)
 	_, rel2 := mustTry(t, h.l, ctx, "k", 2)
@@ -171,13 +175,8 @@ func TestWakeUpsGoToTheOldestWaitersOnlyAsManyAsFreed(t *testing.T) {
 
 	for i, rel := range []func(){rel1, rel2} {
 		rel()
-		select {
-		case n := <-woke:
-			if n != 1 {
-				t.Errorf("release %d woke %d waiters; want 1, as many as slots freed", i, n)
-			}
-		case <-time.After(waitLong):
-			t.Fatalf("release %d: no wake-up heard", i)
+		if n := recv(t, woke, waitAtOnce, fmt.Sprintf("release %d: no wake-up heard", i)); n != 1 {
+			t.Errorf("release %d woke %d waiters; want 1, as many as slots freed", i, n)
 		}
 		r := nextOutcome(t, out)
 		if r.err != nil {
@@ -279,9 +278,9 @@ func TestSlotFreedByAnEndedLeaseIsTakenWithoutAWakeUp(t *testing.T) {
 	mustTry(t, crashed.l, ctx, "k", 2)
 	dead.Store(true)
 	died := time.Now()
-	_, rel, err := w.l.Acquire(ctx, "k", 2)
+	_, rel, err := w.l.Acquire(ctxWithin(t, waitAfter(testLease+redisslot.RetryInterval(w.l))), "k", 2)
 	if err != nil {
-		t.Fatalf("Acquire: %v", err)
+		t.Fatalf("Acquire of the dead holder's slot: %v", err)
 	}
 	defer rel()
 	// The dead member's lease ends at most a Lease after it died; the
@@ -365,8 +364,9 @@ func TestAcquireBeyondMaxWaitersReturnsErrQueueFull(t *testing.T) {
 	out := make(chan outcome, 2)
 	queueAcquire(t, f.l, wctx, "k", 1, 0, out)
 	queueAcquire(t, f.l, wctx, "k", 1, 1, out)
+	// A bounded ctx: without the cap, the call would wait.
 	//lostrelease:ignore the call must fail with ErrQueueFull
-	if sctx, rel, err := f.l.Acquire(ctx, "k", 1); !errors.Is(err, redisslot.ErrQueueFull) || !errors.Is(err, redisslot.ErrFull) || sctx != nil || rel != nil {
+	if sctx, rel, err := f.l.Acquire(ctxWithin(t, waitAtOnce), "k", 1); !errors.Is(err, redisslot.ErrQueueFull) || !errors.Is(err, redisslot.ErrFull) || sctx != nil || rel != nil {
 		t.Errorf("third Acquire with MaxWaiters 2 = %v, %v, %v; want nil, nil, ErrQueueFull (also ErrFull)", sctx, rel != nil, err)
 	} else if !strings.Contains(err.Error(), `"k"`) {
 		t.Errorf("third Acquire with MaxWaiters 2: err = %q; want it to name the key", err)
@@ -389,20 +389,16 @@ func TestRetryIntervalIsCappedAtOneSecond(t *testing.T) {
 		t.Errorf("retry interval %v at Lease %v; want the cap, 1s (not Lease/3 = %v)", got, lease, lease/3)
 	}
 	armed := make(chan time.Duration, 10)
-	redisslot.SetOnArm(w.l, func(d time.Duration) { armed <- d })
+	redisslot.SetOnArm(w.l, func(d time.Duration) { sendOrDrop(armed, d) })
 	ctx := ctxWithTimeout(t)
 	_, rel := mustTry(t, h.l, ctx, "k", 1)
 	defer rel()
 	wctx, cancel := context.WithCancel(ctx)
+	defer cancel()
 	out := make(chan outcome, 1)
 	queueAcquire(t, w.l, wctx, "k", 1, 0, out)
-	select {
-	case d := <-armed:
-		if d < 500*time.Millisecond || d > time.Second {
-			t.Errorf("the oldest waiter armed its retry timer for %v at Lease %v; want within [0.5s, 1s], the upper half of the capped interval", d, lease)
-		}
-	case <-time.After(waitLong):
-		t.Fatal("the oldest waiter armed no retry timer")
+	if d := recv(t, armed, waitAtOnce, "the oldest waiter armed no retry timer"); d < 500*time.Millisecond || d > time.Second {
+		t.Errorf("the oldest waiter armed its retry timer for %v at Lease %v; want within [0.5s, 1s], the upper half of the capped interval", d, lease)
 	}
 	cancel()
 	nextOutcome(t, out)
@@ -439,18 +435,21 @@ func TestLeavingWaiterPassesOnAWakeUpItDidNotTry(t *testing.T) {
 	redisslot.SetRetryInterval(w.l, noRetry)
 	raw := srv.Client(t)
 	var aMember atomic.Value
-	aBlocked, unblockA := make(chan struct{}), make(chan struct{})
+	aBlocked, unblockedA := make(chan struct{}), make(chan struct{})
+	blockA := sync.OnceFunc(func() { close(aBlocked) })
+	unblockA := sync.OnceFunc(func() { close(unblockedA) })
+	t.Cleanup(unblockA) // before the fixtures' Close, even when the test fails
 	w.client.AddHook(scriptHook{hash: redisslot.AcquireHash, fn: func(ctx context.Context, cmds []redis.Cmder, next func() error) error {
 		member := fmt.Sprint(cmds[0].Args()[scriptArg])
 		if aMember.CompareAndSwap(nil, member) || aMember.Load() != member {
 			return next() // A's join, and every call of B
 		}
-		close(aBlocked) // A's second try, once subscribed: it fails
-		<-unblockA
+		blockA() // A's second try, once subscribed: it fails
+		<-unblockedA
 		return failWith(cmds, errInjected)
 	}})
 	woke := make(chan int, 10)
-	redisslot.SetOnWake(w.l, func(_ string, n int) { woke <- n })
+	redisslot.SetOnWake(w.l, func(_ string, n int) { sendOrDrop(woke, n) })
 	var drop atomic.Bool
 	redisslot.SetDropWake(w.l, func(string) bool { return drop.Load() })
 	ctx := ctxWithTimeout(t)
@@ -459,20 +458,20 @@ func TestLeavingWaiterPassesOnAWakeUpItDidNotTry(t *testing.T) {
 
 	outA, outB := make(chan outcome, 1), make(chan outcome, 1)
 	joinQueue(t, w.l, ctx, "k", 2, 0, outA)
-	<-aBlocked
+	recv(t, aBlocked, waitAtOnce, "waiter A made no try once subscribed")
 	joinQueue(t, w.l, ctx, "k", 2, 1, outB)
 	// A wake-up while A's try is in flight: it goes to A, the oldest.
 	if err := raw.Publish(ctx, redisslot.WakeChannel(w.l, "k"), "1").Err(); err != nil {
 		t.Fatal(err)
 	}
-	if n := <-woke; n != 1 {
+	if n := recv(t, woke, waitAtOnce, "the published wake-up was not handled"); n != 1 {
 		t.Fatalf("the wake-up woke %d waiters; want 1", n)
 	}
 	drop.Store(true)
 	rel1()
 	rel2()
 	eventually(t, "both slots free", func() bool { return inUse(t, h.l, "k") == 0 })
-	close(unblockA)
+	unblockA()
 	if o := nextOutcome(t, outA); !errors.Is(o.err, errInjected) {
 		t.Fatalf("waiter A: %v; want the injected error", o.err)
 	}
@@ -498,19 +497,22 @@ func TestFreshQueueOnAChannelStillSubscribedTries(t *testing.T) {
 	joinQueue(t, w.l, actx, "k", 1, 0, outA)
 	eventually(t, "A probed once subscribed", func() bool { return tries.Load() == 2 })
 
-	held, unhold := make(chan struct{}), make(chan struct{})
+	held, unheld := make(chan struct{}), make(chan struct{})
+	unhold := sync.OnceFunc(func() { close(unheld) })
+	t.Cleanup(unhold) // before the fixtures' Close, even when the test fails
 	var once atomic.Bool
 	redisslot.SetDropWake(w.l, func(string) bool {
 		if once.CompareAndSwap(false, true) {
 			close(held)
-			<-unhold
+			<-unheld
 		}
 		return true
 	})
 	if err := raw.Publish(ctx, redisslot.WakeChannel(w.l, "k"), "1").Err(); err != nil {
 		t.Fatal(err)
 	}
-	<-held // the subscriber is stuck: it neither unsubscribes nor subscribes
+	// The subscriber is stuck: it neither unsubscribes nor subscribes.
+	recv(t, held, waitAtOnce, "the published wake-up did not reach the subscriber")
 	cancelA()
 	if o := nextOutcome(t, outA); !errors.Is(o.err, context.Canceled) {
 		t.Fatalf("waiter A: %v; want context.Canceled", o.err)
@@ -520,7 +522,7 @@ func TestFreshQueueOnAChannelStillSubscribedTries(t *testing.T) {
 	joinQueue(t, w.l, ctx, "k", 1, 1, outB)
 	rel()
 	eventually(t, "the slot free", func() bool { return inUse(t, h.l, "k") == 0 })
-	close(unhold)
+	unhold()
 	getsSlot(t, outB, "waiter B", "waiter B got no slot: its fresh queue on a subscribed channel never tried")
 }
 

@@ -33,16 +33,16 @@ func queueAcquire(t testing.TB, l *redisslot.Limiter, ctx context.Context, key s
 	eventually(t, fmt.Sprintf("waiter %d queues", who), func() bool { return redisslot.Waiters(l, key) == before+1 })
 }
 
-// nextOutcome returns the next outcome from c, failing t after waitLong.
+// nextOutcome returns the next outcome from c, failing t after waitAtOnce.
 func nextOutcome(t testing.TB, c <-chan outcome) outcome {
 	t.Helper()
-	select {
-	case o := <-c:
-		return o
-	case <-time.After(waitLong):
-		t.Fatalf("no Acquire returned within %v", waitLong)
-		return outcome{}
-	}
+	return nextOutcomeWithin(t, c, waitAtOnce)
+}
+
+// nextOutcomeWithin returns the next outcome from c, failing t after bound.
+func nextOutcomeWithin(t testing.TB, c <-chan outcome, bound time.Duration) outcome {
+	t.Helper()
+	return recv(t, c, bound, "no Acquire returned")
 }
 
 // waiting returns Load's Waiting count of key on l, failing t on an error.
