@@ -62,6 +62,10 @@ func TestAcquireRightAfterAReleaseIsNotRefusedForItsOwnFree(t *testing.T) {
 	unblock()
 }
 
+// errFreeFailed is a failure of a free that is an answer of Redis, not an
+// outage: nothing probes Redis and sends the free again.
+var errFreeFailed = errors.New("test: free failed")
+
 // A free whose call failed waits again, and the next acquire of its key
 // carries it: it removes the member first, and the free is not sent again.
 func TestAcquireCarriesAFreeWhoseCallFailed(t *testing.T) {
@@ -75,7 +79,7 @@ func TestAcquireCarriesAFreeWhoseCallFailed(t *testing.T) {
 		sent.Add(1)
 		if fail.Load() {
 			sendOrDrop(failed, struct{}{})
-			return failWith(cmds, errInjected)
+			return failWith(cmds, errFreeFailed)
 		}
 		return next()
 	}})

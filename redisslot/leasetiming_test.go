@@ -61,8 +61,8 @@ func TestLeaseClockOfANewSlotCountsFromItsAcquireSend(t *testing.T) {
 	defer rel()
 	select {
 	case <-sctx.Done():
-	case <-time.After(waitLong):
-		t.Fatalf("slot not lost within %v with its renewals failing", waitLong)
+	case <-time.After(waitAfter(renewLease)):
+		t.Fatalf("slot not lost within %v with its renewals failing", waitAfter(renewLease))
 	}
 	life := redisslot.Life(f.l)
 	// One counting from the reply would lose it half a Lease late; the
@@ -94,7 +94,7 @@ func TestSlotContextIsDoneBeforeItsFreeIsSent(t *testing.T) {
 	f.l.AddHook(redisslot.Hook{SlotEnded: func(redisslot.SlotEvent) {
 		select {
 		case <-sent:
-		case <-time.After(waitLong):
+		case <-time.After(waitAtOnce):
 		}
 	}})
 	var rel func()
@@ -102,8 +102,8 @@ func TestSlotContextIsDoneBeforeItsFreeIsSent(t *testing.T) {
 	rel()
 	select {
 	case <-sent:
-	case <-time.After(waitLong):
-		t.Fatalf("no free sent within %v of the release", waitLong)
+	case <-time.After(waitAtOnce):
+		t.Fatalf("no free sent within %v of the release", waitAtOnce)
 	}
 	if n := liveAtSend.Load(); n != 0 {
 		t.Errorf("the free was sent while the slot's context was live; want the context done first")

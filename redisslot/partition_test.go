@@ -160,7 +160,7 @@ func pollUntilAdmitted(ctx context.Context, l *redisslot.Limiter, key string, li
 func awaitAdmissions(t *testing.T, admitted <-chan time.Time, cut time.Time) time.Time {
 	t.Helper()
 	var first time.Time
-	guard := time.After(waitLong)
+	guard := time.After(waitAfter(partLease)) // the cut-off slots end within a Lease
 	for i := range partLimit {
 		select {
 		case at := <-admitted:
