@@ -186,7 +186,6 @@ func TestErrorsComeWithNilContextAndNilRelease(t *testing.T) {
 			}
 		}
 	}
-	//lostrelease:ignore the call must fail; the test reports a release it returns
 	if sctx, rel, err := f.l.TryAcquire(ctx, "full", 1); err == nil || sctx != nil || rel != nil {
 		t.Errorf("TryAcquire on a full key = %v, %v, %v; want nil, nil, ErrFull", sctx, rel != nil, err)
 	}
@@ -253,13 +252,11 @@ func TestCallersWithDifferentLimitsAreEachAdmittedAgainstTheirOwn(t *testing.T) 
 		_, rel := mustTry(t, f.l, ctx, "k", 5)
 		defer rel()
 	}
-	//lostrelease:ignore the call must fail with ErrFull
 	if _, _, err := f.l.TryAcquire(ctx, "k", 3); !errors.Is(err, redisslot.ErrFull) {
 		t.Errorf("TryAcquire(limit 3) with 3 holders: err = %v; want ErrFull", err)
 	}
 	_, rel := mustTry(t, f.l, ctx, "k", 5)
 	defer rel()
-	//lostrelease:ignore the call must fail with ErrFull
 	if _, _, err := f.l.TryAcquire(ctx, "k", 4); !errors.Is(err, redisslot.ErrFull) {
 		t.Errorf("TryAcquire(limit 4) with 4 holders: err = %v; want ErrFull", err)
 	}
@@ -363,8 +360,8 @@ func TestMisusePanicsWithRedisslotPrefix(t *testing.T) {
 	f := newFixture(t, srv, redisslot.Options{})
 	var nilCtx context.Context
 	for name, fn := range map[string]func(){
-		"TryAcquire(nil ctx)":   func() { _, _, _ = f.l.TryAcquire(nilCtx, "k", 1) }, //lostrelease:ignore it panics on the nil Context
-		"Acquire(nil ctx)":      func() { _, _, _ = f.l.Acquire(nilCtx, "k", 1) },    //lostrelease:ignore it panics on the nil Context
+		"TryAcquire(nil ctx)":   func() { _, _, _ = f.l.TryAcquire(nilCtx, "k", 1) },
+		"Acquire(nil ctx)":      func() { _, _, _ = f.l.Acquire(nilCtx, "k", 1) },
 		"InUse(nil ctx)":        func() { _, _ = f.l.InUse(nilCtx, "k") },
 		"New(nil client)":       func() { redisslot.New(nil, redisslot.Options{}) },
 		"New(negative Lease)":   func() { redisslot.New(f.client, redisslot.Options{Lease: -1}) },
@@ -395,7 +392,6 @@ func TestRedisErrorsAreWrappedNamingOperationAndKey(t *testing.T) {
 		if err := raw.Set(ctx, testPrefix(t)+"{str}", "x", time.Minute).Err(); err != nil {
 			t.Fatal(err)
 		}
-		//lostrelease:ignore the call must fail with WRONGTYPE
 		_, _, err := f.l.TryAcquire(ctx, "str", 1)
 		var rerr redis.Error
 		if !errors.As(err, &rerr) || !strings.HasPrefix(rerr.Error(), "WRONGTYPE") {
@@ -417,12 +413,10 @@ func TestRedisErrorsAreWrappedNamingOperationAndKey(t *testing.T) {
 		defer c.Close()
 		l := redisslot.New(c, redisslot.Options{OnError: func(error) {}})
 		defer l.Close()
-		//lostrelease:ignore the call must fail with Redis down
 		_, _, err := l.TryAcquire(ctx, "k", 1)
 		if !isConnRefused(err) || !strings.Contains(err.Error(), `"k"`) {
 			t.Errorf("TryAcquire with Redis down: err = %v; want a wrapped connection refused naming the key", err)
 		}
-		//lostrelease:ignore the call must fail with Redis down
 		_, _, err = l.Acquire(ctxWithin(t, waitAtOnce), "k", 1)
 		if !isConnRefused(err) {
 			t.Errorf("Acquire with Redis down: err = %v; want a wrapped connection refused", err)

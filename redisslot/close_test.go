@@ -23,11 +23,9 @@ func TestCloseMakesLaterCallsReturnErrClosed(t *testing.T) {
 		t.Fatalf("Close: %v", err)
 	}
 	ctx := ctxWithTimeout(t)
-	//lostrelease:ignore the call must fail with ErrClosed
 	if sctx, rel, err := f.l.TryAcquire(ctx, "k", 1); err != redisslot.ErrClosed || sctx != nil || rel != nil {
 		t.Errorf("TryAcquire after Close = %v, %v, %v; want nil, nil, ErrClosed", sctx, rel != nil, err)
 	}
-	//lostrelease:ignore the call must fail with ErrClosed
 	if sctx, rel, err := f.l.Acquire(ctx, "k", 1); err != redisslot.ErrClosed || sctx != nil || rel != nil {
 		t.Errorf("Acquire after Close = %v, %v, %v; want nil, nil, ErrClosed", sctx, rel != nil, err)
 	}

@@ -113,7 +113,6 @@ func TestCrashedProcessSlotsComeBackWhenTheirLeasesEnd(t *testing.T) {
 		log, _ := os.ReadFile(stderr.Name())
 		t.Fatalf("child said %q (%v); want \"held\"; its stderr: %s", line, err, log)
 	}
-	//lostrelease:ignore the call must fail with ErrFull
 	if _, _, err := other.l.TryAcquire(ctx, crashKey, crashSlots); !errors.Is(err, redisslot.ErrFull) {
 		t.Fatalf("TryAcquire while the child holds every slot: %v; want ErrFull", err)
 	}

@@ -72,7 +72,6 @@ func TestFallbackServesTheShareWhileRedisIsDown(t *testing.T) {
 	if st := l.Stats(); !st.Degraded || st.FallbackAcquired != fbShare {
 		t.Errorf("Stats with Redis down: Degraded %v, FallbackAcquired %d; want true, %d", st.Degraded, st.FallbackAcquired, fbShare)
 	}
-	//lostrelease:ignore the call must fail: the share is taken
 	if _, _, err := l.TryAcquire(ctx, "k", fbLimit); !errors.Is(err, redisslot.ErrFull) || !strings.Contains(err.Error(), `"k"`) {
 		t.Errorf("TryAcquire beyond the share: %v; want ErrFull naming the key", err)
 	}
@@ -147,7 +146,6 @@ func TestFallbackIsNotForRedisAnswers(t *testing.T) {
 	raw := srv.Client(t)
 	setMaxmemory(t, raw, "1")
 	defer setMaxmemory(t, raw, "0")
-	//lostrelease:ignore the call must fail: Redis is out of memory
 	_, _, err := l.TryAcquire(ctxWithTimeout(t), "k", fbLimit)
 	if err == nil || !redis.HasErrorPrefix(errors.Unwrap(err), "OOM") {
 		t.Errorf("TryAcquire out of memory with a fallback: %v; want Redis's OOM error", err)

@@ -125,7 +125,6 @@ func (e *faultEnv) failedTry(t *testing.T) {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), faultTimeout)
 	defer cancel()
-	//lostrelease:ignore the call must fail while Redis is stalled
 	_, _, err := e.l.TryAcquire(ctx, faultKey, faultLimit)
 	if err == nil || errors.Is(err, redisslot.ErrFull) {
 		t.Fatalf("TryAcquire with Redis stalled: %v; want a timeout", err)
@@ -383,7 +382,6 @@ func TestOutOfMemoryRefusesNewSlotsAndKeepsTheHeldOnes(t *testing.T) {
 	defer setMaxmemory(t, raw, "0")
 	rel()
 	recv(t, blocked, waitAtOnce, "the release sent no free")
-	//lostrelease:ignore the call must fail: Redis is out of memory
 	_, _, err := f.l.TryAcquire(ctx, "k", 2)
 	if err == nil || errors.Is(err, redisslot.ErrFull) || !redis.HasErrorPrefix(errors.Unwrap(err), "OOM") {
 		t.Errorf("TryAcquire out of memory, carrying a pending free: %v; want Redis's OOM error, wrapped", err)

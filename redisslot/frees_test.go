@@ -52,7 +52,6 @@ func TestAcquireRightAfterAReleaseIsNotRefusedForItsOwnFree(t *testing.T) {
 		t.Fatalf("TryAcquire right after a release of the same key: %v; want a slot", err)
 	}
 	defer rel2()
-	//lostrelease:ignore the call must fail: the key is full
 	if _, _, err := f.l.TryAcquire(ctx, "k", 1); !errors.Is(err, redisslot.ErrFull) {
 		t.Errorf("second TryAcquire of a limit-1 key: %v; want ErrFull", err)
 	}
@@ -142,7 +141,6 @@ func TestFailedCallsLeaveNoGoroutinesAndOneReportPerKeyPerRound(t *testing.T) {
 	}})
 	start := time.Now()
 	for range 100 {
-		//lostrelease:ignore the call must fail
 		if _, _, err := f.l.TryAcquire(ctxWithTimeout(t), "k", 1000); !errors.Is(err, errAcquire) {
 			t.Fatalf("TryAcquire: %v; want the injected failure", err)
 		}

@@ -90,18 +90,15 @@ func TestHookHearsOneResultPerCall(t *testing.T) {
 	f, r := newRecorded(t, redisslot.Options{Lease: longLease})
 	ctx := ctxWithTimeout(t)
 	_, rel := mustTry(t, f.l, ctx, "k", 1)
-	//lostrelease:ignore the call must fail with ErrFull
 	if _, _, err := f.l.TryAcquire(ctx, "k", 1); !errors.Is(err, redisslot.ErrFull) {
 		t.Fatalf("TryAcquire of a full key: %v; want ErrFull", err)
 	}
-	//lostrelease:ignore the call must fail: limit 0 is a bad argument
 	if _, _, err := f.l.TryAcquire(ctx, "k", 0); err == nil {
 		t.Fatal("TryAcquire with limit 0 succeeded")
 	}
 	wctx, cancel := context.WithTimeout(ctx, 50*time.Millisecond)
 	defer cancel()
 	start := time.Now()
-	//lostrelease:ignore the call must give up at its deadline
 	if _, _, err := f.l.Acquire(wctx, "k", 1); !errors.Is(err, context.DeadlineExceeded) {
 		t.Fatalf("Acquire with a short deadline: %v; want DeadlineExceeded", err)
 	}
@@ -110,7 +107,6 @@ func TestHookHearsOneResultPerCall(t *testing.T) {
 	if err := f.l.Close(); err != nil {
 		t.Fatal(err)
 	}
-	//lostrelease:ignore the call must fail with ErrClosed
 	if _, _, err := f.l.TryAcquire(ctx, "k", 1); !errors.Is(err, redisslot.ErrClosed) {
 		t.Fatalf("TryAcquire after Close: %v; want ErrClosed", err)
 	}
@@ -157,7 +153,6 @@ func TestHookHearsQueueFull(t *testing.T) {
 	}()
 	eventually(t, "the waiter waits", func() bool { return f.l.Stats().Waiting == 1 })
 	// A bounded ctx: without the cap, the call would wait.
-	//lostrelease:ignore the call must fail with ErrQueueFull
 	if _, _, err := f.l.Acquire(ctxWithin(t, waitAtOnce), "k", 1); !errors.Is(err, redisslot.ErrQueueFull) {
 		t.Fatalf("Acquire beyond MaxWaiters: %v; want ErrQueueFull", err)
 	}

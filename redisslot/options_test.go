@@ -47,7 +47,6 @@ func TestHugeLeasesDoNotOverflow(t *testing.T) {
 		f := newFixture(t, srv, redisslot.Options{Lease: lease, Prefix: testPrefix(t) + lease.String() + ":"})
 		ctx := ctxWithTimeout(t)
 		_, rel := mustTry(t, f.l, ctx, "k", 1)
-		//lostrelease:ignore the call must fail: the key is full
 		if _, _, err := f.l.TryAcquire(ctx, "k", 1); !errors.Is(err, redisslot.ErrFull) {
 			t.Errorf("Lease %d: second TryAcquire of a limit-1 key: %v; want ErrFull", lease, err)
 		}

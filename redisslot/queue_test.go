@@ -44,7 +44,6 @@ func TestMaxWaitersCapsTheQueueAcrossInstances(t *testing.T) {
 		before := tries.Load()
 		// A bounded ctx: without the cap, the call would wait.
 		fourth, cancelFourth := context.WithTimeout(context.WithValue(ctx, marked{}, true), waitAtOnce)
-		//lostrelease:ignore the call must fail with ErrQueueFull
 		_, _, err := f.l.Acquire(fourth, "k", 1)
 		cancelFourth()
 		if !errors.Is(err, redisslot.ErrQueueFull) || !errors.Is(err, redisslot.ErrFull) || !strings.Contains(err.Error(), `"k"`) {
@@ -86,7 +85,6 @@ func TestMaxWaitersForCapsEachKey(t *testing.T) {
 			joinQueue(t, f.l, wctx, key, 1, i, out)
 		}
 		// A bounded ctx: without the cap, the call would wait.
-		//lostrelease:ignore the call must fail with ErrQueueFull
 		if _, _, err := f.l.Acquire(ctxWithin(t, waitAtOnce), key, 1); !errors.Is(err, redisslot.ErrQueueFull) {
 			t.Errorf("Acquire(%q) with %d waiters: %v; want ErrQueueFull, its cap being %d", key, cap, err, cap)
 		}
@@ -286,7 +284,6 @@ func TestKeyWithAnEmptyHashTagIsRefused(t *testing.T) {
 	srv := redistest.Shared(t)
 	f := newFixture(t, srv, redisslot.Options{Lease: longLease})
 	ctx := ctxWithTimeout(t)
-	//lostrelease:ignore the call must fail
 	if _, _, err := f.l.Acquire(ctx, "}x", 1); err == nil || !strings.Contains(err.Error(), "hash tag") {
 		t.Errorf("Acquire(%q): %v; want an error about the hash tag", "}x", err)
 	}

@@ -104,7 +104,6 @@ func timedOutTry(t *testing.T, l *redisslot.Limiter, key string) {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), stallTimeout)
 	defer cancel()
-	//lostrelease:ignore the call must fail while Redis is stalled
 	if _, _, err := l.TryAcquire(ctx, key, stallLimit); err == nil || errors.Is(err, redisslot.ErrFull) {
 		t.Fatalf("TryAcquire with Redis stalled: %v; want a timeout", err)
 	}
@@ -181,7 +180,6 @@ func checkNoGhost(t *testing.T, l *redisslot.Limiter, resumed time.Time) {
 		}
 		defer rel()
 	}
-	//lostrelease:ignore the call must fail: the key is full
 	if _, _, err := l.TryAcquire(ctx, "k", stallLimit); !errors.Is(err, redisslot.ErrFull) {
 		t.Errorf("TryAcquire beyond the limit after the stall: %v; want ErrFull", err)
 	}
@@ -205,7 +203,6 @@ func TestFreeThatOvertakesItsAcquireRefusesIt(t *testing.T) {
 		return next()
 	}})
 	ctx := ctxWithTimeout(t)
-	//lostrelease:ignore the call must fail: its reply is lost
 	if _, _, err := f.l.TryAcquire(ctx, "k", 1); !errors.Is(err, context.DeadlineExceeded) {
 		t.Fatalf("acquire whose reply is lost: %v; want the timeout", err)
 	}

@@ -122,13 +122,11 @@ func TestInstrumentsRecordEachOutcome(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	//lostrelease:ignore the call must fail with ErrFull
 	if _, _, err := l.TryAcquire(ctx, "user:42", 1); !errors.Is(err, redisslot.ErrFull) {
 		t.Fatalf("TryAcquire of a full key: %v; want ErrFull", err)
 	}
 	gaveUp, stop := context.WithTimeout(ctx, 20*time.Millisecond)
 	defer stop()
-	//lostrelease:ignore the call must give up at its deadline
 	if _, _, err := l.Acquire(gaveUp, "user:42", 1); !errors.Is(err, context.DeadlineExceeded) {
 		t.Fatalf("Acquire that gives up: %v; want DeadlineExceeded", err)
 	}
