@@ -43,8 +43,10 @@ func TestCloseEndsWaitingAcquireWithErrClosed(t *testing.T) {
 	defer rel()
 	errc := make(chan error, 1)
 	go func() {
-		//lostrelease:ignore the call must fail with ErrClosed
-		_, _, err := f.l.Acquire(ctx, "k", 1)
+		_, rel, err := f.l.Acquire(ctx, "k", 1)
+		if err == nil {
+			rel()
+		}
 		errc <- err
 	}()
 	eventually(t, "Acquire waits", func() bool { return redisslot.Waiters(f.l, "k") == 1 })
@@ -148,11 +150,11 @@ func TestCloseWaitsForAcquiresInFlight(t *testing.T) {
 	}})
 	acquired := make(chan error, 1)
 	go func() {
-		//lostrelease:ignore Close frees the slot, which is what the test checks
 		sctx, rel, err := f.l.TryAcquire(ctxWithTimeout(t), "k", 1)
 		if err == nil && (sctx == nil || rel == nil) {
 			err = errors.New("nil context or release")
 		}
+		abandon(rel) // Close frees the slot, which is what the test checks
 		acquired <- err
 	}()
 	recv(t, entered, waitAtOnce, "the TryAcquire sent nothing")
@@ -180,10 +182,8 @@ func TestCloseReturnsFailuresJoined(t *testing.T) {
 		return failWith(cmds, errInjected)
 	}})
 	ctx := ctxWithTimeout(t)
-	//lostrelease:ignore Close frees the slot, which is what the test checks
-	mustTry(t, f.l, ctx, "a", 1)
-	//lostrelease:ignore Close frees the slot, which is what the test checks
-	mustTry(t, f.l, ctx, "b", 1)
+	holdAbandoned(t, f.l, ctx, "a", 1) // Close frees the slots, which is what the test checks
+	holdAbandoned(t, f.l, ctx, "b", 1)
 	err := f.l.Close()
 	if !errors.Is(err, errInjected) {
 		t.Fatalf("Close = %v; want the failed frees", err)
@@ -203,8 +203,7 @@ func TestCloseReturnsFailuresJoined(t *testing.T) {
 func TestCloseIsSafeTwiceAndFromManyGoroutines(t *testing.T) {
 	srv := redistest.Shared(t)
 	f := newFixture(t, srv, redisslot.Options{Lease: longLease})
-	//lostrelease:ignore Close frees the slot
-	mustTry(t, f.l, ctxWithTimeout(t), "k", 1)
+	holdAbandoned(t, f.l, ctxWithTimeout(t), "k", 1) // Close frees the slot
 	var calls atomic.Int32
 	var wg sync.WaitGroup
 	for range 8 {

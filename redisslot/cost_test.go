@@ -92,11 +92,12 @@ func takeSlots(t *testing.T, l *redisslot.Limiter, keys, n int) {
 		go func() {
 			defer wg.Done()
 			for i := w; i < n; i += 8 {
-				//lostrelease:ignore the slots are freed by the fixture's Close
-				if _, _, err := l.TryAcquire(ctx, fmt.Sprint("k", i%keys), n); err != nil {
+				_, rel, err := l.TryAcquire(ctx, fmt.Sprint("k", i%keys), n)
+				if err != nil {
 					t.Errorf("TryAcquire: %v", err)
 					return
 				}
+				abandon(rel) // the fixture's Close frees the slots
 			}
 		}()
 	}

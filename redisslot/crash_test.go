@@ -54,11 +54,12 @@ func TestCrashChildHoldsSlots(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), waitAtOnce)
 	defer cancel()
 	for range crashSlots {
-		//lostrelease:ignore the child holds its slots until it is killed
-		if _, _, err := l.TryAcquire(ctx, crashKey, crashSlots); err != nil {
+		_, rel, err := l.TryAcquire(ctx, crashKey, crashSlots)
+		if err != nil {
 			fmt.Printf("error %v\n", err)
 			return
 		}
+		abandon(rel) // the child holds its slots until it is killed
 	}
 	fmt.Println("held")
 	<-ctx.Done()
@@ -192,8 +193,10 @@ func TestCrashChildWaits(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), waitAtOnce)
 	defer cancel()
 	go func() {
-		//lostrelease:ignore the child is killed while it waits
-		_, _, err := l.Acquire(ctx, crashWaitKey, 1)
+		_, rel, err := l.Acquire(ctx, crashWaitKey, 1) // the child is killed while it waits
+		if err == nil {
+			rel()
+		}
 		fmt.Printf("error %v\n", err)
 	}()
 	for redisslot.Waiters(l, crashWaitKey) == 0 && ctx.Err() == nil {

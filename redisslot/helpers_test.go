@@ -227,6 +227,18 @@ func inUse(t testing.TB, l *redisslot.Limiter, key string) int {
 	return n
 }
 
+// abandon takes a release that the test never calls, as a holder that
+// crashed never does: the slot is freed by Close, or left to its lease.
+func abandon(func()) {}
+
+// holdAbandoned takes a slot with TryAcquire, failing t if it cannot, and
+// abandons its release.
+func holdAbandoned(t testing.TB, l *redisslot.Limiter, ctx context.Context, key string, limit int) {
+	t.Helper()
+	_, rel := mustTry(t, l, ctx, key, limit)
+	abandon(rel)
+}
+
 // mustTry takes a slot with TryAcquire and fails t if it cannot.
 func mustTry(t testing.TB, l *redisslot.Limiter, ctx context.Context, key string, limit int) (context.Context, func()) {
 	t.Helper()
