@@ -9,8 +9,8 @@ import (
 
 // testCancelledWaiterLeaves checks that a waiter whose ctx ends returns at
 // once with ctx's error, leaves Load's Waiting count, and takes no slot.
-func testCancelledWaiterLeaves(t *testing.T, open Open) {
-	ls := open(t, 2, 0)
+func testCancelledWaiterLeaves(t *testing.T, open OpenWithOptions) {
+	ls := open(t, 2, Options{})
 	key := newKey("leave")
 	h := mustTry(t, ls[0], t.Context(), key, 1)
 	ctx, cancel := context.WithCancel(t.Context())
@@ -33,9 +33,9 @@ func testCancelledWaiterLeaves(t *testing.T, open Open) {
 // waiters, many times: whichever wins, the second waiter gets the slot in
 // the end, so no slot is lost. How often each side won is logged, not
 // asserted: no share of random wins is promised.
-func testCancelRacingHandOff(t *testing.T, open Open) {
+func testCancelRacingHandOff(t *testing.T, open OpenWithOptions) {
 	const rounds = 20
-	ls := open(t, 2, 0)
+	ls := open(t, 2, Options{})
 	key := newKey("race")
 	handedOff := 0
 	for i := range rounds {

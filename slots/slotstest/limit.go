@@ -15,14 +15,14 @@ import (
 // holders keep their slots until the test has seen the key full, with the
 // other workers in line, so the contention reaches the limit by
 // construction, not by luck.
-func testLimitNeverExceeded(t *testing.T, open Open) {
+func testLimitNeverExceeded(t *testing.T, open OpenWithOptions) {
 	const (
 		n       = 2
 		limit   = 3
 		workers = 4 * limit
 		rounds  = 10
 	)
-	ls := open(t, n, 0)
+	ls := open(t, n, Options{})
 	key := newKey("limit")
 	ctx, cancel := context.WithCancel(t.Context())
 	var wg sync.WaitGroup
@@ -89,8 +89,8 @@ func waitFull(t *testing.T, ls []slots.Limiter, ctx context.Context, key string,
 
 // testLimitIsPerCaller checks that each caller is admitted against the
 // limit it passes, counting the holders that passed other limits.
-func testLimitIsPerCaller(t *testing.T, open Open) {
-	ls := open(t, 2, 0)
+func testLimitIsPerCaller(t *testing.T, open OpenWithOptions) {
+	ls := open(t, 2, Options{})
 	key := newKey("perlimit")
 	ctx := t.Context()
 
@@ -110,9 +110,9 @@ func testLimitIsPerCaller(t *testing.T, open Open) {
 
 // testReleaseExactlyOnce calls one slot's release from many goroutines at
 // once: it must free that slot once, not the other holder's too.
-func testReleaseExactlyOnce(t *testing.T, open Open) {
+func testReleaseExactlyOnce(t *testing.T, open OpenWithOptions) {
 	const callers = 32
-	ls := open(t, 2, 0)
+	ls := open(t, 2, Options{})
 	key := newKey("once")
 	ctx := t.Context()
 
