@@ -17,10 +17,12 @@ type LocalOptions struct {
 
 	// MaxWaitersFor, when not nil, gives the cap of one key: its result for
 	// (key, limit), when positive, replaces MaxWaiters for that call; 0 or
-	// less falls back to MaxWaiters. It is called without any lock of the
-	// Local held, at most once per Acquire call and only by calls that find
-	// the key full, so it may be slow, but it must be safe for concurrent
-	// use.
+	// less falls back to MaxWaiters. MaxWaitersFor is called at most once
+	// per Acquire call, and only by one that finds the key full and is
+	// about to join its line: never by TryAcquire, by an Acquire admitted
+	// at once, or again while a call waits or retries. It must be safe for
+	// concurrent use. Local calls it without any lock held, so it may be
+	// slow.
 	MaxWaitersFor func(key string, limit int) int
 }
 

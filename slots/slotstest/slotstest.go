@@ -121,6 +121,8 @@ var subtests = []struct {
 	{"AcquireJoinsAtTheBack", testAcquireJoinsAtTheBack},
 	{"TryAcquireDoesNotJumpTheQueue", testTryAcquireDoesNotJumpTheQueue},
 	{"QueueCapRefusesAtOnce", testQueueCap},
+	{"MaxWaitersForCalledOnlyByAnAcquireThatJoins", testMaxWaitersForOnlyToJoin},
+	{"MaxWaitersForSetsTheCapOfItsKey", testMaxWaitersForSetsTheCap},
 	{"CancelledWaiterLeavesTheLine", testCancelledWaiterLeaves},
 	{"CancelRacingHandOffLosesNoSlot", testCancelRacingHandOff},
 	{"LoadCountsKeysInOrder", testLoad},
