@@ -125,6 +125,7 @@ var subtests = []struct {
 	{"MaxWaitersForSetsTheCapOfItsKey", testMaxWaitersForSetsTheCap},
 	{"CancelledWaiterLeavesTheLine", testCancelledWaiterLeaves},
 	{"CancelRacingHandOffLosesNoSlot", testCancelRacingHandOff},
+	{"CancelledHeadWaiterLetsThoseBehindIn", testCancelledHeadWaiterLetsOthersIn},
 	{"LoadCountsKeysInOrder", testLoad},
 	{"ErrorsNameTheKey", testErrorsNameTheKey},
 	{"BadArguments", testBadArguments},
