@@ -26,8 +26,7 @@ func testLimitNeverExceeded(t *testing.T, open OpenWithOptions) {
 	key := newKey("limit")
 	ctx, cancel := context.WithCancel(t.Context())
 	var wg sync.WaitGroup
-	defer wg.Wait()
-	defer cancel() // first, if the test fails early: the workers return
+	defer stopAll(t, cancel, &wg, "workers")
 
 	var inside, most, over atomic.Int64
 	full := make(chan struct{}) // closed once the test saw the key full
@@ -61,7 +60,7 @@ func testLimitNeverExceeded(t *testing.T, open OpenWithOptions) {
 	}
 	waitFull(t, ls, ctx, key, limit, workers, &inside)
 	close(full)
-	wg.Wait()
+	waitAll(t, &wg, "workers")
 
 	if got := over.Load(); got != 0 {
 		t.Errorf("%d times more than %d callers held the key; want never", got, limit)
@@ -127,7 +126,7 @@ func testReleaseExactlyOnce(t *testing.T, open OpenWithOptions) {
 		})
 	}
 	close(start)
-	wg.Wait()
+	waitAll(t, &wg, "concurrent releases")
 	wantCause(t, a.ctx, context.Canceled, "after release")
 
 	inUseIs(t, ls[1], key, 1)

@@ -23,8 +23,7 @@ func testFIFO(t *testing.T, open OpenWithOptions) {
 	key := newKey("fifo")
 	ctx, cancel := context.WithCancel(t.Context())
 	var wg sync.WaitGroup
-	defer wg.Wait()
-	defer cancel() // first, if the test fails early: the waiters return
+	defer stopAll(t, cancel, &wg, "waiters")
 
 	h := mustTry(t, ls[0], ctx, key, 1)
 	var mu sync.Mutex
@@ -46,7 +45,7 @@ func testFIFO(t *testing.T, open OpenWithOptions) {
 		loadIs(t, ls[(i+1)%n], key, 1, i+1)
 	}
 	h.rel()
-	wg.Wait()
+	waitAll(t, &wg, "waiters")
 	for i, got := range order {
 		if got != i {
 			t.Fatalf("waiters served in order %v; want 0 to %d in the order they joined", order, waiters-1)
