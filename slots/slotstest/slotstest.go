@@ -1,15 +1,21 @@
 // Package slotstest is the contract of [slots.Limiter], written once as a
-// test suite that every backend runs: [Run] checks, one subtest per
+// test suite that every backend runs: [RunWithOptions] (or [Run], for a
+// backend without a per-key cap on waiters) checks, one subtest per
 // promise, what the Limiter documentation promises, against any
-// implementation, in process or over a network.
+// implementation, in process or over a network. It also pins what makes
+// the backends alike to the letter: the text of their errors after the
+// package name, the order of their checks, how their errors wrap the
+// sentinels, when they call MaxWaitersFor, and what
+// [slots.AcquireWithin] does with them.
 //
 // The suite waits for what a backend does asynchronously (a waiter
-// joining the line, a slot freed when its context ends) by polling with a
-// generous deadline, never by sleeping a fixed time, and it sets no upper
-// bound on how long anything takes, so that it passes against a backend
-// with real network latency and on a loaded machine. It uses only the
-// standard library and package slots, and checks no goroutine leak itself:
-// the caller's test binary should (with go.uber.org/goleak).
+// joining the line, a slot freed when its context ends) by polling, never
+// by sleeping a fixed time. Every wait for what a working backend does at
+// once fails its subtest after 10 s, a bound that only a broken or hung
+// backend reaches, even with real network latency on a loaded machine;
+// the suite's cleanups are bounded the same way. It uses only the standard
+// library and package slots, and checks no goroutine leak itself: the
+// caller's test binary should (with go.uber.org/goleak).
 package slotstest
 
 import (
