@@ -44,7 +44,7 @@ func check(dir, bin string) error {
 	}
 	defer p2.kill()
 	if err := redisStopped(p2, rs); err != nil {
-		return fmt.Errorf("Redis stopped: %w\n%s", err, p2.out)
+		return fmt.Errorf("stopped Redis: %w\n%s", err, p2.out)
 	}
 	return nil
 }
