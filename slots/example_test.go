@@ -68,6 +68,7 @@ func ExampleAcquireWithin() {
 	ctx := context.Background()
 
 	_, inFlight, _ := limiter.TryAcquire(ctx, "user:42", 1)
+	//lostrelease:ignore the call must fail: the key is full
 	_, _, err := slots.AcquireWithin(ctx, limiter, "user:42", 1, 10*time.Millisecond)
 	fmt.Println(err)
 	fmt.Println(errors.Is(err, slots.ErrWaitTimeout), errors.Is(err, slots.ErrFull))
