@@ -5,23 +5,39 @@
 // or when the Limiter closes, whichever comes first.
 //
 // A gateway that caps concurrent requests per user and per account, across
-// all its instances, takes both slots and defers both releases:
+// all its instances, takes both slots, waiting at most 2s for the user's
+// ([slots.AcquireWithin]: the wait bounds only the wait, not the slot), and
+// defers both releases:
 //
 //	func (s *server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-//		user, releaseUser, err := s.slots.Acquire(r.Context(), "user:"+userID(r), 4)
+//		user, releaseUser, err := slots.AcquireWithin(r.Context(), s.slots, "user:"+userID(r), 4, 2*time.Second)
 //		if err != nil {
-//			http.Error(w, "busy", http.StatusTooManyRequests)
+//			refuse(w, r, err)
 //			return
 //		}
 //		defer releaseUser()
 //		ctx, releaseAccount, err := s.slots.TryAcquire(user, "account:"+accountID(r), 100)
 //		if err != nil {
-//			http.Error(w, "busy", http.StatusTooManyRequests)
+//			refuse(w, r, err)
 //			return
 //		}
 //		defer releaseAccount()
 //		s.serve(ctx, w, r) // ctx ends when either slot is lost or the client hangs up
 //	}
+//
+//	// refuse answers a request that got no slot.
+//	func refuse(w http.ResponseWriter, r *http.Request, err error) {
+//		switch {
+//		case r.Context().Err() != nil: // the client is gone: nobody to answer
+//		case errors.Is(err, slots.ErrFull): // full, its line full, or no slot within the wait
+//			http.Error(w, "busy", http.StatusTooManyRequests)
+//		default: // ErrClosed, or a Redis error
+//			http.Error(w, "unavailable", http.StatusServiceUnavailable)
+//		}
+//	}
+//
+// Package github.com/ctxguard/release/slots/slotshttp does the same as a
+// middleware.
 //
 // # Promises
 //

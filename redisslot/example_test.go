@@ -8,14 +8,16 @@ import (
 	"time"
 
 	"github.com/ctxguard/release/redisslot"
+	"github.com/ctxguard/release/slots"
 	"github.com/redis/go-redis/v9"
 )
 
 // This example caps concurrent requests at 4 per user and 100 per account,
 // across every instance of a gateway that shares one Redis. Each slot is
 // freed when the handler returns, or as soon as the client hangs up, even
-// if the handler is still busy. A full key gets 429; a closed Limiter or a
-// Redis error, 503. (It needs a Redis, so it is not run.)
+// if the handler is still busy. A full key, a full line or a wait that ran
+// out gets 429; a closed Limiter or a Redis error, 503. (It needs a Redis,
+// so it is not run.)
 func ExampleLimiter_Acquire() {
 	client := redis.NewClient(&redis.Options{
 		Addr:                  "127.0.0.1:6379",
@@ -25,25 +27,25 @@ func ExampleLimiter_Acquire() {
 		WriteTimeout:          time.Second,
 		MaxRetries:            1,
 	})
-	slots := redisslot.New(client, redisslot.Options{Lease: 15 * time.Second})
-	defer slots.Close()
+	limiter := redisslot.New(client, redisslot.Options{Lease: 15 * time.Second, MaxWaiters: 20})
+	defer limiter.Close()
 
 	http.HandleFunc("/stream", func(w http.ResponseWriter, r *http.Request) {
 		user, account := r.Header.Get("X-User"), r.Header.Get("X-Account")
 
 		// Wait up to 2s for a user slot; the slot itself lasts as long as
 		// the request.
-		userCtx, releaseUser, err := acquireWithin(r.Context(), slots, "user:"+user, 4, 2*time.Second)
+		userCtx, releaseUser, err := slots.AcquireWithin(r.Context(), limiter, "user:"+user, 4, 2*time.Second)
 		if err != nil {
-			refuse(w, err)
+			refuse(w, r, err)
 			return
 		}
 		defer releaseUser()
 
 		// Do not wait for an account slot.
-		ctx, releaseAccount, err := slots.TryAcquire(userCtx, "account:"+account, 100)
+		ctx, releaseAccount, err := limiter.TryAcquire(userCtx, "account:"+account, 100)
 		if err != nil {
-			refuse(w, err)
+			refuse(w, r, err)
 			return
 		}
 		defer releaseAccount()
@@ -54,35 +56,12 @@ func ExampleLimiter_Acquire() {
 	log.Fatal(http.ListenAndServe("127.0.0.1:8080", nil))
 }
 
-var errWaitedTooLong = errors.New("waited too long for a slot")
-
-// acquireWithin waits at most wait for a slot of key. The timer bounds
-// the wait only: context.WithTimeout around Acquire would end the slot's
-// context too, mid-work.
-func acquireWithin(ctx context.Context, l *redisslot.Limiter, key string, limit int, wait time.Duration) (context.Context, func(), error) {
-	waitCtx, stop := context.WithCancel(ctx)
-	timer := time.AfterFunc(wait, stop)
-	sctx, release, err := l.Acquire(waitCtx, key, limit)
-	if err == nil && !timer.Stop() { // the time ran out as the slot came
-		release()
-		err = errWaitedTooLong
-	}
-	if err != nil {
-		stop()
-		if ctx.Err() == nil && waitCtx.Err() != nil {
-			err = errWaitedTooLong
-		}
-		return nil, nil, err
-	}
-	return sctx, func() { release(); stop() }, nil
-}
-
 // refuse answers a request that got no slot.
-func refuse(w http.ResponseWriter, err error) {
+func refuse(w http.ResponseWriter, r *http.Request, err error) {
 	switch {
-	case errors.Is(err, redisslot.ErrFull), errors.Is(err, errWaitedTooLong): // ErrQueueFull too
+	case r.Context().Err() != nil: // the client hung up: nobody to answer
+	case errors.Is(err, slots.ErrFull): // ErrQueueFull and ErrWaitTimeout too
 		http.Error(w, err.Error(), http.StatusTooManyRequests)
-	case errors.Is(err, context.Canceled): // the client hung up: nobody to answer
 	default: // ErrClosed (shutting down) or a Redis error
 		http.Error(w, "try again later", http.StatusServiceUnavailable)
 	}

@@ -10,8 +10,8 @@ import (
 // TestLocalContract runs the contract suite against Local: the n Limiters
 // that share their slots are one Local, n times.
 func TestLocalContract(t *testing.T) {
-	slotstest.Run(t, func(t *testing.T, n int, maxWaiters int) []slots.Limiter {
-		l := slots.NewLocal(slots.LocalOptions{MaxWaiters: maxWaiters})
+	slotstest.RunWithOptions(t, func(t *testing.T, n int, opts slotstest.Options) []slots.Limiter {
+		l := slots.NewLocal(slots.LocalOptions{MaxWaiters: opts.MaxWaiters, MaxWaitersFor: opts.MaxWaitersFor})
 		t.Cleanup(func() { l.Close() })
 		ls := make([]slots.Limiter, n)
 		for i := range ls {

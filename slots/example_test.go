@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"net/http"
 	"net/http/httptest"
+	"time"
 
 	"github.com/ctxguard/release/slots"
 )
@@ -55,4 +56,34 @@ func ExampleNewLocal() {
 	// bob 200
 	// alice 200
 	// alice 503
+}
+
+// This example waits at most 10ms for a slot of a key that another caller
+// holds: the wait runs out, and the error matches ErrWaitTimeout and
+// ErrFull (answer 429). Once the key is free, the slot comes at once, and
+// its context lives on after the 10ms: the wait bounds only the wait.
+func ExampleAcquireWithin() {
+	limiter := slots.NewLocal(slots.LocalOptions{})
+	defer limiter.Close()
+	ctx := context.Background()
+
+	_, inFlight, _ := limiter.TryAcquire(ctx, "user:42", 1)
+	//lostrelease:ignore the call must fail: the key is full
+	_, _, err := slots.AcquireWithin(ctx, limiter, "user:42", 1, 10*time.Millisecond)
+	fmt.Println(err)
+	fmt.Println(errors.Is(err, slots.ErrWaitTimeout), errors.Is(err, slots.ErrFull))
+
+	inFlight()
+	sctx, release, err := slots.AcquireWithin(ctx, limiter, "user:42", 1, 10*time.Millisecond)
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	defer release()
+	time.Sleep(20 * time.Millisecond)
+	fmt.Println("slot context after the wait:", sctx.Err())
+	// Output:
+	// slots: no free slot within 10ms for key "user:42"
+	// true true
+	// slot context after the wait: <nil>
 }

@@ -17,10 +17,12 @@ type LocalOptions struct {
 
 	// MaxWaitersFor, when not nil, gives the cap of one key: its result for
 	// (key, limit), when positive, replaces MaxWaiters for that call; 0 or
-	// less falls back to MaxWaiters. It is called without any lock of the
-	// Local held, at most once per Acquire call and only by calls that find
-	// the key full, so it may be slow, but it must be safe for concurrent
-	// use.
+	// less falls back to MaxWaiters. MaxWaitersFor is called at most once
+	// per Acquire call, and only by one that finds the key full and is
+	// about to join its line: never by TryAcquire, by an Acquire admitted
+	// at once, or again while a call waits or retries. It must be safe for
+	// concurrent use. Local calls it without any lock held, so it may be
+	// slow.
 	MaxWaitersFor func(key string, limit int) int
 }
 
@@ -106,9 +108,10 @@ func NewLocal(opts LocalOptions) *Local {
 //     waiters that the key's holders now admit, whose Acquire calls then
 //     return on their own goroutines.
 //
-// On an error both are nil. The errors are ErrFull (wrapped); ErrClosed
-// once Close has been called; ctx.Err() if ctx is already done; an error
-// saying that key is empty or that limit is less than 1.
+// On an error both are nil. The errors are, checked in this order: an
+// error saying that key is empty, or that limit is less than 1; ErrClosed
+// once Close has been called; ctx.Err() if ctx is already done; ErrFull
+// (wrapped).
 //
 // TryAcquire panics if ctx is nil.
 func (l *Local) TryAcquire(ctx context.Context, key string, limit int) (context.Context, func(), error) {
@@ -118,13 +121,10 @@ func (l *Local) TryAcquire(ctx context.Context, key string, limit int) (context.
 	if err := checkArgs(key, limit); err != nil {
 		return nil, nil, err
 	}
-	if err := ctx.Err(); err != nil {
-		return nil, nil, err
-	}
 	l.mu.Lock()
-	if l.closed {
+	if err := l.refuse(ctx); err != nil {
 		l.mu.Unlock()
-		return nil, nil, ErrClosed
+		return nil, nil, err
 	}
 	k := l.keys[key]
 	if k != nil && !k.admits(limit) {
@@ -158,15 +158,12 @@ func (l *Local) Acquire(ctx context.Context, key string, limit int) (context.Con
 	if err := checkArgs(key, limit); err != nil {
 		return nil, nil, err
 	}
-	if err := ctx.Err(); err != nil {
-		return nil, nil, err
-	}
 	maxWaiters, known := l.maxWaiters, l.maxWaitersFor == nil
 	for {
 		l.mu.Lock()
-		if l.closed {
+		if err := l.refuse(ctx); err != nil {
 			l.mu.Unlock()
-			return nil, nil, ErrClosed
+			return nil, nil, err
 		}
 		k := l.keys[key]
 		if k == nil || k.admits(limit) {
@@ -190,6 +187,15 @@ func (l *Local) Acquire(ctx context.Context, key string, limit int) (context.Con
 		l.mu.Unlock()
 		return l.wait(ctx, k, w)
 	}
+}
+
+// refuse returns ErrClosed if l is closed, else ctx.Err(): the checks
+// before a slot, in this order. l.mu must be held.
+func (l *Local) refuse(ctx context.Context) error {
+	if l.closed {
+		return ErrClosed
+	}
+	return ctx.Err()
 }
 
 // InUse returns how many callers hold key now. It returns ErrClosed once

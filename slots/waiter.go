@@ -60,40 +60,36 @@ func (k *keyState) closeWaiters() {
 	}
 }
 
-// wait waits, on the caller's goroutine, until w is handed a slot, leaves
-// the line for a reason serve or Close gave, or ctx is done. A slot handed
-// to w whose context has ended since (ctx ended, or Close took it back) is
-// given back, and wait returns ctx.Err(), or ErrClosed.
+// wait waits, on the caller's goroutine, until w is handed a slot, is
+// told to leave (by Close), or ctx is done, and then settles the outcome by
+// one path, whichever woke it: still in line, it leaves; handed a slot
+// whose context is live, it takes it; handed a slot whose context has
+// ended since (ctx ended as the slot came, or Close took it back), it gives
+// the slot back, and returns ctx.Err(), or ErrClosed.
 func (l *Local) wait(ctx context.Context, k *keyState, w *waiter) (context.Context, func(), error) {
 	select {
 	case <-w.ready:
-		if w.err != nil {
-			return nil, nil, w.err
-		}
-		if w.slot.ctx.Err() == nil { // a child of ctx: ctx is not done either
-			return w.slot.ctx, w.slot.guard(ctx), nil
-		}
 	case <-ctx.Done():
 	}
-	l.leave(k, w)
-	if err := ctx.Err(); err != nil {
-		return nil, nil, err
-	}
-	return nil, nil, ErrClosed // the slot's context ended, ctx's did not
-}
-
-// leave takes w, whose ctx is done, out of the line, or gives back the
-// slot it was handed meanwhile, so that the next waiter gets it.
-func (l *Local) leave(k *keyState, w *waiter) {
 	l.mu.Lock()
-	s := w.slot
-	if w.elem != nil {
+	if w.elem != nil { // still in line: ctx ended first
 		k.remove(w)
 		l.serve(k) // w may have held back those behind it
 		l.dropIfIdle(k)
+		l.mu.Unlock()
+		return nil, nil, ctx.Err()
 	}
 	l.mu.Unlock()
-	if s != nil {
-		s.free(context.Cause(w.ctx))
+	if w.err != nil {
+		return nil, nil, w.err
 	}
+	s := w.slot
+	if s.ctx.Err() == nil { // a child of ctx: ctx is not done either
+		return s.ctx, s.guard(ctx), nil
+	}
+	s.free(context.Cause(ctx)) // so that the next waiter gets it
+	if err := ctx.Err(); err != nil {
+		return nil, nil, err
+	}
+	return nil, nil, ErrClosed // Close took the slot back; ctx is live
 }

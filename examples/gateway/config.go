@@ -14,11 +14,12 @@ type config struct {
 	Duration time.Duration // how long the load generator sends requests
 	Listen   string        // address of the first instance; loopback only
 
-	Accounts        int // accounts, a1, a2, ...
-	UsersPerAccount int // users of each account, a1-u1, a1-u2, ...
-	UserLimit       int // slots a user may hold at once
-	AccountLimit    int // slots an account may hold at once
-	MaxWaiters      int // requests that may wait for one user's slot
+	Accounts        int           // accounts, a1, a2, ...
+	UsersPerAccount int           // users of each account, a1-u1, a1-u2, ...
+	UserLimit       int           // slots a user may hold at once
+	AccountLimit    int           // slots an account may hold at once
+	MaxWaiters      int           // requests that may wait for one user's slot
+	UserWait        time.Duration // how long a request waits for its user's slot
 
 	ClientsPerUser int           // load generator clients of each user
 	HangUpEvery    int           // every n-th client hangs up mid-stream; 0: none
@@ -35,9 +36,10 @@ type config struct {
 }
 
 // defaultConfig is the command's: a few clients more per user than the
-// user's slots and its line of waiters, more users' slots per account than
-// the account's, and one client in four hanging up mid-stream. So requests
-// are served, refused for both reasons, and cut by hang-ups.
+// user's slots and its line of waiters, a wait for a user's slot shorter
+// than a stream, more users' slots per account than the account's, and one
+// client in four hanging up mid-stream. So requests are served, refused for
+// every reason, and cut by hang-ups.
 func defaultConfig() config {
 	return config{
 		Duration:        3 * time.Second,
@@ -47,6 +49,7 @@ func defaultConfig() config {
 		UserLimit:       2,
 		AccountLimit:    4,
 		MaxWaiters:      1,
+		UserWait:        150 * time.Millisecond,
 		ClientsPerUser:  4,
 		HangUpEvery:     4,
 		Chunks:          8,
@@ -69,9 +72,9 @@ func (c config) check() error {
 	case c.Accounts < 1 || c.UsersPerAccount < 1 || c.ClientsPerUser < 1:
 		return fmt.Errorf("no clients: %d accounts, %d users each, %d clients per user",
 			c.Accounts, c.UsersPerAccount, c.ClientsPerUser)
-	case c.UserLimit < 1 || c.AccountLimit < 1 || c.MaxWaiters < 0 || c.HangUpEvery < 0:
-		return fmt.Errorf("bad limits: user %d, account %d, waiters %d, hang-up every %d",
-			c.UserLimit, c.AccountLimit, c.MaxWaiters, c.HangUpEvery)
+	case c.UserLimit < 1 || c.AccountLimit < 1 || c.MaxWaiters < 0 || c.UserWait <= 0 || c.HangUpEvery < 0:
+		return fmt.Errorf("bad limits: user %d, account %d, waiters %d, wait %v, hang-up every %d",
+			c.UserLimit, c.AccountLimit, c.MaxWaiters, c.UserWait, c.HangUpEvery)
 	case c.Chunks < 2 || c.ChunkEvery <= 0:
 		return fmt.Errorf("bad stream: %d chunks every %v", c.Chunks, c.ChunkEvery)
 	}

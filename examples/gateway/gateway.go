@@ -14,9 +14,11 @@ import (
 // slot and the status, as "account full".
 const reasonHeader = "X-Gateway-Refused"
 
-// limits are the slots a user and an account may hold at once.
+// limits are the slots a user and an account may hold at once, and how
+// long a request waits for its user's slot.
 type limits struct {
 	user, account int
+	userWait      time.Duration
 }
 
 // streamSpec is the response a served request gets: chunks lines, one
@@ -34,8 +36,8 @@ type gatewayStats struct {
 }
 
 // A gateway is one instance of the example service: every request takes a
-// slot of its user (waiting in line) and then one of its account (without
-// waiting), and streams for a while.
+// slot of its user (waiting in line, for a while) and then one of its
+// account (without waiting), and streams for a while.
 type gateway struct {
 	limiter slots.Limiter
 	limits  limits

@@ -52,6 +52,7 @@ func TestGatewayAnswersRefusals(t *testing.T) {
 	}{
 		{"account full", accountTaken, context.Background(), http.StatusTooManyRequests, "account full", true},
 		{"user queue full", errLimiter{fmt.Errorf("wrapped: %w", slots.ErrQueueFull)}, context.Background(), http.StatusTooManyRequests, "user queue full", true},
+		{"user waited too long", errLimiter{fmt.Errorf("wrapped: %w", slots.ErrWaitTimeout)}, context.Background(), http.StatusTooManyRequests, "user waited too long", true},
 		{"closed", closed, context.Background(), http.StatusServiceUnavailable, "user closed", true},
 		{"backend error", errLimiter{errors.New("dial tcp: connection refused")}, context.Background(), http.StatusServiceUnavailable, "user backend error", true},
 		{"client gone", errLimiter{context.Canceled}, gone, http.StatusOK, "", false},

@@ -4,7 +4,7 @@ go 1.25
 
 require (
 	github.com/ctxguard/release v1.1.0
-	github.com/ctxguard/release/redisslot v0.0.0-00010101000000-000000000000
+	github.com/ctxguard/release/redisslot v0.1.0
 	github.com/redis/go-redis/v9 v9.22.0
 	go.uber.org/goleak v1.3.0
 )

@@ -37,7 +37,7 @@ func startInstances(cfg config, b *backend, tr *tracker) ([]*instance, error) {
 		}
 		gw := &gateway{
 			limiter: l,
-			limits:  limits{user: cfg.UserLimit, account: cfg.AccountLimit},
+			limits:  limits{user: cfg.UserLimit, account: cfg.AccountLimit, userWait: cfg.UserWait},
 			stream:  streamSpec{chunks: cfg.Chunks, every: cfg.ChunkEvery},
 			tracker: tr,
 			stats:   new(gatewayStats),

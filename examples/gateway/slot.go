@@ -13,12 +13,13 @@ import (
 type status uint8
 
 const (
-	statusOK           status = iota
-	statusFull                // the key already has limit holders
-	statusQueueFull           // the key's line of waiters is at its cap
-	statusGone                // the caller's ctx ended first: the client hung up
-	statusClosed              // the limiter is closed
-	statusBackendError        // the limiter's backend (Redis) failed
+	statusOK            status = iota
+	statusFull                 // the key already has limit holders
+	statusQueueFull            // the key's line of waiters is at its cap
+	statusWaitedTooLong        // no slot came within the wait
+	statusGone                 // the caller's ctx ended first: the client hung up
+	statusClosed               // the limiter is closed
+	statusBackendError         // the limiter's backend (Redis) failed
 )
 
 func (s status) String() string {
@@ -29,6 +30,8 @@ func (s status) String() string {
 		return "full"
 	case statusQueueFull:
 		return "queue full"
+	case statusWaitedTooLong:
+		return "waited too long"
 	case statusGone:
 		return "client gone"
 	case statusClosed:
@@ -43,7 +46,7 @@ func (s status) String() string {
 // again soon, 503 when the gateway cannot serve at all.
 func (s status) httpCode() int {
 	switch s {
-	case statusFull, statusQueueFull:
+	case statusFull, statusQueueFull, statusWaitedTooLong:
 		return http.StatusTooManyRequests
 	case statusOK:
 		return http.StatusOK
@@ -56,6 +59,8 @@ func statusOf(ctx context.Context, err error) status {
 	switch {
 	case errors.Is(err, slots.ErrQueueFull): // before ErrFull, which it matches too
 		return statusQueueFull
+	case errors.Is(err, slots.ErrWaitTimeout): // before ErrFull, which it matches too
+		return statusWaitedTooLong
 	case errors.Is(err, slots.ErrFull):
 		return statusFull
 	case errors.Is(err, slots.ErrClosed):
@@ -75,13 +80,14 @@ func statusOf(ctx context.Context, err error) status {
 func userKey(user string) string       { return "user:" + user }
 func accountKey(account string) string { return "account:" + account }
 
-// acquireUserSlot takes one of the user's slots, waiting in line while the
-// user has limits.user requests in flight. It returns the slot's context,
-// done when ctx is done or the slot is taken back, and the slot's release,
-// nil unless the status is statusOK.
+// acquireUserSlot takes one of the user's slots, waiting in line, at most
+// limits.userWait, while the user has limits.user requests in flight. It
+// returns the slot's context, done when ctx is done or the slot is taken
+// back (the wait bounds only the wait), and the slot's release, nil unless
+// the status is statusOK.
 func (g *gateway) acquireUserSlot(ctx context.Context, user string) (context.Context, func(), status) {
 	key := userKey(user)
-	sctx, release, err := g.limiter.Acquire(ctx, key, g.limits.user)
+	sctx, release, err := slots.AcquireWithin(ctx, g.limiter, key, g.limits.user, g.limits.userWait)
 	if err != nil {
 		return nil, nil, statusOf(ctx, err)
 	}

@@ -80,7 +80,7 @@ func (r *result) problems() []string {
 func (r *result) print(w io.Writer) {
 	fmt.Fprintf(w, "gateway: %d instance(s), slots %s, %v of load from %d clients\n\n",
 		r.instances, r.backend, r.duration, r.clients)
-	row := func(name string, v any) { fmt.Fprintf(w, "  %-32s %9v\n", name, v) }
+	row := func(name string, v any) { fmt.Fprintf(w, "  %-36s %9v\n", name, v) }
 	row("requests", r.requests)
 	row("served", r.served)
 	reasons := slices.Sorted(maps.Keys(r.refused))

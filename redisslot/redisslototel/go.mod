@@ -7,7 +7,7 @@ replace github.com/ctxguard/release/redisslot => ../
 replace github.com/ctxguard/release => ../../
 
 require (
-	github.com/ctxguard/release/redisslot v0.0.0-00010101000000-000000000000
+	github.com/ctxguard/release/redisslot v0.1.0
 	github.com/redis/go-redis/v9 v9.22.0
 	go.opentelemetry.io/otel v1.46.0
 	go.opentelemetry.io/otel/metric v1.46.0

@@ -12,8 +12,8 @@ import (
 // testErrorsNameTheKey checks that a refusal wraps ErrFull and names the
 // key, so that a caller holding several kinds of slot can tell which one
 // was full.
-func testErrorsNameTheKey(t *testing.T, open Open) {
-	ls := open(t, 1, 0)
+func testErrorsNameTheKey(t *testing.T, open OpenWithOptions) {
+	ls := open(t, 1, Options{})
 	key := newKey("named")
 	h := mustTry(t, ls[0], t.Context(), key, 1)
 	_, _, err := ls[0].TryAcquire(t.Context(), key, 1)
@@ -32,17 +32,13 @@ func testErrorsNameTheKey(t *testing.T, open Open) {
 
 // testBadArguments checks that an empty key or a limit below 1 is an
 // error saying so, not a slot, and that a nil ctx panics.
-func testBadArguments(t *testing.T, open Open) {
-	ls := open(t, 1, 0)
+func testBadArguments(t *testing.T, open OpenWithOptions) {
+	ls := open(t, 1, Options{})
 	l := ls[0]
 	ctx, cancel := context.WithTimeout(t.Context(), patience) // ends a wait only if broken
 	defer cancel()
 	key := newKey("bad")
-	calls := map[string]func(key string, limit int) error{
-		"TryAcquire": func(key string, limit int) error { _, _, err := l.TryAcquire(ctx, key, limit); return err }, //lostrelease:ignore the call must fail: the key or the limit is bad
-		"Acquire":    func(key string, limit int) error { _, _, err := l.Acquire(ctx, key, limit); return err },    //lostrelease:ignore the call must fail: the key or the limit is bad
-	}
-	for name, call := range calls {
+	for name, call := range acquireCalls(l, ctx) {
 		if err := call("", 1); err == nil || errors.Is(err, slots.ErrFull) || !strings.Contains(err.Error(), "key") {
 			t.Errorf("%s(\"\", 1) = %v; want an error about the empty key", name, err)
 		}

@@ -42,8 +42,8 @@ func closeAll(t *testing.T, ls []slots.Limiter) {
 // one at a time, the last first: a slot that a closing Limiter frees may
 // rightly go to a waiter of another Limiter still open, which is then
 // served, not closed.
-func testCloseEndsSlotsAndWaits(t *testing.T, open Open) {
-	ls := open(t, 2, 0)
+func testCloseEndsSlotsAndWaits(t *testing.T, open OpenWithOptions) {
+	ls := open(t, 2, Options{})
 	ctx := t.Context()
 	a, b := newKey("closea"), newKey("closeb")
 	ha := mustTry(t, ls[0], ctx, a, 1)
@@ -77,8 +77,8 @@ func testCloseEndsSlotsAndWaits(t *testing.T, open Open) {
 
 // testCallsAfterClose checks that every method returns ErrClosed once
 // Close has returned.
-func testCallsAfterClose(t *testing.T, open Open) {
-	ls := open(t, 2, 0)
+func testCallsAfterClose(t *testing.T, open OpenWithOptions) {
+	ls := open(t, 2, Options{})
 	key := newKey("after")
 	closeAll(t, ls)
 	ctx, cancel := context.WithTimeout(t.Context(), patience) // ends a wait only if broken
@@ -101,8 +101,8 @@ func testCallsAfterClose(t *testing.T, open Open) {
 
 // testCloseTwiceConcurrently closes the Limiters from several goroutines,
 // then once more: every call returns nil.
-func testCloseTwiceConcurrently(t *testing.T, open Open) {
-	ls := open(t, 2, 0)
+func testCloseTwiceConcurrently(t *testing.T, open OpenWithOptions) {
+	ls := open(t, 2, Options{})
 	h := mustTry(t, ls[0], t.Context(), newKey("twice"), 1)
 	closeAll(t, ls)
 	closeAll(t, ls)

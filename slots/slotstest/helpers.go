@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"sync"
 	"testing"
 	"time"
 
@@ -100,6 +101,40 @@ func notReturned(t *testing.T, ch <-chan result, what string) {
 		}
 		t.Fatalf("%s: Acquire returned (err %v); want it still waiting", what, r.err)
 	default:
+	}
+}
+
+// returned waits for wg, at most patience, and reports whether it is done.
+// The goroutines it gives up on must not use t after the test: they touch
+// it only while the test's ctx is live, and the test cancels it first.
+func returned(wg *sync.WaitGroup) bool {
+	finished := make(chan struct{})
+	go func() { wg.Wait(); close(finished) }()
+	select {
+	case <-finished:
+		return true
+	case <-time.After(patience):
+		return false
+	}
+}
+
+// waitAll waits for wg, at most patience, and fails t, naming what, if it
+// must give up.
+func waitAll(t *testing.T, wg *sync.WaitGroup, what string) {
+	t.Helper()
+	if !returned(wg) {
+		t.Fatalf("%s: not all returned after %v", what, patience)
+	}
+}
+
+// stopAll cancels the goroutines of wg and waits for them, at most
+// patience: deferred, it ends a test that failed early without hanging
+// it.
+func stopAll(t *testing.T, cancel context.CancelFunc, wg *sync.WaitGroup, what string) {
+	t.Helper()
+	cancel()
+	if !returned(wg) {
+		t.Errorf("%s: not all returned %v after their ctx ended", what, patience)
 	}
 }
 

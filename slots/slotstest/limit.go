@@ -15,19 +15,18 @@ import (
 // holders keep their slots until the test has seen the key full, with the
 // other workers in line, so the contention reaches the limit by
 // construction, not by luck.
-func testLimitNeverExceeded(t *testing.T, open Open) {
+func testLimitNeverExceeded(t *testing.T, open OpenWithOptions) {
 	const (
 		n       = 2
 		limit   = 3
 		workers = 4 * limit
 		rounds  = 10
 	)
-	ls := open(t, n, 0)
+	ls := open(t, n, Options{})
 	key := newKey("limit")
 	ctx, cancel := context.WithCancel(t.Context())
 	var wg sync.WaitGroup
-	defer wg.Wait()
-	defer cancel() // first, if the test fails early: the workers return
+	defer stopAll(t, cancel, &wg, "workers")
 
 	var inside, most, over atomic.Int64
 	full := make(chan struct{}) // closed once the test saw the key full
@@ -61,7 +60,7 @@ func testLimitNeverExceeded(t *testing.T, open Open) {
 	}
 	waitFull(t, ls, ctx, key, limit, workers, &inside)
 	close(full)
-	wg.Wait()
+	waitAll(t, &wg, "workers")
 
 	if got := over.Load(); got != 0 {
 		t.Errorf("%d times more than %d callers held the key; want never", got, limit)
@@ -89,8 +88,8 @@ func waitFull(t *testing.T, ls []slots.Limiter, ctx context.Context, key string,
 
 // testLimitIsPerCaller checks that each caller is admitted against the
 // limit it passes, counting the holders that passed other limits.
-func testLimitIsPerCaller(t *testing.T, open Open) {
-	ls := open(t, 2, 0)
+func testLimitIsPerCaller(t *testing.T, open OpenWithOptions) {
+	ls := open(t, 2, Options{})
 	key := newKey("perlimit")
 	ctx := t.Context()
 
@@ -110,9 +109,9 @@ func testLimitIsPerCaller(t *testing.T, open Open) {
 
 // testReleaseExactlyOnce calls one slot's release from many goroutines at
 // once: it must free that slot once, not the other holder's too.
-func testReleaseExactlyOnce(t *testing.T, open Open) {
+func testReleaseExactlyOnce(t *testing.T, open OpenWithOptions) {
 	const callers = 32
-	ls := open(t, 2, 0)
+	ls := open(t, 2, Options{})
 	key := newKey("once")
 	ctx := t.Context()
 
@@ -127,7 +126,7 @@ func testReleaseExactlyOnce(t *testing.T, open Open) {
 		})
 	}
 	close(start)
-	wg.Wait()
+	waitAll(t, &wg, "concurrent releases")
 	wantCause(t, a.ctx, context.Canceled, "after release")
 
 	inUseIs(t, ls[1], key, 1)

@@ -10,9 +10,9 @@ import (
 // testLoad holds and waits for several keys through two Limiters and
 // checks that Load, through either, counts each key right and answers in
 // the order of the keys asked for, and that InUse agrees.
-func testLoad(t *testing.T, open Open) {
+func testLoad(t *testing.T, open OpenWithOptions) {
 	const nkeys = 5
-	ls := open(t, 2, 0)
+	ls := open(t, 2, Options{})
 	ctx := t.Context()
 	keys := make([]string, nkeys)
 	var held []result

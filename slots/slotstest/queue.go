@@ -14,17 +14,16 @@ import (
 // testFIFO lines up waiters that join alternately through each Limiter,
 // each one only once the previous is counted in Load's Waiting, and checks
 // that they are served in that order.
-func testFIFO(t *testing.T, open Open) {
+func testFIFO(t *testing.T, open OpenWithOptions) {
 	const (
 		n       = 2
 		waiters = 6
 	)
-	ls := open(t, n, 0)
+	ls := open(t, n, Options{})
 	key := newKey("fifo")
 	ctx, cancel := context.WithCancel(t.Context())
 	var wg sync.WaitGroup
-	defer wg.Wait()
-	defer cancel() // first, if the test fails early: the waiters return
+	defer stopAll(t, cancel, &wg, "waiters")
 
 	h := mustTry(t, ls[0], ctx, key, 1)
 	var mu sync.Mutex
@@ -46,7 +45,7 @@ func testFIFO(t *testing.T, open Open) {
 		loadIs(t, ls[(i+1)%n], key, 1, i+1)
 	}
 	h.rel()
-	wg.Wait()
+	waitAll(t, &wg, "waiters")
 	for i, got := range order {
 		if got != i {
 			t.Fatalf("waiters served in order %v; want 0 to %d in the order they joined", order, waiters-1)
@@ -60,8 +59,8 @@ func testFIFO(t *testing.T, open Open) {
 
 // testAcquireJoinsAtTheBack checks that an Acquire whose own limit would
 // admit it still waits behind the key's waiters.
-func testAcquireJoinsAtTheBack(t *testing.T, open Open) {
-	ls := open(t, 2, 0)
+func testAcquireJoinsAtTheBack(t *testing.T, open OpenWithOptions) {
+	ls := open(t, 2, Options{})
 	key := newKey("back")
 	ctx := t.Context()
 
@@ -83,8 +82,8 @@ func testAcquireJoinsAtTheBack(t *testing.T, open Open) {
 // testTryAcquireDoesNotJumpTheQueue checks that TryAcquire refuses while
 // a caller waits, even when its own limit would admit it and right after
 // a release, and that the waiter then gets the slot.
-func testTryAcquireDoesNotJumpTheQueue(t *testing.T, open Open) {
-	ls := open(t, 2, 0)
+func testTryAcquireDoesNotJumpTheQueue(t *testing.T, open OpenWithOptions) {
+	ls := open(t, 2, Options{})
 	key := newKey("nojump")
 	ctx := t.Context()
 
@@ -105,8 +104,8 @@ func testTryAcquireDoesNotJumpTheQueue(t *testing.T, open Open) {
 // testQueueCap fills a key's line to the cap on one Limiter: the next
 // Acquire is refused at once with ErrQueueFull, which also matches
 // ErrFull and names the key; once a waiter leaves, one may join again.
-func testQueueCap(t *testing.T, open Open) {
-	ls := open(t, 1, queueCap)
+func testQueueCap(t *testing.T, open OpenWithOptions) {
+	ls := open(t, 1, Options{MaxWaiters: queueCap})
 	l := ls[0]
 	key := newKey("cap")
 	h := mustTry(t, l, t.Context(), key, 1)

@@ -10,8 +10,8 @@ type ctxKey struct{}
 
 // testSlotContextValues checks that the slot's context carries the
 // caller's values, for TryAcquire and for an Acquire that waited.
-func testSlotContextValues(t *testing.T, open Open) {
-	ls := open(t, 2, 0)
+func testSlotContextValues(t *testing.T, open OpenWithOptions) {
+	ls := open(t, 2, Options{})
 	key := newKey("values")
 	ctx := context.WithValue(t.Context(), ctxKey{}, "v")
 
@@ -32,8 +32,8 @@ func testSlotContextValues(t *testing.T, open Open) {
 
 // testSlotContextEndsOnRelease checks that the slot's context is done,
 // with cause context.Canceled, when release returns.
-func testSlotContextEndsOnRelease(t *testing.T, open Open) {
-	ls := open(t, 1, 0)
+func testSlotContextEndsOnRelease(t *testing.T, open OpenWithOptions) {
+	ls := open(t, 1, Options{})
 	key := newKey("ctxrel")
 	a := mustTry(t, ls[0], t.Context(), key, 1)
 	if err := a.ctx.Err(); err != nil {
@@ -49,8 +49,8 @@ func testSlotContextEndsOnRelease(t *testing.T, open Open) {
 
 // testSlotContextEndsWithCtxCause checks that the slot's context ends
 // when the caller's does, with the caller's cause.
-func testSlotContextEndsWithCtxCause(t *testing.T, open Open) {
-	ls := open(t, 1, 0)
+func testSlotContextEndsWithCtxCause(t *testing.T, open OpenWithOptions) {
+	ls := open(t, 1, Options{})
 	key := newKey("ctxcause")
 	cause := errors.New("client went away")
 	ctx, cancel := context.WithCancelCause(t.Context())
@@ -64,8 +64,8 @@ func testSlotContextEndsWithCtxCause(t *testing.T, open Open) {
 
 // testHangUpFreesSlot checks that a slot frees itself when its caller's
 // ctx ends, and that its release, called later, frees nothing more.
-func testHangUpFreesSlot(t *testing.T, open Open) {
-	ls := open(t, 2, 0)
+func testHangUpFreesSlot(t *testing.T, open OpenWithOptions) {
+	ls := open(t, 2, Options{})
 	key := newKey("hangup")
 	ctx, cancel := context.WithCancel(t.Context())
 	a := mustTry(t, ls[0], ctx, key, 1)
@@ -81,8 +81,8 @@ func testHangUpFreesSlot(t *testing.T, open Open) {
 
 // testHangUpHandsSlotToWaiter checks that a slot freed by its caller's
 // hang-up goes to the key's waiter.
-func testHangUpHandsSlotToWaiter(t *testing.T, open Open) {
-	ls := open(t, 2, 0)
+func testHangUpHandsSlotToWaiter(t *testing.T, open OpenWithOptions) {
+	ls := open(t, 2, Options{})
 	key := newKey("hangupwait")
 	ctx, cancel := context.WithCancel(t.Context())
 	a := mustTry(t, ls[0], ctx, key, 1)

@@ -1,0 +1,3 @@
+module quickstartcheck
+
+go 1.25
