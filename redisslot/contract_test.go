@@ -21,7 +21,7 @@ func TestContract(t *testing.T) {
 		{"two Limiters", 2},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			slotstest.Run(t, func(t *testing.T, n, maxWaiters int) []slots.Limiter {
+			slotstest.RunWithOptions(t, func(t *testing.T, n int, opts slotstest.Options) []slots.Limiter {
 				srv := redistest.Shared(t)
 				prefix := testPrefix(t)
 				var ls []slots.Limiter
@@ -30,7 +30,9 @@ func TestContract(t *testing.T) {
 						ls = append(ls, ls[0])
 						continue
 					}
-					f := newFixture(t, srv, redisslot.Options{Prefix: prefix, Lease: testLease, MaxWaiters: maxWaiters})
+					f := newFixture(t, srv, redisslot.Options{
+						Prefix: prefix, Lease: testLease, MaxWaiters: opts.MaxWaiters, MaxWaitersFor: opts.MaxWaitersFor,
+					})
 					ls = append(ls, f.l)
 				}
 				return ls

@@ -5,7 +5,7 @@ go 1.25.0
 require (
 	github.com/bsm/redislock v0.9.4
 	github.com/ctxguard/release v1.1.0
-	github.com/ctxguard/release/redisslot v0.0.0-00010101000000-000000000000
+	github.com/ctxguard/release/redisslot v0.1.0
 	github.com/redis/go-redis/v9 v9.22.0
 	github.com/redis/rueidis v1.0.79
 	go.uber.org/goleak v1.3.0
