@@ -195,7 +195,6 @@ func testBadLimitsNeverPanic(t *testing.T, open OpenWithOptions) {
 		}
 	}
 	noPanic(t, "AcquireWithin with a bad limit", func() {
-		//lostrelease:ignore the call must fail: the limit is bad
 		if _, _, err := slots.AcquireWithin(ctx, l, key, math.MinInt, patience); err == nil {
 			t.Errorf("AcquireWithin(key, MinInt) = nil error; want an error about the limit")
 		}
