@@ -30,6 +30,7 @@ type backend struct {
 	clients  []*redis.Client // nil in process
 	prefix   string          // Redis key prefix of this run
 	bgErrs   errorLog        // the Limiters' background errors
+	outages  *outageWatch    // nil in process
 }
 
 func newBackend(ctx context.Context, cfg config) (*backend, error) {
@@ -60,14 +61,18 @@ func newBackend(ctx context.Context, cfg config) (*backend, error) {
 			_, _ = b.close()
 			return nil, fmt.Errorf("no Redis at %s: %w", cfg.Redis, err)
 		}
-		l := redisslot.New(c, redisslot.Options{
+		opts := redisslot.Options{
 			Prefix:     b.prefix,
 			Lease:      10 * time.Second,
 			MaxWaiters: cfg.MaxWaiters,
 			OnError:    b.bgErrs.add,
-		})
-		b.limiters = append(b.limiters, l)
+		}
+		if cfg.Fallback > 0 {
+			opts.Fallback = func(string, int) int { return cfg.Fallback }
+		}
+		b.limiters = append(b.limiters, redisslot.New(c, opts))
 	}
+	b.outages = watchOutages(cfg.Redis)
 	return b, nil
 }
 
@@ -95,6 +100,9 @@ func (b *backend) close() (keysLeft []string, err error) {
 	var errs []error
 	for _, l := range b.limiters {
 		errs = append(errs, l.Close())
+	}
+	if b.outages != nil {
+		b.outages.stop()
 	}
 	if len(b.clients) > 0 && len(b.limiters) > 0 {
 		keysLeft, err = scanPrefix(b.clients[0], b.prefix)

@@ -20,6 +20,10 @@ type config struct {
 	AccountLimit    int           // slots an account may hold at once
 	MaxWaiters      int           // requests that may wait for one user's slot
 	UserWait        time.Duration // how long a request waits for its user's slot
+	// Fallback is the share of each key's slots that an instance serves on
+	// its own while Redis cannot be reached (redisslot.Options.Fallback);
+	// 0: none, requests are refused with 503 then.
+	Fallback int
 
 	ClientsPerUser int           // load generator clients of each user
 	HangUpEvery    int           // every n-th client hangs up mid-stream; 0: none
@@ -72,6 +76,8 @@ func (c config) check() error {
 	case c.Accounts < 1 || c.UsersPerAccount < 1 || c.ClientsPerUser < 1:
 		return fmt.Errorf("no clients: %d accounts, %d users each, %d clients per user",
 			c.Accounts, c.UsersPerAccount, c.ClientsPerUser)
+	case c.Fallback < 0:
+		return fmt.Errorf("-fallback %d: negative", c.Fallback)
 	case c.UserLimit < 1 || c.AccountLimit < 1 || c.MaxWaiters < 0 || c.UserWait <= 0 || c.HangUpEvery < 0:
 		return fmt.Errorf("bad limits: user %d, account %d, waiters %d, wait %v, hang-up every %d",
 			c.UserLimit, c.AccountLimit, c.MaxWaiters, c.UserWait, c.HangUpEvery)

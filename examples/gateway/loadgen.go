@@ -39,16 +39,21 @@ type loadgen struct {
 
 	requests, served, hungUp atomic.Int64
 	refusedN                 atomic.Int64
-	refusedMu                sync.Mutex
-	refused                  map[string]int64 // by reason
-	errs                     errorLog         // what no client should see
+	// The requests that began while Redis did not answer, and how they
+	// ended: outage says whether it answers now.
+	outage                                      func() bool
+	outageRequests, outageServed, outageRefused atomic.Int64
+	refusedMu                                   sync.Mutex
+	refused                                     map[string]int64 // by reason
+	errs                                        errorLog         // what no client should see
 }
 
 // newLoadgen makes clientsPerUser visitors for every user of cfg, each
 // user's spread over targets (base URLs), and every cfg.HangUpEvery-th
 // visitor hanging up in the middle of its streams.
-func newLoadgen(cfg config, targets []string) *loadgen {
+func newLoadgen(cfg config, targets []string, outage func() bool) *loadgen {
 	lg := &loadgen{
+		outage: outage,
 		client: &http.Client{Transport: &http.Transport{
 			Proxy:               nil, // loopback only, whatever the environment says
 			MaxIdleConnsPerHost: cfg.clients(),
@@ -104,6 +109,10 @@ func pause(ctx context.Context, d time.Duration) {
 // request sends one request of v and counts its outcome.
 func (lg *loadgen) request(ctx context.Context, v visitor) {
 	lg.requests.Add(1)
+	during := lg.outage()
+	if during {
+		lg.outageRequests.Add(1)
+	}
 	rctx, cancel := context.WithTimeout(ctx, requestTimeout)
 	defer cancel()
 	req, err := http.NewRequestWithContext(rctx, http.MethodGet, v.url, nil)
@@ -128,30 +137,36 @@ func (lg *loadgen) request(ctx context.Context, v visitor) {
 		lg.refused[fmt.Sprintf("%s (%d)", reason, resp.StatusCode)]++
 		lg.refusedMu.Unlock()
 		lg.refusedN.Add(1)
+		if during {
+			lg.outageRefused.Add(1)
+		}
 		return
 	}
-	lg.read(ctx, resp.Body, v, cancel)
+	if lg.read(ctx, resp.Body, v, cancel) && during {
+		lg.outageServed.Add(1)
+	}
 }
 
 // read reads a stream to its end, or hangs up (cancels the request's
-// context) after v.hangUpAfter chunks.
-func (lg *loadgen) read(ctx context.Context, body io.Reader, v visitor, hangUp context.CancelFunc) {
+// context) after v.hangUpAfter chunks. It reports whether the stream was
+// served whole.
+func (lg *loadgen) read(ctx context.Context, body io.Reader, v visitor, hangUp context.CancelFunc) bool {
 	br := bufio.NewReader(body)
 	for n := 0; ; {
 		_, err := br.ReadString('\n')
 		if errors.Is(err, io.EOF) && n == lg.chunks {
 			lg.served.Add(1)
-			return
+			return true
 		}
 		if err != nil {
 			lg.fail(ctx, fmt.Errorf("GET %s: stream cut after %d of %d chunks: %w", v.url, n, lg.chunks, err))
-			return
+			return false
 		}
 		n++
 		if n == v.hangUpAfter {
 			hangUp()
 			lg.hungUp.Add(1)
-			return
+			return false
 		}
 	}
 }

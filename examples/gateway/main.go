@@ -4,8 +4,9 @@
 // whose clients hang up early. It prints a summary and exits non-zero if a
 // limit was ever exceeded or a slot is still held at the end.
 //
-//	go run .                           # one instance, slots in process
-//	go run . -redis 127.0.0.1:6379     # two instances sharing that Redis
+//	go run .                                # one instance, slots in process
+//	go run . -redis 127.0.0.1:6379          # two instances sharing that Redis
+//	go run . -redis 127.0.0.1:6379 -fallback 1  # each serving 1 slot of a key while Redis is away
 //
 // The load generator sends requests for -duration (default 3s) to what the
 // gateway listens on (-listen, a loopback address, default 127.0.0.1:0).
@@ -26,6 +27,7 @@ func command() int {
 	flag.StringVar(&cfg.Redis, "redis", "", "Redis `address` shared by two gateway instances; empty: one instance, slots in process")
 	flag.DurationVar(&cfg.Duration, "duration", cfg.Duration, "how long the load generator sends requests")
 	flag.StringVar(&cfg.Listen, "listen", cfg.Listen, "loopback `address` the first instance listens on")
+	flag.IntVar(&cfg.Fallback, "fallback", 0, "with -redis, the `share` of each key an instance serves on its own while Redis cannot be reached; 0: none")
 	flag.Parse()
 	if flag.NArg() > 0 {
 		fmt.Fprintf(os.Stderr, "gateway: unexpected arguments %q\n", flag.Args())

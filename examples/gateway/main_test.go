@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"fmt"
 	"strings"
 	"testing"
 	"time"
@@ -107,5 +108,51 @@ func TestConfigAllowsOnlyLoopbackListen(t *testing.T) {
 		if err := cfg.check(); (err == nil) != tc.ok {
 			t.Errorf("config with Listen %q: check() = %v; want ok %v", tc.listen, err, tc.ok)
 		}
+	}
+}
+
+// outageAfter, outageFor: when, into a run of outageRun, the tests of an
+// outage kill Redis, and for how long before they start it again, empty.
+const (
+	outageRun   = 3 * time.Second
+	outageAfter = time.Second
+	outageFor   = 1500 * time.Millisecond
+)
+
+// The run goes on through a Redis outage: Redis is killed mid-run and
+// started again, empty, on the same port. Without a fallback share, the
+// requests begun while Redis was away are refused; with one slot of each
+// key per instance (two instances, whose shares sum to no more than any
+// limit), most are served. Either way no key is held beyond its limit,
+// and nothing is held or left in Redis at the end.
+func TestRunThroughARedisOutage(t *testing.T) {
+	served := map[int]float64{}
+	for _, fallback := range []int{0, 1} {
+		t.Run(fmt.Sprintf("fallback %d", fallback), func(t *testing.T) {
+			srv := startRedisServer(t)
+			cfg := testConfig(t)
+			cfg.Redis, cfg.Fallback, cfg.Duration = srv.addr, fallback, outageRun
+			outage := make(chan struct{})
+			go func() {
+				defer close(outage)
+				time.Sleep(outageAfter) // the run's timeline, not a wait for a condition
+				srv.kill()
+				time.Sleep(outageFor)
+				srv.start()
+			}()
+			res, err := run(t.Context(), cfg)
+			<-outage
+			checkClean(t, res, err)
+			if !res.outageSeen || res.outageRequests == 0 {
+				t.Fatalf("no request began while Redis was away (seen %v)", res.outageSeen)
+			}
+			served[fallback] = float64(res.outageServed) / float64(res.outageRequests)
+			t.Logf("while Redis was away (%v): %d requests, %d served, %d refused",
+				res.outage, res.outageRequests, res.outageServed, res.outageRefused)
+		})
+	}
+	if served[1] <= served[0] || served[1] == 0 {
+		t.Errorf("served while Redis was away: %.0f%% with a fallback share, %.0f%% without; want more with it",
+			100*served[1], 100*served[0])
 	}
 }

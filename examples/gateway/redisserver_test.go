@@ -8,6 +8,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strconv"
+	"sync"
 	"testing"
 	"time"
 )
@@ -19,7 +20,21 @@ const redisStartTimeout = 20 * time.Second
 // on a free port of 127.0.0.1, and returns its address. The server is killed
 // by its pid when the test ends. Without redis-server on PATH the test is
 // skipped, or fails if REDISSLOT_REQUIRE_REDIS=1.
-func startRedis(t *testing.T) string {
+func startRedis(t *testing.T) string { return startRedisServer(t).addr }
+
+// A redisServer is a redis-server process of a test, which the test may
+// kill and start again, empty, on the same port.
+type redisServer struct {
+	t    *testing.T
+	addr string
+	args []string
+	mu   sync.Mutex
+	cmd  *exec.Cmd // nil while killed
+}
+
+// startRedisServer starts a redis-server as startRedis does, and returns
+// it.
+func startRedisServer(t *testing.T) *redisServer {
 	t.Helper()
 	path, err := exec.LookPath("redis-server")
 	if err != nil {
@@ -34,31 +49,49 @@ func startRedis(t *testing.T) string {
 	}
 	port := ln.Addr().(*net.TCPAddr).Port
 	ln.Close()
-	addr := net.JoinHostPort("127.0.0.1", strconv.Itoa(port))
-
 	dir := t.TempDir()
-	log := filepath.Join(dir, "redis.log")
+	s := &redisServer{t: t, addr: net.JoinHostPort("127.0.0.1", strconv.Itoa(port)), args: []string{path,
+		"--port", strconv.Itoa(port), "--bind", "127.0.0.1",
+		"--save", "", "--appendonly", "no", "--dir", dir, "--logfile", filepath.Join(dir, "redis.log")}}
+	t.Cleanup(s.kill)
+	s.start()
+	return s
+}
+
+// start starts the server and waits until it answers PING.
+func (s *redisServer) start() {
 	// No Stdout or Stderr: os/exec then starts no goroutine to copy them.
-	cmd := exec.Command(path, "--port", strconv.Itoa(port), "--bind", "127.0.0.1",
-		"--save", "", "--appendonly", "no", "--dir", dir, "--logfile", log)
+	cmd := exec.Command(s.args[0], s.args[1:]...)
 	if err := cmd.Start(); err != nil {
-		t.Fatalf("start redis-server: %v", err)
+		s.t.Errorf("start redis-server: %v", err)
+		return
 	}
-	t.Cleanup(func() {
-		_ = cmd.Process.Kill()
-		_ = cmd.Wait()
-	})
+	s.mu.Lock()
+	s.cmd = cmd
+	s.mu.Unlock()
 	deadline := time.Now().Add(redisStartTimeout)
 	for {
-		err := ping(addr)
+		err := ping(s.addr)
 		if err == nil {
-			return addr
+			return
 		}
 		if time.Now().After(deadline) {
-			b, _ := os.ReadFile(log)
-			t.Fatalf("redis-server on %s did not answer PING within %v: %v; its log:\n%s", addr, redisStartTimeout, err, b)
+			s.t.Errorf("redis-server on %s did not answer PING within %v: %v", s.addr, redisStartTimeout, err)
+			return
 		}
 		time.Sleep(20 * time.Millisecond)
+	}
+}
+
+// kill kills the server by its pid, if it runs: it forgets everything.
+func (s *redisServer) kill() {
+	s.mu.Lock()
+	cmd := s.cmd
+	s.cmd = nil
+	s.mu.Unlock()
+	if cmd != nil {
+		_ = cmd.Process.Kill()
+		_ = cmd.Wait()
 	}
 }
 

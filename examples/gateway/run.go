@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"runtime"
+	"strings"
 	"time"
 )
 
@@ -36,7 +37,7 @@ func run(ctx context.Context, cfg config) (*result, error) {
 		return nil, errors.Join(err, cerr)
 	}
 	res.instances = len(insts)
-	lg := newLoadgen(cfg, urls(insts))
+	lg := newLoadgen(cfg, urls(insts), b.outages.isDown)
 	stopProgress := startProgress(cfg.Progress, lg, b, cfg.keys())
 	start := time.Now()
 	lg.run(ctx, cfg.Duration, cfg.Cover, func() bool {
@@ -53,7 +54,9 @@ func run(ctx context.Context, cfg config) (*result, error) {
 	// would free it.
 	res.stillHeld, err = b.stillHeld(context.WithoutCancel(ctx), cfg.keys())
 	errs = append(errs, err)
-	res.keysLeft, err = b.close()
+	keys, err := b.close()
+	res.keysLeft, res.tombs = withoutTombstones(keys)
+	res.fallback = cfg.Fallback
 	errs = append(errs, err)
 	res.collect(lg, insts, tr, b)
 	res.goroutinesAfter = settledGoroutines(res.goroutinesBefore)
@@ -90,4 +93,18 @@ func settledGoroutines(want int) int {
 		}
 		time.Sleep(10 * time.Millisecond)
 	}
+}
+
+// withoutTombstones splits keys into the tombstone sets of redisslot
+// (which end in ":gone" and outlive their key's last use on purpose) and
+// the others.
+func withoutTombstones(keys []string) (others []string, tombs int) {
+	for _, k := range keys {
+		if strings.HasSuffix(k, ":gone") {
+			tombs++
+		} else {
+			others = append(others, k)
+		}
+	}
+	return others, tombs
 }

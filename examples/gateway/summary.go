@@ -27,9 +27,17 @@ type result struct {
 	backgroundErrs           int // the Limiters' background errors
 	firstBackgroundErrs      []error
 
+	// Redis did not answer for outage in all, if outageSeen; requests
+	// began then, and were served or refused.
+	outageSeen                                  bool
+	outage                                      time.Duration
+	outageRequests, outageServed, outageRefused int64
+
 	peaks     []peak       // most holders at once, per key
 	stillHeld []slots.Load // keys held once every request had ended
-	keysLeft  []string     // Redis keys left under prefix at the end
+	keysLeft  []string     // Redis keys left under prefix at the end, tombstones aside
+	tombs     int          // tombstone sets left (…:gone), forgotten by Redis within 15 minutes
+	fallback  int          // each instance's share of a key while Redis is away
 
 	goroutinesBefore, goroutinesAfter int
 }
@@ -41,6 +49,21 @@ func (r *result) collect(lg *loadgen, insts []*instance, tr *tracker, b *backend
 	r.clientErrs, r.firstClientErrs = lg.errs.get()
 	r.backgroundErrs, r.firstBackgroundErrs = b.bgErrs.get()
 	r.peaks = tr.peaks()
+	if b.outages != nil && b.outages.seen.Load() {
+		r.outageSeen, r.outage = true, time.Duration(b.outages.downFor.Load()).Round(100*time.Millisecond)
+		r.outageRequests, r.outageServed, r.outageRefused = lg.outageRequests.Load(), lg.outageServed.Load(), lg.outageRefused.Load()
+	}
+}
+
+// mostAllowed is how many may hold a key of limit at once. While Redis does
+// not answer, each instance serves its fallback share of the key on its
+// own, beside the holders it had when Redis stopped answering, until their
+// leases end.
+func (r *result) mostAllowed(limit int) int {
+	if r.outageSeen {
+		return limit + r.instances*r.fallback
+	}
+	return limit
 }
 
 func (r *result) refusedTotal() int64 {
@@ -53,12 +76,13 @@ func (r *result) refusedTotal() int64 {
 
 // problems says what went wrong, if anything: a key held by more than its
 // limit at once, a slot still held or a Redis key left at the end, a
-// request or a background task that failed.
+// request or a background task that failed (a background task may fail
+// while Redis does not answer).
 func (r *result) problems() []string {
 	var ps []string
 	for _, p := range r.peaks {
-		if p.most > p.limit {
-			ps = append(ps, fmt.Sprintf("%s was held %d times at once; its limit is %d", p.key, p.most, p.limit))
+		if most := r.mostAllowed(p.limit); p.most > most {
+			ps = append(ps, fmt.Sprintf("%s was held %d times at once; at most %d may (its limit is %d)", p.key, p.most, most, p.limit))
 		}
 	}
 	for _, l := range r.stillHeld {
@@ -70,7 +94,7 @@ func (r *result) problems() []string {
 	if r.clientErrs > 0 {
 		ps = append(ps, fmt.Sprintf("%d requests failed, first: %v", r.clientErrs, r.firstClientErrs))
 	}
-	if r.backgroundErrs > 0 {
+	if r.backgroundErrs > 0 && !r.outageSeen {
 		ps = append(ps, fmt.Sprintf("%d background errors, first: %v", r.backgroundErrs, r.firstBackgroundErrs))
 	}
 	return ps
@@ -92,6 +116,12 @@ func (r *result) print(w io.Writer) {
 	row("failed requests", r.clientErrs)
 	row("background errors", r.backgroundErrs)
 	row("goroutines before / after", fmt.Sprintf("%d / %d", r.goroutinesBefore, r.goroutinesAfter))
+	if r.outageSeen {
+		fmt.Fprintf(w, "\n  while Redis did not answer (%v in all):\n", r.outage)
+		row("requests begun", r.outageRequests)
+		row("served", r.outageServed)
+		row("refused", r.outageRefused)
+	}
 
 	fmt.Fprintf(w, "\n  %-16s %17s %6s\n", "key", "most held at once", "limit")
 	for _, p := range r.peaks {
@@ -101,6 +131,9 @@ func (r *result) print(w io.Writer) {
 	fmt.Fprintf(w, "\nstill held at the end: %s\n", orNone(len(r.stillHeld)))
 	if r.prefix != "" {
 		fmt.Fprintf(w, "Redis keys left under prefix %q: %s\n", r.prefix, orNone(len(r.keysLeft)))
+		if r.tombs > 0 {
+			fmt.Fprintf(w, "tombstones of acquires that Redis may yet run (…:gone, forgotten within 15 minutes): %d\n", r.tombs)
+		}
 	}
 }
 
