@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"fmt"
+	"os"
 	"strings"
 	"testing"
 	"time"
@@ -111,13 +112,21 @@ func TestConfigAllowsOnlyLoopbackListen(t *testing.T) {
 	}
 }
 
-// outageAfter, outageFor: when, into a run of outageRun, the tests of an
-// outage kill Redis, and for how long before they start it again, empty.
-const (
-	outageRun   = 3 * time.Second
-	outageAfter = time.Second
-	outageFor   = 1500 * time.Millisecond
-)
+// outageAfter is when, into a run, the tests of an outage kill Redis; they
+// start it again, empty, outageFor later (GATEWAY_OUTAGE, a duration, sets
+// it), and the run goes on for outageAfter after that.
+const outageAfter = time.Second
+
+func outageFor(t *testing.T) time.Duration {
+	d := 1500 * time.Millisecond
+	if s := os.Getenv("GATEWAY_OUTAGE"); s != "" {
+		var err error
+		if d, err = time.ParseDuration(s); err != nil || d <= 0 {
+			t.Fatalf("GATEWAY_OUTAGE=%q: want a positive duration", s)
+		}
+	}
+	return d
+}
 
 // The run goes on through a Redis outage: Redis is killed mid-run and
 // started again, empty, on the same port. Without a fallback share, the
@@ -131,13 +140,14 @@ func TestRunThroughARedisOutage(t *testing.T) {
 		t.Run(fmt.Sprintf("fallback %d", fallback), func(t *testing.T) {
 			srv := startRedisServer(t)
 			cfg := testConfig(t)
-			cfg.Redis, cfg.Fallback, cfg.Duration = srv.addr, fallback, outageRun
+			down := outageFor(t)
+			cfg.Redis, cfg.Fallback, cfg.Duration = srv.addr, fallback, 2*outageAfter+down
 			outage := make(chan struct{})
 			go func() {
 				defer close(outage)
 				time.Sleep(outageAfter) // the run's timeline, not a wait for a condition
 				srv.kill()
-				time.Sleep(outageFor)
+				time.Sleep(down)
 				srv.start()
 			}()
 			res, err := run(t.Context(), cfg)
