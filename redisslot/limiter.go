@@ -255,14 +255,11 @@ func (l *Limiter) close() error {
 // an error per failed call, naming its key. l is closed: nothing else sends
 // them any more.
 func (l *Limiter) freeAll() []error {
-	batches := l.frees.takeAll()
+	batches := l.frees.take(false, true)
 	if len(batches) == 0 {
 		return nil
 	}
-	calls := make([]call, len(batches))
-	for i := range batches {
-		calls[i] = batches[i].call(l.set.tombArg)
-	}
+	calls := freeCalls(nil, batches, l.set.tombArg)
 	ctx, cancel := context.WithTimeout(context.Background(), l.set.releaseTimeout)
 	defer cancel()
 	var errs []error

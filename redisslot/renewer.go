@@ -142,14 +142,11 @@ func (r *renewer) flush() { r.trouble.flush(r.set.onError, r.bg.Err() != nil) }
 
 // sendFresh sends the pending frees never sent, bounded by freeTimeout.
 func (r *renewer) sendFresh() {
-	batches := r.frees.take(true)
+	batches := r.frees.take(true, false)
 	if len(batches) == 0 {
 		return
 	}
-	calls := make([]call, len(batches))
-	for i := range batches {
-		calls[i] = batches[i].call(r.set.tombArg)
-	}
+	calls := freeCalls(nil, batches, r.set.tombArg)
 	ctx, cancel := context.WithTimeout(r.bg, r.freeTimeout())
 	cmds := evalAll(ctx, r.client, calls)
 	cancel()
@@ -188,14 +185,12 @@ func (r *renewer) renewOnce() (renewals []renewal, start time.Time, failures int
 	if !r.health.isDown() {
 		adoptions = adoptionsOf(r.clock, r.grouping, r.set.leaseArg)
 	}
-	batches := r.frees.take(false)
+	batches := r.frees.take(false, false)
 	calls := make([]call, 0, len(renewals)+len(adoptions)+len(batches))
 	for _, rc := range append(renewals, adoptions...) {
 		calls = append(calls, rc.call)
 	}
-	for i := range batches {
-		calls = append(calls, batches[i].call(r.set.tombArg))
-	}
+	calls = freeCalls(calls, batches, r.set.tombArg)
 	var cmds []*redis.Cmd
 	if len(calls) > 0 {
 		ctx, cancel := context.WithTimeout(r.bg, r.set.renewEvery)
