@@ -1,0 +1,64 @@
+package redisslot
+
+// A renewal is one call of the renewal (or adopt) script and its slots.
+type renewal struct {
+	call  call
+	slots []*holding
+}
+
+// renewalsOf groups the slots of clock that are fallback slots, or not,
+// into calls of the adopt or renewal script, of up to batchSize slots each:
+// of any keys on a single node or a failover client, of the keys of one
+// hash slot on a Redis Cluster client, of one key otherwise (see bucketOf).
+func renewalsOf(clock *leaseClock, grouping int, leaseArg any, fallback bool) []renewal {
+	type building struct {
+		keys   []string
+		counts []int
+		slots  []*holding
+	}
+	open := make(map[string]*building)
+	var done []*building
+	clock.each(func(hk *heldKey) {
+		bucket := bucketOf(grouping, hk.ref.rkey())
+		for _, s := range hk.slots {
+			if s.fallback != fallback {
+				continue
+			}
+			b := open[bucket]
+			if b == nil {
+				b = &building{}
+				open[bucket] = b
+			}
+			if len(b.keys) == 0 || b.keys[len(b.keys)-1] != hk.ref.rkey() {
+				b.keys = append(b.keys, hk.ref.rkey())
+				b.counts = append(b.counts, 0)
+			}
+			b.counts[len(b.counts)-1]++
+			b.slots = append(b.slots, s)
+			if len(b.slots) == batchSize {
+				done = append(done, b)
+				delete(open, bucket)
+			}
+		}
+	})
+	for _, b := range open {
+		done = append(done, b)
+	}
+	script := renewScript
+	if fallback {
+		script = adoptScript
+	}
+	renewals := make([]renewal, len(done))
+	for i, b := range done {
+		args := make([]any, 0, 1+len(b.counts)+len(b.slots))
+		args = append(args, leaseArg)
+		for _, n := range b.counts {
+			args = append(args, n)
+		}
+		for _, s := range b.slots {
+			args = append(args, s.member)
+		}
+		renewals[i] = renewal{call{script: script, keys: b.keys, args: args}, b.slots}
+	}
+	return renewals
+}
