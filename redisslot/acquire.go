@@ -151,11 +151,11 @@ var errToShare = errors.New("redisslot: Redis cannot be reached: serve from the 
 
 // viaRedis takes a slot, or with wait, joins the key's queue and waits.
 func (a *attempt) viaRedis(wait bool) (context.Context, func(), error) {
-	mode, capacity := modeJoin, a.l.set.maxWaiters
+	mode, capacity := modeJoin, a.l.set.MaxWaiters
 	switch {
 	case !wait:
 		mode, capacity = modeTry, 0
-	case a.l.set.maxWaitersFor != nil:
+	case a.l.set.MaxWaitersFor != nil:
 		mode, capacity = modeProbe, 0 // learn first whether it would join: only then ask for the cap
 	}
 	sctx, rel, r, err := a.try(mode, capacity)

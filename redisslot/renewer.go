@@ -138,7 +138,7 @@ func (r *renewer) idle() bool {
 
 // flush reports the trouble noted since the last flush, unless the Limiter
 // is closing: Close returns its own failures.
-func (r *renewer) flush() { r.trouble.flush(r.set.onError, r.bg.Err() != nil) }
+func (r *renewer) flush() { r.trouble.flush(r.set.OnError, r.bg.Err() != nil) }
 
 // sendFresh sends the pending frees never sent, bounded by ReleaseTimeout
 // but no more than Lease/3, so that the rounds keep their rhythm.
@@ -147,7 +147,7 @@ func (r *renewer) sendFresh() {
 	if len(batches) == 0 {
 		return
 	}
-	ctx, cancel := context.WithTimeout(r.bg, min(r.set.releaseTimeout, r.set.renewEvery))
+	ctx, cancel := context.WithTimeout(r.bg, min(r.set.ReleaseTimeout, r.set.renewEvery))
 	cmds := evalAll(ctx, r.client, freeCalls(nil, batches, r.set.tombArg))
 	cancel()
 	r.settleFrees(batches, cmds)
