@@ -3,6 +3,7 @@ package redisslot
 import (
 	"context"
 	"errors"
+	"slices"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -21,11 +22,7 @@ type emitter struct {
 func (e *emitter) add(h Hook) {
 	e.addMu.Lock()
 	defer e.addMu.Unlock()
-	var hs []Hook
-	if old := e.hooks.Load(); old != nil {
-		hs = append(hs, *old...)
-	}
-	hs = append(hs, h)
+	hs := append(slices.Clone(e.list()), h)
 	e.hooks.Store(&hs)
 }
 
@@ -144,14 +141,13 @@ func (e *emitter) renewalRound(renewals []renewal, start time.Time, failures int
 	if hs == nil {
 		return
 	}
-	ev := RenewalEvent{Calls: len(renewals), Duration: time.Since(start), Failures: failures}
 	keys := make(map[string]bool) // a key with many slots spans calls
 	for _, rc := range renewals {
 		for _, k := range rc.call.keys {
 			keys[k] = true
 		}
 	}
-	ev.Keys = len(keys)
+	ev := RenewalEvent{Keys: len(keys), Calls: len(renewals), Duration: time.Since(start), Failures: failures}
 	for i := range hs {
 		if f := hs[i].RenewalRound; f != nil {
 			f(ev)

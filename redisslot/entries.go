@@ -109,7 +109,7 @@ func (e *entryRenewer) round(calls []call, batches [][]*waiter) {
 		if err != nil {
 			if e.bg.Err() == nil {
 				e.health.note(err)
-				e.trouble.failed(batch[0].ref.key, fmt.Errorf("renew %d places in line: %w", len(batch), err))
+				e.trouble.failed(batch[0].q.ref.key, fmt.Errorf("renew %d places in line: %w", len(batch), err))
 			}
 			continue
 		}

@@ -82,10 +82,13 @@ func New(client redis.UniversalClient, opts Options) *Limiter {
 	l.members.instance = newInstanceID()
 	l.bg, l.stopBg = context.WithCancel(context.Background())
 	l.released = l.freeReleased
-	l.clock = newLeaseClock(l.set.life, l.expired)
+	l.clock = newLeaseClock(l.set.life, func(ended []*holding) {
+		l.lost(ended, "no renewal confirmed within "+l.set.life.String(), true)
+	})
 	l.renewer = &renewer{
 		client: client, set: &l.set, clock: l.clock, trouble: &l.trouble, emit: &l.emit,
-		health: &l.health, grouping: groupingOf(client), bg: l.bg, lost: l.lost,
+		health: &l.health, grouping: groupingOf(client), bg: l.bg,
+		lost:  func(lost []*holding, why string) { l.lost(lost, why, false) },
 		kicks: make(chan struct{}, 1), soon: make(chan struct{}, 1),
 	}
 	l.frees = newPendingFrees(l.renewer.kick)
@@ -145,28 +148,22 @@ func (l *Limiter) unreachable(err error) {
 	}
 }
 
-// expired ends the slots the lease clock dropped at their deadline, and
-// frees them: a renewal Redis has not run yet may still extend them.
-func (l *Limiter) expired(ended []*holding) {
-	for _, s := range ended { // first, so that every holder hears at once
+// lost ends the slots that lost their lease, for why. Those the lease clock
+// dropped at their deadline (expired) are freed: a renewal Redis has not run
+// yet may still extend them; the others' members are gone from Redis.
+func (l *Limiter) lost(slots []*holding, why string, expired bool) {
+	for _, s := range slots { // first, so that every holder hears at once
 		s.cancel(ErrLeaseLost)
 	}
-	for _, s := range ended {
-		l.frees.add(s.ref, s.member, freeSlot, true)
-		l.emit.leaseLost(s)
-		l.trouble.lost(s.ref.key, "no renewal confirmed within "+l.set.life.String())
-	}
-	l.renewer.kick()
-}
-
-// lost ends the slots whose members a renewal found gone from Redis.
-func (l *Limiter) lost(lost []*holding, why string) {
-	for _, s := range lost {
-		s.cancel(ErrLeaseLost)
-	}
-	for _, s := range lost {
+	for _, s := range slots {
+		if expired {
+			l.frees.add(s.ref, s.member, freeSlot, true)
+		}
 		l.emit.leaseLost(s)
 		l.trouble.lost(s.ref.key, why)
+	}
+	if expired {
+		l.renewer.kick()
 	}
 }
 

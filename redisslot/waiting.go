@@ -11,9 +11,9 @@ import (
 )
 
 // waiting is a Limiter's waiting Acquire calls: one local queue per key, in
-// the order of their entries in the key's queue in Redis, and the wake-ups
-// that releases, the subscriber and the retry timers hand them. A waiter
-// tries to take a slot only when a wake-up is due to it.
+// the order of their entries in Redis, and the wake-ups that releases, the
+// subscriber and the retry timers hand them. A waiter tries to take a slot
+// only when a wake-up is due to it.
 //
 // Its mu guards queues, closed, unheard, and the fields of every queue and
 // waiter marked so. kick runs with no lock held.
@@ -50,7 +50,6 @@ type localQueue struct {
 type waiter struct {
 	q      *localQueue
 	elem   *list.Element // in q.waiters
-	ref    *keyRef
 	member string        // its entry in the queue, and its slot's member id
 	order  int64         // its place in the queue in Redis; under mu
 	head   bool          // known to be first in line in Redis; under mu
@@ -89,9 +88,8 @@ func (w *waiting) len() int {
 }
 
 // join adds a waiter, whose entry in Redis is member at order with rank
-// waiters ahead of it, to its key's local queue. It reports whether the
-// queue is new (the subscriber must learn of it), and returns ErrClosed
-// once the waits are ended.
+// waiters ahead of it, to its key's local queue, and reports whether the
+// queue is new (the subscriber must learn of it).
 func (w *waiting) join(ref *keyRef, member string, order, rank int64) (wt *waiter, fresh bool, err error) {
 	w.mu.Lock()
 	defer w.mu.Unlock()
@@ -107,16 +105,16 @@ func (w *waiting) join(ref *keyRef, member string, order, rank int64) (wt *waite
 		w.queues[ref.rkey()] = q
 		fresh = true
 	}
-	wt = &waiter{q: q, ref: ref, member: member, order: order, head: rank == 0, notify: make(chan struct{}, 1)}
+	wt = &waiter{q: q, member: member, order: order, head: rank == 0, notify: make(chan struct{}, 1)}
 	wt.elem = q.waiters.PushBack(wt)
 	q.byMember[member] = wt
 	w.place(wt)
 	return wt, fresh, nil
 }
 
-// place moves wt back from the tail to its order (a later waiter of this
-// Limiter may have been here first), and gives it the wake-up that named it
-// before it was here, if one did. The caller holds mu.
+// place moves wt back from the tail to its order (a later waiter may have
+// been here first), and gives it the wake-up that named it before it was
+// here, if any. The caller holds mu.
 func (w *waiting) place(wt *waiter) {
 	e := wt.elem
 	for p := e.Prev(); p != nil && p.Value.(*waiter).order > wt.order; p = e.Prev() {
@@ -160,11 +158,11 @@ func (w *waiting) give(wt *waiter, probe bool) {
 }
 
 // leave takes wt out of its local queue. A wake-up wt did not try passes to
-// the next waiter, and the pending frees are kicked, in case it was to
-// carry one; with probeNext (wt took a slot on a guess, so others may have
-// freed silently with it) the next waiter probes too; a new oldest waiter
-// is told, so that it starts its retry timer. It reports whether the queue
-// emptied and was dropped: the subscriber must learn of it.
+// the next waiter, and the frees are kicked, in case it was to carry one;
+// with probeNext (wt took a slot on a guess: others may have freed silently
+// with it) the next waiter probes too; a new oldest waiter is told, to
+// start its retry timer. It reports whether the queue emptied and was
+// dropped: the subscriber must learn of it.
 func (w *waiting) leave(wt *waiter, probeNext bool) (emptied bool) {
 	w.mu.Lock()
 	q := wt.q
@@ -194,11 +192,10 @@ func (w *waiting) leave(wt *waiter, probeNext bool) (emptied bool) {
 	return emptied
 }
 
-// handOff wakes the oldest waiter of the key at rkey when it is known to be
-// first in line in Redis and has no wake-up due, a slot of the key having
-// just been released here: its try carries the free and takes the slot, in
-// one round trip. It reports whether it woke one; if not, the free is to be
-// sent at once, and it wakes whoever's turn it is.
+// handOff wakes the oldest waiter of the key at rkey, a slot of which was
+// just released here, when it is known to be first in line and has no
+// wake-up due: its try carries the free and takes the slot. It reports
+// whether it woke one; if not, the free is to be sent at once.
 func (w *waiting) handOff(rkey string) bool {
 	w.mu.Lock()
 	defer w.mu.Unlock()
@@ -318,10 +315,9 @@ func poke(c chan struct{}) {
 }
 
 // changes returns the keys (names of their slot sets) that gained local
-// waiters since the last call and those that lost them, given the set of
-// keys subscribed to, which it updates. The oldest waiter of a fresh queue
-// of a key still subscribed to (its unsubscription not yet sent) gets no
-// confirmation, so it tries at once.
+// waiters and those that lost them, given the keys subscribed to, which it
+// updates. A fresh queue of a key still subscribed to gets no confirmation,
+// so its oldest waiter tries at once.
 func (w *waiting) changes(subscribed map[string]bool) (add, remove []string) {
 	w.mu.Lock()
 	defer w.mu.Unlock()
@@ -365,9 +361,8 @@ func (r *recentIDs) take(id string) bool {
 	return false
 }
 
-// A retryTimer is the oldest local waiter's timer for trying on its own,
-// since a wake-up can be lost (pub/sub does not queue, and a lease that
-// ends frees a slot silently). One goroutine uses it.
+// A retryTimer is the oldest local waiter's timer for trying on its own, in
+// case a wake-up was lost. One goroutine uses it.
 type retryTimer struct {
 	t     *time.Timer
 	armed bool
