@@ -209,7 +209,7 @@ func (a *attempt) try(mode string, capacity int) (context.Context, func(), tryRe
 	if res[0] != stateAdmitted {
 		return nil, nil, tryResult{state: res[0], order: res[1], rank: res[2]}, nil
 	}
-	sctx, rel, err := a.keep(sent)
+	sctx, rel, err := a.keep(sent, false)
 	return sctx, rel, tryResult{state: stateAdmitted}, err
 }
 
@@ -231,21 +231,35 @@ func (a *attempt) failed(mode string, err error, carried bool) error {
 	return fmt.Errorf("redisslot: acquire slot of key %s: %w", quoteKey(a.ref.key), err)
 }
 
-// keep records a slot admitted in a call sent at sent, and returns its
-// context and release; or, when ctx is done or l closed by now, frees it.
-func (a *attempt) keep(sent time.Time) (context.Context, func(), error) {
+// keep records a slot, admitted by Redis in a call sent at sent or, if
+// shared, taken from the fallback share, and returns its context and
+// release; or, when ctx is done or l closed by now, gives it back. A shared
+// slot gets a new member id (the attempt's may be on its way to Redis);
+// Redis learns of it when it answers again.
+func (a *attempt) keep(sent time.Time, shared bool) (context.Context, func(), error) {
 	l := a.l
+	giveBack := func() {
+		if shared {
+			l.fb.put(a.ref.key)
+		} else {
+			l.frees.add(a.ref, a.member, freeSlot, false)
+		}
+	}
 	if err := a.ctx.Err(); err != nil {
-		l.frees.add(a.ref, a.member, freeSlot, false)
+		giveBack()
 		return nil, nil, err
 	}
 	sctx, cancel := context.WithCancelCause(a.ctx)
-	s := &holding{ref: a.ref, member: a.member, cancel: cancel, end: l.released, set: sent, obs: slotObs{sctx, a.ctx, sent}}
+	s := &holding{ref: a.ref, member: a.member, cancel: cancel, end: l.released, set: sent, fallback: shared, obs: slotObs{sctx, a.ctx, sent}}
+	if shared {
+		s.member = l.members.next(a.limit)
+	}
 	if !l.clock.hold(s) {
 		cancel(ErrClosed)
-		l.frees.add(a.ref, a.member, freeSlot, false)
+		giveBack()
 		return nil, nil, ErrClosed
 	}
+	a.shared = shared
 	l.renewer.wake()
 	return sctx, release.WrapOnDone(sctx, s.release), nil
 }
@@ -350,7 +364,7 @@ func (a *attempt) share(wait bool) (context.Context, func(), error) {
 	taken, on := l.fb.take(a.ref.key, a.limit)
 	switch {
 	case taken:
-		return a.keepShared()
+		return a.keep(time.Now(), true)
 	case !on:
 		a.member = l.members.next(a.limit)
 		return nil, nil, errBackToRedis
@@ -362,33 +376,11 @@ func (a *attempt) share(wait bool) (context.Context, func(), error) {
 	l.emit.waiterLeft(a.ref.key)
 	switch err {
 	case nil:
-		return a.keepShared()
+		return a.keep(time.Now(), true)
 	case ErrQueueFull:
 		return nil, nil, queueFullFor(a.ref.key)
 	case errBackToRedis:
 		a.member = l.members.next(a.limit)
 	}
 	return nil, nil, err
-}
-
-// keepShared records a slot taken from the fallback share, under a new
-// member id (the attempt's may be on its way to Redis), and returns its
-// context and release. Redis learns of it when it answers again.
-func (a *attempt) keepShared() (context.Context, func(), error) {
-	l := a.l
-	if err := a.ctx.Err(); err != nil {
-		l.fb.put(a.ref.key)
-		return nil, nil, err
-	}
-	sctx, cancel := context.WithCancelCause(a.ctx)
-	member := l.members.next(a.limit)
-	s := &holding{ref: a.ref, member: member, cancel: cancel, end: l.released, fallback: true, obs: slotObs{sctx, a.ctx, time.Now()}}
-	if !l.clock.hold(s) {
-		cancel(ErrClosed)
-		l.fb.put(a.ref.key)
-		return nil, nil, ErrClosed
-	}
-	a.shared = true
-	l.renewer.wake()
-	return sctx, release.WrapOnDone(sctx, s.release), nil
 }
