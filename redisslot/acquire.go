@@ -99,7 +99,6 @@ func (l *Limiter) Acquire(ctx context.Context, key string, limit int) (context.C
 }
 
 // acquire is TryAcquire, or Acquire if wait is set, past the check of ctx.
-// While the fallback state is on, it is served from the share.
 func (l *Limiter) acquire(ctx context.Context, key string, limit int, wait bool) (_ context.Context, _ func(), err error) {
 	var a *attempt
 	defer func(start time.Time) { l.emit.acquireEnded(ctx, key, start, err, a != nil && a.shared) }(time.Now())
@@ -138,15 +137,13 @@ type attempt struct {
 	shared bool // the slot came from the fallback share
 }
 
-// A tryResult is what one run of the acquire script said: its state and,
-// when queued, the member's order and rank in line.
+// A tryResult is the acquire script's state, and a queued member's place.
 type tryResult struct {
 	state       int64
 	order, rank int64
 }
 
-// errToShare ends an attempt through Redis when Redis cannot be reached and
-// the fallback state is on: the caller is served from the share.
+// errToShare ends a try through Redis that cannot be reached: go to the share.
 var errToShare = errors.New("redisslot: Redis cannot be reached: serve from the share")
 
 // viaRedis takes a slot, or with wait, joins the key's queue and waits.
@@ -176,9 +173,8 @@ func (a *attempt) viaRedis(wait bool) (context.Context, func(), error) {
 }
 
 // try runs the acquire script once, carrying the key's pending frees, and
-// keeps the slot if it admitted the member. When the call failed after it
-// may have reached Redis, the member goes on the pending frees, unsure; in
-// mode "wait", its place in line does.
+// keeps the slot if it admitted the member. A member whose call may have
+// reached Redis goes on the pending frees, unsure (in mode "wait", its place).
 func (a *attempt) try(mode string, capacity int) (context.Context, func(), tryResult, error) {
 	l := a.l
 	if err := a.ctx.Err(); err != nil {
@@ -213,8 +209,7 @@ func (a *attempt) try(mode string, capacity int) (context.Context, func(), tryRe
 	return sctx, rel, tryResult{state: stateAdmitted}, err
 }
 
-// failed handles a failed run of the acquire script in mode, which carried
-// frees if carried, and returns the caller's error.
+// failed notes a failed run of the acquire script and returns its error.
 func (a *attempt) failed(mode string, err error, carried bool) error {
 	l := a.l
 	if a.ctx.Err() == nil {
@@ -231,11 +226,9 @@ func (a *attempt) failed(mode string, err error, carried bool) error {
 	return fmt.Errorf("redisslot: acquire slot of key %s: %w", quoteKey(a.ref.key), err)
 }
 
-// keep records a slot, admitted by Redis in a call sent at sent or, if
-// shared, taken from the fallback share, and returns its context and
-// release; or, when ctx is done or l closed by now, gives it back. A shared
-// slot gets a new member id (the attempt's may be on its way to Redis);
-// Redis learns of it when it answers again.
+// keep records a slot admitted by Redis in a call sent at sent or, if shared,
+// taken from the fallback share under a new member id (the attempt's may be
+// on its way to Redis); or, when ctx is done or l closed, gives it back.
 func (a *attempt) keep(sent time.Time, shared bool) (context.Context, func(), error) {
 	l := a.l
 	giveBack := func() {
@@ -264,8 +257,7 @@ func (a *attempt) keep(sent time.Time, shared bool) (context.Context, func(), er
 	return sctx, release.WrapOnDone(sctx, s.release), nil
 }
 
-// wait joins the member's local queue, at order with rank waiters ahead of
-// it in Redis, and waits there.
+// wait joins the local queue at the member's place in Redis, and waits.
 func (a *attempt) wait(order, rank int64) (context.Context, func(), error) {
 	l := a.l
 	w, fresh, err := l.waiting.join(a.ref, a.member, order, rank)
@@ -283,8 +275,7 @@ func (a *attempt) wait(order, rank int64) (context.Context, func(), error) {
 }
 
 // await waits in w's place until w takes a slot, ctx is done, or l is
-// closed, and then leaves the queue. A due wake-up makes w try; the oldest
-// local waiter also tries on its retry timer.
+// closed. A due wake-up makes w try; the oldest also tries on its timer.
 func (a *attempt) await(w *waiter) (context.Context, func(), error) {
 	l := a.l
 	var retry retryTimer
@@ -331,34 +322,29 @@ func (a *attempt) await(w *waiter) (context.Context, func(), error) {
 	}
 }
 
-// leave takes w out of its local queue, and tells the subscriber when that
-// left the key with no local waiter.
+// leave takes w out of its local queue, telling the subscriber if it emptied.
 func (a *attempt) leave(w *waiter, probeNext bool) {
 	if a.l.waiting.leave(w, probeNext) {
 		a.l.sub.sync()
 	}
 }
 
-// giveUp leaves the queue without a slot, frees the waiter's place in
-// Redis, and returns err.
+// giveUp leaves the queue without a slot, freeing the waiter's place.
 func (a *attempt) giveUp(w *waiter, err error) (context.Context, func(), error) {
 	a.leave(w, false)
 	a.l.frees.add(a.ref, a.member, freeEntry, false)
 	return nil, nil, err
 }
 
-// toShare reports whether err, of a call through Redis whose caller still
-// waits, sends the caller to the fallback share: Redis cannot be reached,
-// and the state is on (the call that met the failure began it).
+// toShare reports whether err, met by a caller still waiting, sends it to
+// the fallback share: Redis cannot be reached, and the state is on.
 func (a *attempt) toShare(err error) bool {
 	return a.l.fb.enabled() && a.ctx.Err() == nil && unreachable(err) && a.l.fb.degraded()
 }
 
-// share takes a slot from the key's fallback share: at once when it has
-// room and nobody waits, else, with wait, after waiting in the key's local
-// line. When the share refuses, it returns ErrFull or ErrQueueFull naming
-// the key; when the state has ended, errBackToRedis, and the caller goes
-// back to Redis with a new member id.
+// share takes a slot from the key's fallback share, at once or, with wait,
+// after waiting in its local line. When the state has ended it returns
+// errBackToRedis, with a new member id for the attempt.
 func (a *attempt) share(wait bool) (context.Context, func(), error) {
 	l := a.l
 	taken, on := l.fb.take(a.ref.key, a.limit)

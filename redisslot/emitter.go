@@ -9,10 +9,9 @@ import (
 	"time"
 )
 
-// An emitter is a Limiter's hooks and the counts behind its Stats. Every
-// event adds to a count, and calls the hooks on the goroutine that did the
-// work, with no lock held. addMu serializes add; the list of hooks is
-// copied on write.
+// An emitter is a Limiter's hooks and the counts behind its Stats. Hooks
+// run on the goroutine that did the work, with no lock held; addMu
+// serializes add, and the list of hooks is copied on write.
 type emitter struct {
 	addMu sync.Mutex
 	hooks atomic.Pointer[[]Hook] // nil until the first hook
@@ -33,8 +32,7 @@ func (e *emitter) list() []Hook {
 	return nil
 }
 
-// acquireEnded records the end of an acquiring call; shared says that its
-// slot came from the fallback share.
+// acquireEnded records the end of an acquiring call.
 func (e *emitter) acquireEnded(ctx context.Context, key string, start time.Time, err error, shared bool) {
 	r := acquireResult(ctx, err)
 	if r == AcquireAcquired && shared {
@@ -85,8 +83,7 @@ func (e *emitter) slotEnded(s *holding) {
 	}
 }
 
-// slotEnd reads how s ended from its context's cause: the acquiring ctx's
-// cause means that ctx ended it; anything else not named is a release.
+// slotEnd reads how s ended from its context's cause (see SlotEnd).
 func slotEnd(s *holding) SlotEnd {
 	cause := context.Cause(s.obs.ctx)
 	switch {
@@ -129,8 +126,7 @@ func (e *emitter) waiterLeft(key string) {
 	}
 }
 
-// renewalRound records a renewal round; when closing, its failures (calls
-// cut short by Close) do not count.
+// renewalRound records a round; calls that Close cut short are no failures.
 func (e *emitter) renewalRound(renewals []renewal, start time.Time, failures int, closing bool) {
 	if closing {
 		failures = 0

@@ -19,11 +19,9 @@ const (
 
 var entryTTLArg any = entryTTL.Milliseconds() // boxed once for the scripts
 
-// An entryRenewer is a Limiter's goroutine that renews the entries of its
-// waiters, which runs only while it has waiters: every entryRenewEvery, one
-// call per key (per batchSize waiters), in one pipeline. A waiter whose
-// entry a reply names as gone is woken, to join again at the back. Failures
-// go to OnError with the renewer's.
+// An entryRenewer is a Limiter's goroutine that renews its waiters'
+// entries while it has waiters: every entryRenewEvery, one call per key,
+// in one pipeline. A waiter whose entry is gone is woken to join again.
 //
 // Its mu guards running and stopped.
 type entryRenewer struct {
@@ -94,8 +92,7 @@ func (e *entryRenewer) idle() bool {
 	return true
 }
 
-// round runs one round of entry renewals, bounded by half an entry's TTL,
-// so that it still finds its entries there.
+// round renews entries, bounded by half an entry's TTL, so they are still there.
 func (e *entryRenewer) round(calls []call, batches [][]*waiter) {
 	if len(calls) == 0 {
 		return
@@ -120,8 +117,7 @@ func (e *entryRenewer) round(calls []call, batches [][]*waiter) {
 	}
 }
 
-// entryCalls returns the calls that renew every local waiter's entry, and
-// the waiters of each.
+// entryCalls returns the calls that renew every local waiter's entry.
 func (w *waiting) entryCalls() ([]call, [][]*waiter) {
 	w.mu.Lock()
 	defer w.mu.Unlock()

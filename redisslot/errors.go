@@ -42,8 +42,7 @@ var (
 // many wait for it. It is [slots.Load].
 type Load = slots.Load
 
-// keyError is ErrFull or ErrQueueFull naming its key, so that a caller
-// holding several kinds of slot can tell which was full.
+// keyError is ErrFull or ErrQueueFull naming its key.
 type keyError struct {
 	err       error // ErrFull or ErrQueueFull
 	what, key string
@@ -57,8 +56,7 @@ func queueFullFor(key string) error { return &keyError{ErrQueueFull, "too many w
 func quoteKey(key string) string    { return slots.QuoteKey(key) }
 
 // neverSent reports whether err shows that a command cannot have taken a
-// slot: it never reached Redis (no connection), or Redis refused the whole
-// script, being out of memory.
+// slot: it never reached Redis, or Redis refused it, out of memory.
 func neverSent(err error) bool {
 	if errors.Is(err, redis.ErrPoolTimeout) || errors.Is(err, redis.ErrClosed) || redis.HasErrorPrefix(err, "OOM") {
 		return true

@@ -70,8 +70,7 @@ func (f *fallback) enter(err error) {
 	}
 }
 
-// leave ends the state, unless Redis does not know a fallback slot yet,
-// and sends its waiters back to Redis.
+// leave ends the state, unless Redis does not know a fallback slot yet.
 func (f *fallback) leave() {
 	if !f.enabled() {
 		return
@@ -88,8 +87,7 @@ func (f *fallback) leave() {
 	}
 }
 
-// take hands out a fallback slot of key if its share has room and nobody
-// waits for it, and reports whether it did and whether the state is on.
+// take hands out a fallback slot of key if its share has room and nobody waits.
 func (f *fallback) take(key string, limit int) (taken, on bool) {
 	share := f.share(key, limit)
 	f.mu.Lock()
@@ -156,8 +154,7 @@ func (f *fallback) wait(ctx context.Context, key string, limit int, closing <-ch
 	return err
 }
 
-// giveUp takes w out of its line, or hands on the slot granted to it
-// meanwhile.
+// giveUp takes w out of its line, or hands on the slot granted meanwhile.
 func (f *fallback) giveUp(key string, sk *shareKey, w *shareWaiter) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
@@ -173,8 +170,7 @@ func (f *fallback) giveUp(key string, sk *shareKey, w *shareWaiter) {
 	f.dropIfIdle(key, sk)
 }
 
-// serve grants fallback slots of sk to its waiters, oldest first, while the
-// oldest has room in its share. The caller holds mu.
+// serve grants slots to sk's waiters in order while there is room. mu is held.
 func (f *fallback) serve(sk *shareKey) {
 	for e := sk.waiters.Front(); e != nil && f.on; e = sk.waiters.Front() {
 		w := e.Value.(*shareWaiter)
@@ -190,8 +186,7 @@ func (f *fallback) serve(sk *shareKey) {
 	}
 }
 
-// put counts one fallback slot of key no more: it was freed, or Redis now
-// knows it.
+// put counts one fallback slot of key no more: freed, or known to Redis.
 func (f *fallback) put(key string) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
@@ -205,8 +200,7 @@ func (f *fallback) put(key string) {
 	f.dropIfIdle(key, sk)
 }
 
-// dropIfIdle forgets key when it has no fallback slot and no waiter. The
-// caller holds mu.
+// dropIfIdle forgets key when it has no fallback slot nor waiter. mu is held.
 func (f *fallback) dropIfIdle(key string, sk *shareKey) {
 	if sk.held == 0 && sk.waiters.Len() == 0 {
 		delete(f.keys, key)

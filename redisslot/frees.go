@@ -55,9 +55,8 @@ func newPendingFrees(kick func()) *pendingFrees {
 	return &pendingFrees{kick: kick, byKey: make(map[string]*pendingKey)}
 }
 
-// add records a member to free, and kicks the sender unless later is set
-// (the caller kicks or hands the free to a waiter). A member already
-// pending keeps the surer kind of the two.
+// add records a member to free and, unless later (the caller kicks or hands
+// the free to a waiter), kicks the sender. A repeat keeps the surer kind.
 func (f *pendingFrees) add(ref *keyRef, member string, kind freeKind, later bool) {
 	f.mu.Lock()
 	pk := f.byKey[ref.rkey()]
@@ -104,8 +103,7 @@ func (f *pendingFrees) carry(rkey string) (carried, onTheWay []string) {
 	return carried, onTheWay
 }
 
-// carried settles the frees an acquire carried: forgotten when its call
-// succeeded, else waiting again.
+// carried forgets the frees an acquire carried if ok, else waits them again.
 func (f *pendingFrees) carried(rkey string, ids []string, ok bool) {
 	if len(ids) == 0 {
 		return
@@ -152,10 +150,8 @@ type freeBatch struct {
 
 func (b *freeBatch) len() int { return len(b.slots) + len(b.entries) + len(b.unsure) }
 
-// take returns, in batches, the pending frees not in flight (when fresh,
-// only those never sent), and marks them in flight. With all, for Close, it
-// returns every one, in flight or not, and forgets them: nothing else sends
-// them after.
+// take marks in flight and returns, in batches, the frees not in flight (if
+// fresh, never sent); with all, for Close, every one, and forgets them.
 func (f *pendingFrees) take(fresh, all bool) []freeBatch {
 	f.mu.Lock()
 	defer f.mu.Unlock()
@@ -191,8 +187,7 @@ func (f *pendingFrees) take(fresh, all bool) []freeBatch {
 	return batches
 }
 
-// settle settles the batches that take returned: ok[i] says whether the
-// call of batch i succeeded.
+// settle settles what take returned: ok[i] says whether batch i got through.
 func (f *pendingFrees) settle(batches []freeBatch, ok []bool) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
@@ -212,8 +207,7 @@ func (f *pendingFrees) len() int {
 	return f.n
 }
 
-// freeCalls appends to calls the free call of each batch, whose tombstones
-// last tombArg milliseconds.
+// freeCalls appends the free call of each batch to calls.
 func freeCalls(calls []call, batches []freeBatch, tombArg any) []call {
 	for _, b := range batches {
 		args := make([]any, 0, 3+b.len())

@@ -71,7 +71,7 @@ type SlotEnd uint8
 // [Limiter.TryAcquire]), so that a hook hears what the holder saw.
 const (
 	SlotReleased  SlotEnd = iota // the caller's release freed it
-	SlotCanceled                 // the ctx it was acquired with ended (a client that hung up, a deadline)
+	SlotCanceled                 // its acquiring ctx ended (a client hung up, a deadline)
 	SlotLeaseLost                // its lease was lost (cause ErrLeaseLost)
 	SlotClosed                   // Close took it back (cause ErrClosed)
 )

@@ -12,8 +12,7 @@ import (
 // wake-up channel ":wake". The hash tag keeps all of them in one hash slot.
 type names struct{ prefix string }
 
-// A keyRef is one key as the caller named it (for errors and events) and
-// as the scripts name it, made once per call and kept by its slot.
+// A keyRef is a key as the caller and the scripts name it, kept by its slot.
 type keyRef struct {
 	key   string
 	names [4]string // the slot set, the queue, the queue's entry ends, the tombstones
@@ -56,8 +55,7 @@ func (n names) ref(key string) *keyRef {
 
 func (n names) slotKey(key string) string { return n.prefix + "{" + key + "}" }
 
-// channelSuffix ends a key's wake-up channel after its slot set's name, as
-// the scripts publish on KEYS[1] .. ':wake'.
+// channelSuffix ends a key's wake-up channel, as the scripts publish it.
 const channelSuffix = ":wake"
 
 func wakeChannel(rkey string) string { return rkey + channelSuffix }

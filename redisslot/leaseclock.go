@@ -26,9 +26,8 @@ type leaseClock struct {
 	firing  sync.WaitGroup // expired calls in progress; Add only with mu held and stopped false
 }
 
-// A heldKey is the slots of one key that a clock holds. It stays, empty,
-// until the next call of each, so that a key freed and taken again at once
-// costs no new map.
+// A heldKey is one key's slots. It stays, empty, until the next each, so that
+// a key freed and taken again at once costs no new map.
 type heldKey struct {
 	ref   *keyRef
 	slots map[string]*holding // by member id
@@ -38,8 +37,7 @@ func newLeaseClock(life time.Duration, expired func([]*holding)) *leaseClock {
 	return &leaseClock{life: life, expired: expired, held: make(map[string]*heldKey)}
 }
 
-// hold adds s, whose lease Redis set when s.set was sent, and reports
-// false, holding nothing, once the clock is stopped.
+// hold adds s, whose lease Redis set when s.set was sent, unless stopped.
 func (c *leaseClock) hold(s *holding) bool {
 	c.mu.Lock()
 	defer c.mu.Unlock()
@@ -77,9 +75,8 @@ func (c *leaseClock) dropLocked(s *holding) bool {
 	return true
 }
 
-// adopt records that Redis now knows the fallback slots in a call sent at
-// sent, which set their leases, and returns those still held: their leases
-// now count as any other's.
+// adopt records that Redis set the leases of the fallback slots in a call
+// sent at sent, and returns those still held.
 func (c *leaseClock) adopt(slots []*holding, sent time.Time) []*holding {
 	c.mu.Lock()
 	defer c.mu.Unlock()
@@ -123,8 +120,7 @@ func (c *leaseClock) renewed(slots []*holding, gone []string, sent time.Time) (l
 	return lost
 }
 
-// each calls f for every key held, with the clock locked: f must not
-// block. It forgets the keys left with no slot.
+// each calls f, which must not block, for every key held, forgetting empty ones.
 func (c *leaseClock) each(f func(*heldKey)) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
@@ -144,9 +140,8 @@ func (c *leaseClock) len() int {
 	return c.n
 }
 
-// stop drops every slot and returns them, and stops the timer: hold then
-// refuses. It waits for an expired call in progress, so that once it
-// returns no slot ends but those it returned.
+// stop drops and returns every slot, and waits for an expired call in
+// progress: no slot ends after it but those it returned.
 func (c *leaseClock) stop() []*holding {
 	c.mu.Lock()
 	c.stopped = true
@@ -179,8 +174,7 @@ func (c *leaseClock) arm(deadline time.Time) {
 	}
 }
 
-// fire is the timer's function: it drops the slots whose deadline has come,
-// sets the timer for the earliest left, and hands the dropped to expired.
+// fire, the timer's function, hands the slots past their deadline to expired.
 func (c *leaseClock) fire() {
 	c.mu.Lock()
 	if c.stopped {

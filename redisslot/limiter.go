@@ -120,9 +120,8 @@ func (l *Limiter) enter() bool {
 	return true
 }
 
-// freeReleased is a slot's end on release: unless it was lost or closed
-// meanwhile, its member goes on the pending frees, carried by the key's
-// oldest local waiter when that one is first in line, else sent at once.
+// freeReleased is a slot's end on release: unless it was lost or closed,
+// its free goes to the key's first-in-line waiter here, or is sent at once.
 func (l *Limiter) freeReleased(s *holding) {
 	held, fallback := l.clock.drop(s)
 	if !held {
@@ -138,8 +137,7 @@ func (l *Limiter) freeReleased(s *holding) {
 	l.emit.slotEnded(s)
 }
 
-// unreachable begins the fallback state, if it is enabled, and wakes every
-// waiter, so that they wait for the fallback share instead of Redis.
+// unreachable begins the fallback state, if enabled, and wakes every waiter.
 func (l *Limiter) unreachable(err error) {
 	if l.fb.enabled() {
 		l.fb.enter(err)
@@ -148,9 +146,8 @@ func (l *Limiter) unreachable(err error) {
 	}
 }
 
-// lost ends the slots that lost their lease, for why. Those the lease clock
-// dropped at their deadline (expired) are freed: a renewal Redis has not run
-// yet may still extend them; the others' members are gone from Redis.
+// lost ends slots that lost their lease, for why. Those the clock expired are
+// freed too: a renewal Redis has not run yet may still extend them.
 func (l *Limiter) lost(slots []*holding, why string, expired bool) {
 	for _, s := range slots { // first, so that every holder hears at once
 		s.cancel(ErrLeaseLost)
@@ -236,8 +233,7 @@ func (l *Limiter) close() error {
 	return errors.Join(errs...)
 }
 
-// freeAll sends every pending free, bounded by ReleaseTimeout, and returns
-// an error per failed call, naming its key.
+// freeAll sends every pending free for Close, and returns the failures.
 func (l *Limiter) freeAll() []error {
 	batches := l.frees.take(false, true)
 	if len(batches) == 0 {

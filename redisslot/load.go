@@ -88,8 +88,7 @@ type loadBatch struct {
 	names []string // KEYS: each key's slot set and entry ends
 }
 
-// loadBatches groups keys into load calls of up to batchSize keys each, as
-// the renewer groups slots (see bucketOf).
+// loadBatches groups keys into load calls of up to batchSize keys (see bucketOf).
 func loadBatches(n names, grouping int, keys []string) []*loadBatch {
 	open := make(map[string]*loadBatch)
 	var done []*loadBatch
@@ -111,8 +110,7 @@ func loadBatches(n names, grouping int, keys []string) []*loadBatch {
 	return done
 }
 
-// read writes the counts of b's reply into loads, and returns an error per
-// key that failed, naming it.
+// read writes b's counts into loads, and returns an error per failed key.
 func (b *loadBatch) read(cmd *redis.Cmd, loads []Load) []error {
 	reply, err := cmd.Slice()
 	if err == nil && len(reply) != len(b.names) {
@@ -135,8 +133,7 @@ func (b *loadBatch) read(cmd *redis.Cmd, loads []Load) []error {
 	return errs
 }
 
-// replyError is an error reply of Redis that a script passed on as a value:
-// like go-redis's own, it is a [redis.Error].
+// replyError is an error reply that a script passed on: a [redis.Error].
 type replyError string
 
 func (e replyError) Error() string { return string(e) }

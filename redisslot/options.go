@@ -13,9 +13,9 @@ const (
 	defaultLease          = 30 * time.Second
 	defaultReleaseTimeout = 5 * time.Second
 	minLease              = 100 * time.Millisecond // shorter is lost to a network hiccup or a GC pause
-	minMargin             = 50 * time.Millisecond  // the lease margin is Lease/20, at least this, at most Lease/6
-	maxRetryInterval      = time.Second            // caps how long a key's oldest waiter waits to retry
-	maxProbeInterval      = 100 * time.Millisecond // caps the interval of PINGs while Redis does not answer
+	minMargin             = 50 * time.Millisecond  // the lease margin: Lease/20, at least this, at most Lease/6
+	maxRetryInterval      = time.Second            // caps a key's oldest waiter's retry interval
+	maxProbeInterval      = 100 * time.Millisecond // caps the PING interval while Redis is down
 	// tombstoneLife, beyond one Lease, is how long Redis remembers a freed
 	// unsure member: longer than Linux retransmits a written command
 	// (tcp_retries2, about 15 minutes), so its acquire, however late, is

@@ -6,10 +6,8 @@ type renewal struct {
 	slots []*holding
 }
 
-// renewalsOf groups the slots of clock that are fallback slots, or not,
-// into calls of the adopt or renewal script, of up to batchSize slots each:
-// of any keys on a single node or a failover client, of the keys of one
-// hash slot on a Redis Cluster client, of one key otherwise (see bucketOf).
+// renewalsOf groups the slots of clock that are fallback slots, or not, into
+// calls of up to batchSize slots, as many keys a call as bucketOf allows.
 func renewalsOf(clock *leaseClock, grouping int, leaseArg any, fallback bool) []renewal {
 	type building struct {
 		keys   []string

@@ -112,8 +112,7 @@ func (r *renewer) run() {
 	}
 }
 
-// probe pings Redis, bounded by probeEvery; the first answer after none
-// runs a round at once (see health).
+// probe pings Redis, bounded by probeEvery, and notes the outcome.
 func (r *renewer) probe() {
 	ctx, cancel := context.WithTimeout(r.bg, r.set.probeEvery)
 	defer cancel()
@@ -122,8 +121,7 @@ func (r *renewer) probe() {
 	}
 }
 
-// idle reports, and records, that the goroutine stops: it has nothing to
-// do. A slot or free added after it looked starts another.
+// idle reports, and records, that the goroutine stops, having nothing to do.
 func (r *renewer) idle() bool {
 	r.mu.Lock()
 	defer r.mu.Unlock()
@@ -136,12 +134,10 @@ func (r *renewer) idle() bool {
 	return true
 }
 
-// flush reports the trouble noted since the last flush, unless the Limiter
-// is closing: Close returns its own failures.
+// flush reports the trouble noted; while closing, only forgets it (Close reports its own).
 func (r *renewer) flush() { r.trouble.flush(r.set.OnError, r.bg.Err() != nil) }
 
-// sendFresh sends the pending frees never sent, bounded by ReleaseTimeout
-// but no more than Lease/3, so that the rounds keep their rhythm.
+// sendFresh sends the frees never sent, bounded by min(ReleaseTimeout, Lease/3).
 func (r *renewer) sendFresh() {
 	batches := r.frees.take(true, false)
 	if len(batches) == 0 {
@@ -153,8 +149,7 @@ func (r *renewer) sendFresh() {
 	r.settleFrees(batches, cmds)
 }
 
-// round runs one round, and then, with its lock released, ends the slots it
-// found lost and records the round.
+// round runs a round, then, its lock released, ends the lost slots and reports.
 func (r *renewer) round() {
 	renewals, start, failures, lost := r.renewOnce()
 	if len(lost) > 0 {
@@ -165,8 +160,8 @@ func (r *renewer) round() {
 	}
 }
 
-// renewOnce does the work of a round, bounded by Lease/3, and ends the
-// fallback state when every call of it got through.
+// renewOnce does a round's work, bounded by Lease/3, and ends the fallback
+// state when all of it got through.
 func (r *renewer) renewOnce() (renewals []renewal, start time.Time, failures int, lost []*holding) {
 	r.roundMu.Lock()
 	defer r.roundMu.Unlock()
@@ -198,8 +193,7 @@ func (r *renewer) renewOnce() (renewals []renewal, start time.Time, failures int
 	return renewals, start, failures, lost
 }
 
-// settleRenewals records the leases Redis extended and the slots it no
-// longer had, and returns how many calls failed and the slots lost.
+// settleRenewals returns how many renewal calls failed, and the slots lost.
 func (r *renewer) settleRenewals(renewals []renewal, cmds []*redis.Cmd, sent time.Time) (failures int, lost []*holding) {
 	for i, rc := range renewals {
 		gone, err := cmds[i].StringSlice()
@@ -214,8 +208,7 @@ func (r *renewer) settleRenewals(renewals []renewal, cmds []*redis.Cmd, sent tim
 	return failures, lost
 }
 
-// settleAdoptions records the fallback slots that Redis now knows, and
-// returns how many calls failed.
+// settleAdoptions returns how many adopt calls failed.
 func (r *renewer) settleAdoptions(adoptions []renewal, cmds []*redis.Cmd, sent time.Time) (failures int) {
 	for i, rc := range adoptions {
 		if err := cmds[i].Err(); err != nil {
@@ -231,8 +224,7 @@ func (r *renewer) settleAdoptions(adoptions []renewal, cmds []*redis.Cmd, sent t
 	return failures
 }
 
-// settleFrees settles the frees of batches with the replies of their calls,
-// and returns how many calls failed.
+// settleFrees returns how many free calls failed.
 func (r *renewer) settleFrees(batches []freeBatch, cmds []*redis.Cmd) (failures int) {
 	ok := make([]bool, len(batches))
 	for i, b := range batches {
@@ -248,8 +240,7 @@ func (r *renewer) settleFrees(batches []freeBatch, cmds []*redis.Cmd) (failures 
 	return failures
 }
 
-// noteFailure notes a failed background call on key, unless Close cut it
-// short.
+// noteFailure notes a failed background call, unless Close cut it short.
 func (r *renewer) noteFailure(key string, err error) {
 	if r.bg.Err() == nil {
 		r.health.note(err)

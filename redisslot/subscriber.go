@@ -40,8 +40,7 @@ type subscriber struct {
 	confirmed  map[string]bool // channels whose subscription Redis confirmed
 }
 
-// sync tells the subscriber that a key gained its first local waiter or
-// lost its last.
+// sync tells the subscriber that a key gained its first local waiter or lost its last.
 func (s *subscriber) sync() {
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -97,9 +96,8 @@ func (s *subscriber) handle(m any) {
 	}
 }
 
-// resubscribe follows the keys that gained or lost local waiters, bounded
-// by timeout, far below the minute go-redis holds an unread message. A
-// failed call's channels are remembered by go-redis for its reconnection.
+// resubscribe follows the keys that gained or lost local waiters, bounded by
+// timeout, far below the minute go-redis holds an unread message.
 func (s *subscriber) resubscribe() {
 	add, remove := s.waiting.changes(s.subscribed)
 	for i := range add {

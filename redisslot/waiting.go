@@ -34,8 +34,7 @@ type waiting struct {
 	onArm    atomic.Pointer[func(time.Duration)]
 }
 
-// A localQueue holds the waiters of one key on one Limiter, in their order
-// in the key's queue in Redis.
+// A localQueue holds one key's local waiters, in their order in Redis.
 type localQueue struct {
 	ref      *keyRef
 	waiters  list.List          // of *waiter; under mu
@@ -60,7 +59,6 @@ type waiter struct {
 }
 
 // wake gives wt a wake-up unless one is due, and reports whether it did.
-// The caller holds mu.
 func (wt *waiter) wake(probe bool) bool {
 	if wt.woken {
 		return false
@@ -87,9 +85,8 @@ func (w *waiting) len() int {
 	return len(w.queues)
 }
 
-// join adds a waiter, whose entry in Redis is member at order with rank
-// waiters ahead of it, to its key's local queue, and reports whether the
-// queue is new (the subscriber must learn of it).
+// join adds a waiter at its place in Redis (order, rank waiters ahead) to
+// its key's local queue, and reports whether the queue is new.
 func (w *waiting) join(ref *keyRef, member string, order, rank int64) (wt *waiter, fresh bool, err error) {
 	w.mu.Lock()
 	defer w.mu.Unlock()
@@ -112,9 +109,8 @@ func (w *waiting) join(ref *keyRef, member string, order, rank int64) (wt *waite
 	return wt, fresh, nil
 }
 
-// place moves wt back from the tail to its order (a later waiter may have
-// been here first), and gives it the wake-up that named it before it was
-// here, if any. The caller holds mu.
+// place moves wt from the tail to its order, and gives it the wake-up that
+// named it before it was here, if any.
 func (w *waiting) place(wt *waiter) {
 	e := wt.elem
 	for p := e.Prev(); p != nil && p.Value.(*waiter).order > wt.order; p = e.Prev() {
@@ -125,8 +121,7 @@ func (w *waiting) place(wt *waiter) {
 	}
 }
 
-// tried records what a try of wt that did not admit it learned: its rank,
-// and its new order (-1 if unchanged) when it joined again at the back.
+// tried records the rank, and new order (-1: none), that a try not admitting wt returned.
 func (w *waiting) tried(wt *waiter, order, rank int64) {
 	w.mu.Lock()
 	defer w.mu.Unlock()
@@ -139,8 +134,7 @@ func (w *waiting) tried(wt *waiter, order, rank int64) {
 	w.place(wt)
 }
 
-// next takes wt's due wake-up, if any, and says whether wt is the oldest
-// waiter of its key here.
+// next takes wt's due wake-up, and says whether wt is its key's oldest here.
 func (w *waiting) next(wt *waiter) (tryNow, probe, oldest bool) {
 	w.mu.Lock()
 	defer w.mu.Unlock()
@@ -149,8 +143,8 @@ func (w *waiting) next(wt *waiter) (tryNow, probe, oldest bool) {
 	return tryNow, probe, wt.q.waiters.Front() == wt.elem
 }
 
-// give gives wt a wake-up without notifying it: one it took but will not
-// try, for leave to pass on, or a probe, a guess that a slot freed silently.
+// give gives wt a wake-up without notice: one it will not try, for leave to
+// pass on, or a probe, a guess that a slot freed silently.
 func (w *waiting) give(wt *waiter, probe bool) {
 	w.mu.Lock()
 	wt.woken, wt.probe = true, probe
@@ -207,8 +201,7 @@ func (w *waiting) handOff(rkey string) bool {
 	return wt.head && wt.wake(false)
 }
 
-// wake wakes up to n waiters of the key at rkey (of every key, if rkey is
-// empty) that have no wake-up due, oldest first, and returns how many.
+// wake wakes up to n waiters of rkey (of all keys if empty); returns how many.
 func (w *waiting) wake(rkey string, n int, probe bool) int {
 	w.mu.Lock()
 	defer w.mu.Unlock()
@@ -257,8 +250,7 @@ func (w *waiting) wakeNamed(rkey, payload string) int {
 	return woken
 }
 
-// isCount reports whether a wake-up's payload is a few decimal digits,
-// where member ids hold letters and a dash.
+// isCount reports whether payload is a few digits (member ids hold letters).
 func isCount(payload string) bool {
 	if payload == "" || len(payload) > 9 {
 		return false
@@ -271,8 +263,7 @@ func isCount(payload string) bool {
 	return true
 }
 
-// rejoin wakes the waiters of batch whose member is in gone and which still
-// wait here: their next try joins the queue again.
+// rejoin wakes the waiters of batch named in gone, to join the queue again.
 func (w *waiting) rejoin(batch []*waiter, gone []string) {
 	missing := make(map[string]bool, len(gone))
 	for _, m := range gone {
@@ -294,8 +285,7 @@ func (w *waiting) close() {
 	w.mu.Unlock()
 }
 
-// wakeOldest wakes up to n waiters of q that have no wake-up due, oldest
-// first, and returns how many. The caller holds mu.
+// wakeOldest wakes up to n waiters of q, oldest first, and returns how many.
 func wakeOldest(q *localQueue, n int, probe bool) int {
 	woken := 0
 	for e := q.waiters.Front(); e != nil && woken < n; e = e.Next() {
@@ -361,15 +351,13 @@ func (r *recentIDs) take(id string) bool {
 	return false
 }
 
-// A retryTimer is the oldest local waiter's timer for trying on its own, in
-// case a wake-up was lost. One goroutine uses it.
+// A retryTimer is the oldest waiter's timer for trying on its own.
 type retryTimer struct {
 	t     *time.Timer
 	armed bool
 }
 
-// arm starts the timer, unless it is armed, for a random time in the upper
-// half of interval, and returns that time (0 if it was armed).
+// arm starts the timer, unless armed, for a retryDelay of interval, and returns it (0 if armed).
 func (r *retryTimer) arm(interval time.Duration) time.Duration {
 	if r.armed {
 		return 0
