@@ -18,15 +18,13 @@ const (
 )
 
 // pendingFrees holds the members a Limiter must remove from Redis and has
-// not yet seen removed: released, lost and closed slots, places of waiters
-// that left, acquires that failed after they may have reached Redis. Each
-// goes with the next acquire of its key here, or with the renewer's sends
-// (at once, then every round), until a call that carried it succeeds: it is
-// forgotten only then, so nothing is lost however long Redis is away. While
-// one call carries it (in flight), no other sends it. Their number is
-// bounded by the slots held when Redis stopped answering and the acquires
-// sent since (a pool's worth per client timeout). No caller waits for a
-// free, and none starts a goroutine.
+// not seen removed: released, lost and closed slots, places of waiters that
+// left, acquires that failed after they may have reached Redis. Each goes
+// with the next acquire of its key here, or the renewer's sends (at once, then
+// every round), until a call that carried it succeeds; only then is it
+// forgotten, however long Redis is away. While one call carries it (in
+// flight), no other sends it. Their number is bounded by the slots held when
+// Redis went away and the acquires sent since. Nobody waits for a free.
 //
 // Its mu guards byKey, n and their entries; kick runs with no lock held.
 type pendingFrees struct {

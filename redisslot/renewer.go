@@ -9,16 +9,13 @@ import (
 	"github.com/redis/go-redis/v9"
 )
 
-// A renewer is a Limiter's background goroutine for its slots, which runs
-// only while the lease clock holds slots, frees are pending or the fallback
-// state is on. Every Lease/3 it runs a round: one pipeline that extends the
-// lease of every held slot, writes the fallback slots into Redis once it
-// answers, and sends the pending frees not in flight. When kicked, it sends
-// at once the frees never sent. While Redis does not answer, it pings it
-// every probeEvery; at the first answer to any call of the Limiter it runs
-// a round at once, so that slots Redis lost in a restart are found lost
-// within a round trip. Its trouble goes to OnError at most once per key
-// every Lease/3.
+// A renewer is a Limiter's background goroutine for its slots, running only
+// while the clock holds slots, frees are pending or the fallback state is on.
+// Every Lease/3 it runs a round, one pipeline: it renews every held slot,
+// writes the fallback slots into Redis once it answers, and sends the frees
+// not in flight; kicked, it sends at once the frees never sent. While Redis is
+// down it pings it every probeEvery, and at the first answer to any call it
+// runs a round at once, to find the slots a restart lost.
 //
 // Its mu guards running and stopped; roundMu makes rounds one at a time.
 type renewer struct {

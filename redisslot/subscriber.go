@@ -11,17 +11,15 @@ import (
 	"github.com/redis/go-redis/v9"
 )
 
-// A subscriber is a Limiter's one pub/sub connection, opened when a key
-// first has a local waiter, and the goroutine that reads it: it turns
-// wake-up messages into wake-ups of the local waiters they name, and keeps
-// the subscriptions to the keys that have local waiters. go-redis pings the
-// connection, reconnects and subscribes again after an error, and drops a
-// message only when the reader stalls for a minute: the goroutine never
-// blocks on anything slow. A subscription confirmed again means the
-// connection came back: it then calls reconnected.
+// A subscriber is a Limiter's one pub/sub connection, opened for the first
+// local waiter, and the goroutine that reads it: it wakes the local waiters
+// that messages name, and subscribes to the keys that have local waiters.
+// go-redis reconnects and subscribes again after an error, and drops a
+// message only when the reader stalls for a minute, so the goroutine never
+// blocks on anything slow. A subscription confirmed twice means the connection
+// came back: it then calls reconnected.
 //
-// Its mu guards ps and stopped; subscribed and confirmed are the
-// goroutine's alone.
+// Its mu guards ps and stopped; subscribed and confirmed are the goroutine's.
 type subscriber struct {
 	client      redis.UniversalClient
 	waiting     *waiting
