@@ -3,34 +3,28 @@ package redisslot
 import (
 	"context"
 	"errors"
+	"slices"
 	"sync"
 	"sync/atomic"
 	"time"
 )
 
-// An emitter is a Limiter's hooks and the counts behind its Stats. Every
-// event adds to a count; with hooks added, it also calls them, on the
-// goroutine that did the work, with no lock held. Its addMu serializes
-// AddHook; the list of hooks is copied on write and never mutated.
+// An emitter is a Limiter's hooks and the counts behind its Stats. Hooks
+// run on the goroutine that did the work, with no lock held; addMu
+// serializes add, and the list of hooks is copied on write.
 type emitter struct {
 	addMu sync.Mutex
 	hooks atomic.Pointer[[]Hook] // nil until the first hook
 	stats counters
 }
 
-// add adds h to the hooks.
 func (e *emitter) add(h Hook) {
 	e.addMu.Lock()
 	defer e.addMu.Unlock()
-	var hs []Hook
-	if old := e.hooks.Load(); old != nil {
-		hs = append(hs, *old...)
-	}
-	hs = append(hs, h)
+	hs := append(slices.Clone(e.list()), h)
 	e.hooks.Store(&hs)
 }
 
-// list returns the hooks, nil when there are none.
 func (e *emitter) list() []Hook {
 	if hs := e.hooks.Load(); hs != nil {
 		return *hs
@@ -38,9 +32,7 @@ func (e *emitter) list() []Hook {
 	return nil
 }
 
-// acquireEnded records the end of a TryAcquire or Acquire call that
-// started at start, called with ctx, and returned err; shared says that
-// its slot came from the fallback share.
+// acquireEnded records the end of an acquiring call.
 func (e *emitter) acquireEnded(ctx context.Context, key string, start time.Time, err error, shared bool) {
 	r := acquireResult(ctx, err)
 	if r == AcquireAcquired && shared {
@@ -59,7 +51,7 @@ func (e *emitter) acquireEnded(ctx context.Context, key string, start time.Time,
 	}
 }
 
-// acquireResult classifies what an acquiring call with ctx returned.
+// acquireResult classifies what an acquiring call returned.
 func acquireResult(ctx context.Context, err error) AcquireResult {
 	switch {
 	case err == nil:
@@ -76,8 +68,7 @@ func acquireResult(ctx context.Context, err error) AcquireResult {
 	return AcquireError
 }
 
-// slotEnded records the end of s. It is called exactly once per slot, by
-// whoever stopped holding it, after s's context is done.
+// slotEnded records the end of s, once, after its context is done.
 func (e *emitter) slotEnded(s *holding) {
 	e.stats.slotEnded()
 	hs := e.list()
@@ -92,10 +83,7 @@ func (e *emitter) slotEnded(s *holding) {
 	}
 }
 
-// slotEnd decides how s ended, from its context's cause: ErrLeaseLost and
-// ErrClosed name themselves; the cause of the acquiring ctx, when that ctx
-// is done, means it ended the slot; anything else is the caller's release
-// (cause context.Canceled).
+// slotEnd reads how s ended from its context's cause (see SlotEnd).
 func slotEnd(s *holding) SlotEnd {
 	cause := context.Cause(s.obs.ctx)
 	switch {
@@ -109,8 +97,7 @@ func slotEnd(s *holding) SlotEnd {
 	return SlotReleased
 }
 
-// leaseLost records that s lost its lease, then its end. s's context has
-// been cancelled with ErrLeaseLost.
+// leaseLost records that s lost its lease, then its end.
 func (e *emitter) leaseLost(s *holding) {
 	e.stats.leasesLost.Add(1)
 	for _, h := range e.list() {
@@ -121,7 +108,6 @@ func (e *emitter) leaseLost(s *holding) {
 	e.slotEnded(s)
 }
 
-// waiterJoined records that an Acquire call started to wait for key.
 func (e *emitter) waiterJoined(key string) {
 	e.stats.waiting.Add(1)
 	for _, h := range e.list() {
@@ -131,7 +117,6 @@ func (e *emitter) waiterJoined(key string) {
 	}
 }
 
-// waiterLeft records that an Acquire call stopped waiting for key.
 func (e *emitter) waiterLeft(key string) {
 	e.stats.waiting.Add(-1)
 	for _, h := range e.list() {
@@ -141,9 +126,7 @@ func (e *emitter) waiterLeft(key string) {
 	}
 }
 
-// renewalRound records a renewal round that started at start and made the
-// renewal calls of renewals, of which failures failed. When closing, the
-// failures (calls cut short by Close) do not count.
+// renewalRound records a round; calls that Close cut short are no failures.
 func (e *emitter) renewalRound(renewals []renewal, start time.Time, failures int, closing bool) {
 	if closing {
 		failures = 0
@@ -154,14 +137,13 @@ func (e *emitter) renewalRound(renewals []renewal, start time.Time, failures int
 	if hs == nil {
 		return
 	}
-	ev := RenewalEvent{Calls: len(renewals), Duration: time.Since(start), Failures: failures}
 	keys := make(map[string]bool) // a key with many slots spans calls
 	for _, rc := range renewals {
 		for _, k := range rc.call.keys {
 			keys[k] = true
 		}
 	}
-	ev.Keys = len(keys)
+	ev := RenewalEvent{Keys: len(keys), Calls: len(renewals), Duration: time.Since(start), Failures: failures}
 	for i := range hs {
 		if f := hs[i].RenewalRound; f != nil {
 			f(ev)

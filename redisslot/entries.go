@@ -9,27 +9,19 @@ import (
 	"github.com/redis/go-redis/v9"
 )
 
-// A waiter's entry in its key's queue in Redis ends entryTTL after it was
-// last renewed, and the Limiter renews the entries of its waiters every
-// entryRenewEvery. So the waiters of a crashed or stalled instance stop
-// holding up the queue within entryTTL plus one renewal round of another
-// instance, whatever the Lease, while a live instance rides out a Redis
-// pause of about two rounds.
+// A waiter's entry in its key's queue ends entryTTL after its last renewal,
+// and entries are renewed every entryRenewEvery: a live instance rides out
+// a Redis pause of about two rounds, whatever the Lease (see Acquire).
 const (
 	entryTTL        = time.Second
 	entryRenewEvery = 300 * time.Millisecond
 )
 
-// entryTTLArg is entryTTL in milliseconds, boxed once for the scripts'
-// arguments.
-var entryTTLArg any = entryTTL.Milliseconds()
+var entryTTLArg any = entryTTL.Milliseconds() // boxed once for the scripts
 
-// An entryRenewer is a Limiter's goroutine that renews the entries of its
-// waiters in their keys' queues: every entryRenewEvery, one script call per
-// key (per batchSize waiters of a key), in one pipeline. It runs only while
-// the Limiter has waiters. A waiter whose entry a reply names as gone is
-// woken, so that it joins again, at the back. Failures go to OnError with
-// those of the renewer, once per key per Lease/3 at most.
+// An entryRenewer is a Limiter's goroutine that renews its waiters'
+// entries while it has waiters: every entryRenewEvery, one call per key,
+// in one pipeline. A waiter whose entry is gone is woken to join again.
 //
 // Its mu guards running and stopped.
 type entryRenewer struct {
@@ -47,7 +39,7 @@ type entryRenewer struct {
 	wg      sync.WaitGroup
 }
 
-// wake starts the goroutine unless it runs: a key has a new waiter.
+// wake starts the goroutine unless it runs.
 func (e *entryRenewer) wake() {
 	e.mu.Lock()
 	defer e.mu.Unlock()
@@ -89,8 +81,7 @@ func (e *entryRenewer) run() {
 	}
 }
 
-// idle reports, and records, that the goroutine stops: nobody waits. A
-// waiter that joins after it looked starts another.
+// idle reports, and records, that the goroutine stops: nobody waits.
 func (e *entryRenewer) idle() bool {
 	e.mu.Lock()
 	defer e.mu.Unlock()
@@ -101,8 +92,7 @@ func (e *entryRenewer) idle() bool {
 	return true
 }
 
-// round runs one round of entry renewals, bounded by half an entry's TTL:
-// a round that ends by then still finds its entries there.
+// round renews entries, bounded by half an entry's TTL, so they are still there.
 func (e *entryRenewer) round(calls []call, batches [][]*waiter) {
 	if len(calls) == 0 {
 		return
@@ -116,7 +106,7 @@ func (e *entryRenewer) round(calls []call, batches [][]*waiter) {
 		if err != nil {
 			if e.bg.Err() == nil {
 				e.health.note(err)
-				e.trouble.failed(batch[0].ref.key, fmt.Errorf("renew %d places in line: %w", len(batch), err))
+				e.trouble.failed(batch[0].q.ref.key, fmt.Errorf("renew %d places in line: %w", len(batch), err))
 			}
 			continue
 		}
@@ -127,8 +117,7 @@ func (e *entryRenewer) round(calls []call, batches [][]*waiter) {
 	}
 }
 
-// entryCalls returns the calls that renew the entries of every local
-// waiter, and the waiters of each call.
+// entryCalls returns the calls that renew every local waiter's entry.
 func (w *waiting) entryCalls() ([]call, [][]*waiter) {
 	w.mu.Lock()
 	defer w.mu.Unlock()

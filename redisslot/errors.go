@@ -15,24 +15,21 @@ var (
 	// ErrFull is returned, wrapped in an error that names the key (test
 	// for it with [errors.Is]), by TryAcquire when the key already has
 	// limit holders or has waiters. errors.Is(err, ErrFull) is also true
-	// for ErrQueueFull.
-	//
-	// It is [slots.ErrFull], so that a handler written against
-	// [slots.Limiter] reads redisslot's errors as it reads any other's.
+	// for ErrQueueFull. It is [slots.ErrFull], so that a handler written
+	// against [slots.Limiter] reads redisslot's errors as any other's.
 	ErrFull = slots.ErrFull
 
 	// ErrQueueFull is returned, wrapped in an error that names the key, by
 	// Acquire when the key already has as many waiters as its cap allows.
-	// errors.Is(err, ErrFull) is true for it too. It is
-	// [slots.ErrQueueFull].
+	// It is [slots.ErrQueueFull].
 	ErrQueueFull = slots.ErrQueueFull
 
-	// ErrLeaseLost is the cause of a slot's context when the slot's lease
-	// ended while it was still held: its member vanished from Redis (deleted
-	// from outside, or lost in a Redis restart), or no renewal was confirmed
-	// in time (see Options.Lease). Another holder may already have the slot;
-	// stop using what it guards. OnError hears of every lost lease through
-	// an error that wraps ErrLeaseLost.
+	// ErrLeaseLost is the cause of a slot's context when its lease ended
+	// while it was held: its member vanished from Redis (deleted from
+	// outside, or lost in a restart), or no renewal was confirmed in time
+	// (see Options.Lease). Another holder may already have the slot: stop
+	// using what it guards. OnError hears of every lost lease through an
+	// error that wraps ErrLeaseLost.
 	ErrLeaseLost = errors.New("redisslot: lease lost")
 
 	// ErrClosed is returned by calls on a Limiter that is closed or closing,
@@ -45,30 +42,21 @@ var (
 // many wait for it. It is [slots.Load].
 type Load = slots.Load
 
-// keyError is ErrFull or ErrQueueFull for one key, so that a caller holding
-// several kinds of slot can tell which was full. Its text is that of
-// package slots's errors, with this package's name first.
+// keyError is ErrFull or ErrQueueFull naming its key.
 type keyError struct {
-	err  error // ErrFull or ErrQueueFull
-	what string
-	key  string
+	err       error // ErrFull or ErrQueueFull
+	what, key string
 }
 
 func (e *keyError) Error() string { return "redisslot: " + e.what + " for key " + quoteKey(e.key) }
 func (e *keyError) Unwrap() error { return e.err }
 
-// fullFor returns ErrFull naming key.
-func fullFor(key string) error { return &keyError{ErrFull, "no free slot", key} }
-
-// queueFullFor returns ErrQueueFull naming key.
+func fullFor(key string) error      { return &keyError{ErrFull, "no free slot", key} }
 func queueFullFor(key string) error { return &keyError{ErrQueueFull, "too many waiters", key} }
-
-// quoteKey quotes key for an error message, as [slots.QuoteKey] does.
-func quoteKey(key string) string { return slots.QuoteKey(key) }
+func quoteKey(key string) string    { return slots.QuoteKey(key) }
 
 // neverSent reports whether err shows that a command cannot have taken a
-// slot: it never reached Redis (no connection could be had), or Redis
-// refused the whole script because it is out of memory.
+// slot: it never reached Redis, or Redis refused it, out of memory.
 func neverSent(err error) bool {
 	if errors.Is(err, redis.ErrPoolTimeout) || errors.Is(err, redis.ErrClosed) || redis.HasErrorPrefix(err, "OOM") {
 		return true
@@ -77,12 +65,10 @@ func neverSent(err error) bool {
 	return errors.As(err, &op) && op.Op == "dial"
 }
 
-// unreachable reports whether err, from a Redis call whose caller's ctx is
-// not done, shows that Redis cannot be reached now, rather than that it
-// refused the call: a network error (refused, reset, closed, io.EOF), a
-// timeout, no connection from the pool, a server still loading its data,
-// or a cluster that is down. Out of memory, WRONGTYPE, NOSCRIPT and script
-// errors are answers, not outages.
+// unreachable reports whether err, of a call whose ctx is not done, shows
+// that Redis cannot be reached now (a network error, a timeout, no
+// connection from the pool, a server loading its data, a cluster down),
+// rather than that it answered (out of memory, WRONGTYPE, a script error).
 func unreachable(err error) bool {
 	if err == nil {
 		return false

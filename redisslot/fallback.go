@@ -10,12 +10,9 @@ import (
 )
 
 // A fallback is the share of each key's slots that a Limiter admits on its
-// own while Redis cannot be reached (see Options.Fallback). It counts this
-// Limiter's fallback slots per key that Redis does not know yet, and keeps
-// the callers that wait for one in line, first come first served, under
-// the caps of MaxWaiters and MaxWaitersFor. The state begins when a call
-// meets an unreachable Redis and ends once Redis answers again and knows
-// every fallback slot; its waiters then go back to Redis.
+// own while Redis cannot be reached (see Options.Fallback): the count, per
+// key, of its fallback slots that Redis does not know yet, and the line of
+// callers waiting for one, first come first served, under the key's cap.
 //
 // Its mu guards every field below it; report runs with no lock held.
 type fallback struct {
@@ -31,13 +28,11 @@ type fallback struct {
 	served atomic.Uint64        // fallback slots handed out, since New
 }
 
-// A shareKey is one key's fallback slots and waiters.
 type shareKey struct {
 	held    int
 	waiters list.List // of *shareWaiter, oldest first
 }
 
-// A shareWaiter is one Acquire waiting for a fallback slot.
 type shareWaiter struct {
 	share int
 	elem  *list.Element
@@ -47,7 +42,6 @@ type shareWaiter struct {
 // errBackToRedis ends a wait for a fallback slot when Redis answers again.
 var errBackToRedis = errors.New("redisslot: Redis answers again")
 
-// enabled reports whether Options.Fallback is set.
 func (f *fallback) enabled() bool { return f.share != nil }
 
 // degraded reports whether the state is on.
@@ -76,8 +70,7 @@ func (f *fallback) enter(err error) {
 	}
 }
 
-// leave ends the state, unless a fallback slot is still unknown to Redis,
-// and sends its waiters back to Redis.
+// leave ends the state, unless Redis does not know a fallback slot yet.
 func (f *fallback) leave() {
 	if !f.enabled() {
 		return
@@ -94,9 +87,7 @@ func (f *fallback) leave() {
 	}
 }
 
-// take hands out a fallback slot of key at once if the state is on, its
-// share has room and nobody waits for it. It reports whether it did and
-// whether the state is on.
+// take hands out a fallback slot of key if its share has room and nobody waits.
 func (f *fallback) take(key string, limit int) (taken, on bool) {
 	share := f.share(key, limit)
 	f.mu.Lock()
@@ -129,8 +120,7 @@ func (f *fallback) key(key string) *shareKey {
 
 // wait waits in key's line for a fallback slot until it gets one (nil),
 // ctx is done (ctx's error), closing is closed (ErrClosed), or the state
-// ends (errBackToRedis). A line at its cap refuses at once (errQueueFull).
-// A slot granted as the wait ends otherwise is handed on.
+// ends (errBackToRedis). A line at its cap refuses at once (ErrQueueFull).
 func (f *fallback) wait(ctx context.Context, key string, limit int, closing <-chan struct{}) error {
 	share, capacity := f.share(key, limit), f.capFor(key, limit)
 	f.mu.Lock()
@@ -164,8 +154,7 @@ func (f *fallback) wait(ctx context.Context, key string, limit int, closing <-ch
 	return err
 }
 
-// giveUp takes w out of its line, or hands on the slot granted to it
-// meanwhile.
+// giveUp takes w out of its line, or hands on the slot granted meanwhile.
 func (f *fallback) giveUp(key string, sk *shareKey, w *shareWaiter) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
@@ -181,8 +170,7 @@ func (f *fallback) giveUp(key string, sk *shareKey, w *shareWaiter) {
 	f.dropIfIdle(key, sk)
 }
 
-// serve grants fallback slots of sk to its waiters, oldest first, while the
-// oldest finds room in its share. The caller holds mu.
+// serve grants slots to sk's waiters in order while there is room. mu is held.
 func (f *fallback) serve(sk *shareKey) {
 	for e := sk.waiters.Front(); e != nil && f.on; e = sk.waiters.Front() {
 		w := e.Value.(*shareWaiter)
@@ -198,8 +186,7 @@ func (f *fallback) serve(sk *shareKey) {
 	}
 }
 
-// put counts one fallback slot of key no more: it was freed, or Redis now
-// knows it. The next waiters in line may take its place.
+// put counts one fallback slot of key no more: freed, or known to Redis.
 func (f *fallback) put(key string) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
@@ -213,8 +200,7 @@ func (f *fallback) put(key string) {
 	f.dropIfIdle(key, sk)
 }
 
-// dropIfIdle forgets key when it has no fallback slot and no waiter. The
-// caller holds mu.
+// dropIfIdle forgets key when it has no fallback slot nor waiter. mu is held.
 func (f *fallback) dropIfIdle(key string, sk *shareKey) {
 	if sk.held == 0 && sk.waiters.Len() == 0 {
 		delete(f.keys, key)

@@ -2,22 +2,6 @@ package redisslot
 
 import "sync"
 
-// The pending frees: members a Limiter has to remove from Redis and has not
-// yet seen removed. A release, a lost slot, a waiter that leaves, a failed
-// acquire and Close put members here; they go to Redis carried by the next
-// acquire of their key, or sent by the Limiter's renewer, at once and with
-// every renewal round, until a call that carried them succeeds. No caller
-// ever waits for a free, and no goroutine is started for one.
-//
-// A free is in flight while one call carries it: no other call sends it
-// then, and once that call succeeds every holder of it forgets it. One
-// that failed goes back to waiting. A pending free is forgotten only when
-// Redis confirmed it: however long Redis is unreachable, nothing is lost.
-// Their number is bounded by what can need freeing while Redis does not
-// answer: the slots held when it stopped answering, and the acquires sent
-// since that may have reached it (at most as many, per timeout of the
-// client, as its pool has connections).
-
 // maxCarried is the most pending frees of its key an acquire carries.
 const maxCarried = 64
 
@@ -25,18 +9,24 @@ const maxCarried = 64
 type freeKind uint8
 
 const (
-	// freeSlot: a member that held a slot, confirmed by Redis.
-	freeSlot freeKind = iota
-	// freeEntry: a waiter's place in line, which holds no slot.
-	freeEntry
-	// freeUnsure: a member whose acquire failed or timed out: its script
-	// may yet run (a command written before a stall runs when Redis
-	// resumes), so the free also leaves a tombstone that refuses it.
+	freeSlot  freeKind = iota // a member that held a slot, confirmed by Redis
+	freeEntry                 // a waiter's place in line, which holds no slot
+	// freeUnsure: a member whose acquire failed or timed out: its script may
+	// yet run (a command written before a stall runs when Redis resumes), so
+	// its free also leaves a tombstone that refuses it.
 	freeUnsure
 )
 
-// pendingFrees holds a Limiter's pending frees. Its mu guards byKey and n,
-// and the entries within; kick runs with no lock held.
+// pendingFrees holds the members a Limiter must remove from Redis and has
+// not seen removed: released, lost and closed slots, places of waiters that
+// left, acquires that failed after they may have reached Redis. Each goes
+// with the next acquire of its key here, or the renewer's sends (at once, then
+// every round), until a call that carried it succeeds; only then is it
+// forgotten, however long Redis is away. While one call carries it (in
+// flight), no other sends it. Their number is bounded by the slots held when
+// Redis went away and the acquires sent since. Nobody waits for a free.
+//
+// Its mu guards byKey, n and their entries; kick runs with no lock held.
 type pendingFrees struct {
 	kick func() // wakes the sender: new frees to send
 
@@ -63,9 +53,8 @@ func newPendingFrees(kick func()) *pendingFrees {
 	return &pendingFrees{kick: kick, byKey: make(map[string]*pendingKey)}
 }
 
-// add records a member to free, and kicks the sender unless later is set
-// (a waiter will carry it; if it does not, it calls kick itself). A member
-// already pending keeps the surer kind of the two.
+// add records a member to free and, unless later (the caller kicks or hands
+// the free to a waiter), kicks the sender. A repeat keeps the surer kind.
 func (f *pendingFrees) add(ref *keyRef, member string, kind freeKind, later bool) {
 	f.mu.Lock()
 	pk := f.byKey[ref.rkey()]
@@ -86,10 +75,11 @@ func (f *pendingFrees) add(ref *keyRef, member string, kind freeKind, later bool
 	}
 }
 
-// carry returns the pending frees of the key at rkey that an acquire can
-// carry, up to maxCarried slots not in flight, which it marks in flight;
-// and up to maxCarried slots whose frees are in flight in other calls,
-// which the acquire does not count as held.
+// carry returns what an acquire of the key at rkey removes first: up to
+// maxCarried slots not in flight, which it carries for good and marks in
+// flight, and up to maxCarried whose frees are in flight in other calls. So
+// a release followed at once by an acquire of its key here is not refused
+// for want of its own free, and the key never counts more than its limit.
 func (f *pendingFrees) carry(rkey string) (carried, onTheWay []string) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
@@ -111,8 +101,7 @@ func (f *pendingFrees) carry(rkey string) (carried, onTheWay []string) {
 	return carried, onTheWay
 }
 
-// carried settles the frees an acquire carried: forgotten when its call
-// succeeded, else waiting again.
+// carried forgets the frees an acquire carried if ok, else waits them again.
 func (f *pendingFrees) carried(rkey string, ids []string, ok bool) {
 	if len(ids) == 0 {
 		return
@@ -159,21 +148,28 @@ type freeBatch struct {
 
 func (b *freeBatch) len() int { return len(b.slots) + len(b.entries) + len(b.unsure) }
 
-// take returns, in batches, the pending frees not in flight (when fresh,
-// only those never sent), and marks them in flight.
-func (f *pendingFrees) take(fresh bool) []freeBatch {
+// take marks in flight and returns, in batches, the frees not in flight (if
+// fresh, never sent); with all, for Close, every one, and forgets them.
+func (f *pendingFrees) take(fresh, all bool) []freeBatch {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	var batches []freeBatch
 	for _, pk := range f.byKey {
 		b := freeBatch{ref: pk.ref}
 		for m, p := range pk.members {
-			if p.inFlight || (fresh && p.sent) {
+			if !all && (p.inFlight || fresh && p.sent) {
 				continue
 			}
 			p.inFlight, p.sent = true, true
 			pk.members[m] = p
-			b.add(m, p.kind)
+			switch p.kind {
+			case freeSlot:
+				b.slots = append(b.slots, m)
+			case freeEntry:
+				b.entries = append(b.entries, m)
+			default:
+				b.unsure = append(b.unsure, m)
+			}
 			if b.len() == batchSize {
 				batches = append(batches, b)
 				b = freeBatch{ref: pk.ref}
@@ -183,52 +179,23 @@ func (f *pendingFrees) take(fresh bool) []freeBatch {
 			batches = append(batches, b)
 		}
 	}
+	if all {
+		f.byKey, f.n = make(map[string]*pendingKey), 0
+	}
 	return batches
 }
 
-func (b *freeBatch) add(member string, kind freeKind) {
-	switch kind {
-	case freeSlot:
-		b.slots = append(b.slots, member)
-	case freeEntry:
-		b.entries = append(b.entries, member)
-	default:
-		b.unsure = append(b.unsure, member)
-	}
-}
-
-// settle settles the batches that take returned: ok[i] says whether the
-// call of batch i succeeded.
+// settle settles what take returned: ok[i] says whether batch i got through.
 func (f *pendingFrees) settle(batches []freeBatch, ok []bool) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	for i, b := range batches {
-		pk := f.byKey[b.ref.rkey()]
-		if pk == nil {
-			continue
-		}
-		for _, ids := range [][]string{b.slots, b.entries, b.unsure} {
-			f.settleLocked(pk, ids, ok[i])
+		if pk := f.byKey[b.ref.rkey()]; pk != nil {
+			for _, ids := range [][]string{b.slots, b.entries, b.unsure} {
+				f.settleLocked(pk, ids, ok[i])
+			}
 		}
 	}
-}
-
-// takeAll returns every pending free, in flight or not, and forgets them
-// all: for Close, after which nothing else sends them.
-func (f *pendingFrees) takeAll() []freeBatch {
-	f.mu.Lock()
-	for _, pk := range f.byKey {
-		for m, p := range pk.members {
-			p.inFlight = false
-			pk.members[m] = p
-		}
-	}
-	f.mu.Unlock()
-	batches := f.take(false)
-	f.mu.Lock()
-	f.byKey, f.n = make(map[string]*pendingKey), 0
-	f.mu.Unlock()
-	return batches
 }
 
 // len returns how many frees are pending.
@@ -238,15 +205,17 @@ func (f *pendingFrees) len() int {
 	return f.n
 }
 
-// call returns the free call of b. tombArg is how long a tombstone lasts,
-// in milliseconds.
-func (b *freeBatch) call(tombArg any) call {
-	args := make([]any, 0, 3+b.len())
-	args = append(args, tombArg, len(b.slots), len(b.entries))
-	for _, ids := range [][]string{b.slots, b.entries, b.unsure} {
-		for _, m := range ids {
-			args = append(args, m)
+// freeCalls appends the free call of each batch to calls.
+func freeCalls(calls []call, batches []freeBatch, tombArg any) []call {
+	for _, b := range batches {
+		args := make([]any, 0, 3+b.len())
+		args = append(args, tombArg, len(b.slots), len(b.entries))
+		for _, ids := range [][]string{b.slots, b.entries, b.unsure} {
+			for _, m := range ids {
+				args = append(args, m)
+			}
 		}
+		calls = append(calls, call{script: freeScript, keys: b.ref.keys(), args: args})
 	}
-	return call{script: freeScript, keys: b.ref.keys(), args: args}
+	return calls
 }

@@ -7,15 +7,14 @@ import (
 	"github.com/redis/go-redis/v9"
 )
 
-// How the renewer groups keys into one script call, by client type: one
-// script may name many keys only where they all live on one node.
+// How keys are grouped into one script call, by client type: one script
+// may name many keys only where they all live on one node.
 const (
 	groupPerKey      = iota // any other client (a Ring, a wrapper): one key a call
 	groupManyKeys           // a single node or a failover client: any keys
 	groupPerHashSlot        // a Redis Cluster client: the keys of one hash slot
 )
 
-// groupingOf returns how renewals may group keys on client c.
 func groupingOf(c redis.UniversalClient) int {
 	switch c.(type) {
 	case *redis.Client:
@@ -26,8 +25,7 @@ func groupingOf(c redis.UniversalClient) int {
 	return groupPerKey
 }
 
-// bucketOf names the group of calls that the renewals of the slot set
-// named name may share under grouping.
+// bucketOf names the calls that the slot set named name may share.
 func bucketOf(grouping int, name string) string {
 	switch grouping {
 	case groupManyKeys:

@@ -2,11 +2,9 @@ package redisslot
 
 import "sync"
 
-// health follows whether Redis answers a Limiter's calls. Every call notes
-// its outcome: an error that shows Redis cannot be reached (see
-// unreachable) marks it down; any answer, an error reply included, marks
-// it up. The first failure after it was up runs lost, and the first answer
-// after it was down runs back, with no lock held.
+// health follows whether Redis answers a Limiter's calls: each notes its
+// outcome. The first unreachable error after an answer runs lost, and the
+// first answer after it runs back, with no lock held. Its mu guards down.
 type health struct {
 	back func()
 	lost func(error)
@@ -30,7 +28,6 @@ func (h *health) note(err error) {
 	}
 }
 
-// isDown reports whether the last call noted could not reach Redis.
 func (h *health) isDown() bool {
 	h.mu.Lock()
 	defer h.mu.Unlock()

@@ -2,19 +2,13 @@ package redisslot
 
 import "time"
 
-// A Hook observes a Limiter: it is told how each acquiring call ended, how
-// and after how long each slot ended, of each lost lease, of each waiter
-// that joins or leaves a key's queue, and of each renewal round. Add one to
-// a Limiter with [Limiter.AddHook]; a metrics adapter such as
-// redisslototel is built on it.
-//
-// Every field is optional: a nil field is skipped. The functions are called
-// synchronously on the goroutine that did the work (the caller of
-// TryAcquire, Acquire or release, the renewer, Close), after it has
-// released the Limiter's locks, concurrently from many goroutines. A hook
-// must therefore be safe for concurrent use, and it must not block and must
-// not panic: while it runs, the call it observes waits for it. It may call
-// [Limiter.Stats], but not Close.
+// A Hook observes a Limiter (add one with [Limiter.AddHook]; redisslototel
+// is built on it). Every field is optional: a nil field is skipped. The
+// functions are called synchronously on the goroutine that did the work
+// (the caller of TryAcquire, Acquire or release, the renewer, Close), with
+// none of the Limiter's locks held, concurrently from many goroutines. A
+// hook must be safe for concurrent use, and must not block nor panic: the
+// call it observes waits for it. It may call [Limiter.Stats], but not Close.
 //
 // The key in each event is the key as the caller named it, without the
 // Prefix. Keys are often unbounded (a user id); a hook that turns events
@@ -29,16 +23,14 @@ type Hook struct {
 	SlotEnded func(SlotEvent)
 
 	// LeaseLost is called once per slot whose lease was lost, just before
-	// SlotEnded is called for it. That SlotEnded tells SlotLeaseLost unless
-	// the slot's context had already ended another way (its ctx ended, say,
-	// before the renewer found the loss): the end is always the cause the
-	// holder reads.
+	// its SlotEnded, which tells SlotLeaseLost unless the slot's context had
+	// already ended another way: the end is always the cause the holder
+	// reads.
 	LeaseLost func(LeaseLostEvent)
 
 	// WaiterJoined is called when an Acquire call starts to wait for key on
-	// this Limiter, and WaiterLeft when it stops waiting, whatever the
-	// reason; WaiterLeft is called once for each WaiterJoined, before the
-	// AcquireEnded of the same call.
+	// this Limiter, and WaiterLeft, once for each WaiterJoined, when it
+	// stops, whatever the reason, before the call's AcquireEnded.
 	WaiterJoined func(key string)
 	WaiterLeft   func(key string)
 
@@ -52,23 +44,13 @@ type AcquireResult uint8
 
 // The results of an acquiring call.
 const (
-	// AcquireAcquired: the call returned a slot.
-	AcquireAcquired AcquireResult = iota
-	// AcquireFull: the call returned ErrFull (and not ErrQueueFull).
-	AcquireFull
-	// AcquireQueueFull: the call returned ErrQueueFull.
-	AcquireQueueFull
-	// AcquireCanceled: the call's ctx was done (for any cause) before it
-	// got a slot.
-	AcquireCanceled
-	// AcquireClosed: the call returned ErrClosed.
-	AcquireClosed
-	// AcquireError: any other error, such as a Redis error or a bad
-	// argument.
-	AcquireError
-	// AcquireFallback: the call returned a slot from the fallback share,
-	// Redis being unreachable (see Options.Fallback).
-	AcquireFallback
+	AcquireAcquired  AcquireResult = iota // the call returned a slot
+	AcquireFull                           // it returned ErrFull (and not ErrQueueFull)
+	AcquireQueueFull                      // it returned ErrQueueFull
+	AcquireCanceled                       // its ctx was done (for any cause) before it got a slot
+	AcquireClosed                         // it returned ErrClosed
+	AcquireError                          // any other error, such as a Redis error or a bad argument
+	AcquireFallback                       // a slot from the fallback share (see Options.Fallback)
 )
 
 var acquireResultNames = [...]string{"acquired", "full", "queue_full", "canceled", "closed", "error", "fallback"}
@@ -85,18 +67,13 @@ func (r AcquireResult) String() string {
 // SlotEnd says how a held slot ended.
 type SlotEnd uint8
 
-// The ways a slot ends. They are read from the cause of the slot's context
-// (see [TryAcquire]), so a hook hears what the holder saw.
+// The ways a slot ends, read from the cause of the slot's context (see
+// [Limiter.TryAcquire]), so that a hook hears what the holder saw.
 const (
-	// SlotReleased: the caller's release freed it.
-	SlotReleased SlotEnd = iota
-	// SlotCanceled: the ctx the slot was acquired with ended (a client
-	// that hung up, a deadline).
-	SlotCanceled
-	// SlotLeaseLost: its lease was lost (cause ErrLeaseLost).
-	SlotLeaseLost
-	// SlotClosed: Close took it back (cause ErrClosed).
-	SlotClosed
+	SlotReleased  SlotEnd = iota // the caller's release freed it
+	SlotCanceled                 // its acquiring ctx ended (a client hung up, a deadline)
+	SlotLeaseLost                // its lease was lost (cause ErrLeaseLost)
+	SlotClosed                   // Close took it back (cause ErrClosed)
 )
 
 var slotEndNames = [...]string{"released", "canceled", "lease_lost", "closed"}

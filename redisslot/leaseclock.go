@@ -6,15 +6,13 @@ import (
 )
 
 // A leaseClock holds a Limiter's slots, and ends each one whose lease was
-// not confirmed in time: life (Lease minus a margin) after the last acquire
-// or renewal of it that Redis confirmed was sent. It keeps every deadline
-// on one timer, which no goroutine waits on: when the earliest deadline
-// comes, the timer's function drops the slots that reached theirs and
-// hands them to expired. Nothing that talks to Redis takes its lock, so no
-// call in flight, however long it blocks, can delay the end of a slot.
+// not confirmed in time: life (Lease minus the margin) after the last
+// acquire or renewal of it that Redis confirmed was sent. Every deadline is
+// on one timer, which no goroutine waits on; nothing that talks to Redis
+// takes its lock, so no call in flight can delay the end of a slot.
 //
-// Its mu guards every field below it, and the set time of every slot it
-// holds. expired runs with no lock held.
+// Its mu guards every field below it, and the set and fallback fields of
+// every slot it holds. expired runs with no lock held.
 type leaseClock struct {
 	life    time.Duration
 	expired func([]*holding) // slots dropped at their deadline, their contexts not yet ended
@@ -28,9 +26,8 @@ type leaseClock struct {
 	firing  sync.WaitGroup // expired calls in progress; Add only with mu held and stopped false
 }
 
-// A heldKey is the slots of one key that a clock holds. It stays, empty,
-// until the next call of each, so that a key freed and taken again at once
-// costs no new map.
+// A heldKey is one key's slots. It stays, empty, until the next each, so that
+// a key freed and taken again at once costs no new map.
 type heldKey struct {
 	ref   *keyRef
 	slots map[string]*holding // by member id
@@ -40,8 +37,7 @@ func newLeaseClock(life time.Duration, expired func([]*holding)) *leaseClock {
 	return &leaseClock{life: life, expired: expired, held: make(map[string]*heldKey)}
 }
 
-// hold adds s, whose lease Redis set when s.set was sent, and reports
-// false, holding nothing, once the clock is stopped.
+// hold adds s, whose lease Redis set when s.set was sent, unless stopped.
 func (c *leaseClock) hold(s *holding) bool {
 	c.mu.Lock()
 	defer c.mu.Unlock()
@@ -69,9 +65,18 @@ func (c *leaseClock) drop(s *holding) (held, fallback bool) {
 	return c.dropLocked(s), s.fallback
 }
 
-// adopt records that Redis now knows the fallback slots in a call sent at
-// sent, which set their leases, and returns those still held: from now on
-// their leases count as any other's.
+func (c *leaseClock) dropLocked(s *holding) bool {
+	hk := c.held[s.ref.rkey()]
+	if hk == nil || hk.slots[s.member] != s {
+		return false
+	}
+	delete(hk.slots, s.member)
+	c.n--
+	return true
+}
+
+// adopt records that Redis set the leases of the fallback slots in a call
+// sent at sent, and returns those still held.
 func (c *leaseClock) adopt(slots []*holding, sent time.Time) []*holding {
 	c.mu.Lock()
 	defer c.mu.Unlock()
@@ -88,45 +93,34 @@ func (c *leaseClock) adopt(slots []*holding, sent time.Time) []*holding {
 	return adopted
 }
 
-func (c *leaseClock) dropLocked(s *holding) bool {
-	hk := c.held[s.ref.rkey()]
-	if hk == nil || hk.slots[s.member] != s {
-		return false
-	}
-	delete(hk.slots, s.member)
-	c.n--
-	return true
-}
-
-// confirm records that Redis extended the leases of slots in a call sent
-// at sent. Slots dropped meanwhile are left dropped.
-func (c *leaseClock) confirm(slots []*holding, sent time.Time) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	for _, s := range slots {
-		if s.set.Before(sent) {
-			s.set = sent
+// renewed records that Redis extended the leases of slots in a call sent at
+// sent, except for the members in gone, which it no longer had: it drops
+// those and returns the ones still held, which lost their lease (a slot
+// released meanwhile was freed, not lost).
+func (c *leaseClock) renewed(slots []*holding, gone []string, sent time.Time) (lost []*holding) {
+	var missing map[string]bool
+	if len(gone) > 0 {
+		missing = make(map[string]bool, len(gone))
+		for _, m := range gone {
+			missing[m] = true
 		}
 	}
-}
-
-// lose drops the slots whose members Redis no longer has, and returns those
-// that were still held: only they have lost their lease (a slot released
-// meanwhile was freed, not lost).
-func (c *leaseClock) lose(slots []*holding) []*holding {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	var lost []*holding
 	for _, s := range slots {
-		if c.dropLocked(s) {
-			lost = append(lost, s)
+		switch {
+		case missing[s.member]:
+			if c.dropLocked(s) {
+				lost = append(lost, s)
+			}
+		case s.set.Before(sent):
+			s.set = sent
 		}
 	}
 	return lost
 }
 
-// each calls f for every key held, with the clock locked: f must not
-// block. It forgets the keys left with no slot.
+// each calls f, which must not block, for every key held, forgetting empty ones.
 func (c *leaseClock) each(f func(*heldKey)) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
@@ -146,9 +140,8 @@ func (c *leaseClock) len() int {
 	return c.n
 }
 
-// stop drops every slot and returns them, and stops the timer: hold then
-// refuses. It waits for an expired call in progress, so that once it
-// returns no slot ends but those it returned.
+// stop drops and returns every slot, and waits for an expired call in
+// progress: no slot ends after it but those it returned.
 func (c *leaseClock) stop() []*holding {
 	c.mu.Lock()
 	c.stopped = true
@@ -181,9 +174,7 @@ func (c *leaseClock) arm(deadline time.Time) {
 	}
 }
 
-// fire is the timer's function: it drops the slots whose deadline has
-// come, sets the timer for the earliest left, and hands the dropped ones
-// to expired.
+// fire, the timer's function, hands the slots past their deadline to expired.
 func (c *leaseClock) fire() {
 	c.mu.Lock()
 	if c.stopped {

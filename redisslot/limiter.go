@@ -20,15 +20,11 @@ import (
 // time do more than limit holders hold a key, as long as their leases are
 // renewed.
 //
-// A Limiter renews the leases of all the slots it holds, and sends the
-// frees of released slots, from one goroutine, which runs only while it
-// holds slots or has frees to confirm; the deadlines of its slots are kept
-// by one timer. A held slot, a release and a failed call cost no
-// goroutine. To wake waiting Acquire calls, it holds at most one pub/sub
-// connection, opened by the first Acquire that waits, and it renews the
-// entries of its waiters in their keys' queues from one more goroutine,
-// which runs only while it has waiters; a waiter costs no goroutine but its
-// caller's.
+// A held slot, a release, a waiter and a failed call cost no goroutine: a
+// Limiter renews its slots and sends its frees from one goroutine, and
+// renews its waiters' places in line from another, each running only while
+// it has work; one timer keeps its slots' deadlines; at most one pub/sub
+// connection, opened by the first Acquire that waits, wakes its waiters.
 //
 // Make a Limiter with New; its zero value is not usable, and it must not be
 // copied. It is safe for concurrent use by multiple goroutines. Call Close
@@ -38,9 +34,8 @@ type Limiter struct {
 	set     settings
 	members memberIDs
 
-	// The parts, each with its own lock; the Limiter hands each what it
-	// needs, and none of them calls back into it but through the funcs it
-	// was given.
+	// The parts, each with its own lock, given what they need: none calls
+	// back into the Limiter but through the funcs it was given.
 	clock   *leaseClock
 	frees   *pendingFrees
 	renewer *renewer
@@ -87,15 +82,18 @@ func New(client redis.UniversalClient, opts Options) *Limiter {
 	l.members.instance = newInstanceID()
 	l.bg, l.stopBg = context.WithCancel(context.Background())
 	l.released = l.freeReleased
-	l.clock = newLeaseClock(l.set.life, l.expired)
+	l.clock = newLeaseClock(l.set.life, func(ended []*holding) {
+		l.lost(ended, "no renewal confirmed within "+l.set.life.String(), true)
+	})
 	l.renewer = &renewer{
 		client: client, set: &l.set, clock: l.clock, trouble: &l.trouble, emit: &l.emit,
-		health: &l.health, grouping: groupingOf(client), bg: l.bg, lost: l.lost,
+		health: &l.health, grouping: groupingOf(client), bg: l.bg,
+		lost:  func(lost []*holding, why string) { l.lost(lost, why, false) },
 		kicks: make(chan struct{}, 1), soon: make(chan struct{}, 1),
 	}
 	l.frees = newPendingFrees(l.renewer.kick)
 	l.renewer.frees = l.frees
-	l.fb = fallback{share: l.set.fallback, capFor: l.set.capFor, report: l.set.onError}
+	l.fb = fallback{share: l.set.Fallback, capFor: l.set.capFor, report: l.set.OnError}
 	l.renewer.fb = &l.fb
 	l.health.back = l.renewer.roundNow
 	l.health.lost = l.unreachable
@@ -105,8 +103,8 @@ func New(client redis.UniversalClient, opts Options) *Limiter {
 		flush: l.renewer.flush, every: l.set.renewEvery,
 	}
 	l.sub = &subscriber{
-		client: client, waiting: l.waiting, bg: l.bg, timeout: l.set.releaseTimeout,
-		report: l.set.onError, reconnected: l.renewer.roundNow,
+		client: client, waiting: l.waiting, bg: l.bg, timeout: l.set.ReleaseTimeout,
+		report: l.set.OnError, reconnected: l.renewer.roundNow,
 	}
 	return l
 }
@@ -122,10 +120,8 @@ func (l *Limiter) enter() bool {
 	return true
 }
 
-// freeReleased is a held slot's end when its holder releases it: unless it was
-// lost or taken back by Close meanwhile, its member goes on the pending
-// frees, carried by the oldest local waiter of its key when that one is
-// first in line, else sent at once.
+// freeReleased is a slot's end on release: unless it was lost or closed,
+// its free goes to the key's first-in-line waiter here, or is sent at once.
 func (l *Limiter) freeReleased(s *holding) {
 	held, fallback := l.clock.drop(s)
 	if !held {
@@ -141,9 +137,7 @@ func (l *Limiter) freeReleased(s *holding) {
 	l.emit.slotEnded(s)
 }
 
-// unreachable begins the fallback state, if Options.Fallback is set, when
-// a call finds Redis unreachable, and wakes every waiter, so that those
-// waiting for Redis wait for the fallback share instead.
+// unreachable begins the fallback state, if enabled, and wakes every waiter.
 func (l *Limiter) unreachable(err error) {
 	if l.fb.enabled() {
 		l.fb.enter(err)
@@ -152,36 +146,27 @@ func (l *Limiter) unreachable(err error) {
 	}
 }
 
-// expired ends the slots the lease clock dropped at their deadline, and
-// puts their members on the pending frees: a renewal that Redis has not run
-// yet may still extend them.
-func (l *Limiter) expired(ended []*holding) {
-	for _, s := range ended { // first, so that every holder hears at once
+// lost ends slots that lost their lease, for why. Those the clock expired are
+// freed too: a renewal Redis has not run yet may still extend them.
+func (l *Limiter) lost(slots []*holding, why string, expired bool) {
+	for _, s := range slots { // first, so that every holder hears at once
 		s.cancel(ErrLeaseLost)
 	}
-	for _, s := range ended {
-		l.frees.add(s.ref, s.member, freeSlot, true)
-		l.emit.leaseLost(s)
-		l.trouble.lost(s.ref.key, "no renewal confirmed within "+l.set.life.String())
-	}
-	l.renewer.kick()
-}
-
-// lost ends the slots whose members a renewal found gone from Redis.
-func (l *Limiter) lost(lost []*holding, why string) {
-	for _, s := range lost {
-		s.cancel(ErrLeaseLost)
-	}
-	for _, s := range lost {
+	for _, s := range slots {
+		if expired {
+			l.frees.add(s.ref, s.member, freeSlot, true)
+		}
 		l.emit.leaseLost(s)
 		l.trouble.lost(s.ref.key, why)
+	}
+	if expired {
+		l.renewer.kick()
 	}
 }
 
 // Stats returns a snapshot of l's counts. It sends nothing to Redis and
-// takes a lock only for as long as it takes to count the pending frees; it
-// is safe to call at any time, from any goroutine, hooks included, and
-// after Close.
+// takes a lock only to count the pending frees; it is safe to call at any
+// time, from any goroutine, hooks included, and after Close.
 func (l *Limiter) Stats() Stats {
 	st := l.emit.stats.snapshot(l.frees.len())
 	st.Degraded, st.FallbackAcquired = l.fb.degraded(), l.fb.served.Load()
@@ -226,9 +211,7 @@ func (l *Limiter) close() error {
 	l.closed = true
 	close(l.closing)
 	l.mu.Unlock()
-
-	// Their releases now find them gone from the clock and do nothing.
-	// Every context is cancelled before any free is sent.
+	// Their releases now do nothing. Every context ends before any free is sent.
 	held := l.clock.stop()
 	for _, s := range held {
 		s.cancel(ErrClosed)
@@ -238,7 +221,6 @@ func (l *Limiter) close() error {
 		l.frees.add(s.ref, s.member, freeSlot, true)
 	}
 	errs := l.freeAll()
-
 	l.stopBg()
 	l.waiting.close()
 	if err := l.sub.stop(); err != nil {
@@ -251,22 +233,16 @@ func (l *Limiter) close() error {
 	return errors.Join(errs...)
 }
 
-// freeAll sends every pending free, bounded by ReleaseTimeout, and returns
-// an error per failed call, naming its key. l is closed: nothing else sends
-// them any more.
+// freeAll sends every pending free for Close, and returns the failures.
 func (l *Limiter) freeAll() []error {
-	batches := l.frees.takeAll()
+	batches := l.frees.take(false, true)
 	if len(batches) == 0 {
 		return nil
 	}
-	calls := make([]call, len(batches))
-	for i := range batches {
-		calls[i] = batches[i].call(l.set.tombArg)
-	}
-	ctx, cancel := context.WithTimeout(context.Background(), l.set.releaseTimeout)
+	ctx, cancel := context.WithTimeout(context.Background(), l.set.ReleaseTimeout)
 	defer cancel()
 	var errs []error
-	for i, cmd := range evalAll(ctx, l.client, calls) {
+	for i, cmd := range evalAll(ctx, l.client, freeCalls(nil, batches, l.set.tombArg)) {
 		if err := cmd.Err(); err != nil {
 			b := batches[i]
 			errs = append(errs, fmt.Errorf("redisslot: free %d slots of key %s on close: %w", b.len(), quoteKey(b.ref.key), err))
@@ -276,15 +252,13 @@ func (l *Limiter) freeAll() []error {
 }
 
 // memberIDs makes the member ids of one Limiter: its random instance id, a
-// dash, a counter in base 36, a slash and the limit of the caller. The
-// acquire script reads a waiter's limit there, so that a later waiter
-// passing a higher limit does not take the slot the waiter needs.
+// dash, a counter in base 36, a slash and the caller's limit, which the
+// acquire script reads (see fits in lua.go).
 type memberIDs struct {
 	instance string
 	seq      atomic.Uint64
 }
 
-// next returns a member id unique to this Limiter and call.
 func (m *memberIDs) next(limit int) string {
 	var buf [64]byte
 	b := append(buf[:0], m.instance...)
@@ -294,8 +268,7 @@ func (m *memberIDs) next(limit int) string {
 	return string(b)
 }
 
-// newInstanceID returns a random id, ended by a dash, that starts every
-// member id of one Limiter.
+// newInstanceID returns a random id, ended by a dash, for memberIDs.
 func newInstanceID() string {
 	var id [8]byte
 	_, _ = rand.Read(id[:]) // never fails on supported platforms

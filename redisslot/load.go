@@ -4,17 +4,18 @@ import (
 	"context"
 	"errors"
 	"fmt"
+
+	"github.com/redis/go-redis/v9"
 )
 
 // InUse returns the number of live holders of key, cluster-wide: members of
 // its slot set whose lease has not ended by Redis time. A release returns
 // before Redis hears of it, so InUse may count a slot released an instant
 // ago until its free arrives (well under a second on a healthy Redis; when
-// Redis is unreachable, until a renewal round gets it through or the
-// lease ends). It keeps working while Redis is out of memory. It returns
-// ErrClosed once Close has been called, an error for a bad key, and a
-// Redis error wrapped with the key.
-// InUse panics if ctx is nil.
+// Redis is unreachable, until a renewal round gets it through or the lease
+// ends). It keeps working while Redis is out of memory. It returns
+// ErrClosed once Close has been called, an error for a bad key, and a Redis
+// error wrapped with the key. InUse panics if ctx is nil.
 func (l *Limiter) InUse(ctx context.Context, key string) (int, error) {
 	if ctx == nil {
 		panic("redisslot: InUse called with a nil Context")
@@ -36,19 +37,17 @@ func (l *Limiter) InUse(ctx context.Context, key string) (int, error) {
 // Load returns, for each of keys in order, how busy it is across all
 // instances: InUse counts the holders whose lease has not ended, and Waiting
 // the waiters, on every instance, whose entry in the key's queue has not
-// ended, both by Redis's clock. The two counts of one key are read
-// together, atomically; different keys may be read at different moments.
-// Like [Limiter.InUse], InUse may count a slot released a moment ago until
-// its free arrives (well under a second on a healthy Redis), and Waiting a
-// waiter that just left until its removal arrives.
+// ended, both by Redis's clock. The two counts of one key are read together,
+// atomically; different keys may be read at different moments. As with
+// [Limiter.InUse], a slot released or a waiter that left a moment ago may
+// be counted until its removal arrives.
 //
 // Load makes one round trip per Redis node, whatever the number of keys:
 // one script call per few hundred keys (of one hash slot on a Redis Cluster
 // client, one key on any other client that is not a single node or a
 // failover client), all in one pipeline, which a cluster client splits by
-// node. (After Redis's script cache was emptied, one more, to load the
-// script again.) A gateway uses it to pick its least loaded account, and
-// for an admin view.
+// node (one more after Redis's script cache was emptied). A gateway uses it
+// to pick its least loaded account, and for an admin view.
 //
 // It returns no Loads and no error for no keys, ErrClosed once Close has
 // been called, and an error for a bad key. When Redis fails for some keys
@@ -60,19 +59,17 @@ func (l *Limiter) Load(ctx context.Context, keys ...string) ([]Load, error) {
 	if ctx == nil {
 		panic("redisslot: Load called with a nil Context")
 	}
-	for _, key := range keys {
+	loads := make([]Load, len(keys))
+	for i, key := range keys {
 		if err := l.set.names.check(key); err != nil {
 			return nil, err
 		}
+		loads[i].Key = key
 	}
 	if !l.enter() {
 		return nil, ErrClosed
 	}
 	defer l.calls.Done()
-	loads := make([]Load, len(keys))
-	for i, key := range keys {
-		loads[i].Key = key
-	}
 	batches := loadBatches(l.set.names, l.renewer.grouping, keys)
 	calls := make([]call, len(batches))
 	for i, b := range batches {
@@ -80,34 +77,18 @@ func (l *Limiter) Load(ctx context.Context, keys ...string) ([]Load, error) {
 	}
 	var errs []error
 	for i, cmd := range evalAll(ctx, l.client, calls) {
-		errs = append(errs, batches[i].read(cmd.Slice())...)
-	}
-	for i := range errs {
-		if errs[i] != nil {
-			var ke *keyLoadError
-			if errors.As(errs[i], &ke) {
-				errs[i] = fmt.Errorf("redisslot: load of key %s: %w", quoteKey(keys[ke.at]), ke.err)
-			}
-		}
-	}
-	for _, b := range batches {
-		b.fill(loads)
+		errs = append(errs, batches[i].read(cmd, loads)...)
 	}
 	return loads, errors.Join(errs...)
 }
 
-// A loadBatch is one call of the load script: the keys it reads (their
-// indexes in Load's arguments), and what it read.
+// A loadBatch is one call of the load script.
 type loadBatch struct {
 	at    []int    // index of each key in Load's arguments
 	names []string // KEYS: each key's slot set and entry ends
-	held  []int
-	wait  []int
-	ok    []bool
 }
 
-// loadBatches groups keys into load calls of up to batchSize keys each,
-// as renewals group theirs (see renewalsOf).
+// loadBatches groups keys into load calls of up to batchSize keys (see bucketOf).
 func loadBatches(n names, grouping int, keys []string) []*loadBatch {
 	open := make(map[string]*loadBatch)
 	var done []*loadBatch
@@ -129,52 +110,30 @@ func loadBatches(n names, grouping int, keys []string) []*loadBatch {
 	return done
 }
 
-// A keyLoadError is a failure of one key of a load call, at its index in
-// Load's arguments.
-type keyLoadError struct {
-	at  int
-	err error
-}
-
-func (e *keyLoadError) Error() string { return e.err.Error() }
-func (e *keyLoadError) Unwrap() error { return e.err }
-
-// read takes the reply of b's call (or its error), and returns one error
-// per key that failed.
-func (b *loadBatch) read(reply []any, err error) []error {
-	b.held, b.wait, b.ok = make([]int, len(b.at)), make([]int, len(b.at)), make([]bool, len(b.at))
-	if err == nil && len(reply) != 2*len(b.at) {
+// read writes b's counts into loads, and returns an error per failed key.
+func (b *loadBatch) read(cmd *redis.Cmd, loads []Load) []error {
+	reply, err := cmd.Slice()
+	if err == nil && len(reply) != len(b.names) {
 		err = fmt.Errorf("unexpected reply %v", reply)
 	}
 	var errs []error
 	for i, at := range b.at {
-		if err != nil {
-			errs = append(errs, &keyLoadError{at, err})
-			continue
-		}
-		held, _ := reply[2*i].(int64)
-		if held < 0 {
+		keyErr := err
+		if err == nil {
+			if held, _ := reply[2*i].(int64); held >= 0 {
+				wait, _ := reply[2*i+1].(int64)
+				loads[at].InUse, loads[at].Waiting = int(held), int(wait)
+				continue
+			}
 			msg, _ := reply[2*i+1].(string)
-			errs = append(errs, &keyLoadError{at, replyError(msg)})
-			continue
+			keyErr = replyError(msg)
 		}
-		wait, _ := reply[2*i+1].(int64)
-		b.held[i], b.wait[i], b.ok[i] = int(held), int(wait), true
+		errs = append(errs, fmt.Errorf("redisslot: load of key %s: %w", quoteKey(loads[at].Key), keyErr))
 	}
 	return errs
 }
 
-// fill writes the counts b read into loads.
-func (b *loadBatch) fill(loads []Load) {
-	for i, at := range b.at {
-		if b.ok[i] {
-			loads[at].InUse, loads[at].Waiting = b.held[i], b.wait[i]
-		}
-	}
-}
-
-// replyError is an error reply of Redis that a script passed on as a
-// value: like go-redis's own, it is a [redis.Error].
+// replyError is an error reply that a script passed on: a [redis.Error].
 type replyError string
 
 func (e replyError) Error() string { return string(e) }

@@ -1,23 +1,15 @@
 package redisslot
 
-// The Lua pieces the scripts of scripts.go are made of.
-//
-// A key's slots are one sorted set, KEYS[1]: one member per held slot,
-// scored by the end of its lease in Redis milliseconds. Its queue is two
-// sorted sets, KEYS[2] scored by the order of joining (Redis microseconds,
-// strictly increasing) and KEYS[3] by the end of each waiter's entry, and
-// its tombstones a fourth, KEYS[4]: the member ids freed before the
-// acquire that named them may have run, scored by when they may be
-// forgotten. All four share the key's hash tag. Every script reads the time
-// from Redis (TIME: its microseconds give the milliseconds), so the clocks
-// of the instances play no part.
-//
-// A member whose score is not after Redis's now has lost its lease: it is
-// counted by no script and holds nothing. Removing such members is left to
-// the key's expiry and to the frees, so that an acquire need not pay for it.
+// The Lua pieces the scripts are made of. A key's four sorted sets (see
+// names) are scored: KEYS[1], the slots, by the end of each lease in Redis
+// milliseconds; KEYS[2], the queue, by order of joining (Redis
+// microseconds, strictly increasing); KEYS[3] by the end of each waiter's
+// entry; KEYS[4], the tombstones, by when they may be forgotten. Time is
+// Redis's, so the instances' clocks play no part. A member scored at or
+// before now holds nothing and is counted by no script; removing it is left
+// to the key's expiry and the frees, so that an acquire need not pay.
 
-// nowMs is the prologue that sets now to Redis's time in milliseconds, and
-// nowUs in microseconds. (TIME: 1 command.)
+// nowMs sets now to Redis's time in milliseconds and nowUs in microseconds.
 const nowMs = `
 local t = redis.call('TIME')
 local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
@@ -26,9 +18,7 @@ local nowUs = tonumber(t[1]) * 1000000 + tonumber(t[2])
 
 // commonLua defines the functions every key-scoped script uses.
 const commonLua = `
--- expireAtLeast makes key live at least until ms, never shorter than it
--- would: PEXPIREAT GT, and NX for a key that has no expiry yet (a key just
--- made). 1 command, 2 for a new key.
+-- expireAtLeast makes key live at least until ms (GT, or NX if it has no expiry). 1-2 commands.
 local function expireAtLeast(key, ms)
 	if redis.call('PEXPIREAT', key, ms, 'GT') == 0 then
 		redis.call('PEXPIREAT', key, ms, 'NX')
@@ -40,14 +30,12 @@ local function holders()
 	return redis.call('ZCOUNT', KEYS[1], '(' .. now, '+inf')
 end
 
--- limitOf returns the limit that a waiter's Acquire passed, which ends its
--- member id after a slash.
+-- limitOf returns the limit that ends a waiter's member id, after a slash.
 local function limitOf(member)
 	return tonumber(string.match(member, '/(%d+)$')) or math.huge
 end
 
--- dropLapsed removes up to 500 waiters whose entry has ended and returns
--- how many. 1 command, 3 when it removes any.
+-- dropLapsed removes up to 500 waiters whose entry has ended; returns how many. 1-3 commands.
 local function dropLapsed()
 	local gone = redis.call('ZRANGEBYSCORE', KEYS[3], '-inf', now, 'LIMIT', 0, 500)
 	if #gone > 0 then
@@ -57,8 +45,7 @@ local function dropLapsed()
 	return #gone
 end
 
--- unqueue takes member out of the queue, and returns 1 if it was first in
--- line, else 0. 1 command, 3 when it was queued.
+-- unqueue takes member out of the queue; returns 1 if it was first in line. 1-3 commands.
 local function unqueue(member)
 	local rank = redis.call('ZRANK', KEYS[2], member)
 	if not rank then
@@ -72,11 +59,8 @@ local function unqueue(member)
 	return 0
 end
 
--- wake publishes, on the key's wake-up channel, the member ids of the
--- waiters whose turn it is, given held live holders: first in line first,
--- up to 32, while each finds fewer holders and waiters ahead of it than
--- its limit. Only those waiters try; each instance wakes those of them
--- that wait on it. 1 command, 2 when it publishes.
+-- wake publishes on the key's channel the ids of the waiters whose turn it is, given held
+-- holders: first in line first, up to 32, while each finds room under its limit. 1-2 commands.
 local function wake(held)
 	local ids = {}
 	for i, m in ipairs(redis.call('ZRANGE', KEYS[2], 0, 31)) do
@@ -90,11 +74,8 @@ local function wake(held)
 	end
 end
 
--- fits reports whether a caller with limit, rank waiters ahead of it, may
--- take a slot when held hold the key, without taking one that a waiter
--- ahead of it needs: after it takes, the waiters ahead, taking theirs in
--- order, must each still find fewer holders than their own limit. No
--- command for the head of the line, 1 otherwise.
+-- fits reports whether a caller with limit and rank waiters ahead may take a slot when held
+-- hold the key, leaving each waiter ahead room under its own limit. 0-1 commands.
 local function fits(held, rank, limit)
 	if held + rank >= limit then
 		return false

@@ -1,31 +1,14 @@
 package redisslot
 
-import "github.com/redis/go-redis/v9"
-
-// A renewal is one call of the renewal script and the slots it renews.
+// A renewal is one call of the renewal (or adopt) script and its slots.
 type renewal struct {
 	call  call
 	slots []*holding
 }
 
-// renewalsOf groups the slots that clock holds into renewal calls of up to
-// batchSize slots each, for a lease of leaseArg milliseconds. A call renews
-// many keys when the client runs a script over any keys (a single node, a
-// failover client), the keys of one hash slot on a Redis Cluster client,
-// and one key otherwise: see grouping.
-func renewalsOf(clock *leaseClock, grouping int, leaseArg any) []renewal {
-	return callsOf(clock, grouping, leaseArg, false, renewScript)
-}
-
-// adoptionsOf groups the fallback slots that clock holds into calls of the
-// adopt script, as renewalsOf groups the others.
-func adoptionsOf(clock *leaseClock, grouping int, leaseArg any) []renewal {
-	return callsOf(clock, grouping, leaseArg, true, adoptScript)
-}
-
-// callsOf groups the slots of clock that are fallback slots, or not, into
-// calls of script.
-func callsOf(clock *leaseClock, grouping int, leaseArg any, fallback bool, script *redis.Script) []renewal {
+// renewalsOf groups the slots of clock that are fallback slots, or not, into
+// calls of up to batchSize slots, as many keys a call as bucketOf allows.
+func renewalsOf(clock *leaseClock, grouping int, leaseArg any, fallback bool) []renewal {
 	type building struct {
 		keys   []string
 		counts []int
@@ -58,6 +41,10 @@ func callsOf(clock *leaseClock, grouping int, leaseArg any, fallback bool, scrip
 	})
 	for _, b := range open {
 		done = append(done, b)
+	}
+	script := renewScript
+	if fallback {
+		script = adoptScript
 	}
 	renewals := make([]renewal, len(done))
 	for i, b := range done {

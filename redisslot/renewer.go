@@ -9,15 +9,13 @@ import (
 	"github.com/redis/go-redis/v9"
 )
 
-// A renewer is a Limiter's background goroutine for its slots, which runs
-// only while the lease clock holds slots or frees are pending. Every
-// Lease/3 it runs a round: one pipeline that extends the lease of every
-// held slot and sends every pending free not in flight. When kicked, it
-// sends at once the frees never sent. While Redis does not answer, it asks
-// it every probeEvery whether it does; when Redis answers again, to a
-// probe or to any other call of the Limiter, it runs a round at once, so
-// that slots Redis lost (a restart) are found lost within a round trip. The trouble of its rounds goes to OnError at most
-// once per key every Lease/3.
+// A renewer is a Limiter's background goroutine for its slots, running only
+// while the clock holds slots, frees are pending or the fallback state is on.
+// Every Lease/3 it runs a round, one pipeline: it renews every held slot,
+// writes the fallback slots into Redis once it answers, and sends the frees
+// not in flight; kicked, it sends at once the frees never sent. While Redis is
+// down it pings it every probeEvery, and at the first answer to any call it
+// runs a round at once, to find the slots a restart lost.
 //
 // Its mu guards running and stopped; roundMu makes rounds one at a time.
 type renewer struct {
@@ -43,8 +41,7 @@ type renewer struct {
 	roundMu sync.Mutex
 }
 
-// wake starts the goroutine unless it runs: there are slots to renew or
-// frees to send.
+// wake starts the goroutine unless it runs.
 func (r *renewer) wake() {
 	r.mu.Lock()
 	defer r.mu.Unlock()
@@ -112,8 +109,7 @@ func (r *renewer) run() {
 	}
 }
 
-// probe asks Redis whether it answers, bounded by probeEvery; the first
-// answer after it did not runs a round at once (see health).
+// probe pings Redis, bounded by probeEvery, and notes the outcome.
 func (r *renewer) probe() {
 	ctx, cancel := context.WithTimeout(r.bg, r.set.probeEvery)
 	defer cancel()
@@ -122,8 +118,7 @@ func (r *renewer) probe() {
 	}
 }
 
-// idle reports, and records, that the renewer stops: nothing is held and
-// no free is pending. A slot or free added after it looked starts another.
+// idle reports, and records, that the goroutine stops, having nothing to do.
 func (r *renewer) idle() bool {
 	r.mu.Lock()
 	defer r.mu.Unlock()
@@ -136,35 +131,22 @@ func (r *renewer) idle() bool {
 	return true
 }
 
-// flush reports the trouble noted since the last flush, unless the Limiter
-// is closing: Close returns its own failures.
-func (r *renewer) flush() { r.trouble.flush(r.set.onError, r.bg.Err() != nil) }
+// flush reports the trouble noted; while closing, only forgets it (Close reports its own).
+func (r *renewer) flush() { r.trouble.flush(r.set.OnError, r.bg.Err() != nil) }
 
-// sendFresh sends the pending frees never sent, bounded by freeTimeout.
+// sendFresh sends the frees never sent, bounded by min(ReleaseTimeout, Lease/3).
 func (r *renewer) sendFresh() {
-	batches := r.frees.take(true)
+	batches := r.frees.take(true, false)
 	if len(batches) == 0 {
 		return
 	}
-	calls := make([]call, len(batches))
-	for i := range batches {
-		calls[i] = batches[i].call(r.set.tombArg)
-	}
-	ctx, cancel := context.WithTimeout(r.bg, r.freeTimeout())
-	cmds := evalAll(ctx, r.client, calls)
+	ctx, cancel := context.WithTimeout(r.bg, min(r.set.ReleaseTimeout, r.set.renewEvery))
+	cmds := evalAll(ctx, r.client, freeCalls(nil, batches, r.set.tombArg))
 	cancel()
 	r.settleFrees(batches, cmds)
 }
 
-// freeTimeout bounds a background send of frees: ReleaseTimeout, but no
-// more than a renewal interval, so that the rounds keep their rhythm.
-func (r *renewer) freeTimeout() time.Duration { return min(r.set.releaseTimeout, r.set.renewEvery) }
-
-// round extends the lease of every held slot, in calls of up to batchSize
-// slots (of many keys, as the client allows: see renewalsOf), and sends the
-// pending frees not in flight, all in one pipeline bounded by Lease/3. The
-// slots it finds lost and the round's event go out once its lock is
-// released.
+// round runs a round, then, its lock released, ends the lost slots and reports.
 func (r *renewer) round() {
 	renewals, start, failures, lost := r.renewOnce()
 	if len(lost) > 0 {
@@ -175,44 +157,55 @@ func (r *renewer) round() {
 	}
 }
 
-// renewOnce does the work of a round, one at a time: it also writes the
-// fallback slots into Redis, once Redis answers (see fallback), and ends
-// the fallback state when the round got every call through.
+// renewOnce does a round's work, bounded by Lease/3, and ends the fallback
+// state when all of it got through.
 func (r *renewer) renewOnce() (renewals []renewal, start time.Time, failures int, lost []*holding) {
 	r.roundMu.Lock()
 	defer r.roundMu.Unlock()
 	start = time.Now()
 	r.frees.sweep()
-	renewals = renewalsOf(r.clock, r.grouping, r.set.leaseArg)
+	renewals = renewalsOf(r.clock, r.grouping, r.set.leaseArg, false)
 	var adoptions []renewal
 	if !r.health.isDown() {
-		adoptions = adoptionsOf(r.clock, r.grouping, r.set.leaseArg)
+		adoptions = renewalsOf(r.clock, r.grouping, r.set.leaseArg, true)
 	}
-	batches := r.frees.take(false)
+	batches := r.frees.take(false, false)
 	calls := make([]call, 0, len(renewals)+len(adoptions)+len(batches))
 	for _, rc := range append(renewals, adoptions...) {
 		calls = append(calls, rc.call)
 	}
-	for i := range batches {
-		calls = append(calls, batches[i].call(r.set.tombArg))
-	}
+	calls = freeCalls(calls, batches, r.set.tombArg)
 	var cmds []*redis.Cmd
 	if len(calls) > 0 {
 		ctx, cancel := context.WithTimeout(r.bg, r.set.renewEvery)
 		cmds = evalAll(ctx, r.client, calls)
 		cancel()
 	}
-	failures, lost = r.settleRenewals(renewals, cmds[:len(renewals)], start)
-	failures += r.settleAdoptions(adoptions, cmds[len(renewals):len(renewals)+len(adoptions)], start)
-	freeFailures := r.settleFrees(batches, cmds[len(renewals)+len(adoptions):])
-	if failures == 0 && freeFailures == 0 && !r.health.isDown() {
+	n, m := len(renewals), len(renewals)+len(adoptions)
+	failures, lost = r.settleRenewals(renewals, cmds[:n], start)
+	failures += r.settleAdoptions(adoptions, cmds[n:m], start)
+	if r.settleFrees(batches, cmds[m:]) == 0 && failures == 0 && !r.health.isDown() {
 		r.fb.leave()
 	}
 	return renewals, start, failures, lost
 }
 
-// settleAdoptions records the fallback slots that Redis now knows, and
-// notes the failures; it returns how many calls failed.
+// settleRenewals returns how many renewal calls failed, and the slots lost.
+func (r *renewer) settleRenewals(renewals []renewal, cmds []*redis.Cmd, sent time.Time) (failures int, lost []*holding) {
+	for i, rc := range renewals {
+		gone, err := cmds[i].StringSlice()
+		if err != nil {
+			failures++
+			r.noteFailure(rc.slots[0].ref.key, fmt.Errorf("renew %d leases: %w", len(rc.slots), err))
+			continue
+		}
+		r.health.note(nil)
+		lost = append(lost, r.clock.renewed(rc.slots, gone, sent)...)
+	}
+	return failures, lost
+}
+
+// settleAdoptions returns how many adopt calls failed.
 func (r *renewer) settleAdoptions(adoptions []renewal, cmds []*redis.Cmd, sent time.Time) (failures int) {
 	for i, rc := range adoptions {
 		if err := cmds[i].Err(); err != nil {
@@ -228,51 +221,15 @@ func (r *renewer) settleAdoptions(adoptions []renewal, cmds []*redis.Cmd, sent t
 	return failures
 }
 
-// settleRenewals confirms the slots whose leases Redis extended, drops
-// those it no longer has and returns them, and notes the failures; it
-// returns how many calls failed.
-func (r *renewer) settleRenewals(renewals []renewal, cmds []*redis.Cmd, sent time.Time) (failures int, lost []*holding) {
-	for i, rc := range renewals {
-		gone, err := cmds[i].StringSlice()
-		if err != nil {
-			failures++
-			r.noteFailure(rc.slots[0].ref.key, fmt.Errorf("renew %d leases: %w", len(rc.slots), err))
-			continue
-		}
-		r.health.note(nil)
-		if len(gone) == 0 {
-			r.clock.confirm(rc.slots, sent)
-			continue
-		}
-		missing := make(map[string]bool, len(gone))
-		for _, m := range gone {
-			missing[m] = true
-		}
-		var kept, vanished []*holding
-		for _, s := range rc.slots {
-			if missing[s.member] {
-				vanished = append(vanished, s)
-			} else {
-				kept = append(kept, s)
-			}
-		}
-		r.clock.confirm(kept, sent)
-		lost = append(lost, r.clock.lose(vanished)...)
-	}
-	return failures, lost
-}
-
-// settleFrees settles the frees of batches with the replies of their
-// calls, and notes the failures; it returns how many calls failed.
+// settleFrees returns how many free calls failed.
 func (r *renewer) settleFrees(batches []freeBatch, cmds []*redis.Cmd) (failures int) {
 	ok := make([]bool, len(batches))
 	for i, b := range batches {
-		err := cmds[i].Err()
-		ok[i] = err == nil
-		if err != nil {
+		if err := cmds[i].Err(); err != nil {
 			failures++
 			r.noteFailure(b.ref.key, fmt.Errorf("free %d slots: %w", b.len(), err))
 		} else {
+			ok[i] = true
 			r.health.note(nil)
 		}
 	}
@@ -280,12 +237,10 @@ func (r *renewer) settleFrees(batches []freeBatch, cmds []*redis.Cmd) (failures 
 	return failures
 }
 
-// noteFailure notes a failed background call on key, unless Close cut it
-// short.
+// noteFailure notes a failed background call, unless Close cut it short.
 func (r *renewer) noteFailure(key string, err error) {
-	if r.bg.Err() != nil {
-		return
+	if r.bg.Err() == nil {
+		r.health.note(err)
+		r.trouble.failed(key, err)
 	}
-	r.health.note(err)
-	r.trouble.failed(key, err)
 }

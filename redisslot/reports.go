@@ -8,15 +8,13 @@ import (
 
 // trouble gathers the background failures and lost leases of one renewal
 // round, per key, so that OnError hears at most once per key per round,
-// with the counts. Callers never go through it: a caller gets its own
-// error.
+// with the counts. Its mu guards its fields.
 type trouble struct {
 	mu    sync.Mutex
 	byKey map[string]*keyTrouble // by key as the caller named it
 	order []string               // keys in the order they first had trouble
 }
 
-// keyTrouble is one key's trouble in a round.
 type keyTrouble struct {
 	failures int
 	first    error // the first failure
@@ -37,7 +35,6 @@ func (t *trouble) entry(key string) *keyTrouble {
 	return kt
 }
 
-// failed notes a failed background call on key.
 func (t *trouble) failed(key string, err error) {
 	t.mu.Lock()
 	defer t.mu.Unlock()
@@ -48,7 +45,6 @@ func (t *trouble) failed(key string, err error) {
 	}
 }
 
-// lost notes a lost lease of a slot of key.
 func (t *trouble) lost(key, why string) {
 	t.mu.Lock()
 	defer t.mu.Unlock()
@@ -59,14 +55,16 @@ func (t *trouble) lost(key, why string) {
 	}
 }
 
-// take returns one error per key that had trouble since the last take,
-// and forgets them.
-func (t *trouble) take() []error {
+// flush hands report one error per key that had trouble since the last
+// flush, unless closing, and forgets them.
+func (t *trouble) flush(report func(error), closing bool) {
 	t.mu.Lock()
 	byKey, order := t.byKey, t.order
 	t.byKey, t.order = nil, nil
 	t.mu.Unlock()
-	errs := make([]error, 0, len(order))
+	if closing {
+		return
+	}
 	for _, key := range order {
 		kt := byKey[key]
 		var parts []error
@@ -76,19 +74,6 @@ func (t *trouble) take() []error {
 		if kt.lost > 0 {
 			parts = append(parts, fmt.Errorf("redisslot: key %s: %d slots lost (the first %s): %w", quoteKey(key), kt.lost, kt.lostWhy, ErrLeaseLost))
 		}
-		errs = append(errs, errors.Join(parts...))
-	}
-	return errs
-}
-
-// flush hands the trouble noted since the last flush to report, one
-// error per key, unless closing: then it only forgets it.
-func (t *trouble) flush(report func(error), closing bool) {
-	errs := t.take()
-	if closing {
-		return
-	}
-	for _, err := range errs {
-		report(err)
+		report(errors.Join(parts...))
 	}
 }

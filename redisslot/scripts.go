@@ -7,53 +7,32 @@ import (
 	"github.com/redis/go-redis/v9"
 )
 
-// The scripts. Each touches only the keys in KEYS, all of one hash slot
-// (a key's four sets, or the slot sets of one renewal call), and is
+// The scripts (their pieces and the layout of a key's sets are in lua.go).
+// Each touches only the keys in KEYS, all of one hash slot, and is
 // idempotent per member id: a call sent again (after a timeout, or by
-// go-redis's retries) gets the same outcome and changes nothing more. The
-// cost of each is given in commands run inside Redis, the EVALSHA and the
-// TIME included, for its common case.
+// go-redis's retries) changes nothing more. Costs are in commands run
+// inside Redis, EVALSHA and TIME included, for the common case.
 
-// acquireScript takes a slot, in line. It first removes the pending frees
-// the call carries (slots this Limiter released), in one command: those it
-// carries for good, and those on their way in other calls, so that a
-// release followed at once by an acquire of its key is not refused for
-// want of its own free, and the key never counts more than its limit. A
-// member with a tombstone, freed before this call ran, is refused for
-// good (a waiter's later tries, which follow an answered one, need no
-// check). Otherwise the member is admitted when it comes first in line: a
-// queued member when fewer waiters are ahead of it than slots are free and
-// each of them still finds room under the limit it passed (a waiter's
-// member id ends in "/" and its limit); a new member when nobody waits
-// (mode "try"), or as if it had joined at the back (the other modes). A
-// member that already holds a live slot (an earlier run of this same call)
-// is admitted again, counted once. A member not admitted joins the queue
-// at its back (mode "join", within the cap; mode "wait", whatever the cap,
-// when its entry has gone), or, queued already, stays in its place (its
-// entry is renewed by the entry renewals); mode "probe" only reports that
-// it would join, so that the caller can learn the key's cap. When it frees
-// slots or admits a waiter while others wait, it wakes those whose turn it
-// is. Waiters whose entries ended are dropped only when they could stand
-// ahead of the member.
+// acquireScript takes a slot, in line. It first removes the frees the call
+// carries (see pendingFrees.carry). A member with a tombstone is refused
+// for good (mode "wait" follows an answered try and needs no check). A
+// queued member is admitted when fits says so (a waiter's member id ends in
+// "/" and its limit); a new one when nobody waits (mode "try"), or as if it
+// had joined at the back; a member that already holds a live slot (an
+// earlier run of this call) again, counted once. A member not admitted
+// joins at the back (mode "join", within the cap; mode "wait", whatever the
+// cap, when its entry has gone) or keeps its place; mode "probe" only says
+// it would join. When it frees slots or admits a waiter while others wait,
+// it wakes those whose turn it is. Each key it writes expires no earlier
+// than what it wrote. Without allow-oom, it is refused whole while Redis is
+// out of memory.
 //
-// Each key it writes expires no earlier than what it wrote: the slot set
-// with its longest lease (PEXPIREAT, GT unless no holder is left to
-// outlive), the queue's sets with their last entry.
-//
-// It is flagged without allow-oom: while Redis is out of memory it is
-// refused whole, before any write.
-//
-// KEYS: the slot set, the queue, the queue's entry ends, the tombstones.
-// ARGV[1]: member id; ARGV[2]: limit; ARGV[3]: lease in milliseconds;
-// ARGV[4]: mode; ARGV[5]: the cap, 0 for none; ARGV[6]: entry TTL in
-// milliseconds; ARGV[7]: how many of the frees that follow it carries for
-// good (the rest are on their way in other calls). Returns {state, order,
-// rank}: see the state constants; the order is -1 for a member that kept
-// its place.
-//
-// Cost: 7 commands to admit with nobody waiting, 1 more with frees; the
-// first in line taking its slot, 11, and 1 more to publish; a queued
-// member's try that finds no room, 7.
+// KEYS: the slot set, the queue, the entry ends, the tombstones. ARGV:
+// member id, limit, lease ms, mode, cap (0: none), entry TTL ms, how many
+// of the frees that follow it carries for good (the rest are on their way
+// in other calls). Returns {state, order (-1: kept its place), rank}.
+// Cost: 7 to admit with nobody waiting (+1 with frees); first in line
+// taking its slot 11 (+1 to publish); a queued try with no room 7.
 var acquireScript = redis.NewScript("#!lua" + nowMs + commonLua + `
 local member, limit, mode = ARGV[1], tonumber(ARGV[2]), ARGV[4]
 local freed = 0
@@ -139,39 +118,30 @@ end
 return {2, order, waiters}
 `)
 
-// The states the acquire script answers with.
+// The states the acquire script answers with, and its modes.
 const (
 	stateFull      = 0 // mode "try": no slot for this caller
 	stateAdmitted  = 1 // the member holds a slot
-	stateQueued    = 2 // the member waits in line, at order (-1: unchanged), rank ahead of it
+	stateQueued    = 2 // the member waits in line
 	stateQueueFull = 3 // the queue is at its cap
 	stateWouldJoin = 4 // mode "probe": the member would join the queue
 	stateGone      = 5 // the member was freed before this call ran
-)
 
-// The modes of the acquire script.
-const (
 	modeTry   = "try"
 	modeJoin  = "join"
 	modeProbe = "probe"
 	modeWait  = "wait"
 )
 
-// renewScript extends the leases of one instance's members of many keys,
-// up to batchSize members per call. It first drops the members whose lease
-// has ended (of any instance: they hold nothing), then updates the members
-// still present (ZADD XX GT) and never adds one: a member whose lease
-// ended, or that vanished (freed from outside, or lost in a Redis
-// restart), stays gone, and so do all the members of a key that is no slot
-// set any more (WRONGTYPE). The slot set
-// then expires no earlier than the new leases (PEXPIREAT GT, so a longer
-// lease of another instance is kept). It may run out of memory: renewing
-// adds nothing.
+// renewScript extends the leases of up to batchSize members of many keys.
+// It drops the members whose lease has ended, then updates those still
+// there (ZADD XX GT) and never adds one: a member that lapsed or vanished
+// (freed from outside, lost in a restart) stays gone, and so do all the
+// members of a key that is no slot set (WRONGTYPE). It adds nothing, so it
+// may run out of memory.
 //
-// KEYS: the slot sets. ARGV[1]: lease in milliseconds; ARGV[1+i]: how many
-// member ids of KEYS[i] follow; then the member ids, key by key. Returns
-// the member ids that were not extended: their leases are lost.
-//
+// KEYS: the slot sets. ARGV: lease ms; how many member ids of each key
+// follow; the member ids, key by key. Returns the ids not extended: lost.
 // Cost: 2 for the call, 3 per key, 1 more for a key with a member missing.
 var renewScript = redis.NewScript("#!lua flags=allow-oom" + nowMs + `
 local expiry = now + tonumber(ARGV[1])
@@ -180,8 +150,7 @@ local at = 2 + #KEYS
 for k = 1, #KEYS do
 	local n = tonumber(ARGV[1 + k])
 	local last = at + n - 1
-	-- A key that is no sorted set fails here, and every member of it is
-	-- lost; one that is, has none of the errors below.
+	-- A key that is no sorted set fails here (all its members are lost), or never.
 	local changed = redis.pcall('ZREMRANGEBYSCORE', KEYS[k], '-inf', now)
 	if type(changed) ~= 'number' then
 		changed = false
@@ -215,15 +184,10 @@ end
 return lost
 `)
 
-// adoptScript writes into their keys' slot sets the slots this instance
-// admitted on its own while Redis could not be reached (see
-// Options.Fallback), whatever the limit, with a lease from now, so that
-// every admission from now on counts them. It is idempotent per member,
-// and may run out of memory: those slots are live, and must be counted.
-//
-// KEYS: the slot sets. ARGV[1]: lease in milliseconds; ARGV[1+i]: how many
-// member ids of KEYS[i] follow; then the member ids, key by key. Returns
-// nothing useful. Cost: 2 for the call, 2 or 3 per key.
+// adoptScript writes fallback slots (see Options.Fallback) into their slot
+// sets, whatever the limit, with a lease from now, so that admissions count
+// them. They are live, so it may run out of memory. KEYS and ARGV as for
+// renewScript. Cost: 2 for the call, 2 or 3 per key.
 var adoptScript = redis.NewScript("#!lua flags=allow-oom" + nowMs + commonLua + `
 local expiry = now + tonumber(ARGV[1])
 local at = 2 + #KEYS
@@ -240,24 +204,18 @@ end
 return 1
 `)
 
-// freeScript frees slots and takes waiters out of the queue: the sure
-// slots (ARGV[4..], members known to hold a slot) from the slot set, the
-// sure places in line from the queue, and the unsure members (of acquires
-// that failed after they may have reached Redis) from both, leaving a
-// tombstone for each of those, so that the acquire, should Redis run it
-// later, is refused. When that freed a slot or took out the first in line
-// while others wait, it wakes those whose turn it is, in the same call. A
-// key that is no slot set has nothing to free. It may run out of memory:
-// it removes before it adds, and adds only tombstones.
+// freeScript removes slots from the slot set, places from the queue, and
+// unsure members (see freeUnsure) from both, leaving each of those a
+// tombstone that refuses its acquire if Redis runs it later. When that
+// freed a slot or took out the first in line while others wait, it wakes
+// those whose turn it is. It removes before it adds, and adds only
+// tombstones, so it may run out of memory.
 //
-// KEYS: the slot set, the queue, the queue's entry ends, the tombstones.
-// ARGV[1]: how long a tombstone lasts, in milliseconds; ARGV[2]: how many
-// slots follow; ARGV[3]: how many places in line follow them; then the
-// slots, the places and the unsure members. Returns how many slots it
-// freed.
-//
-// Cost: 3 for a slot with nobody waiting; with waiters, 4 more and 1 to
-// publish; 3 per place in line; 4 per unsure member and 4 for the call.
+// KEYS as for acquireScript. ARGV: tombstone life ms, how many slots
+// follow, how many places follow them; the slots, the places, the unsure.
+// Returns how many slots it freed.
+// Cost: 3 a slot (+4 with waiters, +1 to publish); 3 a place; 4 an unsure
+// member, +4 for the call.
 var freeScript = redis.NewScript("#!lua flags=allow-oom" + nowMs + commonLua + `
 local nS, nE = tonumber(ARGV[2]), tonumber(ARGV[3])
 local e1, u1 = 4 + nS, 4 + nS + nE
@@ -294,20 +252,14 @@ end
 return freed
 `)
 
-// renewWaitersScript renews the entries of one instance's waiters of one
-// key, up to batchSize per call, then drops the waiters of any instance
-// whose entry has ended. A waiter still in the queue keeps its place even
-// if its entry ended (a Redis stall longer than the entry TTL) and no
-// script has dropped it yet; one no longer in the queue is not added: it
-// joins again, at the back, on its next try. When it drops lapsed waiters
-// of a queue that others still wait in, it wakes those whose turn it is.
-// It may run out of memory: it adds nothing.
+// renewWaitersScript renews the entries of up to batchSize waiters of one
+// key, then drops any waiter whose entry has ended and wakes those whose
+// turn it is. A waiter still queued keeps its place even if its entry
+// lapsed; one gone is not added (it joins again at the back). It adds
+// nothing, so it may run out of memory.
 //
-// KEYS: the slot set, the queue, the queue's entry ends, the tombstones
-// (not touched). ARGV[1]: entry TTL in milliseconds; ARGV[2..]: member ids.
-// Returns the member ids no longer in the queue.
-//
-// Cost: 8 per key, whatever the number of its waiters here.
+// KEYS as for acquireScript. ARGV: entry TTL ms, then member ids. Returns
+// the ids no longer queued. Cost: 8 per key, whatever its waiters here.
 var renewWaitersScript = redis.NewScript("#!lua flags=allow-oom" + nowMs + commonLua + `
 local lost = {}
 local ends = now + tonumber(ARGV[1])
@@ -332,22 +284,14 @@ end
 return lost
 `)
 
-// inUseScript counts the members whose lease has not ended by Redis time.
-// It writes nothing, and runs while Redis is out of memory.
-//
-// KEYS[1]: the slot set. Returns the count. Cost: 3.
+// inUseScript counts the live members of the slot set KEYS[1]. Cost: 3.
 var inUseScript = redis.NewScript("#!lua flags=no-writes,allow-oom" + nowMs + `
 return redis.call('ZCOUNT', KEYS[1], '(' .. now, '+inf')
 `)
 
-// loadScript counts, for each of many keys, the members whose lease has
-// not ended and the waiters whose entry has not ended, by Redis time. It
-// writes nothing, and runs while Redis is out of memory. A key that fails
-// (it is no sorted set) answers for itself, and the others still count.
-//
-// KEYS: for each key, its slot set and its queue's entry ends. Returns, for
-// each key, {holders, waiters}, or {-1, Redis's error}.
-//
+// loadScript counts the live holders and waiters of many keys. KEYS: each
+// key's slot set and entry ends. Returns, per key, {holders, waiters}, or
+// {-1, Redis's error} for a key that is no sorted set.
 // Cost: 2 for the call, 2 per key.
 var loadScript = redis.NewScript("#!lua flags=no-writes,allow-oom" + nowMs + `
 local out = {}
@@ -366,9 +310,8 @@ end
 return out
 `)
 
-// batchSize is the most member ids passed to one script call: Lua's unpack
-// and a single Redis call both suffer with tens of thousands of arguments,
-// and a long script blocks Redis for everyone.
+// batchSize is the most member ids (or load keys) passed to one script
+// call: unpack fails on tens of thousands, and a long script blocks Redis.
 const batchSize = 500
 
 // A call is one script run.
@@ -378,56 +321,47 @@ type call struct {
 	args   []any
 }
 
-// evalAll runs every call in one pipeline, one round trip whatever their
-// number, and returns a command per call. A pipelined EVALSHA gets no EVAL
-// fallback from go-redis, so when Redis answers NOSCRIPT (its script cache
-// was emptied by a restart or SCRIPT FLUSH), evalAll loads the scripts
-// again and sends the failed calls once more.
+// evalAll runs every call in one pipeline and returns a command per call.
+// A pipelined EVALSHA gets no EVAL fallback from go-redis, so the calls
+// answered NOSCRIPT (a restart or SCRIPT FLUSH emptied the cache) are sent
+// once more after their scripts are loaded again.
 func evalAll(ctx context.Context, c redis.UniversalClient, calls []call) []*redis.Cmd {
 	cmds := make([]*redis.Cmd, len(calls))
 	if len(calls) == 1 {
 		cmds[0] = calls[0].script.Run(ctx, c, calls[0].keys, calls[0].args...)
 		return cmds
 	}
-	send := func(idx []int) {
+	send := func(again []bool) {
 		pipe := c.Pipeline()
-		for _, i := range idx {
-			cmds[i] = calls[i].script.EvalSha(ctx, pipe, calls[i].keys, calls[i].args...)
+		for i, cl := range calls {
+			if again == nil || again[i] {
+				cmds[i] = cl.script.EvalSha(ctx, pipe, cl.keys, cl.args...)
+			}
 		}
 		_, _ = pipe.Exec(ctx) // each command carries its own error
 	}
-	all := make([]int, len(calls))
-	for i := range all {
-		all[i] = i
-	}
-	send(all)
-	var again []int
+	send(nil)
+	var again []bool
 	loaded := make(map[*redis.Script]error)
 	for i, cmd := range cmds {
-		if !isNoScript(cmd.Err()) {
+		if err := cmd.Err(); !errors.Is(err, redis.ErrNoScript) && !redis.HasErrorPrefix(err, "NOSCRIPT") {
 			continue
 		}
 		s := calls[i].script
-		err, done := loaded[s]
-		if !done {
-			err = s.Load(ctx, c).Err()
-			loaded[s] = err
+		if _, done := loaded[s]; !done {
+			loaded[s] = s.Load(ctx, c).Err()
 		}
-		if err != nil {
-			cmds[i] = redis.NewCmd(ctx)
-			cmds[i].SetErr(err)
+		if err := loaded[s]; err != nil {
+			cmd.SetErr(err)
 			continue
 		}
-		again = append(again, i)
+		if again == nil {
+			again = make([]bool, len(calls))
+		}
+		again[i] = true
 	}
-	if len(again) > 0 {
+	if again != nil {
 		send(again)
 	}
 	return cmds
-}
-
-// isNoScript reports whether err is Redis's NOSCRIPT, as go-redis gives it
-// either normalized or raw.
-func isNoScript(err error) bool {
-	return errors.Is(err, redis.ErrNoScript) || redis.HasErrorPrefix(err, "NOSCRIPT")
 }

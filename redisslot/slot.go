@@ -10,25 +10,19 @@ type holding struct {
 	ref    *keyRef
 	member string
 	cancel context.CancelCauseFunc
-	// end runs once, when the holder releases the slot: the Limiter's
-	// part of a release, given to the slot when it was made.
-	end func(*holding)
+	end    func(*holding) // the Limiter's part of a release
 
-	// set is when the last acquire or renewal of its lease that Redis
-	// confirmed was sent, by the local monotonic clock; the slot's context
-	// ends by set plus the clock's life. Guarded by the lease clock's mu.
-	set time.Time
-	// fallback marks a slot admitted while Redis could not be reached,
-	// which Redis does not know yet: it has no lease to lose. Guarded by
-	// the lease clock's mu.
+	// Guarded by the lease clock's mu: set is when the last acquire or
+	// renewal that Redis confirmed was sent; fallback marks a slot Redis
+	// does not know yet, which has no lease to lose.
+	set      time.Time
 	fallback bool
 
 	obs slotObs // for its SlotEvent
 }
 
-// release is the function guarded by a slot's release, which runs it once:
-// it cancels the slot's context, then hands the slot to its Limiter, which
-// frees it without waiting for Redis.
+// release is what a slot's guard runs, once: it cancels the slot's context,
+// then hands the slot to its Limiter.
 func (s *holding) release() {
 	s.cancel(nil) // cause context.Canceled, unless the context is already done
 	s.end(s)

@@ -11,20 +11,15 @@ import (
 	"github.com/redis/go-redis/v9"
 )
 
-// A subscriber is a Limiter's one pub/sub connection and the goroutine that
-// reads it: it turns wake-up messages into wake-ups of the local waiters
-// they name, and keeps the subscriptions equal to the keys that have local
-// waiters. It opens the connection when a key first has a waiter.
+// A subscriber is a Limiter's one pub/sub connection, opened for the first
+// local waiter, and the goroutine that reads it: it wakes the local waiters
+// that messages name, and subscribes to the keys that have local waiters.
+// go-redis reconnects and subscribes again after an error, and drops a
+// message only when the reader stalls for a minute, so the goroutine never
+// blocks on anything slow. A subscription confirmed twice means the connection
+// came back: it then calls reconnected.
 //
-// go-redis reads the connection on a goroutine of its own, pings it, and
-// reconnects and subscribes again after an error. Its channel drops a
-// message only when the reader stalls for a minute; the subscriber never
-// blocks on anything slow. A subscription confirmed again, without having
-// been dropped, means the connection came back: the subscriber then calls
-// reconnected.
-//
-// Its mu guards ps and stopped; subscribed and confirmed are the
-// goroutine's alone.
+// Its mu guards ps and stopped; subscribed and confirmed are the goroutine's.
 type subscriber struct {
 	client      redis.UniversalClient
 	waiting     *waiting
@@ -43,8 +38,7 @@ type subscriber struct {
 	confirmed  map[string]bool // channels whose subscription Redis confirmed
 }
 
-// sync tells the subscriber that a key gained its first local waiter or
-// lost its last, and opens the connection on the first call.
+// sync tells the subscriber that a key gained its first local waiter or lost its last.
 func (s *subscriber) sync() {
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -77,7 +71,6 @@ func (s *subscriber) run(msgs <-chan any) {
 	}
 }
 
-// handle turns one message into wake-ups.
 func (s *subscriber) handle(m any) {
 	switch m := m.(type) {
 	case *redis.Subscription:
@@ -101,11 +94,8 @@ func (s *subscriber) handle(m any) {
 	}
 }
 
-// resubscribe subscribes to the channels of keys that gained waiters and
-// unsubscribes from those of keys that lost them. go-redis remembers the
-// channels even when the call fails, and subscribes to them again when it
-// reconnects. Its calls are bounded by timeout, far below the minute for
-// which go-redis holds a message that the goroutine has not yet read.
+// resubscribe follows the keys that gained or lost local waiters, bounded by
+// timeout, far below the minute go-redis holds an unread message.
 func (s *subscriber) resubscribe() {
 	add, remove := s.waiting.changes(s.subscribed)
 	for i := range add {
@@ -133,8 +123,7 @@ func (s *subscriber) resubscribe() {
 	}
 }
 
-// stop closes the pub/sub connection, which ends the goroutine, and waits
-// for it.
+// stop closes the connection, which ends the goroutine, and waits for it.
 func (s *subscriber) stop() error {
 	s.mu.Lock()
 	s.stopped = true

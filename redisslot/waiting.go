@@ -2,6 +2,7 @@ package redisslot
 
 import (
 	"container/list"
+	"math/rand/v2"
 	"strconv"
 	"strings"
 	"sync"
@@ -10,45 +11,37 @@ import (
 )
 
 // waiting is a Limiter's waiting Acquire calls: one local queue per key, in
-// the order of their entries in the key's queue in Redis, and the wake-ups
-// that releases, the subscriber and the retry timers hand them. A waiter
-// tries to take a slot only when a wake-up is due to it.
+// the order of their entries in Redis, and the wake-ups that releases, the
+// subscriber and the retry timers hand them. A waiter tries to take a slot
+// only when a wake-up is due to it.
 //
-// Its mu guards queues, closed, and the fields of every queue and waiter
-// marked so. kick runs with no lock held.
+// Its mu guards queues, closed, unheard, and the fields of every queue and
+// waiter marked so. kick runs with no lock held.
 type waiting struct {
 	kick     func() // has the pending frees sent at once
 	instance string // the start of this Limiter's member ids
 
-	mu     sync.Mutex
-	queues map[string]*localQueue // by the name of the key's slot set
-	closed bool                   // Close has ended the waits
-	// unheard keeps the member ids of this Limiter that wake-ups named
-	// before their waiters were here (their join's reply not yet read): a
-	// waiter that joins finds its wake-up there.
-	unheard recentIDs
+	mu      sync.Mutex
+	queues  map[string]*localQueue // by the name of the key's slot set
+	closed  bool                   // Close has ended the waits
+	unheard recentIDs              // ids of ours that wake-ups named before their waiter was here
 
-	// dropWake, when set, is asked about each wake-up message; true drops
-	// it. For tests of lost wake-ups.
+	// Test hooks: dropWake drops the wake-up messages it returns true for;
+	// onWake hears how many waiters each message woke; onArm hears the
+	// delay of each retry timer armed.
 	dropWake atomic.Pointer[func(channel string) bool]
-	// onWake, when set, hears how many waiters each wake-up message woke,
-	// after it woke them. For tests.
-	onWake atomic.Pointer[func(channel string, woken int)]
-	// onArm, when set, hears the delay of each retry timer armed. For
-	// tests.
-	onArm atomic.Pointer[func(time.Duration)]
+	onWake   atomic.Pointer[func(channel string, woken int)]
+	onArm    atomic.Pointer[func(time.Duration)]
 }
 
-// A localQueue holds the waiters of one key on one Limiter, in their order in
-// the key's queue in Redis.
+// A localQueue holds one key's local waiters, in their order in Redis.
 type localQueue struct {
 	ref      *keyRef
 	waiters  list.List          // of *waiter; under mu
 	byMember map[string]*waiter // under mu
-	// fresh marks a queue that the subscriber has not yet seen. A wake-up
-	// published after its first waiter joined in Redis, but before the
-	// queue existed here, found no queue; so once subscribed, the oldest
-	// tries.
+	// fresh marks a queue the subscriber has not yet seen: a wake-up
+	// published before it existed found nobody, so once subscribed, the
+	// oldest tries.
 	fresh bool
 }
 
@@ -56,7 +49,6 @@ type localQueue struct {
 type waiter struct {
 	q      *localQueue
 	elem   *list.Element // in q.waiters
-	ref    *keyRef
 	member string        // its entry in the queue, and its slot's member id
 	order  int64         // its place in the queue in Redis; under mu
 	head   bool          // known to be first in line in Redis; under mu
@@ -64,6 +56,16 @@ type waiter struct {
 	woken  bool          // a wake-up is due and not yet tried; under mu
 	probe  bool          // that wake-up guesses at a silent free; under mu
 	notify chan struct{} // buffered 1: woken, or became the oldest
+}
+
+// wake gives wt a wake-up unless one is due, and reports whether it did.
+func (wt *waiter) wake(probe bool) bool {
+	if wt.woken {
+		return false
+	}
+	wt.woken, wt.probe = true, probe
+	poke(wt.notify)
+	return true
 }
 
 // count returns how many local waiters the key at rkey has.
@@ -83,10 +85,8 @@ func (w *waiting) len() int {
 	return len(w.queues)
 }
 
-// join adds a waiter, whose entry in Redis is member at order with rank
-// waiters ahead of it, to its key's local queue: this is where a waiter
-// joins. It reports whether the queue is new (the subscriber must learn
-// of it), and returns ErrClosed once the waits are ended.
+// join adds a waiter at its place in Redis (order, rank waiters ahead) to
+// its key's local queue, and reports whether the queue is new.
 func (w *waiting) join(ref *keyRef, member string, order, rank int64) (wt *waiter, fresh bool, err error) {
 	w.mu.Lock()
 	defer w.mu.Unlock()
@@ -102,30 +102,26 @@ func (w *waiting) join(ref *keyRef, member string, order, rank int64) (wt *waite
 		w.queues[ref.rkey()] = q
 		fresh = true
 	}
-	wt = &waiter{q: q, ref: ref, member: member, order: order, head: rank == 0, notify: make(chan struct{}, 1)}
+	wt = &waiter{q: q, member: member, order: order, head: rank == 0, notify: make(chan struct{}, 1)}
 	wt.elem = q.waiters.PushBack(wt)
 	q.byMember[member] = wt
 	w.place(wt)
 	return wt, fresh, nil
 }
 
-// place moves wt back from the tail to its order (a later waiter of this
-// Limiter may have been here first), and gives it the wake-up that named
-// it before it was here, if one did. The caller holds mu.
+// place moves wt from the tail to its order, and gives it the wake-up that
+// named it before it was here, if any.
 func (w *waiting) place(wt *waiter) {
 	e := wt.elem
 	for p := e.Prev(); p != nil && p.Value.(*waiter).order > wt.order; p = e.Prev() {
 		wt.q.waiters.MoveBefore(e, p)
 	}
-	if w.unheard.take(wt.member) && !wt.woken {
-		wt.woken, wt.probe = true, false
-		poke(wt.notify)
+	if w.unheard.take(wt.member) {
+		wt.wake(false)
 	}
 }
 
-// tried records what a try of wt that did not admit it learned: its rank,
-// and its order in Redis when that changed (-1 if not): it joined again at
-// the back, its entry having ended.
+// tried records the rank, and new order (-1: none), that a try not admitting wt returned.
 func (w *waiting) tried(wt *waiter, order, rank int64) {
 	w.mu.Lock()
 	defer w.mu.Unlock()
@@ -138,8 +134,7 @@ func (w *waiting) tried(wt *waiter, order, rank int64) {
 	w.place(wt)
 }
 
-// next takes wt's due wake-up, if any, and says whether wt is the oldest
-// waiter of its key here.
+// next takes wt's due wake-up, and says whether wt is its key's oldest here.
 func (w *waiting) next(wt *waiter) (tryNow, probe, oldest bool) {
 	w.mu.Lock()
 	defer w.mu.Unlock()
@@ -148,20 +143,20 @@ func (w *waiting) next(wt *waiter) (tryNow, probe, oldest bool) {
 	return tryNow, probe, wt.q.waiters.Front() == wt.elem
 }
 
-// give gives wt a wake-up: one it took but will not try, so that leave
-// passes it on, or a probe, a guess that a slot freed silently.
+// give gives wt a wake-up without notice: one it will not try, for leave to
+// pass on, or a probe, a guess that a slot freed silently.
 func (w *waiting) give(wt *waiter, probe bool) {
 	w.mu.Lock()
 	wt.woken, wt.probe = true, probe
 	w.mu.Unlock()
 }
 
-// leave takes wt out of its local queue: this is where a waiter leaves. A
-// wake-up wt did not try passes to the next waiter, and the pending frees
-// are kicked, in case it was to carry one; so does a probe when wt took a
-// slot on a guess (then others may have freed silently with it); a new
-// oldest waiter is told, so that it starts its retry timer. An empty queue
-// is dropped; leave then reports true, and the subscriber must learn of it.
+// leave takes wt out of its local queue. A wake-up wt did not try passes to
+// the next waiter, and the frees are kicked, in case it was to carry one;
+// with probeNext (wt took a slot on a guess: others may have freed silently
+// with it) the next waiter probes too; a new oldest waiter is told, to
+// start its retry timer. It reports whether the queue emptied and was
+// dropped: the subscriber must learn of it.
 func (w *waiting) leave(wt *waiter, probeNext bool) (emptied bool) {
 	w.mu.Lock()
 	q := wt.q
@@ -191,11 +186,10 @@ func (w *waiting) leave(wt *waiter, probeNext bool) (emptied bool) {
 	return emptied
 }
 
-// handOff wakes the oldest waiter of the key at rkey when it is known to
-// be first in line in Redis and has no wake-up due: a slot of the key was
-// just released here, and that waiter's try will carry the free and take
-// the slot, in one round trip. It reports whether it woke one; if not, the
-// free is to be sent at once, and it wakes whoever's turn it is.
+// handOff wakes the oldest waiter of the key at rkey, a slot of which was
+// just released here, when it is known to be first in line and has no
+// wake-up due: its try carries the free and takes the slot. It reports
+// whether it woke one; if not, the free is to be sent at once.
 func (w *waiting) handOff(rkey string) bool {
 	w.mu.Lock()
 	defer w.mu.Unlock()
@@ -204,38 +198,30 @@ func (w *waiting) handOff(rkey string) bool {
 		return false
 	}
 	wt := q.waiters.Front().Value.(*waiter)
-	if !wt.head || wt.woken {
-		return false
-	}
-	wt.woken, wt.probe = true, false
-	poke(wt.notify)
-	return true
+	return wt.head && wt.wake(false)
 }
 
-// wake wakes up to n waiters of the key at rkey (of every key, if rkey is
-// empty) that have no wake-up due, oldest first, and returns how many it
-// woke. A probe is a wake-up sent on a guess that a slot freed.
+// wake wakes up to n waiters of rkey (of all keys if empty); returns how many.
 func (w *waiting) wake(rkey string, n int, probe bool) int {
 	w.mu.Lock()
 	defer w.mu.Unlock()
-	if rkey == "" {
-		woken := 0
-		for _, q := range w.queues {
-			woken += wakeOldest(q, n, probe)
+	if rkey != "" {
+		if q := w.queues[rkey]; q != nil {
+			return wakeOldest(q, n, probe)
 		}
-		return woken
+		return 0
 	}
-	if q := w.queues[rkey]; q != nil {
-		return wakeOldest(q, n, probe)
+	woken := 0
+	for _, q := range w.queues {
+		woken += wakeOldest(q, n, probe)
 	}
-	return 0
+	return woken
 }
 
-// wakeNamed wakes the waiters a wake-up message on the key at rkey names,
-// space-separated member ids first in line first, that wait here and have
-// no wake-up due, and returns how many it woke. The first is marked first
-// in line. A message that is a number n (as an operator may publish)
-// wakes the n oldest.
+// wakeNamed wakes the local waiters that a wake-up message on the key at
+// rkey names (member ids, first in line first, the first then known to be
+// first), and returns how many it woke. A message that is a number n (as an
+// operator may publish) wakes the n oldest.
 func (w *waiting) wakeNamed(rkey, payload string) int {
 	if isCount(payload) { // checked first: a failed Atoi allocates its error
 		n, _ := strconv.Atoi(payload)
@@ -257,17 +243,14 @@ func (w *waiting) wakeNamed(rkey, payload string) int {
 			wt.head = true
 		}
 		first = false
-		if wt != nil && !wt.woken {
-			wt.woken, wt.probe = true, false
-			poke(wt.notify)
+		if wt != nil && wt.wake(false) {
 			woken++
 		}
 	}
 	return woken
 }
 
-// isCount reports whether a wake-up's payload is a count: a few decimal
-// digits, where member ids hold letters and a dash.
+// isCount reports whether payload is a few digits (member ids hold letters).
 func isCount(payload string) bool {
 	if payload == "" || len(payload) > 9 {
 		return false
@@ -280,8 +263,7 @@ func isCount(payload string) bool {
 	return true
 }
 
-// rejoin wakes the waiters of batch whose member is in gone and which
-// still wait here: their next try joins the queue again.
+// rejoin wakes the waiters of batch named in gone, to join the queue again.
 func (w *waiting) rejoin(batch []*waiter, gone []string) {
 	missing := make(map[string]bool, len(gone))
 	for _, m := range gone {
@@ -290,9 +272,8 @@ func (w *waiting) rejoin(batch []*waiter, gone []string) {
 	w.mu.Lock()
 	defer w.mu.Unlock()
 	for _, wt := range batch {
-		if missing[wt.member] && !wt.left && !wt.woken {
-			wt.woken, wt.probe = true, false
-			poke(wt.notify)
+		if missing[wt.member] && !wt.left {
+			wt.wake(false)
 		}
 	}
 }
@@ -304,14 +285,11 @@ func (w *waiting) close() {
 	w.mu.Unlock()
 }
 
-// wakeOldest wakes up to n waiters of q that have no wake-up due, oldest
-// first, and returns how many it woke. The caller holds the waiting's mu.
+// wakeOldest wakes up to n waiters of q, oldest first, and returns how many.
 func wakeOldest(q *localQueue, n int, probe bool) int {
 	woken := 0
 	for e := q.waiters.Front(); e != nil && woken < n; e = e.Next() {
-		if wt := e.Value.(*waiter); !wt.woken {
-			wt.woken, wt.probe = true, probe
-			poke(wt.notify)
+		if e.Value.(*waiter).wake(probe) {
 			woken++
 		}
 	}
@@ -327,10 +305,9 @@ func poke(c chan struct{}) {
 }
 
 // changes returns the keys (names of their slot sets) that gained local
-// waiters since the last call and those that lost them, given the set of
-// keys subscribed to, which it updates. A fresh queue of a key still
-// subscribed to (its unsubscription has not been sent) gets no
-// confirmation, so its oldest waiter tries at once.
+// waiters and those that lost them, given the keys subscribed to, which it
+// updates. A fresh queue of a key still subscribed to gets no confirmation,
+// so its oldest waiter tries at once.
 func (w *waiting) changes(subscribed map[string]bool) (add, remove []string) {
 	w.mu.Lock()
 	defer w.mu.Unlock()
@@ -372,4 +349,47 @@ func (r *recentIDs) take(id string) bool {
 		}
 	}
 	return false
+}
+
+// A retryTimer is the oldest waiter's timer for trying on its own.
+type retryTimer struct {
+	t     *time.Timer
+	armed bool
+}
+
+// arm starts the timer, unless armed, for a retryDelay of interval, and returns it (0 if armed).
+func (r *retryTimer) arm(interval time.Duration) time.Duration {
+	if r.armed {
+		return 0
+	}
+	d := retryDelay(interval)
+	if r.t == nil {
+		r.t = time.NewTimer(d)
+	} else {
+		r.t.Reset(d)
+	}
+	r.armed = true
+	return d
+}
+
+// disarm forgets the running timer: its next fire is not waited for.
+func (r *retryTimer) disarm() { r.armed = false }
+
+// c returns the timer's channel while it is armed, else nil.
+func (r *retryTimer) c() <-chan time.Time {
+	if !r.armed {
+		return nil
+	}
+	return r.t.C
+}
+
+func (r *retryTimer) stop() {
+	if r.t != nil {
+		r.t.Stop()
+	}
+}
+
+// retryDelay returns a random time in the upper half of interval.
+func retryDelay(interval time.Duration) time.Duration {
+	return interval/2 + rand.N(interval/2+1)
 }
