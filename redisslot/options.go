@@ -76,11 +76,13 @@ type Options struct {
 	MaxWaiters int
 
 	// MaxWaitersFor, when not nil, gives the cap of one key: its result for
-	// (key, limit), when positive, replaces MaxWaiters for that call. It is
-	// called only by an Acquire call about to join the key's queue (once,
-	// not by TryAcquire nor an Acquire admitted at once), with no lock
-	// held, so it may be slow; it must be safe for concurrent use. Learning
-	// that a call would join costs that call one more round trip.
+	// (key, limit), when positive, replaces MaxWaiters for that call; 0 or
+	// less falls back to MaxWaiters. MaxWaitersFor is called at most once
+	// per Acquire call, and only by one that finds the key full and is
+	// about to join its line: never by TryAcquire, by an Acquire admitted
+	// at once, or again while a call waits or retries. It is called with no lock held, so it may be slow;
+	// it must be safe for concurrent use. Learning that a call would join
+	// costs that call one more round trip to Redis.
 	MaxWaitersFor func(key string, limit int) int
 
 	// Fallback, when not nil, keeps the service going while Redis cannot
@@ -103,7 +105,9 @@ type Options struct {
 	//
 	// It risks this: while one instance cannot reach Redis, a key may have
 	// up to its limit plus that instance's share of holders; while none
-	// can, the sum of the shares. Default nil: every call goes to Redis.
+	// can, the sum of the shares, beside the holders from before the
+	// outage until their leases end. Default nil: every call goes to
+	// Redis.
 	Fallback func(key string, limit int) int
 }
 
