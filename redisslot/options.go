@@ -80,9 +80,10 @@ type Options struct {
 	// less falls back to MaxWaiters. MaxWaitersFor is called at most once
 	// per Acquire call, and only by one that finds the key full and is
 	// about to join its line: never by TryAcquire, by an Acquire admitted
-	// at once, or again while a call waits or retries. It is called with no lock held, so it may be slow;
-	// it must be safe for concurrent use. Learning that a call would join
-	// costs that call one more round trip to Redis.
+	// at once, or again while a call waits or retries. It is called with no
+	// lock held, so it may be slow; it must be safe for concurrent use.
+	// Learning that a call would join costs that call one more round trip
+	// to Redis.
 	MaxWaitersFor func(key string, limit int) int
 
 	// Fallback, when not nil, keeps the service going while Redis cannot
