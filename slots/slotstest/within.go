@@ -178,7 +178,7 @@ func testAcquireWithinRacingARelease(t *testing.T, open OpenWithOptions) {
 			t.Fatalf("round %d: AcquireWithin = %v; want a slot or ErrWaitTimeout", i, r.err)
 		}
 		won[r.err == nil]++
-		inUseIs(t, ls[1], key, 0)
+		loadIs(t, ls[0], key, 0, 0) // no slot lost, and the waiter gone from the line
 		mustTry(t, ls[0], t.Context(), key, 1).rel()
 	}
 	t.Logf("of %d rounds, the slot came in time in %d", rounds, won[true])
