@@ -134,6 +134,7 @@ func TestFailedFreeGoesToOnErrorAndSlotEndsWithItsLease(t *testing.T) {
 
 // Promise 5: renewal keeps a slot alive for 5 leases.
 func TestRenewalKeepsSlotAliveForFiveLeases(t *testing.T) {
+	t.Parallel() // it mostly waits: it runs beside other such tests
 	srv := redistest.Shared(t)
 	f := newFixture(t, srv, redisslot.Options{Lease: testLease})
 	raw := srv.Client(t)

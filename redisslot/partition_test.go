@@ -63,6 +63,7 @@ func cutOffClient(t *testing.T, srv *redistest.Server) (*redis.Client, *redistes
 // end by the lease clock alone, since every call of the cut-off Limiter
 // blocks until its timeout.
 func TestPartitionedLimiterEndsItsSlotsBeforeAnotherTakesThem(t *testing.T) {
+	t.Parallel() // it mostly waits out its cut: it runs beside other such tests
 	repeat(t, partitionOnce)
 }
 

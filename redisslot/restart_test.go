@@ -39,6 +39,7 @@ const (
 // slots whose members vanished are lost leases with their contexts
 // cancelled, and Acquire works again.
 func TestRedisStoppedAndRestartedOnTheSamePort(t *testing.T) {
+	t.Parallel() // it mostly waits: it runs beside other such tests
 	srv := redistest.Start(t)
 	f := newFixture(t, srv, redisslot.Options{Lease: restartLease, ReleaseTimeout: time.Second})
 	gate := gateCommands(f.client)

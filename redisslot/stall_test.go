@@ -30,6 +30,7 @@ const (
 // their frees, whatever order Redis runs them in, leave tombstones that
 // refuse them.
 func TestNoGhostAfterLongStalls(t *testing.T) {
+	t.Parallel() // it mostly waits out its stalls: it runs beside other such tests
 	for _, c := range []struct {
 		name   string
 		args   []string
@@ -41,6 +42,7 @@ func TestNoGhostAfterLongStalls(t *testing.T) {
 		{"DEBUG SLEEP for 3 Leases", []string{"--enable-debug-command", "local"}, debugSleepFor, 3 * stallLease},
 	} {
 		t.Run(c.name, func(t *testing.T) {
+			t.Parallel()
 			srv := redistest.StartWith(t, c.args...)
 			l := stallLimiter(t, srv)
 			ctx := ctxWithTimeout(t)
