@@ -97,17 +97,9 @@ func imports(r *rand.Rand, i int) []string {
 	return deps
 }
 
-func source(name string, deps []string) []byte {
-	var b bytes.Buffer
-	fmt.Fprintf(&b, "// Package %s is a generated gateway handler.\npackage %s\n\n", name, name)
-	b.WriteString("import (\n\"context\"\n\"encoding/json\"\n\"errors\"\n\"net/http\"\n\n\"github.com/ctxguard/release/slots\"\n")
-	names := []string{fmt.Sprintf("%q", name)}
-	for _, d := range deps {
-		fmt.Fprintf(&b, "%q\n", "gen/"+d)
-		names = append(names, d+".Name()")
-	}
-	b.WriteString(")\n\n")
-	fmt.Fprintf(&b, `// Name names the package.
+// handlerTemplate is the rest of a generated package, after its imports:
+// its name, and the expressions that name its dependencies, fill it in.
+const handlerTemplate = `// Name names the package.
 func Name() string { return %q }
 
 type status int
@@ -157,7 +149,20 @@ func Handler(l slots.Limiter, accounts []string) http.Handler {
 		http.Error(w, "busy", http.StatusTooManyRequests)
 	})
 }
-`, name, strings.Join(names, ", "))
+`
+
+// source returns the generated package name, importing deps.
+func source(name string, deps []string) []byte {
+	var b bytes.Buffer
+	fmt.Fprintf(&b, "// Package %s is a generated gateway handler.\npackage %s\n\n", name, name)
+	b.WriteString("import (\n\"context\"\n\"encoding/json\"\n\"errors\"\n\"net/http\"\n\n\"github.com/ctxguard/release/slots\"\n")
+	names := []string{fmt.Sprintf("%q", name)}
+	for _, d := range deps {
+		fmt.Fprintf(&b, "%q\n", "gen/"+d)
+		names = append(names, d+".Name()")
+	}
+	b.WriteString(")\n\n")
+	fmt.Fprintf(&b, handlerTemplate, name, strings.Join(names, ", "))
 	return b.Bytes()
 }
 
