@@ -23,8 +23,11 @@ const (
 // with the next acquire of its key here, or the renewer's sends (at once, then
 // every round), until a call that carried it succeeds; only then is it
 // forgotten, however long Redis is away. While one call carries it (in
-// flight), no other sends it. Their number is bounded by the slots held when
-// Redis went away and the acquires sent since. Nobody waits for a free.
+// flight), no other carries it; an acquire of its key still removes it, so
+// as not to be refused for want of it, but does not settle it. Their number
+// is bounded by the slots held when Redis went away and the acquires sent
+// since (per client timeout, at most as many as the client's pool has
+// connections). Nobody waits for a free.
 //
 // Its mu guards byKey, n and their entries; kick runs with no lock held.
 type pendingFrees struct {
