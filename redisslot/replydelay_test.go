@@ -1,6 +1,7 @@
 package redisslot_test
 
 import (
+	"errors"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -73,6 +74,9 @@ func TestLateAdmissionIsNotReturnedLive(t *testing.T) {
 	if g.err == nil && g.alive {
 		t.Errorf("TryAcquire returned a live slot %v after its call was sent, past its life %v, while another instance holds the limit-1 key; want an error, or a slot already ended",
 			g.took.Round(time.Millisecond), redisslot.Life(l))
+	}
+	if g.err != nil && !errors.Is(g.err, redisslot.ErrLeaseLost) {
+		t.Errorf("late TryAcquire: %v; want an error wrapping ErrLeaseLost", g.err)
 	}
 }
 
