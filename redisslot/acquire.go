@@ -41,11 +41,14 @@ import (
 // On an error it returns a nil context and a nil release. The errors are
 // ErrFull; ErrClosed once Close has been called; ctx's error when ctx is
 // done; an error saying what is wrong with key (empty) or limit (below 1);
+// an error naming the key and wrapping ErrLeaseLost when Redis admitted the
+// caller but its reply came Lease minus the margin (see Options.Lease) or
+// more after the call was sent, as Redis may have ended that lease already;
 // or a Redis error, wrapped so that [errors.Is] works, naming the key. An
-// acquire whose outcome is unknown (its reply was lost) leaves no slot
-// behind, however late Redis runs it: its member is freed as a release's
-// is, and the free leaves a tombstone in Redis that refuses the acquire if
-// it runs later. TryAcquire panics if ctx is nil.
+// acquire whose outcome is unknown (its reply was lost) or whose reply came
+// that late leaves no slot behind, however late Redis runs it: its member
+// is freed as a release's is, and the free leaves a tombstone in Redis that
+// refuses the acquire if it runs later. TryAcquire panics if ctx is nil.
 func (l *Limiter) TryAcquire(ctx context.Context, key string, limit int) (context.Context, func(), error) {
 	if ctx == nil {
 		panic("redisslot: TryAcquire called with a nil Context")
@@ -197,7 +200,7 @@ func (a *attempt) try(mode string, capacity int) (context.Context, func(), tryRe
 	if err == nil && (len(res) != 3 || res[0] == stateGone) {
 		err = fmt.Errorf("unexpected reply %v", res)
 	}
-	l.frees.carried(a.ref.rkey(), carried, err == nil)
+	l.frees.carried(a.ref.rkey(), carried, err == nil, err != nil && neverSent(err))
 	if err != nil {
 		return nil, nil, tryResult{}, a.failed(mode, err, len(carried) > 0)
 	}
@@ -228,7 +231,9 @@ func (a *attempt) failed(mode string, err error, carried bool) error {
 
 // keep records a slot admitted by Redis in a call sent at sent or, if shared,
 // taken from the fallback share under a new member id (the attempt's may be
-// on its way to Redis); or, when ctx is done or l closed, gives it back.
+// on its way to Redis); or, when ctx is done or l closed, gives it back. A
+// slot whose admission came after its life, as its lease may have ended in
+// Redis, it frees as an unsure member and returns as lost.
 func (a *attempt) keep(sent time.Time, shared bool) (context.Context, func(), error) {
 	l := a.l
 	giveBack := func() {
@@ -241,6 +246,11 @@ func (a *attempt) keep(sent time.Time, shared bool) (context.Context, func(), er
 	if err := a.ctx.Err(); err != nil {
 		giveBack()
 		return nil, nil, err
+	}
+	if took := time.Since(sent); !shared && took >= l.set.life {
+		l.frees.add(a.ref, a.member, freeUnsure, false)
+		return nil, nil, fmt.Errorf("redisslot: acquire slot of key %s: admitted %v after the call was sent, past the slot's life %v: %w",
+			quoteKey(a.ref.key), took.Round(time.Millisecond), l.set.life, ErrLeaseLost)
 	}
 	sctx, cancel := context.WithCancelCause(a.ctx)
 	s := &holding{ref: a.ref, member: a.member, cancel: cancel, end: l.released, set: sent, fallback: shared, obs: slotObs{sctx, a.ctx, sent}}

@@ -28,8 +28,10 @@ var (
 	// while it was held: its member vanished from Redis (deleted from
 	// outside, or lost in a restart), or no renewal was confirmed in time
 	// (see Options.Lease). Another holder may already have the slot: stop
-	// using what it guards. OnError hears of every lost lease through an
-	// error that wraps ErrLeaseLost.
+	// using what it guards. OnError hears of every lost lease of a held
+	// slot through an error that wraps ErrLeaseLost. TryAcquire and Acquire
+	// return an error wrapping it when Redis's reply admitting the caller
+	// came too late for the slot to be held.
 	ErrLeaseLost = errors.New("redisslot: lease lost")
 
 	// ErrClosed is returned by calls on a Limiter that is closed or closing,

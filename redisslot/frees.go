@@ -49,7 +49,7 @@ type pendingKey struct {
 type pendingFree struct {
 	kind     freeKind
 	inFlight bool // a call carrying it has not returned yet
-	sent     bool // a call has carried it at least once
+	sent     bool // a call has carried it (an acquire Redis refused whole does not count)
 }
 
 func newPendingFrees(kick func()) *pendingFrees {
@@ -104,20 +104,23 @@ func (f *pendingFrees) carry(rkey string) (carried, onTheWay []string) {
 	return carried, onTheWay
 }
 
-// carried forgets the frees an acquire carried if ok, else waits them again.
-func (f *pendingFrees) carried(rkey string, ids []string, ok bool) {
+// carried forgets the frees an acquire carried if ok, else waits them again;
+// if the acquire was refused whole (it never ran), as frees never sent, which
+// a kick sends at once.
+func (f *pendingFrees) carried(rkey string, ids []string, ok, refused bool) {
 	if len(ids) == 0 {
 		return
 	}
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	if pk := f.byKey[rkey]; pk != nil {
-		f.settleLocked(pk, ids, ok)
+		f.settleLocked(pk, ids, ok, refused)
 	}
 }
 
-// settleLocked forgets ids of pk when ok, or marks them not in flight.
-func (f *pendingFrees) settleLocked(pk *pendingKey, ids []string, ok bool) {
+// settleLocked forgets ids of pk when ok, or marks them not in flight (and,
+// if unsent, never sent).
+func (f *pendingFrees) settleLocked(pk *pendingKey, ids []string, ok, unsent bool) {
 	for _, m := range ids {
 		p, held := pk.members[m]
 		switch {
@@ -126,7 +129,7 @@ func (f *pendingFrees) settleLocked(pk *pendingKey, ids []string, ok bool) {
 			delete(pk.members, m)
 			f.n--
 		default:
-			p.inFlight = false
+			p.inFlight, p.sent = false, p.sent && !unsent
 			pk.members[m] = p
 		}
 	}
@@ -195,7 +198,7 @@ func (f *pendingFrees) settle(batches []freeBatch, ok []bool) {
 	for i, b := range batches {
 		if pk := f.byKey[b.ref.rkey()]; pk != nil {
 			for _, ids := range [][]string{b.slots, b.entries, b.unsure} {
-				f.settleLocked(pk, ids, ok[i])
+				f.settleLocked(pk, ids, ok[i], false)
 			}
 		}
 	}
