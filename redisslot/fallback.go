@@ -54,6 +54,13 @@ func (f *fallback) degraded() bool {
 	return f.on
 }
 
+// serves reports whether a call for key, limit is to be served from the
+// share: the state is on, and the share is above 0. It calls share with no
+// lock held.
+func (f *fallback) serves(key string, limit int) bool {
+	return f.degraded() && f.share(key, limit) > 0
+}
+
 // enter begins the state, if it is enabled and off, because of err.
 func (f *fallback) enter(err error) {
 	if !f.enabled() {
@@ -87,16 +94,17 @@ func (f *fallback) leave() {
 	}
 }
 
-// take hands out a fallback slot of key if its share has room and nobody waits.
+// take hands out a fallback slot of key if its share has room and nobody
+// waits; on reports whether it grants fallback slots of key at all.
 func (f *fallback) take(key string, limit int) (taken, on bool) {
 	share := f.share(key, limit)
 	f.mu.Lock()
 	defer f.mu.Unlock()
-	if !f.on {
+	if !f.on || share <= 0 {
 		return false, false
 	}
 	sk := f.keys[key]
-	if (sk == nil || sk.waiters.Len() == 0 && sk.held < share) && share > 0 {
+	if sk == nil || sk.waiters.Len() == 0 && sk.held < share {
 		f.key(key).held++
 		f.held++
 		f.served.Add(1)
@@ -119,12 +127,13 @@ func (f *fallback) key(key string) *shareKey {
 }
 
 // wait waits in key's line for a fallback slot until it gets one (nil),
-// ctx is done (ctx's error), closing is closed (ErrClosed), or the state
-// ends (errBackToRedis). A line at its cap refuses at once (ErrQueueFull).
+// ctx is done (ctx's error), closing is closed (ErrClosed), or it grants
+// no more (errBackToRedis): the state ended, or key's share is 0 or less.
+// A line at its cap refuses at once (ErrQueueFull).
 func (f *fallback) wait(ctx context.Context, key string, limit int, closing <-chan struct{}) error {
 	share, capacity := f.share(key, limit), f.capFor(key, limit)
 	f.mu.Lock()
-	if !f.on {
+	if !f.on || share <= 0 {
 		f.mu.Unlock()
 		return errBackToRedis
 	}
