@@ -95,7 +95,7 @@ func New(client redis.UniversalClient, opts Options) *Limiter {
 	l.renewer.frees = l.frees
 	l.fb = fallback{share: l.set.Fallback, capFor: l.set.capFor, report: l.set.OnError}
 	l.renewer.fb = &l.fb
-	l.health.back = l.renewer.roundNow
+	l.health.back = func() { l.fb.answered(); l.renewer.roundNow() }
 	l.health.lost = l.unreachable
 	l.waiting = &waiting{kick: l.renewer.kick, instance: l.members.instance}
 	l.entries = &entryRenewer{
