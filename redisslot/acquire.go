@@ -117,7 +117,7 @@ func (l *Limiter) acquire(ctx context.Context, key string, limit int, wait bool)
 	defer l.calls.Done()
 	a = &attempt{l: l, ctx: ctx, ref: l.set.names.ref(key), member: l.members.next(limit), limit: limit}
 	for {
-		if l.fb.degraded() {
+		if l.fb.serves(key, limit) {
 			sctx, rel, err := a.share(wait)
 			if rel != nil || err != errBackToRedis {
 				return sctx, rel, err
@@ -296,7 +296,7 @@ func (a *attempt) await(w *waiter) (context.Context, func(), error) {
 			l.waiting.give(w, probe) // it goes to the next waiter
 			tryNow = false
 		}
-		if tryNow && l.fb.degraded() {
+		if tryNow && l.fb.serves(a.ref.key, a.limit) {
 			return a.giveUp(w, errToShare) // Redis cannot be reached: wait for the share
 		}
 		if tryNow {
@@ -347,9 +347,9 @@ func (a *attempt) giveUp(w *waiter, err error) (context.Context, func(), error) 
 }
 
 // toShare reports whether err, met by a caller still waiting, sends it to
-// the fallback share: Redis cannot be reached, and the state is on.
+// the fallback share: Redis cannot be reached, and the share serves the key.
 func (a *attempt) toShare(err error) bool {
-	return a.l.fb.enabled() && a.ctx.Err() == nil && unreachable(err) && a.l.fb.degraded()
+	return a.l.fb.enabled() && a.ctx.Err() == nil && unreachable(err) && a.l.fb.serves(a.ref.key, a.limit)
 }
 
 // share takes a slot from the key's fallback share, at once or, with wait,

@@ -13,6 +13,8 @@ import (
 // own while Redis cannot be reached (see Options.Fallback): the count, per
 // key, of its fallback slots that Redis does not know yet, and the line of
 // callers waiting for one, first come first served, under the key's cap.
+// Once Redis answers again it grants no more; the state ends, and the line
+// goes back to Redis, when Redis knows every fallback slot still held.
 //
 // Its mu guards every field below it; report runs with no lock held.
 type fallback struct {
@@ -20,12 +22,13 @@ type fallback struct {
 	capFor func(key string, limit int) int
 	report func(error)
 
-	mu     sync.Mutex
-	on     bool
-	keys   map[string]*shareKey // by key, while it has fallback slots or waiters
-	held   int                  // fallback slots that Redis does not know yet, of all keys
-	ended  chan struct{}        // closed when the state ends: the waiters go back to Redis
-	served atomic.Uint64        // fallback slots handed out, since New
+	mu       sync.Mutex
+	on       bool                 // the state is on
+	granting bool                 // on, and Redis has not answered since it was last lost
+	keys     map[string]*shareKey // by key, while it has fallback slots or waiters
+	held     int                  // fallback slots that Redis does not know yet, of all keys
+	ended    chan struct{}        // closed when the state ends: the waiters go back to Redis
+	served   atomic.Uint64        // fallback slots handed out, since New
 }
 
 type shareKey struct {
@@ -54,7 +57,15 @@ func (f *fallback) degraded() bool {
 	return f.on
 }
 
-// enter begins the state, if it is enabled and off, because of err.
+// serves reports whether a call for key, limit is to be served from the
+// share: the state is on, and the share is above 0. It calls share with no
+// lock held.
+func (f *fallback) serves(key string, limit int) bool {
+	return f.degraded() && f.share(key, limit) > 0
+}
+
+// enter begins the state, if it is enabled and off, because of err, and
+// grants fallback slots again if Redis answered since it began.
 func (f *fallback) enter(err error) {
 	if !f.enabled() {
 		return
@@ -64,19 +75,29 @@ func (f *fallback) enter(err error) {
 	if begun {
 		f.on, f.ended = true, make(chan struct{})
 	}
+	f.granting = true
 	f.mu.Unlock()
 	if begun {
 		f.report(fmt.Errorf("redisslot: Redis cannot be reached; serving each key's fallback share: %w", err))
 	}
 }
 
-// leave ends the state, unless Redis does not know a fallback slot yet.
+// answered stops granting fallback slots, Redis having answered. The
+// waiters wait on, for Redis to know the fallback slots still held.
+func (f *fallback) answered() {
+	f.mu.Lock()
+	f.granting = false
+	f.mu.Unlock()
+}
+
+// leave ends the state once it grants no more and Redis knows every
+// fallback slot still held.
 func (f *fallback) leave() {
 	if !f.enabled() {
 		return
 	}
 	f.mu.Lock()
-	ended := f.on && f.held == 0
+	ended := f.on && !f.granting && f.held == 0
 	if ended {
 		f.on = false
 		close(f.ended)
@@ -87,16 +108,17 @@ func (f *fallback) leave() {
 	}
 }
 
-// take hands out a fallback slot of key if its share has room and nobody waits.
+// take hands out a fallback slot of key if it grants, its share has room
+// and nobody waits; on reports whether the share serves key at all.
 func (f *fallback) take(key string, limit int) (taken, on bool) {
 	share := f.share(key, limit)
 	f.mu.Lock()
 	defer f.mu.Unlock()
-	if !f.on {
+	if !f.on || share <= 0 {
 		return false, false
 	}
 	sk := f.keys[key]
-	if (sk == nil || sk.waiters.Len() == 0 && sk.held < share) && share > 0 {
+	if f.granting && (sk == nil || sk.waiters.Len() == 0 && sk.held < share) {
 		f.key(key).held++
 		f.held++
 		f.served.Add(1)
@@ -120,11 +142,12 @@ func (f *fallback) key(key string) *shareKey {
 
 // wait waits in key's line for a fallback slot until it gets one (nil),
 // ctx is done (ctx's error), closing is closed (ErrClosed), or the state
-// ends (errBackToRedis). A line at its cap refuses at once (ErrQueueFull).
+// ends or key's share is 0 or less (errBackToRedis). A line at its cap
+// refuses at once (ErrQueueFull).
 func (f *fallback) wait(ctx context.Context, key string, limit int, closing <-chan struct{}) error {
 	share, capacity := f.share(key, limit), f.capFor(key, limit)
 	f.mu.Lock()
-	if !f.on {
+	if !f.on || share <= 0 {
 		f.mu.Unlock()
 		return errBackToRedis
 	}
@@ -172,7 +195,7 @@ func (f *fallback) giveUp(key string, sk *shareKey, w *shareWaiter) {
 
 // serve grants slots to sk's waiters in order while there is room. mu is held.
 func (f *fallback) serve(sk *shareKey) {
-	for e := sk.waiters.Front(); e != nil && f.on; e = sk.waiters.Front() {
+	for e := sk.waiters.Front(); e != nil && f.granting; e = sk.waiters.Front() {
 		w := e.Value.(*shareWaiter)
 		if sk.held >= w.share {
 			return

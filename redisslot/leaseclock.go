@@ -11,8 +11,8 @@ import (
 // on one timer, which no goroutine waits on; nothing that talks to Redis
 // takes its lock, so no call in flight can delay the end of a slot.
 //
-// Its mu guards every field below it, and the set and fallback fields of
-// every slot it holds. expired runs with no lock held.
+// Its mu guards every field below it, and the set, fallback and offered
+// fields of every slot it holds. expired runs with no lock held.
 type leaseClock struct {
 	life    time.Duration
 	expired func([]*holding) // slots dropped at their deadline, their contexts not yet ended
@@ -58,11 +58,12 @@ func (c *leaseClock) hold(s *holding) bool {
 }
 
 // drop forgets s and reports whether it was held (only the first to drop a
-// slot ends it) and whether Redis did not know it yet (a fallback slot).
-func (c *leaseClock) drop(s *holding) (held, fallback bool) {
+// slot ends it), whether Redis did not know it yet (a fallback slot), and
+// whether Redis may know it (no fallback slot, or one offered to Redis).
+func (c *leaseClock) drop(s *holding) (held, fallback, offered bool) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	return c.dropLocked(s), s.fallback
+	return c.dropLocked(s), s.fallback, !s.fallback || s.offered
 }
 
 func (c *leaseClock) dropLocked(s *holding) bool {

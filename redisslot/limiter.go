@@ -95,7 +95,7 @@ func New(client redis.UniversalClient, opts Options) *Limiter {
 	l.renewer.frees = l.frees
 	l.fb = fallback{share: l.set.Fallback, capFor: l.set.capFor, report: l.set.OnError}
 	l.renewer.fb = &l.fb
-	l.health.back = l.renewer.roundNow
+	l.health.back = func() { l.fb.answered(); l.renewer.roundNow() }
 	l.health.lost = l.unreachable
 	l.waiting = &waiting{kick: l.renewer.kick, instance: l.members.instance}
 	l.entries = &entryRenewer{
@@ -121,18 +121,21 @@ func (l *Limiter) enter() bool {
 }
 
 // freeReleased is a slot's end on release: unless it was lost or closed,
-// its free goes to the key's first-in-line waiter here, or is sent at once.
+// its free goes to the key's first-in-line waiter here, or is sent at once;
+// a fallback slot that no call has offered to Redis needs none.
 func (l *Limiter) freeReleased(s *holding) {
-	held, fallback := l.clock.drop(s)
+	held, fallback, offered := l.clock.drop(s)
 	if !held {
 		return
 	}
 	if fallback {
-		l.fb.put(s.ref.key) // and free it, in case Redis is learning of it
+		l.fb.put(s.ref.key)
 	}
-	l.frees.add(s.ref, s.member, freeSlot, true)
-	if !l.waiting.handOff(s.ref.rkey()) {
-		l.renewer.kick()
+	if offered {
+		l.frees.add(s.ref, s.member, freeSlot, true)
+		if !l.waiting.handOff(s.ref.rkey()) {
+			l.renewer.kick()
+		}
 	}
 	l.emit.slotEnded(s)
 }
@@ -218,7 +221,9 @@ func (l *Limiter) close() error {
 		l.emit.slotEnded(s)
 	}
 	for _, s := range held {
-		l.frees.add(s.ref, s.member, freeSlot, true)
+		if !s.fallback || s.offered { // no lock: the clock has let go of them
+			l.frees.add(s.ref, s.member, freeSlot, true)
+		}
 	}
 	errs := l.freeAll()
 	l.stopBg()

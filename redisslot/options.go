@@ -93,22 +93,33 @@ type Options struct {
 	// this process alone, and refuse or queue beyond that as for a full key
 	// (Acquire waits in a local line, in order, under the caps). A typical
 	// share is the limit divided by the number of instances, at least 1; 0
-	// or less admits nothing: the call returns Redis's error.
+	// or less means no fallback for that key: its calls go to Redis as
+	// without a Fallback, and return Redis's error, wrapped, naming the key.
+	// Fallback is called with no lock held, by calls made while the state
+	// is on, maybe more than once a call; it must be safe for concurrent
+	// use.
 	//
 	// The state begins at the first call of any kind that cannot reach
-	// Redis, which is itself served from the share; while it lasts,
-	// acquiring calls do not wait on Redis. The Limiter pings Redis every
-	// 100ms; once it answers, the next renewal round writes every live
-	// fallback slot into its key's slot set, even above the limit, and the
-	// state ends: those slots are renewed and freed like any other, and the
-	// local line goes back to Redis. OnError hears when the state begins and
-	// ends; Stats().Degraded tells whether it is on.
+	// Redis, which is itself served from its key's share, if it has one;
+	// while it lasts, the acquiring calls of keys with a share do not wait
+	// on Redis. The Limiter pings Redis every 100ms. From the first answer
+	// of Redis to any call on (at the latest from the next renewal round),
+	// no fallback slot is granted: TryAcquire is refused and Acquire waits
+	// in the local line. The renewal rounds write every live fallback slot
+	// into its key's slot set, even above the limit; the state ends with
+	// the first round in which all calls get through and Redis knows every
+	// fallback slot still held. Then those slots are renewed and freed
+	// like any other, and the local line goes back to Redis. A fallback
+	// slot released before a round offered it to Redis leaves nothing to
+	// free. OnError hears when the state begins and ends; Stats().Degraded
+	// tells whether it is on.
 	//
 	// It risks this: while one instance cannot reach Redis, a key may have
 	// up to its limit plus that instance's share of holders; while none
 	// can, the sum of the shares, beside the holders from before the
-	// outage until their leases end. Default nil: every call goes to
-	// Redis.
+	// outage until their leases end. Written above the limit, the fallback
+	// slots keep Redis from admitting to the key until its holders are
+	// below the limit again. Default nil: every call goes to Redis.
 	Fallback func(key string, limit int) int
 }
 

@@ -8,6 +8,7 @@ type renewal struct {
 
 // renewalsOf groups the slots of clock that are fallback slots, or not, into
 // calls of up to batchSize slots, as many keys a call as bucketOf allows.
+// It marks the fallback slots offered: the calls are to be sent.
 func renewalsOf(clock *leaseClock, grouping int, leaseArg any, fallback bool) []renewal {
 	type building struct {
 		keys   []string
@@ -21,6 +22,9 @@ func renewalsOf(clock *leaseClock, grouping int, leaseArg any, fallback bool) []
 		for _, s := range hk.slots {
 			if s.fallback != fallback {
 				continue
+			}
+			if fallback {
+				s.offered = true
 			}
 			b := open[bucket]
 			if b == nil {

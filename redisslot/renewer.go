@@ -167,6 +167,7 @@ func (r *renewer) renewOnce() (renewals []renewal, start time.Time, failures int
 	renewals = renewalsOf(r.clock, r.grouping, r.set.leaseArg, false)
 	var adoptions []renewal
 	if !r.health.isDown() {
+		r.fb.answered() // before the adoptions: no fallback slot is granted after them
 		adoptions = renewalsOf(r.clock, r.grouping, r.set.leaseArg, true)
 	}
 	batches := r.frees.take(false, false)

@@ -14,9 +14,11 @@ type holding struct {
 
 	// Guarded by the lease clock's mu: set is when the last acquire or
 	// renewal that Redis confirmed was sent; fallback marks a slot Redis
-	// does not know yet, which has no lease to lose.
+	// does not know yet, which has no lease to lose; offered, a fallback
+	// slot that an adopt call carried, which Redis may know.
 	set      time.Time
 	fallback bool
+	offered  bool
 
 	obs slotObs // for its SlotEvent
 }

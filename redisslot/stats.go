@@ -36,8 +36,9 @@ type Stats struct {
 	// New.
 	RenewalRounds uint64
 
-	// Degraded reports whether the Limiter serves the fallback shares now,
-	// Redis being unreachable (see Options.Fallback).
+	// Degraded reports whether the fallback state is on: from the first
+	// call that could not reach Redis until Redis knows every fallback
+	// slot still held (see Options.Fallback).
 	Degraded bool
 
 	// FallbackAcquired is the slots handed out from the fallback shares,
