@@ -25,6 +25,7 @@ type fallback struct {
 	mu       sync.Mutex
 	on       bool                 // the state is on
 	granting bool                 // on, and Redis has not answered since it was last lost
+	change   uint64               // the last health change applied (see health)
 	keys     map[string]*shareKey // by key, while it has fallback slots or waiters
 	held     int                  // fallback slots that Redis does not know yet, of all keys
 	ended    chan struct{}        // closed when the state ends: the waiters go back to Redis
@@ -65,12 +66,18 @@ func (f *fallback) serves(key string, limit int) bool {
 }
 
 // enter begins the state, if it is enabled and off, because of err, and
-// grants fallback slots again if Redis answered since it began.
-func (f *fallback) enter(err error) {
+// grants fallback slots again if Redis answered since it began, unless a
+// later health change than change was applied.
+func (f *fallback) enter(change uint64, err error) {
 	if !f.enabled() {
 		return
 	}
 	f.mu.Lock()
+	if change < f.change {
+		f.mu.Unlock()
+		return
+	}
+	f.change = change
 	begun := !f.on
 	if begun {
 		f.on, f.ended = true, make(chan struct{})
@@ -82,11 +89,14 @@ func (f *fallback) enter(err error) {
 	}
 }
 
-// answered stops granting fallback slots, Redis having answered. The
-// waiters wait on, for Redis to know the fallback slots still held.
-func (f *fallback) answered() {
+// answered stops granting fallback slots, Redis having answered (health
+// change change), unless a later change was applied. The waiters wait on,
+// for Redis to know the fallback slots still held.
+func (f *fallback) answered(change uint64) {
 	f.mu.Lock()
-	f.granting = false
+	if change >= f.change {
+		f.change, f.granting = change, false
+	}
 	f.mu.Unlock()
 }
 

@@ -4,13 +4,17 @@ import "sync"
 
 // health follows whether Redis answers a Limiter's calls: each notes its
 // outcome. The first unreachable error after an answer runs lost, and the
-// first answer after it runs back, with no lock held. Its mu guards down.
+// first answer after it runs back, with no lock held and so in any order:
+// each gets the number of the change it tells of, which only grows, for
+// its receiver to ignore one older than a change it already applied. Its
+// mu guards down and changes.
 type health struct {
-	back func()
-	lost func(error)
+	back func(change uint64)
+	lost func(change uint64, err error)
 
-	mu   sync.Mutex
-	down bool
+	mu      sync.Mutex
+	down    bool
+	changes uint64 // flips of down so far
 }
 
 // note records the outcome of a call whose caller's ctx was not done.
@@ -19,17 +23,27 @@ func (h *health) note(err error) {
 	h.mu.Lock()
 	was := h.down
 	h.down = down
+	if was != down {
+		h.changes++
+	}
+	change := h.changes
 	h.mu.Unlock()
 	switch {
 	case was && !down:
-		h.back()
+		h.back(change)
 	case !was && down:
-		h.lost(err)
+		h.lost(change, err)
 	}
 }
 
 func (h *health) isDown() bool {
+	down, _ := h.state()
+	return down
+}
+
+// state returns whether Redis is down, and the number of the last change.
+func (h *health) state() (down bool, change uint64) {
 	h.mu.Lock()
 	defer h.mu.Unlock()
-	return h.down
+	return h.down, h.changes
 }

@@ -95,7 +95,7 @@ func New(client redis.UniversalClient, opts Options) *Limiter {
 	l.renewer.frees = l.frees
 	l.fb = fallback{share: l.set.Fallback, capFor: l.set.capFor, report: l.set.OnError}
 	l.renewer.fb = &l.fb
-	l.health.back = func() { l.fb.answered(); l.renewer.roundNow() }
+	l.health.back = func(change uint64) { l.fb.answered(change); l.renewer.roundNow() }
 	l.health.lost = l.unreachable
 	l.waiting = &waiting{kick: l.renewer.kick, instance: l.members.instance}
 	l.entries = &entryRenewer{
@@ -141,9 +141,9 @@ func (l *Limiter) freeReleased(s *holding) {
 }
 
 // unreachable begins the fallback state, if enabled, and wakes every waiter.
-func (l *Limiter) unreachable(err error) {
+func (l *Limiter) unreachable(change uint64, err error) {
 	if l.fb.enabled() {
-		l.fb.enter(err)
+		l.fb.enter(change, err)
 		l.renewer.wake() // it asks Redis, until it answers, whether it does
 		l.waiting.wake("", 1<<30, true)
 	}

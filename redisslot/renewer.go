@@ -166,8 +166,8 @@ func (r *renewer) renewOnce() (renewals []renewal, start time.Time, failures int
 	r.frees.sweep()
 	renewals = renewalsOf(r.clock, r.grouping, r.set.leaseArg, false)
 	var adoptions []renewal
-	if !r.health.isDown() {
-		r.fb.answered() // before the adoptions: no fallback slot is granted after them
+	if down, change := r.health.state(); !down {
+		r.fb.answered(change) // before the adoptions: no fallback slot is granted after them
 		adoptions = renewalsOf(r.clock, r.grouping, r.set.leaseArg, true)
 	}
 	batches := r.frees.take(false, false)
