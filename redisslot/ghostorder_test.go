@@ -1,0 +1,136 @@
+package redisslot_test
+
+import (
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/ctxguard/release/redisslot"
+	"github.com/ctxguard/release/redisslot/internal/redistest"
+	"github.com/redis/go-redis/v9"
+)
+
+// The tests of this file hold up one call of a Limiter on its connection
+// while its other connections go on, so that Redis runs the call after the
+// free that was meant to undo it, and check that no slot is left with no
+// holder: "no ghost slot, whichever of the two Redis runs first".
+
+const ghostLease = 3 * time.Second
+
+// ghostSetup returns a Limiter whose client goes through p (short timeouts,
+// retries as given), and a fixture on srv sharing its keys.
+func ghostSetup(t *testing.T, srv *redistest.Server, p *delayProxy, retries int, opts redisslot.Options) (*redisslot.Limiter, *fixture) {
+	t.Helper()
+	ctx := ctxWithTimeout(t)
+	if err := redisslot.LoadScripts(ctx, srv.Client(t)); err != nil {
+		t.Fatal(err)
+	}
+	if err := redisslot.LoadAdopt(ctx, srv.Client(t)); err != nil {
+		t.Fatal(err)
+	}
+	o := srv.Options()
+	o.Addr = p.addr
+	o.ContextTimeoutEnabled = true
+	o.DialTimeout, o.ReadTimeout, o.WriteTimeout, o.PoolTimeout = fbTimeout, fbTimeout, fbTimeout, fbTimeout
+	o.MaxRetries = retries
+	c := redis.NewClient(o)
+	t.Cleanup(func() { _ = c.Close() })
+	opts.Prefix, opts.Lease, opts.OnError = testPrefix(t), ghostLease, func(error) {}
+	l := redisslot.New(c, opts)
+	t.Cleanup(func() { _ = l.Close() })
+	return l, newFixture(t, srv, redisslot.Options{Prefix: opts.Prefix, Lease: ghostLease})
+}
+
+// checkKeyFree waits until Redis has answered the held call, then checks
+// that the key, which nobody holds, is free.
+func checkKeyFree(t *testing.T, p *delayProxy, other *fixture, what string) {
+	t.Helper()
+	eventually(t, "Redis answers the held call", p.answered.Load)
+	if n := inUse(t, other.l, "k"); n != 0 {
+		t.Errorf("after %s: InUse = %d with no holder on any instance; want 0", what, n)
+	}
+	if _, rel, err := other.l.TryAcquire(ctxWithTimeout(t), "k", 1); err != nil {
+		t.Errorf("after %s: TryAcquire of a key nobody holds: %v; want a slot", what, err)
+	} else {
+		rel()
+	}
+}
+
+// A waiter's try (mode "wait") that times out is freed as unsure: its free
+// takes its place out of line and leaves a tombstone. Held up on its
+// connection, the try runs after that free; it must be refused.
+func TestWaitTryRunAfterItsFreeLeavesNoGhost(t *testing.T) {
+	srv := redistest.Start(t)
+	p := newDelayProxy(t, srv.Addr, time.Second, true, func(b []byte) bool {
+		return containsAll(b, redisslot.AcquireHash, "\r\nwait\r\n")
+	})
+	l, other := ghostSetup(t, srv, p, -1, redisslot.Options{})
+	ctx := ctxWithTimeout(t)
+	_, relHolder, err := other.l.TryAcquire(ctx, "k", 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	result := make(chan error, 1)
+	go func() {
+		_, rel, err := l.Acquire(ctx, "k", 1)
+		if rel != nil {
+			rel()
+		}
+		result <- err
+	}()
+	eventually(t, "the waiter waits", func() bool { return l.Stats().Waiting == 1 })
+	relHolder() // wakes the waiter, whose try is held up
+	if err := recv(t, result, waitAtOnce, "the waiter's Acquire returns"); err == nil {
+		t.Fatal("the waiter got its slot; want its try to time out")
+	}
+	eventually(t, "the waiter's free confirmed", func() bool { return l.Stats().PendingFrees == 0 })
+	checkKeyFree(t, p, other, "the timed-out wait try ran after its free")
+}
+
+// A fallback slot released while its adoption is on its way is freed with
+// no tombstone. Held up on its connection, the adoption runs after that
+// free; it must not write the member back.
+func TestAdoptionRunAfterTheFreeLeavesNoGhost(t *testing.T) {
+	srv := redistest.Start(t)
+	p := newDelayProxy(t, srv.Addr, 1500*time.Millisecond, true, func(b []byte) bool {
+		return containsAll(b, redisslot.AdoptHash)
+	})
+	l, other := ghostSetup(t, srv, p, -1, redisslot.Options{Fallback: func(string, int) int { return 1 }})
+	pid := srv.Pid()
+	if err := syscall.Kill(pid, syscall.SIGSTOP); err != nil {
+		t.Fatal(err)
+	}
+	cont := func() { _ = syscall.Kill(pid, syscall.SIGCONT) }
+	t.Cleanup(cont)
+	_, rel, err := l.TryAcquire(ctxWithTimeout(t), "k", 1)
+	if err != nil {
+		t.Fatalf("TryAcquire with Redis stopped: %v; want a fallback slot", err)
+	}
+	cont()
+	eventually(t, "the adoption is sent", p.matched.Load)
+	rel() // while the adoption is held up
+	eventually(t, "the free confirmed and the fallback state ended", func() bool {
+		st := l.Stats()
+		return st.PendingFrees == 0 && !st.Degraded
+	})
+	checkKeyFree(t, p, other, "the held adoption ran after the free")
+}
+
+// go-redis sends a command again after a read timeout (MaxRetries, 1 in the
+// package documentation's client). A TryAcquire whose first send is held
+// up and whose second is admitted returns a slot, and its release is a
+// plain free. The first send runs after that free; it must be refused.
+func TestRetriedAcquireRunAfterTheFreeLeavesNoGhost(t *testing.T) {
+	srv := redistest.Start(t)
+	p := newDelayProxy(t, srv.Addr, time.Second, true, func(b []byte) bool {
+		return containsAll(b, redisslot.AcquireHash, "\r\ntry\r\n")
+	})
+	l, other := ghostSetup(t, srv, p, 1, redisslot.Options{})
+	_, rel, err := l.TryAcquire(ctxWithTimeout(t), "k", 1)
+	if err != nil {
+		t.Fatalf("TryAcquire: %v; want go-redis's retry to be admitted", err)
+	}
+	rel()
+	eventually(t, "the free confirmed", func() bool { return l.Stats().PendingFrees == 0 })
+	checkKeyFree(t, p, other, "the first send of a retried acquire ran after the free")
+}
