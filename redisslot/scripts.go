@@ -15,7 +15,7 @@ import (
 
 // acquireScript takes a slot, in line. It first removes the frees the call
 // carries (see pendingFrees.carry). A member with a tombstone is refused
-// for good (mode "wait" follows an answered try and needs no check). A
+// for good, in every mode: a waiter's try too may run after its free. A
 // queued member is admitted when fits says so (a waiter's member id ends in
 // "/" and its limit); a new one when nobody waits (mode "try"), or as if it
 // had joined at the back; a member that already holds a live slot (an
@@ -32,14 +32,14 @@ import (
 // of the frees that follow it carries for good (the rest are on their way
 // in other calls). Returns {state, order (-1: kept its place), rank}.
 // Cost: 7 to admit with nobody waiting (+1 with frees); first in line
-// taking its slot 11 (+1 to publish); a queued try with no room 7.
+// taking its slot 12 (+1 to publish); a queued try with no room 8.
 var acquireScript = redis.NewScript("#!lua" + nowMs + commonLua + `
 local member, limit, mode = ARGV[1], tonumber(ARGV[2]), ARGV[4]
 local freed = 0
 if #ARGV >= 8 then
 	freed = redis.call('ZREM', KEYS[1], unpack(ARGV, 8, #ARGV))
 end
-if mode ~= 'wait' and redis.call('ZSCORE', KEYS[4], member) then
+if redis.call('ZSCORE', KEYS[4], member) then
 	return {5, 0, 0}
 end
 local held = holders()
