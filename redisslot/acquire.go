@@ -243,7 +243,7 @@ func (a *attempt) keep(sent time.Time, shared bool) (context.Context, func(), er
 		return nil, nil, err
 	}
 	sctx, cancel := context.WithCancelCause(a.ctx)
-	s := &holding{ref: a.ref, member: a.member, cancel: cancel, end: l.released, set: sent, fallback: shared, obs: slotObs{sctx, a.ctx, sent}}
+	s := &holding{ref: a.ref, member: a.member, cancel: cancel, end: l.released, set: sent, fallback: shared, shared: shared, obs: slotObs{sctx, a.ctx, sent}}
 	if shared {
 		s.member = l.members.next(a.limit)
 	}

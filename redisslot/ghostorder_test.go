@@ -18,7 +18,8 @@ import (
 const ghostLease = 3 * time.Second
 
 // ghostSetup returns a Limiter whose client goes through p (short timeouts,
-// retries as given), and a fixture on srv sharing its keys.
+// retries as given; Lease ghostLease unless set), and a fixture on srv
+// sharing its keys.
 func ghostSetup(t *testing.T, srv *redistest.Server, p *delayProxy, retries int, opts redisslot.Options) (*redisslot.Limiter, *fixture) {
 	t.Helper()
 	ctx := ctxWithTimeout(t)
@@ -35,7 +36,10 @@ func ghostSetup(t *testing.T, srv *redistest.Server, p *delayProxy, retries int,
 	o.MaxRetries = retries
 	c := redis.NewClient(o)
 	t.Cleanup(func() { _ = c.Close() })
-	opts.Prefix, opts.Lease, opts.OnError = testPrefix(t), ghostLease, func(error) {}
+	opts.Prefix, opts.OnError = testPrefix(t), func(error) {}
+	if opts.Lease == 0 {
+		opts.Lease = ghostLease
+	}
 	l := redisslot.New(c, opts)
 	t.Cleanup(func() { _ = l.Close() })
 	return l, newFixture(t, srv, redisslot.Options{Prefix: opts.Prefix, Lease: ghostLease})
@@ -87,33 +91,53 @@ func TestWaitTryRunAfterItsFreeLeavesNoGhost(t *testing.T) {
 	checkKeyFree(t, p, other, "the timed-out wait try ran after its free")
 }
 
-// A fallback slot released while its adoption is on its way is freed with
-// no tombstone. Held up on its connection, the adoption runs after that
-// free; it must not write the member back.
+// The adoption of a fallback slot may run after the slot's free: held up
+// on its connection while the slot is released or freed by Close, or sent
+// again by the next round (the held copy still on its way) and the slot
+// released once that one is confirmed. Every free of a fallback slot
+// leaves a tombstone: the held adoption, run after it, must not write the
+// member back.
 func TestAdoptionRunAfterTheFreeLeavesNoGhost(t *testing.T) {
-	srv := redistest.Start(t)
-	p := newDelayProxy(t, srv.Addr, 1500*time.Millisecond, true, func(b []byte) bool {
-		return containsAll(b, redisslot.AdoptHash)
-	})
-	l, other := ghostSetup(t, srv, p, -1, redisslot.Options{Fallback: func(string, int) int { return 1 }})
-	pid := srv.Pid()
-	if err := syscall.Kill(pid, syscall.SIGSTOP); err != nil {
-		t.Fatal(err)
+	for _, by := range []string{"release", "Close", "release after a second adoption"} {
+		t.Run("by="+by, func(t *testing.T) {
+			srv := redistest.Start(t)
+			p := newDelayProxy(t, srv.Addr, 3*time.Second, true, func(b []byte) bool {
+				return containsAll(b, redisslot.AdoptHash)
+			})
+			l, other := ghostSetup(t, srv, p, -1, redisslot.Options{Fallback: func(string, int) int { return 1 }})
+			pid := srv.Pid()
+			if err := syscall.Kill(pid, syscall.SIGSTOP); err != nil {
+				t.Fatal(err)
+			}
+			cont := func() { _ = syscall.Kill(pid, syscall.SIGCONT) }
+			t.Cleanup(cont)
+			_, rel, err := l.TryAcquire(ctxWithTimeout(t), "k", 1)
+			if err != nil {
+				t.Fatalf("TryAcquire with Redis stopped: %v; want a fallback slot", err)
+			}
+			defer rel()
+			cont()
+			eventually(t, "the adoption is sent", p.matched.Load)
+			ended := func() bool { st := l.Stats(); return st.PendingFrees == 0 && !st.Degraded }
+			switch by {
+			case "Close": // it sends its frees before it returns
+				if err := l.Close(); err != nil {
+					t.Fatalf("Close: %v", err)
+				}
+			case "release after a second adoption":
+				eventually(t, "a second adoption confirmed: the fallback state ended", ended)
+				if p.answered.Load() {
+					t.Fatal("the held adoption ran before the second one; want it held up")
+				}
+				rel()
+				eventually(t, "the free confirmed", ended)
+			default:
+				rel()
+				eventually(t, "the free confirmed and the fallback state ended", ended)
+			}
+			checkKeyFree(t, p, other, "the held adoption ran after the free by "+by)
+		})
 	}
-	cont := func() { _ = syscall.Kill(pid, syscall.SIGCONT) }
-	t.Cleanup(cont)
-	_, rel, err := l.TryAcquire(ctxWithTimeout(t), "k", 1)
-	if err != nil {
-		t.Fatalf("TryAcquire with Redis stopped: %v; want a fallback slot", err)
-	}
-	cont()
-	eventually(t, "the adoption is sent", p.matched.Load)
-	rel() // while the adoption is held up
-	eventually(t, "the free confirmed and the fallback state ended", func() bool {
-		st := l.Stats()
-		return st.PendingFrees == 0 && !st.Degraded
-	})
-	checkKeyFree(t, p, other, "the held adoption ran after the free")
 }
 
 // go-redis sends a command again after a read timeout (MaxRetries, 1 in the
@@ -133,4 +157,41 @@ func TestRetriedAcquireRunAfterTheFreeLeavesNoGhost(t *testing.T) {
 	rel()
 	eventually(t, "the free confirmed", func() bool { return l.Stats().PendingFrees == 0 })
 	checkKeyFree(t, p, other, "the first send of a retried acquire ran after the free")
+}
+
+// The free of a fallback slot is unsure, and an acquire carries only plain
+// frees: released while a waiter here is first in line, it is sent at
+// once, not left for the waiter's try (refused for want of it) and the
+// next round, Lease/3 away.
+func TestReleasedFallbackSlotIsFreedAtOnceForAWaiter(t *testing.T) {
+	srv := redistest.Start(t)
+	p := newDelayProxy(t, srv.Addr, 0, true, func([]byte) bool { return false })
+	l, _ := ghostSetup(t, srv, p, -1, redisslot.Options{Lease: time.Minute, Fallback: func(string, int) int { return 1 }})
+	pid := srv.Pid()
+	if err := syscall.Kill(pid, syscall.SIGSTOP); err != nil {
+		t.Fatal(err)
+	}
+	cont := func() { _ = syscall.Kill(pid, syscall.SIGCONT) }
+	t.Cleanup(cont)
+	ctx := ctxWithTimeout(t)
+	_, rel, err := l.TryAcquire(ctx, "k", 1)
+	if err != nil {
+		t.Fatalf("TryAcquire with Redis stopped: %v; want a fallback slot", err)
+	}
+	defer rel()
+	cont()
+	eventually(t, "the fallback slot adopted: the fallback state ended", func() bool { return !l.Stats().Degraded })
+	result := make(chan error, 1)
+	go func() {
+		_, rel, err := l.Acquire(ctx, "k", 1)
+		if rel != nil {
+			rel()
+		}
+		result <- err
+	}()
+	eventually(t, "the waiter waits", func() bool { return l.Stats().Waiting == 1 })
+	rel()
+	if err := recv(t, result, waitAtOnce, "the waiter's Acquire returns (the next round is 20s away)"); err != nil {
+		t.Fatalf("the waiter's Acquire: %v; want the slot", err)
+	}
 }

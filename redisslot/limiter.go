@@ -121,7 +121,8 @@ func (l *Limiter) enter() bool {
 }
 
 // freeReleased is a slot's end on release: unless it was lost or closed,
-// its free goes to the key's first-in-line waiter here, or is sent at once.
+// its free goes to the key's first-in-line waiter here (whose try carries
+// only plain frees: see pendingFrees.carry), or is sent at once.
 func (l *Limiter) freeReleased(s *holding) {
 	held, fallback := l.clock.drop(s)
 	if !held {
@@ -130,8 +131,9 @@ func (l *Limiter) freeReleased(s *holding) {
 	if fallback {
 		l.fb.put(s.ref.key) // and free it, in case Redis is learning of it
 	}
-	l.frees.add(s.ref, s.member, freeSlot, true)
-	if !l.waiting.handOff(s.ref.rkey()) {
+	kind := s.freeKind()
+	l.frees.add(s.ref, s.member, kind, true)
+	if kind != freeSlot || !l.waiting.handOff(s.ref.rkey()) {
 		l.renewer.kick()
 	}
 	l.emit.slotEnded(s)
@@ -154,7 +156,7 @@ func (l *Limiter) lost(slots []*holding, why string, expired bool) {
 	}
 	for _, s := range slots {
 		if expired {
-			l.frees.add(s.ref, s.member, freeSlot, true)
+			l.frees.add(s.ref, s.member, s.freeKind(), true)
 		}
 		l.emit.leaseLost(s)
 		l.trouble.lost(s.ref.key, why)
@@ -218,7 +220,7 @@ func (l *Limiter) close() error {
 		l.emit.slotEnded(s)
 	}
 	for _, s := range held {
-		l.frees.add(s.ref, s.member, freeSlot, true)
+		l.frees.add(s.ref, s.member, s.freeKind(), true)
 	}
 	errs := l.freeAll()
 	l.stopBg()

@@ -186,20 +186,31 @@ return lost
 
 // adoptScript writes fallback slots (see Options.Fallback) into their slot
 // sets, whatever the limit, with a lease from now, so that admissions count
-// them. They are live, so it may run out of memory. KEYS and ARGV as for
-// renewScript. Cost: 2 for the call, 2 or 3 per key.
+// them; a member with a tombstone (a fallback slot freed while a copy of
+// its adoption was on its way) is left out. They are live, so it may run
+// out of memory.
+//
+// KEYS: each key's slot set and tombstones. ARGV: lease ms; how many member
+// ids of each key follow; the member ids, key by key. Cost: 2 for the
+// call, 3 or 4 per key.
 var adoptScript = redis.NewScript("#!lua flags=allow-oom" + nowMs + commonLua + `
 local expiry = now + tonumber(ARGV[1])
-local at = 2 + #KEYS
-for k = 1, #KEYS do
-	local args = {'ZADD', KEYS[k]}
-	for i = at, at + tonumber(ARGV[1 + k]) - 1 do
-		args[#args + 1] = expiry
-		args[#args + 1] = ARGV[i]
+local at = 2 + #KEYS / 2
+for k = 2, #KEYS, 2 do
+	local n = tonumber(ARGV[1 + k / 2])
+	local gone = redis.call('ZMSCORE', KEYS[k], unpack(ARGV, at, at + n - 1))
+	local args = {'ZADD', KEYS[k - 1]}
+	for j = 1, n do
+		if not gone[j] then
+			args[#args + 1] = expiry
+			args[#args + 1] = ARGV[at + j - 1]
+		end
 	end
-	at = at + tonumber(ARGV[1 + k])
-	redis.call(unpack(args))
-	expireAtLeast(KEYS[k], expiry)
+	at = at + n
+	if #args > 2 then
+		redis.call(unpack(args))
+		expireAtLeast(KEYS[k - 1], expiry)
+	end
 end
 return 1
 `)
