@@ -41,11 +41,12 @@ import (
 // On an error it returns a nil context and a nil release. The errors are
 // ErrFull; ErrClosed once Close has been called; ctx's error when ctx is
 // done; an error saying what is wrong with key (empty) or limit (below 1);
-// or a Redis error, wrapped so that [errors.Is] works, naming the key. An
-// acquire whose outcome is unknown (its reply was lost) leaves no slot
-// behind, however late Redis runs it: its member is freed as a release's
-// is, and the free leaves a tombstone in Redis that refuses the acquire if
-// it runs later. TryAcquire panics if ctx is nil.
+// or a Redis error, wrapped so that [errors.Is] works, naming the key. The
+// acquire is sent once, whatever the client's MaxRetries. One whose
+// outcome is unknown (its reply was lost) leaves no slot behind, however
+// late Redis runs it: its member is freed as a release's is, and the free
+// leaves a tombstone in Redis that refuses the acquire if it runs later.
+// TryAcquire panics if ctx is nil.
 func (l *Limiter) TryAcquire(ctx context.Context, key string, limit int) (context.Context, func(), error) {
 	if ctx == nil {
 		panic("redisslot: TryAcquire called with a nil Context")
@@ -193,7 +194,7 @@ func (a *attempt) try(mode string, capacity int) (context.Context, func(), tryRe
 		args = append(args, m)
 	}
 	sent := time.Now()
-	res, err := acquireScript.Run(a.ctx, l.client, a.ref.keys(), args...).Int64Slice()
+	res, err := runOnce(a.ctx, l.client, acquireScript, a.ref.keys(), args).Int64Slice()
 	if err == nil && (len(res) != 3 || res[0] == stateGone) {
 		err = fmt.Errorf("unexpected reply %v", res)
 	}

@@ -376,3 +376,38 @@ func evalAll(ctx context.Context, c redis.UniversalClient, calls []call) []*redi
 	}
 	return cmds
 }
+
+// runOnce runs s as [redis.Script.Run] does, but sent once: go-redis does
+// not send it again after an attempt that failed, whatever the client's
+// MaxRetries. The acquire script goes so, since Redis may run a first copy
+// late, after the free that undid the slot a second copy took; a call
+// whose reply is lost fails instead, and its free, unsure, leaves a
+// tombstone that refuses any copy. When Redis does not know s (NOSCRIPT:
+// the call did not run), runOnce loads s and sends EVALSHA again, where
+// Script.Run would send EVAL. The client's hooks see a sentOnce.
+func runOnce(ctx context.Context, c redis.UniversalClient, s *redis.Script, keys []string, args []any) *redis.Cmd {
+	a := make([]any, 3+len(keys), 3+len(keys)+len(args))
+	a[0], a[1], a[2] = "evalsha", s.Hash(), len(keys)
+	for i, k := range keys {
+		a[3+i] = k
+	}
+	a = append(a, args...)
+	for loaded := false; ; loaded = true {
+		cmd := redis.NewCmd(ctx, a...)
+		cmd.SetFirstKeyPos(3)
+		_ = c.Process(ctx, sentOnce{cmd})
+		if err := cmd.Err(); loaded || err == nil || !redis.HasErrorPrefix(err, "NOSCRIPT") {
+			return cmd
+		}
+		if err := s.Load(ctx, c).Err(); err != nil {
+			cmd.SetErr(err)
+			return cmd
+		}
+	}
+}
+
+// sentOnce is a command that go-redis does not send again after a failed
+// attempt, whatever the client's MaxRetries.
+type sentOnce struct{ *redis.Cmd }
+
+func (sentOnce) NoRetry() bool { return true }
