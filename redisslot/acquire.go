@@ -44,11 +44,12 @@ import (
 // an error naming the key and wrapping ErrLeaseLost when Redis admitted the
 // caller but its reply came Lease minus the margin (see Options.Lease) or
 // more after the call was sent, as Redis may have ended that lease already;
-// or a Redis error, wrapped so that [errors.Is] works, naming the key. An
-// acquire whose outcome is unknown (its reply was lost) or whose reply came
-// that late leaves no slot behind, however late Redis runs it: its member
-// is freed as a release's is, and the free leaves a tombstone in Redis that
-// refuses the acquire if it runs later. TryAcquire panics if ctx is nil.
+// or a Redis error, wrapped so that [errors.Is] works, naming the key. The
+// acquire is sent once, whatever the client's MaxRetries. One whose outcome
+// is unknown (its reply was lost) or whose reply came that late leaves no
+// slot behind, however late Redis runs it: its member is freed as a
+// release's is, and the free leaves a tombstone in Redis that refuses the
+// acquire if it runs later. TryAcquire panics if ctx is nil.
 func (l *Limiter) TryAcquire(ctx context.Context, key string, limit int) (context.Context, func(), error) {
 	if ctx == nil {
 		panic("redisslot: TryAcquire called with a nil Context")
@@ -196,7 +197,7 @@ func (a *attempt) try(mode string, capacity int) (context.Context, func(), tryRe
 		args = append(args, m)
 	}
 	sent := time.Now()
-	res, err := acquireScript.Run(a.ctx, l.client, a.ref.keys(), args...).Int64Slice()
+	res, err := runOnce(a.ctx, l.client, acquireScript, a.ref.keys(), args).Int64Slice()
 	if err == nil && (len(res) != 3 || res[0] == stateGone) {
 		err = fmt.Errorf("unexpected reply %v", res)
 	}
@@ -253,7 +254,7 @@ func (a *attempt) keep(sent time.Time, shared bool) (context.Context, func(), er
 			quoteKey(a.ref.key), took.Round(time.Millisecond), l.set.life, ErrLeaseLost)
 	}
 	sctx, cancel := context.WithCancelCause(a.ctx)
-	s := &holding{ref: a.ref, member: a.member, cancel: cancel, end: l.released, set: sent, fallback: shared, obs: slotObs{sctx, a.ctx, sent}}
+	s := &holding{ref: a.ref, member: a.member, cancel: cancel, end: l.released, set: sent, fallback: shared, shared: shared, obs: slotObs{sctx, a.ctx, sent}}
 	if shared {
 		s.member = l.members.next(a.limit)
 	}

@@ -51,9 +51,11 @@
 //     is a guard ([github.com/ctxguard/release.WrapOnDone]) that never
 //     waits for Redis: the Limiter sends the free, and again until Redis
 //     confirms it.
-//   - No ghost slot, however long Redis stalls: the free of an acquire that
-//     may have reached Redis leaves a tombstone that refuses it, whichever
-//     of the two Redis runs first.
+//   - No ghost slot, however long Redis stalls: an acquire is sent once,
+//     and the free of a slot some call may still add (an acquire or a
+//     waiter's try whose reply was lost; a fallback slot, whose adoption
+//     is sent each round until Redis confirms one) leaves a tombstone that
+//     refuses that call, whichever of the two Redis runs first.
 //   - One goroutine per Limiter renews every slot it holds, every Lease/3,
 //     in batches; a held slot, a release and a failed call cost none. A
 //     slot whose member vanished from Redis is lost at the next round, or,
@@ -103,7 +105,11 @@
 //
 // go-redis applies a ctx's deadline to socket reads and writes only with
 // ContextTimeoutEnabled; otherwise ReadTimeout (3s) and MaxRetries (3)
-// bound each call, whatever the ctx says. For request paths:
+// bound each call, whatever the ctx says. An acquire goes once whatever
+// MaxRetries says: go-redis would send it again after a timeout, and Redis
+// may run the first copy late, after the free of the slot the second one
+// took; it fails instead. (The client's hooks see it as a [redis.Cmder]
+// that embeds a *redis.Cmd and whose NoRetry is true.) For request paths:
 //
 //	client := redis.NewClient(&redis.Options{
 //		Addr:                  "redis:6379",

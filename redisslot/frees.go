@@ -11,7 +11,8 @@ type freeKind uint8
 const (
 	freeSlot  freeKind = iota // a member that held a slot, confirmed by Redis
 	freeEntry                 // a waiter's place in line, which holds no slot
-	// freeUnsure: a member whose acquire failed or timed out: its script may
+	// freeUnsure: a member whose acquire failed or timed out, or a slot
+	// taken from the fallback share (see holding.freeKind): its script may
 	// yet run (a command written before a stall runs when Redis resumes), so
 	// its free also leaves a tombstone that refuses it.
 	freeUnsure

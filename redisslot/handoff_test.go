@@ -96,7 +96,7 @@ func TestDroppedWakeUpAfterAFailedTryStillHandsTheSlotOn(t *testing.T) {
 	stayed := make(chan struct{}, 100)
 	b.client.AddHook(scriptHook{hash: redisslot.AcquireHash, fn: func(ctx context.Context, cmds []redis.Cmder, next func() error) error {
 		err := next()
-		if r, _ := cmds[0].(*redis.Cmd).Int64Slice(); len(r) == 3 && r[0] == 2 {
+		if r, _ := int64Reply(cmds[0]); len(r) == 3 && r[0] == 2 {
 			sendOrDrop(stayed, struct{}{})
 		}
 		return err

@@ -344,10 +344,16 @@ const scriptArg = 7
 // admittedBy reports whether cmd, a run of the acquire script, admitted its
 // member: its reply is {1, 0, 0}.
 func admittedBy(cmd redis.Cmder) bool {
-	c, ok := cmd.(*redis.Cmd)
-	if !ok {
-		return false
-	}
-	r, err := c.Int64Slice()
+	r, err := int64Reply(cmd)
 	return err == nil && len(r) == 3 && r[0] == 1
+}
+
+// int64Reply returns the reply of cmd, a script call: a *redis.Cmd or, for
+// the scripts that add members, the Limiter's type that embeds one.
+func int64Reply(cmd redis.Cmder) ([]int64, error) {
+	c, ok := cmd.(interface{ Int64Slice() ([]int64, error) })
+	if !ok {
+		return nil, fmt.Errorf("%T is no script call", cmd)
+	}
+	return c.Int64Slice()
 }

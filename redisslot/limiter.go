@@ -121,8 +121,9 @@ func (l *Limiter) enter() bool {
 }
 
 // freeReleased is a slot's end on release: unless it was lost or closed,
-// its free goes to the key's first-in-line waiter here, or is sent at once;
-// a fallback slot that no call has offered to Redis needs none.
+// its free goes to the key's first-in-line waiter here (whose try carries
+// only plain frees: see pendingFrees.carry), or is sent at once; a fallback
+// slot that no call has offered to Redis needs none.
 func (l *Limiter) freeReleased(s *holding) {
 	held, fallback, offered := l.clock.drop(s)
 	if !held {
@@ -132,8 +133,9 @@ func (l *Limiter) freeReleased(s *holding) {
 		l.fb.put(s.ref.key)
 	}
 	if offered {
-		l.frees.add(s.ref, s.member, freeSlot, true)
-		if !l.waiting.handOff(s.ref.rkey()) {
+		kind := s.freeKind()
+		l.frees.add(s.ref, s.member, kind, true)
+		if kind != freeSlot || !l.waiting.handOff(s.ref.rkey()) {
 			l.renewer.kick()
 		}
 	}
@@ -157,7 +159,7 @@ func (l *Limiter) lost(slots []*holding, why string, expired bool) {
 	}
 	for _, s := range slots {
 		if expired {
-			l.frees.add(s.ref, s.member, freeSlot, true)
+			l.frees.add(s.ref, s.member, s.freeKind(), true)
 		}
 		l.emit.leaseLost(s)
 		l.trouble.lost(s.ref.key, why)
@@ -222,7 +224,7 @@ func (l *Limiter) close() error {
 	}
 	for _, s := range held {
 		if !s.fallback || s.offered { // no lock: the clock has let go of them
-			l.frees.add(s.ref, s.member, freeSlot, true)
+			l.frees.add(s.ref, s.member, s.freeKind(), true)
 		}
 	}
 	errs := l.freeAll()

@@ -8,10 +8,12 @@ type renewal struct {
 
 // renewalsOf groups the slots of clock that are fallback slots, or not, into
 // calls of up to batchSize slots, as many keys a call as bucketOf allows.
-// It marks the fallback slots offered: the calls are to be sent.
+// It marks the fallback slots offered: the calls are to be sent. An
+// adoption names each key's tombstones after its slot set.
 func renewalsOf(clock *leaseClock, grouping int, leaseArg any, fallback bool) []renewal {
 	type building struct {
 		keys   []string
+		last   string // the slot set of the last key
 		counts []int
 		slots  []*holding
 	}
@@ -31,8 +33,11 @@ func renewalsOf(clock *leaseClock, grouping int, leaseArg any, fallback bool) []
 				b = &building{}
 				open[bucket] = b
 			}
-			if len(b.keys) == 0 || b.keys[len(b.keys)-1] != hk.ref.rkey() {
-				b.keys = append(b.keys, hk.ref.rkey())
+			if len(b.counts) == 0 || b.last != hk.ref.rkey() {
+				b.keys, b.last = append(b.keys, hk.ref.rkey()), hk.ref.rkey()
+				if fallback {
+					b.keys = append(b.keys, hk.ref.names[3])
+				}
 				b.counts = append(b.counts, 0)
 			}
 			b.counts[len(b.counts)-1]++

@@ -15,7 +15,7 @@ import (
 
 // acquireScript takes a slot, in line. It first removes the frees the call
 // carries (see pendingFrees.carry). A member with a tombstone is refused
-// for good (mode "wait" follows an answered try and needs no check). A
+// for good, in every mode: a waiter's try too may run after its free. A
 // queued member is admitted when fits says so (a waiter's member id ends in
 // "/" and its limit); a new one when nobody waits (mode "try"), or as if it
 // had joined at the back; a member that already holds a live slot (an
@@ -34,14 +34,14 @@ import (
 // its score in the queue, or in mode "wait", -1 if it kept its place (a
 // join sent again learns its order, so that it is not placed first here).
 // Cost: 7 to admit with nobody waiting (+1 with frees); first in line
-// taking its slot 11 (+1 to publish); a queued try with no room 7.
+// taking its slot 12 (+1 to publish); a queued try with no room 8.
 var acquireScript = redis.NewScript("#!lua" + nowMs + commonLua + `
 local member, limit, mode = ARGV[1], tonumber(ARGV[2]), ARGV[4]
 local freed = 0
 if #ARGV >= 8 then
 	freed = redis.call('ZREM', KEYS[1], unpack(ARGV, 8, #ARGV))
 end
-if mode ~= 'wait' and redis.call('ZSCORE', KEYS[4], member) then
+if redis.call('ZSCORE', KEYS[4], member) then
 	return {5, 0, 0}
 end
 local held = holders()
@@ -191,20 +191,31 @@ return lost
 
 // adoptScript writes fallback slots (see Options.Fallback) into their slot
 // sets, whatever the limit, with a lease from now, so that admissions count
-// them. They are live, so it may run out of memory. KEYS and ARGV as for
-// renewScript. Cost: 2 for the call, 2 or 3 per key.
+// them; a member with a tombstone (a fallback slot freed while a copy of
+// its adoption was on its way) is left out. They are live, so it may run
+// out of memory.
+//
+// KEYS: each key's slot set and tombstones. ARGV: lease ms; how many member
+// ids of each key follow; the member ids, key by key. Cost: 2 for the
+// call, 3 or 4 per key.
 var adoptScript = redis.NewScript("#!lua flags=allow-oom" + nowMs + commonLua + `
 local expiry = now + tonumber(ARGV[1])
-local at = 2 + #KEYS
-for k = 1, #KEYS do
-	local args = {'ZADD', KEYS[k]}
-	for i = at, at + tonumber(ARGV[1 + k]) - 1 do
-		args[#args + 1] = expiry
-		args[#args + 1] = ARGV[i]
+local at = 2 + #KEYS / 2
+for k = 2, #KEYS, 2 do
+	local n = tonumber(ARGV[1 + k / 2])
+	local gone = redis.call('ZMSCORE', KEYS[k], unpack(ARGV, at, at + n - 1))
+	local args = {'ZADD', KEYS[k - 1]}
+	for j = 1, n do
+		if not gone[j] then
+			args[#args + 1] = expiry
+			args[#args + 1] = ARGV[at + j - 1]
+		end
 	end
-	at = at + tonumber(ARGV[1 + k])
-	redis.call(unpack(args))
-	expireAtLeast(KEYS[k], expiry)
+	at = at + n
+	if #args > 2 then
+		redis.call(unpack(args))
+		expireAtLeast(KEYS[k - 1], expiry)
+	end
 end
 return 1
 `)
@@ -370,3 +381,38 @@ func evalAll(ctx context.Context, c redis.UniversalClient, calls []call) []*redi
 	}
 	return cmds
 }
+
+// runOnce runs s as [redis.Script.Run] does, but sent once: go-redis does
+// not send it again after an attempt that failed, whatever the client's
+// MaxRetries. The acquire script goes so, since Redis may run a first copy
+// late, after the free that undid the slot a second copy took; a call
+// whose reply is lost fails instead, and its free, unsure, leaves a
+// tombstone that refuses any copy. When Redis does not know s (NOSCRIPT:
+// the call did not run), runOnce loads s and sends EVALSHA again, where
+// Script.Run would send EVAL. The client's hooks see a sentOnce.
+func runOnce(ctx context.Context, c redis.UniversalClient, s *redis.Script, keys []string, args []any) *redis.Cmd {
+	a := make([]any, 3+len(keys), 3+len(keys)+len(args))
+	a[0], a[1], a[2] = "evalsha", s.Hash(), len(keys)
+	for i, k := range keys {
+		a[3+i] = k
+	}
+	a = append(a, args...)
+	for loaded := false; ; loaded = true {
+		cmd := redis.NewCmd(ctx, a...)
+		cmd.SetFirstKeyPos(3)
+		_ = c.Process(ctx, sentOnce{cmd})
+		if err := cmd.Err(); loaded || err == nil || !redis.HasErrorPrefix(err, "NOSCRIPT") {
+			return cmd
+		}
+		if err := s.Load(ctx, c).Err(); err != nil {
+			cmd.SetErr(err)
+			return cmd
+		}
+	}
+}
+
+// sentOnce is a command that go-redis does not send again after a failed
+// attempt, whatever the client's MaxRetries.
+type sentOnce struct{ *redis.Cmd }
+
+func (sentOnce) NoRetry() bool { return true }

@@ -11,6 +11,7 @@ type holding struct {
 	member string
 	cancel context.CancelCauseFunc
 	end    func(*holding) // the Limiter's part of a release
+	shared bool           // taken from the fallback share (see freeKind)
 
 	// Guarded by the lease clock's mu: set is when the last acquire or
 	// renewal that Redis confirmed was sent; fallback marks a slot Redis
@@ -28,6 +29,17 @@ type holding struct {
 func (s *holding) release() {
 	s.cancel(nil) // cause context.Canceled, unless the context is already done
 	s.end(s)
+}
+
+// freeKind says how s is freed. A slot taken from the fallback share is
+// unsure, whether Redis has adopted it or not: its adoption may be on its
+// way, or sent more than once (each round sends it again until Redis
+// confirms one), and a copy may run after the free.
+func (s *holding) freeKind() freeKind {
+	if s.shared {
+		return freeUnsure
+	}
+	return freeSlot
 }
 
 // slotObs is what a slot keeps for its SlotEvent.

@@ -98,18 +98,14 @@ func (g *ledger) hook() scriptHook {
 
 // note records the outcome of one script call, which ended with err.
 func (g *ledger) note(cmd redis.Cmder, err error) {
-	c, ok := cmd.(*redis.Cmd)
-	if !ok {
-		return
-	}
-	if redis.HasErrorPrefix(err, "NOSCRIPT") || redis.HasErrorPrefix(c.Err(), "NOSCRIPT") {
-		return // not run; go-redis sends it again with EVAL
+	if redis.HasErrorPrefix(err, "NOSCRIPT") || redis.HasErrorPrefix(cmd.Err(), "NOSCRIPT") {
+		return // not run; sent again
 	}
 	args := cmd.Args()
 	switch scriptOf(cmd) {
 	case redisslot.AcquireHash:
 		g.mu.Lock()
-		if admittedBy(c) {
+		if admittedBy(cmd) {
 			g.admitted[fmt.Sprint(args[scriptArg])] = true
 		}
 		if n, _ := args[scriptArg+6].(int); err == nil {
