@@ -2,7 +2,6 @@ package redisslot_test
 
 import (
 	"errors"
-	"sync/atomic"
 	"testing"
 	"time"
 
@@ -77,63 +76,6 @@ func TestLateAdmissionIsNotReturnedLive(t *testing.T) {
 	}
 	if g.err != nil && !errors.Is(g.err, redisslot.ErrLeaseLost) {
 		t.Errorf("late TryAcquire: %v; want an error wrapping ErrLeaseLost", g.err)
-	}
-}
-
-// A join that go-redis sends again (its first reply late: a read timeout,
-// then a retry on a new connection) finds its member in line, and the
-// script answers "kept its place" (order -1). The waiter must still be
-// placed after the first in line here: the first in line keeps the retry
-// timer that finds a slot freed without a wake-up.
-func TestRetriedJoinLeavesTheRetryTimerToTheFirstInLine(t *testing.T) {
-	var armed atomic.Bool
-	var waitTries atomic.Int64
-	l, other, _ := replyDelayed(t, 3*time.Second, 500*time.Millisecond, 200*time.Millisecond, 1, func(b []byte) bool {
-		if containsAll(b, redisslot.AcquireHash, "\r\nwait\r\n") {
-			waitTries.Add(1)
-		}
-		return armed.Load() && containsAll(b, redisslot.AcquireHash, "\r\njoin\r\n")
-	})
-	ctx := ctxWithTimeout(t)
-	_, relHolder, err := other.l.TryAcquire(ctx, "k", 1)
-	if err != nil {
-		t.Fatal(err)
-	}
-	type result struct {
-		who int
-		rel func()
-		err error
-	}
-	out := make(chan result, 2)
-	wctx := ctxWithin(t, waitLong)
-	for who := range 2 {
-		armed.Store(who == 1) // the second waiter's join is answered late, and sent again
-		go func() {
-			_, rel, err := l.Acquire(wctx, "k", 1)
-			out <- result{who, rel, err}
-		}()
-		eventually(t, "the waiter waits", func() bool { return l.Stats().Waiting == who+1 })
-	}
-	// The first waiter's timer, armed while it was alone, fires and finds
-	// nothing (four tries in mode "wait" take more than its longest delay).
-	eventuallyWithin(t, waitAfter(4*redisslot.RetryInterval(l)), "the waiters' timers fire", func() bool { return waitTries.Load() >= 4 })
-	// Wake-up messages are lost from now on: only a retry timer finds the slot.
-	redisslot.SetDropWake(l, func(string) bool { return true })
-	defer redisslot.SetDropWake(l, nil)
-	relHolder()
-	bound := 3 * redisslot.RetryInterval(l)
-	select {
-	case r := <-out:
-		if r.err != nil {
-			t.Fatalf("waiter %d: %v", r.who, r.err)
-		}
-		r.rel()
-		if r.who != 0 {
-			t.Errorf("waiter %d took the slot first; want waiter 0, first in line", r.who)
-		}
-	case <-time.After(bound):
-		t.Errorf("%v after the slot was freed (InUse %d), neither waiter took it; want the first in line's retry timer to find it within %v",
-			bound, inUse(t, other.l, "k"), redisslot.RetryInterval(l))
 	}
 }
 

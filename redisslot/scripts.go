@@ -30,9 +30,7 @@ import (
 // KEYS: the slot set, the queue, the entry ends, the tombstones. ARGV:
 // member id, limit, lease ms, mode, cap (0: none), entry TTL ms, how many
 // of the frees that follow it carries for good (the rest are on their way
-// in other calls). Returns {state, order, rank}: a queued member's order is
-// its score in the queue, or in mode "wait", -1 if it kept its place (a
-// join sent again learns its order, so that it is not placed first here).
+// in other calls). Returns {state, order (-1: kept its place), rank}.
 // Cost: 7 to admit with nobody waiting (+1 with frees); first in line
 // taking its slot 12 (+1 to publish); a queued try with no room 8.
 var acquireScript = redis.NewScript("#!lua" + nowMs + commonLua + `
@@ -93,10 +91,7 @@ if mode == 'try' then
 	return {0, 0, 0}
 end
 if rank then
-	if mode == 'wait' then
-		return {2, -1, rank}
-	end
-	return {2, tonumber(redis.call('ZSCORE', KEYS[2], member)), rank}
+	return {2, -1, rank}
 end
 if mode == 'probe' then
 	return {4, 0, 0}
