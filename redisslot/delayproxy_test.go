@@ -20,6 +20,15 @@ type delayProxy struct {
 	addr     string
 	answered atomic.Bool // the server has answered the held request
 	matched  atomic.Bool // a chunk has matched
+
+	target      string
+	delay       time.Duration
+	holdRequest bool
+	match       func([]byte) bool
+	wg          sync.WaitGroup
+
+	mu    sync.Mutex
+	conns []net.Conn // every connection, closed at cleanup
 }
 
 func newDelayProxy(t *testing.T, target string, delay time.Duration, holdRequest bool, match func([]byte) bool) *delayProxy {
@@ -28,86 +37,86 @@ func newDelayProxy(t *testing.T, target string, delay time.Duration, holdRequest
 	if err != nil {
 		t.Fatal(err)
 	}
-	p := &delayProxy{addr: ln.Addr().String()}
-	var (
-		mu    sync.Mutex
-		conns []net.Conn
-		wg    sync.WaitGroup
-	)
-	wg.Add(1)
-	go func() {
-		defer wg.Done()
-		for {
-			c, err := ln.Accept()
-			if err != nil {
-				return
-			}
-			s, err := net.Dial("tcp", target)
-			if err != nil {
-				c.Close()
-				continue
-			}
-			mu.Lock()
-			conns = append(conns, c, s)
-			mu.Unlock()
-			var held, holdReply atomic.Bool
-			wg.Add(2)
-			go func() { // client to server
-				defer wg.Done()
-				defer s.(*net.TCPConn).CloseWrite() // the server still runs what it was sent
-				buf := make([]byte, 64<<10)
-				for {
-					n, err := c.Read(buf)
-					if n > 0 {
-						if match(buf[:n]) && p.matched.CompareAndSwap(false, true) {
-							if holdRequest {
-								time.Sleep(delay)
-								held.Store(true)
-							} else {
-								holdReply.Store(true)
-							}
-						}
-						if _, err := s.Write(buf[:n]); err != nil {
-							return
-						}
-					}
-					if err != nil {
-						return
-					}
-				}
-			}()
-			go func() { // server to client
-				defer wg.Done()
-				defer c.Close()
-				buf := make([]byte, 64<<10)
-				for {
-					n, err := s.Read(buf)
-					if n > 0 {
-						if held.Load() {
-							p.answered.Store(true)
-						}
-						if holdReply.CompareAndSwap(true, false) {
-							time.Sleep(delay)
-						}
-						_, _ = c.Write(buf[:n]) // the client may be gone: read on, to see the answer
-					}
-					if err != nil {
-						return
-					}
-				}
-			}()
-		}
-	}()
+	p := &delayProxy{addr: ln.Addr().String(), target: target, delay: delay, holdRequest: holdRequest, match: match}
+	p.wg.Go(func() { p.accept(ln) })
 	t.Cleanup(func() {
 		ln.Close()
-		mu.Lock()
-		for _, c := range conns {
+		p.mu.Lock()
+		for _, c := range p.conns {
 			c.Close()
 		}
-		mu.Unlock()
-		wg.Wait()
+		p.mu.Unlock()
+		p.wg.Wait()
 	})
 	return p
+}
+
+// accept forwards each connection ln accepts until ln is closed.
+func (p *delayProxy) accept(ln net.Listener) {
+	for {
+		c, err := ln.Accept()
+		if err != nil {
+			return
+		}
+		s, err := net.Dial("tcp", p.target)
+		if err != nil {
+			c.Close()
+			continue
+		}
+		p.mu.Lock()
+		p.conns = append(p.conns, c, s)
+		p.mu.Unlock()
+		var held, holdReply atomic.Bool
+		p.wg.Go(func() { p.toServer(c, s, &held, &holdReply) })
+		p.wg.Go(func() { p.toClient(c, s, &held, &holdReply) })
+	}
+}
+
+// toServer copies client c to server s, holding up the first matching
+// chunk (or marking its reply to be held up).
+func (p *delayProxy) toServer(c, s net.Conn, held, holdReply *atomic.Bool) {
+	defer s.(*net.TCPConn).CloseWrite() // the server still runs what it was sent
+	buf := make([]byte, 64<<10)
+	for {
+		n, err := c.Read(buf)
+		if n > 0 {
+			if p.match(buf[:n]) && p.matched.CompareAndSwap(false, true) {
+				if p.holdRequest {
+					time.Sleep(p.delay) // the fault itself: this connection's request waits
+					held.Store(true)
+				} else {
+					holdReply.Store(true)
+				}
+			}
+			if _, err := s.Write(buf[:n]); err != nil {
+				return
+			}
+		}
+		if err != nil {
+			return
+		}
+	}
+}
+
+// toClient copies server s to client c, holding up the marked reply.
+func (p *delayProxy) toClient(c, s net.Conn, held, holdReply *atomic.Bool) {
+	defer c.Close()
+	buf := make([]byte, 64<<10)
+	for {
+		n, err := s.Read(buf)
+		if n > 0 {
+			if held.Load() {
+				p.answered.Store(true)
+			}
+			if holdReply.CompareAndSwap(true, false) {
+				time.Sleep(p.delay) // the fault itself: this connection's reply waits
+			}
+			_, _ = c.Write(buf[:n]) // the client may be gone: read on, to see the answer
+		}
+		if err != nil {
+			return
+		}
+	}
 }
 
 // containsAll reports whether b holds every one of subs.
