@@ -105,6 +105,36 @@ func TestFallbackServesTheShareWhileRedisIsDown(t *testing.T) {
 	checkFallbackReports(t, errs)
 }
 
+// A fallback slot that Redis learns of when it answers again is written
+// with its lease, and so is its slot set: the set expires with its last
+// lease, as one made by an acquire does, and is not left in Redis for good.
+func TestFallbackSlotWrittenIntoRedisExpiresWithItsLease(t *testing.T) {
+	srv := redistest.Start(t)
+	errs := &errLog{}
+	l := fbLimiter(t, srv, "", errs)
+	ctx := ctxWithTimeout(t)
+	if err := srv.Stop(); err != nil {
+		t.Fatal(err)
+	}
+	_, rel, err := l.TryAcquire(ctx, "k", fbLimit)
+	if err != nil {
+		t.Fatalf("TryAcquire with Redis down: %v; want a slot from the share", err)
+	}
+	defer rel()
+	if err := srv.Restart(); err != nil {
+		t.Fatal(err)
+	}
+	eventually(t, "the fallback state ends once Redis answers", func() bool { return !l.Stats().Degraded })
+	raw := srv.Client(t)
+	rkey := redisslot.SlotKey(l, "k")
+	if n := raw.ZCard(ctx, rkey).Val(); n != 1 {
+		t.Fatalf("ZCARD %s = %d after the fallback state ended; want the fallback slot", rkey, n)
+	}
+	if ttl := raw.PTTL(ctx, rkey).Val(); ttl <= 0 || ttl > fbLease {
+		t.Errorf("PTTL %s = %v after the fallback slot was written; want it to expire with the lease (0, %v]", rkey, ttl, fbLease)
+	}
+}
+
 // queueFallback runs Acquire on a goroutine and waits until it waits in
 // the local line of the fallback share.
 func queueFallback(t *testing.T, l *redisslot.Limiter, ctx context.Context, who int, out chan<- outcome) {
