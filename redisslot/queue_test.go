@@ -191,6 +191,46 @@ func TestLoadOfFiftyKeysIsOneRoundTrip(t *testing.T) {
 	}
 }
 
+// Places in the queue are strictly increasing in the order of joining,
+// even behind an entry whose order is ahead of Redis's clock (written by
+// a Redis whose clock ran ahead, before a failover): each new waiter
+// joins after the last, never beside it.
+func TestJoinOrderIsStrictlyIncreasingBehindAnOrderAheadOfTheClock(t *testing.T) {
+	srv := redistest.Shared(t)
+	f := newFixture(t, srv, redisslot.Options{Lease: longLease})
+	ctx := ctxWithTimeout(t)
+	_, rel := mustTry(t, f.l, ctx, "k", 1)
+	defer rel()
+	raw := srv.Client(t)
+	order, until := redisslot.QueueKeys(f.l, "k")
+	t.Cleanup(func() { raw.Del(context.Background(), order, until) })
+	now := redisNowMs(t, raw)
+	const ahead = "ahead-1/1" // a waiter of another instance
+	raw.ZAdd(ctx, order, redis.Z{Score: (now + 600_000) * 1000, Member: ahead})
+	raw.ZAdd(ctx, until, redis.Z{Score: now + 600_000, Member: ahead})
+	wctx, cancel := context.WithCancel(ctx)
+	out := make(chan outcome, 2)
+	for i := range 2 {
+		joinQueue(t, f.l, wctx, "k", 1, i, out)
+	}
+	zs, err := raw.ZRangeWithScores(ctx, order, 0, -1).Result()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(zs) != 3 || zs[0].Member != ahead {
+		t.Fatalf("queue %v; want the entry ahead of the clock first, then the two waiters", zs)
+	}
+	for i := 1; i < len(zs); i++ {
+		if zs[i].Score <= zs[i-1].Score {
+			t.Errorf("queue %v: place %d has order %.0f, not after %.0f; want orders strictly increasing in join order", zs, i, zs[i].Score, zs[i-1].Score)
+		}
+	}
+	cancel()
+	for range 2 {
+		nextOutcome(t, out)
+	}
+}
+
 // Load says what is wrong with a bad key; a key that Redis fails on (it
 // is no slot set) is named in the error, and the other keys still answer.
 func TestLoadErrorsNameTheKey(t *testing.T) {
