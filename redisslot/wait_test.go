@@ -48,6 +48,36 @@ func TestReleaseWakesWaiterOnAnotherLimiter(t *testing.T) {
 	r.rel()
 }
 
+// A first-in-line waiter that leaves (its ctx ended) wakes, in the call
+// that takes it out of the queue, the waiter behind it on another Limiter
+// once there is room for that one, without a retry timer.
+func TestHeadWaiterLeavingWakesTheNextOnAnotherLimiter(t *testing.T) {
+	_, h, w := pair(t, redisslot.Options{Lease: longLease})
+	redisslot.SetRetryInterval(w.l, noRetry)
+	tries := acquireCounter(w.client)
+	ctx := ctxWithTimeout(t)
+	_, rel := mustTry(t, h.l, ctx, "k", 2)
+	defer rel()
+	// The head passes limit 1, which the holder fills; the next passes 2
+	// and waits only behind the head.
+	hctx, cancel := context.WithCancel(ctx)
+	head := make(chan outcome, 1)
+	joinQueue(t, h.l, hctx, "k", 1, 0, head)
+	out := make(chan outcome, 1)
+	joinQueue(t, w.l, ctx, "k", 2, 1, out)
+	eventually(t, "the waiter tries once subscribed", func() bool { return tries.Load() == 2 })
+	cancel()
+	if o := nextOutcome(t, head); !errors.Is(o.err, context.Canceled) {
+		t.Fatalf("the head's Acquire: %v; want context.Canceled", o.err)
+	}
+	// With no retry timer, only the leaving head's wake-up can move the waiter.
+	r := nextOutcome(t, out)
+	if r.err != nil {
+		t.Fatalf("the next waiter's Acquire: %v; want a slot once the head left", r.err)
+	}
+	r.rel()
+}
+
 // The release publishes the wake-up in the same round trip as the
 // free, when the key has waiters, naming the waiter that may take the slot.
 func TestReleasePublishesWakeUpInTheSameCall(t *testing.T) {
