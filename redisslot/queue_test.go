@@ -231,6 +231,46 @@ func TestJoinOrderIsStrictlyIncreasingBehindAnOrderAheadOfTheClock(t *testing.T)
 	}
 }
 
+// A caller passing a higher limit does not take the slot that a waiter
+// ahead of it, passing a lower one, still needs: with one slot held, a
+// waiter of limit 2 ahead, a caller of limit 3 joins the line behind it.
+func TestCallerWithAHigherLimitDoesNotTakeTheSlotAWaiterAheadNeeds(t *testing.T) {
+	srv := redistest.Shared(t)
+	f := newFixture(t, srv, redisslot.Options{Lease: longLease})
+	ctx := ctxWithTimeout(t)
+	_, rel := mustTry(t, f.l, ctx, "k", 2)
+	defer rel()
+	raw := srv.Client(t)
+	order, until := redisslot.QueueKeys(f.l, "k")
+	t.Cleanup(func() { raw.Del(context.Background(), order, until) })
+	now := redisNowMs(t, raw)
+	const ahead = "ahead-1/2" // a waiter of another instance, passing limit 2
+	raw.ZAdd(ctx, order, redis.Z{Score: now * 1000, Member: ahead})
+	raw.ZAdd(ctx, until, redis.Z{Score: now + 600_000, Member: ahead})
+	wctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	out := make(chan outcome, 1)
+	go func() {
+		_, rel, err := f.l.Acquire(wctx, "k", 3)
+		out <- outcome{0, time.Now(), rel, err}
+	}()
+	eventually(t, "the caller of limit 3 joins the line behind the waiter of limit 2", func() bool {
+		select {
+		case o := <-out:
+			if o.rel != nil {
+				o.rel()
+			}
+			t.Fatalf("Acquire with limit 3 returned (%v) ahead of a waiter of limit 2 that needs the one free slot; want it to wait behind it", o.err)
+		default:
+		}
+		return waiting(t, f.l, "k") == 2
+	})
+	cancel()
+	if o := nextOutcome(t, out); !errors.Is(o.err, context.Canceled) {
+		t.Errorf("Acquire: %v; want context.Canceled", o.err)
+	}
+}
+
 // Load says what is wrong with a bad key; a key that Redis fails on (it
 // is no slot set) is named in the error, and the other keys still answer.
 func TestLoadErrorsNameTheKey(t *testing.T) {
