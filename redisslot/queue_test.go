@@ -271,6 +271,34 @@ func TestCallerWithAHigherLimitDoesNotTakeTheSlotAWaiterAheadNeeds(t *testing.T)
 	}
 }
 
+// When a Limiter's renewal of its waiters' entries drops a waiter ahead
+// whose entry ended (its instance died), it wakes the waiters whose turn
+// it now is: the next waiter takes the free slot without a retry timer.
+func TestEntryRenewalThatDropsAnEndedHeadWakesTheNext(t *testing.T) {
+	srv := redistest.Shared(t)
+	f := newFixture(t, srv, redisslot.Options{Lease: longLease})
+	redisslot.SetRetryInterval(f.l, noRetry)
+	tries := acquireCounter(f.client)
+	ctx := ctxWithTimeout(t)
+	raw := srv.Client(t)
+	order, until := redisslot.QueueKeys(f.l, "k")
+	t.Cleanup(func() { raw.Del(context.Background(), order, until) })
+	now := redisNowMs(t, raw)
+	const dead = "dead-1/1" // the head waiter of an instance that died
+	raw.ZAdd(ctx, order, redis.Z{Score: now * 1000, Member: dead})
+	raw.ZAdd(ctx, until, redis.Z{Score: now + 600_000, Member: dead})
+	out := make(chan outcome, 1)
+	joinQueue(t, f.l, ctx, "k", 1, 0, out)
+	eventually(t, "the waiter tries once subscribed", func() bool { return tries.Load() == 2 })
+	// The dead waiter's entry ends now; the next entry renewal drops it.
+	raw.ZAdd(ctx, until, redis.Z{Score: redisNowMs(t, raw) - 1, Member: dead})
+	r := nextOutcome(t, out)
+	if r.err != nil {
+		t.Fatalf("Acquire: %v; want the slot once the dead head was dropped", r.err)
+	}
+	r.rel()
+}
+
 // Load says what is wrong with a bad key; a key that Redis fails on (it
 // is no slot set) is named in the error, and the other keys still answer.
 func TestLoadErrorsNameTheKey(t *testing.T) {
