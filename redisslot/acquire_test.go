@@ -3,6 +3,7 @@ package redisslot_test
 import (
 	"context"
 	"errors"
+	"fmt"
 	"math"
 	"strings"
 	"sync"
@@ -281,6 +282,31 @@ func TestAcquireWithLostReplyLeavesNoOrphan(t *testing.T) {
 	lose.Store(false)
 	_, rel = mustTry(t, f.l, ctx, "k", 1)
 	rel()
+}
+
+// Promise 2: an acquire whose ctx ends while Redis admits it returns
+// ctx's error and gives the slot back at once, not when its lease ends.
+func TestAcquireWhoseCtxEndsAsItIsAdmittedGivesTheSlotBack(t *testing.T) {
+	srv := redistest.Shared(t)
+	f := newFixture(t, srv, redisslot.Options{Lease: longLease})
+	cctx, cancel := context.WithCancel(ctxWithTimeout(t))
+	var admitted atomic.Bool
+	f.client.AddHook(scriptHook{hash: redisslot.AcquireHash, fn: func(ctx context.Context, cmds []redis.Cmder, next func() error) error {
+		err := next()
+		if admittedBy(cmds[0]) {
+			admitted.Store(true)
+			cancel() // the caller gives up as the reply comes
+		}
+		return err
+	}})
+	sctx, rel, err := f.l.TryAcquire(cctx, "k", 1)
+	if !errors.Is(err, context.Canceled) || sctx != nil || rel != nil {
+		t.Fatalf("TryAcquire whose ctx ended as it was admitted = %v, %v, %v; want nil, nil, context.Canceled", sctx, rel != nil, err)
+	}
+	if !admitted.Load() {
+		t.Fatal("the acquire script did not admit the member; the test proves nothing")
+	}
+	eventually(t, fmt.Sprintf("the slot given back (its lease is %v)", longLease), func() bool { return inUse(t, f.l, "k") == 0 })
 }
 
 // Promise 2: each caller is admitted against its own limit.
