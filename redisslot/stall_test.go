@@ -3,6 +3,7 @@ package redisslot_test
 import (
 	"context"
 	"errors"
+	"fmt"
 	"sync"
 	"syscall"
 	"testing"
@@ -221,5 +222,38 @@ func TestFreeThatOvertakesItsAcquireRefusesIt(t *testing.T) {
 	}
 	if n, _ := raw.ZCard(ctx, redisslot.TombstoneKey(f.l, "k")).Result(); n != 1 {
 		t.Errorf("%d tombstones; want 1", n)
+	}
+}
+
+// An acquire that Redis refuses because a free of its member ran first
+// (its tombstone is there) returns an error at once: not ErrFull, and no
+// wait in line that a later try could end with a slot. No slot is taken.
+func TestAcquireRefusedByItsTombstoneReturnsAnError(t *testing.T) {
+	srv := redistest.Shared(t)
+	f := newFixture(t, srv, redisslot.Options{Lease: longLease})
+	raw := srv.Client(t)
+	tombs := redisslot.TombstoneKey(f.l, "k")
+	forget := redisNowMs(t, raw) + float64(time.Hour/time.Millisecond)
+	f.client.AddHook(scriptHook{hash: redisslot.AcquireHash, fn: func(ctx context.Context, cmds []redis.Cmder, next func() error) error {
+		member := fmt.Sprint(cmds[0].Args()[scriptArg])
+		if err := raw.ZAdd(ctx, tombs, redis.Z{Score: forget, Member: member}).Err(); err != nil {
+			return err
+		}
+		return next()
+	}})
+	for _, tc := range []struct {
+		name    string
+		acquire func(context.Context, string, int) (context.Context, func(), error)
+	}{{"TryAcquire", f.l.TryAcquire}, {"Acquire", f.l.Acquire}} {
+		sctx, rel, err := tc.acquire(ctxWithin(t, waitAtOnce), "k", 1)
+		if rel != nil {
+			rel()
+		}
+		if err == nil || errors.Is(err, redisslot.ErrFull) || errors.Is(err, context.DeadlineExceeded) || sctx != nil {
+			t.Errorf("%s refused by its member's tombstone = %v, %v, %v; want nil, nil and an error that is not ErrFull", tc.name, sctx, rel != nil, err)
+		}
+	}
+	if n := inUse(t, f.l, "k"); n != 0 {
+		t.Errorf("InUse = %d after acquires refused by their tombstones; want 0", n)
 	}
 }
