@@ -398,6 +398,45 @@ func TestSlotUnconfirmedForAWholeLeaseIsLost(t *testing.T) {
 	}
 }
 
+// Promise 5: a slot lost by the local clock (no renewal confirmed within
+// its life) is freed in Redis too, at once: a renewal that Redis runs late
+// cannot extend it then, and its member does not wait for the key's next
+// renewal round to go. Another Limiter's slot keeps the key alive.
+func TestSlotLostByTheClockIsFreedInRedis(t *testing.T) {
+	srv := redistest.Shared(t)
+	opts := redisslot.Options{Prefix: testPrefix(t), Lease: testLease}
+	f := newFixture(t, srv, opts)
+	opts.Lease = longLease
+	other := newFixture(t, srv, opts)
+	f.client.AddHook(scriptHook{hash: redisslot.RenewHash, fn: func(ctx context.Context, cmds []redis.Cmder, next func() error) error {
+		return failWith(cmds, errInjected) // no renewal gets through
+	}})
+	ctx := ctxWithTimeout(t)
+	_, relOther := mustTry(t, other.l, ctx, "k", 2)
+	defer relOther()
+	raw := srv.Client(t)
+	rkey := redisslot.SlotKey(f.l, "k")
+	before := members(t, raw, rkey)
+	sctx, rel := mustTry(t, f.l, ctx, "k", 2)
+	defer rel()
+	after := members(t, raw, rkey)
+	if len(before) != 1 || len(after) != 2 {
+		t.Fatalf("slot set %v, then %v; want one member, then two", before, after)
+	}
+	member := after[0].Member
+	if member == before[0].Member {
+		member = after[1].Member
+	}
+	life := redisslot.Life(f.l)
+	recv(t, sctx.Done(), waitAfter(life), fmt.Sprintf("slot context not done though no renewal got through in its life %v", life))
+	if got := context.Cause(sctx); got != redisslot.ErrLeaseLost {
+		t.Fatalf("slot context cause = %v; want ErrLeaseLost", got)
+	}
+	eventually(t, "the lost slot's member removed from Redis", func() bool {
+		return errors.Is(raw.ZScore(ctx, rkey, fmt.Sprint(member)).Err(), redis.Nil)
+	})
+}
+
 // Promise 5: NOSCRIPT is handled on every path, pipelines included.
 func TestScriptsAreLoadedAgainAfterScriptFlush(t *testing.T) {
 	srv := redistest.Shared(t)
