@@ -299,6 +299,48 @@ func TestEntryRenewalThatDropsAnEndedHeadWakesTheNext(t *testing.T) {
 	r.rel()
 }
 
+// A waiter's limit goes with its place in line: with one slot free and
+// a waiter passing limit 2 first in line, the caller behind it, passing 5
+// and woken with it, does not take that slot. Only the caller behind
+// tries: every wake-up of the first waiter's Limiter is dropped, and
+// neither has a retry timer.
+func TestWaiterAheadKeepsTheSlotItsLimitNeeds(t *testing.T) {
+	srv := redistest.Shared(t)
+	opts := redisslot.Options{Prefix: testPrefix(t), Lease: longLease}
+	h, a, c := newFixture(t, srv, opts), newFixture(t, srv, opts), newFixture(t, srv, opts)
+	redisslot.SetRetryInterval(a.l, noRetry)
+	redisslot.SetRetryInterval(c.l, noRetry)
+	redisslot.SetDropWake(a.l, func(string) bool { return true })
+	tried := make(chan struct{}, 10)
+	c.client.AddHook(scriptHook{hash: redisslot.AcquireHash, fn: func(ctx context.Context, cmds []redis.Cmder, next func() error) error {
+		err := next()
+		sendOrDrop(tried, struct{}{})
+		return err
+	}})
+	ctx := ctxWithTimeout(t)
+	_, rel1 := mustTry(t, h.l, ctx, "k", 2)
+	_, rel2 := mustTry(t, h.l, ctx, "k", 2)
+	defer rel2()
+	actx, cancelA := context.WithCancel(ctx)
+	defer cancelA()
+	outA, outC := make(chan outcome, 1), make(chan outcome, 1)
+	joinQueue(t, a.l, actx, "k", 2, 0, outA)
+	joinQueue(t, c.l, ctx, "k", 5, 1, outC)
+	for range 2 { // its join, and its try once subscribed
+		recv(t, tried, waitAtOnce, "the caller behind made no try once subscribed")
+	}
+	rel1() // one slot free: the first waiter's, by its limit 2
+	recv(t, tried, waitAtOnce, "the caller behind was not woken by the free")
+	if n := inUse(t, h.l, "k"); n != 1 {
+		t.Errorf("InUse = %d after the caller behind tried; want 1: it took the slot the waiter ahead of it needs", n)
+	}
+	cancelA()
+	if o := nextOutcome(t, outA); !errors.Is(o.err, context.Canceled) {
+		t.Errorf("first waiter: %v; want context.Canceled", o.err)
+	}
+	getsSlot(t, outC, "the caller behind", "the caller behind got no slot once the first waiter left")
+}
+
 // Load says what is wrong with a bad key; a key that Redis fails on (it
 // is no slot set) is named in the error, and the other keys still answer.
 func TestLoadErrorsNameTheKey(t *testing.T) {
