@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"sync"
+	"sync/atomic"
 	"syscall"
 	"testing"
 	"time"
@@ -255,5 +256,52 @@ func TestAcquireRefusedByItsTombstoneReturnsAnError(t *testing.T) {
 	}
 	if n := inUse(t, f.l, "k"); n != 0 {
 		t.Errorf("InUse = %d after acquires refused by their tombstones; want 0", n)
+	}
+}
+
+// A free of an unsure member (its acquire timed out) is not settled by
+// the next acquire of its key, which takes only released slots with it:
+// the free still goes with its tombstone, so the timed-out acquire, run
+// late, is refused.
+func TestNextAcquireDoesNotTakeAnUnsureFreeWithIt(t *testing.T) {
+	srv := redistest.Shared(t)
+	f := newFixture(t, srv, redisslot.Options{Lease: longLease})
+	raw := srv.Client(t)
+	var held []any // the acquire's command, not sent
+	var once sync.Once
+	f.client.AddHook(scriptHook{hash: redisslot.AcquireHash, fn: func(ctx context.Context, cmds []redis.Cmder, next func() error) error {
+		hold := false
+		once.Do(func() { held, hold = append([]any(nil), cmds[0].Args()...), true })
+		if hold {
+			return failWith(cmds, context.DeadlineExceeded) // it may have reached Redis
+		}
+		return next()
+	}})
+	var failFrees atomic.Bool
+	failFrees.Store(true)
+	f.client.AddHook(scriptHook{hash: redisslot.ReleaseHash, fn: func(ctx context.Context, cmds []redis.Cmder, next func() error) error {
+		if failFrees.Load() {
+			return failWith(cmds, errFreeFailed)
+		}
+		return next()
+	}})
+	ctx := ctxWithTimeout(t)
+	if _, _, err := f.l.TryAcquire(ctx, "k", 2); !errors.Is(err, context.DeadlineExceeded) {
+		t.Fatalf("acquire whose reply is lost: %v; want the timeout", err)
+	}
+	_, rel := mustTry(t, f.l, ctx, "k", 2) // the next acquire of the key, while the free fails
+	defer rel()
+	failFrees.Store(false)
+	redisslot.RenewNow(f.l) // sends the pending frees
+	eventually(t, "the free of the unsure member confirmed", func() bool { return f.l.Stats().PendingFrees == 0 })
+	late := redis.NewCmd(ctx, held...)
+	if err := raw.Process(ctx, late); err != nil {
+		t.Fatalf("the acquire, run after its free: %v", err)
+	}
+	if r, err := late.Int64Slice(); err != nil || len(r) != 3 || r[0] != 5 {
+		t.Errorf("the acquire, run after its free, answered %v (%v); want {5 0 0}: refused by its tombstone", r, err)
+	}
+	if n := inUse(t, f.l, "k"); n != 1 {
+		t.Errorf("InUse = %d after the late acquire; want 1, the next acquire's slot", n)
 	}
 }
