@@ -581,3 +581,31 @@ func TestReleaseWakesTheOldestLocalWaiterAtOnce(t *testing.T) {
 	rel()
 	getsSlot(t, out, "waiter", "the local waiter first in line got no slot: the release did not wake it")
 }
+
+// A release whose key's oldest waiter here is not first in line (a waiter
+// of another Limiter is ahead) does not wake it: the free goes in a call
+// of its own, whose wake-up names only the waiter first in line. Waking
+// the local waiter would cost it a try that fails.
+func TestReleaseDoesNotWakeALocalWaiterThatIsNotFirstInLine(t *testing.T) {
+	_, f, r := pair(t, redisslot.Options{Lease: longLease})
+	redisslot.SetRetryInterval(f.l, noRetry)
+	redisslot.SetRetryInterval(r.l, noRetry)
+	tries := acquireCounter(f.client)
+	ctx := ctxWithTimeout(t)
+	_, rel := mustTry(t, f.l, ctx, "k", 1)
+	outA, outB := make(chan outcome, 1), make(chan outcome, 1)
+	joinQueue(t, r.l, ctx, "k", 1, 0, outA)
+	joinQueue(t, f.l, ctx, "k", 1, 1, outB)
+	// The local waiter's tries so far: the holder's, its join, and once subscribed.
+	eventually(t, "the local waiter tries once subscribed", func() bool { return tries.Load() == 3 })
+	rel()
+	a := nextOutcome(t, outA)
+	if a.err != nil || a.who != 0 {
+		t.Fatalf("the release went to waiter %d (%v); want waiter 0, first in line", a.who, a.err)
+	}
+	if n := tries.Load(); n != 3 {
+		t.Errorf("the local waiter, second in line, made %d tries after the release; want none", n-3)
+	}
+	a.rel()
+	getsSlot(t, outB, "the local waiter", "the local waiter got no slot after the first in line released it")
+}
