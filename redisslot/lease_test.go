@@ -81,6 +81,27 @@ func TestFreeIsNotCancelledByTheCallersCtxAndIsBounded(t *testing.T) {
 	eventually(t, "the slot is freed", func() bool { return inUse(t, f.l, "k") == 0 })
 }
 
+// Promise 4: a free sent at once is bounded by Lease/3 when that is less
+// than ReleaseTimeout, so that it never holds up the next renewal round.
+func TestFreeIsBoundedByAThirdOfTheLease(t *testing.T) {
+	srv := redistest.Shared(t)
+	const lease = 3 * time.Second
+	f := newFixture(t, srv, redisslot.Options{Lease: lease, ReleaseTimeout: 2 * lease})
+	deadlines := make(chan time.Duration, 1)
+	f.client.AddHook(scriptHook{hash: redisslot.ReleaseHash, fn: func(ctx context.Context, cmds []redis.Cmder, next func() error) error {
+		if dl, ok := ctx.Deadline(); ok {
+			sendOrDrop(deadlines, time.Until(dl))
+		}
+		return next()
+	}})
+	_, rel := mustTry(t, f.l, ctxWithTimeout(t), "k", 1)
+	rel()
+	if d := recv(t, deadlines, waitAtOnce, "the release sent no free with a deadline"); d > lease/3 || d <= 0 {
+		t.Errorf("free's ctx deadline in %v; want within Lease/3 = %v, below ReleaseTimeout %v", d, lease/3, 2*lease)
+	}
+	eventually(t, "the slot is freed", func() bool { return inUse(t, f.l, "k") == 0 })
+}
+
 // Promise 4: a release does not wait for its free: it returns while the
 // free is held up on its way to Redis, and the free arrives later.
 func TestReleaseReturnsWithoutWaitingForTheFree(t *testing.T) {
