@@ -609,3 +609,51 @@ func TestReleaseDoesNotWakeALocalWaiterThatIsNotFirstInLine(t *testing.T) {
 	a.rel()
 	getsSlot(t, outB, "the local waiter", "the local waiter got no slot after the first in line released it")
 }
+
+// A waiter that learns from its own try that it is now first in line (the
+// one ahead left without a wake-up for it) is the one a release here then
+// wakes: its try carries the free, which needs no call of its own.
+func TestWaiterThatLearnsByItsTryItIsFirstIsWokenByTheNextRelease(t *testing.T) {
+	srv, f, r := pair(t, redisslot.Options{Lease: longLease})
+	redisslot.SetRetryInterval(f.l, noRetry)
+	redisslot.SetRetryInterval(r.l, noRetry)
+	tries := acquireCounter(f.client)
+	// The local waiter arms its timer after each try; heard once it has made its fourth.
+	armed := make(chan time.Duration, 10)
+	redisslot.SetOnArm(f.l, func(d time.Duration) {
+		if tries.Load() >= 4 {
+			sendOrDrop(armed, d)
+		}
+	})
+	var frees atomic.Int64
+	f.client.AddHook(scriptHook{hash: redisslot.ReleaseHash, fn: func(ctx context.Context, cmds []redis.Cmder, next func() error) error {
+		frees.Add(1)
+		return next()
+	}})
+	ctx := ctxWithTimeout(t)
+	_, rel := mustTry(t, f.l, ctx, "k", 1)
+	actx, cancelA := context.WithCancel(ctx)
+	outA, outB := make(chan outcome, 1), make(chan outcome, 1)
+	joinQueue(t, r.l, actx, "k", 1, 0, outA)
+	joinQueue(t, f.l, ctx, "k", 1, 1, outB)
+	eventually(t, "the local waiter tries once subscribed", func() bool { return tries.Load() == 3 })
+	cancelA() // the key being full, its leaving wakes nobody
+	if o := nextOutcome(t, outA); !errors.Is(o.err, context.Canceled) {
+		t.Fatalf("first waiter: %v; want context.Canceled", o.err)
+	}
+	eventually(t, "the first waiter gone from the line", func() bool { return waiting(t, f.l, "k") == 1 })
+	if n := tries.Load(); n != 3 {
+		t.Fatalf("the local waiter made %d tries before the wake-up; want 2, and the holder's", n-1)
+	}
+	// A wake-up that names no waiter: the local waiter tries, and learns it is first.
+	if err := srv.Client(t).Publish(ctx, redisslot.WakeChannel(f.l, "k"), "1").Err(); err != nil {
+		t.Fatal(err)
+	}
+	recv(t, armed, waitAtOnce, "the local waiter did not try and wait again")
+	before := frees.Load()
+	rel()
+	getsSlot(t, outB, "the local waiter", "the local waiter, first in line, got no slot from the release")
+	if n := frees.Load() - before; n != 0 {
+		t.Errorf("the release sent %d free calls; want none: the woken waiter's try carries the free", n)
+	}
+}
