@@ -458,6 +458,32 @@ func TestSlotLostByTheClockIsFreedInRedis(t *testing.T) {
 	})
 }
 
+// Promise 5: each slot ends at its own deadline on the one timer, however
+// the slots taken after it move that timer: with no renewal confirmed, a
+// slot taken half a Lease before another is lost its life after its own
+// acquire, not with the later slot.
+func TestEachSlotIsLostAtItsOwnDeadline(t *testing.T) {
+	srv := redistest.Shared(t)
+	const lease, gap = 3 * time.Second, 1500 * time.Millisecond
+	f := newFixture(t, srv, redisslot.Options{Lease: lease})
+	f.client.AddHook(scriptHook{hash: redisslot.RenewHash, fn: func(ctx context.Context, cmds []redis.Cmder, next func() error) error {
+		return failWith(cmds, errInjected) // no renewal gets through
+	}})
+	life := redisslot.Life(f.l)
+	ctx := ctxWithTimeout(t)
+	first, rel1 := mustTry(t, f.l, ctx, "k", 2)
+	defer rel1()
+	taken := time.Now()
+	time.Sleep(gap) // the second slot's deadline is gap after the first's
+	second, rel2 := mustTry(t, f.l, ctx, "k", 2)
+	defer rel2()
+	recv(t, first.Done(), waitAfter(life), "the first slot was not lost")
+	if d := time.Since(taken); d > life+gap/2 {
+		t.Errorf("the first slot was lost %v after its acquire; want its life %v after (+%v slack), not with the slot taken %v later", d, life, gap/2, gap)
+	}
+	recv(t, second.Done(), waitAfter(life), "the second slot was not lost")
+}
+
 // Promise 5: NOSCRIPT is handled on every path, pipelines included.
 func TestScriptsAreLoadedAgainAfterScriptFlush(t *testing.T) {
 	srv := redistest.Shared(t)
