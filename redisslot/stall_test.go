@@ -305,3 +305,38 @@ func TestNextAcquireDoesNotTakeAnUnsureFreeWithIt(t *testing.T) {
 		t.Errorf("InUse = %d after the late acquire; want 1, the next acquire's slot", n)
 	}
 }
+
+// A tombstone outlives the Lease by far: an acquire that runs later than a
+// Lease after its free (held up in the network, say) is still refused.
+func TestTombstoneRefusesAnAcquireRunMoreThanALeaseAfterItsFree(t *testing.T) {
+	srv := redistest.Shared(t)
+	const lease = 200 * time.Millisecond
+	f := newFixture(t, srv, redisslot.Options{Lease: lease})
+	raw := srv.Client(t)
+	var held []any // the acquire's command, not sent
+	var once sync.Once
+	f.client.AddHook(scriptHook{hash: redisslot.AcquireHash, fn: func(ctx context.Context, cmds []redis.Cmder, next func() error) error {
+		hold := false
+		once.Do(func() { held, hold = append([]any(nil), cmds[0].Args()...), true })
+		if hold {
+			return failWith(cmds, context.DeadlineExceeded) // it may have reached Redis
+		}
+		return next()
+	}})
+	ctx := ctxWithTimeout(t)
+	if _, _, err := f.l.TryAcquire(ctx, "k", 1); !errors.Is(err, context.DeadlineExceeded) {
+		t.Fatalf("acquire whose reply is lost: %v; want the timeout", err)
+	}
+	eventually(t, "the free of the unsure member confirmed", func() bool { return f.l.Stats().PendingFrees == 0 })
+	time.Sleep(5 * lease) // the acquire is held up for five Leases
+	late := redis.NewCmd(ctx, held...)
+	if err := raw.Process(ctx, late); err != nil {
+		t.Fatalf("the acquire, run five Leases after its free: %v", err)
+	}
+	if r, err := late.Int64Slice(); err != nil || len(r) != 3 || r[0] != 5 {
+		t.Errorf("the acquire, run five Leases after its free, answered %v (%v); want {5 0 0}: refused by its tombstone", r, err)
+	}
+	if n := inUse(t, f.l, "k"); n != 0 {
+		t.Errorf("InUse = %d after the late acquire; want 0", n)
+	}
+}
