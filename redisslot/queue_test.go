@@ -443,3 +443,77 @@ func TestKeyWithAnEmptyHashTagIsRefused(t *testing.T) {
 	_, rel := mustTry(t, f.l, ctx, "x}", 1) // a brace later is fine
 	rel()
 }
+
+// flipCtx is a context that ends during its n-th Err call: it cancels
+// itself then, so that its end falls between any two reads of it.
+type flipCtx struct {
+	context.Context
+	cancel   context.CancelFunc
+	n, calls atomic.Int64
+}
+
+func (c *flipCtx) Err() error {
+	if c.calls.Add(1) == c.n.Load() {
+		c.cancel()
+	}
+	return c.Context.Err()
+}
+
+// A waiter whose ctx ends at any point of its tries leaves no place behind
+// in the queue: round n ends the ctx at its n-th read by Err, and whenever
+// the waiter's place had reached Redis, a free naming it is sent at once,
+// not left to the entry's end. Its retry timer is short, so that it tries
+// often enough for every round to end.
+func TestWaiterWhoseCtxEndsDuringATryFreesItsPlace(t *testing.T) {
+	_, h, w := pair(t, redisslot.Options{Lease: longLease})
+	redisslot.SetRetryInterval(w.l, 20*time.Millisecond)
+	var member atomic.Value // the member id of the round's waiter
+	var queued atomic.Bool  // Redis put it in line
+	w.client.AddHook(scriptHook{hash: redisslot.AcquireHash, fn: func(ctx context.Context, cmds []redis.Cmder, next func() error) error {
+		member.Store(fmt.Sprint(cmds[0].Args()[scriptArg]))
+		err := next()
+		if r, _ := cmds[0].(*redis.Cmd).Int64Slice(); len(r) == 3 && r[0] == 2 {
+			queued.Store(true)
+		}
+		return err
+	}})
+	freed := make(chan string, 1000)
+	w.client.AddHook(scriptHook{hash: redisslot.ReleaseHash, fn: func(ctx context.Context, cmds []redis.Cmder, next func() error) error {
+		for _, c := range cmds {
+			for _, a := range c.Args()[scriptArg:] {
+				sendOrDrop(freed, fmt.Sprint(a))
+			}
+		}
+		return next()
+	}})
+	ctx := ctxWithTimeout(t)
+	_, rel := mustTry(t, h.l, ctx, "k", 1)
+	defer rel()
+	for n := 1; n <= 12; n++ {
+		queued.Store(false)
+		inner, cancel := context.WithCancel(ctx)
+		fc := &flipCtx{Context: inner, cancel: cancel}
+		fc.n.Store(int64(n))
+		_, _, err := w.l.Acquire(fc, "k", 1)
+		cancel()
+		if !errors.Is(err, context.Canceled) {
+			t.Fatalf("round %d: Acquire = %v; want context.Canceled", n, err)
+		}
+		if !queued.Load() {
+			continue // it never reached the queue: nothing to free
+		}
+		m := member.Load().(string)
+		hangGuard := time.After(waitAtOnce)
+	wait:
+		for {
+			select {
+			case a := <-freed:
+				if a == m {
+					break wait
+				}
+			case <-hangGuard:
+				t.Fatalf("round %d: the waiter's place %s reached the queue and no free named it within %v", n, m, waitAtOnce)
+			}
+		}
+	}
+}
