@@ -341,6 +341,56 @@ func TestWaiterAheadKeepsTheSlotItsLimitNeeds(t *testing.T) {
 	getsSlot(t, outC, "the caller behind", "the caller behind got no slot once the first waiter left")
 }
 
+// Load counts only waiters whose entry has not ended: a waiter of a dead
+// instance, still in line until a script drops it, is not counted.
+func TestLoadDoesNotCountAWaiterWhoseEntryEnded(t *testing.T) {
+	srv := redistest.Shared(t)
+	f := newFixture(t, srv, redisslot.Options{Lease: longLease})
+	ctx := ctxWithTimeout(t)
+	_, rel := mustTry(t, f.l, ctx, "k", 1)
+	defer rel()
+	raw := srv.Client(t)
+	order, until := redisslot.QueueKeys(f.l, "k")
+	t.Cleanup(func() { raw.Del(context.Background(), order, until) })
+	now := redisNowMs(t, raw)
+	const dead = "dead-1/1"
+	raw.ZAdd(ctx, order, redis.Z{Score: now * 1000, Member: dead})
+	raw.ZAdd(ctx, until, redis.Z{Score: now - 1, Member: dead})
+	loads, err := f.l.Load(ctx, "k")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := (redisslot.Load{Key: "k", InUse: 1}); loads[0] != want {
+		t.Errorf("Load = %+v with a waiter whose entry ended; want %+v", loads[0], want)
+	}
+}
+
+// Load names at most BatchSize keys in one script call, however many it
+// is given: one more key than that takes two calls (in one round trip).
+func TestLoadCallsNameAtMostBatchSizeKeys(t *testing.T) {
+	srv := redistest.Shared(t)
+	f := newFixture(t, srv, redisslot.Options{Lease: longLease})
+	var most atomic.Int64
+	f.client.AddHook(scriptHook{hash: redisslot.LoadHash, fn: func(ctx context.Context, cmds []redis.Cmder, next func() error) error {
+		for _, c := range cmds {
+			n, _ := c.Args()[2].(int) // the number of KEYS: two per key
+			most.Store(max(most.Load(), int64(n/2)))
+		}
+		return next()
+	}})
+	keys := make([]string, redisslot.BatchSize+1)
+	for i := range keys {
+		keys[i] = fmt.Sprint("k", i)
+	}
+	loads, err := f.l.Load(ctxWithTimeout(t), keys...)
+	if err != nil || len(loads) != len(keys) {
+		t.Fatalf("Load of %d keys = %d Loads, %v", len(keys), len(loads), err)
+	}
+	if n := most.Load(); n == 0 || n > redisslot.BatchSize {
+		t.Errorf("a load call named %d keys; want at most BatchSize, %d", n, redisslot.BatchSize)
+	}
+}
+
 // Load says what is wrong with a bad key; a key that Redis fails on (it
 // is no slot set) is named in the error, and the other keys still answer.
 func TestLoadErrorsNameTheKey(t *testing.T) {
