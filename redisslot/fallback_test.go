@@ -105,9 +105,10 @@ func TestFallbackServesTheShareWhileRedisIsDown(t *testing.T) {
 	checkFallbackReports(t, errs)
 }
 
-// A fallback slot that Redis learns of when it answers again is written
-// with its lease, and so is its slot set: the set expires with its last
-// lease, as one made by an acquire does, and is not left in Redis for good.
+// A fallback slot counts in Stats as held and acquired. When Redis answers
+// again it is written with its lease, and so is its slot set: the set
+// expires with its last lease, as one made by an acquire does, and is not
+// left in Redis for good.
 func TestFallbackSlotWrittenIntoRedisExpiresWithItsLease(t *testing.T) {
 	srv := redistest.Start(t)
 	errs := &errLog{}
@@ -121,6 +122,9 @@ func TestFallbackSlotWrittenIntoRedisExpiresWithItsLease(t *testing.T) {
 		t.Fatalf("TryAcquire with Redis down: %v; want a slot from the share", err)
 	}
 	defer rel()
+	if st := l.Stats(); st.Held != 1 || st.Acquired != 1 {
+		t.Errorf("Stats after a fallback slot: Held %d, Acquired %d; want 1, 1", st.Held, st.Acquired)
+	}
 	if err := srv.Restart(); err != nil {
 		t.Fatal(err)
 	}
