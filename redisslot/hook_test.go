@@ -274,3 +274,27 @@ func TestStatsCountsPendingFrees(t *testing.T) {
 	refuse.Store(false)
 	eventually(t, "the pending free is sent again and confirmed", func() bool { return f.l.Stats().PendingFrees == 0 })
 }
+
+// Each AcquireResult and SlotEnd is named by String, as the metrics
+// adapters label them; a value beyond them is "unknown".
+func TestResultAndEndNames(t *testing.T) {
+	results := map[redisslot.AcquireResult]string{
+		redisslot.AcquireAcquired: "acquired", redisslot.AcquireFull: "full", redisslot.AcquireQueueFull: "queue_full",
+		redisslot.AcquireCanceled: "canceled", redisslot.AcquireClosed: "closed", redisslot.AcquireError: "error",
+		redisslot.AcquireFallback: "fallback", redisslot.AcquireFallback + 1: "unknown",
+	}
+	for r, want := range results {
+		if got := r.String(); got != want {
+			t.Errorf("AcquireResult(%d).String() = %q; want %q", r, got, want)
+		}
+	}
+	ends := map[redisslot.SlotEnd]string{
+		redisslot.SlotReleased: "released", redisslot.SlotCanceled: "canceled", redisslot.SlotLeaseLost: "lease_lost",
+		redisslot.SlotClosed: "closed", redisslot.SlotClosed + 1: "unknown",
+	}
+	for e, want := range ends {
+		if got := e.String(); got != want {
+			t.Errorf("SlotEnd(%d).String() = %q; want %q", e, got, want)
+		}
+	}
+}
