@@ -319,3 +319,26 @@ func TestLocalSlotContextEndsWithTheCauseOfCtxsEnd(t *testing.T) {
 		t.Errorf("InUse = %d after the release; want 0", n)
 	}
 }
+
+// Close ends the context of every slot still held, with cause ErrClosed,
+// whichever slots were released before it: the newest, one in the middle.
+func TestLocalCloseEndsEverySlotStillHeld(t *testing.T) {
+	l := slots.NewLocal(slots.LocalOptions{})
+	var ctxs []context.Context
+	var rels []func()
+	for range 4 {
+		sctx, rel, err := l.TryAcquire(context.Background(), "k", 4)
+		if err != nil {
+			t.Fatal(err)
+		}
+		ctxs, rels = append(ctxs, sctx), append(rels, rel)
+	}
+	rels[3]() // the newest
+	rels[1]() // one in the middle
+	l.Close()
+	for _, i := range []int{0, 2} {
+		if got := context.Cause(ctxs[i]); got != slots.ErrClosed {
+			t.Errorf("slot %d, still held at Close: context.Cause = %v; want ErrClosed", i, got)
+		}
+	}
+}
