@@ -657,3 +657,62 @@ func TestWaiterThatLearnsByItsTryItIsFirstIsWokenByTheNextRelease(t *testing.T) 
 		t.Errorf("the release sent %d free calls; want none: the woken waiter's try carries the free", n)
 	}
 }
+
+// A wake-up message that is a number n, as an operator may publish, wakes
+// the n oldest waiters here.
+func TestWakeUpThatIsANumberWakesThatManyOldest(t *testing.T) {
+	srv, h, w := pair(t, redisslot.Options{Lease: longLease})
+	redisslot.SetRetryInterval(w.l, noRetry)
+	woke := make(chan int, 10)
+	ctx := ctxWithTimeout(t)
+	_, rel := mustTry(t, h.l, ctx, "k", 1)
+	defer rel()
+	wctx, cancel := context.WithCancel(ctx)
+	out := make(chan outcome, 3)
+	tries := acquireCounter(w.client)
+	for i := range 3 {
+		joinQueue(t, w.l, wctx, "k", 1, i, out)
+	}
+	eventually(t, "the oldest waiter tries once subscribed", func() bool { return tries.Load() == 4 })
+	redisslot.SetOnWake(w.l, func(_ string, n int) { sendOrDrop(woke, n) })
+	if err := srv.Client(t).Publish(ctx, redisslot.WakeChannel(w.l, "k"), "3").Err(); err != nil {
+		t.Fatal(err)
+	}
+	if n := recv(t, woke, waitAtOnce, "the published wake-up was not handled"); n != 3 {
+		t.Errorf("the wake-up %q woke %d waiters; want 3", "3", n)
+	}
+	cancel()
+	for range 3 {
+		nextOutcome(t, out)
+	}
+}
+
+// When the oldest waiter here leaves, the next becomes the oldest at once
+// and starts its retry timer: it does not wait for a wake-up that may
+// never come.
+func TestNextWaiterStartsItsRetryTimerWhenTheOldestLeaves(t *testing.T) {
+	_, h, w := pair(t, redisslot.Options{Lease: longLease})
+	redisslot.SetRetryInterval(w.l, noRetry)
+	redisslot.SetDropWake(w.l, func(string) bool { return true })
+	var arms atomic.Int64
+	redisslot.SetOnArm(w.l, func(time.Duration) { arms.Add(1) })
+	tries := acquireCounter(w.client)
+	ctx := ctxWithTimeout(t)
+	_, rel := mustTry(t, h.l, ctx, "k", 1)
+	defer rel()
+	octx, cancelOldest := context.WithCancel(ctx)
+	oldest, next := make(chan outcome, 1), make(chan outcome, 1)
+	joinQueue(t, w.l, octx, "k", 1, 0, oldest)
+	eventually(t, "the oldest tries once subscribed and arms its timer", func() bool { return tries.Load() == 2 && arms.Load() >= 1 })
+	nctx, cancelNext := context.WithCancel(ctx)
+	defer cancelNext()
+	joinQueue(t, w.l, nctx, "k", 1, 1, next)
+	before := arms.Load()
+	cancelOldest()
+	if o := nextOutcome(t, oldest); !errors.Is(o.err, context.Canceled) {
+		t.Fatalf("oldest waiter: %v; want context.Canceled", o.err)
+	}
+	eventually(t, "the next waiter, now the oldest, arms its retry timer", func() bool { return arms.Load() > before })
+	cancelNext()
+	nextOutcome(t, next)
+}
