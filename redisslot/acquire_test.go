@@ -3,6 +3,7 @@ package redisslot_test
 import (
 	"context"
 	"errors"
+	"fmt"
 	"math"
 	"strings"
 	"sync"
@@ -212,6 +213,46 @@ func TestAcquireSentTwiceTakesOneSlotAndDoesNotCountItself(t *testing.T) {
 	eventually(t, "InUse is 0 once the free has arrived (no orphan)", func() bool { return inUse(t, f.l, "k") == 0 })
 }
 
+// Promise 2: an acquire that a client sends again after its slot's lease
+// ended in Redis, while another holds the key, is refused: the retry does
+// not bring the lapsed member back beyond the limit.
+func TestAcquireSentAgainAfterItsLeaseEndedIsRefusedWhenFull(t *testing.T) {
+	srv := redistest.Shared(t)
+	opts := redisslot.Options{Prefix: testPrefix(t), Lease: longLease}
+	f, other := newFixture(t, srv, opts), newFixture(t, srv, opts)
+	var sent atomic.Pointer[[]any]
+	f.client.AddHook(scriptHook{hash: redisslot.AcquireHash, fn: func(ctx context.Context, cmds []redis.Cmder, next func() error) error {
+		args := append([]any(nil), cmds[0].Args()...)
+		sent.CompareAndSwap(nil, &args)
+		return next()
+	}})
+	ctx := ctxWithTimeout(t)
+	_, rel := mustTry(t, f.l, ctx, "k", 1)
+	defer rel()
+	raw := srv.Client(t)
+	rkey := redisslot.SlotKey(f.l, "k")
+	zs := members(t, raw, rkey)
+	if len(zs) != 1 {
+		t.Fatalf("slot set %v after one acquire; want one member", zs)
+	}
+	// Its lease ends in Redis (a renewal that never arrived), and another takes the key.
+	if err := raw.ZAdd(ctx, rkey, redis.Z{Score: redisNowMs(t, raw) - 1000, Member: zs[0].Member}).Err(); err != nil {
+		t.Fatal(err)
+	}
+	_, rel2 := mustTry(t, other.l, ctx, "k", 1)
+	defer rel2()
+	res, err := raw.Do(ctx, (*sent.Load())...).Int64Slice()
+	if err != nil {
+		t.Fatalf("the acquire sent again: %v", err)
+	}
+	if len(res) != 3 || res[0] == 1 {
+		t.Errorf("the acquire sent again after its lease ended answered %v; want it refused, the key being full", res)
+	}
+	if n := inUse(t, f.l, "k"); n != 1 {
+		t.Errorf("InUse = %d after the acquire was sent again; want 1, the other holder", n)
+	}
+}
+
 // Promise 2: an acquire whose outcome is unknown leaves no orphan.
 func TestAcquireWithLostReplyLeavesNoOrphan(t *testing.T) {
 	srv := redistest.Shared(t)
@@ -241,6 +282,31 @@ func TestAcquireWithLostReplyLeavesNoOrphan(t *testing.T) {
 	lose.Store(false)
 	_, rel = mustTry(t, f.l, ctx, "k", 1)
 	rel()
+}
+
+// Promise 2: an acquire whose ctx ends while Redis admits it returns
+// ctx's error and gives the slot back at once, not when its lease ends.
+func TestAcquireWhoseCtxEndsAsItIsAdmittedGivesTheSlotBack(t *testing.T) {
+	srv := redistest.Shared(t)
+	f := newFixture(t, srv, redisslot.Options{Lease: longLease})
+	cctx, cancel := context.WithCancel(ctxWithTimeout(t))
+	var admitted atomic.Bool
+	f.client.AddHook(scriptHook{hash: redisslot.AcquireHash, fn: func(ctx context.Context, cmds []redis.Cmder, next func() error) error {
+		err := next()
+		if admittedBy(cmds[0]) {
+			admitted.Store(true)
+			cancel() // the caller gives up as the reply comes
+		}
+		return err
+	}})
+	sctx, rel, err := f.l.TryAcquire(cctx, "k", 1)
+	if !errors.Is(err, context.Canceled) || sctx != nil || rel != nil {
+		t.Fatalf("TryAcquire whose ctx ended as it was admitted = %v, %v, %v; want nil, nil, context.Canceled", sctx, rel != nil, err)
+	}
+	if !admitted.Load() {
+		t.Fatal("the acquire script did not admit the member; the test proves nothing")
+	}
+	eventually(t, fmt.Sprintf("the slot given back (its lease is %v)", longLease), func() bool { return inUse(t, f.l, "k") == 0 })
 }
 
 // Promise 2: each caller is admitted against its own limit.

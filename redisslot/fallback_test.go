@@ -106,6 +106,90 @@ func TestFallbackServesTheShareWhileRedisIsDown(t *testing.T) {
 	checkFallbackReports(t, errs)
 }
 
+// A fallback slot counts in Stats as held and acquired. When Redis answers
+// again it is written with its lease, and so is its slot set: the set
+// expires with its last lease, as one made by an acquire does, and is not
+// left in Redis for good.
+func TestFallbackSlotWrittenIntoRedisExpiresWithItsLease(t *testing.T) {
+	srv := redistest.Start(t)
+	errs := &errLog{}
+	l := fbLimiter(t, srv, "", errs)
+	ctx := ctxWithTimeout(t)
+	if err := srv.Stop(); err != nil {
+		t.Fatal(err)
+	}
+	_, rel, err := l.TryAcquire(ctx, "k", fbLimit)
+	if err != nil {
+		t.Fatalf("TryAcquire with Redis down: %v; want a slot from the share", err)
+	}
+	defer rel()
+	if st := l.Stats(); st.Held != 1 || st.Acquired != 1 {
+		t.Errorf("Stats after a fallback slot: Held %d, Acquired %d; want 1, 1", st.Held, st.Acquired)
+	}
+	if err := srv.Restart(); err != nil {
+		t.Fatal(err)
+	}
+	eventually(t, "the fallback state ends once Redis answers", func() bool { return !l.Stats().Degraded })
+	raw := srv.Client(t)
+	rkey := redisslot.SlotKey(l, "k")
+	if n := raw.ZCard(ctx, rkey).Val(); n != 1 {
+		t.Fatalf("ZCARD %s = %d after the fallback state ended; want the fallback slot", rkey, n)
+	}
+	if ttl := raw.PTTL(ctx, rkey).Val(); ttl <= 0 || ttl > fbLease {
+		t.Errorf("PTTL %s = %v after the fallback slot was written; want it to expire with the lease (0, %v]", rkey, ttl, fbLease)
+	}
+}
+
+// The fallback state ends only with a round that got all of its work
+// through: while Redis answers the renewals with an error, the state
+// stays on even after the fallback slots were written into Redis, and it
+// ends with the first round whose renewals succeed.
+func TestFallbackEndsOnlyWhenARoundGetsAllItsWorkThrough(t *testing.T) {
+	srv := redistest.Shared(t)
+	c := srv.Client(t)
+	var cut, refuse atomic.Bool // no call reaches Redis; every renewal's reply is an error
+	c.AddHook(scriptHook{any: true, fn: func(ctx context.Context, cmds []redis.Cmder, next func() error) error {
+		if cut.Load() {
+			return failWith(cmds, errInjected)
+		}
+		err := next()
+		for _, cmd := range cmds {
+			if refuse.Load() && scriptOf(cmd) == redisslot.RenewHash {
+				cmd.SetErr(errRenewRefused)
+			}
+		}
+		return err
+	}})
+	l := redisslot.New(c, redisslot.Options{
+		Prefix: testPrefix(t), Lease: 10 * time.Second, OnError: (&errLog{}).add, // no lease ends during the test
+		Fallback: func(string, int) int { return fbShare },
+	})
+	t.Cleanup(func() { closeWithin(t, l, waitAfter(10*time.Second)) })
+	ctx := ctxWithTimeout(t)
+	_, rel, err := l.TryAcquire(ctx, "held", fbLimit) // a slot to renew
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rel()
+	cut.Store(true)
+	_, relFb, err := l.TryAcquire(ctx, "k", fbLimit)
+	if err != nil || !l.Stats().Degraded {
+		t.Fatalf("TryAcquire with Redis cut off: %v, Degraded %v; want a slot from the share", err, l.Stats().Degraded)
+	}
+	defer relFb()
+	refuse.Store(true)
+	cut.Store(false)
+	eventually(t, "the fallback slot written into Redis", func() bool { return redisslot.FallbackHeld(l, "k") == 0 })
+	if !l.Stats().Degraded {
+		t.Errorf("the fallback state ended in a round whose renewal Redis refused; want it on until a round gets all its work through")
+	}
+	refuse.Store(false)
+	eventually(t, "the fallback state ends once a round gets through", func() bool { return !l.Stats().Degraded })
+}
+
+// errRenewRefused is an answer of Redis to a renewal, not an outage.
+var errRenewRefused = errors.New("test: renewal refused")
+
 // queueFallback runs Acquire on a goroutine and waits until it waits in
 // the local line of the fallback share.
 func queueFallback(t *testing.T, l *redisslot.Limiter, ctx context.Context, who int, out chan<- outcome) {

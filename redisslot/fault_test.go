@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"syscall"
 	"testing"
 	"time"
@@ -341,6 +342,32 @@ func (e *faultEnv) checkNothingLeftBehind(t *testing.T, before []goleak.Option) 
 	}
 	if err := goleak.Find(before...); err != nil {
 		t.Errorf("goroutines left behind: %v", err)
+	}
+}
+
+// An acquire that Redis refused out of memory never ran: it leaves no
+// free to send and no tombstone, however many rounds follow.
+func TestAcquireRefusedOutOfMemoryLeavesNoFreeBehind(t *testing.T) {
+	srv := redistest.StartWith(t, "--maxmemory-policy", "noeviction")
+	f := newFixture(t, srv, redisslot.Options{Lease: longLease})
+	raw := srv.Client(t)
+	var frees atomic.Int64
+	f.client.AddHook(scriptHook{hash: redisslot.ReleaseHash, fn: func(ctx context.Context, cmds []redis.Cmder, next func() error) error {
+		frees.Add(1)
+		return next()
+	}})
+	ctx := ctxWithTimeout(t)
+	setMaxmemory(t, raw, "1")
+	defer setMaxmemory(t, raw, "0")
+	if _, _, err := f.l.TryAcquire(ctx, "k", 1); !redis.HasErrorPrefix(errors.Unwrap(err), "OOM") {
+		t.Fatalf("TryAcquire out of memory: %v; want Redis's OOM error, wrapped", err)
+	}
+	redisslot.RenewNow(f.l)
+	if n := frees.Load(); n != 0 {
+		t.Errorf("%d free calls after an acquire refused out of memory; want none: it never ran", n)
+	}
+	if n := raw.Exists(ctx, redisslot.TombstoneKey(f.l, "k")).Val(); n != 0 {
+		t.Errorf("a tombstone set exists after an acquire refused out of memory; want none")
 	}
 }
 

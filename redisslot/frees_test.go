@@ -103,6 +103,42 @@ func TestAcquireCarriesAFreeWhoseCallFailed(t *testing.T) {
 	}
 }
 
+// A free whose call failed waits for the next renewal round: the sends
+// at once that later releases kick carry only frees never sent, so a free
+// that keeps failing does not go again with every release.
+func TestFailedFreeWaitsForTheRoundNotTheNextRelease(t *testing.T) {
+	srv := redistest.Shared(t)
+	f := newFixture(t, srv, redisslot.Options{Lease: longLease})
+	var fail atomic.Bool
+	fail.Store(true)
+	failed := make(chan struct{}, 10)
+	f.client.AddHook(scriptHook{hash: redisslot.ReleaseHash, fn: func(ctx context.Context, cmds []redis.Cmder, next func() error) error {
+		if fail.Load() {
+			sendOrDrop(failed, struct{}{})
+			return failWith(cmds, errFreeFailed)
+		}
+		return next()
+	}})
+	ctx := ctxWithTimeout(t)
+	_, rel := mustTry(t, f.l, ctx, "a", 1)
+	rel()
+	recv(t, failed, waitAtOnce, "the release sent no free")
+	eventually(t, "the failed free waits again", func() bool {
+		return f.l.Stats().PendingFrees == 1 && redisslot.FreesInFlight(f.l) == 0
+	})
+	fail.Store(false)
+	_, rel = mustTry(t, f.l, ctx, "b", 1)
+	rel()
+	eventually(t, "the second release's free confirmed", func() bool { return inUse(t, f.l, "b") == 0 })
+	eventually(t, "no free in flight", func() bool { return redisslot.FreesInFlight(f.l) == 0 })
+	if n := f.l.Stats().PendingFrees; n != 1 {
+		t.Errorf("%d frees pending after the second release's free; want 1: the failed free waits for the renewal round %v away", n, redisslot.RenewEvery(f.l))
+	}
+	if n := inUse(t, f.l, "a"); n != 1 {
+		t.Errorf("InUse of the failed free's key = %d; want 1 until the round sends it again", n)
+	}
+}
+
 // An uncontended acquire and release send two commands: the acquire, and
 // the free the release hands to the Limiter.
 func TestUncontendedAcquireAndReleaseSendTwoCommands(t *testing.T) {

@@ -274,3 +274,99 @@ func TestStatsCountsPendingFrees(t *testing.T) {
 	refuse.Store(false)
 	eventually(t, "the pending free is sent again and confirmed", func() bool { return f.l.Stats().PendingFrees == 0 })
 }
+
+// Each AcquireResult and SlotEnd is named by String, as the metrics
+// adapters label them; a value beyond them is "unknown".
+func TestResultAndEndNames(t *testing.T) {
+	results := map[redisslot.AcquireResult]string{
+		redisslot.AcquireAcquired: "acquired", redisslot.AcquireFull: "full", redisslot.AcquireQueueFull: "queue_full",
+		redisslot.AcquireCanceled: "canceled", redisslot.AcquireClosed: "closed", redisslot.AcquireError: "error",
+		redisslot.AcquireFallback: "fallback", redisslot.AcquireFallback + 1: "unknown",
+	}
+	for r, want := range results {
+		if got := r.String(); got != want {
+			t.Errorf("AcquireResult(%d).String() = %q; want %q", r, got, want)
+		}
+	}
+	ends := map[redisslot.SlotEnd]string{
+		redisslot.SlotReleased: "released", redisslot.SlotCanceled: "canceled", redisslot.SlotLeaseLost: "lease_lost",
+		redisslot.SlotClosed: "closed", redisslot.SlotClosed + 1: "unknown",
+	}
+	for e, want := range ends {
+		if got := e.String(); got != want {
+			t.Errorf("SlotEnd(%d).String() = %q; want %q", e, got, want)
+		}
+	}
+}
+
+// lateCtx is a Context of its own kind (not from the context package)
+// whose end reaches the functions registered through its AfterFunc method
+// only when runAfterFuncs is called: a slot's context, made from it,
+// learns of its end late, and a release can come in between.
+type lateCtx struct {
+	mu         sync.Mutex
+	done       chan struct{}
+	err        error
+	afterFuncs map[*func()]bool
+}
+
+func newLateCtx() *lateCtx {
+	return &lateCtx{done: make(chan struct{}), afterFuncs: make(map[*func()]bool)}
+}
+
+func (c *lateCtx) Deadline() (time.Time, bool) { return time.Time{}, false }
+func (c *lateCtx) Done() <-chan struct{}       { return c.done }
+func (c *lateCtx) Value(any) any               { return nil }
+
+func (c *lateCtx) Err() error {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.err
+}
+
+func (c *lateCtx) AfterFunc(f func()) (stop func() bool) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.afterFuncs[&f] = true
+	return func() bool {
+		c.mu.Lock()
+		defer c.mu.Unlock()
+		registered := c.afterFuncs[&f]
+		delete(c.afterFuncs, &f)
+		return registered
+	}
+}
+
+// end makes c done with err, running none of its AfterFunc functions yet.
+func (c *lateCtx) end(err error) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.err = err
+	close(c.done)
+}
+
+func (c *lateCtx) runAfterFuncs() {
+	c.mu.Lock()
+	fs := c.afterFuncs
+	c.afterFuncs = nil
+	c.mu.Unlock()
+	for f := range fs {
+		(*f)()
+	}
+}
+
+// A slot that its release ended is heard as released, even when its
+// acquiring ctx had ended too, with another cause, whose end had not yet
+// reached the slot's context: what ended the slot first was the release.
+func TestHookHearsAReleaseThatCameBeforeTheCtxsEndReachedTheSlot(t *testing.T) {
+	f, r := newRecorded(t, redisslot.Options{Lease: longLease})
+	ctx := newLateCtx()
+	defer ctx.runAfterFuncs()
+	_, rel := mustTry(t, f.l, ctx, "k", 1)
+	ctx.end(context.DeadlineExceeded)
+	rel()
+	eventually(t, "the slot's end heard", func() bool { return len(r.endsOf("k")) == 1 })
+	if got := r.endsOf("k")[0].End; got != redisslot.SlotReleased {
+		t.Errorf("SlotEvent.End = %v; want %v: the release ended the slot before its ctx's end reached it", got, redisslot.SlotReleased)
+	}
+}

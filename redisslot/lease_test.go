@@ -81,6 +81,27 @@ func TestFreeIsNotCancelledByTheCallersCtxAndIsBounded(t *testing.T) {
 	eventually(t, "the slot is freed", func() bool { return inUse(t, f.l, "k") == 0 })
 }
 
+// Promise 4: a free sent at once is bounded by Lease/3 when that is less
+// than ReleaseTimeout, so that it never holds up the next renewal round.
+func TestFreeIsBoundedByAThirdOfTheLease(t *testing.T) {
+	srv := redistest.Shared(t)
+	const lease = 3 * time.Second
+	f := newFixture(t, srv, redisslot.Options{Lease: lease, ReleaseTimeout: 2 * lease})
+	deadlines := make(chan time.Duration, 1)
+	f.client.AddHook(scriptHook{hash: redisslot.ReleaseHash, fn: func(ctx context.Context, cmds []redis.Cmder, next func() error) error {
+		if dl, ok := ctx.Deadline(); ok {
+			sendOrDrop(deadlines, time.Until(dl))
+		}
+		return next()
+	}})
+	_, rel := mustTry(t, f.l, ctxWithTimeout(t), "k", 1)
+	rel()
+	if d := recv(t, deadlines, waitAtOnce, "the release sent no free with a deadline"); d > lease/3 || d <= 0 {
+		t.Errorf("free's ctx deadline in %v; want within Lease/3 = %v, below ReleaseTimeout %v", d, lease/3, 2*lease)
+	}
+	eventually(t, "the slot is freed", func() bool { return inUse(t, f.l, "k") == 0 })
+}
+
 // Promise 4: a release does not wait for its free: it returns while the
 // free is held up on its way to Redis, and the free arrives later.
 func TestReleaseReturnsWithoutWaitingForTheFree(t *testing.T) {
@@ -396,6 +417,71 @@ func TestSlotUnconfirmedForAWholeLeaseIsLost(t *testing.T) {
 	if !renewErr {
 		t.Errorf("OnError got %v; want the failed renewals", f.errs.all())
 	}
+}
+
+// Promise 5: a slot lost by the local clock (no renewal confirmed within
+// its life) is freed in Redis too, at once: a renewal that Redis runs late
+// cannot extend it then, and its member does not wait for the key's next
+// renewal round to go. Another Limiter's slot keeps the key alive.
+func TestSlotLostByTheClockIsFreedInRedis(t *testing.T) {
+	srv := redistest.Shared(t)
+	opts := redisslot.Options{Prefix: testPrefix(t), Lease: testLease}
+	f := newFixture(t, srv, opts)
+	opts.Lease = longLease
+	other := newFixture(t, srv, opts)
+	f.client.AddHook(scriptHook{hash: redisslot.RenewHash, fn: func(ctx context.Context, cmds []redis.Cmder, next func() error) error {
+		return failWith(cmds, errInjected) // no renewal gets through
+	}})
+	ctx := ctxWithTimeout(t)
+	_, relOther := mustTry(t, other.l, ctx, "k", 2)
+	defer relOther()
+	raw := srv.Client(t)
+	rkey := redisslot.SlotKey(f.l, "k")
+	before := members(t, raw, rkey)
+	sctx, rel := mustTry(t, f.l, ctx, "k", 2)
+	defer rel()
+	after := members(t, raw, rkey)
+	if len(before) != 1 || len(after) != 2 {
+		t.Fatalf("slot set %v, then %v; want one member, then two", before, after)
+	}
+	member := after[0].Member
+	if member == before[0].Member {
+		member = after[1].Member
+	}
+	life := redisslot.Life(f.l)
+	recv(t, sctx.Done(), waitAfter(life), fmt.Sprintf("slot context not done though no renewal got through in its life %v", life))
+	if got := context.Cause(sctx); got != redisslot.ErrLeaseLost {
+		t.Fatalf("slot context cause = %v; want ErrLeaseLost", got)
+	}
+	eventually(t, "the lost slot's member removed from Redis", func() bool {
+		return errors.Is(raw.ZScore(ctx, rkey, fmt.Sprint(member)).Err(), redis.Nil)
+	})
+}
+
+// Promise 5: each slot ends at its own deadline on the one timer, however
+// the slots taken after it move that timer: with no renewal confirmed, a
+// slot taken half a Lease before another is lost its life after its own
+// acquire, not with the later slot.
+func TestEachSlotIsLostAtItsOwnDeadline(t *testing.T) {
+	srv := redistest.Shared(t)
+	const lease, gap = 3 * time.Second, 1500 * time.Millisecond
+	f := newFixture(t, srv, redisslot.Options{Lease: lease})
+	f.client.AddHook(scriptHook{hash: redisslot.RenewHash, fn: func(ctx context.Context, cmds []redis.Cmder, next func() error) error {
+		return failWith(cmds, errInjected) // no renewal gets through
+	}})
+	life := redisslot.Life(f.l)
+	ctx := ctxWithTimeout(t)
+	first, rel1 := mustTry(t, f.l, ctx, "k", 2)
+	defer rel1()
+	taken := time.Now()
+	time.Sleep(gap) // the second slot's deadline is gap after the first's
+	second, rel2 := mustTry(t, f.l, ctx, "k", 2)
+	defer rel2()
+	recv(t, first.Done(), waitAfter(life), "the first slot was not lost")
+	if d := time.Since(taken); d > life+gap/2 {
+		t.Errorf("the first slot was lost %v after its acquire; want its life %v after (+%v slack), not with the slot taken %v later", d, life, gap/2, gap)
+	}
+	recv(t, second.Done(), waitAfter(life), "the second slot was not lost")
 }
 
 // Promise 5: NOSCRIPT is handled on every path, pipelines included.

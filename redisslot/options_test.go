@@ -86,3 +86,35 @@ func TestErrorsQuoteAShortPrefixOfALongKey(t *testing.T) {
 		}
 	}
 }
+
+// The lease margin is Lease/20, at least 50ms and at most Lease/6, as
+// Options.Lease says.
+func TestLeaseMarginIsATwentiethBetweenItsBounds(t *testing.T) {
+	for _, tc := range []struct{ lease, want time.Duration }{
+		{100 * time.Millisecond, 100 * time.Millisecond / 6}, // at most Lease/6
+		{600 * time.Millisecond, 50 * time.Millisecond},      // at least 50ms
+		{time.Second, 50 * time.Millisecond},
+		{2 * time.Second, 100 * time.Millisecond},
+		{30 * time.Second, 1500 * time.Millisecond}, // the default Lease
+	} {
+		if got := redisslot.Margin(tc.lease); got != tc.want {
+			t.Errorf("margin of Lease %v = %v; want %v", tc.lease, got, tc.want)
+		}
+	}
+}
+
+// A Lease with a part of a millisecond is rounded up to whole
+// milliseconds: the slots' life, and the renewal interval, follow it.
+func TestLeaseIsRoundedUpToWholeMilliseconds(t *testing.T) {
+	c := redis.NewClient(&redis.Options{Addr: "127.0.0.1:1"})
+	defer c.Close()
+	l := redisslot.New(c, redisslot.Options{Lease: time.Second + time.Nanosecond})
+	defer l.Close()
+	const rounded = time.Second + time.Millisecond
+	if got, want := redisslot.Life(l), rounded-redisslot.Margin(rounded); got != want {
+		t.Errorf("life of a slot with Lease 1.000000001s = %v; want %v, of the Lease rounded up to %v", got, want, rounded)
+	}
+	if got, want := redisslot.RenewEvery(l), rounded/3; got != want {
+		t.Errorf("renewal interval with Lease 1.000000001s = %v; want %v", got, want)
+	}
+}

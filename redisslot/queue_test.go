@@ -191,6 +191,206 @@ func TestLoadOfFiftyKeysIsOneRoundTrip(t *testing.T) {
 	}
 }
 
+// Places in the queue are strictly increasing in the order of joining,
+// even behind an entry whose order is ahead of Redis's clock (written by
+// a Redis whose clock ran ahead, before a failover): each new waiter
+// joins after the last, never beside it.
+func TestJoinOrderIsStrictlyIncreasingBehindAnOrderAheadOfTheClock(t *testing.T) {
+	srv := redistest.Shared(t)
+	f := newFixture(t, srv, redisslot.Options{Lease: longLease})
+	ctx := ctxWithTimeout(t)
+	_, rel := mustTry(t, f.l, ctx, "k", 1)
+	defer rel()
+	raw := srv.Client(t)
+	order, until := redisslot.QueueKeys(f.l, "k")
+	t.Cleanup(func() { raw.Del(context.Background(), order, until) })
+	now := redisNowMs(t, raw)
+	const ahead = "ahead-1/1" // a waiter of another instance
+	raw.ZAdd(ctx, order, redis.Z{Score: (now + 600_000) * 1000, Member: ahead})
+	raw.ZAdd(ctx, until, redis.Z{Score: now + 600_000, Member: ahead})
+	wctx, cancel := context.WithCancel(ctx)
+	out := make(chan outcome, 2)
+	for i := range 2 {
+		joinQueue(t, f.l, wctx, "k", 1, i, out)
+	}
+	zs, err := raw.ZRangeWithScores(ctx, order, 0, -1).Result()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(zs) != 3 || zs[0].Member != ahead {
+		t.Fatalf("queue %v; want the entry ahead of the clock first, then the two waiters", zs)
+	}
+	for i := 1; i < len(zs); i++ {
+		if zs[i].Score <= zs[i-1].Score {
+			t.Errorf("queue %v: place %d has order %.0f, not after %.0f; want orders strictly increasing in join order", zs, i, zs[i].Score, zs[i-1].Score)
+		}
+	}
+	cancel()
+	for range 2 {
+		nextOutcome(t, out)
+	}
+}
+
+// A caller passing a higher limit does not take the slot that a waiter
+// ahead of it, passing a lower one, still needs: with one slot held, a
+// waiter of limit 2 ahead, a caller of limit 3 joins the line behind it.
+func TestCallerWithAHigherLimitDoesNotTakeTheSlotAWaiterAheadNeeds(t *testing.T) {
+	srv := redistest.Shared(t)
+	f := newFixture(t, srv, redisslot.Options{Lease: longLease})
+	ctx := ctxWithTimeout(t)
+	_, rel := mustTry(t, f.l, ctx, "k", 2)
+	defer rel()
+	raw := srv.Client(t)
+	order, until := redisslot.QueueKeys(f.l, "k")
+	t.Cleanup(func() { raw.Del(context.Background(), order, until) })
+	now := redisNowMs(t, raw)
+	const ahead = "ahead-1/2" // a waiter of another instance, passing limit 2
+	raw.ZAdd(ctx, order, redis.Z{Score: now * 1000, Member: ahead})
+	raw.ZAdd(ctx, until, redis.Z{Score: now + 600_000, Member: ahead})
+	wctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	out := make(chan outcome, 1)
+	go func() {
+		_, rel, err := f.l.Acquire(wctx, "k", 3)
+		out <- outcome{0, time.Now(), rel, err}
+	}()
+	eventually(t, "the caller of limit 3 joins the line behind the waiter of limit 2", func() bool {
+		select {
+		case o := <-out:
+			if o.rel != nil {
+				o.rel()
+			}
+			t.Fatalf("Acquire with limit 3 returned (%v) ahead of a waiter of limit 2 that needs the one free slot; want it to wait behind it", o.err)
+		default:
+		}
+		return waiting(t, f.l, "k") == 2
+	})
+	cancel()
+	if o := nextOutcome(t, out); !errors.Is(o.err, context.Canceled) {
+		t.Errorf("Acquire: %v; want context.Canceled", o.err)
+	}
+}
+
+// When a Limiter's renewal of its waiters' entries drops a waiter ahead
+// whose entry ended (its instance died), it wakes the waiters whose turn
+// it now is: the next waiter takes the free slot without a retry timer.
+func TestEntryRenewalThatDropsAnEndedHeadWakesTheNext(t *testing.T) {
+	srv := redistest.Shared(t)
+	f := newFixture(t, srv, redisslot.Options{Lease: longLease})
+	redisslot.SetRetryInterval(f.l, noRetry)
+	tries := acquireCounter(f.client)
+	ctx := ctxWithTimeout(t)
+	raw := srv.Client(t)
+	order, until := redisslot.QueueKeys(f.l, "k")
+	t.Cleanup(func() { raw.Del(context.Background(), order, until) })
+	now := redisNowMs(t, raw)
+	const dead = "dead-1/1" // the head waiter of an instance that died
+	raw.ZAdd(ctx, order, redis.Z{Score: now * 1000, Member: dead})
+	raw.ZAdd(ctx, until, redis.Z{Score: now + 600_000, Member: dead})
+	out := make(chan outcome, 1)
+	joinQueue(t, f.l, ctx, "k", 1, 0, out)
+	eventually(t, "the waiter tries once subscribed", func() bool { return tries.Load() == 2 })
+	// The dead waiter's entry ends now; the next entry renewal drops it.
+	raw.ZAdd(ctx, until, redis.Z{Score: redisNowMs(t, raw) - 1, Member: dead})
+	r := nextOutcome(t, out)
+	if r.err != nil {
+		t.Fatalf("Acquire: %v; want the slot once the dead head was dropped", r.err)
+	}
+	r.rel()
+}
+
+// A waiter's limit goes with its place in line: with one slot free and
+// a waiter passing limit 2 first in line, the caller behind it, passing 5
+// and woken with it, does not take that slot. Only the caller behind
+// tries: every wake-up of the first waiter's Limiter is dropped, and
+// neither has a retry timer.
+func TestWaiterAheadKeepsTheSlotItsLimitNeeds(t *testing.T) {
+	srv := redistest.Shared(t)
+	opts := redisslot.Options{Prefix: testPrefix(t), Lease: longLease}
+	h, a, c := newFixture(t, srv, opts), newFixture(t, srv, opts), newFixture(t, srv, opts)
+	redisslot.SetRetryInterval(a.l, noRetry)
+	redisslot.SetRetryInterval(c.l, noRetry)
+	redisslot.SetDropWake(a.l, func(string) bool { return true })
+	tried := make(chan struct{}, 10)
+	c.client.AddHook(scriptHook{hash: redisslot.AcquireHash, fn: func(ctx context.Context, cmds []redis.Cmder, next func() error) error {
+		err := next()
+		sendOrDrop(tried, struct{}{})
+		return err
+	}})
+	ctx := ctxWithTimeout(t)
+	_, rel1 := mustTry(t, h.l, ctx, "k", 2)
+	_, rel2 := mustTry(t, h.l, ctx, "k", 2)
+	defer rel2()
+	actx, cancelA := context.WithCancel(ctx)
+	defer cancelA()
+	outA, outC := make(chan outcome, 1), make(chan outcome, 1)
+	joinQueue(t, a.l, actx, "k", 2, 0, outA)
+	joinQueue(t, c.l, ctx, "k", 5, 1, outC)
+	for range 2 { // its join, and its try once subscribed
+		recv(t, tried, waitAtOnce, "the caller behind made no try once subscribed")
+	}
+	rel1() // one slot free: the first waiter's, by its limit 2
+	recv(t, tried, waitAtOnce, "the caller behind was not woken by the free")
+	if n := inUse(t, h.l, "k"); n != 1 {
+		t.Errorf("InUse = %d after the caller behind tried; want 1: it took the slot the waiter ahead of it needs", n)
+	}
+	cancelA()
+	if o := nextOutcome(t, outA); !errors.Is(o.err, context.Canceled) {
+		t.Errorf("first waiter: %v; want context.Canceled", o.err)
+	}
+	getsSlot(t, outC, "the caller behind", "the caller behind got no slot once the first waiter left")
+}
+
+// Load counts only waiters whose entry has not ended: a waiter of a dead
+// instance, still in line until a script drops it, is not counted.
+func TestLoadDoesNotCountAWaiterWhoseEntryEnded(t *testing.T) {
+	srv := redistest.Shared(t)
+	f := newFixture(t, srv, redisslot.Options{Lease: longLease})
+	ctx := ctxWithTimeout(t)
+	_, rel := mustTry(t, f.l, ctx, "k", 1)
+	defer rel()
+	raw := srv.Client(t)
+	order, until := redisslot.QueueKeys(f.l, "k")
+	t.Cleanup(func() { raw.Del(context.Background(), order, until) })
+	now := redisNowMs(t, raw)
+	const dead = "dead-1/1"
+	raw.ZAdd(ctx, order, redis.Z{Score: now * 1000, Member: dead})
+	raw.ZAdd(ctx, until, redis.Z{Score: now - 1, Member: dead})
+	loads, err := f.l.Load(ctx, "k")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := (redisslot.Load{Key: "k", InUse: 1}); loads[0] != want {
+		t.Errorf("Load = %+v with a waiter whose entry ended; want %+v", loads[0], want)
+	}
+}
+
+// Load names at most BatchSize keys in one script call, however many it
+// is given: one more key than that takes two calls (in one round trip).
+func TestLoadCallsNameAtMostBatchSizeKeys(t *testing.T) {
+	srv := redistest.Shared(t)
+	f := newFixture(t, srv, redisslot.Options{Lease: longLease})
+	var most atomic.Int64
+	f.client.AddHook(scriptHook{hash: redisslot.LoadHash, fn: func(ctx context.Context, cmds []redis.Cmder, next func() error) error {
+		for _, c := range cmds {
+			n, _ := c.Args()[2].(int) // the number of KEYS: two per key
+			most.Store(max(most.Load(), int64(n/2)))
+		}
+		return next()
+	}})
+	keys := make([]string, redisslot.BatchSize+1)
+	for i := range keys {
+		keys[i] = fmt.Sprint("k", i)
+	}
+	loads, err := f.l.Load(ctxWithTimeout(t), keys...)
+	if err != nil || len(loads) != len(keys) {
+		t.Fatalf("Load of %d keys = %d Loads, %v", len(keys), len(loads), err)
+	}
+	if n := most.Load(); n == 0 || n > redisslot.BatchSize {
+		t.Errorf("a load call named %d keys; want at most BatchSize, %d", n, redisslot.BatchSize)
+	}
+}
+
 // Load says what is wrong with a bad key; a key that Redis fails on (it
 // is no slot set) is named in the error, and the other keys still answer.
 func TestLoadErrorsNameTheKey(t *testing.T) {
@@ -292,4 +492,78 @@ func TestKeyWithAnEmptyHashTagIsRefused(t *testing.T) {
 	}
 	_, rel := mustTry(t, f.l, ctx, "x}", 1) // a brace later is fine
 	rel()
+}
+
+// flipCtx is a context that ends during its n-th Err call: it cancels
+// itself then, so that its end falls between any two reads of it.
+type flipCtx struct {
+	context.Context
+	cancel   context.CancelFunc
+	n, calls atomic.Int64
+}
+
+func (c *flipCtx) Err() error {
+	if c.calls.Add(1) == c.n.Load() {
+		c.cancel()
+	}
+	return c.Context.Err()
+}
+
+// A waiter whose ctx ends at any point of its tries leaves no place behind
+// in the queue: round n ends the ctx at its n-th read by Err, and whenever
+// the waiter's place had reached Redis, a free naming it is sent at once,
+// not left to the entry's end. Its retry timer is short, so that it tries
+// often enough for every round to end.
+func TestWaiterWhoseCtxEndsDuringATryFreesItsPlace(t *testing.T) {
+	_, h, w := pair(t, redisslot.Options{Lease: longLease})
+	redisslot.SetRetryInterval(w.l, 20*time.Millisecond)
+	var member atomic.Value // the member id of the round's waiter
+	var queued atomic.Bool  // Redis put it in line
+	w.client.AddHook(scriptHook{hash: redisslot.AcquireHash, fn: func(ctx context.Context, cmds []redis.Cmder, next func() error) error {
+		member.Store(fmt.Sprint(cmds[0].Args()[scriptArg]))
+		err := next()
+		if r, _ := cmds[0].(*redis.Cmd).Int64Slice(); len(r) == 3 && r[0] == 2 {
+			queued.Store(true)
+		}
+		return err
+	}})
+	freed := make(chan string, 1000)
+	w.client.AddHook(scriptHook{hash: redisslot.ReleaseHash, fn: func(ctx context.Context, cmds []redis.Cmder, next func() error) error {
+		for _, c := range cmds {
+			for _, a := range c.Args()[scriptArg:] {
+				sendOrDrop(freed, fmt.Sprint(a))
+			}
+		}
+		return next()
+	}})
+	ctx := ctxWithTimeout(t)
+	_, rel := mustTry(t, h.l, ctx, "k", 1)
+	defer rel()
+	for n := 1; n <= 12; n++ {
+		queued.Store(false)
+		inner, cancel := context.WithCancel(ctx)
+		fc := &flipCtx{Context: inner, cancel: cancel}
+		fc.n.Store(int64(n))
+		_, _, err := w.l.Acquire(fc, "k", 1)
+		cancel()
+		if !errors.Is(err, context.Canceled) {
+			t.Fatalf("round %d: Acquire = %v; want context.Canceled", n, err)
+		}
+		if !queued.Load() {
+			continue // it never reached the queue: nothing to free
+		}
+		m := member.Load().(string)
+		hangGuard := time.After(waitAtOnce)
+	wait:
+		for {
+			select {
+			case a := <-freed:
+				if a == m {
+					break wait
+				}
+			case <-hangGuard:
+				t.Fatalf("round %d: the waiter's place %s reached the queue and no free named it within %v", n, m, waitAtOnce)
+			}
+		}
+	}
 }

@@ -1,12 +1,14 @@
 package redisslot_test
 
 import (
+	"context"
 	"sync/atomic"
 	"testing"
 	"time"
 
 	"github.com/ctxguard/release/redisslot"
 	"github.com/ctxguard/release/redisslot/internal/redistest"
+	"github.com/redis/go-redis/v9"
 )
 
 // A waiter whose entry vanished from the queue (dropped after a stall
@@ -80,4 +82,38 @@ func TestLoneWaiterOfADeadInstanceLeavesNoKeyBehind(t *testing.T) {
 	}
 	_, rel2 := mustTry(t, o.l, ctx, "k", 1)
 	rel2()
+}
+
+// A waiter's entry is renewed every 300ms, a third of its life, so that
+// a live waiter rides out a Redis pause of about two rounds: the constants
+// say so, and a waiting Acquire's renewals come that often.
+func TestEntriesAreRenewedEveryThirdOfTheirLife(t *testing.T) {
+	const every = 300 * time.Millisecond
+	if redisslot.EntryRenewEvery != every || 3*redisslot.EntryRenewEvery > redisslot.EntryTTL {
+		t.Errorf("entries renewed every %v with a life of %v; want every %v, at most a third of it", redisslot.EntryRenewEvery, redisslot.EntryTTL, every)
+	}
+	srv := redistest.Shared(t)
+	f := newFixture(t, srv, redisslot.Options{Lease: longLease})
+	renewed := make(chan time.Time, 100)
+	f.client.AddHook(scriptHook{hash: redisslot.RenewWaitersHash, fn: func(ctx context.Context, cmds []redis.Cmder, next func() error) error {
+		sendOrDrop(renewed, time.Now())
+		return next()
+	}})
+	ctx := ctxWithTimeout(t)
+	_, rel := mustTry(t, f.l, ctx, "k", 1)
+	defer rel()
+	wctx, cancel := context.WithCancel(ctx)
+	out := make(chan outcome, 1)
+	joinQueue(t, f.l, wctx, "k", 1, 0, out)
+	first := recv(t, renewed, waitAtOnce, "no renewal of the waiter's entry")
+	var last time.Time
+	for range 3 {
+		last = recv(t, renewed, waitAtOnce, "the waiter's entry renewals stopped")
+	}
+	// Three intervals, and what a loaded machine may add to them.
+	if d, bound := last.Sub(first), 3*every+time.Second; d > bound {
+		t.Errorf("four renewals of a waiter's entry took %v; want them every %v (within %v)", d, every, bound)
+	}
+	cancel()
+	nextOutcome(t, out)
 }

@@ -3,6 +3,7 @@ package redisslot_test
 import (
 	"context"
 	"errors"
+	"fmt"
 	"strconv"
 	"strings"
 	"sync"
@@ -387,5 +388,45 @@ func churn(ctx context.Context, l *redisslot.Limiter, limit int, restarted, firs
 		}
 		time.Sleep(time.Millisecond) // the work the slot guards
 		rel()
+	}
+}
+
+// When Redis answers a call again after an outage, a renewal round runs
+// at once, not a third of the Lease later: a slot whose member a restart
+// lost ends within a round trip of that first answer.
+func TestFirstAnswerAfterAnOutageRunsARoundAtOnce(t *testing.T) {
+	srv := redistest.Start(t)
+	opts := srv.Options()
+	opts.MaxRetries = -1
+	opts.DialTimeout, opts.ReadTimeout, opts.WriteTimeout = time.Second, time.Second, time.Second
+	c := redis.NewClient(opts)
+	t.Cleanup(func() { _ = c.Close() })
+	errs := &errLog{}
+	l := redisslot.New(c, redisslot.Options{Prefix: testPrefix(t), Lease: longLease, OnError: errs.add})
+	t.Cleanup(func() { closeWithin(t, l, waitAfter(10*time.Second)) })
+	ctx := ctxWithTimeout(t)
+	sctx, rel := mustTry(t, l, ctx, "k", 1)
+	defer rel()
+	if err := srv.Stop(); err != nil {
+		t.Fatal(err)
+	}
+	if _, _, err := l.TryAcquire(ctx, "other", 1); err == nil {
+		t.Fatal("TryAcquire with Redis stopped succeeded")
+	}
+	if err := srv.Restart(); err != nil { // it forgets every slot
+		t.Fatal(err)
+	}
+	relOther := func() {}
+	defer func() { relOther() }()
+	eventually(t, "a call answered once Redis is back", func() bool {
+		_, rel, err := l.TryAcquire(ctx, "other", 1)
+		if err == nil {
+			relOther = rel
+		}
+		return err == nil
+	})
+	recv(t, sctx.Done(), waitAtOnce, fmt.Sprintf("the slot a restart lost did not end; the next regular round is %v away", redisslot.RenewEvery(l)))
+	if got := context.Cause(sctx); got != redisslot.ErrLeaseLost {
+		t.Errorf("slot context cause = %v; want ErrLeaseLost", got)
 	}
 }

@@ -3,7 +3,9 @@ package redisslot_test
 import (
 	"context"
 	"errors"
+	"fmt"
 	"sync"
+	"sync/atomic"
 	"syscall"
 	"testing"
 	"time"
@@ -221,5 +223,120 @@ func TestFreeThatOvertakesItsAcquireRefusesIt(t *testing.T) {
 	}
 	if n, _ := raw.ZCard(ctx, redisslot.TombstoneKey(f.l, "k")).Result(); n != 1 {
 		t.Errorf("%d tombstones; want 1", n)
+	}
+}
+
+// An acquire that Redis refuses because a free of its member ran first
+// (its tombstone is there) returns an error at once: not ErrFull, and no
+// wait in line that a later try could end with a slot. No slot is taken.
+func TestAcquireRefusedByItsTombstoneReturnsAnError(t *testing.T) {
+	srv := redistest.Shared(t)
+	f := newFixture(t, srv, redisslot.Options{Lease: longLease})
+	raw := srv.Client(t)
+	tombs := redisslot.TombstoneKey(f.l, "k")
+	forget := redisNowMs(t, raw) + float64(time.Hour/time.Millisecond)
+	f.client.AddHook(scriptHook{hash: redisslot.AcquireHash, fn: func(ctx context.Context, cmds []redis.Cmder, next func() error) error {
+		member := fmt.Sprint(cmds[0].Args()[scriptArg])
+		if err := raw.ZAdd(ctx, tombs, redis.Z{Score: forget, Member: member}).Err(); err != nil {
+			return err
+		}
+		return next()
+	}})
+	for _, tc := range []struct {
+		name    string
+		acquire func(context.Context, string, int) (context.Context, func(), error)
+	}{{"TryAcquire", f.l.TryAcquire}, {"Acquire", f.l.Acquire}} {
+		sctx, rel, err := tc.acquire(ctxWithin(t, waitAtOnce), "k", 1)
+		if rel != nil {
+			rel()
+		}
+		if err == nil || errors.Is(err, redisslot.ErrFull) || errors.Is(err, context.DeadlineExceeded) || sctx != nil {
+			t.Errorf("%s refused by its member's tombstone = %v, %v, %v; want nil, nil and an error that is not ErrFull", tc.name, sctx, rel != nil, err)
+		}
+	}
+	if n := inUse(t, f.l, "k"); n != 0 {
+		t.Errorf("InUse = %d after acquires refused by their tombstones; want 0", n)
+	}
+}
+
+// A free of an unsure member (its acquire timed out) is not settled by
+// the next acquire of its key, which takes only released slots with it:
+// the free still goes with its tombstone, so the timed-out acquire, run
+// late, is refused.
+func TestNextAcquireDoesNotTakeAnUnsureFreeWithIt(t *testing.T) {
+	srv := redistest.Shared(t)
+	f := newFixture(t, srv, redisslot.Options{Lease: longLease})
+	raw := srv.Client(t)
+	var held []any // the acquire's command, not sent
+	var once sync.Once
+	f.client.AddHook(scriptHook{hash: redisslot.AcquireHash, fn: func(ctx context.Context, cmds []redis.Cmder, next func() error) error {
+		hold := false
+		once.Do(func() { held, hold = append([]any(nil), cmds[0].Args()...), true })
+		if hold {
+			return failWith(cmds, context.DeadlineExceeded) // it may have reached Redis
+		}
+		return next()
+	}})
+	var failFrees atomic.Bool
+	failFrees.Store(true)
+	f.client.AddHook(scriptHook{hash: redisslot.ReleaseHash, fn: func(ctx context.Context, cmds []redis.Cmder, next func() error) error {
+		if failFrees.Load() {
+			return failWith(cmds, errFreeFailed)
+		}
+		return next()
+	}})
+	ctx := ctxWithTimeout(t)
+	if _, _, err := f.l.TryAcquire(ctx, "k", 2); !errors.Is(err, context.DeadlineExceeded) {
+		t.Fatalf("acquire whose reply is lost: %v; want the timeout", err)
+	}
+	_, rel := mustTry(t, f.l, ctx, "k", 2) // the next acquire of the key, while the free fails
+	defer rel()
+	failFrees.Store(false)
+	redisslot.RenewNow(f.l) // sends the pending frees
+	eventually(t, "the free of the unsure member confirmed", func() bool { return f.l.Stats().PendingFrees == 0 })
+	late := redis.NewCmd(ctx, held...)
+	if err := raw.Process(ctx, late); err != nil {
+		t.Fatalf("the acquire, run after its free: %v", err)
+	}
+	if r, err := late.Int64Slice(); err != nil || len(r) != 3 || r[0] != 5 {
+		t.Errorf("the acquire, run after its free, answered %v (%v); want {5 0 0}: refused by its tombstone", r, err)
+	}
+	if n := inUse(t, f.l, "k"); n != 1 {
+		t.Errorf("InUse = %d after the late acquire; want 1, the next acquire's slot", n)
+	}
+}
+
+// A tombstone outlives the Lease by far: an acquire that runs later than a
+// Lease after its free (held up in the network, say) is still refused.
+func TestTombstoneRefusesAnAcquireRunMoreThanALeaseAfterItsFree(t *testing.T) {
+	srv := redistest.Shared(t)
+	const lease = 200 * time.Millisecond
+	f := newFixture(t, srv, redisslot.Options{Lease: lease})
+	raw := srv.Client(t)
+	var held []any // the acquire's command, not sent
+	var once sync.Once
+	f.client.AddHook(scriptHook{hash: redisslot.AcquireHash, fn: func(ctx context.Context, cmds []redis.Cmder, next func() error) error {
+		hold := false
+		once.Do(func() { held, hold = append([]any(nil), cmds[0].Args()...), true })
+		if hold {
+			return failWith(cmds, context.DeadlineExceeded) // it may have reached Redis
+		}
+		return next()
+	}})
+	ctx := ctxWithTimeout(t)
+	if _, _, err := f.l.TryAcquire(ctx, "k", 1); !errors.Is(err, context.DeadlineExceeded) {
+		t.Fatalf("acquire whose reply is lost: %v; want the timeout", err)
+	}
+	eventually(t, "the free of the unsure member confirmed", func() bool { return f.l.Stats().PendingFrees == 0 })
+	time.Sleep(5 * lease) // the acquire is held up for five Leases
+	late := redis.NewCmd(ctx, held...)
+	if err := raw.Process(ctx, late); err != nil {
+		t.Fatalf("the acquire, run five Leases after its free: %v", err)
+	}
+	if r, err := late.Int64Slice(); err != nil || len(r) != 3 || r[0] != 5 {
+		t.Errorf("the acquire, run five Leases after its free, answered %v (%v); want {5 0 0}: refused by its tombstone", r, err)
+	}
+	if n := inUse(t, f.l, "k"); n != 0 {
+		t.Errorf("InUse = %d after the late acquire; want 0", n)
 	}
 }

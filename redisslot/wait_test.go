@@ -48,6 +48,36 @@ func TestReleaseWakesWaiterOnAnotherLimiter(t *testing.T) {
 	r.rel()
 }
 
+// A first-in-line waiter that leaves (its ctx ended) wakes, in the call
+// that takes it out of the queue, the waiter behind it on another Limiter
+// once there is room for that one, without a retry timer.
+func TestHeadWaiterLeavingWakesTheNextOnAnotherLimiter(t *testing.T) {
+	_, h, w := pair(t, redisslot.Options{Lease: longLease})
+	redisslot.SetRetryInterval(w.l, noRetry)
+	tries := acquireCounter(w.client)
+	ctx := ctxWithTimeout(t)
+	_, rel := mustTry(t, h.l, ctx, "k", 2)
+	defer rel()
+	// The head passes limit 1, which the holder fills; the next passes 2
+	// and waits only behind the head.
+	hctx, cancel := context.WithCancel(ctx)
+	head := make(chan outcome, 1)
+	joinQueue(t, h.l, hctx, "k", 1, 0, head)
+	out := make(chan outcome, 1)
+	joinQueue(t, w.l, ctx, "k", 2, 1, out)
+	eventually(t, "the waiter tries once subscribed", func() bool { return tries.Load() == 2 })
+	cancel()
+	if o := nextOutcome(t, head); !errors.Is(o.err, context.Canceled) {
+		t.Fatalf("the head's Acquire: %v; want context.Canceled", o.err)
+	}
+	// With no retry timer, only the leaving head's wake-up can move the waiter.
+	r := nextOutcome(t, out)
+	if r.err != nil {
+		t.Fatalf("the next waiter's Acquire: %v; want a slot once the head left", r.err)
+	}
+	r.rel()
+}
+
 // The release publishes the wake-up in the same round trip as the
 // free, when the key has waiters, naming the waiter that may take the slot.
 func TestReleasePublishesWakeUpInTheSameCall(t *testing.T) {
@@ -550,4 +580,143 @@ func TestReleaseWakesTheOldestLocalWaiterAtOnce(t *testing.T) {
 	eventually(t, "the waiter probed once subscribed", func() bool { return tries.Load() == 3 })
 	rel()
 	getsSlot(t, out, "waiter", "the local waiter first in line got no slot: the release did not wake it")
+}
+
+// A release whose key's oldest waiter here is not first in line (a waiter
+// of another Limiter is ahead) does not wake it: the free goes in a call
+// of its own, whose wake-up names only the waiter first in line. Waking
+// the local waiter would cost it a try that fails.
+func TestReleaseDoesNotWakeALocalWaiterThatIsNotFirstInLine(t *testing.T) {
+	_, f, r := pair(t, redisslot.Options{Lease: longLease})
+	redisslot.SetRetryInterval(f.l, noRetry)
+	redisslot.SetRetryInterval(r.l, noRetry)
+	tries := acquireCounter(f.client)
+	ctx := ctxWithTimeout(t)
+	_, rel := mustTry(t, f.l, ctx, "k", 1)
+	outA, outB := make(chan outcome, 1), make(chan outcome, 1)
+	joinQueue(t, r.l, ctx, "k", 1, 0, outA)
+	joinQueue(t, f.l, ctx, "k", 1, 1, outB)
+	// The local waiter's tries so far: the holder's, its join, and once subscribed.
+	eventually(t, "the local waiter tries once subscribed", func() bool { return tries.Load() == 3 })
+	rel()
+	a := nextOutcome(t, outA)
+	if a.err != nil || a.who != 0 {
+		t.Fatalf("the release went to waiter %d (%v); want waiter 0, first in line", a.who, a.err)
+	}
+	if n := tries.Load(); n != 3 {
+		t.Errorf("the local waiter, second in line, made %d tries after the release; want none", n-3)
+	}
+	a.rel()
+	getsSlot(t, outB, "the local waiter", "the local waiter got no slot after the first in line released it")
+}
+
+// A waiter that learns from its own try that it is now first in line (the
+// one ahead left without a wake-up for it) is the one a release here then
+// wakes: its try carries the free, which needs no call of its own.
+func TestWaiterThatLearnsByItsTryItIsFirstIsWokenByTheNextRelease(t *testing.T) {
+	srv, f, r := pair(t, redisslot.Options{Lease: longLease})
+	redisslot.SetRetryInterval(f.l, noRetry)
+	redisslot.SetRetryInterval(r.l, noRetry)
+	tries := acquireCounter(f.client)
+	// The local waiter arms its timer after each try; heard once it has made its fourth.
+	armed := make(chan time.Duration, 10)
+	redisslot.SetOnArm(f.l, func(d time.Duration) {
+		if tries.Load() >= 4 {
+			sendOrDrop(armed, d)
+		}
+	})
+	var frees atomic.Int64
+	f.client.AddHook(scriptHook{hash: redisslot.ReleaseHash, fn: func(ctx context.Context, cmds []redis.Cmder, next func() error) error {
+		frees.Add(1)
+		return next()
+	}})
+	ctx := ctxWithTimeout(t)
+	_, rel := mustTry(t, f.l, ctx, "k", 1)
+	actx, cancelA := context.WithCancel(ctx)
+	outA, outB := make(chan outcome, 1), make(chan outcome, 1)
+	joinQueue(t, r.l, actx, "k", 1, 0, outA)
+	joinQueue(t, f.l, ctx, "k", 1, 1, outB)
+	eventually(t, "the local waiter tries once subscribed", func() bool { return tries.Load() == 3 })
+	cancelA() // the key being full, its leaving wakes nobody
+	if o := nextOutcome(t, outA); !errors.Is(o.err, context.Canceled) {
+		t.Fatalf("first waiter: %v; want context.Canceled", o.err)
+	}
+	eventually(t, "the first waiter gone from the line", func() bool { return waiting(t, f.l, "k") == 1 })
+	if n := tries.Load(); n != 3 {
+		t.Fatalf("the local waiter made %d tries before the wake-up; want 2, and the holder's", n-1)
+	}
+	// A wake-up that names no waiter: the local waiter tries, and learns it is first.
+	if err := srv.Client(t).Publish(ctx, redisslot.WakeChannel(f.l, "k"), "1").Err(); err != nil {
+		t.Fatal(err)
+	}
+	recv(t, armed, waitAtOnce, "the local waiter did not try and wait again")
+	before := frees.Load()
+	rel()
+	b := nextOutcome(t, outB)
+	if b.err != nil {
+		t.Fatalf("the local waiter, first in line: %v; want the released slot", b.err)
+	}
+	if n := frees.Load() - before; n != 0 {
+		t.Errorf("the release sent %d free calls; want none: the woken waiter's try carries the free", n)
+	}
+	b.rel()
+}
+
+// A wake-up message that is a number n, as an operator may publish, wakes
+// the n oldest waiters here.
+func TestWakeUpThatIsANumberWakesThatManyOldest(t *testing.T) {
+	srv, h, w := pair(t, redisslot.Options{Lease: longLease})
+	redisslot.SetRetryInterval(w.l, noRetry)
+	woke := make(chan int, 10)
+	ctx := ctxWithTimeout(t)
+	_, rel := mustTry(t, h.l, ctx, "k", 1)
+	defer rel()
+	wctx, cancel := context.WithCancel(ctx)
+	out := make(chan outcome, 3)
+	tries := acquireCounter(w.client)
+	for i := range 3 {
+		joinQueue(t, w.l, wctx, "k", 1, i, out)
+	}
+	eventually(t, "the oldest waiter tries once subscribed", func() bool { return tries.Load() == 4 })
+	redisslot.SetOnWake(w.l, func(_ string, n int) { sendOrDrop(woke, n) })
+	if err := srv.Client(t).Publish(ctx, redisslot.WakeChannel(w.l, "k"), "3").Err(); err != nil {
+		t.Fatal(err)
+	}
+	if n := recv(t, woke, waitAtOnce, "the published wake-up was not handled"); n != 3 {
+		t.Errorf("the wake-up %q woke %d waiters; want 3", "3", n)
+	}
+	cancel()
+	for range 3 {
+		nextOutcome(t, out)
+	}
+}
+
+// When the oldest waiter here leaves, the next becomes the oldest at once
+// and starts its retry timer: it does not wait for a wake-up that may
+// never come.
+func TestNextWaiterStartsItsRetryTimerWhenTheOldestLeaves(t *testing.T) {
+	_, h, w := pair(t, redisslot.Options{Lease: longLease})
+	redisslot.SetRetryInterval(w.l, noRetry)
+	redisslot.SetDropWake(w.l, func(string) bool { return true })
+	var arms atomic.Int64
+	redisslot.SetOnArm(w.l, func(time.Duration) { arms.Add(1) })
+	tries := acquireCounter(w.client)
+	ctx := ctxWithTimeout(t)
+	_, rel := mustTry(t, h.l, ctx, "k", 1)
+	defer rel()
+	octx, cancelOldest := context.WithCancel(ctx)
+	oldest, next := make(chan outcome, 1), make(chan outcome, 1)
+	joinQueue(t, w.l, octx, "k", 1, 0, oldest)
+	eventually(t, "the oldest tries once subscribed and arms its timer", func() bool { return tries.Load() == 2 && arms.Load() >= 1 })
+	nctx, cancelNext := context.WithCancel(ctx)
+	defer cancelNext()
+	joinQueue(t, w.l, nctx, "k", 1, 1, next)
+	before := arms.Load()
+	cancelOldest()
+	if o := nextOutcome(t, oldest); !errors.Is(o.err, context.Canceled) {
+		t.Fatalf("oldest waiter: %v; want context.Canceled", o.err)
+	}
+	eventually(t, "the next waiter, now the oldest, arms its retry timer", func() bool { return arms.Load() > before })
+	cancelNext()
+	nextOutcome(t, next)
 }

@@ -241,3 +241,104 @@ func TestLocalZeroValue(t *testing.T) {
 		t.Fatalf("zero Local: InUse after release = %d, %v; want 0, nil", n, err)
 	}
 }
+
+// lateCtx is a Context of its own kind (not from the context package)
+// whose end reaches the functions registered through its AfterFunc method
+// only when runAfterFuncs is called: so a slot's context, made from it,
+// learns of its end late, and a release can come in between.
+type lateCtx struct {
+	mu         sync.Mutex
+	done       chan struct{}
+	err        error
+	afterFuncs map[*func()]bool
+}
+
+func newLateCtx() *lateCtx {
+	return &lateCtx{done: make(chan struct{}), afterFuncs: make(map[*func()]bool)}
+}
+
+func (c *lateCtx) Deadline() (time.Time, bool) { return time.Time{}, false }
+func (c *lateCtx) Done() <-chan struct{}       { return c.done }
+func (c *lateCtx) Value(any) any               { return nil }
+
+func (c *lateCtx) Err() error {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.err
+}
+
+func (c *lateCtx) AfterFunc(f func()) (stop func() bool) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.afterFuncs[&f] = true
+	return func() bool {
+		c.mu.Lock()
+		defer c.mu.Unlock()
+		registered := c.afterFuncs[&f]
+		delete(c.afterFuncs, &f)
+		return registered
+	}
+}
+
+// end makes c done with err, running none of its AfterFunc functions yet.
+func (c *lateCtx) end(err error) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.err = err
+	close(c.done)
+}
+
+func (c *lateCtx) runAfterFuncs() {
+	c.mu.Lock()
+	fs := c.afterFuncs
+	c.afterFuncs = nil
+	c.mu.Unlock()
+	for f := range fs {
+		(*f)()
+	}
+}
+
+// A slot's context ends with the cause of ctx's end when ctx ends first,
+// even when that end reaches the slot's context late (ctx is a Context of
+// another kind, whose AfterFunc runs later) and the release comes first.
+func TestLocalSlotContextEndsWithTheCauseOfCtxsEnd(t *testing.T) {
+	l := slots.NewLocal(slots.LocalOptions{})
+	defer l.Close()
+	ctx := newLateCtx()
+	sctx, rel, err := l.TryAcquire(ctx, "k", 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx.end(context.DeadlineExceeded)
+	rel()
+	if got := context.Cause(sctx); got != context.DeadlineExceeded {
+		t.Errorf("context.Cause(slot's context) = %v after ctx ended with %v and then release was called; want %v", got, context.DeadlineExceeded, context.DeadlineExceeded)
+	}
+	ctx.runAfterFuncs()
+	if n, _ := l.InUse(context.Background(), "k"); n != 0 {
+		t.Errorf("InUse = %d after the release; want 0", n)
+	}
+}
+
+// Close ends the context of every slot still held, with cause ErrClosed,
+// whichever slots were released before it: the newest, one in the middle.
+func TestLocalCloseEndsEverySlotStillHeld(t *testing.T) {
+	l := slots.NewLocal(slots.LocalOptions{})
+	var ctxs []context.Context
+	var rels []func()
+	for range 4 {
+		sctx, rel, err := l.TryAcquire(context.Background(), "k", 4)
+		if err != nil {
+			t.Fatal(err)
+		}
+		ctxs, rels = append(ctxs, sctx), append(rels, rel)
+	}
+	rels[3]() // the newest
+	rels[1]() // one in the middle
+	l.Close()
+	for _, i := range []int{0, 2} {
+		if got := context.Cause(ctxs[i]); got != slots.ErrClosed {
+			t.Errorf("slot %d, still held at Close: context.Cause = %v; want ErrClosed", i, got)
+		}
+	}
+}

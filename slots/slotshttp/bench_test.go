@@ -58,16 +58,21 @@ var designs = []struct {
 // fixedKey is the key func of the benchmarks: one user, limit 4.
 func fixedKey(*http.Request) (string, int) { return "user:42", 4 }
 
-// discard is a ResponseWriter that keeps nothing.
-type discard struct{ h http.Header }
+// discard is a ResponseWriter that keeps only the status code.
+type discard struct {
+	h    http.Header
+	code int
+}
 
-func (d discard) Header() http.Header       { return d.h }
-func (discard) Write(p []byte) (int, error) { return len(p), nil }
-func (discard) WriteHeader(int)             {}
+func (d *discard) Header() http.Header       { return d.h }
+func (*discard) Write(p []byte) (int, error) { return len(p), nil }
+func (d *discard) WriteHeader(code int)      { d.code = code }
 
 // serveOnce returns a function that serves one request through the
 // handler that mk makes, on a request context that is cancelable, as
-// net/http's is.
+// net/http's is. Every request gets its slot and is served: one that is
+// not (an earlier request's slot was never freed) fails tb at once, so
+// that a handler that keeps its slots fails rather than waits.
 func serveOnce(tb testing.TB, mk design, wait time.Duration) func() {
 	l := slots.NewLocal(slots.LocalOptions{})
 	tb.Cleanup(func() { l.Close() })
@@ -76,8 +81,14 @@ func serveOnce(tb testing.TB, mk design, wait time.Duration) func() {
 	next := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { w.WriteHeader(http.StatusNoContent) })
 	h := mk(l, fixedKey, wait, next)
 	r := httptest.NewRequestWithContext(ctx, "GET", "/", nil)
-	w := discard{http.Header{}}
-	return func() { h.ServeHTTP(w, r) }
+	w := &discard{h: http.Header{}}
+	return func() {
+		w.code = 0
+		h.ServeHTTP(w, r)
+		if w.code != http.StatusNoContent {
+			tb.Fatalf("request answered %d; want %d: an earlier request's slot was not freed", w.code, http.StatusNoContent)
+		}
+	}
 }
 
 // BenchmarkLimit serves a request that gets its slot at once through the
