@@ -86,7 +86,9 @@ func TestAcquireCarriesAFreeWhoseCallFailed(t *testing.T) {
 	_, rel := mustTry(t, f.l, ctx, "k", 1)
 	rel()
 	recv(t, failed, waitAtOnce, "the release sent no free")
-	eventually(t, "the failed free waits again", func() bool { return f.l.Stats().PendingFrees == 1 })
+	eventually(t, "the failed free waits again, no longer in flight", func() bool {
+		return f.l.Stats().PendingFrees == 1 && redisslot.FreesInFlight(f.l) == 0
+	})
 	fail.Store(false)
 	before := sent.Load()
 	_, rel2 := mustTry(t, f.l, ctx, "k", 1)
