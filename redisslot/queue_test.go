@@ -522,7 +522,7 @@ func TestWaiterWhoseCtxEndsDuringATryFreesItsPlace(t *testing.T) {
 	w.client.AddHook(scriptHook{hash: redisslot.AcquireHash, fn: func(ctx context.Context, cmds []redis.Cmder, next func() error) error {
 		member.Store(fmt.Sprint(cmds[0].Args()[scriptArg]))
 		err := next()
-		if r, _ := cmds[0].(*redis.Cmd).Int64Slice(); len(r) == 3 && r[0] == 2 {
+		if r, _ := int64Reply(cmds[0]); len(r) == 3 && r[0] == 2 {
 			queued.Store(true)
 		}
 		return err
