@@ -359,7 +359,11 @@ func TestAcquireRefusedOutOfMemoryLeavesNoFreeBehind(t *testing.T) {
 	ctx := ctxWithTimeout(t)
 	setMaxmemory(t, raw, "1")
 	defer setMaxmemory(t, raw, "0")
-	if _, _, err := f.l.TryAcquire(ctx, "k", 1); !redis.HasErrorPrefix(errors.Unwrap(err), "OOM") {
+	_, rel, err := f.l.TryAcquire(ctx, "k", 1)
+	if rel != nil {
+		rel()
+	}
+	if !redis.HasErrorPrefix(errors.Unwrap(err), "OOM") {
 		t.Fatalf("TryAcquire out of memory: %v; want Redis's OOM error, wrapped", err)
 	}
 	redisslot.RenewNow(f.l)
