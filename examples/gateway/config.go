@@ -35,6 +35,9 @@ type config struct {
 	// that freed its slots, for at most Cover in all. The command leaves
 	// it zero; tests set it.
 	Cover time.Duration
+	// CoverAlso, when set, is one more thing Cover waits for: a test's own
+	// event, such as Redis answering again after an outage.
+	CoverAlso func() bool
 
 	Progress io.Writer // the live progress line, about once a second; nil: none
 }

@@ -41,7 +41,8 @@ func run(ctx context.Context, cfg config) (*result, error) {
 	stopProgress := startProgress(cfg.Progress, lg, b, cfg.keys())
 	start := time.Now()
 	lg.run(ctx, cfg.Duration, cfg.Cover, func() bool {
-		return lg.served.Load() > 0 && lg.refusedN.Load() > 0 && freedByHangUp(insts) > 0
+		return lg.served.Load() > 0 && lg.refusedN.Load() > 0 && freedByHangUp(insts) > 0 &&
+			(cfg.CoverAlso == nil || cfg.CoverAlso())
 	})
 	res.duration = time.Since(start).Round(100 * time.Millisecond)
 	stopProgress()
