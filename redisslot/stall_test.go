@@ -196,22 +196,13 @@ func TestFreeThatOvertakesItsAcquireRefusesIt(t *testing.T) {
 	srv := redistest.Shared(t)
 	f := newFixture(t, srv, redisslot.Options{Lease: longLease})
 	raw := srv.Client(t)
-	var held []any // the acquire's command, not sent
-	var once sync.Once
-	f.client.AddHook(scriptHook{hash: redisslot.AcquireHash, fn: func(ctx context.Context, cmds []redis.Cmder, next func() error) error {
-		hold := false
-		once.Do(func() { held, hold = append([]any(nil), cmds[0].Args()...), true })
-		if hold {
-			return failWith(cmds, context.DeadlineExceeded) // it may have reached Redis
-		}
-		return next()
-	}})
+	held := holdFirstAcquire(f) // the acquire's command, not sent
 	ctx := ctxWithTimeout(t)
 	if _, _, err := f.l.TryAcquire(ctx, "k", 1); !errors.Is(err, context.DeadlineExceeded) {
 		t.Fatalf("acquire whose reply is lost: %v; want the timeout", err)
 	}
 	eventually(t, "the free of the unsure member confirmed", func() bool { return f.l.Stats().PendingFrees == 0 })
-	late := redis.NewCmd(ctx, held...)
+	late := redis.NewCmd(ctx, (*held)...)
 	if err := raw.Process(ctx, late); err != nil {
 		t.Fatalf("the acquire, run after its free: %v", err)
 	}
@@ -267,16 +258,7 @@ func TestNextAcquireDoesNotTakeAnUnsureFreeWithIt(t *testing.T) {
 	srv := redistest.Shared(t)
 	f := newFixture(t, srv, redisslot.Options{Lease: longLease})
 	raw := srv.Client(t)
-	var held []any // the acquire's command, not sent
-	var once sync.Once
-	f.client.AddHook(scriptHook{hash: redisslot.AcquireHash, fn: func(ctx context.Context, cmds []redis.Cmder, next func() error) error {
-		hold := false
-		once.Do(func() { held, hold = append([]any(nil), cmds[0].Args()...), true })
-		if hold {
-			return failWith(cmds, context.DeadlineExceeded) // it may have reached Redis
-		}
-		return next()
-	}})
+	held := holdFirstAcquire(f) // the acquire's command, not sent
 	var failFrees atomic.Bool
 	failFrees.Store(true)
 	f.client.AddHook(scriptHook{hash: redisslot.ReleaseHash, fn: func(ctx context.Context, cmds []redis.Cmder, next func() error) error {
@@ -294,7 +276,7 @@ func TestNextAcquireDoesNotTakeAnUnsureFreeWithIt(t *testing.T) {
 	failFrees.Store(false)
 	redisslot.RenewNow(f.l) // sends the pending frees
 	eventually(t, "the free of the unsure member confirmed", func() bool { return f.l.Stats().PendingFrees == 0 })
-	late := redis.NewCmd(ctx, held...)
+	late := redis.NewCmd(ctx, (*held)...)
 	if err := raw.Process(ctx, late); err != nil {
 		t.Fatalf("the acquire, run after its free: %v", err)
 	}
@@ -313,23 +295,14 @@ func TestTombstoneRefusesAnAcquireRunMoreThanALeaseAfterItsFree(t *testing.T) {
 	const lease = 200 * time.Millisecond
 	f := newFixture(t, srv, redisslot.Options{Lease: lease})
 	raw := srv.Client(t)
-	var held []any // the acquire's command, not sent
-	var once sync.Once
-	f.client.AddHook(scriptHook{hash: redisslot.AcquireHash, fn: func(ctx context.Context, cmds []redis.Cmder, next func() error) error {
-		hold := false
-		once.Do(func() { held, hold = append([]any(nil), cmds[0].Args()...), true })
-		if hold {
-			return failWith(cmds, context.DeadlineExceeded) // it may have reached Redis
-		}
-		return next()
-	}})
+	held := holdFirstAcquire(f) // the acquire's command, not sent
 	ctx := ctxWithTimeout(t)
 	if _, _, err := f.l.TryAcquire(ctx, "k", 1); !errors.Is(err, context.DeadlineExceeded) {
 		t.Fatalf("acquire whose reply is lost: %v; want the timeout", err)
 	}
 	eventually(t, "the free of the unsure member confirmed", func() bool { return f.l.Stats().PendingFrees == 0 })
 	time.Sleep(5 * lease) // the acquire is held up for five Leases
-	late := redis.NewCmd(ctx, held...)
+	late := redis.NewCmd(ctx, (*held)...)
 	if err := raw.Process(ctx, late); err != nil {
 		t.Fatalf("the acquire, run five Leases after its free: %v", err)
 	}
@@ -339,4 +312,21 @@ func TestTombstoneRefusesAnAcquireRunMoreThanALeaseAfterItsFree(t *testing.T) {
 	if n := inUse(t, f.l, "k"); n != 0 {
 		t.Errorf("InUse = %d after the late acquire; want 0", n)
 	}
+}
+
+// holdFirstAcquire makes f's first acquire call fail as timed out without
+// sending it, as a call whose reply was lost (it may have reached Redis),
+// and returns where its arguments go, for the test to run it late.
+func holdFirstAcquire(f *fixture) *[]any {
+	var held []any
+	var once sync.Once
+	f.client.AddHook(scriptHook{hash: redisslot.AcquireHash, fn: func(ctx context.Context, cmds []redis.Cmder, next func() error) error {
+		hold := false
+		once.Do(func() { held, hold = append([]any(nil), cmds[0].Args()...), true })
+		if hold {
+			return failWith(cmds, context.DeadlineExceeded)
+		}
+		return next()
+	}})
+	return &held
 }
