@@ -1,13 +1,12 @@
 package redisslot
 
-// The Lua pieces the scripts are made of. A key's four sorted sets (see
-// names) are scored: KEYS[1], the slots, by the end of each lease in Redis
-// milliseconds; KEYS[2], the queue, by order of joining (Redis
-// microseconds, strictly increasing); KEYS[3] by the end of each waiter's
-// entry; KEYS[4], the tombstones, by when they may be forgotten. Time is
-// Redis's, so the instances' clocks play no part. A member scored at or
-// before now holds nothing and is counted by no script; removing it is left
-// to the key's expiry and the frees, so that an acquire need not pay.
+// The Lua pieces of the scripts. A key's four sorted sets (see names) are
+// scored: KEYS[1], the slots, by lease end in Redis milliseconds; KEYS[2],
+// the queue, by order of joining (Redis microseconds, strictly increasing);
+// KEYS[3] by entry end; KEYS[4], the tombstones, by when they may be
+// forgotten. Time is Redis's, so the instances' clocks play no part. A
+// member scored at or before now holds nothing and no script counts it;
+// the key's expiry and the frees remove it, so that an acquire need not pay.
 
 // nowMs sets now to Redis's time in milliseconds and nowUs in microseconds.
 const nowMs = `
@@ -53,10 +52,7 @@ local function unqueue(member)
 	end
 	redis.call('ZREM', KEYS[2], member)
 	redis.call('ZREM', KEYS[3], member)
-	if rank == 0 then
-		return 1
-	end
-	return 0
+	return rank == 0 and 1 or 0
 end
 
 -- wake publishes on the key's channel the ids of the waiters whose turn it is, given held

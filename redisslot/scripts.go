@@ -7,32 +7,29 @@ import (
 	"github.com/redis/go-redis/v9"
 )
 
-// The scripts (their pieces and the layout of a key's sets are in lua.go).
-// Each touches only the keys in KEYS, all of one hash slot, and is
-// idempotent per member id: a call sent again (after a timeout, or by
-// go-redis's retries) changes nothing more. Costs are in commands run
-// inside Redis, EVALSHA and TIME included, for the common case.
+// The scripts (pieces and key layout: lua.go). Each touches only its KEYS,
+// all in one hash slot, and is idempotent per member id: a copy sent again
+// (after a timeout, or by a retry) changes nothing more. Costs count the
+// commands run inside Redis, EVALSHA and TIME included, in the common case.
 
-// acquireScript takes a slot, in line. It first removes the frees the call
-// carries (see pendingFrees.carry). A member with a tombstone is refused
-// for good, in every mode: a waiter's try too may run after its free. A
-// queued member is admitted when fits says so (a waiter's member id ends in
-// "/" and its limit); a new one when nobody waits (mode "try"), or as if it
-// had joined at the back; a member that already holds a live slot (an
-// earlier run of this call) again, counted once. A member not admitted
-// joins at the back (mode "join", within the cap; mode "wait", whatever the
-// cap, when its entry has gone) or keeps its place; mode "probe" only says
-// it would join. When it frees slots or admits a waiter while others wait,
-// it wakes those whose turn it is. Each key it writes expires no earlier
-// than what it wrote. Without allow-oom, it is refused whole while Redis is
-// out of memory.
+// acquireScript takes a slot, in line, after removing the frees the call
+// carries (see pendingFrees.carry). A member with a tombstone is refused for
+// good, in every mode: a waiter's try too may run after its free. It admits
+// a queued member when fits says so; a new one when nobody waits (mode
+// "try") or as if it had joined at the back; one already holding a live slot
+// (an earlier run of this call) again, counted once. Any other keeps its place
+// or joins at the back (mode "join" within the cap; "wait", its entry gone,
+// whatever the cap); "probe" only says it would join. While others wait,
+// freeing slots or admitting a waiter wakes those whose turn it is. Each key
+// written expires no earlier than what was written. Without allow-oom, it
+// is refused whole while Redis is out of memory.
 //
-// KEYS: the slot set, the queue, the entry ends, the tombstones. ARGV:
-// member id, limit, lease ms, mode, cap (0: none), entry TTL ms, how many
-// of the frees that follow it carries for good (the rest are on their way
-// in other calls). Returns {state, order (-1: kept its place), rank}.
-// Cost: 7 to admit with nobody waiting (+1 with frees); first in line
-// taking its slot 12 (+1 to publish); a queued try with no room 8.
+// KEYS: slot set, queue, entry ends, tombstones. ARGV: member id, limit,
+// lease ms, mode, cap (0: none), entry TTL ms, how many of the frees that
+// follow it carries for good (the rest are on their way in other calls).
+// Returns {state, order (-1: kept its place), rank}. Cost: 7 to admit with
+// nobody waiting (+1 with frees); first in line taking its slot 12 (+1 to
+// publish); a queued try with no room 8.
 var acquireScript = redis.NewScript("#!lua" + nowMs + commonLua + `
 local member, limit, mode = ARGV[1], tonumber(ARGV[2]), ARGV[4]
 local freed = 0
@@ -133,12 +130,11 @@ const (
 	modeWait  = "wait"
 )
 
-// renewScript extends the leases of up to batchSize members of many keys.
-// It drops the members whose lease has ended, then updates those still
-// there (ZADD XX GT) and never adds one: a member that lapsed or vanished
-// (freed from outside, lost in a restart) stays gone, and so do all the
-// members of a key that is no slot set (WRONGTYPE). It adds nothing, so it
-// may run out of memory.
+// renewScript extends the leases of up to batchSize members of many keys:
+// it drops the members whose lease has ended, then updates those left (ZADD
+// XX GT). It adds nothing, so it may run out of memory, and a member that
+// lapsed or vanished (freed from outside, lost in a restart) stays gone, as
+// do all the members of a key that is no slot set (WRONGTYPE).
 //
 // KEYS: the slot sets. ARGV: lease ms; how many member ids of each key
 // follow; the member ids, key by key. Returns the ids not extended: lost.
@@ -151,24 +147,22 @@ for k = 1, #KEYS do
 	local n = tonumber(ARGV[1 + k])
 	local last = at + n - 1
 	-- A key that is no sorted set fails here (all its members are lost), or never.
-	local changed = redis.pcall('ZREMRANGEBYSCORE', KEYS[k], '-inf', now)
-	if type(changed) ~= 'number' then
-		changed = false
-	elseif n == 1 then
-		changed = redis.call('ZADD', KEYS[k], 'XX', 'GT', 'CH', expiry, ARGV[at])
-	else
-		local args = {'ZADD', KEYS[k], 'XX', 'GT', 'CH'}
-		for i = at, last do
-			args[#args + 1] = expiry
-			args[#args + 1] = ARGV[i]
-		end
-		changed = redis.call(unpack(args))
-	end
-	if type(changed) ~= 'number' then
+	if type(redis.pcall('ZREMRANGEBYSCORE', KEYS[k], '-inf', now)) ~= 'number' then
 		for i = at, last do
 			lost[#lost + 1] = ARGV[i]
 		end
 	else
+		local changed
+		if n == 1 then
+			changed = redis.call('ZADD', KEYS[k], 'XX', 'GT', 'CH', expiry, ARGV[at])
+		else
+			local args = {'ZADD', KEYS[k], 'XX', 'GT', 'CH'}
+			for i = at, last do
+				args[#args + 1] = expiry
+				args[#args + 1] = ARGV[i]
+			end
+			changed = redis.call(unpack(args))
+		end
 		if changed < n then
 			local scores = redis.call('ZMSCORE', KEYS[k], unpack(ARGV, at, last))
 			for j = 1, n do
@@ -190,9 +184,8 @@ return lost
 // its adoption was on its way) is left out. They are live, so it may run
 // out of memory.
 //
-// KEYS: each key's slot set and tombstones. ARGV: lease ms; how many member
-// ids of each key follow; the member ids, key by key. Cost: 2 for the
-// call, 3 or 4 per key.
+// KEYS: each key's slot set and tombstones. ARGV as for renewScript.
+// Cost: 2 for the call, 3 or 4 per key.
 var adoptScript = redis.NewScript("#!lua flags=allow-oom" + nowMs + commonLua + `
 local expiry = now + tonumber(ARGV[1])
 local at = 2 + #KEYS / 2
@@ -224,9 +217,8 @@ return 1
 //
 // KEYS as for acquireScript. ARGV: tombstone life ms, how many slots
 // follow, how many places follow them; the slots, the places, the unsure.
-// Returns how many slots it freed.
-// Cost: 3 a slot (+4 with waiters, +1 to publish); 3 a place; 4 an unsure
-// member, +4 for the call.
+// Returns how many slots it freed. Cost: 3 a slot (+4 with waiters, +1 to
+// publish); 3 a place; 4 an unsure member, +4 for the call.
 var freeScript = redis.NewScript("#!lua flags=allow-oom" + nowMs + commonLua + `
 local nS, nE = tonumber(ARGV[2]), tonumber(ARGV[3])
 local e1, u1 = 4 + nS, 4 + nS + nE
@@ -377,14 +369,12 @@ func evalAll(ctx context.Context, c redis.UniversalClient, calls []call) []*redi
 	return cmds
 }
 
-// runOnce runs s as [redis.Script.Run] does, but sent once: go-redis does
-// not send it again after an attempt that failed, whatever the client's
-// MaxRetries. The acquire script goes so, since Redis may run a first copy
-// late, after the free that undid the slot a second copy took; a call
-// whose reply is lost fails instead, and its free, unsure, leaves a
-// tombstone that refuses any copy. When Redis does not know s (NOSCRIPT:
-// the call did not run), runOnce loads s and sends EVALSHA again, where
-// Script.Run would send EVAL. The client's hooks see a sentOnce.
+// runOnce runs s as [redis.Script.Run] does, but as a sentOnce, which the
+// client's hooks see. The acquire script goes so, since Redis may run a
+// first copy late, after the free that undid the slot a second copy took; a
+// call whose reply is lost fails instead, and its unsure free leaves a
+// tombstone that refuses any copy. On NOSCRIPT (the call did not run) it
+// loads s and sends EVALSHA again, where Script.Run would send EVAL.
 func runOnce(ctx context.Context, c redis.UniversalClient, s *redis.Script, keys []string, args []any) *redis.Cmd {
 	a := make([]any, 3+len(keys), 3+len(keys)+len(args))
 	a[0], a[1], a[2] = "evalsha", s.Hash(), len(keys)
