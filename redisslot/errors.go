@@ -12,31 +12,27 @@ import (
 )
 
 var (
-	// ErrFull is returned, wrapped in an error that names the key (test
-	// for it with [errors.Is]), by TryAcquire when the key already has
-	// limit holders or has waiters. errors.Is(err, ErrFull) is also true
-	// for ErrQueueFull. It is [slots.ErrFull], so that a handler written
-	// against [slots.Limiter] reads redisslot's errors as any other's.
+	// ErrFull is returned by TryAcquire, wrapped in an error naming the key,
+	// when the key already has limit holders or has waiters; [errors.Is]
+	// matches it for ErrQueueFull too. It is [slots.ErrFull], so that code
+	// written against [slots.Limiter] reads redisslot's errors as any other's.
 	ErrFull = slots.ErrFull
 
-	// ErrQueueFull is returned, wrapped in an error that names the key, by
-	// Acquire when the key already has as many waiters as its cap allows.
-	// It is [slots.ErrQueueFull].
+	// ErrQueueFull ([slots.ErrQueueFull]) is returned by Acquire, wrapped in
+	// an error naming the key, when the key's waiters are at its cap.
 	ErrQueueFull = slots.ErrQueueFull
 
 	// ErrLeaseLost is the cause of a slot's context when its lease ended
-	// while it was held: its member vanished from Redis (deleted from
-	// outside, or lost in a restart), or no renewal was confirmed in time
-	// (see Options.Lease). Another holder may already have the slot: stop
-	// using what it guards. OnError hears of every lost lease of a held
-	// slot through an error that wraps ErrLeaseLost. TryAcquire and Acquire
-	// return an error wrapping it when Redis's reply admitting the caller
-	// came too late for the slot to be held.
+	// while held: its member vanished from Redis (deleted from outside, lost
+	// in a restart), or no renewal was confirmed in time (see Options.Lease).
+	// Another holder may already have the slot: stop using what it guards.
+	// OnError hears of every lost lease of a held slot, in an error wrapping
+	// ErrLeaseLost; TryAcquire and Acquire return one when Redis's reply
+	// admitting the caller came too late for the slot to be held.
 	ErrLeaseLost = errors.New("redisslot: lease lost")
 
-	// ErrClosed is returned by calls on a Limiter that is closed or closing,
-	// and is the cause of the contexts of slots held when Close was called.
-	// It is [slots.ErrClosed].
+	// ErrClosed ([slots.ErrClosed]) is returned by calls on a closed or
+	// closing Limiter; Close cancels the contexts of held slots with it as cause.
 	ErrClosed = slots.ErrClosed
 )
 
@@ -76,16 +72,9 @@ func unreachable(err error) bool {
 		return false
 	}
 	var ne net.Error
-	switch {
-	case errors.As(err, &ne), errors.Is(err, io.EOF), errors.Is(err, io.ErrUnexpectedEOF),
-		errors.Is(err, syscall.ECONNREFUSED), errors.Is(err, syscall.ECONNRESET), errors.Is(err, syscall.EPIPE),
-		errors.Is(err, context.DeadlineExceeded), errors.Is(err, redis.ErrPoolTimeout):
-		return true
-	}
-	for _, prefix := range []string{"LOADING", "CLUSTERDOWN", "MASTERDOWN", "TRYAGAIN"} {
-		if redis.HasErrorPrefix(err, prefix) {
-			return true
-		}
-	}
-	return false
+	return errors.As(err, &ne) || errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) ||
+		errors.Is(err, syscall.ECONNREFUSED) || errors.Is(err, syscall.ECONNRESET) || errors.Is(err, syscall.EPIPE) ||
+		errors.Is(err, context.DeadlineExceeded) || errors.Is(err, redis.ErrPoolTimeout) ||
+		redis.HasErrorPrefix(err, "LOADING") || redis.HasErrorPrefix(err, "CLUSTERDOWN") ||
+		redis.HasErrorPrefix(err, "MASTERDOWN") || redis.HasErrorPrefix(err, "TRYAGAIN")
 }
