@@ -36,9 +36,8 @@ func bucketOf(grouping int, name string) string {
 	return name
 }
 
-// hashSlot returns the Redis Cluster hash slot of key: CRC16 (XMODEM) of
-// the key, or of its hash tag (the text between the first { and the next
-// }, when not empty), modulo 16384.
+// hashSlot returns key's Redis Cluster hash slot: CRC16 (XMODEM) mod 16384
+// of the key, or of its non-empty hash tag (between the first { and next }).
 func hashSlot(key string) int {
 	if open := strings.IndexByte(key, '{'); open >= 0 {
 		if n := strings.IndexByte(key[open+1:], '}'); n > 0 {

@@ -2,17 +2,16 @@ package redisslot
 
 import "sync"
 
-// health follows whether Redis answers a Limiter's calls: each notes its
+// health follows whether Redis answers a Limiter's calls, as each notes its
 // outcome. The first unreachable error after an answer runs lost, and the
-// first answer after it runs back, with no lock held and so in any order:
-// each gets the number of the change it tells of, which only grows, for
-// its receiver to ignore one older than a change it already applied. Its
-// mu guards down and changes.
+// first answer after one runs back, with no lock held, so in any order: each
+// gets its change's number, which only grows, for its receiver to ignore a
+// change older than one it already applied.
 type health struct {
 	back func(change uint64)
 	lost func(change uint64, err error)
 
-	mu      sync.Mutex
+	mu      sync.Mutex // guards down and changes
 	down    bool
 	changes uint64 // flips of down so far
 }

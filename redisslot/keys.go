@@ -23,11 +23,10 @@ func (r *keyRef) rkey() string   { return r.names[0] } // the slot set's name
 
 var errEmptyKey = errors.New("redisslot: empty key")
 
-// check says what is wrong with key, if anything, without allocating: it
-// is empty, or it makes an empty hash tag ("{}" first in the slot set's
-// name: a key that begins with "}" under a Prefix without braces, or a
-// Prefix that holds "{}"), which Redis Cluster ignores, so that a key's
-// sets would live in different hash slots.
+// check says what is wrong with key, allocating only if something is: it
+// is empty, or makes an empty hash tag ("{}" first in the slot set's name:
+// a key starting with "}" under a Prefix without braces, or a Prefix that
+// holds "{}"), which Redis Cluster ignores, scattering the key's sets.
 func (n names) check(key string) error {
 	if key == "" {
 		return errEmptyKey

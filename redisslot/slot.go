@@ -13,13 +13,10 @@ type holding struct {
 	end    func(*holding) // the Limiter's part of a release
 	shared bool           // taken from the fallback share (see freeKind)
 
-	// Guarded by the lease clock's mu: set is when the last acquire or
-	// renewal that Redis confirmed was sent; fallback marks a slot Redis
-	// does not know yet, which has no lease to lose; offered, a fallback
-	// slot that an adopt call carried, which Redis may know.
-	set      time.Time
-	fallback bool
-	offered  bool
+	// Guarded by the lease clock's mu.
+	set      time.Time // when the last acquire or renewal Redis confirmed was sent
+	fallback bool      // Redis does not know the slot yet: it has no lease to lose
+	offered  bool      // a fallback slot that an adopt call carried: Redis may know it
 
 	obs slotObs // for its SlotEvent
 }
@@ -31,10 +28,9 @@ func (s *holding) release() {
 	s.end(s)
 }
 
-// freeKind says how s is freed. A slot taken from the fallback share is
-// unsure, whether Redis has adopted it or not: its adoption may be on its
-// way, or sent more than once (each round sends it again until Redis
-// confirms one), and a copy may run after the free.
+// freeKind says how s is freed. A fallback-share slot is unsure, adopted or
+// not: its adoption may be on its way or sent more than once (each round
+// resends it until Redis confirms one), and a copy may run after the free.
 func (s *holding) freeKind() freeKind {
 	if s.shared {
 		return freeUnsure

@@ -2,52 +2,43 @@ package redisslot
 
 import "sync/atomic"
 
-// Stats is a snapshot of a Limiter's counts, as [Limiter.Stats] returns it:
-// of this Limiter only (for a key's holders across all instances, see
-// [Limiter.InUse]). Each field is exact, and read atomically on its own, so
-// fields may be a few events apart (Acquired and Held, say).
+// Stats is a snapshot of one Limiter's counts (for a key's holders on all
+// instances, see [Limiter.InUse]). Each field is exact and read atomically
+// on its own, so fields may be a few events apart (Acquired and Held, say).
 type Stats struct {
-	// Held is the slots this Limiter holds: returned by an acquiring call
-	// (counted when it returns) and not yet ended (by release, the caller's
-	// ctx, a lost lease or Close).
+	// Held is the slots held: returned by an acquiring call (counted when it
+	// returns) and not yet ended by release, ctx, a lost lease or Close.
 	Held int
 
 	// Waiting is the Acquire calls on this Limiter waiting for a slot now.
 	Waiting int
 
-	// The TryAcquire and Acquire calls that returned, since New: Acquired
-	// with a slot, Full with ErrFull (not ErrQueueFull), QueueFull with
-	// ErrQueueFull, Canceled without a slot because their ctx was done,
-	// Closed with ErrClosed, Errors with any other error (a Redis error, a
-	// bad argument).
+	// The TryAcquire and Acquire calls returned since New: Acquired with a
+	// slot, Full with ErrFull (not ErrQueueFull), QueueFull with ErrQueueFull,
+	// Canceled without a slot as ctx was done, Closed with ErrClosed, Errors
+	// with any other error (from Redis, or a bad argument).
 	Acquired, Full, QueueFull, Canceled, Closed, Errors uint64
 
-	// LeasesLost is the slots whose lease was lost while held, since New:
-	// their member vanished from Redis or no renewal was confirmed in time.
+	// LeasesLost is the slots whose lease was lost while held, since New.
 	LeasesLost uint64
 
-	// PendingFrees is the members this Limiter has to remove from Redis
-	// and has not yet seen removed: released, lost or closed slots, places
-	// of waiters that left, and acquires that failed after they may have
-	// reached Redis. Each is sent until Redis confirms it.
+	// PendingFrees is the members not yet seen removed from Redis (ended
+	// slots, places of waiters that left, acquires that failed after they
+	// may have reached Redis), each sent until Redis confirms it.
 	PendingFrees int
 
-	// RenewalRounds is the renewal rounds that sent calls to Redis, since
-	// New.
+	// RenewalRounds is the renewal rounds that sent calls to Redis, since New.
 	RenewalRounds uint64
 
-	// Degraded reports whether the fallback state is on: from the first
-	// call that could not reach Redis until Redis knows every fallback
-	// slot still held (see Options.Fallback).
+	// Degraded reports whether the fallback state (see Options.Fallback) is on.
 	Degraded bool
 
 	// FallbackAcquired is the slots handed out from the fallback shares,
 	// since New: they count in Acquired too.
 	FallbackAcquired uint64
 
-	// RenewalFailures is the renewal calls (one per key, or per batch of a
-	// key's slots) that failed, since New; calls cut short by Close are not
-	// counted.
+	// RenewalFailures is the renewal calls that failed, since New, leaving
+	// out those cut short by Close.
 	RenewalFailures uint64
 }
 
