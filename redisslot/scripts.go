@@ -209,10 +209,9 @@ return 1
 `)
 
 // freeScript removes slots from the slot set, places from the queue, and
-// unsure members (see freeUnsure) from both, leaving each of those a
-// tombstone that refuses its acquire if Redis runs it later. When that
-// freed a slot or took out the first in line while others wait, it wakes
-// those whose turn it is. It removes before it adds, and adds only
+// unsure members (see freeUnsure) from both, with a tombstone each. When
+// that freed a slot or took out the first in line while others wait, it
+// wakes those whose turn it is. It removes before it adds, and adds only
 // tombstones, so it may run out of memory.
 //
 // KEYS as for acquireScript. ARGV: tombstone life ms, how many slots
@@ -334,17 +333,17 @@ func evalAll(ctx context.Context, c redis.UniversalClient, calls []call) []*redi
 		cmds[0] = calls[0].script.Run(ctx, c, calls[0].keys, calls[0].args...)
 		return cmds
 	}
-	send := func(again []bool) {
+	send := func() { // the calls that have no command yet
 		pipe := c.Pipeline()
 		for i, cl := range calls {
-			if again == nil || again[i] {
+			if cmds[i] == nil {
 				cmds[i] = cl.script.EvalSha(ctx, pipe, cl.keys, cl.args...)
 			}
 		}
 		_, _ = pipe.Exec(ctx) // each command carries its own error
 	}
-	send(nil)
-	var again []bool
+	send()
+	again := false
 	loaded := make(map[*redis.Script]error)
 	for i, cmd := range cmds {
 		if err := cmd.Err(); !errors.Is(err, redis.ErrNoScript) && !redis.HasErrorPrefix(err, "NOSCRIPT") {
@@ -358,13 +357,10 @@ func evalAll(ctx context.Context, c redis.UniversalClient, calls []call) []*redi
 			cmd.SetErr(err)
 			continue
 		}
-		if again == nil {
-			again = make([]bool, len(calls))
-		}
-		again[i] = true
+		cmds[i], again = nil, true
 	}
-	if again != nil {
-		send(again)
+	if again {
+		send()
 	}
 	return cmds
 }
