@@ -13,8 +13,8 @@ import (
 
 var (
 	// ErrFull is returned by TryAcquire, wrapped in an error naming the key,
-	// when the key already has limit holders or has waiters; [errors.Is]
-	// matches it for ErrQueueFull too. It is [slots.ErrFull], so that code
+	// when the key already has limit holders or has waiters; ErrQueueFull
+	// matches it too under [errors.Is]. It is [slots.ErrFull], so that code
 	// written against [slots.Limiter] reads redisslot's errors as any other's.
 	ErrFull = slots.ErrFull
 

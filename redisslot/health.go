@@ -2,11 +2,11 @@ package redisslot
 
 import "sync"
 
-// health follows whether Redis answers a Limiter's calls, as each notes its
-// outcome. The first unreachable error after an answer runs lost, and the
-// first answer after one runs back, with no lock held, so in any order: each
-// gets its change's number, which only grows, for its receiver to ignore a
-// change older than one it already applied.
+// health follows whether Redis answers a Limiter's calls, each of which
+// notes its outcome. The first unreachable error after an answer runs lost,
+// and the first answer after one runs back, with no lock held, so in any
+// order: each gets its change's number, which only grows, for its receiver
+// to ignore a change older than one it already applied.
 type health struct {
 	back func(change uint64)
 	lost func(change uint64, err error)
