@@ -10,10 +10,9 @@ import (
 	"time"
 )
 
-// waiting is a Limiter's waiting Acquire calls: one local queue per key, in
-// the order of their entries in Redis, and the wake-ups that releases, the
-// subscriber and the retry timers hand them. A waiter tries to take a slot
-// only when a wake-up is due to it.
+// waiting is a Limiter's waiting Acquire calls: a local queue per key, in
+// Redis's order, and the wake-ups that releases, the subscriber and retry
+// timers hand them. A waiter tries for a slot only when one is due to it.
 //
 // Its mu guards queues, closed, unheard, and the fields of every queue and
 // waiter marked so. kick runs with no lock held.
@@ -26,9 +25,7 @@ type waiting struct {
 	closed  bool                   // Close has ended the waits
 	unheard recentIDs              // ids of ours that wake-ups named before their waiter was here
 
-	// Test hooks: dropWake drops the wake-up messages it returns true for;
-	// onWake hears how many waiters each message woke; onArm hears the
-	// delay of each retry timer armed.
+	// Test hooks, set by SetDropWake, SetOnWake and SetOnArm.
 	dropWake atomic.Pointer[func(channel string) bool]
 	onWake   atomic.Pointer[func(channel string, woken int)]
 	onArm    atomic.Pointer[func(time.Duration)]
@@ -186,10 +183,9 @@ func (w *waiting) leave(wt *waiter, probeNext bool) (emptied bool) {
 	return emptied
 }
 
-// handOff wakes the oldest waiter of the key at rkey, a slot of which was
-// just released here, when it is known to be first in line and has no
-// wake-up due: its try carries the free and takes the slot. It reports
-// whether it woke one; if not, the free is to be sent at once.
+// handOff wakes the oldest waiter of rkey, whose slot was just released
+// here, if it is known to be first in line and has no wake-up due: its try
+// carries the free and takes the slot. If it woke none, send the free now.
 func (w *waiting) handOff(rkey string) bool {
 	w.mu.Lock()
 	defer w.mu.Unlock()
@@ -218,10 +214,9 @@ func (w *waiting) wake(rkey string, n int, probe bool) int {
 	return woken
 }
 
-// wakeNamed wakes the local waiters that a wake-up message on the key at
-// rkey names (member ids, first in line first, the first then known to be
-// first), and returns how many it woke. A message that is a number n (as an
-// operator may publish) wakes the n oldest.
+// wakeNamed wakes the waiters of rkey that a wake-up message names (member
+// ids, first in line first), and returns how many. A message that is a
+// number n (as an operator may publish) wakes the n oldest.
 func (w *waiting) wakeNamed(rkey, payload string) int {
 	if isCount(payload) { // checked first: a failed Atoi allocates its error
 		n, _ := strconv.Atoi(payload)
@@ -235,32 +230,22 @@ func (w *waiting) wakeNamed(rkey, payload string) int {
 	}
 	woken, first := 0, true
 	for id := range strings.FieldsSeq(payload) {
-		wt := q.byMember[id]
-		if wt == nil && strings.HasPrefix(id, w.instance) {
+		if wt := q.byMember[id]; wt != nil {
+			wt.head = wt.head || first // the first named is first in line
+			if wt.wake(false) {
+				woken++
+			}
+		} else if strings.HasPrefix(id, w.instance) {
 			w.unheard.add(id) // ours, but its join's reply is not read yet
 		}
-		if wt != nil && first {
-			wt.head = true
-		}
 		first = false
-		if wt != nil && wt.wake(false) {
-			woken++
-		}
 	}
 	return woken
 }
 
 // isCount reports whether payload is a few digits (member ids hold letters).
 func isCount(payload string) bool {
-	if payload == "" || len(payload) > 9 {
-		return false
-	}
-	for i := 0; i < len(payload); i++ {
-		if payload[i] < '0' || payload[i] > '9' {
-			return false
-		}
-	}
-	return true
+	return payload != "" && len(payload) <= 9 && strings.Trim(payload, "0123456789") == ""
 }
 
 // rejoin wakes the waiters of batch named in gone, to join the queue again.
