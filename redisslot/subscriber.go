@@ -98,12 +98,8 @@ func (s *subscriber) handle(m any) {
 // timeout, far below the minute go-redis holds an unread message.
 func (s *subscriber) resubscribe() {
 	add, remove := s.waiting.changes(s.subscribed)
-	for i := range add {
-		add[i] = wakeChannel(add[i])
-	}
-	for i := range remove {
-		remove[i] = wakeChannel(remove[i])
-		delete(s.confirmed, remove[i])
+	for _, ch := range remove {
+		delete(s.confirmed, ch)
 	}
 	ctx, cancel := context.WithTimeout(s.bg, s.timeout)
 	defer cancel()

@@ -36,10 +36,7 @@ type localQueue struct {
 	ref      *keyRef
 	waiters  list.List          // of *waiter; under mu
 	byMember map[string]*waiter // under mu
-	// fresh marks a queue the subscriber has not yet seen: a wake-up
-	// published before it existed found nobody, so once subscribed, the
-	// oldest tries.
-	fresh bool
+	fresh    bool               // changes has not seen it yet; under mu
 }
 
 // A waiter is one waiting Acquire call.
@@ -289,16 +286,17 @@ func poke(c chan struct{}) {
 	}
 }
 
-// changes returns the keys (names of their slot sets) that gained local
-// waiters and those that lost them, given the keys subscribed to, which it
-// updates. A fresh queue of a key still subscribed to gets no confirmation,
-// so its oldest waiter tries at once.
+// changes returns the wake-up channels of the keys that gained local
+// waiters and of those that lost them, given the keys (names of their slot
+// sets) subscribed to, which it updates. A wake-up published before a queue
+// existed found nobody, and a fresh queue of a key still subscribed to gets
+// no confirmation to wake its oldest waiter: that one tries at once.
 func (w *waiting) changes(subscribed map[string]bool) (add, remove []string) {
 	w.mu.Lock()
 	defer w.mu.Unlock()
 	for rkey, q := range w.queues {
 		if !subscribed[rkey] {
-			add = append(add, rkey) // its confirmation wakes the oldest waiter
+			add = append(add, wakeChannel(rkey)) // its confirmation wakes the oldest waiter
 			subscribed[rkey] = true
 		} else if q.fresh {
 			wakeOldest(q, 1, true)
@@ -307,7 +305,7 @@ func (w *waiting) changes(subscribed map[string]bool) (add, remove []string) {
 	}
 	for rkey := range subscribed {
 		if w.queues[rkey] == nil {
-			remove = append(remove, rkey)
+			remove = append(remove, wakeChannel(rkey))
 			delete(subscribed, rkey)
 		}
 	}
