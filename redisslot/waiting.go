@@ -46,7 +46,6 @@ type waiter struct {
 	member string        // its entry in the queue, and its slot's member id
 	order  int64         // its place in the queue in Redis; under mu
 	head   bool          // known to be first in line in Redis; under mu
-	left   bool          // it left the local queue; under mu
 	woken  bool          // a wake-up is due and not yet tried; under mu
 	probe  bool          // that wake-up guesses at a silent free; under mu
 	notify chan struct{} // buffered 1: woken, or became the oldest
@@ -145,23 +144,21 @@ func (w *waiting) give(wt *waiter, probe bool) {
 	w.mu.Unlock()
 }
 
-// leave takes wt out of its local queue. A wake-up wt did not try passes to
-// the next waiter, and the frees are kicked, in case it was to carry one;
-// with probeNext (wt took a slot on a guess: others may have freed silently
-// with it) the next waiter probes too; a new oldest waiter is told, to
-// start its retry timer. It reports whether the queue emptied and was
-// dropped: the subscriber must learn of it.
-func (w *waiting) leave(wt *waiter, probeNext bool) (emptied bool) {
+// leave takes wt out of its local queue, and reports whether the queue
+// emptied and was dropped (the subscriber must learn of it). A wake-up wt
+// did not try passes to the next waiter, and the frees are kicked in case
+// it was to carry one; with probeNext (wt took a slot on a guess: others
+// may have freed silently too) the next waiter probes too; a new oldest
+// waiter is told, to start its retry timer.
+func (w *waiting) leave(wt *waiter, probeNext bool) bool {
 	w.mu.Lock()
 	q := wt.q
 	wasOldest := q.waiters.Front() == wt.elem
 	q.waiters.Remove(wt.elem)
 	delete(q.byMember, wt.member)
-	wt.left = true
-	untried := wt.woken
-	if q.waiters.Len() == 0 {
+	untried, emptied := wt.woken, q.waiters.Len() == 0
+	if emptied {
 		delete(w.queues, q.ref.rkey())
-		emptied = true
 	} else {
 		if untried {
 			wakeOldest(q, 1, wt.probe)
@@ -245,16 +242,13 @@ func isCount(payload string) bool {
 	return payload != "" && len(payload) <= 9 && strings.Trim(payload, "0123456789") == ""
 }
 
-// rejoin wakes the waiters of batch named in gone, to join the queue again.
-func (w *waiting) rejoin(batch []*waiter, gone []string) {
-	missing := make(map[string]bool, len(gone))
-	for _, m := range gone {
-		missing[m] = true
-	}
+// rejoin wakes the waiters of q that gone names and that are still here,
+// to join the queue again.
+func (w *waiting) rejoin(q *localQueue, gone []string) {
 	w.mu.Lock()
 	defer w.mu.Unlock()
-	for _, wt := range batch {
-		if missing[wt.member] && !wt.left {
+	for _, m := range gone {
+		if wt := q.byMember[m]; wt != nil {
 			wt.wake(false)
 		}
 	}
