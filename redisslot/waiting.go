@@ -61,16 +61,6 @@ func (wt *waiter) wake(probe bool) bool {
 	return true
 }
 
-// count returns how many local waiters the key at rkey has.
-func (w *waiting) count(rkey string) int {
-	w.mu.Lock()
-	defer w.mu.Unlock()
-	if q := w.queues[rkey]; q != nil {
-		return q.waiters.Len()
-	}
-	return 0
-}
-
 // len returns how many keys have local waiters.
 func (w *waiting) len() int {
 	w.mu.Lock()
