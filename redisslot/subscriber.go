@@ -12,12 +12,11 @@ import (
 )
 
 // A subscriber is a Limiter's one pub/sub connection, opened for the first
-// local waiter, and the goroutine that reads it: it wakes the local waiters
-// that messages name, and subscribes to the keys that have local waiters.
-// go-redis reconnects and subscribes again after an error, and drops a
-// message only when the reader stalls for a minute, so the goroutine never
-// blocks on anything slow. A subscription confirmed twice means the connection
-// came back: it then calls reconnected.
+// local waiter, and the goroutine that reads it: it subscribes to the keys
+// with local waiters and wakes the waiters that messages name. go-redis
+// resubscribes after an error, but drops a message when the reader stalls
+// for a minute: the goroutine never blocks on anything slow. A subscription
+// confirmed twice means the connection came back: it then calls reconnected.
 //
 // Its mu guards ps and stopped; subscribed and confirmed are the goroutine's.
 type subscriber struct {
