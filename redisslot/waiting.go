@@ -320,13 +320,13 @@ func (r *recentIDs) take(id string) bool {
 
 // A retryTimer is the oldest waiter's timer for trying on its own.
 type retryTimer struct {
-	t     *time.Timer
-	armed bool
+	t  *time.Timer
+	ch <-chan time.Time // t.C while armed, else nil
 }
 
 // arm starts the timer, unless armed, for a retryDelay of interval, and returns it (0 if armed).
 func (r *retryTimer) arm(interval time.Duration) time.Duration {
-	if r.armed {
+	if r.ch != nil {
 		return 0
 	}
 	d := retryDelay(interval)
@@ -335,20 +335,15 @@ func (r *retryTimer) arm(interval time.Duration) time.Duration {
 	} else {
 		r.t.Reset(d)
 	}
-	r.armed = true
+	r.ch = r.t.C
 	return d
 }
 
 // disarm forgets the running timer: its next fire is not waited for.
-func (r *retryTimer) disarm() { r.armed = false }
+func (r *retryTimer) disarm() { r.ch = nil }
 
 // c returns the timer's channel while it is armed, else nil.
-func (r *retryTimer) c() <-chan time.Time {
-	if !r.armed {
-		return nil
-	}
-	return r.t.C
-}
+func (r *retryTimer) c() <-chan time.Time { return r.ch }
 
 func (r *retryTimer) stop() {
 	if r.t != nil {
