@@ -146,7 +146,8 @@ func (w *waiting) leave(wt *waiter, probeNext bool) bool {
 	wasOldest := q.waiters.Front() == wt.elem
 	q.waiters.Remove(wt.elem)
 	delete(q.byMember, wt.member)
-	untried, emptied := wt.woken, q.waiters.Len() == 0
+	untried := wt.woken
+	emptied := q.waiters.Len() == 0
 	if emptied {
 		delete(w.queues, q.ref.rkey())
 	} else {
