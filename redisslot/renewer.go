@@ -146,9 +146,8 @@ func (r *renewer) sendFresh() {
 	r.settleFrees(batches, cmds)
 }
 
-// round runs a round, bounded by Lease/3, and ends the fallback state when
-// all of it got through; then, roundMu released, it ends the lost slots and
-// reports.
+// round runs a round, bounded by Lease/3, ending the fallback state if all of
+// it got through; then, roundMu released, it ends the lost slots and reports.
 func (r *renewer) round() {
 	r.roundMu.Lock()
 	start := time.Now()
