@@ -168,9 +168,9 @@ func (w *waiting) leave(wt *waiter, probeNext bool) bool {
 	return emptied
 }
 
-// handOff wakes the oldest waiter of rkey, whose slot was just released
-// here, if it is known to be first in line and has no wake-up due: its try
-// carries the free and takes the slot. If it woke none, send the free now.
+// handOff wakes the oldest waiter of rkey after a release here, if it is
+// known to be first in line with no wake-up due: its try carries the free
+// and takes the slot. It reports whether it did; if not, kick the free.
 func (w *waiting) handOff(rkey string) bool {
 	w.mu.Lock()
 	defer w.mu.Unlock()
