@@ -33,7 +33,7 @@ type subscriber struct {
 	resync  chan struct{} // buffered 1: the keys with waiters changed
 	wg      sync.WaitGroup
 
-	subscribed map[string]bool // channels asked for
+	subscribed map[string]bool // keys (names of their slot sets) asked for
 	confirmed  map[string]bool // channels whose subscription Redis confirmed
 }
 
