@@ -93,49 +93,45 @@ func (e *entryRenewer) idle() bool {
 }
 
 // round renews entries, bounded by half an entry's TTL, so they are still there.
-func (e *entryRenewer) round(calls []call, batches [][]*waiter) {
+func (e *entryRenewer) round(calls []call, queues []*localQueue) {
 	if len(calls) == 0 {
 		return
 	}
 	ctx, cancel := context.WithTimeout(e.bg, entryTTL/2)
 	cmds := evalAll(ctx, e.client, calls)
 	cancel()
-	for i, cmd := range cmds {
-		batch := batches[i]
-		gone, err := cmd.StringSlice()
+	for i, q := range queues {
+		gone, err := cmds[i].StringSlice()
 		if err != nil {
 			if e.bg.Err() == nil {
+				places := len(calls[i].args) - 1 // the members after the TTL
 				e.health.note(err)
-				e.trouble.failed(batch[0].q.ref.key, fmt.Errorf("renew %d places in line: %w", len(batch), err))
+				e.trouble.failed(q.ref.key, fmt.Errorf("renew %d places in line: %w", places, err))
 			}
 			continue
 		}
 		e.health.note(nil)
 		if len(gone) > 0 {
-			e.waiting.rejoin(batch, gone)
+			e.waiting.rejoin(q, gone)
 		}
 	}
 }
 
-// entryCalls returns the calls that renew every local waiter's entry.
-func (w *waiting) entryCalls() ([]call, [][]*waiter) {
+// entryCalls returns the calls that renew every local waiter's entry, and
+// the queue of each.
+func (w *waiting) entryCalls() (calls []call, queues []*localQueue) {
 	w.mu.Lock()
 	defer w.mu.Unlock()
-	var calls []call
-	var batches [][]*waiter
 	for _, q := range w.queues {
-		var batch []*waiter
 		args := []any{entryTTLArg}
 		for e := q.waiters.Front(); e != nil; e = e.Next() {
-			wt := e.Value.(*waiter)
-			args = append(args, wt.member)
-			batch = append(batch, wt)
-			if len(batch) == batchSize || e.Next() == nil {
+			args = append(args, e.Value.(*waiter).member)
+			if len(args) == 1+batchSize || e.Next() == nil {
 				calls = append(calls, call{script: renewWaitersScript, keys: q.ref.keys(), args: args})
-				batches = append(batches, batch)
-				batch, args = nil, []any{entryTTLArg}
+				queues = append(queues, q)
+				args = []any{entryTTLArg}
 			}
 		}
 	}
-	return calls, batches
+	return calls, queues
 }

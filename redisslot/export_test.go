@@ -44,7 +44,12 @@ func RenewNow(l *Limiter) {
 
 // Waiters returns how many Acquire calls on l wait for key.
 func Waiters(l *Limiter, key string) int {
-	return l.waiting.count(l.set.names.slotKey(key))
+	l.waiting.mu.Lock()
+	defer l.waiting.mu.Unlock()
+	if q := l.waiting.queues[l.set.names.slotKey(key)]; q != nil {
+		return q.waiters.Len()
+	}
+	return 0
 }
 
 // Held returns how many slots l holds, on all keys.

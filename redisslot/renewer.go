@@ -146,25 +146,13 @@ func (r *renewer) sendFresh() {
 	r.settleFrees(batches, cmds)
 }
 
-// round runs a round, then, its lock released, ends the lost slots and reports.
+// round runs a round, bounded by Lease/3, ending the fallback state if all of
+// it got through; then, roundMu released, it ends the lost slots and reports.
 func (r *renewer) round() {
-	renewals, start, failures, lost := r.renewOnce()
-	if len(lost) > 0 {
-		r.lost(lost, "gone from Redis, or its key is no slot set")
-	}
-	if len(renewals) > 0 {
-		r.emit.renewalRound(renewals, start, failures, r.bg.Err() != nil)
-	}
-}
-
-// renewOnce does a round's work, bounded by Lease/3, and ends the fallback
-// state when all of it got through.
-func (r *renewer) renewOnce() (renewals []renewal, start time.Time, failures int, lost []*holding) {
 	r.roundMu.Lock()
-	defer r.roundMu.Unlock()
-	start = time.Now()
+	start := time.Now()
 	r.frees.sweep()
-	renewals = renewalsOf(r.clock, r.grouping, r.set.leaseArg, false)
+	renewals := renewalsOf(r.clock, r.grouping, r.set.leaseArg, false)
 	var adoptions []renewal
 	if down, change := r.health.state(); !down {
 		r.fb.answered(change) // before the adoptions: no fallback slot is granted after them
@@ -183,12 +171,18 @@ func (r *renewer) renewOnce() (renewals []renewal, start time.Time, failures int
 		cancel()
 	}
 	n, m := len(renewals), len(renewals)+len(adoptions)
-	failures, lost = r.settleRenewals(renewals, cmds[:n], start)
+	failures, lost := r.settleRenewals(renewals, cmds[:n], start)
 	failures += r.settleAdoptions(adoptions, cmds[n:m], start)
 	if r.settleFrees(batches, cmds[m:]) == 0 && failures == 0 && !r.health.isDown() {
 		r.fb.leave()
 	}
-	return renewals, start, failures, lost
+	r.roundMu.Unlock()
+	if len(lost) > 0 {
+		r.lost(lost, "gone from Redis, or its key is no slot set")
+	}
+	if len(renewals) > 0 {
+		r.emit.renewalRound(renewals, start, failures, r.bg.Err() != nil)
+	}
 }
 
 // settleRenewals returns how many renewal calls failed, and the slots lost.

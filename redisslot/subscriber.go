@@ -12,12 +12,11 @@ import (
 )
 
 // A subscriber is a Limiter's one pub/sub connection, opened for the first
-// local waiter, and the goroutine that reads it: it wakes the local waiters
-// that messages name, and subscribes to the keys that have local waiters.
-// go-redis reconnects and subscribes again after an error, and drops a
-// message only when the reader stalls for a minute, so the goroutine never
-// blocks on anything slow. A subscription confirmed twice means the connection
-// came back: it then calls reconnected.
+// local waiter, and the goroutine that reads it: it subscribes to the keys
+// with local waiters and wakes the waiters that messages name. go-redis
+// resubscribes after an error, but drops a message when the reader stalls
+// for a minute: the goroutine never blocks on anything slow. A subscription
+// confirmed twice means the connection came back: it then calls reconnected.
 //
 // Its mu guards ps and stopped; subscribed and confirmed are the goroutine's.
 type subscriber struct {
@@ -34,7 +33,7 @@ type subscriber struct {
 	resync  chan struct{} // buffered 1: the keys with waiters changed
 	wg      sync.WaitGroup
 
-	subscribed map[string]bool // channels asked for
+	subscribed map[string]bool // keys (names of their slot sets) asked for
 	confirmed  map[string]bool // channels whose subscription Redis confirmed
 }
 
@@ -98,12 +97,8 @@ func (s *subscriber) handle(m any) {
 // timeout, far below the minute go-redis holds an unread message.
 func (s *subscriber) resubscribe() {
 	add, remove := s.waiting.changes(s.subscribed)
-	for i := range add {
-		add[i] = wakeChannel(add[i])
-	}
-	for i := range remove {
-		remove[i] = wakeChannel(remove[i])
-		delete(s.confirmed, remove[i])
+	for _, ch := range remove {
+		delete(s.confirmed, ch)
 	}
 	ctx, cancel := context.WithTimeout(s.bg, s.timeout)
 	defer cancel()

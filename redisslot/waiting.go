@@ -10,10 +10,9 @@ import (
 	"time"
 )
 
-// waiting is a Limiter's waiting Acquire calls: one local queue per key, in
-// the order of their entries in Redis, and the wake-ups that releases, the
-// subscriber and the retry timers hand them. A waiter tries to take a slot
-// only when a wake-up is due to it.
+// waiting is a Limiter's waiting Acquire calls: a local queue per key, in
+// Redis's order, and the wake-ups that releases, the subscriber and retry
+// timers hand them. A waiter tries for a slot only when one is due to it.
 //
 // Its mu guards queues, closed, unheard, and the fields of every queue and
 // waiter marked so. kick runs with no lock held.
@@ -26,9 +25,7 @@ type waiting struct {
 	closed  bool                   // Close has ended the waits
 	unheard recentIDs              // ids of ours that wake-ups named before their waiter was here
 
-	// Test hooks: dropWake drops the wake-up messages it returns true for;
-	// onWake hears how many waiters each message woke; onArm hears the
-	// delay of each retry timer armed.
+	// Test hooks, set by SetDropWake, SetOnWake and SetOnArm.
 	dropWake atomic.Pointer[func(channel string) bool]
 	onWake   atomic.Pointer[func(channel string, woken int)]
 	onArm    atomic.Pointer[func(time.Duration)]
@@ -39,10 +36,7 @@ type localQueue struct {
 	ref      *keyRef
 	waiters  list.List          // of *waiter; under mu
 	byMember map[string]*waiter // under mu
-	// fresh marks a queue the subscriber has not yet seen: a wake-up
-	// published before it existed found nobody, so once subscribed, the
-	// oldest tries.
-	fresh bool
+	fresh    bool               // changes has not seen it yet; under mu
 }
 
 // A waiter is one waiting Acquire call.
@@ -52,7 +46,6 @@ type waiter struct {
 	member string        // its entry in the queue, and its slot's member id
 	order  int64         // its place in the queue in Redis; under mu
 	head   bool          // known to be first in line in Redis; under mu
-	left   bool          // it left the local queue; under mu
 	woken  bool          // a wake-up is due and not yet tried; under mu
 	probe  bool          // that wake-up guesses at a silent free; under mu
 	notify chan struct{} // buffered 1: woken, or became the oldest
@@ -66,16 +59,6 @@ func (wt *waiter) wake(probe bool) bool {
 	wt.woken, wt.probe = true, probe
 	poke(wt.notify)
 	return true
-}
-
-// count returns how many local waiters the key at rkey has.
-func (w *waiting) count(rkey string) int {
-	w.mu.Lock()
-	defer w.mu.Unlock()
-	if q := w.queues[rkey]; q != nil {
-		return q.waiters.Len()
-	}
-	return 0
 }
 
 // len returns how many keys have local waiters.
@@ -151,23 +134,22 @@ func (w *waiting) give(wt *waiter, probe bool) {
 	w.mu.Unlock()
 }
 
-// leave takes wt out of its local queue. A wake-up wt did not try passes to
-// the next waiter, and the frees are kicked, in case it was to carry one;
-// with probeNext (wt took a slot on a guess: others may have freed silently
-// with it) the next waiter probes too; a new oldest waiter is told, to
-// start its retry timer. It reports whether the queue emptied and was
-// dropped: the subscriber must learn of it.
-func (w *waiting) leave(wt *waiter, probeNext bool) (emptied bool) {
+// leave takes wt out of its local queue, and reports whether the queue
+// emptied and was dropped (the subscriber must learn of it). A wake-up wt
+// did not try passes to the next waiter, and the frees are kicked in case
+// it was to carry one; with probeNext (wt took a slot on a guess: others
+// may have freed silently too) the next waiter probes too; a new oldest
+// waiter is told, to start its retry timer.
+func (w *waiting) leave(wt *waiter, probeNext bool) bool {
 	w.mu.Lock()
 	q := wt.q
 	wasOldest := q.waiters.Front() == wt.elem
 	q.waiters.Remove(wt.elem)
 	delete(q.byMember, wt.member)
-	wt.left = true
 	untried := wt.woken
-	if q.waiters.Len() == 0 {
+	emptied := q.waiters.Len() == 0
+	if emptied {
 		delete(w.queues, q.ref.rkey())
-		emptied = true
 	} else {
 		if untried {
 			wakeOldest(q, 1, wt.probe)
@@ -186,10 +168,9 @@ func (w *waiting) leave(wt *waiter, probeNext bool) (emptied bool) {
 	return emptied
 }
 
-// handOff wakes the oldest waiter of the key at rkey, a slot of which was
-// just released here, when it is known to be first in line and has no
-// wake-up due: its try carries the free and takes the slot. It reports
-// whether it woke one; if not, the free is to be sent at once.
+// handOff wakes the oldest waiter of rkey after a release here, if it is
+// known to be first in line with no wake-up due: its try carries the free
+// and takes the slot. It reports whether it did; if not, kick the free.
 func (w *waiting) handOff(rkey string) bool {
 	w.mu.Lock()
 	defer w.mu.Unlock()
@@ -218,10 +199,9 @@ func (w *waiting) wake(rkey string, n int, probe bool) int {
 	return woken
 }
 
-// wakeNamed wakes the local waiters that a wake-up message on the key at
-// rkey names (member ids, first in line first, the first then known to be
-// first), and returns how many it woke. A message that is a number n (as an
-// operator may publish) wakes the n oldest.
+// wakeNamed wakes the waiters of rkey that a wake-up message names (member
+// ids, first in line first), and returns how many. A message that is a
+// number n (as an operator may publish) wakes the n oldest.
 func (w *waiting) wakeNamed(rkey, payload string) int {
 	if isCount(payload) { // checked first: a failed Atoi allocates its error
 		n, _ := strconv.Atoi(payload)
@@ -235,44 +215,31 @@ func (w *waiting) wakeNamed(rkey, payload string) int {
 	}
 	woken, first := 0, true
 	for id := range strings.FieldsSeq(payload) {
-		wt := q.byMember[id]
-		if wt == nil && strings.HasPrefix(id, w.instance) {
+		if wt := q.byMember[id]; wt != nil {
+			wt.head = wt.head || first // the first named is first in line
+			if wt.wake(false) {
+				woken++
+			}
+		} else if strings.HasPrefix(id, w.instance) {
 			w.unheard.add(id) // ours, but its join's reply is not read yet
 		}
-		if wt != nil && first {
-			wt.head = true
-		}
 		first = false
-		if wt != nil && wt.wake(false) {
-			woken++
-		}
 	}
 	return woken
 }
 
 // isCount reports whether payload is a few digits (member ids hold letters).
 func isCount(payload string) bool {
-	if payload == "" || len(payload) > 9 {
-		return false
-	}
-	for i := 0; i < len(payload); i++ {
-		if payload[i] < '0' || payload[i] > '9' {
-			return false
-		}
-	}
-	return true
+	return payload != "" && len(payload) <= 9 && strings.Trim(payload, "0123456789") == ""
 }
 
-// rejoin wakes the waiters of batch named in gone, to join the queue again.
-func (w *waiting) rejoin(batch []*waiter, gone []string) {
-	missing := make(map[string]bool, len(gone))
-	for _, m := range gone {
-		missing[m] = true
-	}
+// rejoin wakes the waiters of q that gone names and that are still here,
+// to join the queue again.
+func (w *waiting) rejoin(q *localQueue, gone []string) {
 	w.mu.Lock()
 	defer w.mu.Unlock()
-	for _, wt := range batch {
-		if missing[wt.member] && !wt.left {
+	for _, m := range gone {
+		if wt := q.byMember[m]; wt != nil {
 			wt.wake(false)
 		}
 	}
@@ -304,16 +271,17 @@ func poke(c chan struct{}) {
 	}
 }
 
-// changes returns the keys (names of their slot sets) that gained local
-// waiters and those that lost them, given the keys subscribed to, which it
-// updates. A fresh queue of a key still subscribed to gets no confirmation,
-// so its oldest waiter tries at once.
+// changes returns the wake-up channels of the keys that gained local
+// waiters and of those that lost them, given the keys (names of their slot
+// sets) subscribed to, which it updates. A wake-up published before a queue
+// existed found nobody, and a fresh queue of a key still subscribed to gets
+// no confirmation to wake its oldest waiter: that one tries at once.
 func (w *waiting) changes(subscribed map[string]bool) (add, remove []string) {
 	w.mu.Lock()
 	defer w.mu.Unlock()
 	for rkey, q := range w.queues {
 		if !subscribed[rkey] {
-			add = append(add, rkey) // its confirmation wakes the oldest waiter
+			add = append(add, wakeChannel(rkey)) // its confirmation wakes the oldest waiter
 			subscribed[rkey] = true
 		} else if q.fresh {
 			wakeOldest(q, 1, true)
@@ -322,7 +290,7 @@ func (w *waiting) changes(subscribed map[string]bool) (add, remove []string) {
 	}
 	for rkey := range subscribed {
 		if w.queues[rkey] == nil {
-			remove = append(remove, rkey)
+			remove = append(remove, wakeChannel(rkey))
 			delete(subscribed, rkey)
 		}
 	}
@@ -353,13 +321,13 @@ func (r *recentIDs) take(id string) bool {
 
 // A retryTimer is the oldest waiter's timer for trying on its own.
 type retryTimer struct {
-	t     *time.Timer
-	armed bool
+	t  *time.Timer
+	ch <-chan time.Time // t.C while armed, else nil
 }
 
 // arm starts the timer, unless armed, for a retryDelay of interval, and returns it (0 if armed).
 func (r *retryTimer) arm(interval time.Duration) time.Duration {
-	if r.armed {
+	if r.ch != nil {
 		return 0
 	}
 	d := retryDelay(interval)
@@ -368,20 +336,15 @@ func (r *retryTimer) arm(interval time.Duration) time.Duration {
 	} else {
 		r.t.Reset(d)
 	}
-	r.armed = true
+	r.ch = r.t.C
 	return d
 }
 
 // disarm forgets the running timer: its next fire is not waited for.
-func (r *retryTimer) disarm() { r.armed = false }
+func (r *retryTimer) disarm() { r.ch = nil }
 
 // c returns the timer's channel while it is armed, else nil.
-func (r *retryTimer) c() <-chan time.Time {
-	if !r.armed {
-		return nil
-	}
-	return r.t.C
-}
+func (r *retryTimer) c() <-chan time.Time { return r.ch }
 
 func (r *retryTimer) stop() {
 	if r.t != nil {
