@@ -141,8 +141,7 @@ type attempt struct {
 
 // A tryResult is the acquire script's state, and a queued member's place.
 type tryResult struct {
-	state       int64
-	order, rank int64
+	state, order, rank int64
 }
 
 // errToShare ends a try through Redis that cannot be reached: go to the share.

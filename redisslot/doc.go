@@ -43,10 +43,10 @@
 //     waiter's try whose reply was lost; a fallback slot, whose adoption
 //     is sent each round until Redis confirms one) leaves a tombstone that
 //     refuses that call, whichever of the two Redis runs first.
-//   - One goroutine renews all of a Limiter's slots, in batches (see
-//     [Limiter]). A slot whose member vanished from Redis is lost at the
-//     next round or, after a restart, within a round trip of the Limiter
-//     reaching Redis again.
+//   - One goroutine renews all of a Limiter's slots every Lease/3, in
+//     batches (see [Limiter]). A slot whose member vanished from Redis is
+//     lost at the next round or, after a restart, within a round trip of
+//     the Limiter reaching Redis again.
 //   - [Limiter.Acquire] waits in the key's one queue in Redis, shared by
 //     every instance and served in order, woken by pub/sub without polling;
 //     the waiters of a crashed instance stop holding it up within about a

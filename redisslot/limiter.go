@@ -75,8 +75,7 @@ func New(client redis.UniversalClient, opts Options) *Limiter {
 	if v := reflect.ValueOf(client); v.Kind() == reflect.Pointer && v.IsNil() {
 		panic(fmt.Sprintf("redisslot: New called with a nil %T", client))
 	}
-	l := &Limiter{client: client, set: opts.settings(), closing: make(chan struct{})}
-	l.members.instance = newInstanceID()
+	l := &Limiter{client: client, set: opts.settings(), members: memberIDs{instance: newInstanceID()}, closing: make(chan struct{})}
 	l.bg, l.stopBg = context.WithCancel(context.Background())
 	l.released = l.freeReleased
 	l.clock = newLeaseClock(l.set.life, func(ended []*holding) {
@@ -253,9 +252,8 @@ func (l *Limiter) freeAll() []error {
 	return errs
 }
 
-// memberIDs makes the member ids of one Limiter: its random instance id, a
-// dash, a counter in base 36, a slash and the caller's limit, which the
-// acquire script reads (see fits in lua.go).
+// memberIDs makes one Limiter's member ids (see Key layout in doc.go); the
+// acquire script reads the caller's limit at their end (see fits in lua.go).
 type memberIDs struct {
 	instance string
 	seq      atomic.Uint64

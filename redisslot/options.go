@@ -128,8 +128,7 @@ type settings struct {
 	tombArg    any           // a tombstone's life in milliseconds, boxed
 }
 
-// settings returns o as settings, with the defaults filled in. It panics on
-// a negative duration or cap, or a Lease below minLease.
+// settings returns o's settings, or panics as New documents.
 func (o Options) settings() settings {
 	if o.Lease < 0 || (o.Lease > 0 && o.Lease < minLease) {
 		panic(fmt.Sprintf("redisslot: Options.Lease %v is below the minimum %v", o.Lease, minLease))
