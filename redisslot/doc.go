@@ -25,7 +25,7 @@
 //		s.serve(ctx, w, r) // ctx ends when either slot is lost or the client hangs up
 //	}
 //
-// refuse, in the example of [Limiter.Acquire], answers nothing if the client
+// In the example of [Limiter.Acquire], refuse answers nothing if the client
 // is gone, 429 to an error matching [slots.ErrFull] (a full key, a full
 // line, or no slot within the wait), and 503 to any other. Package
 // github.com/ctxguard/release/slots/slotshttp does the same as a middleware.
