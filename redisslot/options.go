@@ -67,8 +67,9 @@ type Options struct {
 
 	// MaxWaiters, when positive, caps how many Acquire calls may wait for
 	// one key at a time across all instances: one more returns ErrQueueFull
-	// at once. Joining the queue checks it against the waiters there, so
-	// Limiters with different caps each apply their own. Default 0: no cap.
+	// at once. The script that joins the queue checks it against the
+	// waiters there, so Limiters with different caps each apply their own.
+	// Default 0: no cap.
 	MaxWaiters int
 
 	// MaxWaitersFor, when not nil, gives one key's cap: its result for
