@@ -10,46 +10,44 @@ import (
 )
 
 // TryAcquire takes a slot of key if fewer than limit holders hold it across
-// all instances and nobody, on any instance, waits for it; it returns
-// ErrFull at once otherwise, even when a slot has just been freed for a
-// waiter, as golang.org/x/sync/semaphore's TryAcquire does. The check and
-// the take are one atomic script in Redis, timed by Redis's clock. Each
-// caller is admitted against the limit it passes: callers passing different
-// limits for one key share its holders, and one passing 3 is refused once 3
-// hold the key even if another, passing 5, would still be admitted.
+// all instances and nobody, on any instance, waits for it; otherwise it
+// returns ErrFull at once, even when a slot was just freed for a waiter, as
+// golang.org/x/sync/semaphore's TryAcquire does. The check and the take are
+// one atomic script in Redis, timed by Redis's clock. Each caller is
+// admitted against the limit it passes: callers passing different limits
+// for one key share its holders, and one passing 3 is refused once 3 hold
+// the key even if another, passing 5, would still be admitted.
 //
 // On success it returns the slot's context and its release:
 //
-//   - The slot's context carries ctx's values. It is done when ctx is done,
-//     when release is called (cause [context.Canceled]), when the slot's
-//     lease is lost (cause ErrLeaseLost), or when l is closed (cause
-//     ErrClosed); read the cause with [context.Cause]. It is done before the
-//     call that frees the slot is sent.
+//   - The slot's context carries ctx's values. It is done, before the call
+//     that frees the slot is sent, when ctx is done, when release is called
+//     (cause [context.Canceled]), when the slot's lease is lost (cause
+//     ErrLeaseLost), or when l is closed (cause ErrClosed); read the cause
+//     with [context.Cause].
 //   - release is a guard made by [release.WrapOnDone] on the slot's context:
 //     it frees the slot exactly once, on its first call or as soon as that
 //     context is done, whichever comes first; later calls do nothing. It is
-//     safe for concurrent use.
-//   - release does not wait for Redis: l sends the free at once (batched per
-//     key, not cancelled by ctx, bounded by ReleaseTimeout) or has the next
-//     acquire of the key here carry it, and sends it again with each renewal
-//     round until Redis confirms it; failures go to OnError, at most once
-//     per key per round. If Redis never confirms it, the slot frees itself
-//     when its lease ends. [Limiter.InUse] and [Limiter.Load] may count the
-//     slot until its free arrives.
+//     safe for concurrent use, and does not wait for Redis: l sends the free
+//     at once (batched per key, not cancelled by ctx, bounded by
+//     ReleaseTimeout) or has the key's next acquire here carry it, and again
+//     each renewal round until Redis confirms it (failures go to OnError);
+//     if Redis never does, the slot frees itself when its lease ends.
+//     [Limiter.InUse] and [Limiter.Load] may count it until its free arrives.
 //   - While the slot is held, l renews its lease in the background.
 //
 // On an error it returns a nil context and a nil release. The errors are
 // ErrFull; ErrClosed once Close has been called; ctx's error when ctx is
 // done; an error saying what is wrong with key (empty) or limit (below 1);
-// an error naming the key and wrapping ErrLeaseLost when Redis admitted the
-// caller but its reply came Lease minus the margin (see Options.Lease) or
-// more after the call was sent, as Redis may have ended that lease already;
-// or a Redis error, wrapped so that [errors.Is] works, naming the key. The
-// acquire is sent once, whatever the client's MaxRetries. One whose outcome
-// is unknown (its reply was lost) or whose reply came that late leaves no
-// slot behind, however late Redis runs it: its member is freed as a
-// release's is, and the free leaves a tombstone in Redis that refuses the
-// acquire if it runs later. TryAcquire panics if ctx is nil.
+// a Redis error, wrapped so that [errors.Is] works, naming the key; or an
+// error naming the key and wrapping ErrLeaseLost when Redis's reply
+// admitting the caller came Lease minus the margin (see Options.Lease) or
+// more after the call was sent, as Redis may have ended that lease already.
+// The acquire is sent once, whatever the client's MaxRetries. One whose
+// reply was lost (its outcome unknown) or came that late leaves no slot
+// behind, however late Redis runs it: its member is freed as a release's
+// is, with a tombstone in Redis that refuses the acquire if it runs later.
+// TryAcquire panics if ctx is nil.
 func (l *Limiter) TryAcquire(ctx context.Context, key string, limit int) (context.Context, func(), error) {
 	if ctx == nil {
 		panic("redisslot: TryAcquire called with a nil Context")
@@ -143,8 +141,7 @@ type attempt struct {
 
 // A tryResult is the acquire script's state, and a queued member's place.
 type tryResult struct {
-	state       int64
-	order, rank int64
+	state, order, rank int64
 }
 
 // errToShare ends a try through Redis that cannot be reached: go to the share.
@@ -190,11 +187,10 @@ func (a *attempt) try(mode string, capacity int) (context.Context, func(), tryRe
 	carried, onTheWay := l.frees.carry(a.ref.rkey())
 	args := make([]any, 0, 7+len(carried)+len(onTheWay))
 	args = append(args, a.member, a.limit, l.set.leaseArg, mode, capacity, entryTTLArg, len(carried))
-	for _, m := range carried {
-		args = append(args, m)
-	}
-	for _, m := range onTheWay {
-		args = append(args, m)
+	for _, ids := range [][]string{carried, onTheWay} {
+		for _, m := range ids {
+			args = append(args, m)
+		}
 	}
 	sent := time.Now()
 	res, err := runOnce(a.ctx, l.client, acquireScript, a.ref.keys(), args).Int64Slice()
@@ -303,8 +299,7 @@ func (a *attempt) await(w *waiter) (context.Context, func(), error) {
 		if tryNow {
 			sctx, rel, r, err := a.try(modeWait, 0)
 			if err != nil && a.toShare(err) {
-				a.leave(w, false)
-				return nil, nil, errToShare
+				err = errToShare // sctx and rel are nil
 			}
 			if rel != nil || err != nil {
 				a.leave(w, probe && err == nil)

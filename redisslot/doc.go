@@ -25,19 +25,10 @@
 //		s.serve(ctx, w, r) // ctx ends when either slot is lost or the client hangs up
 //	}
 //
-//	// refuse answers a request that got no slot.
-//	func refuse(w http.ResponseWriter, r *http.Request, err error) {
-//		switch {
-//		case r.Context().Err() != nil: // the client is gone: nobody to answer
-//		case errors.Is(err, slots.ErrFull): // full, its line full, or no slot within the wait
-//			http.Error(w, "busy", http.StatusTooManyRequests)
-//		default: // ErrClosed, or a Redis error
-//			http.Error(w, "unavailable", http.StatusServiceUnavailable)
-//		}
-//	}
-//
-// Package github.com/ctxguard/release/slots/slotshttp does the same as a
-// middleware.
+// In the example of [Limiter.Acquire], refuse answers nothing if the client
+// is gone, 429 to an error matching [slots.ErrFull] (a full key, a full
+// line, or no slot within the wait), and 503 to any other. Package
+// github.com/ctxguard/release/slots/slotshttp does the same as a middleware.
 //
 // # Promises
 //
@@ -45,29 +36,23 @@
 //     admission is one Lua script on Redis's clock, and a held slot's
 //     context ends a margin before Redis may give the slot away, by a timer
 //     that no Redis call can hold up (see Options.Lease).
-//   - A slot's context is done when the caller's ctx is done, when release
-//     is called, when the lease is lost ([ErrLeaseLost]) or when the
-//     Limiter closes ([ErrClosed]), before the slot is freed. Its release
-//     is a guard ([github.com/ctxguard/release.WrapOnDone]) that never
-//     waits for Redis: the Limiter sends the free, and again until Redis
-//     confirms it.
+//   - A slot's context ends before its free is sent, and its release never
+//     waits for Redis (see [Limiter.TryAcquire]).
 //   - No ghost slot, however long Redis stalls: an acquire is sent once,
 //     and the free of a slot some call may still add (an acquire or a
 //     waiter's try whose reply was lost; a fallback slot, whose adoption
 //     is sent each round until Redis confirms one) leaves a tombstone that
 //     refuses that call, whichever of the two Redis runs first.
-//   - One goroutine per Limiter renews every slot it holds, every Lease/3,
-//     in batches; a held slot, a release and a failed call cost none. A
-//     slot whose member vanished from Redis is lost at the next round, or,
-//     after a restart, within a round trip of the Limiter reaching Redis
-//     again. A slot of a crashed instance frees itself when its lease ends.
+//   - One goroutine renews all of a Limiter's slots every Lease/3, in
+//     batches (see [Limiter]). A slot whose member vanished from Redis is
+//     lost at the next round or, after a restart, within a round trip of
+//     the Limiter reaching Redis again.
 //   - [Limiter.Acquire] waits in the key's one queue in Redis, shared by
-//     every instance and served in order, woken by pub/sub without
-//     polling; the waiters of a crashed instance stop holding it up within
-//     about a second and a half.
+//     every instance and served in order, woken by pub/sub without polling;
+//     the waiters of a crashed instance stop holding it up within about a
+//     second and a half.
 //   - With Options.Fallback, a Limiter that cannot reach Redis serves a
-//     share of each key on its own, and hands those slots to Redis when it
-//     answers again.
+//     share of each key on its own.
 //
 // # Key layout
 //
@@ -78,61 +63,51 @@
 // "…:queue" holds the waiters by order of joining (Redis microseconds),
 // "…:queue:until" by the end of their entries, and "…:gone" the tombstones
 // (kept 15 minutes and a Lease); wake-ups go on the channel "…:wake". The
-// braces are a Redis Cluster hash tag: the four sets share a hash slot.
-// Each set expires after its last use. Look at them with
+// braces, a Redis Cluster hash tag, put the four sets in one hash slot;
+// each expires after its last use. Count holders and waiters with
+// [Limiter.InUse] and [Limiter.Load], or look with
 //
 //	ZRANGE slots:{user:42} 0 -1 WITHSCORES
 //	ZRANGE slots:{user:42}:queue 0 -1 WITHSCORES
 //
-// or count holders and waiters with [Limiter.InUse] and [Limiter.Load].
 // Versions before the queue kept a key's slots at Prefix+key: they must not
 // share a Redis and Prefix with these.
 //
 // # When Redis fails
 //
 // Calls return Redis's errors wrapped with the operation and (a prefix of)
-// the key. Background failures go to Options.OnError at most once per key
-// per round. Out of memory (noeviction), new slots are refused with Redis's
-// OOM error while held ones are renewed and freed; an evicting policy may
-// drop a slot set with every lease of its key: use noeviction. A restart
-// without persistence forgets every slot, and until each instance reaches
-// Redis again (its callers' calls, a probe every 100ms once a call failed,
-// or at the latest its next round), old and new holders together may
-// exceed the limit: run the slots' Redis with appendonly yes and appendfsync
-// everysec where that matters.
+// the key; background failures go to Options.OnError. Out of memory
+// (noeviction), new slots are refused with Redis's OOM error while held
+// ones are renewed and freed; an evicting policy may drop a slot set with
+// every lease of its key: use noeviction. A restart without persistence
+// forgets every slot, and until each instance reaches Redis again (its
+// callers' calls, a probe every 100ms once a call failed, or at the latest
+// its next round), old and new holders together may exceed the limit: run
+// the slots' Redis with appendonly yes and appendfsync everysec where that
+// matters.
 //
 // # Timeouts on request paths
 //
 // go-redis applies a ctx's deadline to socket reads and writes only with
 // ContextTimeoutEnabled; otherwise ReadTimeout (3s) and MaxRetries (3)
-// bound each call, whatever the ctx says. An acquire goes once whatever
-// MaxRetries says: go-redis would send it again after a timeout, and Redis
-// may run the first copy late, after the free of the slot the second one
-// took; it fails instead. (The client's hooks see it as a [redis.Cmder]
-// that embeds a *redis.Cmd and whose NoRetry is true.) For request paths:
-//
-//	client := redis.NewClient(&redis.Options{
-//		Addr:                  "redis:6379",
-//		ContextTimeoutEnabled: true, // every call ends with its ctx
-//		DialTimeout:           time.Second,
-//		ReadTimeout:           time.Second,
-//		WriteTimeout:          time.Second,
-//		MaxRetries:            1,
-//	})
+// bound each call, whatever the ctx says. An acquire is sent once whatever
+// MaxRetries says (it fails instead), as Redis may run a first copy late,
+// after the free of the slot a retry took; the client's hooks see it as a
+// [redis.Cmder] that embeds a *redis.Cmd, with NoRetry true. On request
+// paths, make the client as the example of [Limiter.Acquire] does:
+// ContextTimeoutEnabled, a second for DialTimeout, ReadTimeout and
+// WriteTimeout, and MaxRetries 1.
 //
 // # Redis Cluster
 //
-// Each script touches the keys of one hash slot, all in KEYS; pipelines
-// (renewals, Close, Load) are split by go-redis, one round trip per node.
-// A key that begins with "}" is refused: its hash tag would be empty.
-// Wake-ups use PUBLISH and SUBSCRIBE, which a cluster carries to every
-// node.
+// Each script touches the keys of one hash slot, all in KEYS; go-redis
+// splits pipelines (renewals, Close, Load), one round trip per node. A key
+// that begins with "}" is refused: its hash tag would be empty. Wake-ups
+// use PUBLISH and SUBSCRIBE, which a cluster carries to every node.
 //
 // # Observing a Limiter
 //
-// [Limiter.Stats] is a snapshot of one Limiter's counts; [Limiter.AddHook]
-// hears each call's result, each slot's end, lost leases, waiters and
-// renewal rounds. The module
-// github.com/ctxguard/release/redisslot/redisslototel turns them into
-// OpenTelemetry instruments; redisslot depends on no metrics library.
+// See [Limiter.Stats] and [Limiter.AddHook]; the module
+// github.com/ctxguard/release/redisslot/redisslototel turns hooks into
+// OpenTelemetry instruments. redisslot depends on no metrics library.
 package redisslot

@@ -15,20 +15,19 @@ import (
 	"github.com/redis/go-redis/v9"
 )
 
-// A Limiter hands out concurrency slots that are shared by every Limiter,
-// on any instance, that uses the same Redis and the same Prefix: at no
-// time do more than limit holders hold a key, as long as their leases are
-// renewed.
+// A Limiter hands out concurrency slots shared by every Limiter, on any
+// instance, that uses the same Redis and Prefix: no more than limit holders
+// hold a key at any time, as long as their leases are renewed.
 //
-// A held slot, a release, a waiter and a failed call cost no goroutine: a
-// Limiter renews its slots and sends its frees from one goroutine, and
-// renews its waiters' places in line from another, each running only while
-// it has work; one timer keeps its slots' deadlines; at most one pub/sub
-// connection, opened by the first Acquire that waits, wakes its waiters.
+// A held slot, a release, a waiter and a failed call cost no goroutine: one
+// goroutine renews a Limiter's slots and sends its frees, another renews its
+// waiters' places in line, each running only while it has work; one timer
+// keeps the slots' deadlines; at most one pub/sub connection, opened by the
+// first Acquire that waits, wakes the waiters.
 //
 // Make a Limiter with New; its zero value is not usable, and it must not be
-// copied. It is safe for concurrent use by multiple goroutines. Call Close
-// when done with it, to free its slots and stop its goroutines.
+// copied. It is safe for concurrent use. Call Close when done with it, to
+// free its slots and stop its goroutines.
 type Limiter struct {
 	client  redis.UniversalClient
 	set     settings
@@ -62,15 +61,13 @@ type Limiter struct {
 	closeErr  error
 }
 
-// New returns a Limiter that keeps its slots in Redis through client. The
-// client may be a single node, a failover client or a Redis Cluster client.
-// Each Redis call is bounded by its ctx only when the client was made with
-// ContextTimeoutEnabled set; otherwise by the client's own timeouts and
-// retries (see the package documentation).
-//
-// New panics, with a message starting "redisslot:", if client is nil (or
-// a nil pointer of a client type), if opts.Lease is set below 100ms, or if
-// a duration or cap in opts is negative. It does not contact Redis.
+// New returns a Limiter that keeps its slots in Redis through client: a
+// single node, a failover or a Redis Cluster client. Each Redis call is
+// bounded by its ctx only if client has ContextTimeoutEnabled set, else by
+// the client's own timeouts and retries (see the package documentation).
+// New does not contact Redis. It panics, with a message starting
+// "redisslot:", if client is nil (or a nil pointer of a client type), if
+// opts.Lease is set below 100ms, or if a duration or cap in opts is negative.
 func New(client redis.UniversalClient, opts Options) *Limiter {
 	if client == nil {
 		panic("redisslot: New called with a nil client")
@@ -78,8 +75,7 @@ func New(client redis.UniversalClient, opts Options) *Limiter {
 	if v := reflect.ValueOf(client); v.Kind() == reflect.Pointer && v.IsNil() {
 		panic(fmt.Sprintf("redisslot: New called with a nil %T", client))
 	}
-	l := &Limiter{client: client, set: opts.settings(), closing: make(chan struct{})}
-	l.members.instance = newInstanceID()
+	l := &Limiter{client: client, set: opts.settings(), members: memberIDs{instance: newInstanceID()}, closing: make(chan struct{})}
 	l.bg, l.stopBg = context.WithCancel(context.Background())
 	l.released = l.freeReleased
 	l.clock = newLeaseClock(l.set.life, func(ended []*holding) {
@@ -87,14 +83,13 @@ func New(client redis.UniversalClient, opts Options) *Limiter {
 	})
 	l.renewer = &renewer{
 		client: client, set: &l.set, clock: l.clock, trouble: &l.trouble, emit: &l.emit,
-		health: &l.health, grouping: groupingOf(client), bg: l.bg,
+		health: &l.health, fb: &l.fb, grouping: groupingOf(client), bg: l.bg,
 		lost:  func(lost []*holding, why string) { l.lost(lost, why, false) },
 		kicks: make(chan struct{}, 1), soon: make(chan struct{}, 1),
 	}
 	l.frees = newPendingFrees(l.renewer.kick)
 	l.renewer.frees = l.frees
 	l.fb = fallback{share: l.set.Fallback, capFor: l.set.capFor, report: l.set.OnError}
-	l.renewer.fb = &l.fb
 	l.health.back = func(change uint64) { l.fb.answered(change); l.renewer.roundNow() }
 	l.health.lost = l.unreachable
 	l.waiting = &waiting{kick: l.renewer.kick, instance: l.members.instance}
@@ -191,21 +186,20 @@ func (l *Limiter) AddHook(h Hook) { l.emit.add(h) }
 // Close shuts l down, in this order:
 //
 //   - later calls, and Acquire calls waiting or in flight, return ErrClosed;
-//   - the context of every slot l holds is cancelled with cause ErrClosed;
-//   - those slots, and every free still pending (of released slots and of
-//     failed acquires), are freed in Redis, one call per key (per few
-//     hundred slots of a key), all in one pipeline, bounded by
-//     ReleaseTimeout; the releases of those slots then do nothing;
-//   - Close waits for the acquires already in flight and for l's
-//     goroutines, closes l's pub/sub connection, and sends, bounded by
-//     ReleaseTimeout again, the frees of the acquires that failed or were
-//     refused by Close meanwhile;
-//   - it returns the failures, joined with [errors.Join]: each names its key.
-//     A slot whose free failed is taken back by Redis when its lease ends.
+//   - the context of every slot l holds is cancelled with cause ErrClosed,
+//     and the slot's release then does nothing;
+//   - those slots and every free still pending (of released slots and of
+//     failed acquires) are freed in Redis in one pipeline, bounded by
+//     ReleaseTimeout, one call per key (per few hundred slots of a key);
+//   - Close waits for the acquires in flight and for l's goroutines, closes
+//     l's pub/sub connection, then sends, bounded by ReleaseTimeout again,
+//     the frees of the acquires that failed or were refused meanwhile;
+//   - it returns the failures, joined with [errors.Join], each naming its
+//     key; Redis takes back a slot whose free failed when its lease ends.
 //
 // Close does not close the client. It is safe to call more than once and
-// from several goroutines: every call returns when the first is done, with
-// its result.
+// from several goroutines: every call returns the first's result once the
+// first is done.
 func (l *Limiter) Close() error {
 	l.closeOnce.Do(func() { l.closeErr = l.close() })
 	return l.closeErr
@@ -258,9 +252,8 @@ func (l *Limiter) freeAll() []error {
 	return errs
 }
 
-// memberIDs makes the member ids of one Limiter: its random instance id, a
-// dash, a counter in base 36, a slash and the caller's limit, which the
-// acquire script reads (see fits in lua.go).
+// memberIDs makes one Limiter's member ids (see Key layout in doc.go); the
+// acquire script reads the caller's limit at their end (see fits in lua.go).
 type memberIDs struct {
 	instance string
 	seq      atomic.Uint64

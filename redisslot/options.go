@@ -18,8 +18,7 @@ const (
 	maxProbeInterval      = 100 * time.Millisecond // caps the PING interval while Redis is down
 	// tombstoneLife, beyond one Lease, is how long Redis remembers a freed
 	// unsure member: longer than Linux retransmits a written command
-	// (tcp_retries2, about 15 minutes), so its acquire, however late, is
-	// refused.
+	// (tcp_retries2, about 15 minutes), so its acquire is refused however late.
 	tombstoneLife = 15 * time.Minute
 )
 
@@ -33,22 +32,20 @@ type Options struct {
 
 	// Lease is how long a slot outlives its holder's last renewal in
 	// Redis: a slot whose holder crashed frees itself at most Lease after
-	// it. The Limiter renews its slots' leases every Lease/3. Default 30s;
-	// at least 100ms (New panics below that). It is rounded up to whole
-	// milliseconds (down within a millisecond of [math.MaxInt64], so that
-	// none overflows).
+	// it. The Limiter renews its slots every Lease/3. Default 30s; at least
+	// 100ms (New panics below that); rounded up to whole milliseconds (down
+	// within a millisecond of [math.MaxInt64], so that none overflows).
 	//
 	// A held slot whose lease is not confirmed in time ends (cause
-	// ErrLeaseLost) a margin before Redis may give it to someone else:
-	// Lease minus the margin after the last acquire or renewal that Redis
-	// confirmed was sent, by the local monotonic clock, on a timer that no
-	// Redis call can hold up. The margin, Lease/20, at least 50ms and at
-	// most Lease/6 (1.5s at the default Lease, 50ms at Lease 1s), covers a
-	// drift between the local and Redis clocks (far below 1%), a timer late
-	// on a loaded machine, and the holder's time to stop. A live holder
-	// whose renewals are each confirmed within half a Lease keeps its slot,
-	// and one that missed a round survives when the next is confirmed
-	// within Lease/6.
+	// ErrLeaseLost) a margin before Redis may give it away: Lease minus the
+	// margin after the last acquire or renewal that Redis confirmed was
+	// sent, by the local monotonic clock, on a timer that no Redis call can
+	// hold up. The margin, Lease/20, at least 50ms and at most Lease/6 (1.5s
+	// at the default Lease, 50ms at Lease 1s), covers a drift between the
+	// local and Redis clocks (far below 1%), a timer late on a loaded
+	// machine, and the holder's time to stop. A live holder whose renewals
+	// are each confirmed within half a Lease keeps its slot; one that missed
+	// a round survives if the next is confirmed within Lease/6.
 	//
 	// A short Lease gives slots of crashed instances back sooner; a long
 	// one rides out longer Redis pauses without cancelling live holders.
@@ -61,11 +58,11 @@ type Options struct {
 
 	// OnError receives the errors of background work: failed frees and
 	// renewals, lost leases (wrapping ErrLeaseLost), a failed subscription
-	// for wake-ups, the fallback state's start and end. Each key's trouble
-	// is reported at most once per renewal round, with its counts; a
-	// caller's failed call is not, since the caller has its error. When
-	// nil, errors are logged with log/slog's default logger. It is called
-	// concurrently; it must not block, and must not call Close.
+	// for wake-ups, the fallback state's start and end; each key's trouble
+	// at most once per renewal round, with its counts. A caller's failed
+	// call is not reported: the caller has its error. When nil, errors are
+	// logged with log/slog's default logger. It is called concurrently, must
+	// not block, and must not call Close.
 	OnError func(error)
 
 	// MaxWaiters, when positive, caps how many Acquire calls may wait for
@@ -75,44 +72,40 @@ type Options struct {
 	// Default 0: no cap.
 	MaxWaiters int
 
-	// MaxWaitersFor, when not nil, gives the cap of one key: its result for
-	// (key, limit), when positive, replaces MaxWaiters for that call; 0 or
-	// less falls back to MaxWaiters. MaxWaitersFor is called at most once
-	// per Acquire call, and only by one that finds the key full and is
-	// about to join its line: never by TryAcquire, by an Acquire admitted
-	// at once, or again while a call waits or retries. It is called with no
+	// MaxWaitersFor, when not nil, gives one key's cap: its result for
+	// (key, limit), when positive, replaces MaxWaiters for that call. It is
+	// called at most once per Acquire call, only by one that finds the key
+	// full and is about to join its line (never by TryAcquire, by an Acquire
+	// admitted at once, or again while a call waits or retries), with no
 	// lock held, so it may be slow; it must be safe for concurrent use.
-	// Learning that a call would join costs that call one more round trip
-	// to Redis.
+	// Learning that a call would join costs that call one more round trip.
 	MaxWaitersFor func(key string, limit int) int
 
 	// Fallback, when not nil, keeps the service going while Redis cannot
 	// be reached (a network error, a timeout, Redis loading or a cluster
-	// that is down; not an answer such as out of memory): TryAcquire and
-	// Acquire then admit up to Fallback(key, limit) slots of each key in
-	// this process alone, and refuse or queue beyond that as for a full key
+	// down; not an answer such as out of memory): TryAcquire and Acquire
+	// then admit up to Fallback(key, limit) slots of each key in this
+	// process alone, and beyond that refuse or queue as for a full key
 	// (Acquire waits in a local line, in order, under the caps). A typical
-	// share is the limit divided by the number of instances, at least 1; 0
-	// or less means no fallback for that key: its calls go to Redis as
-	// without a Fallback, and return Redis's error, wrapped, naming the key.
-	// Fallback is called with no lock held, by calls made while the state
-	// is on, maybe more than once a call; it must be safe for concurrent
-	// use.
+	// share is the limit divided by the number of instances, at least 1. At
+	// 0 or less the key has no fallback: its calls go to Redis and return
+	// Redis's error, wrapped, naming the key. Fallback is called with no
+	// lock held, by calls made while the state is on, maybe more than once
+	// a call; it must be safe for concurrent use.
 	//
 	// The state begins at the first call of any kind that cannot reach
-	// Redis, which is itself served from its key's share, if it has one;
-	// while it lasts, the acquiring calls of keys with a share do not wait
-	// on Redis. The Limiter pings Redis every 100ms. From the first answer
-	// of Redis to any call on (at the latest from the next renewal round),
-	// no fallback slot is granted: TryAcquire is refused and Acquire waits
-	// in the local line. The renewal rounds write every live fallback slot
-	// into its key's slot set, even above the limit; the state ends with
-	// the first round in which all calls get through and Redis knows every
-	// fallback slot still held. Then those slots are renewed and freed
-	// like any other, and the local line goes back to Redis. A fallback
-	// slot released before a round offered it to Redis leaves nothing to
-	// free. OnError hears when the state begins and ends; Stats().Degraded
-	// tells whether it is on.
+	// Redis, itself served from its key's share if it has one; while it
+	// lasts, acquiring calls of keys with a share do not wait on Redis, and
+	// the Limiter pings Redis every 100ms. From Redis's first answer to any
+	// call (at the latest, the next renewal round) no fallback slot is
+	// granted: TryAcquire is refused and Acquire waits in the local line.
+	// The renewal rounds write every live fallback slot into its key's slot
+	// set, even above the limit; the state ends with the first round in
+	// which all calls get through and Redis knows every fallback slot still
+	// held. Those slots are then renewed and freed like any other, and the
+	// local line goes back to Redis. A fallback slot released before a
+	// round offered it to Redis leaves nothing to free. OnError hears when
+	// the state begins and ends; Stats().Degraded tells whether it is on.
 	//
 	// It risks this: while one instance cannot reach Redis, a key may have
 	// up to its limit plus that instance's share of holders; while none
@@ -136,8 +129,8 @@ type settings struct {
 	tombArg    any           // a tombstone's life in milliseconds, boxed
 }
 
-// check panics on a negative duration or cap, or a Lease below minLease.
-func (o *Options) check() {
+// settings returns o's settings, or panics as New documents.
+func (o Options) settings() settings {
 	if o.Lease < 0 || (o.Lease > 0 && o.Lease < minLease) {
 		panic(fmt.Sprintf("redisslot: Options.Lease %v is below the minimum %v", o.Lease, minLease))
 	}
@@ -147,11 +140,6 @@ func (o *Options) check() {
 	if o.MaxWaiters < 0 {
 		panic(fmt.Sprintf("redisslot: negative Options.MaxWaiters %d", o.MaxWaiters))
 	}
-}
-
-// settings returns o, checked, as settings with the defaults filled in.
-func (o Options) settings() settings {
-	o.check()
 	if o.Prefix == "" {
 		o.Prefix = defaultPrefix
 	}
