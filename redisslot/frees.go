@@ -5,7 +5,8 @@ import "sync"
 // maxCarried is the most pending frees of its key an acquire carries.
 const maxCarried = 64
 
-// A freeKind says what a pending free must undo, and how sure that is.
+// A freeKind says what a pending free must undo, and how sure that is. The
+// kinds go in the order of the free script's arguments, surest last.
 type freeKind uint8
 
 const (
@@ -66,13 +67,12 @@ func (f *pendingFrees) add(ref *keyRef, member string, kind freeKind, later bool
 		pk = &pendingKey{ref: ref, members: make(map[string]pendingFree)}
 		f.byKey[ref.rkey()] = pk
 	}
-	if p, ok := pk.members[member]; ok {
-		p.kind = max(p.kind, kind)
-		pk.members[member] = p
-	} else {
-		pk.members[member] = pendingFree{kind: kind}
+	p, ok := pk.members[member]
+	if !ok {
 		f.n++
 	}
+	p.kind = max(p.kind, kind)
+	pk.members[member] = p
 	f.mu.Unlock()
 	if !later {
 		f.kick()
@@ -149,11 +149,11 @@ func (f *pendingFrees) sweep() {
 
 // A freeBatch is one free call: up to batchSize members of one key.
 type freeBatch struct {
-	ref                    *keyRef
-	slots, entries, unsure []string
+	ref *keyRef
+	ids [3][]string // by freeKind
 }
 
-func (b *freeBatch) len() int { return len(b.slots) + len(b.entries) + len(b.unsure) }
+func (b *freeBatch) len() int { return len(b.ids[0]) + len(b.ids[1]) + len(b.ids[2]) }
 
 // take marks in flight and returns, in batches, the frees not in flight (if
 // fresh, never sent); with all, for Close, every one, and forgets them.
@@ -169,14 +169,7 @@ func (f *pendingFrees) take(fresh, all bool) []freeBatch {
 			}
 			p.inFlight, p.sent = true, true
 			pk.members[m] = p
-			switch p.kind {
-			case freeSlot:
-				b.slots = append(b.slots, m)
-			case freeEntry:
-				b.entries = append(b.entries, m)
-			default:
-				b.unsure = append(b.unsure, m)
-			}
+			b.ids[p.kind] = append(b.ids[p.kind], m)
 			if b.len() == batchSize {
 				batches = append(batches, b)
 				b = freeBatch{ref: pk.ref}
@@ -198,7 +191,7 @@ func (f *pendingFrees) settle(batches []freeBatch, ok []bool) {
 	defer f.mu.Unlock()
 	for i, b := range batches {
 		if pk := f.byKey[b.ref.rkey()]; pk != nil {
-			for _, ids := range [][]string{b.slots, b.entries, b.unsure} {
+			for _, ids := range b.ids {
 				f.settleLocked(pk, ids, ok[i], false)
 			}
 		}
@@ -216,8 +209,8 @@ func (f *pendingFrees) len() int {
 func freeCalls(calls []call, batches []freeBatch, tombArg any) []call {
 	for _, b := range batches {
 		args := make([]any, 0, 3+b.len())
-		args = append(args, tombArg, len(b.slots), len(b.entries))
-		for _, ids := range [][]string{b.slots, b.entries, b.unsure} {
+		args = append(args, tombArg, len(b.ids[freeSlot]), len(b.ids[freeEntry]))
+		for _, ids := range b.ids {
 			for _, m := range ids {
 				args = append(args, m)
 			}
