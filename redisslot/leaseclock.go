@@ -192,14 +192,12 @@ func (c *leaseClock) fire() {
 			}
 			deadline := s.set.Add(c.life)
 			if !now.Before(deadline) {
+				c.dropLocked(s) // deleting while ranging is safe
 				ended = append(ended, s)
 			} else if next.IsZero() || deadline.Before(next) {
 				next = deadline
 			}
 		}
-	}
-	for _, s := range ended {
-		c.dropLocked(s)
 	}
 	c.due = time.Time{}
 	if !next.IsZero() {
