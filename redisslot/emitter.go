@@ -32,6 +32,17 @@ func (e *emitter) list() []Hook {
 	return nil
 }
 
+// runHooks calls, with ev, the function that field picks from each hook
+// that sets it. Callers skip it when there is no hook: that path makes no
+// call.
+func runHooks[E any](hs []Hook, field func(*Hook) func(E), ev E) {
+	for i := range hs {
+		if f := field(&hs[i]); f != nil {
+			f(ev)
+		}
+	}
+}
+
 // acquireEnded records the end of an acquiring call.
 func (e *emitter) acquireEnded(ctx context.Context, key string, start time.Time, err error, shared bool) {
 	r := acquireResult(ctx, err)
@@ -44,11 +55,7 @@ func (e *emitter) acquireEnded(ctx context.Context, key string, start time.Time,
 		return
 	}
 	ev := AcquireEvent{Key: key, Result: r, Duration: time.Since(start), Err: err}
-	for i := range hs {
-		if f := hs[i].AcquireEnded; f != nil {
-			f(ev)
-		}
-	}
+	runHooks(hs, func(h *Hook) func(AcquireEvent) { return h.AcquireEnded }, ev)
 }
 
 // acquireResult classifies what an acquiring call returned.
@@ -76,11 +83,7 @@ func (e *emitter) slotEnded(s *holding) {
 		return
 	}
 	ev := SlotEvent{Key: s.ref.key, End: slotEnd(s), Held: time.Since(s.obs.taken)}
-	for i := range hs {
-		if f := hs[i].SlotEnded; f != nil {
-			f(ev)
-		}
-	}
+	runHooks(hs, func(h *Hook) func(SlotEvent) { return h.SlotEnded }, ev)
 }
 
 // slotEnd reads how s ended from its context's cause (see SlotEnd).
@@ -100,29 +103,23 @@ func slotEnd(s *holding) SlotEnd {
 // leaseLost records that s lost its lease, then its end.
 func (e *emitter) leaseLost(s *holding) {
 	e.stats.leasesLost.Add(1)
-	for _, h := range e.list() {
-		if f := h.LeaseLost; f != nil {
-			f(LeaseLostEvent{Key: s.ref.key})
-		}
+	if hs := e.list(); hs != nil {
+		runHooks(hs, func(h *Hook) func(LeaseLostEvent) { return h.LeaseLost }, LeaseLostEvent{Key: s.ref.key})
 	}
 	e.slotEnded(s)
 }
 
 func (e *emitter) waiterJoined(key string) {
 	e.stats.waiting.Add(1)
-	for _, h := range e.list() {
-		if f := h.WaiterJoined; f != nil {
-			f(key)
-		}
+	if hs := e.list(); hs != nil {
+		runHooks(hs, func(h *Hook) func(string) { return h.WaiterJoined }, key)
 	}
 }
 
 func (e *emitter) waiterLeft(key string) {
 	e.stats.waiting.Add(-1)
-	for _, h := range e.list() {
-		if f := h.WaiterLeft; f != nil {
-			f(key)
-		}
+	if hs := e.list(); hs != nil {
+		runHooks(hs, func(h *Hook) func(string) { return h.WaiterLeft }, key)
 	}
 }
 
@@ -144,9 +141,5 @@ func (e *emitter) renewalRound(renewals []renewal, start time.Time, failures int
 		}
 	}
 	ev := RenewalEvent{Keys: len(keys), Calls: len(renewals), Duration: time.Since(start), Failures: failures}
-	for i := range hs {
-		if f := hs[i].RenewalRound; f != nil {
-			f(ev)
-		}
-	}
+	runHooks(hs, func(h *Hook) func(RenewalEvent) { return h.RenewalRound }, ev)
 }
