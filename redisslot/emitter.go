@@ -33,8 +33,7 @@ func (e *emitter) list() []Hook {
 }
 
 // runHooks calls, with ev, the function that field picks from each hook
-// that sets it. Callers skip it when there is no hook: that path makes no
-// call.
+// that sets it. Callers call it only when there are hooks.
 func runHooks[E any](hs []Hook, field func(*Hook) func(E), ev E) {
 	for i := range hs {
 		if f := field(&hs[i]); f != nil {
@@ -50,12 +49,10 @@ func (e *emitter) acquireEnded(ctx context.Context, key string, start time.Time,
 		r = AcquireFallback
 	}
 	e.stats.acquireEnded(r)
-	hs := e.list()
-	if hs == nil {
-		return
+	if hs := e.list(); hs != nil {
+		ev := AcquireEvent{Key: key, Result: r, Duration: time.Since(start), Err: err}
+		runHooks(hs, func(h *Hook) func(AcquireEvent) { return h.AcquireEnded }, ev)
 	}
-	ev := AcquireEvent{Key: key, Result: r, Duration: time.Since(start), Err: err}
-	runHooks(hs, func(h *Hook) func(AcquireEvent) { return h.AcquireEnded }, ev)
 }
 
 // acquireResult classifies what an acquiring call returned.
@@ -78,12 +75,10 @@ func acquireResult(ctx context.Context, err error) AcquireResult {
 // slotEnded records the end of s, once, after its context is done.
 func (e *emitter) slotEnded(s *holding) {
 	e.stats.slotEnded()
-	hs := e.list()
-	if hs == nil {
-		return
+	if hs := e.list(); hs != nil {
+		ev := SlotEvent{Key: s.ref.key, End: slotEnd(s), Held: time.Since(s.obs.taken)}
+		runHooks(hs, func(h *Hook) func(SlotEvent) { return h.SlotEnded }, ev)
 	}
-	ev := SlotEvent{Key: s.ref.key, End: slotEnd(s), Held: time.Since(s.obs.taken)}
-	runHooks(hs, func(h *Hook) func(SlotEvent) { return h.SlotEnded }, ev)
 }
 
 // slotEnd reads how s ended from its context's cause (see SlotEnd).
