@@ -58,9 +58,8 @@ func (f *fallback) degraded() bool {
 	return f.on
 }
 
-// serves reports whether a call for key, limit is to be served from the
-// share: the state is on, and the share is above 0. It calls share with no
-// lock held.
+// serves reports whether the state is on and the share of key, limit is
+// above 0. It calls share with no lock held.
 func (f *fallback) serves(key string, limit int) bool {
 	return f.degraded() && f.share(key, limit) > 0
 }

@@ -22,14 +22,13 @@ const (
 // pendingFrees holds the members a Limiter must remove from Redis and has
 // not seen removed: released, lost and closed slots, places of waiters that
 // left, acquires that failed after they may have reached Redis. Each goes
-// with the next acquire of its key here, or the renewer's sends (at once, then
-// every round), until a call that carried it succeeds; only then is it
-// forgotten, however long Redis is away. While one call carries it (in
-// flight), no other carries it; an acquire of its key still removes it, so
-// as not to be refused for want of it, but does not settle it. Their number
-// is bounded by the slots held when Redis went away and the acquires sent
-// since (per client timeout, at most as many as the client's pool has
-// connections). Nobody waits for a free.
+// with the next acquire of its key here or the renewer's sends (at once,
+// then every round), and is forgotten only once a call that carried it
+// succeeds, however long Redis is away. While one call carries it (in
+// flight), no other does; an acquire of its key still removes it, so as not
+// to be refused for want of it, but does not settle it. There are at most
+// the slots held when Redis went away plus one acquire per pool connection
+// per client timeout since. Nobody waits for a free.
 //
 // Its mu guards byKey, n and their entries; kick runs with no lock held.
 type pendingFrees struct {
