@@ -48,7 +48,6 @@ var errBackToRedis = errors.New("redisslot: Redis answers again")
 
 func (f *fallback) enabled() bool { return f.share != nil }
 
-// degraded reports whether the state is on.
 func (f *fallback) degraded() bool {
 	if !f.enabled() {
 		return false
@@ -69,16 +68,13 @@ func (f *fallback) serves(key string, limit int) bool {
 // unless a later health change than change was applied.
 func (f *fallback) enter(change uint64, err error) {
 	f.mu.Lock()
-	if change < f.change {
-		f.mu.Unlock()
-		return
+	begun := change >= f.change && !f.on
+	if change >= f.change {
+		f.change, f.granting = change, true
 	}
-	f.change = change
-	begun := !f.on
 	if begun {
 		f.on, f.ended = true, make(chan struct{})
 	}
-	f.granting = true
 	f.mu.Unlock()
 	if begun {
 		f.report(fmt.Errorf("redisslot: Redis cannot be reached; serving each key's fallback share: %w", err))
