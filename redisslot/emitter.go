@@ -42,7 +42,6 @@ func runHooks[E any](hs []Hook, field func(*Hook) func(E), ev E) {
 	}
 }
 
-// acquireEnded records the end of an acquiring call.
 func (e *emitter) acquireEnded(ctx context.Context, key string, start time.Time, err error, shared bool) {
 	r := acquireResult(ctx, err)
 	if r == AcquireAcquired && shared {

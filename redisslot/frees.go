@@ -36,7 +36,7 @@ type pendingFrees struct {
 
 	mu    sync.Mutex
 	byKey map[string]*pendingKey // by the name of the key's slot set
-	n     int
+	n     int                    // frees pending
 }
 
 // A pendingKey is the pending frees of one key. It stays, empty, until the
@@ -197,14 +197,12 @@ func (f *pendingFrees) settle(batches []freeBatch, ok []bool) {
 	}
 }
 
-// len returns how many frees are pending.
 func (f *pendingFrees) len() int {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	return f.n
 }
 
-// freeCalls appends the free call of each batch to calls.
 func freeCalls(calls []call, batches []freeBatch, tombArg any) []call {
 	for _, b := range batches {
 		args := make([]any, 0, 3+b.len())

@@ -134,7 +134,6 @@ func (c *leaseClock) each(f func(*heldKey)) {
 	}
 }
 
-// len returns how many slots the clock holds.
 func (c *leaseClock) len() int {
 	c.mu.Lock()
 	defer c.mu.Unlock()
