@@ -175,8 +175,7 @@ func (f *fallback) wait(ctx context.Context, key string, limit int, closing <-ch
 	}
 }
 
-// giveUp takes w out of its line, or hands on the slot granted meanwhile,
-// and returns err.
+// giveUp leaves w's line, or hands on the slot granted meanwhile; it returns err.
 func (f *fallback) giveUp(key string, sk *shareKey, w *shareWaiter, err error) error {
 	f.mu.Lock()
 	defer f.mu.Unlock()
