@@ -5,8 +5,8 @@ import "sync"
 // maxCarried is the most pending frees of its key an acquire carries.
 const maxCarried = 64
 
-// A freeKind says what a pending free must undo, and how sure that is. The
-// kinds go in the order of the free script's arguments, surest last.
+// A freeKind says what a pending free must undo, and how sure that is. It
+// indexes a freeBatch's ids, in the order of the free script's arguments.
 type freeKind uint8
 
 const (
