@@ -32,22 +32,25 @@ func (e *emitter) list() []Hook {
 	return nil
 }
 
-// acquireEnded records the end of an acquiring call.
+// runHooks calls, with ev, the function that field picks from each hook
+// that sets it. Callers call it only when there are hooks.
+func runHooks[E any](hs []Hook, field func(*Hook) func(E), ev E) {
+	for i := range hs {
+		if f := field(&hs[i]); f != nil {
+			f(ev)
+		}
+	}
+}
+
 func (e *emitter) acquireEnded(ctx context.Context, key string, start time.Time, err error, shared bool) {
 	r := acquireResult(ctx, err)
 	if r == AcquireAcquired && shared {
 		r = AcquireFallback
 	}
 	e.stats.acquireEnded(r)
-	hs := e.list()
-	if hs == nil {
-		return
-	}
-	ev := AcquireEvent{Key: key, Result: r, Duration: time.Since(start), Err: err}
-	for i := range hs {
-		if f := hs[i].AcquireEnded; f != nil {
-			f(ev)
-		}
+	if hs := e.list(); hs != nil {
+		ev := AcquireEvent{Key: key, Result: r, Duration: time.Since(start), Err: err}
+		runHooks(hs, func(h *Hook) func(AcquireEvent) { return h.AcquireEnded }, ev)
 	}
 }
 
@@ -71,15 +74,9 @@ func acquireResult(ctx context.Context, err error) AcquireResult {
 // slotEnded records the end of s, once, after its context is done.
 func (e *emitter) slotEnded(s *holding) {
 	e.stats.slotEnded()
-	hs := e.list()
-	if hs == nil {
-		return
-	}
-	ev := SlotEvent{Key: s.ref.key, End: slotEnd(s), Held: time.Since(s.obs.taken)}
-	for i := range hs {
-		if f := hs[i].SlotEnded; f != nil {
-			f(ev)
-		}
+	if hs := e.list(); hs != nil {
+		ev := SlotEvent{Key: s.ref.key, End: slotEnd(s), Held: time.Since(s.obs.taken)}
+		runHooks(hs, func(h *Hook) func(SlotEvent) { return h.SlotEnded }, ev)
 	}
 }
 
@@ -100,29 +97,23 @@ func slotEnd(s *holding) SlotEnd {
 // leaseLost records that s lost its lease, then its end.
 func (e *emitter) leaseLost(s *holding) {
 	e.stats.leasesLost.Add(1)
-	for _, h := range e.list() {
-		if f := h.LeaseLost; f != nil {
-			f(LeaseLostEvent{Key: s.ref.key})
-		}
+	if hs := e.list(); hs != nil {
+		runHooks(hs, func(h *Hook) func(LeaseLostEvent) { return h.LeaseLost }, LeaseLostEvent{Key: s.ref.key})
 	}
 	e.slotEnded(s)
 }
 
 func (e *emitter) waiterJoined(key string) {
 	e.stats.waiting.Add(1)
-	for _, h := range e.list() {
-		if f := h.WaiterJoined; f != nil {
-			f(key)
-		}
+	if hs := e.list(); hs != nil {
+		runHooks(hs, func(h *Hook) func(string) { return h.WaiterJoined }, key)
 	}
 }
 
 func (e *emitter) waiterLeft(key string) {
 	e.stats.waiting.Add(-1)
-	for _, h := range e.list() {
-		if f := h.WaiterLeft; f != nil {
-			f(key)
-		}
+	if hs := e.list(); hs != nil {
+		runHooks(hs, func(h *Hook) func(string) { return h.WaiterLeft }, key)
 	}
 }
 
@@ -144,9 +135,5 @@ func (e *emitter) renewalRound(renewals []renewal, start time.Time, failures int
 		}
 	}
 	ev := RenewalEvent{Keys: len(keys), Calls: len(renewals), Duration: time.Since(start), Failures: failures}
-	for i := range hs {
-		if f := hs[i].RenewalRound; f != nil {
-			f(ev)
-		}
-	}
+	runHooks(hs, func(h *Hook) func(RenewalEvent) { return h.RenewalRound }, ev)
 }

@@ -48,7 +48,6 @@ var errBackToRedis = errors.New("redisslot: Redis answers again")
 
 func (f *fallback) enabled() bool { return f.share != nil }
 
-// degraded reports whether the state is on.
 func (f *fallback) degraded() bool {
 	if !f.enabled() {
 		return false
@@ -58,31 +57,24 @@ func (f *fallback) degraded() bool {
 	return f.on
 }
 
-// serves reports whether a call for key, limit is to be served from the
-// share: the state is on, and the share is above 0. It calls share with no
-// lock held.
+// serves reports whether the state is on and the share of key, limit is
+// above 0. It calls share with no lock held.
 func (f *fallback) serves(key string, limit int) bool {
 	return f.degraded() && f.share(key, limit) > 0
 }
 
-// enter begins the state, if it is enabled and off, because of err, and
-// grants fallback slots again if Redis answered since it began, unless a
-// later health change than change was applied.
+// enter, called only when enabled, begins the state, if off, because of
+// err, and grants fallback slots again if Redis answered since it began,
+// unless a later health change than change was applied.
 func (f *fallback) enter(change uint64, err error) {
-	if !f.enabled() {
-		return
-	}
 	f.mu.Lock()
-	if change < f.change {
-		f.mu.Unlock()
-		return
+	begun := change >= f.change && !f.on
+	if change >= f.change {
+		f.change, f.granting = change, true
 	}
-	f.change = change
-	begun := !f.on
 	if begun {
 		f.on, f.ended = true, make(chan struct{})
 	}
-	f.granting = true
 	f.mu.Unlock()
 	if begun {
 		f.report(fmt.Errorf("redisslot: Redis cannot be reached; serving each key's fallback share: %w", err))
@@ -162,33 +154,29 @@ func (f *fallback) wait(ctx context.Context, key string, limit int, closing <-ch
 		return errBackToRedis
 	}
 	sk := f.key(key)
-	if capacity > 0 && sk.waiters.Len() >= capacity {
-		f.dropIfIdle(key, sk)
+	if capacity > 0 && sk.waiters.Len() >= capacity { // never so for an sk just made
 		f.mu.Unlock()
 		return ErrQueueFull
 	}
 	w := &shareWaiter{share: share, ready: make(chan struct{})}
 	w.elem = sk.waiters.PushBack(w)
 	ended := f.ended
-	f.serve(sk)
+	f.serve(key, sk)
 	f.mu.Unlock()
-	var err error
 	select {
 	case <-w.ready:
 		return nil
 	case <-ctx.Done():
-		err = ctx.Err()
+		return f.giveUp(key, sk, w, ctx.Err())
 	case <-closing:
-		err = ErrClosed
+		return f.giveUp(key, sk, w, ErrClosed)
 	case <-ended:
-		err = errBackToRedis
+		return f.giveUp(key, sk, w, errBackToRedis)
 	}
-	f.giveUp(key, sk, w)
-	return err
 }
 
-// giveUp takes w out of its line, or hands on the slot granted meanwhile.
-func (f *fallback) giveUp(key string, sk *shareKey, w *shareWaiter) {
+// giveUp leaves w's line, or hands on the slot granted meanwhile; it returns err.
+func (f *fallback) giveUp(key string, sk *shareKey, w *shareWaiter, err error) error {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	if w.elem != nil {
@@ -199,16 +187,17 @@ func (f *fallback) giveUp(key string, sk *shareKey, w *shareWaiter) {
 		f.held--
 		f.served.Add(^uint64(0))
 	}
-	f.serve(sk)
-	f.dropIfIdle(key, sk)
+	f.serve(key, sk)
+	return err
 }
 
-// serve grants slots to sk's waiters in order while there is room. mu is held.
-func (f *fallback) serve(sk *shareKey) {
+// serve grants slots to sk's waiters in order while there is room, then
+// forgets key if it has no fallback slot nor waiter. mu is held.
+func (f *fallback) serve(key string, sk *shareKey) {
 	for e := sk.waiters.Front(); e != nil && f.granting; e = sk.waiters.Front() {
 		w := e.Value.(*shareWaiter)
 		if sk.held >= w.share {
-			return
+			break
 		}
 		sk.waiters.Remove(e)
 		w.elem = nil
@@ -217,25 +206,18 @@ func (f *fallback) serve(sk *shareKey) {
 		f.served.Add(1)
 		close(w.ready)
 	}
+	if sk.held == 0 && sk.waiters.Len() == 0 {
+		delete(f.keys, key)
+	}
 }
 
 // put counts one fallback slot of key no more: freed, or known to Redis.
 func (f *fallback) put(key string) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
-	sk := f.keys[key]
-	if sk == nil {
-		return
-	}
-	sk.held--
-	f.held--
-	f.serve(sk)
-	f.dropIfIdle(key, sk)
-}
-
-// dropIfIdle forgets key when it has no fallback slot nor waiter. mu is held.
-func (f *fallback) dropIfIdle(key string, sk *shareKey) {
-	if sk.held == 0 && sk.waiters.Len() == 0 {
-		delete(f.keys, key)
+	if sk := f.keys[key]; sk != nil {
+		sk.held--
+		f.held--
+		f.serve(key, sk)
 	}
 }

@@ -5,7 +5,8 @@ import "sync"
 // maxCarried is the most pending frees of its key an acquire carries.
 const maxCarried = 64
 
-// A freeKind says what a pending free must undo, and how sure that is.
+// A freeKind says what a pending free must undo, and how sure that is. It
+// indexes a freeBatch's ids, in the order of the free script's arguments.
 type freeKind uint8
 
 const (
@@ -21,14 +22,13 @@ const (
 // pendingFrees holds the members a Limiter must remove from Redis and has
 // not seen removed: released, lost and closed slots, places of waiters that
 // left, acquires that failed after they may have reached Redis. Each goes
-// with the next acquire of its key here, or the renewer's sends (at once, then
-// every round), until a call that carried it succeeds; only then is it
-// forgotten, however long Redis is away. While one call carries it (in
-// flight), no other carries it; an acquire of its key still removes it, so
-// as not to be refused for want of it, but does not settle it. Their number
-// is bounded by the slots held when Redis went away and the acquires sent
-// since (per client timeout, at most as many as the client's pool has
-// connections). Nobody waits for a free.
+// with the next acquire of its key here or the renewer's sends (at once,
+// then every round), and is forgotten only once a call that carried it
+// succeeds, however long Redis is away. While one call carries it (in
+// flight), no other does; an acquire of its key still removes it, so as not
+// to be refused for want of it, but does not settle it. There are at most
+// the slots held when Redis went away plus one acquire per pool connection
+// per client timeout since. Nobody waits for a free.
 //
 // Its mu guards byKey, n and their entries; kick runs with no lock held.
 type pendingFrees struct {
@@ -36,7 +36,7 @@ type pendingFrees struct {
 
 	mu    sync.Mutex
 	byKey map[string]*pendingKey // by the name of the key's slot set
-	n     int
+	n     int                    // frees pending
 }
 
 // A pendingKey is the pending frees of one key. It stays, empty, until the
@@ -66,13 +66,12 @@ func (f *pendingFrees) add(ref *keyRef, member string, kind freeKind, later bool
 		pk = &pendingKey{ref: ref, members: make(map[string]pendingFree)}
 		f.byKey[ref.rkey()] = pk
 	}
-	if p, ok := pk.members[member]; ok {
-		p.kind = max(p.kind, kind)
-		pk.members[member] = p
-	} else {
-		pk.members[member] = pendingFree{kind: kind}
+	p, ok := pk.members[member]
+	if !ok {
 		f.n++
 	}
+	p.kind = max(p.kind, kind)
+	pk.members[member] = p
 	f.mu.Unlock()
 	if !later {
 		f.kick()
@@ -149,11 +148,11 @@ func (f *pendingFrees) sweep() {
 
 // A freeBatch is one free call: up to batchSize members of one key.
 type freeBatch struct {
-	ref                    *keyRef
-	slots, entries, unsure []string
+	ref *keyRef
+	ids [3][]string // by freeKind
 }
 
-func (b *freeBatch) len() int { return len(b.slots) + len(b.entries) + len(b.unsure) }
+func (b *freeBatch) len() int { return len(b.ids[0]) + len(b.ids[1]) + len(b.ids[2]) }
 
 // take marks in flight and returns, in batches, the frees not in flight (if
 // fresh, never sent); with all, for Close, every one, and forgets them.
@@ -169,14 +168,7 @@ func (f *pendingFrees) take(fresh, all bool) []freeBatch {
 			}
 			p.inFlight, p.sent = true, true
 			pk.members[m] = p
-			switch p.kind {
-			case freeSlot:
-				b.slots = append(b.slots, m)
-			case freeEntry:
-				b.entries = append(b.entries, m)
-			default:
-				b.unsure = append(b.unsure, m)
-			}
+			b.ids[p.kind] = append(b.ids[p.kind], m)
 			if b.len() == batchSize {
 				batches = append(batches, b)
 				b = freeBatch{ref: pk.ref}
@@ -198,26 +190,24 @@ func (f *pendingFrees) settle(batches []freeBatch, ok []bool) {
 	defer f.mu.Unlock()
 	for i, b := range batches {
 		if pk := f.byKey[b.ref.rkey()]; pk != nil {
-			for _, ids := range [][]string{b.slots, b.entries, b.unsure} {
+			for _, ids := range b.ids {
 				f.settleLocked(pk, ids, ok[i], false)
 			}
 		}
 	}
 }
 
-// len returns how many frees are pending.
 func (f *pendingFrees) len() int {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	return f.n
 }
 
-// freeCalls appends the free call of each batch to calls.
 func freeCalls(calls []call, batches []freeBatch, tombArg any) []call {
 	for _, b := range batches {
 		args := make([]any, 0, 3+b.len())
-		args = append(args, tombArg, len(b.slots), len(b.entries))
-		for _, ids := range [][]string{b.slots, b.entries, b.unsure} {
+		args = append(args, tombArg, len(b.ids[freeSlot]), len(b.ids[freeEntry]))
+		for _, ids := range b.ids {
 			for _, m := range ids {
 				args = append(args, m)
 			}

@@ -23,9 +23,8 @@ type Hook struct {
 	SlotEnded func(SlotEvent)
 
 	// LeaseLost is called once per slot whose lease was lost, just before
-	// its SlotEnded, which tells SlotLeaseLost unless the slot's context had
-	// already ended another way: the end is always the cause the holder
-	// reads.
+	// its SlotEnded, which tells SlotLeaseLost unless the slot's context
+	// had already ended another way: always the cause the holder reads.
 	LeaseLost func(LeaseLostEvent)
 
 	// WaiterJoined is called when an Acquire call starts to wait for key on
@@ -34,15 +33,13 @@ type Hook struct {
 	WaiterJoined func(key string)
 	WaiterLeft   func(key string)
 
-	// RenewalRound is called after each renewal round that sent calls to
-	// Redis.
+	// RenewalRound is called after each renewal round that sent calls.
 	RenewalRound func(RenewalEvent)
 }
 
 // AcquireResult says how a TryAcquire or Acquire call ended.
 type AcquireResult uint8
 
-// The results of an acquiring call.
 const (
 	AcquireAcquired  AcquireResult = iota // the call returned a slot
 	AcquireFull                           // it returned ErrFull (and not ErrQueueFull)
@@ -64,11 +61,10 @@ func (r AcquireResult) String() string {
 	return "unknown"
 }
 
-// SlotEnd says how a held slot ended.
+// SlotEnd says how a held slot ended: what the cause of its context told
+// the holder (see [Limiter.TryAcquire]).
 type SlotEnd uint8
 
-// The ways a slot ends, read from the cause of the slot's context (see
-// [Limiter.TryAcquire]), so that a hook hears what the holder saw.
 const (
 	SlotReleased  SlotEnd = iota // the caller's release freed it
 	SlotCanceled                 // its acquiring ctx ended (a client hung up, a deadline)

@@ -134,7 +134,6 @@ func (c *leaseClock) each(f func(*heldKey)) {
 	}
 }
 
-// len returns how many slots the clock holds.
 func (c *leaseClock) len() int {
 	c.mu.Lock()
 	defer c.mu.Unlock()
@@ -192,14 +191,12 @@ func (c *leaseClock) fire() {
 			}
 			deadline := s.set.Add(c.life)
 			if !now.Before(deadline) {
+				c.dropLocked(s) // deleting while ranging is safe
 				ended = append(ended, s)
 			} else if next.IsZero() || deadline.Before(next) {
 				next = deadline
 			}
 		}
-	}
-	for _, s := range ended {
-		c.dropLocked(s)
 	}
 	c.due = time.Time{}
 	if !next.IsZero() {

@@ -35,24 +35,23 @@ func (l *Limiter) InUse(ctx context.Context, key string) (int, error) {
 }
 
 // Load returns, for each of keys in order, how busy it is across all
-// instances: InUse counts the holders whose lease has not ended, and Waiting
-// the waiters, on every instance, whose entry in the key's queue has not
-// ended, both by Redis's clock. The two counts of one key are read together,
+// instances, by Redis's clock: InUse counts the holders whose lease has not
+// ended, and Waiting the waiters, on every instance, whose entry in the
+// key's queue has not ended. A key's two counts are read together,
 // atomically; different keys may be read at different moments. As with
 // [Limiter.InUse], a slot released or a waiter that left a moment ago may
 // be counted until its removal arrives.
 //
-// Load makes one round trip per Redis node, whatever the number of keys:
-// one script call per few hundred keys (of one hash slot on a Redis Cluster
-// client, one key on any other client that is not a single node or a
-// failover client), all in one pipeline, which a cluster client splits by
-// node (one more after Redis's script cache was emptied). A gateway uses it
-// to pick its least loaded account, and for an admin view.
+// Load makes one round trip per Redis node, whatever the number of keys
+// (one more after Redis's script cache was emptied): one pipeline of one
+// script call per few hundred keys, of one hash slot on a Redis Cluster
+// client, of one key on any other client but a single node or a failover
+// client. A gateway uses it to pick its least loaded account.
 //
 // It returns no Loads and no error for no keys, ErrClosed once Close has
 // been called, and an error for a bad key. When Redis fails for some keys
 // (one overwritten with another type, say), it still returns a Load for
-// every key, those keys' with only Key set, and an error joining one error
+// every key, with only Key set for those, and an error joining one error
 // per failed key ([errors.Join]), each naming its key and wrapping Redis's
 // error. Load panics if ctx is nil.
 func (l *Limiter) Load(ctx context.Context, keys ...string) ([]Load, error) {

@@ -1,6 +1,7 @@
 package redisslot
 
 import (
+	"cmp"
 	"errors"
 	"fmt"
 	"sync"
@@ -40,9 +41,7 @@ func (t *trouble) failed(key string, err error) {
 	defer t.mu.Unlock()
 	kt := t.entry(key)
 	kt.failures++
-	if kt.first == nil {
-		kt.first = err
-	}
+	kt.first = cmp.Or(kt.first, err)
 }
 
 func (t *trouble) lost(key, why string) {
@@ -50,9 +49,7 @@ func (t *trouble) lost(key, why string) {
 	defer t.mu.Unlock()
 	kt := t.entry(key)
 	kt.lost++
-	if kt.lostWhy == "" {
-		kt.lostWhy = why
-	}
+	kt.lostWhy = cmp.Or(kt.lostWhy, why)
 }
 
 // flush hands report one error per key that had trouble since the last
