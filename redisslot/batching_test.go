@@ -27,8 +27,12 @@ func TestAcquireCarriesAtMostMaxCarriedFrees(t *testing.T) {
 	f := newFixture(t, srv, redisslot.Options{Lease: longLease})
 	var failing atomic.Bool
 	failing.Store(true)
+	var failed atomic.Int64 // frees named by the failed calls
 	f.client.AddHook(scriptHook{hash: redisslot.ReleaseHash, fn: func(ctx context.Context, cmds []redis.Cmder, next func() error) error {
 		if failing.Load() {
+			for _, c := range cmds {
+				failed.Add(int64(freeCount(c)))
+			}
 			return failWith(cmds, errors.New("test: free failed"))
 		}
 		return next()
@@ -49,8 +53,11 @@ func TestAcquireCarriesAtMostMaxCarriedFrees(t *testing.T) {
 	for _, rel := range rels {
 		rel()
 	}
-	eventually(t, "every free pending and none in flight", func() bool {
-		return f.l.Stats().PendingFrees == pending && redisslot.FreesInFlight(f.l) == 0
+	// Once each free has been sent, and failed, once, and none is in flight,
+	// no send takes any before the next round: a send kicked by a release
+	// takes only frees never sent.
+	eventually(t, "every free sent once, failed, and pending again", func() bool {
+		return failed.Load() == pending && f.l.Stats().PendingFrees == pending && redisslot.FreesInFlight(f.l) == 0
 	})
 	_, rel := mustTry(t, f.l, ctx, "k", pending+1)
 	defer rel()
