@@ -65,12 +65,19 @@ func (f *fallback) serves(key string, limit int) bool {
 
 // enter, called only when enabled, begins the state, if off, because of
 // err, and grants fallback slots again if Redis answered since it began,
-// unless a later health change than change was applied.
+// unless a later health change than change was applied: first to the
+// callers already in line, in order.
 func (f *fallback) enter(change uint64, err error) {
 	f.mu.Lock()
 	begun := change >= f.change && !f.on
 	if change >= f.change {
+		resumed := f.on && !f.granting
 		f.change, f.granting = change, true
+		if resumed {
+			for key, sk := range f.keys {
+				f.serve(key, sk)
+			}
+		}
 	}
 	if begun {
 		f.on, f.ended = true, make(chan struct{})

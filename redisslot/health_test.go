@@ -3,6 +3,7 @@ package redisslot
 import (
 	"io"
 	"testing"
+	"testing/synctest"
 )
 
 // health numbers its changes in the order it sees them, and tells each to
@@ -42,4 +43,44 @@ func TestFallbackIgnoresAHealthChangeOlderThanOneApplied(t *testing.T) {
 	if f.granting {
 		t.Error("the share grants again on news older than Redis's answer; want it stopped")
 	}
+}
+
+// A caller in a key's fallback line while Redis answers (the share grants
+// nothing) is served, once Redis is lost again, by the share that the key
+// has free then, not only at the key's next release or arrival.
+func TestFallbackLineIsServedWhenRedisIsLostAgain(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		f := fallback{
+			share:  func(string, int) int { return 1 },
+			capFor: func(string, int) int { return 0 },
+			report: func(error) {},
+		}
+		f.enter(1, io.EOF)
+		for _, key := range []string{"k", "j"} { // j's slot keeps the state on
+			if taken, _ := f.take(key, 5); !taken {
+				t.Fatalf("take(%q) refused while the share of 1 is free", key)
+			}
+		}
+		got := make(chan error, 1)
+		go func() { got <- f.wait(t.Context(), "k", 5, nil) }()
+		synctest.Wait()
+		f.answered(2)
+		f.put("k") // k's share is free, but Redis answers: nobody is granted it
+		synctest.Wait()
+		select {
+		case err := <-got:
+			t.Fatalf("wait returned %v while Redis answers; want it waiting", err)
+		default:
+		}
+		f.enter(3, io.EOF)
+		synctest.Wait()
+		select {
+		case err := <-got:
+			if err != nil {
+				t.Fatalf("wait = %v once Redis is lost again; want a fallback slot", err)
+			}
+		default:
+			t.Fatal("the caller in line still waits once Redis is lost again and the key's share is free; want it served")
+		}
+	})
 }
