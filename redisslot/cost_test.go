@@ -64,7 +64,7 @@ func TestRenewalCost(t *testing.T) {
 		f := newFixture(t, srv, redisslot.Options{Lease: longLease})
 		takeSlots(t, f.l, keys, slots)
 		raw := srv.Client(t)
-		before := measureRounds(t, raw, rounds, oldRound(t, raw, testPrefix(t), keys))
+		before := measureRounds(t, raw, rounds, oldRound(t, raw, f.l, keys))
 		after := measureRounds(t, raw, rounds, func() { redisslot.RenewNow(f.l) })
 		for _, c := range []struct {
 			name string
@@ -72,6 +72,9 @@ func TestRenewalCost(t *testing.T) {
 		}{{"before", before}, {"after", after}} {
 			t.Logf("%d slots on %d keys, %s: %.0f script calls sent, %.0f commands run inside Redis, %.1f ms Redis CPU, per round",
 				slots, keys, c.name, c.cost.calls, c.cost.inside, c.cost.cpuMs)
+		}
+		if before.calls < float64(keys) {
+			t.Errorf("%d slots on %d keys: the old round sent %.0f script calls; want one a key at least: it did not find the slots", slots, keys, before.calls)
 		}
 		if after.calls > 100 {
 			t.Errorf("%d slots on %d keys: %.0f script calls a round; want at most 100", slots, keys, after.calls)
@@ -110,7 +113,7 @@ func takeSlots(t *testing.T, l *redisslot.Limiter, keys, n int) {
 // oldRound returns a round of the old renewer over the keys: one call per
 // key (per 500 members), in one pipeline, with the old script. It reads
 // the members first, so that the round itself sends only the script calls.
-func oldRound(t *testing.T, raw *redis.Client, prefix string, keys int) func() {
+func oldRound(t *testing.T, raw *redis.Client, l *redisslot.Limiter, keys int) func() {
 	t.Helper()
 	type oldCall struct {
 		rkey string
@@ -118,7 +121,7 @@ func oldRound(t *testing.T, raw *redis.Client, prefix string, keys int) func() {
 	}
 	var calls []oldCall
 	for k := range keys {
-		rkey := prefix + fmt.Sprint("k", k)
+		rkey := redisslot.SlotKey(l, fmt.Sprint("k", k))
 		ms := members(t, raw, rkey)
 		for i := 0; i < len(ms); i += redisslot.BatchSize {
 			args := []any{int64(longLease.Milliseconds())}
