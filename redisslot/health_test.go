@@ -1,6 +1,7 @@
 package redisslot
 
 import (
+	"context"
 	"io"
 	"testing"
 	"testing/synctest"
@@ -81,6 +82,127 @@ func TestFallbackLineIsServedWhenRedisIsLostAgain(t *testing.T) {
 			}
 		default:
 			t.Fatal("the caller in line still waits once Redis is lost again and the key's share is free; want it served")
+		}
+	})
+}
+
+// A loss told after a later answer (Redis lost (1), back (2), told as 2,
+// 1) finds the fallback state off: it must not begin it, nor report it,
+// as Redis answers.
+func TestFallbackDoesNotBeginOnALossOlderThanAnAnswer(t *testing.T) {
+	var reports int
+	f := fallback{share: func(string, int) int { return 1 }, report: func(error) { reports++ }}
+	f.answered(2)
+	f.enter(1, io.EOF)
+	if f.degraded() || reports != 0 {
+		t.Errorf("after answer 2 then loss 1: degraded %v, %d reports; want false, 0", f.degraded(), reports)
+	}
+	f.enter(3, io.EOF)
+	if !f.degraded() || !f.granting || reports != 1 {
+		t.Errorf("after loss 3: degraded %v, granting %v, %d reports; want true, true, 1", f.degraded(), f.granting, reports)
+	}
+}
+
+// Redis lost again between a round's check that it answers and the round's
+// leave: the share grants again, and leave must not end the state, though
+// Redis knows every fallback slot.
+func TestFallbackStateDoesNotEndWhileItGrants(t *testing.T) {
+	f := fallback{share: func(string, int) int { return 1 }, report: func(error) {}}
+	f.enter(1, io.EOF)
+	f.answered(2)
+	f.enter(3, io.EOF)
+	f.leave()
+	if !f.degraded() {
+		t.Error("leave ended the fallback state while it grants (Redis lost again); want it on")
+	}
+	f.answered(4)
+	f.leave()
+	if f.degraded() {
+		t.Error("leave kept the fallback state on once Redis answers and knows every fallback slot; want it ended")
+	}
+}
+
+// Once Redis answers, the share grants no more, though the state is on
+// until Redis knows the fallback slots still held: a caller arriving
+// meanwhile gets no fallback slot, even with the key's share free.
+func TestFallbackGrantsNothingOnceRedisAnswers(t *testing.T) {
+	f := fallback{share: func(string, int) int { return 2 }, report: func(error) {}}
+	f.enter(1, io.EOF)
+	if taken, _ := f.take("k", 5); !taken {
+		t.Fatal("take refused while Redis is lost and the share of 2 is free")
+	}
+	f.answered(2)
+	if taken, on := f.take("k", 5); taken || !on {
+		t.Errorf("take once Redis answers = %v, %v; want false, true (no slot, the state still on)", taken, on)
+	}
+}
+
+// The share keeps a key only while it has fallback slots or callers in its
+// line: a key whose last slot is put back, or whose last caller gives up,
+// is forgotten, so that the keys of an outage do not pile up.
+func TestFallbackForgetsAKeyWithNoSlotNorCallerInLine(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		f := fallback{
+			share:  func(string, int) int { return 1 },
+			capFor: func(string, int) int { return 0 },
+			report: func(error) {},
+		}
+		f.enter(1, io.EOF)
+		if taken, _ := f.take("k", 5); !taken {
+			t.Fatal("take refused while the share of 1 is free")
+		}
+		ctx, cancel := context.WithCancel(t.Context())
+		got := make(chan error, 1)
+		go func() { got <- f.wait(ctx, "k", 5, nil) }()
+		synctest.Wait()
+		cancel() // the caller in line gives up
+		if err := <-got; err != context.Canceled {
+			t.Fatalf("wait = %v after its ctx ended; want context.Canceled", err)
+		}
+		f.put("k")
+		if n := len(f.keys); n != 0 {
+			t.Errorf("the share keeps %d keys with no fallback slot nor caller in line; want 0", n)
+		}
+	})
+}
+
+// Each caller in a key's line is served within the share of the limit it
+// passed, in order: when the first, whose share is full, gives up, the
+// next, whose larger share has room, is served at once.
+func TestFallbackServesTheNextInLineWhenTheFirstGivesUp(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		f := fallback{
+			share:  func(_ string, limit int) int { return limit / 2 },
+			capFor: func(string, int) int { return 0 },
+			report: func(error) {},
+		}
+		f.enter(1, io.EOF)
+		if taken, _ := f.take("k", 2); !taken {
+			t.Fatal("take refused while the share of 1 is free")
+		}
+		first, stop := context.WithCancel(t.Context())
+		got := make(chan error, 1)
+		go func() { got <- f.wait(first, "k", 2, nil) }() // share 1, full
+		synctest.Wait()
+		behind, stopBehind := context.WithCancel(t.Context())
+		defer stopBehind()
+		next := make(chan error, 1)
+		go func() { next <- f.wait(behind, "k", 8, nil) }() // share 4, behind it
+		synctest.Wait()
+		stop()
+		if err := <-got; err != context.Canceled {
+			t.Fatalf("first in line: wait = %v after its ctx ended; want context.Canceled", err)
+		}
+		synctest.Wait()
+		select {
+		case err := <-next:
+			if err != nil {
+				t.Errorf("next in line: wait = %v; want a fallback slot", err)
+			}
+		default:
+			t.Error("the next in line still waits once the first gave up, its share having room; want it served")
+			stopBehind()
+			<-next
 		}
 	})
 }
