@@ -206,3 +206,27 @@ func TestFallbackServesTheNextInLineWhenTheFirstGivesUp(t *testing.T) {
 		}
 	})
 }
+
+// A fresh queue of a key still subscribed to is woken once, by the first
+// changes that sees it; later changes, for other keys, wake it no more.
+func TestChangesWakesAFreshQueueOnce(t *testing.T) {
+	w := &waiting{}
+	n := names{"p:"}
+	k, _, err := w.join(n.ref("k"), "m1/1", 1, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	subscribed := map[string]bool{n.ref("k").rkey(): true} // k's channel is still subscribed
+	w.changes(subscribed)
+	if !k.woken {
+		t.Fatal("changes did not wake the fresh queue's oldest waiter on a channel still subscribed")
+	}
+	k.woken = false // it tried
+	if _, _, err := w.join(n.ref("j"), "m2/1", 1, 0); err != nil {
+		t.Fatal(err)
+	}
+	w.changes(subscribed)
+	if k.woken {
+		t.Error("changes for another key woke k's oldest waiter again; want it woken once, while its queue was fresh")
+	}
+}
