@@ -2,9 +2,16 @@ package redisslot
 
 import (
 	"context"
+	"errors"
+	"fmt"
 	"io"
+	"net"
+	"os"
+	"syscall"
 	"testing"
 	"testing/synctest"
+
+	"github.com/redis/go-redis/v9"
 )
 
 // health numbers its changes in the order it sees them, and tells each to
@@ -228,5 +235,37 @@ func TestChangesWakesAFreshQueueOnce(t *testing.T) {
 	w.changes(subscribed)
 	if k.woken {
 		t.Error("changes for another key woke k's oldest waiter again; want it woken once, while its queue was fresh")
+	}
+}
+
+// redisError is an error Redis answered with.
+type redisError string
+
+func (e redisError) Error() string { return string(e) }
+func (redisError) RedisError()     {}
+
+// unreachable tells an outage (no answer, a timeout, no connection, a
+// server not ready) from an answer of Redis, whatever wraps the error.
+func TestUnreachableTellsAnOutageFromAnAnswer(t *testing.T) {
+	for _, c := range []struct {
+		err  error
+		want bool
+	}{
+		{nil, false},
+		{io.EOF, true},
+		{&net.OpError{Op: "read", Net: "tcp", Err: os.ErrDeadlineExceeded}, true},
+		{fmt.Errorf("renew: %w", context.DeadlineExceeded), true},
+		{&net.OpError{Op: "dial", Err: syscall.ECONNREFUSED}, true},
+		{fmt.Errorf("acquire: %w", redis.ErrPoolTimeout), true},
+		{redisError("LOADING Redis is loading the dataset in memory"), true},
+		{redisError("CLUSTERDOWN The cluster is down"), true},
+		{redisError("OOM command not allowed when used memory > 'maxmemory'."), false},
+		{redisError("WRONGTYPE Operation against a key holding the wrong kind of value"), false},
+		{context.Canceled, false},
+		{errors.New("some other failure"), false},
+	} {
+		if got := unreachable(c.err); got != c.want {
+			t.Errorf("unreachable(%v) = %v; want %v", c.err, got, c.want)
+		}
 	}
 }
