@@ -313,3 +313,24 @@ func TestCloseSendsThePendingFrees(t *testing.T) {
 		}
 	}
 }
+
+// A fallback slot that no call has offered to Redis needs no free: Close,
+// with Redis still down, sends none for it, and so has no failure to return.
+func TestCloseSendsNoFreeForAFallbackSlotRedisNeverKnew(t *testing.T) {
+	srv := redistest.Start(t)
+	l := fbLimiter(t, srv, "", &errLog{})
+	if err := srv.Stop(); err != nil {
+		t.Fatal(err)
+	}
+	_, rel, err := l.TryAcquire(ctxWithTimeout(t), "k", fbLimit)
+	if err != nil {
+		t.Fatalf("TryAcquire with Redis down: %v; want a fallback slot", err)
+	}
+	defer rel() // after Close: does nothing
+	if n := l.Stats().PendingFrees; n != 0 {
+		t.Fatalf("%d frees pending after an acquire that never reached Redis; want 0", n)
+	}
+	if err := l.Close(); err != nil {
+		t.Errorf("Close with Redis down and only a fallback slot Redis never knew: %v; want nil, as it has nothing to free", err)
+	}
+}

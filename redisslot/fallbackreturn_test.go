@@ -199,3 +199,59 @@ func TestFbLoadLedgerSeesLiveHolders(t *testing.T) {
 		t.Errorf("the ledger counted at most %d live holders at an admission, under %d callers of a limit-%d key; want it to see them", most.Load(), 4*fbLimit, fbLimit)
 	}
 }
+
+// A fallback slot released while the round that writes it into Redis is on
+// its way is freed, not adopted: that round takes off the key's share only
+// the slots it adopted. Taken off twice, the share's count would fall
+// below zero and the fallback state never end, leaving a caller in the
+// key's fallback line to wait while Redis has room for it.
+func TestFallbackSlotReleasedWhileItsAdoptionIsOnItsWayLeavesTheShareOnce(t *testing.T) {
+	srv := redistest.Start(t)
+	// Redis comes back empty: the round loads the adopt script, which this holds up.
+	p := newDelayProxy(t, srv.Addr, 2*time.Second, true, func(b []byte) bool {
+		return containsAll(b, "local gone = redis.call('ZMSCORE'")
+	})
+	o := srv.Options()
+	o.Addr, o.MaxRetries = p.addr, -1
+	c := redis.NewClient(o)
+	t.Cleanup(func() { _ = c.Close() })
+	l := redisslot.New(c, redisslot.Options{
+		Prefix: testPrefix(t), Lease: 3 * fbLease, OnError: func(error) {}, // rounds outlast the hold
+		Fallback: func(string, int) int { return 2 },
+	})
+	t.Cleanup(func() { _ = l.Close() })
+	ctx := ctxWithTimeout(t)
+	if err := srv.Stop(); err != nil {
+		t.Fatal(err)
+	}
+	var rels [2]func()
+	for i := range rels {
+		_, rel, err := l.TryAcquire(ctx, "k", 2)
+		if err != nil {
+			t.Fatalf("TryAcquire %d with Redis down: %v; want a fallback slot", i, err)
+		}
+		rels[i] = rel
+	}
+	defer rels[1]()
+	result := make(chan error, 1)
+	go func() {
+		_, rel, err := l.Acquire(ctx, "k", 2)
+		if rel != nil {
+			rel()
+		}
+		result <- err
+	}()
+	eventually(t, "the caller waits in the fallback line", func() bool { return l.Stats().Waiting == 1 })
+	if err := srv.Restart(); err != nil {
+		t.Fatal(err)
+	}
+	eventually(t, "the adoption round is on its way", p.matched.Load)
+	rels[0]()
+	if p.answered.Load() {
+		t.Fatal("the adoption round was answered before the release; want it held up")
+	}
+	eventually(t, "the fallback state ended", func() bool { return !l.Stats().Degraded })
+	if err := recv(t, result, waitAtOnce, "the caller in the fallback line returns"); err != nil {
+		t.Errorf("the caller in the fallback line: %v; want a slot from Redis, which has room", err)
+	}
+}

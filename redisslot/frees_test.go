@@ -259,3 +259,56 @@ func TestGhostOfAStalledAcquireGoesWithNoSlotHeld(t *testing.T) {
 	e.checkAfterFault(t, resumed)
 	e.checkNothingLeftBehind(t, before)
 }
+
+// A free carried by an acquire that failed after it may have reached Redis
+// was sent: it waits for the renewal round, as a failed free does, and
+// does not go again with the send at once that the acquire's own unsure
+// free kicks. Only an acquire that Redis refused whole (out of memory)
+// leaves its frees unsent.
+func TestFreeCarriedByAFailedAcquireWaitsForTheRound(t *testing.T) {
+	srv := redistest.Shared(t)
+	f := newFixture(t, srv, redisslot.Options{Lease: longLease})
+	var failFrees, failAcquires atomic.Bool
+	failFrees.Store(true)
+	var freesSent atomic.Int64
+	failed := make(chan struct{}, 10)
+	f.client.AddHook(scriptHook{hash: redisslot.ReleaseHash, fn: func(ctx context.Context, cmds []redis.Cmder, next func() error) error {
+		if failFrees.Load() {
+			sendOrDrop(failed, struct{}{})
+			return failWith(cmds, errFreeFailed)
+		}
+		err := next()
+		freesSent.Add(1)
+		return err
+	}})
+	errAcquire := errors.New("test: acquire's reply lost")
+	f.client.AddHook(scriptHook{hash: redisslot.AcquireHash, fn: func(ctx context.Context, cmds []redis.Cmder, next func() error) error {
+		if !failAcquires.Load() {
+			return next()
+		}
+		_ = next() // it reached Redis, but the caller hears of a failure
+		return failWith(cmds, errAcquire)
+	}})
+	ctx := ctxWithTimeout(t)
+	_, rel := mustTry(t, f.l, ctx, "k", 1)
+	rel()
+	recv(t, failed, waitAtOnce, "the release sent no free")
+	eventually(t, "the failed free waits again, no longer in flight", func() bool {
+		return f.l.Stats().PendingFrees == 1 && redisslot.FreesInFlight(f.l) == 0
+	})
+	failFrees.Store(false)
+	failAcquires.Store(true)
+	if _, rel, err := f.l.TryAcquire(ctx, "k", 1); !errors.Is(err, errAcquire) {
+		if rel != nil {
+			rel()
+		}
+		t.Fatalf("TryAcquire = %v; want the failure %v", err, errAcquire)
+	}
+	eventually(t, "the failed acquire's own free confirmed", func() bool {
+		return freesSent.Load() > 0 && redisslot.FreesInFlight(f.l) == 0
+	})
+	if n := f.l.Stats().PendingFrees; n != 1 {
+		t.Errorf("%d frees pending once the failed acquire's own free is confirmed; want 1: the free it carried waits for the round %v away",
+			n, redisslot.RenewEvery(f.l))
+	}
+}

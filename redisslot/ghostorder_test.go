@@ -141,6 +141,44 @@ func TestAdoptionRunAfterTheFreeLeavesNoGhost(t *testing.T) {
 	}
 }
 
+// A fallback slot, once adopted, that loses its lease by the clock is
+// freed as unsure, as its release would be: a copy of its adoption held up
+// since before the one Redis confirmed, run after that free, must not
+// write the member back.
+func TestAdoptionRunAfterTheFreeOfALostLeaseLeavesNoGhost(t *testing.T) {
+	srv := redistest.Start(t)
+	p := newDelayProxy(t, srv.Addr, 9*time.Second, true, func(b []byte) bool {
+		return containsAll(b, redisslot.AdoptHash)
+	})
+	l, other := ghostSetup(t, srv, p, -1, redisslot.Options{Fallback: func(string, int) int { return 1 }})
+	pid := srv.Pid()
+	stop := func() {
+		t.Helper()
+		if err := syscall.Kill(pid, syscall.SIGSTOP); err != nil {
+			t.Fatal(err)
+		}
+	}
+	cont := func() { _ = syscall.Kill(pid, syscall.SIGCONT) }
+	t.Cleanup(cont)
+	stop()
+	sctx, rel, err := l.TryAcquire(ctxWithTimeout(t), "k", 1)
+	if err != nil {
+		t.Fatalf("TryAcquire with Redis stopped: %v; want a fallback slot", err)
+	}
+	defer rel()
+	cont()
+	eventually(t, "the adoption is sent", p.matched.Load)
+	eventually(t, "a second adoption confirmed: the fallback state ended", func() bool { return !l.Stats().Degraded })
+	stop() // no renewal gets through: the clock ends the slot
+	recv(t, sctx.Done(), waitAfter(redisslot.Life(l)), "the adopted slot was not lost")
+	cont()
+	eventually(t, "the lost slot's free confirmed", func() bool { return l.Stats().PendingFrees == 0 })
+	if p.answered.Load() {
+		t.Fatal("the held adoption ran before the free; want it held up")
+	}
+	checkKeyFree(t, p, other, "the held adoption ran after the free of a lost lease")
+}
+
 // go-redis sends a command again after a read timeout (MaxRetries, 1 in the
 // package documentation's client). Were an acquire sent again, its first
 // send could run after the free of the slot the second one took, and its

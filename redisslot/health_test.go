@@ -1,9 +1,17 @@
 package redisslot
 
 import (
+	"context"
+	"errors"
+	"fmt"
 	"io"
+	"net"
+	"os"
+	"syscall"
 	"testing"
 	"testing/synctest"
+
+	"github.com/redis/go-redis/v9"
 )
 
 // health numbers its changes in the order it sees them, and tells each to
@@ -83,4 +91,181 @@ func TestFallbackLineIsServedWhenRedisIsLostAgain(t *testing.T) {
 			t.Fatal("the caller in line still waits once Redis is lost again and the key's share is free; want it served")
 		}
 	})
+}
+
+// A loss told after a later answer (Redis lost (1), back (2), told as 2,
+// 1) finds the fallback state off: it must not begin it, nor report it,
+// as Redis answers.
+func TestFallbackDoesNotBeginOnALossOlderThanAnAnswer(t *testing.T) {
+	var reports int
+	f := fallback{share: func(string, int) int { return 1 }, report: func(error) { reports++ }}
+	f.answered(2)
+	f.enter(1, io.EOF)
+	if f.degraded() || reports != 0 {
+		t.Errorf("after answer 2 then loss 1: degraded %v, %d reports; want false, 0", f.degraded(), reports)
+	}
+	f.enter(3, io.EOF)
+	if !f.degraded() || !f.granting || reports != 1 {
+		t.Errorf("after loss 3: degraded %v, granting %v, %d reports; want true, true, 1", f.degraded(), f.granting, reports)
+	}
+}
+
+// Redis lost again between a round's check that it answers and the round's
+// leave: the share grants again, and leave must not end the state, though
+// Redis knows every fallback slot.
+func TestFallbackStateDoesNotEndWhileItGrants(t *testing.T) {
+	f := fallback{share: func(string, int) int { return 1 }, report: func(error) {}}
+	f.enter(1, io.EOF)
+	f.answered(2)
+	f.enter(3, io.EOF)
+	f.leave()
+	if !f.degraded() {
+		t.Error("leave ended the fallback state while it grants (Redis lost again); want it on")
+	}
+	f.answered(4)
+	f.leave()
+	if f.degraded() {
+		t.Error("leave kept the fallback state on once Redis answers and knows every fallback slot; want it ended")
+	}
+}
+
+// Once Redis answers, the share grants no more, though the state is on
+// until Redis knows the fallback slots still held: a caller arriving
+// meanwhile gets no fallback slot, even with the key's share free.
+func TestFallbackGrantsNothingOnceRedisAnswers(t *testing.T) {
+	f := fallback{share: func(string, int) int { return 2 }, report: func(error) {}}
+	f.enter(1, io.EOF)
+	if taken, _ := f.take("k", 5); !taken {
+		t.Fatal("take refused while Redis is lost and the share of 2 is free")
+	}
+	f.answered(2)
+	if taken, on := f.take("k", 5); taken || !on {
+		t.Errorf("take once Redis answers = %v, %v; want false, true (no slot, the state still on)", taken, on)
+	}
+}
+
+// The share keeps a key only while it has fallback slots or callers in its
+// line: a key whose last slot is put back, or whose last caller gives up,
+// is forgotten, so that the keys of an outage do not pile up.
+func TestFallbackForgetsAKeyWithNoSlotNorCallerInLine(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		f := fallback{
+			share:  func(string, int) int { return 1 },
+			capFor: func(string, int) int { return 0 },
+			report: func(error) {},
+		}
+		f.enter(1, io.EOF)
+		if taken, _ := f.take("k", 5); !taken {
+			t.Fatal("take refused while the share of 1 is free")
+		}
+		ctx, cancel := context.WithCancel(t.Context())
+		got := make(chan error, 1)
+		go func() { got <- f.wait(ctx, "k", 5, nil) }()
+		synctest.Wait()
+		cancel() // the caller in line gives up
+		if err := <-got; err != context.Canceled {
+			t.Fatalf("wait = %v after its ctx ended; want context.Canceled", err)
+		}
+		f.put("k")
+		if n := len(f.keys); n != 0 {
+			t.Errorf("the share keeps %d keys with no fallback slot nor caller in line; want 0", n)
+		}
+	})
+}
+
+// Each caller in a key's line is served within the share of the limit it
+// passed, in order: when the first, whose share is full, gives up, the
+// next, whose larger share has room, is served at once.
+func TestFallbackServesTheNextInLineWhenTheFirstGivesUp(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		f := fallback{
+			share:  func(_ string, limit int) int { return limit / 2 },
+			capFor: func(string, int) int { return 0 },
+			report: func(error) {},
+		}
+		f.enter(1, io.EOF)
+		if taken, _ := f.take("k", 2); !taken {
+			t.Fatal("take refused while the share of 1 is free")
+		}
+		first, stop := context.WithCancel(t.Context())
+		got := make(chan error, 1)
+		go func() { got <- f.wait(first, "k", 2, nil) }() // share 1, full
+		synctest.Wait()
+		behind, stopBehind := context.WithCancel(t.Context())
+		defer stopBehind()
+		next := make(chan error, 1)
+		go func() { next <- f.wait(behind, "k", 8, nil) }() // share 4, behind it
+		synctest.Wait()
+		stop()
+		if err := <-got; err != context.Canceled {
+			t.Fatalf("first in line: wait = %v after its ctx ended; want context.Canceled", err)
+		}
+		synctest.Wait()
+		select {
+		case err := <-next:
+			if err != nil {
+				t.Errorf("next in line: wait = %v; want a fallback slot", err)
+			}
+		default:
+			t.Error("the next in line still waits once the first gave up, its share having room; want it served")
+			stopBehind()
+			<-next
+		}
+	})
+}
+
+// A fresh queue of a key still subscribed to is woken once, by the first
+// changes that sees it; later changes, for other keys, wake it no more.
+func TestChangesWakesAFreshQueueOnce(t *testing.T) {
+	w := &waiting{}
+	n := names{"p:"}
+	k, _, err := w.join(n.ref("k"), "m1/1", 1, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	subscribed := map[string]bool{n.ref("k").rkey(): true} // k's channel is still subscribed
+	w.changes(subscribed)
+	if !k.woken {
+		t.Fatal("changes did not wake the fresh queue's oldest waiter on a channel still subscribed")
+	}
+	k.woken = false // it tried
+	if _, _, err := w.join(n.ref("j"), "m2/1", 1, 0); err != nil {
+		t.Fatal(err)
+	}
+	w.changes(subscribed)
+	if k.woken {
+		t.Error("changes for another key woke k's oldest waiter again; want it woken once, while its queue was fresh")
+	}
+}
+
+// redisError is an error Redis answered with.
+type redisError string
+
+func (e redisError) Error() string { return string(e) }
+func (redisError) RedisError()     {}
+
+// unreachable tells an outage (no answer, a timeout, no connection, a
+// server not ready) from an answer of Redis, whatever wraps the error.
+func TestUnreachableTellsAnOutageFromAnAnswer(t *testing.T) {
+	for _, c := range []struct {
+		err  error
+		want bool
+	}{
+		{nil, false},
+		{io.EOF, true},
+		{&net.OpError{Op: "read", Net: "tcp", Err: os.ErrDeadlineExceeded}, true},
+		{fmt.Errorf("renew: %w", context.DeadlineExceeded), true},
+		{&net.OpError{Op: "dial", Err: syscall.ECONNREFUSED}, true},
+		{fmt.Errorf("acquire: %w", redis.ErrPoolTimeout), true},
+		{redisError("LOADING Redis is loading the dataset in memory"), true},
+		{redisError("CLUSTERDOWN The cluster is down"), true},
+		{redisError("OOM command not allowed when used memory > 'maxmemory'."), false},
+		{redisError("WRONGTYPE Operation against a key holding the wrong kind of value"), false},
+		{context.Canceled, false},
+		{errors.New("some other failure"), false},
+	} {
+		if got := unreachable(c.err); got != c.want {
+			t.Errorf("unreachable(%v) = %v; want %v", c.err, got, c.want)
+		}
+	}
 }

@@ -459,29 +459,36 @@ func TestSlotLostByTheClockIsFreedInRedis(t *testing.T) {
 }
 
 // Promise 5: each slot ends at its own deadline on the one timer, however
-// the slots taken after it move that timer: with no renewal confirmed, a
-// slot taken half a Lease before another is lost its life after its own
-// acquire, not with the later slot.
+// the slots taken after it move that timer: with no renewal confirmed,
+// slots taken a gap apart are each lost their life after their own
+// acquire, not with a later slot, the middle one too once the first has
+// fired the timer.
 func TestEachSlotIsLostAtItsOwnDeadline(t *testing.T) {
 	srv := redistest.Shared(t)
-	const lease, gap = 3 * time.Second, 1500 * time.Millisecond
+	const lease, gap = 3 * time.Second, time.Second
 	f := newFixture(t, srv, redisslot.Options{Lease: lease})
 	f.client.AddHook(scriptHook{hash: redisslot.RenewHash, fn: func(ctx context.Context, cmds []redis.Cmder, next func() error) error {
 		return failWith(cmds, errInjected) // no renewal gets through
 	}})
 	life := redisslot.Life(f.l)
 	ctx := ctxWithTimeout(t)
-	first, rel1 := mustTry(t, f.l, ctx, "k", 2)
-	defer rel1()
-	taken := time.Now()
-	time.Sleep(gap) // the second slot's deadline is gap after the first's
-	second, rel2 := mustTry(t, f.l, ctx, "k", 2)
-	defer rel2()
-	recv(t, first.Done(), waitAfter(life), "the first slot was not lost")
-	if d := time.Since(taken); d > life+gap/2 {
-		t.Errorf("the first slot was lost %v after its acquire; want its life %v after (+%v slack), not with the slot taken %v later", d, life, gap/2, gap)
+	var slots [3]context.Context
+	var taken [3]time.Time
+	for i := range slots {
+		if i > 0 {
+			time.Sleep(gap) // each slot's deadline is gap after the one before
+		}
+		var rel func()
+		taken[i] = time.Now()
+		slots[i], rel = mustTry(t, f.l, ctx, "k", len(slots))
+		defer rel()
 	}
-	recv(t, second.Done(), waitAfter(life), "the second slot was not lost")
+	for i, sctx := range slots {
+		recv(t, sctx.Done(), waitAfter(life), fmt.Sprintf("slot %d was not lost", i))
+		if d := time.Since(taken[i]); d > life+gap/2 {
+			t.Errorf("slot %d was lost %v after its acquire; want its life %v after (+%v slack), not with a slot taken %v later", i, d, life, gap/2, gap)
+		}
+	}
 }
 
 // Promise 5: NOSCRIPT is handled on every path, pipelines included.
@@ -524,6 +531,49 @@ func TestScriptsAreLoadedAgainAfterScriptFlush(t *testing.T) {
 	}
 	if n := len(members(t, raw, testPrefix(t)+"{b}")); n != 0 {
 		t.Errorf("%d members of b after Close; want 0", n)
+	}
+}
+
+// A round of several calls goes as one pipeline of EVALSHA, which gets no
+// EVAL fallback: after SCRIPT FLUSH, the calls answered NOSCRIPT are sent
+// again once their scripts are loaded, in the same round, and none fails.
+func TestRoundPipelineIsSentAgainAfterScriptFlush(t *testing.T) {
+	srv := redistest.Shared(t)
+	f := newFixture(t, srv, redisslot.Options{Lease: longLease})
+	var failFrees atomic.Bool
+	failed := make(chan struct{}, 10)
+	f.client.AddHook(scriptHook{hash: redisslot.ReleaseHash, fn: func(ctx context.Context, cmds []redis.Cmder, next func() error) error {
+		if failFrees.Load() {
+			sendOrDrop(failed, struct{}{})
+			return failWith(cmds, errFreeFailed)
+		}
+		return next()
+	}})
+	ctx := ctxWithTimeout(t)
+	held, rel := mustTry(t, f.l, ctx, "a", 1)
+	defer rel()
+	failFrees.Store(true)
+	_, relb := mustTry(t, f.l, ctx, "b", 1)
+	relb()
+	recv(t, failed, waitAtOnce, "the release sent no free")
+	eventually(t, "the failed free waits again, no longer in flight", func() bool {
+		return f.l.Stats().PendingFrees == 1 && redisslot.FreesInFlight(f.l) == 0
+	})
+	failFrees.Store(false)
+	if err := srv.Client(t).ScriptFlush(ctx).Err(); err != nil {
+		t.Fatal(err)
+	}
+	redisslot.RenewNow(f.l) // a pipeline: the renewal of a, the free of b
+	for _, err := range f.errs.all() {
+		if !errors.Is(err, errFreeFailed) { // b's report of its failed free
+			t.Errorf("round after SCRIPT FLUSH: OnError got %v; want only the free's earlier failure", err)
+		}
+	}
+	if n := f.l.Stats().PendingFrees; n != 0 {
+		t.Errorf("%d frees pending after the round; want 0", n)
+	}
+	if cause := context.Cause(held); cause != nil {
+		t.Errorf("slot lost after the round: %v", cause)
 	}
 }
 

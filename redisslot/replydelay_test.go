@@ -1,7 +1,9 @@
 package redisslot_test
 
 import (
+	"context"
 	"errors"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -38,12 +40,31 @@ func replyDelayed(t *testing.T, lease, delay, readTimeout time.Duration, retries
 
 // An acquire whose reply arrives after the slot's life (Lease minus the
 // margin) has passed must not be returned as a live slot: Redis may have
-// let its lease end and given it to another instance, as here.
+// let its lease end and given it to another instance, as here. TryAcquire
+// returns an error wrapping ErrLeaseLost, for a reply just past the life
+// (Redis's lease not yet ended) as for one long past it.
 func TestLateAdmissionIsNotReturnedLive(t *testing.T) {
 	const lease = 300 * time.Millisecond
-	l, other, _ := replyDelayed(t, lease, 2*lease, 2*time.Second, 0, func(b []byte) bool {
+	for _, tc := range []struct {
+		name  string
+		delay time.Duration
+	}{
+		{"just past its life", lease - redisslot.Margin(lease)/2},
+		{"past its lease", 2 * lease},
+	} {
+		t.Run(tc.name, func(t *testing.T) { lateAdmission(t, lease, tc.delay) })
+	}
+}
+
+// lateAdmission runs TestLateAdmissionIsNotReturnedLive with the acquire's
+// reply held up by delay.
+func lateAdmission(t *testing.T, lease, delay time.Duration) {
+	l, other, _ := replyDelayed(t, lease, delay, 2*time.Second, 0, func(b []byte) bool {
 		return containsAll(b, redisslot.AcquireHash, "\r\ntry\r\n")
 	})
+	if life := redisslot.Life(l); delay < life {
+		t.Fatalf("reply delay %v is within the slot's life %v", delay, life)
+	}
 	ctx := ctxWithTimeout(t)
 	type got struct {
 		alive bool
@@ -63,18 +84,17 @@ func TestLateAdmissionIsNotReturnedLive(t *testing.T) {
 	}()
 	eventually(t, "the late acquire runs in Redis", func() bool { return inUse(t, other.l, "k") == 1 })
 	var relOther func()
-	eventually(t, "another instance takes the slot once Redis ended its lease", func() bool {
+	eventually(t, "another instance takes the slot once the late one is freed or its lease ends", func() bool {
 		_, rel, err := other.l.TryAcquire(ctx, "k", 1)
 		relOther = rel
 		return err == nil
 	})
 	defer relOther()
 	g := recv(t, out, waitAtOnce, "the late TryAcquire returns")
-	if g.err == nil && g.alive {
-		t.Errorf("TryAcquire returned a live slot %v after its call was sent, past its life %v, while another instance holds the limit-1 key; want an error, or a slot already ended",
-			g.took.Round(time.Millisecond), redisslot.Life(l))
-	}
-	if g.err != nil && !errors.Is(g.err, redisslot.ErrLeaseLost) {
+	if g.err == nil {
+		t.Errorf("TryAcquire returned a slot (live: %v) %v after its call was sent, past its life %v; want an error wrapping ErrLeaseLost",
+			g.alive, g.took.Round(time.Millisecond), redisslot.Life(l))
+	} else if !errors.Is(g.err, redisslot.ErrLeaseLost) {
 		t.Errorf("late TryAcquire: %v; want an error wrapping ErrLeaseLost", g.err)
 	}
 }
@@ -108,4 +128,38 @@ func TestCarriedFreeRefusedWithItsTryIsSentAtOnce(t *testing.T) {
 		t.Fatal("the waiter got a slot out of memory")
 	}
 	eventually(t, "the released slot freed in Redis", func() bool { return inUse(t, l, "k") == 0 })
+}
+
+// A TryAcquire that carries a free and that Redis refuses whole (out of
+// memory) did not run that free: the free is sent at once, as frees run
+// out of memory, not left for the next renewal round.
+func TestFreeCarriedByATryAcquireRefusedWholeIsSentAtOnce(t *testing.T) {
+	srv := redistest.StartWith(t, "--maxmemory-policy", "noeviction")
+	ctx := ctxWithTimeout(t)
+	f := newFixture(t, srv, redisslot.Options{Lease: time.Minute}) // rounds 20s apart
+	var failFrees atomic.Bool
+	failFrees.Store(true)
+	failed := make(chan struct{}, 10)
+	f.client.AddHook(scriptHook{hash: redisslot.ReleaseHash, fn: func(ctx context.Context, cmds []redis.Cmder, next func() error) error {
+		if failFrees.Load() {
+			sendOrDrop(failed, struct{}{})
+			return failWith(cmds, errFreeFailed)
+		}
+		return next()
+	}})
+	_, rel := mustTry(t, f.l, ctx, "k", 1)
+	rel()
+	recv(t, failed, waitAtOnce, "the release sent no free")
+	eventually(t, "the failed free waits again, no longer in flight", func() bool {
+		return f.l.Stats().PendingFrees == 1 && redisslot.FreesInFlight(f.l) == 0
+	})
+	failFrees.Store(false)
+	raw := srv.Client(t)
+	setMaxmemory(t, raw, "1")
+	defer setMaxmemory(t, raw, "0")
+	if _, rel, err := f.l.TryAcquire(ctx, "k", 1); err == nil {
+		rel()
+		t.Fatal("TryAcquire got a slot out of memory")
+	}
+	eventually(t, "the carried free sent at once and confirmed", func() bool { return f.l.Stats().PendingFrees == 0 })
 }

@@ -720,3 +720,49 @@ func TestNextWaiterStartsItsRetryTimerWhenTheOldestLeaves(t *testing.T) {
 	cancelNext()
 	nextOutcome(t, next)
 }
+
+// After a try that does not take a slot, the oldest waiter here starts its
+// retry timer again, a full random delay from then: every try, whatever
+// woke it, is followed by a fresh arm.
+func TestOldestWaiterArmsItsRetryTimerAgainAfterEachTry(t *testing.T) {
+	_, h, w := pair(t, redisslot.Options{Lease: longLease})
+	redisslot.SetRetryInterval(w.l, noRetry) // only the wake-ups below make it try
+	events := make(chan string, 16)
+	redisslot.SetOnArm(w.l, func(time.Duration) { sendOrDrop(events, "arm") })
+	w.client.AddHook(scriptHook{hash: redisslot.AcquireHash, fn: func(ctx context.Context, cmds []redis.Cmder, next func() error) error {
+		for _, a := range cmds[0].Args() {
+			if a == "wait" {
+				sendOrDrop(events, "try")
+			}
+		}
+		return next()
+	}})
+	ctx := ctxWithTimeout(t)
+	_, rel := mustTry(t, h.l, ctx, "k", 1)
+	defer rel()
+	wctx, stop := context.WithCancel(ctx)
+	out := make(chan outcome, 1)
+	joinQueue(t, w.l, wctx, "k", 1, 0, out)
+	defer func() { stop(); nextOutcome(t, out) }()
+	raw := h.client
+	wake := func() {
+		t.Helper()
+		if err := raw.Publish(ctx, redisslot.WakeChannel(w.l, "k"), "1").Err(); err != nil {
+			t.Fatal(err)
+		}
+	}
+	tries, prev := 0, ""
+	for tries < 3 || prev == "try" {
+		e := recv(t, events, waitAtOnce, "the waiter tries or arms its retry timer")
+		if prev == "try" && e != "arm" {
+			t.Fatalf("after try %d the waiter's next step: %s; want a fresh arm of its retry timer", tries, e)
+		}
+		if e == "try" {
+			tries++
+		}
+		if e == "try" || prev == "" {
+			wake() // handled once the waiter is back waiting
+		}
+		prev = e
+	}
+}
