@@ -334,3 +334,29 @@ func TestCloseSendsNoFreeForAFallbackSlotRedisNeverKnew(t *testing.T) {
 		t.Errorf("Close with Redis down and only a fallback slot Redis never knew: %v; want nil, as it has nothing to free", err)
 	}
 }
+
+// ErrLeaseLost: "OnError hears of every lost lease of a held slot", also of
+// one lost in the round that Close ends before its report.
+func TestCloseReportsALeaseLostSinceTheLastReport(t *testing.T) {
+	srv := redistest.Shared(t)
+	f := newFixture(t, srv, redisslot.Options{Lease: longLease})
+	sctx, rel := mustTry(t, f.l, ctxWithTimeout(t), "k", 1)
+	defer rel()
+	if err := srv.Client(t).Del(context.Background(), redisslot.SlotKey(f.l, "k")).Err(); err != nil {
+		t.Fatal(err)
+	}
+	redisslot.RenewRound(f.l) // finds the slot gone; its report waits for the next round
+	recv(t, sctx.Done(), waitAtOnce, "slot not lost at the round after its key was deleted")
+	if got := context.Cause(sctx); got != redisslot.ErrLeaseLost {
+		t.Fatalf("cause %v; want ErrLeaseLost", got)
+	}
+	if errs := f.errs.all(); len(errs) > 0 {
+		t.Fatalf("OnError got %v before Close; want the round's report still waiting", errs)
+	}
+	if err := f.l.Close(); err != nil {
+		t.Fatalf("Close: %v", err)
+	}
+	if !f.errs.has(redisslot.ErrLeaseLost) {
+		t.Errorf("OnError got %v by the end of Close; want the lost lease reported", f.errs.all())
+	}
+}

@@ -161,3 +161,7 @@ func FallbackHeld(l *Limiter, key string) int {
 	}
 	return 0
 }
+
+// RenewRound runs one renewal round on the calling goroutine, in turn with
+// the renewer's rounds, and leaves its trouble for the next report.
+func RenewRound(l *Limiter) { l.renewer.round() }

@@ -131,7 +131,7 @@ func (r *renewer) idle() bool {
 	return true
 }
 
-// flush reports the trouble noted; while closing, only forgets it (Close reports its own).
+// flush reports the trouble noted (while closing, only lost leases).
 func (r *renewer) flush() { r.trouble.flush(r.set.OnError, r.bg.Err() != nil) }
 
 // sendFresh sends the frees never sent, bounded by min(ReleaseTimeout, Lease/3).

@@ -53,19 +53,20 @@ func (t *trouble) lost(key, why string) {
 }
 
 // flush hands report one error per key that had trouble since the last
-// flush, unless closing, and forgets them.
+// flush, and forgets them. While closing it reports only lost leases: a
+// call that Close cut short is no news, and Close returns its own failures.
 func (t *trouble) flush(report func(error), closing bool) {
 	t.mu.Lock()
 	byKey, order := t.byKey, t.order
 	t.byKey, t.order = nil, nil
 	t.mu.Unlock()
-	if closing {
-		return
-	}
 	for _, key := range order {
 		kt := byKey[key]
+		if closing && kt.lost == 0 {
+			continue
+		}
 		var parts []error
-		if kt.failures > 0 {
+		if kt.failures > 0 && !closing {
 			parts = append(parts, fmt.Errorf("redisslot: key %s: %d background calls failed, the first: %w", quoteKey(key), kt.failures, kt.first))
 		}
 		if kt.lost > 0 {
