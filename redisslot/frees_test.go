@@ -65,6 +65,21 @@ func TestAcquireRightAfterAReleaseIsNotRefusedForItsOwnFree(t *testing.T) {
 // outage: nothing probes Redis and sends the free again.
 var errFreeFailed = errors.New("test: free failed")
 
+// failFreesWhile makes f's free calls fail with errFreeFailed while fail is
+// set, and tells of each failed call on the channel it returns (buffered;
+// a call beyond its room is not told).
+func failFreesWhile(f *fixture, fail *atomic.Bool) <-chan struct{} {
+	failed := make(chan struct{}, 10)
+	f.client.AddHook(scriptHook{hash: redisslot.ReleaseHash, fn: func(ctx context.Context, cmds []redis.Cmder, next func() error) error {
+		if fail.Load() {
+			sendOrDrop(failed, struct{}{})
+			return failWith(cmds, errFreeFailed)
+		}
+		return next()
+	}})
+	return failed
+}
+
 // A free whose call failed waits again, and the next acquire of its key
 // carries it: it removes the member first, and the free is not sent again.
 func TestAcquireCarriesAFreeWhoseCallFailed(t *testing.T) {
@@ -113,14 +128,7 @@ func TestFailedFreeWaitsForTheRoundNotTheNextRelease(t *testing.T) {
 	f := newFixture(t, srv, redisslot.Options{Lease: longLease})
 	var fail atomic.Bool
 	fail.Store(true)
-	failed := make(chan struct{}, 10)
-	f.client.AddHook(scriptHook{hash: redisslot.ReleaseHash, fn: func(ctx context.Context, cmds []redis.Cmder, next func() error) error {
-		if fail.Load() {
-			sendOrDrop(failed, struct{}{})
-			return failWith(cmds, errFreeFailed)
-		}
-		return next()
-	}})
+	failed := failFreesWhile(f, &fail)
 	ctx := ctxWithTimeout(t)
 	_, rel := mustTry(t, f.l, ctx, "a", 1)
 	rel()

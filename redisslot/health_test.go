@@ -39,7 +39,7 @@ func TestHealthNumbersItsChanges(t *testing.T) {
 // fallback after a later one: Redis lost (1), back (2), lost again (3),
 // told as 1, 3, 2. The share must go on granting, as Redis is down.
 func TestFallbackIgnoresAHealthChangeOlderThanOneApplied(t *testing.T) {
-	f := fallback{share: func(string, int) int { return 1 }, report: func(error) {}}
+	f := testFallback(func(string, int) int { return 1 })
 	f.enter(1, io.EOF)
 	f.enter(3, io.EOF)
 	f.answered(2)
@@ -58,11 +58,7 @@ func TestFallbackIgnoresAHealthChangeOlderThanOneApplied(t *testing.T) {
 // has free then, not only at the key's next release or arrival.
 func TestFallbackLineIsServedWhenRedisIsLostAgain(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
-		f := fallback{
-			share:  func(string, int) int { return 1 },
-			capFor: func(string, int) int { return 0 },
-			report: func(error) {},
-		}
+		f := testFallback(func(string, int) int { return 1 })
 		f.enter(1, io.EOF)
 		for _, key := range []string{"k", "j"} { // j's slot keeps the state on
 			if taken, _ := f.take(key, 5); !taken {
@@ -114,7 +110,7 @@ func TestFallbackDoesNotBeginOnALossOlderThanAnAnswer(t *testing.T) {
 // leave: the share grants again, and leave must not end the state, though
 // Redis knows every fallback slot.
 func TestFallbackStateDoesNotEndWhileItGrants(t *testing.T) {
-	f := fallback{share: func(string, int) int { return 1 }, report: func(error) {}}
+	f := testFallback(func(string, int) int { return 1 })
 	f.enter(1, io.EOF)
 	f.answered(2)
 	f.enter(3, io.EOF)
@@ -133,7 +129,7 @@ func TestFallbackStateDoesNotEndWhileItGrants(t *testing.T) {
 // until Redis knows the fallback slots still held: a caller arriving
 // meanwhile gets no fallback slot, even with the key's share free.
 func TestFallbackGrantsNothingOnceRedisAnswers(t *testing.T) {
-	f := fallback{share: func(string, int) int { return 2 }, report: func(error) {}}
+	f := testFallback(func(string, int) int { return 2 })
 	f.enter(1, io.EOF)
 	if taken, _ := f.take("k", 5); !taken {
 		t.Fatal("take refused while Redis is lost and the share of 2 is free")
@@ -149,11 +145,7 @@ func TestFallbackGrantsNothingOnceRedisAnswers(t *testing.T) {
 // is forgotten, so that the keys of an outage do not pile up.
 func TestFallbackForgetsAKeyWithNoSlotNorCallerInLine(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
-		f := fallback{
-			share:  func(string, int) int { return 1 },
-			capFor: func(string, int) int { return 0 },
-			report: func(error) {},
-		}
+		f := testFallback(func(string, int) int { return 1 })
 		f.enter(1, io.EOF)
 		if taken, _ := f.take("k", 5); !taken {
 			t.Fatal("take refused while the share of 1 is free")
@@ -178,11 +170,7 @@ func TestFallbackForgetsAKeyWithNoSlotNorCallerInLine(t *testing.T) {
 // next, whose larger share has room, is served at once.
 func TestFallbackServesTheNextInLineWhenTheFirstGivesUp(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
-		f := fallback{
-			share:  func(_ string, limit int) int { return limit / 2 },
-			capFor: func(string, int) int { return 0 },
-			report: func(error) {},
-		}
+		f := testFallback(func(_ string, limit int) int { return limit / 2 })
 		f.enter(1, io.EOF)
 		if taken, _ := f.take("k", 2); !taken {
 			t.Fatal("take refused while the share of 1 is free")
@@ -268,4 +256,10 @@ func TestUnreachableTellsAnOutageFromAnAnswer(t *testing.T) {
 			t.Errorf("unreachable(%v) = %v; want %v", c.err, got, c.want)
 		}
 	}
+}
+
+// testFallback returns a fallback state with share, no cap on its lines,
+// and no reports.
+func testFallback(share func(key string, limit int) int) *fallback {
+	return &fallback{share: share, capFor: func(string, int) int { return 0 }, report: func(error) {}}
 }

@@ -541,14 +541,7 @@ func TestRoundPipelineIsSentAgainAfterScriptFlush(t *testing.T) {
 	srv := redistest.Shared(t)
 	f := newFixture(t, srv, redisslot.Options{Lease: longLease})
 	var failFrees atomic.Bool
-	failed := make(chan struct{}, 10)
-	f.client.AddHook(scriptHook{hash: redisslot.ReleaseHash, fn: func(ctx context.Context, cmds []redis.Cmder, next func() error) error {
-		if failFrees.Load() {
-			sendOrDrop(failed, struct{}{})
-			return failWith(cmds, errFreeFailed)
-		}
-		return next()
-	}})
+	failed := failFreesWhile(f, &failFrees)
 	ctx := ctxWithTimeout(t)
 	held, rel := mustTry(t, f.l, ctx, "a", 1)
 	defer rel()

@@ -1,7 +1,6 @@
 package redisslot_test
 
 import (
-	"context"
 	"errors"
 	"sync/atomic"
 	"testing"
@@ -139,14 +138,7 @@ func TestFreeCarriedByATryAcquireRefusedWholeIsSentAtOnce(t *testing.T) {
 	f := newFixture(t, srv, redisslot.Options{Lease: time.Minute}) // rounds 20s apart
 	var failFrees atomic.Bool
 	failFrees.Store(true)
-	failed := make(chan struct{}, 10)
-	f.client.AddHook(scriptHook{hash: redisslot.ReleaseHash, fn: func(ctx context.Context, cmds []redis.Cmder, next func() error) error {
-		if failFrees.Load() {
-			sendOrDrop(failed, struct{}{})
-			return failWith(cmds, errFreeFailed)
-		}
-		return next()
-	}})
+	failed := failFreesWhile(f, &failFrees)
 	_, rel := mustTry(t, f.l, ctx, "k", 1)
 	rel()
 	recv(t, failed, waitAtOnce, "the release sent no free")
