@@ -74,6 +74,24 @@ func waitInLineStalled(t *testing.T, l *slots.Local, ctx *stallCtx, key string) 
 	return done
 }
 
+// heldWithAStalledWaiter returns, inside a synctest bubble, a Local whose
+// key "k" (limit 1) is held, with h its release, and a waiter in its line
+// stalled on ctx, as waitInLineStalled leaves it. Cleanups resume and
+// cancel ctx, then close the Local.
+func heldWithAStalledWaiter(t *testing.T) (l *slots.Local, h func(), ctx *stallCtx, waiter <-chan error) {
+	t.Helper()
+	l = slots.NewLocal(slots.LocalOptions{})
+	t.Cleanup(func() { l.Close() })
+	_, h, err := l.TryAcquire(t.Context(), "k", 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx = newStallCtx(t.Context())
+	t.Cleanup(ctx.cancel)
+	t.Cleanup(ctx.resume)
+	return l, h, ctx, waitInLineStalled(t, l, ctx, "k")
+}
+
 // returned reports the error sent on ch, and whether one was sent. Called
 // after synctest.Wait, it tells an Acquire that has returned from one that
 // is blocked.
@@ -93,17 +111,8 @@ func returned(ch <-chan error) (err error, ok bool) {
 // whose ctx ended moves.
 func TestLocalReleasePassesOverAWaiterWhoseCtxEnded(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
-		l := slots.NewLocal(slots.LocalOptions{})
-		defer l.Close()
+		l, h, gone, first := heldWithAStalledWaiter(t)
 		ctx := t.Context()
-		_, h, err := l.TryAcquire(ctx, "k", 1)
-		if err != nil {
-			t.Fatal(err)
-		}
-		gone := newStallCtx(ctx)
-		defer gone.cancel()
-		defer gone.resume()
-		first := waitInLineStalled(t, l, gone, "k")
 
 		unblock := make(chan struct{})
 		defer close(unblock)
@@ -151,17 +160,7 @@ func TestLocalReleasePassesOverAWaiterWhoseCtxEnded(t *testing.T) {
 // it is Close that ended the wait.
 func TestLocalCloseAfterAHandOffReturnsErrClosed(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
-		l := slots.NewLocal(slots.LocalOptions{})
-		defer l.Close()
-		ctx := t.Context()
-		_, h, err := l.TryAcquire(ctx, "k", 1)
-		if err != nil {
-			t.Fatal(err)
-		}
-		wctx := newStallCtx(ctx)
-		defer wctx.cancel()
-		defer wctx.resume()
-		waiter := waitInLineStalled(t, l, wctx, "k")
+		l, h, wctx, waiter := heldWithAStalledWaiter(t)
 
 		h() // hands the slot to the waiter, whose goroutine stands still
 		if got, want := load(t, l, "k"), (slots.Load{Key: "k", InUse: 1}); got != want {
