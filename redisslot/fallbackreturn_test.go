@@ -233,15 +233,7 @@ func TestFallbackSlotReleasedWhileItsAdoptionIsOnItsWayLeavesTheShareOnce(t *tes
 		rels[i] = rel
 	}
 	defer rels[1]()
-	result := make(chan error, 1)
-	go func() {
-		_, rel, err := l.Acquire(ctx, "k", 2)
-		if rel != nil {
-			rel()
-		}
-		result <- err
-	}()
-	eventually(t, "the caller waits in the fallback line", func() bool { return l.Stats().Waiting == 1 })
+	result := waitingAcquire(t, ctx, l, "k", 2)
 	if err := srv.Restart(); err != nil {
 		t.Fatal(err)
 	}

@@ -75,15 +75,7 @@ func TestWaitTryRunAfterItsFreeLeavesNoGhost(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	result := make(chan error, 1)
-	go func() {
-		_, rel, err := l.Acquire(ctx, "k", 1)
-		if rel != nil {
-			rel()
-		}
-		result <- err
-	}()
-	eventually(t, "the waiter waits", func() bool { return l.Stats().Waiting == 1 })
+	result := waitingAcquire(t, ctx, l, "k", 1)
 	relHolder() // wakes the waiter, whose try is held up
 	if err := recv(t, result, waitAtOnce, "the waiter's Acquire returns"); err == nil {
 		t.Fatal("the waiter got its slot; want its try to time out")
@@ -229,15 +221,7 @@ func TestReleasedFallbackSlotIsFreedAtOnceForAWaiter(t *testing.T) {
 	defer rel()
 	cont()
 	eventually(t, "the fallback slot adopted: the fallback state ended", func() bool { return !l.Stats().Degraded })
-	result := make(chan error, 1)
-	go func() {
-		_, rel, err := l.Acquire(ctx, "k", 1)
-		if rel != nil {
-			rel()
-		}
-		result <- err
-	}()
-	eventually(t, "the waiter waits", func() bool { return l.Stats().Waiting == 1 })
+	result := waitingAcquire(t, ctx, l, "k", 1)
 	rel()
 	if err := recv(t, result, waitAtOnce, "the waiter's Acquire returns (the next round is 20s away)"); err != nil {
 		t.Fatalf("the waiter's Acquire: %v; want the slot", err)

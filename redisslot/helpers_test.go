@@ -357,3 +357,20 @@ func int64Reply(cmd redis.Cmder) ([]int64, error) {
 	}
 	return c.Int64Slice()
 }
+
+// waitingAcquire starts an Acquire of key on l that releases at once any
+// slot it gets, and returns, once l counts it waiting, the channel on which
+// it sends Acquire's error.
+func waitingAcquire(t *testing.T, ctx context.Context, l *redisslot.Limiter, key string, limit int) <-chan error {
+	t.Helper()
+	result := make(chan error, 1)
+	go func() {
+		_, rel, err := l.Acquire(ctx, key, limit)
+		if rel != nil {
+			rel()
+		}
+		result <- err
+	}()
+	eventually(t, "the Acquire waits", func() bool { return l.Stats().Waiting == 1 })
+	return result
+}

@@ -111,15 +111,7 @@ func TestCarriedFreeRefusedWithItsTryIsSentAtOnce(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	result := make(chan error, 1)
-	go func() {
-		_, rel, err := l.Acquire(ctx, "k", 1)
-		if rel != nil {
-			rel()
-		}
-		result <- err
-	}()
-	eventually(t, "the waiter waits", func() bool { return l.Stats().Waiting == 1 })
+	result := waitingAcquire(t, ctx, l, "k", 1)
 	setMaxmemory(t, raw, "1")
 	defer setMaxmemory(t, raw, "0")
 	relHolder() // handed to the waiter, whose try Redis refuses
