@@ -302,7 +302,7 @@ func (a *attempt) await(w *waiter) (context.Context, func(), error) {
 				err = errToShare // sctx and rel are nil
 			}
 			if rel != nil || err != nil {
-				a.leave(w, probe && err == nil)
+				a.leave(w, rel != nil, probe && err == nil)
 				return sctx, rel, err
 			}
 			l.waiting.tried(w, r.order, r.rank) // it joined again if its entry had gone
@@ -329,15 +329,15 @@ func (a *attempt) await(w *waiter) (context.Context, func(), error) {
 }
 
 // leave takes w out of its local queue, telling the subscriber if it emptied.
-func (a *attempt) leave(w *waiter, probeNext bool) {
-	if a.l.waiting.leave(w, probeNext) {
+func (a *attempt) leave(w *waiter, took, probeNext bool) {
+	if a.l.waiting.leave(w, took, probeNext) {
 		a.l.sub.sync()
 	}
 }
 
 // giveUp leaves the queue without a slot, freeing the waiter's place.
 func (a *attempt) giveUp(w *waiter, err error) (context.Context, func(), error) {
-	a.leave(w, false)
+	a.leave(w, false, false)
 	a.l.frees.add(a.ref, a.member, freeEntry, false)
 	return nil, nil, err
 }

@@ -48,6 +48,7 @@ type waiter struct {
 	head   bool          // known to be first in line in Redis; under mu
 	woken  bool          // a wake-up is due and not yet tried; under mu
 	probe  bool          // that wake-up guesses at a silent free; under mu
+	named  bool          // that wake-up is for this waiter alone (see call); under mu
 	notify chan struct{} // buffered 1: woken, or became the oldest
 }
 
@@ -56,8 +57,21 @@ func (wt *waiter) wake(probe bool) bool {
 	if wt.woken {
 		return false
 	}
-	wt.woken, wt.probe = true, probe
+	wt.woken, wt.probe, wt.named = true, probe, false
 	poke(wt.notify)
+	return true
+}
+
+// call gives wt a wake-up meant for it alone, unless one is due, and reports
+// whether it did: a message naming it, or a release here while it is first
+// in line. That room was counted for wt, and the message or the free names
+// every other waiter whose turn it is; so if wt takes a slot meanwhile, in a
+// try already on its way, the wake-up is spent and nobody else is woken.
+func (wt *waiter) call() bool {
+	if !wt.wake(false) {
+		return false
+	}
+	wt.named = true
 	return true
 }
 
@@ -100,7 +114,7 @@ func (w *waiting) place(wt *waiter) {
 		wt.q.waiters.MoveBefore(e, p)
 	}
 	if w.unheard.take(wt.member) {
-		wt.wake(false)
+		wt.call()
 	}
 }
 
@@ -122,7 +136,7 @@ func (w *waiting) next(wt *waiter) (tryNow, probe, oldest bool) {
 	w.mu.Lock()
 	defer w.mu.Unlock()
 	tryNow, probe = wt.woken, wt.probe
-	wt.woken, wt.probe = false, false
+	wt.woken, wt.probe, wt.named = false, false, false
 	return tryNow, probe, wt.q.waiters.Front() == wt.elem
 }
 
@@ -130,17 +144,18 @@ func (w *waiting) next(wt *waiter) (tryNow, probe, oldest bool) {
 // pass on, or a probe, a guess that a slot freed silently.
 func (w *waiting) give(wt *waiter, probe bool) {
 	w.mu.Lock()
-	wt.woken, wt.probe = true, probe
+	wt.woken, wt.probe, wt.named = true, probe, false
 	w.mu.Unlock()
 }
 
 // leave takes wt out of its local queue, and reports whether the queue
 // emptied and was dropped (the subscriber must learn of it). A wake-up wt
-// did not try passes to the next waiter, and the frees are kicked in case
-// it was to carry one; with probeNext (wt took a slot on a guess: others
-// may have freed silently too) the next waiter probes too; a new oldest
-// waiter is told, to start its retry timer.
-func (w *waiting) leave(wt *waiter, probeNext bool) bool {
+// did not try passes to the next waiter, unless wt took a slot and the
+// wake-up was for wt alone (see call), and the frees are kicked in case it
+// was to carry one; with probeNext (wt took a slot on a guess: others may
+// have freed silently too) the next waiter probes too; a new oldest waiter
+// is told, to start its retry timer.
+func (w *waiting) leave(wt *waiter, took, probeNext bool) bool {
 	w.mu.Lock()
 	q := wt.q
 	wasOldest := q.waiters.Front() == wt.elem
@@ -151,7 +166,7 @@ func (w *waiting) leave(wt *waiter, probeNext bool) bool {
 	if emptied {
 		delete(w.queues, q.ref.rkey())
 	} else {
-		if untried {
+		if untried && !(took && wt.named) {
 			wakeOldest(q, 1, wt.probe)
 		}
 		if probeNext {
@@ -179,7 +194,7 @@ func (w *waiting) handOff(rkey string) bool {
 		return false
 	}
 	wt := q.waiters.Front().Value.(*waiter)
-	return wt.head && wt.wake(false)
+	return wt.head && wt.call()
 }
 
 // wake wakes up to n waiters of rkey (of all keys if empty); returns how many.
@@ -217,7 +232,7 @@ func (w *waiting) wakeNamed(rkey, payload string) int {
 	for id := range strings.FieldsSeq(payload) {
 		if wt := q.byMember[id]; wt != nil {
 			wt.head = wt.head || first // the first named is first in line
-			if wt.wake(false) {
+			if wt.call() {
 				woken++
 			}
 		} else if strings.HasPrefix(id, w.instance) {
