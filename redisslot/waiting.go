@@ -48,7 +48,7 @@ type waiter struct {
 	head   bool          // known to be first in line in Redis; under mu
 	woken  bool          // a wake-up is due and not yet tried; under mu
 	probe  bool          // that wake-up guesses at a silent free; under mu
-	named  bool          // that wake-up is for this waiter alone (see call); under mu
+	named  bool          // that wake-up is for this waiter alone (see call), so woken too; under mu
 	notify chan struct{} // buffered 1: woken, or became the oldest
 }
 
@@ -57,7 +57,7 @@ func (wt *waiter) wake(probe bool) bool {
 	if wt.woken {
 		return false
 	}
-	wt.woken, wt.probe, wt.named = true, probe, false
+	wt.woken, wt.probe = true, probe
 	poke(wt.notify)
 	return true
 }

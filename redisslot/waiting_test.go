@@ -25,6 +25,15 @@ func TestLeavePassesOnOnlyAWakeUpNotSpent(t *testing.T) {
 		{"release here, left without a slot", func(w *waiting, _ *waiter, rkey string) { w.handOff(rkey) }, false, true},
 		{"count message, took", func(w *waiting, _ *waiter, rkey string) { w.wakeNamed(rkey, "1") }, true, true},
 		{"probe, took", func(w *waiting, wt *waiter, _ string) { w.give(wt, true) }, true, true},
+		{"named and tried, then a count message, took", func(w *waiting, wt *waiter, rkey string) {
+			w.wakeNamed(rkey, first)
+			w.next(wt)
+			w.wakeNamed(rkey, "1")
+		}, true, true},
+		{"named, then a probe, took", func(w *waiting, wt *waiter, rkey string) {
+			w.wakeNamed(rkey, first)
+			w.give(wt, true)
+		}, true, true},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			kicks := 0
