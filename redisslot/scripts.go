@@ -20,9 +20,10 @@ import (
 // (an earlier run of this call) again, counted once. Any other keeps its place
 // or joins at the back (mode "join" within the cap; "wait", its entry gone,
 // whatever the cap); "probe" only says it would join. While others wait,
-// freeing slots or admitting a waiter wakes those whose turn it is. Each key
-// written expires no earlier than what was written. Without allow-oom, it
-// is refused whole while Redis is out of memory.
+// freeing slots, dropping waiters whose entry ended or admitting a waiter
+// wakes those whose turn it is. Each key written expires no earlier than
+// what was written. Without allow-oom, it is refused whole while Redis is
+// out of memory.
 //
 // KEYS: slot set, queue, entry ends, tombstones. ARGV: member id, limit,
 // lease ms, mode, cap (0: none), entry TTL ms, how many of the frees that
@@ -45,7 +46,11 @@ local rank = false
 if waiters > 0 and mode ~= 'try' then
 	rank = redis.call('ZRANK', KEYS[2], member)
 end
-if waiters > 0 and rank ~= 0 and dropLapsed() > 0 then
+local dropped = 0
+if waiters > 0 and rank ~= 0 then
+	dropped = dropLapsed()
+end
+if dropped > 0 then
 	waiters = redis.call('ZCARD', KEYS[2])
 	if rank then
 		rank = redis.call('ZRANK', KEYS[2], member)
@@ -76,12 +81,12 @@ if admit then
 		redis.call('ZREM', KEYS[3], member)
 		waiters = waiters - 1
 	end
-	if waiters > 0 and (rank or freed > 0) then
+	if waiters > 0 and (rank or freed > 0 or dropped > 0) then
 		wake(held + 1)
 	end
 	return {1, 0, 0}
 end
-if freed > 0 and waiters > 0 then
+if (freed > 0 or dropped > 0) and waiters > 0 then
 	wake(held)
 end
 if mode == 'try' then
