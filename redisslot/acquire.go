@@ -126,6 +126,9 @@ func (l *Limiter) acquire(ctx context.Context, key string, limit int, wait bool)
 		if rel != nil || err != errToShare {
 			return sctx, rel, err
 		}
+		// The member's place or unsure try is being freed: a try under it
+		// again would be refused by its tombstone or undone by its free.
+		a.member = l.members.next(a.limit)
 	}
 }
 
