@@ -196,8 +196,9 @@ func (l *Limiter) AddHook(h Hook) { l.emit.add(h) }
 //     the frees of the acquires that failed or were refused meanwhile;
 //   - it returns the failures, joined with [errors.Join], each naming its
 //     key; Redis takes back a slot whose free failed when its lease ends.
-//     OnError hears of the leases lost since the last round's report, not
-//     of the background calls that Close cuts short.
+//     OnError hears of the trouble noted since the last round's report
+//     (leases lost, background calls failed), not of the background calls
+//     that Close cuts short.
 //
 // Close does not close the client. It is safe to call more than once and
 // from several goroutines: every call returns the first's result once the
@@ -231,7 +232,7 @@ func (l *Limiter) close() error {
 	}
 	l.calls.Wait()
 	l.renewer.stop()
-	l.renewer.flush() // the leases lost since the last round's report
+	l.renewer.flush() // the trouble noted since the last round's report
 	l.entries.stop()
 	errs = append(errs, l.freeAll()...) // acquires that failed meanwhile
 	return errors.Join(errs...)

@@ -131,8 +131,8 @@ func (r *renewer) idle() bool {
 	return true
 }
 
-// flush reports the trouble noted (while closing, only lost leases).
-func (r *renewer) flush() { r.trouble.flush(r.set.OnError, r.bg.Err() != nil) }
+// flush reports the trouble noted.
+func (r *renewer) flush() { r.trouble.flush(r.set.OnError) }
 
 // sendFresh sends the frees never sent, bounded by min(ReleaseTimeout, Lease/3).
 func (r *renewer) sendFresh() {

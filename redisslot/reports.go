@@ -53,20 +53,18 @@ func (t *trouble) lost(key, why string) {
 }
 
 // flush hands report one error per key that had trouble since the last
-// flush, and forgets them. While closing it reports only lost leases: a
-// call that Close cut short is no news, and Close returns its own failures.
-func (t *trouble) flush(report func(error), closing bool) {
+// flush, and forgets them. A call that Close cut short is never noted (each
+// noter checks first that the Limiter is not closing), so all that was
+// noted is news, closing or not.
+func (t *trouble) flush(report func(error)) {
 	t.mu.Lock()
 	byKey, order := t.byKey, t.order
 	t.byKey, t.order = nil, nil
 	t.mu.Unlock()
 	for _, key := range order {
 		kt := byKey[key]
-		if closing && kt.lost == 0 {
-			continue
-		}
 		var parts []error
-		if kt.failures > 0 && !closing {
+		if kt.failures > 0 {
 			parts = append(parts, fmt.Errorf("redisslot: key %s: %d background calls failed, the first: %w", quoteKey(key), kt.failures, kt.first))
 		}
 		if kt.lost > 0 {
