@@ -191,7 +191,9 @@ func (r *renewer) settleRenewals(renewals []renewal, cmds []*redis.Cmd, sent tim
 		gone, err := cmds[i].StringSlice()
 		if err != nil {
 			failures++
-			r.noteFailure(rc.slots[0].ref.key, fmt.Errorf("renew %d leases: %w", len(rc.slots), err))
+			for _, key := range keysOf(rc.slots) {
+				r.noteFailure(key, fmt.Errorf("renew %d leases: %w", len(rc.slots), err))
+			}
 			continue
 		}
 		r.health.note(nil)
@@ -205,7 +207,9 @@ func (r *renewer) settleAdoptions(adoptions []renewal, cmds []*redis.Cmd, sent t
 	for i, rc := range adoptions {
 		if err := cmds[i].Err(); err != nil {
 			failures++
-			r.noteFailure(rc.slots[0].ref.key, fmt.Errorf("write %d fallback slots: %w", len(rc.slots), err))
+			for _, key := range keysOf(rc.slots) {
+				r.noteFailure(key, fmt.Errorf("write %d fallback slots: %w", len(rc.slots), err))
+			}
 			continue
 		}
 		r.health.note(nil)
@@ -238,4 +242,16 @@ func (r *renewer) noteFailure(key string, err error) {
 		r.health.note(err)
 		r.trouble.failed(key, err)
 	}
+}
+
+// keysOf returns the keys of slots, each once, in their order (a call's
+// slots come key by key).
+func keysOf(slots []*holding) []string {
+	var keys []string
+	for i, s := range slots {
+		if i == 0 || s.ref.rkey() != slots[i-1].ref.rkey() {
+			keys = append(keys, s.ref.key)
+		}
+	}
+	return keys
 }
