@@ -263,6 +263,9 @@ func (a *attempt) keep(sent time.Time, shared bool) (context.Context, func(), er
 		return nil, nil, ErrClosed
 	}
 	a.shared = shared
+	if shared {
+		l.fb.returned()
+	}
 	l.renewer.wake()
 	return sctx, release.WrapOnDone(sctx, s.release), nil
 }

@@ -29,11 +29,12 @@ type fallback struct {
 	keys     map[string]*shareKey // by key, while it has fallback slots or waiters
 	held     int                  // fallback slots that Redis does not know yet, of all keys
 	ended    chan struct{}        // closed when the state ends: the waiters go back to Redis
-	served   atomic.Uint64        // fallback slots handed out, since New
+	served   atomic.Uint64        // fallback slots returned to callers, since New
 }
 
 type shareKey struct {
-	held    int
+	held    int       // fallback slots that Redis does not know yet
+	live    int       // fallback slots still held, known to Redis or not: what the share bounds
 	waiters list.List // of *shareWaiter, oldest first
 }
 
@@ -127,10 +128,11 @@ func (f *fallback) take(key string, limit int) (taken, on bool) {
 		return false, false
 	}
 	sk := f.keys[key]
-	if f.granting && (sk == nil || sk.waiters.Len() == 0 && sk.held < share) {
-		f.key(key).held++
+	if f.granting && (sk == nil || sk.waiters.Len() == 0 && sk.live < share) {
+		sk = f.key(key)
+		sk.held++
+		sk.live++
 		f.held++
-		f.served.Add(1)
 		return true, true
 	}
 	return false, true
@@ -191,8 +193,8 @@ func (f *fallback) giveUp(key string, sk *shareKey, w *shareWaiter, err error) e
 		w.elem = nil
 	} else {
 		sk.held--
+		sk.live--
 		f.held--
-		f.served.Add(^uint64(0))
 	}
 	f.serve(key, sk)
 	return err
@@ -203,28 +205,54 @@ func (f *fallback) giveUp(key string, sk *shareKey, w *shareWaiter, err error) e
 func (f *fallback) serve(key string, sk *shareKey) {
 	for e := sk.waiters.Front(); e != nil && f.granting; e = sk.waiters.Front() {
 		w := e.Value.(*shareWaiter)
-		if sk.held >= w.share {
+		if sk.live >= w.share {
 			break
 		}
 		sk.waiters.Remove(e)
 		w.elem = nil
 		sk.held++
+		sk.live++
 		f.held++
-		f.served.Add(1)
 		close(w.ready)
 	}
-	if sk.held == 0 && sk.waiters.Len() == 0 {
+	if sk.live == 0 && sk.waiters.Len() == 0 {
 		delete(f.keys, key)
 	}
 }
 
-// put counts one fallback slot of key no more: freed, or known to Redis.
+// returned counts a fallback slot returned to its caller (Stats).
+func (f *fallback) returned() { f.served.Add(1) }
+
+// put counts one fallback slot of key no more: freed before Redis knew it.
 func (f *fallback) put(key string) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	if sk := f.keys[key]; sk != nil {
 		sk.held--
+		sk.live--
 		f.held--
+		f.serve(key, sk)
+	}
+}
+
+// adopted records that Redis knows one fallback slot of key: it still
+// counts in key's share until it ends (see adoptedEnded).
+func (f *fallback) adopted(key string) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if sk := f.keys[key]; sk != nil {
+		sk.held--
+		f.held--
+	}
+}
+
+// adoptedEnded counts no more, in key's share, a fallback slot that Redis knew:
+// released, lost or expired.
+func (f *fallback) adoptedEnded(key string) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if sk := f.keys[key]; sk != nil {
+		sk.live--
 		f.serve(key, sk)
 	}
 }

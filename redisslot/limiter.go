@@ -126,6 +126,8 @@ func (l *Limiter) freeReleased(s *holding) {
 	}
 	if fallback {
 		l.fb.put(s.ref.key)
+	} else if s.shared {
+		l.fb.adoptedEnded(s.ref.key)
 	}
 	if offered {
 		kind := s.freeKind()
@@ -153,6 +155,9 @@ func (l *Limiter) lost(slots []*holding, why string, expired bool) {
 		s.cancel(ErrLeaseLost)
 	}
 	for _, s := range slots {
+		if s.shared { // adopted: a fallback slot has no lease to lose
+			l.fb.adoptedEnded(s.ref.key)
+		}
 		if expired {
 			l.frees.add(s.ref, s.member, s.freeKind(), true)
 		}

@@ -214,7 +214,7 @@ func (r *renewer) settleAdoptions(adoptions []renewal, cmds []*redis.Cmd, sent t
 		}
 		r.health.note(nil)
 		for _, s := range r.clock.adopt(rc.slots, sent) {
-			r.fb.put(s.ref.key)
+			r.fb.adopted(s.ref.key)
 		}
 	}
 	return failures
