@@ -215,7 +215,7 @@ func (a *attempt) try(mode string, capacity int) (context.Context, func(), tryRe
 // failed notes a failed run of the acquire script and returns its error.
 func (a *attempt) failed(mode string, err error, carried bool) error {
 	l := a.l
-	if a.ctx.Err() == nil {
+	if !ctxEnded(a.ctx) {
 		l.health.note(err)
 	}
 	switch {
@@ -351,7 +351,18 @@ func (a *attempt) giveUp(w *waiter, err error) (context.Context, func(), error) 
 // toShare reports whether err, met by a caller still waiting, sends it to
 // the fallback share: Redis cannot be reached, and the share serves the key.
 func (a *attempt) toShare(err error) bool {
-	return a.l.fb.enabled() && a.ctx.Err() == nil && unreachable(err) && a.l.fb.serves(a.ref.key, a.limit)
+	return a.l.fb.enabled() && !ctxEnded(a.ctx) && unreachable(err) && a.l.fb.serves(a.ref.key, a.limit)
+}
+
+// ctxEnded reports whether ctx is done or its deadline has passed: a call
+// that go-redis timed out at ctx's deadline may return before ctx's timer
+// marks ctx done, and its error then tells nothing of Redis.
+func ctxEnded(ctx context.Context) bool {
+	if ctx.Err() != nil {
+		return true
+	}
+	d, ok := ctx.Deadline()
+	return ok && !time.Now().Before(d)
 }
 
 // share takes a slot from the key's fallback share, at once or, with wait,
