@@ -33,8 +33,8 @@ type Stats struct {
 	// Degraded reports whether the fallback state (see Options.Fallback) is on.
 	Degraded bool
 
-	// FallbackAcquired is the slots handed out from the fallback shares,
-	// since New: they count in Acquired too.
+	// FallbackAcquired is the slots from the fallback shares returned to
+	// callers, since New: they count in Acquired too.
 	FallbackAcquired uint64
 
 	// RenewalFailures is the renewal calls that failed, since New, leaving
