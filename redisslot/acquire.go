@@ -116,7 +116,7 @@ func (l *Limiter) acquire(ctx context.Context, key string, limit int, wait bool)
 	defer l.calls.Done()
 	a = &attempt{l: l, ctx: ctx, ref: l.set.names.ref(key), member: l.members.next(limit), limit: limit}
 	for {
-		if l.fb.serves(key, limit) {
+		if a.serves() {
 			sctx, rel, err := a.share(wait)
 			if rel != nil || err != errBackToRedis {
 				return sctx, rel, err
@@ -140,6 +140,24 @@ type attempt struct {
 	member string
 	limit  int
 	shared bool // the slot came from the fallback share
+
+	fbShare int  // the key's fallback share as last asked, once fbAsked
+	fbAsked bool // Options.Fallback was called
+}
+
+// serves reports whether the fallback state is on and the call's share of
+// its key, as last asked of Options.Fallback (asked only if never yet), is
+// above 0. Only a turn through the share asks again: a share that changes
+// between looks cannot send the call back and forth between Redis and the
+// share.
+func (a *attempt) serves() bool {
+	if !a.l.fb.degraded() {
+		return false
+	}
+	if !a.fbAsked {
+		a.fbShare, a.fbAsked = a.l.fb.share(a.ref.key, a.limit), true
+	}
+	return a.fbShare > 0
 }
 
 // A tryResult is the acquire script's state, and a queued member's place.
@@ -299,7 +317,7 @@ func (a *attempt) await(w *waiter) (context.Context, func(), error) {
 			l.waiting.give(w, probe) // it goes to the next waiter
 			tryNow = false
 		}
-		if tryNow && l.fb.serves(a.ref.key, a.limit) {
+		if tryNow && a.serves() {
 			return a.giveUp(w, errToShare) // Redis cannot be reached: wait for the share
 		}
 		if tryNow {
@@ -351,7 +369,7 @@ func (a *attempt) giveUp(w *waiter, err error) (context.Context, func(), error) 
 // toShare reports whether err, met by a caller still waiting, sends it to
 // the fallback share: Redis cannot be reached, and the share serves the key.
 func (a *attempt) toShare(err error) bool {
-	return a.l.fb.enabled() && !ctxEnded(a.ctx) && unreachable(err) && a.l.fb.serves(a.ref.key, a.limit)
+	return a.l.fb.enabled() && !ctxEnded(a.ctx) && unreachable(err) && a.serves()
 }
 
 // ctxEnded reports whether ctx is done or its deadline has passed: a call
@@ -370,7 +388,8 @@ func ctxEnded(ctx context.Context) bool {
 // errBackToRedis, with a new member id for the attempt.
 func (a *attempt) share(wait bool) (context.Context, func(), error) {
 	l := a.l
-	taken, on := l.fb.take(a.ref.key, a.limit)
+	a.fbShare, a.fbAsked = l.fb.share(a.ref.key, a.limit), true
+	taken, on := l.fb.takeShare(a.ref.key, a.fbShare)
 	switch {
 	case taken:
 		return a.keep(time.Now(), true)
@@ -381,7 +400,7 @@ func (a *attempt) share(wait bool) (context.Context, func(), error) {
 		return nil, nil, fullFor(a.ref.key)
 	}
 	l.emit.waiterJoined(a.ref.key)
-	err := l.fb.wait(a.ctx, a.ref.key, a.limit, l.closing)
+	err := l.fb.waitShare(a.ctx, a.ref.key, a.fbShare, l.set.capFor(a.ref.key, a.limit), l.closing)
 	l.emit.waiterLeft(a.ref.key)
 	switch err {
 	case nil:

@@ -58,12 +58,6 @@ func (f *fallback) degraded() bool {
 	return f.on
 }
 
-// serves reports whether the state is on and the share of key, limit is
-// above 0. It calls share with no lock held.
-func (f *fallback) serves(key string, limit int) bool {
-	return f.degraded() && f.share(key, limit) > 0
-}
-
 // enter, called only when enabled, begins the state, if off, because of
 // err, and grants fallback slots again if Redis answered since it began,
 // unless a later health change than change was applied: first to the
@@ -121,7 +115,11 @@ func (f *fallback) leave() {
 // take hands out a fallback slot of key if it grants, its share has room
 // and nobody waits; on reports whether the share serves key at all.
 func (f *fallback) take(key string, limit int) (taken, on bool) {
-	share := f.share(key, limit)
+	return f.takeShare(key, f.share(key, limit))
+}
+
+// takeShare is take for a caller whose share of key is share.
+func (f *fallback) takeShare(key string, share int) (taken, on bool) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	if !f.on || share <= 0 {
@@ -156,7 +154,11 @@ func (f *fallback) key(key string) *shareKey {
 // ends or key's share is 0 or less (errBackToRedis). A line at its cap
 // refuses at once (ErrQueueFull).
 func (f *fallback) wait(ctx context.Context, key string, limit int, closing <-chan struct{}) error {
-	share, capacity := f.share(key, limit), f.capFor(key, limit)
+	return f.waitShare(ctx, key, f.share(key, limit), f.capFor(key, limit), closing)
+}
+
+// waitShare is wait for a caller whose share of key is share, in a line of capacity.
+func (f *fallback) waitShare(ctx context.Context, key string, share, capacity int, closing <-chan struct{}) error {
 	f.mu.Lock()
 	if !f.on || share <= 0 {
 		f.mu.Unlock()

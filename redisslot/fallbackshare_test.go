@@ -6,6 +6,7 @@ import (
 	"io"
 	"sync/atomic"
 	"testing"
+	"time"
 
 	"github.com/ctxguard/release/redisslot"
 	"github.com/ctxguard/release/redisslot/internal/redistest"
@@ -101,5 +102,37 @@ func TestFallbackAcquiredCountsOnlySlotsReturned(t *testing.T) {
 	}
 	if n := redisslot.FallbackHeld(f.l, "k"); n != 0 {
 		t.Errorf("FallbackHeld(k) = %d after the slot was given back; want 0", n)
+	}
+}
+
+// TryAcquire "returns ErrFull at once" or a slot; Options.Fallback says
+// its function may be called more than once a call. A Fallback function
+// whose answer changes between two of those calls (here it alternates 1
+// and 0, as a share computed from a count of live instances may while that
+// count moves) must not keep a call going between Redis and the share: each
+// turn is one more failed call to Redis, and one more unsure free.
+func TestTryAcquireEndsWhenTheShareChangesBetweenLooks(t *testing.T) {
+	var cut atomic.Bool
+	var calls, redisCalls atomic.Int64
+	f := newFixture(t, redistest.Shared(t), redisslot.Options{Lease: fbLease, Fallback: func(string, int) int {
+		return int(calls.Add(1) % 2)
+	}})
+	f.client.AddHook(scriptHook{any: true, fn: func(ctx context.Context, cmds []redis.Cmder, next func() error) error {
+		if cut.Load() {
+			redisCalls.Add(1)
+			return failWith(cmds, io.ErrUnexpectedEOF)
+		}
+		return next()
+	}})
+	defer cut.Store(false)
+	cut.Store(true)
+	ctx := ctxWithin(t, 2*time.Second)
+	_, rel, err := f.l.TryAcquire(ctx, "k", 1)
+	if rel != nil {
+		rel()
+	}
+	if n := redisCalls.Load(); n > 4 {
+		t.Errorf("TryAcquire with Redis cut off and a share that changes between looks: %v after %d calls to Redis, %d of Fallback, %d pending frees; want it to end at once, after a few",
+			err, n, calls.Load(), f.l.Stats().PendingFrees)
 	}
 }
