@@ -112,6 +112,25 @@ func (f *fallback) leave() {
 	}
 }
 
+// stop ends the state, if on, for a Limiter closed with no call in flight
+// (Close has dropped the fallback slots), and reports that it ended.
+func (f *fallback) stop() {
+	if !f.enabled() {
+		return
+	}
+	f.mu.Lock()
+	ended := f.on
+	if ended {
+		f.on, f.granting = false, false
+		close(f.ended)
+	}
+	f.keys, f.held = nil, 0
+	f.mu.Unlock()
+	if ended {
+		f.report(errors.New("redisslot: the Limiter is closed; the fallback shares are ended"))
+	}
+}
+
 // take hands out a fallback slot of key if it grants, its share has room
 // and nobody waits; on reports whether the share serves key at all.
 func (f *fallback) take(key string, limit int) (taken, on bool) {

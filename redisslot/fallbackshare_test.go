@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"io"
+	"strings"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -134,5 +135,33 @@ func TestTryAcquireEndsWhenTheShareChangesBetweenLooks(t *testing.T) {
 	if n := redisCalls.Load(); n > 4 {
 		t.Errorf("TryAcquire with Redis cut off and a share that changes between looks: %v after %d calls to Redis, %d of Fallback, %d pending frees; want it to end at once, after a few",
 			err, n, calls.Load(), f.l.Stats().PendingFrees)
+	}
+}
+
+// Close ends what the Limiter does: Stats after Close reports no fallback
+// state, and OnError hears of its end as of its beginning, even when Close
+// comes during an outage with a fallback slot held.
+func TestCloseDuringTheFallbackStateEndsIt(t *testing.T) {
+	var cut atomic.Bool
+	f := newFixture(t, redistest.Shared(t), redisslot.Options{Lease: fbLease, Fallback: func(string, int) int { return 1 }})
+	f.client.AddHook(cutHook(&cut))
+	cut.Store(true)
+	_, rel, err := f.l.TryAcquire(ctxWithTimeout(t), "k", 1)
+	if err != nil {
+		t.Fatalf("TryAcquire with Redis cut off: %v; want a slot from the share", err)
+	}
+	defer rel()
+	cut.Store(false)
+	closeWithin(t, f.l, waitAtOnce)
+	if f.l.Stats().Degraded {
+		t.Errorf("Stats().Degraded after Close; want false, the Limiter serves nothing")
+	}
+	var begun, ended bool
+	for _, err := range f.errs.all() {
+		begun = begun || strings.Contains(err.Error(), "cannot be reached")
+		ended = ended || strings.Contains(err.Error(), "fallback shares are ended")
+	}
+	if !begun || !ended {
+		t.Errorf("OnError heard %v; want the state's beginning and its end", f.errs.all())
 	}
 }

@@ -196,9 +196,10 @@ func (l *Limiter) AddHook(h Hook) { l.emit.add(h) }
 //   - those slots and every free still pending (of released slots and of
 //     failed acquires) are freed in Redis in one pipeline, bounded by
 //     ReleaseTimeout, one call per key (per few hundred slots of a key);
-//   - Close waits for the acquires in flight and for l's goroutines, closes
-//     l's pub/sub connection, then sends, bounded by ReleaseTimeout again,
-//     the frees of the acquires that failed or were refused meanwhile;
+//   - Close waits for the acquires in flight, ends the fallback state if it
+//     is on (OnError hears of it), waits for l's goroutines, closes l's
+//     pub/sub connection, then sends, bounded by ReleaseTimeout again, the
+//     frees of the acquires that failed or were refused meanwhile;
 //   - it returns the failures, joined with [errors.Join], each naming its
 //     key; Redis takes back a slot whose free failed when its lease ends.
 //     OnError hears of the trouble noted since the last round's report
@@ -236,6 +237,7 @@ func (l *Limiter) close() error {
 		errs = append(errs, err)
 	}
 	l.calls.Wait()
+	l.fb.stop()
 	l.renewer.stop()
 	l.renewer.flush() // the trouble noted since the last round's report
 	l.entries.stop()
