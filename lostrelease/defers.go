@@ -7,18 +7,39 @@ import (
 	"golang.org/x/tools/go/cfg"
 )
 
-// deferredFirst reports whether a defer statement that refers to h.v,
-// directly or through a local func variable whose function literal does,
-// is registered before h.assign on every path to it.
+// deferredFirst reports whether a defer statement, or a test's Cleanup
+// call, that refers to h.v, directly or through a local func variable
+// whose function literal does, is registered before h.assign on every
+// path to it.
 func (ps *pathSearch) deferredFirst(h *heldGuard) bool {
 	refs := ps.referringFuncVars(h.v)
 	found := false
 	inspectFunc(ps.body, func(n ast.Node) {
-		if d, ok := n.(*ast.DeferStmt); ok && !found && refersTo(ps.info, d.Call, refs) && ps.dominates(d, h.assign) {
+		var call *ast.CallExpr
+		switch n := n.(type) {
+		case *ast.DeferStmt:
+			call = n.Call
+		case *ast.ExprStmt:
+			if c, ok := ast.Unparen(n.X).(*ast.CallExpr); ok && isTestCleanup(ps.info, c) {
+				call = c
+			}
+		}
+		if call != nil && !found && refersTo(ps.info, call, refs) && ps.dominates(n, h.assign) {
 			found = true
 		}
 	})
 	return found
+}
+
+// isTestCleanup reports whether c calls the Cleanup method of package
+// testing's T, B, F or TB, which runs its function when the test ends.
+func isTestCleanup(info *types.Info, c *ast.CallExpr) bool {
+	sel, ok := ast.Unparen(c.Fun).(*ast.SelectorExpr)
+	if !ok || sel.Sel.Name != "Cleanup" {
+		return false
+	}
+	fn, ok := info.Uses[sel.Sel].(*types.Func)
+	return ok && fn.Pkg() != nil && fn.Pkg().Path() == "testing"
 }
 
 // referringFuncVars returns v and the local variables assigned a function

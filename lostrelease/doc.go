@@ -246,11 +246,12 @@
 //     guard is nil there is nothing to leak, so `if rel != nil { defer rel() }`
 //     is enough.
 //
-//   - Deferred closures registered first. A defer that refers to the
-//     variable, directly or through a local func variable whose function
-//     literal does, and that is registered before the assignment on every
-//     path to it, uses the guard on every return. Overwriting the guard
-//     before it is used is still reported.
+//   - Deferred closures registered first. A defer, or a test's Cleanup
+//     call (t.Cleanup, b.Cleanup, f.Cleanup), that refers to the variable,
+//     directly or through a local func variable whose function literal
+//     does, and that is registered before the assignment on every path to
+//     it, uses the guard on every return. Overwriting the guard before it
+//     is used is still reported.
 //
 //   - Constant loops. A loop that runs a constant number of times, at least
 //     once (`for range 4`, `for i := 0; i < 3; i++` with i not assigned in

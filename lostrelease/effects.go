@@ -45,31 +45,29 @@ func (ps *pathSearch) effect(h *heldGuard, calls map[*types.Var]bool, n ast.Node
 	return noEffect
 }
 
-// usesVar reports whether n refers to v other than by comparing it with
-// nil, assigning it or through an identifier in skip, or calls a closure in
-// calls.
+// usesVar reports whether n refers to v, or to a closure in calls, other
+// than by comparing it with nil, assigning it or through an identifier in
+// skip.
 func usesVar(info *types.Info, n ast.Node, v *types.Var, calls map[*types.Var]bool, skip map[*ast.Ident]bool) bool {
 	use := false
 	ast.Inspect(n, func(n ast.Node) bool {
 		switch n := n.(type) {
 		case *ast.AssignStmt:
 			for _, lhs := range n.Lhs {
-				if id, ok := ast.Unparen(lhs).(*ast.Ident); ok && info.ObjectOf(id) == v {
-					skip[id] = true
+				if id, ok := ast.Unparen(lhs).(*ast.Ident); ok {
+					if obj, _ := info.ObjectOf(id).(*types.Var); obj == v || calls[obj] {
+						skip[id] = true
+					}
 				}
 			}
 		case *ast.BinaryExpr:
 			if id := nilCompared(info, n); id != nil {
 				skip[id] = true
 			}
-		case *ast.CallExpr:
-			if id, ok := ast.Unparen(n.Fun).(*ast.Ident); ok {
-				if fv, ok := info.Uses[id].(*types.Var); ok && calls[fv] {
-					use = true
-				}
-			}
 		case *ast.Ident:
-			if !skip[n] && info.Uses[n] == v {
+			// The guard, or a releasing closure, read as a value: passed on,
+			// stored or returned, it is released where it goes.
+			if fv, ok := info.Uses[n].(*types.Var); ok && !skip[n] && (fv == v || calls[fv]) {
 				use = true
 			}
 		}

@@ -49,6 +49,7 @@ var allPatterns = []string{
 	"gatewaycallers", "failover", "limiter", "limitergateway",
 	"limitercallers", "statuspaths", "predicates", "predicatecallers",
 	"predicatetypes", "shortctx", "failhelpers", "testfailures", "panics",
+	"falsereports",
 }
 
 var all struct {
@@ -232,3 +233,12 @@ func TestNilContextPanics(t *testing.T) { run(t, "panics") }
 // in the package or another, that makes its guard on its ctx parameter
 // counts as WrapOnDone; one that detaches its guard from ctx does not.
 func TestShortCtx(t *testing.T) { run(t, "shortctx") }
+
+// TestNoFalseReports checks correct code in the gateway's shapes, where
+// every guard is released on every path: a helper that sets named results
+// and ends in bare returns, or sets its status in a switch; a refusal
+// answered by a helper or read from the status's HTTP code; a status
+// compared by order; a local release closure handed on as a value; and a
+// test's cleanup registered before its slot is taken. Nothing may be
+// reported.
+func TestNoFalseReports(t *testing.T) { run(t, "falsereports") }
