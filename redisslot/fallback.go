@@ -127,7 +127,7 @@ func (f *fallback) stop() {
 	f.keys, f.held = nil, 0
 	f.mu.Unlock()
 	if ended {
-		f.report(errors.New("redisslot: the Limiter is closed; the fallback shares are ended"))
+		f.report(errors.New("redisslot: closing; the fallback shares are ended"))
 	}
 }
 
