@@ -20,8 +20,6 @@ import (
 // runs, so that the TryAcquire is the call that drops the dead head.
 func TestAcquireThatDropsAnEndedHeadWakesTheNext(t *testing.T) {
 	srv, f, h := pair(t, redisslot.Options{Lease: longLease})
-	redisslot.SetRetryInterval(f.l, noRetry)
-	tries := acquireCounter(f.client)
 	var hold atomic.Bool
 	resume := make(chan struct{})
 	f.client.AddHook(scriptHook{hash: redisslot.RenewWaitersHash, fn: func(ctx context.Context, cmds []redis.Cmder, next func() error) error {
@@ -33,25 +31,17 @@ func TestAcquireThatDropsAnEndedHeadWakesTheNext(t *testing.T) {
 		}
 		return next()
 	}})
-	ctx := ctxWithTimeout(t)
-	raw := srv.Client(t)
-	order, until := redisslot.QueueKeys(f.l, "k")
-	now := redisNowMs(t, raw)
-	const dead = "dead-1/1" // the head waiter of an instance that died
-	raw.ZAdd(ctx, order, redis.Z{Score: now * 1000, Member: dead})
-	raw.ZAdd(ctx, until, redis.Z{Score: now + 600_000, Member: dead})
-	out := make(chan outcome, 1)
-	joinQueue(t, f.l, ctx, "k", 1, 0, out)
-	eventually(t, "the waiter tries once subscribed", func() bool { return tries.Load() == 2 })
-
+	out, endDead := behindADeadHead(t, srv, f)
 	hold.Store(true)
-	raw.ZAdd(ctx, until, redis.Z{Score: redisNowMs(t, raw) - 1, Member: dead})
+	endDead()
+	ctx := ctxWithTimeout(t)
 	if _, _, err := h.l.TryAcquire(ctx, "k", 1); !errors.Is(err, redisslot.ErrFull) {
 		t.Fatalf("TryAcquire = %v; want ErrFull, a caller waits", err)
 	}
 	hold.Store(false)
 	close(resume)
-	if err := raw.ZScore(ctx, order, dead).Err(); !errors.Is(err, redis.Nil) {
+	order, _ := redisslot.QueueKeys(f.l, "k")
+	if err := srv.Client(t).ZScore(ctx, order, deadWaiter).Err(); !errors.Is(err, redis.Nil) {
 		t.Fatalf("ZSCORE of the dead head = %v; want redis.Nil: the TryAcquire dropped it", err)
 	}
 	r := nextOutcome(t, out)

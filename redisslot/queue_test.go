@@ -277,6 +277,22 @@ func TestCallerWithAHigherLimitDoesNotTakeTheSlotAWaiterAheadNeeds(t *testing.T)
 func TestEntryRenewalThatDropsAnEndedHeadWakesTheNext(t *testing.T) {
 	srv := redistest.Shared(t)
 	f := newFixture(t, srv, redisslot.Options{Lease: longLease})
+	out, endDead := behindADeadHead(t, srv, f)
+	endDead() // the next entry renewal drops it
+	r := nextOutcome(t, out)
+	if r.err != nil {
+		t.Fatalf("Acquire: %v; want the slot once the dead head was dropped", r.err)
+	}
+	r.rel()
+}
+
+// behindADeadHead puts first in line of key "k", limit 1, nobody holding
+// it, the waiter of an instance that died, then an Acquire on f.l, which
+// must be woken to try (its retry timer is off), and waits until that
+// waiter has tried once, subscribed. endDead ends the dead waiter's entry.
+// The Acquire's outcome goes to out.
+func behindADeadHead(t *testing.T, srv *redistest.Server, f *fixture) (out chan outcome, endDead func()) {
+	t.Helper()
 	redisslot.SetRetryInterval(f.l, noRetry)
 	tries := acquireCounter(f.client)
 	ctx := ctxWithTimeout(t)
@@ -284,20 +300,16 @@ func TestEntryRenewalThatDropsAnEndedHeadWakesTheNext(t *testing.T) {
 	order, until := redisslot.QueueKeys(f.l, "k")
 	t.Cleanup(func() { raw.Del(context.Background(), order, until) })
 	now := redisNowMs(t, raw)
-	const dead = "dead-1/1" // the head waiter of an instance that died
-	raw.ZAdd(ctx, order, redis.Z{Score: now * 1000, Member: dead})
-	raw.ZAdd(ctx, until, redis.Z{Score: now + 600_000, Member: dead})
-	out := make(chan outcome, 1)
+	raw.ZAdd(ctx, order, redis.Z{Score: now * 1000, Member: deadWaiter})
+	raw.ZAdd(ctx, until, redis.Z{Score: now + 600_000, Member: deadWaiter})
+	out = make(chan outcome, 1)
 	joinQueue(t, f.l, ctx, "k", 1, 0, out)
 	eventually(t, "the waiter tries once subscribed", func() bool { return tries.Load() == 2 })
-	// The dead waiter's entry ends now; the next entry renewal drops it.
-	raw.ZAdd(ctx, until, redis.Z{Score: redisNowMs(t, raw) - 1, Member: dead})
-	r := nextOutcome(t, out)
-	if r.err != nil {
-		t.Fatalf("Acquire: %v; want the slot once the dead head was dropped", r.err)
-	}
-	r.rel()
+	return out, func() { raw.ZAdd(ctx, until, redis.Z{Score: redisNowMs(t, raw) - 1, Member: deadWaiter}) }
 }
+
+// deadWaiter is the member id of behindADeadHead's waiter of a dead instance.
+const deadWaiter = "dead-1/1"
 
 // A waiter's limit goes with its place in line: with one slot free and
 // a waiter passing limit 2 first in line, the caller behind it, passing 5
