@@ -147,31 +147,47 @@ func (w *walk) block(st pathState, from int, values []uint64) {
 		}
 		return
 	}
+	states, narrowed := w.ps.next(w.h, st, values)
+	for i := len(states) - 1; i >= 0; i-- { // the first successor is searched first
+		w.queue(states[i], narrowed[i])
+	}
+}
+
+// next returns the states that follow st out of its block on the paths
+// that may hold h's guard, where st's live statuses may hold values, each
+// with what they may hold on its edge (see [pathSearch.successors]).
+func (ps *pathSearch) next(h *heldGuard, st pathState, values []uint64) ([]pathState, [][]uint64) {
+	b := st.b
 	next := st
-	if br := w.ps.branches[b]; br != nil {
+	if br := ps.branches[b]; br != nil {
 		next.via = br
 	}
-	succs, narrowed := w.ps.successors(w.h, st, values)
-	for i := len(succs) - 1; i >= 0; i-- { // the first successor is searched first
-		s := succs[i]
+	succs, narrowed := ps.successors(h, st, values)
+	states := make([]pathState, len(succs))
+	for i, s := range succs {
 		next.b = s
-		if bit, ok := w.ps.loops[b.Stmt]; ok && s == b.Succs[0] && len(b.Succs) == 2 &&
+		if bit, ok := ps.loops[b.Stmt]; ok && s == b.Succs[0] && len(b.Succs) == 2 &&
 			(b.Kind == cfg.KindForLoop || b.Kind == cfg.KindRangeLoop) {
 			next.entered = st.entered | 1<<bit
 		} else {
 			next.entered = st.entered
 		}
-		w.queue(next, narrowed[i])
+		states[i] = next
 	}
+	return states, narrowed
 }
 
 // queue queues st, where the live statuses may hold values, unless it was
 // queued before with all of them.
-func (w *walk) queue(st pathState, values []uint64) {
-	old, seen := w.values[st]
-	if !seen {
-		w.values[st] = values
-		w.todo = append(w.todo, st)
+func (w *walk) queue(st pathState, values []uint64) { queueState(w.values, &w.todo, st, values) }
+
+// queueState adds st to todo, where the live statuses may hold values,
+// unless seen holds it with all of them; seen then holds the union.
+func queueState[S comparable](seen map[S][]uint64, todo *[]S, st S, values []uint64) {
+	old, ok := seen[st]
+	if !ok {
+		seen[st] = values
+		*todo = append(*todo, st)
 		return
 	}
 	var grown []uint64
@@ -184,8 +200,8 @@ func (w *walk) queue(st pathState, values []uint64) {
 		}
 	}
 	if grown != nil {
-		w.values[st] = grown
-		w.todo = append(w.todo, st)
+		seen[st] = grown
+		*todo = append(*todo, st)
 	}
 }
 
