@@ -158,29 +158,32 @@ type valueConstraint struct {
 // maxCopyDepth bounds how many bool copies deep a condition is read.
 const maxCopyDepth = 8
 
-// constraint returns what cond being truth says of the variable v, if it
-// says something: a comparison of v with a constant or nil, v itself if it
-// is a bool, a status predicate called on v (see [isPredicate]), a bool
-// copy of such a condition (see [pathSearch.statusCopy]), and those
-// combined with !, && and ||. depth counts the copies followed.
-func (ps *pathSearch) constraint(v *types.Var, cond ast.Expr, truth bool, depth int) (valueConstraint, bool) {
+// constraint returns what cond being truth says of s's variable v, if it
+// says something: a comparison of v with a constant or nil, an ordered
+// comparison of v with an integer constant when s's values are integers
+// (see [pathSearch.ordered]), v itself if it is a bool, a status predicate
+// called on v (see [isPredicate]), a bool copy of such a condition (see
+// [pathSearch.statusCopy]), and those combined with !, && and ||. depth
+// counts the copies followed.
+func (ps *pathSearch) constraint(s *status, cond ast.Expr, truth bool, depth int) (valueConstraint, bool) {
+	v := s.v
 	switch e := ast.Unparen(cond).(type) {
 	case *ast.Ident:
 		if ps.info.Uses[e] == v {
 			return valueConstraint{true, map[string]bool{constant.MakeBool(truth).ExactString(): true}}, true
 		}
 		if c := ps.statusCopy(e, v); c != nil && depth < maxCopyDepth {
-			return ps.constraint(v, c, truth, depth+1)
+			return ps.constraint(s, c, truth, depth+1)
 		}
 	case *ast.UnaryExpr:
 		if e.Op == token.NOT {
-			return ps.constraint(v, e.X, !truth, depth)
+			return ps.constraint(s, e.X, !truth, depth)
 		}
 	case *ast.BinaryExpr:
 		switch e.Op {
 		case token.LAND, token.LOR:
-			cx, okx := ps.constraint(v, e.X, truth, depth)
-			cy, oky := ps.constraint(v, e.Y, truth, depth)
+			cx, okx := ps.constraint(s, e.X, truth, depth)
+			cy, oky := ps.constraint(s, e.Y, truth, depth)
 			both := (e.Op == token.LAND) == truth // both operands are truth; else either is
 			switch {
 			case okx && oky:
@@ -192,6 +195,8 @@ func (ps *pathSearch) constraint(v *types.Var, cond ast.Expr, truth bool, depth 
 			}
 		case token.EQL, token.NEQ:
 			return ps.comparison(v, e, truth)
+		case token.LSS, token.LEQ, token.GTR, token.GEQ:
+			return ps.ordered(s, e, truth)
 		}
 	case *ast.CallExpr:
 		if c, ok := ps.errorsCall(v, e, truth); ok {

@@ -188,13 +188,23 @@
 // A helper's fact records, for each guard it returns and each of its other
 // results, the values that result holds on the helper's return statements
 // where the guard is not the literal nil: constants (named or not), nil,
-// true or false. A result returned from a local variable is followed to
-// the helper call that assigned it, when both the guard and the result are
-// assigned only there. A package variable (an error value, say) returned
-// beside a guard that cannot be nil, a call of WrapOnDone or a variable
-// assigned only from one, may hold any value. Anything else (a call that
-// wraps an error, a variable that cannot be followed, a bare return) leaves
-// the result's values unknown.
+// true or false. A result returned from a variable of the helper (a local
+// or a named result, returned bare or not) is followed along the paths on
+// which the guard may be non-nil, when the guard's variable is assigned
+// only guards and nil and the result's only in the helper's own
+// statements, its address never taken: from each assignment of a guard
+// (after which the conditions on the way narrow, as at a caller, below),
+// to the return, the result holds the constant it was last assigned, or
+// what the guard's call gave it, or its zero value if it was declared
+// without one and assigned nowhere before that call, which is in no loop.
+// So `switch { case err == nil: st = OK; case errors.Is(err, ErrFull): st =
+// Full }; return rel, st` returns the guard with OK only. Else a result is
+// followed to the helper call that assigned it, when both the guard and
+// the result are assigned only there. A package variable (an error value,
+// say) returned beside a guard that cannot be nil, a call of WrapOnDone or
+// a variable assigned only from one, may hold any value. Anything else (a
+// call that wraps an error, a variable assigned a call's result on the
+// way) leaves the result's values unknown.
 //
 // At the caller, a branch is a failure branch, and not a leak, where a
 // status variable (another result of the guard's call, not assigned again
@@ -205,7 +215,9 @@
 // `if code != 200 { if code != 203 { ... } }`, the last else of an
 // else-if chain that has tested both, or `if code != 200 { ... }` after
 // `if code == 203 { ...; return }`; the cases of a switch, with or without
-// a tag, and its default. Conditions of if, for and switch statements are
+// a tag, and its default; an ordered comparison with an integer constant,
+// when the values are integers (`st > OK`, `code >= 400`). Conditions of
+// if, for and switch statements are
 // read through !, && and ||, and through a bool variable that holds such
 // a condition (`ok := st == OK; if !ok { ... }`) when both it and the
 // status are assigned only where they are declared. What the paths that
@@ -285,8 +297,9 @@
 //     `var a Acquirer; a.Acquire(ctx)` for an interface Acquirer of one's
 //     own, even where every type that implements it returns a guard.
 //   - What a callee does with a guard passed to it: `keep(rel)` is a use.
-//   - A status returned through a call, or through a variable assigned more
-//     than once, has no known values: `return rel, wrap(err)`. A last
+//   - A status returned through a call, or through a variable assigned a
+//     call's result between the guard and the return, has no known values:
+//     `return rel, wrap(err)`. A last
 //     result that is an error or a bool then falls back to the convention;
 //     a status of another type gives no failure branch.
 //   - A predicate with more than one statement, or one that calls another

@@ -10,6 +10,8 @@ import (
 	"slices"
 	"strings"
 
+	"golang.org/x/tools/go/analysis/passes/ctrlflow"
+	"golang.org/x/tools/go/cfg"
 	"golang.org/x/tools/go/types/typeutil"
 )
 
@@ -94,7 +96,7 @@ func (f *returnsGuard) fits(n int) bool {
 
 // deriveFacts finds this package's helpers, following helpers that call one
 // another until nothing changes, and exports a fact for each.
-func (c *checker) deriveFacts(decls []*ast.FuncDecl) {
+func (c *checker) deriveFacts(decls []*ast.FuncDecl, cfgs *ctrlflow.CFGs) {
 	// Each round can only learn of more helpers or of the values of more
 	// results; the bound guards against a cycle that never settles.
 	for round := 0; round <= len(decls)+1; round++ {
@@ -104,7 +106,8 @@ func (c *checker) deriveFacts(decls []*ast.FuncDecl) {
 			if !ok {
 				continue
 			}
-			if f := c.helperFact(fd, fn.Signature()); !reflect.DeepEqual(f, c.local[fn]) {
+			graph := func() *cfg.CFG { return cfgs.FuncDecl(fd) }
+			if f := c.helperFact(fd, fn.Signature(), graph); !reflect.DeepEqual(f, c.local[fn]) {
 				c.local[fn] = f
 				changed = true
 			}
@@ -121,13 +124,15 @@ func (c *checker) deriveFacts(decls []*ast.FuncDecl) {
 	}
 }
 
-// helperFact returns the fact for fd, or nil if it returns no guard.
-func (c *checker) helperFact(fd *ast.FuncDecl, sig *types.Signature) *returnsGuard {
+// helperFact returns the fact for fd, of signature sig and CFG graph, or
+// nil if it returns no guard.
+func (c *checker) helperFact(fd *ast.FuncDecl, sig *types.Signature, graph func() *cfg.CFG) *returnsGuard {
 	n := sig.Results().Len()
 	if n == 0 {
 		return nil
 	}
 	hb := c.readHelperBody(fd.Body)
+	hb.returned = &returnedValues{c: c, body: fd.Body, sig: sig, graph: graph, assigned: hb.assigned}
 	is := make([]bool, n)
 	for i := range n {
 		is[i] = hb.guards[sig.Results().At(i)] // a named result holds a guard
@@ -169,6 +174,7 @@ type helperBody struct {
 	// assigned holds, for each variable, the statements that assign it,
 	// function literals included; an address taken counts as one more.
 	assigned map[*types.Var][]ast.Node
+	returned *returnedValues // what returns hold, followed along paths
 }
 
 // readHelperBody reads body, leaving function literals out but for the
@@ -306,14 +312,24 @@ func (c *checker) whileNonNil(hb *helperBody, i, n int) []valueSet {
 				continue // the guard is nil here
 			}
 			for j := range n {
-				if sets[j] != nil {
+				if sets[j] == nil {
+					continue
+				}
+				// Along paths first: a status's values narrowed on the way.
+				if set := hb.returned.add(ret, i, j, sets[j]); set != nil {
+					sets[j] = set
+				} else {
 					sets[j] = c.addReturned(hb, ret.Results, i, j, sets[j])
 				}
 			}
 		case len(ret.Results) == 1 && n > 1:
 			c.whileFromSource(ret.Results[0], i, n, sets)
 		default: // a bare return of named results
-			clear(sets)
+			for j := range n {
+				if sets[j] != nil {
+					sets[j] = hb.returned.add(ret, i, j, sets[j])
+				}
+			}
 		}
 	}
 	vs := make([]valueSet, n)

@@ -36,9 +36,18 @@ type status struct {
 
 // guardCollector finds the guards one function holds.
 type guardCollector struct {
-	c     *checker
-	body  *ast.BlockStmt
-	holds []*heldGuard
+	c    *checker
+	body *ast.BlockStmt
+	// results, if set, are the function's named results, taken as its
+	// own variables: a helper's fact follows them to its bare returns.
+	results map[*types.Var]bool
+	holds   []*heldGuard
+}
+
+// own reports whether v is a variable of the function: declared in its
+// body, or one of results.
+func (gc *guardCollector) own(v *types.Var) bool {
+	return within(gc.body, v.Pos()) || gc.results[v]
 }
 
 // checkFunc checks the body of one function, leaving function literals
@@ -136,7 +145,7 @@ func (gc *guardCollector) assigned(stmt ast.Node, lhs []ast.Expr) func(ast.Expr,
 		h := &heldGuard{assign: stmt, src: src, reportAt: src.call, discarded: id.Name == "_"}
 		if !h.discarded {
 			v, ok := gc.c.pass.TypesInfo.ObjectOf(id).(*types.Var)
-			if !ok || !within(gc.body, v.Pos()) {
+			if !ok || !gc.own(v) {
 				return // declared outside this function: the result escapes
 			}
 			h.v = v
@@ -204,7 +213,7 @@ func (gc *guardCollector) copied(stmt ast.Node, lhs, rhs []ast.Expr) {
 			if !ok || to.Name == "_" {
 				break
 			}
-			if v, ok := info.ObjectOf(to).(*types.Var); ok && v != h.v && within(gc.body, v.Pos()) {
+			if v, ok := info.ObjectOf(to).(*types.Var); ok && v != h.v && gc.own(v) {
 				gc.holds = append(gc.holds, &heldGuard{v: v, assign: stmt, src: h.src, reportAt: id})
 			}
 			break

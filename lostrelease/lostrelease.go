@@ -61,7 +61,7 @@ func run(pass *analysis.Pass) (any, error) {
 	if !guards && !mayHoldGuards(pass) {
 		return nil, nil
 	}
-	c.deriveFacts(decls)
+	c.deriveFacts(decls, cfgs)
 	c.ignores = directives(pass)
 	insp.Preorder([]ast.Node{(*ast.FuncDecl)(nil), (*ast.FuncLit)(nil)}, func(n ast.Node) {
 		switch fn := n.(type) {

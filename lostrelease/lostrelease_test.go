@@ -49,7 +49,7 @@ var allPatterns = []string{
 	"gatewaycallers", "failover", "limiter", "limitergateway",
 	"limitercallers", "statuspaths", "predicates", "predicatecallers",
 	"predicatetypes", "shortctx", "failhelpers", "testfailures", "panics",
-	"falsereports",
+	"falsereports", "helperstatus",
 }
 
 var all struct {
@@ -242,3 +242,10 @@ func TestShortCtx(t *testing.T) { run(t, "shortctx") }
 // test's cleanup registered before its slot is taken. Nothing may be
 // reported.
 func TestNoFalseReports(t *testing.T) { run(t, "falsereports") }
+
+// TestHelperStatusAlongPaths checks that a helper's fact follows a status
+// set apart from its return (in a switch, or in named results returned
+// bare) along the paths on which the guard may be held, gives the values
+// it may hold there, and none where one is not known; and that a
+// caller's ordered comparison of a status with a constant narrows it.
+func TestHelperStatusAlongPaths(t *testing.T) { run(t, "helperstatus") }

@@ -101,8 +101,9 @@ func predicateFact(info *types.Info, fd *ast.FuncDecl, sig *types.Signature) *is
 		return nil // an interface, say, which a constant of another type never equals
 	}
 	ps := &pathSearch{info: info, body: fd.Body}
-	t, okT := ps.constraint(subject, ret.Results[0], true, 0)
-	e, okF := ps.constraint(subject, ret.Results[0], false, 0)
+	s := &status{v: subject} // its values are not known here: an ordered comparison says nothing
+	t, okT := ps.constraint(s, ret.Results[0], true, 0)
+	e, okF := ps.constraint(s, ret.Results[0], false, 0)
 	if !okT || !okF {
 		return nil
 	}

@@ -11,7 +11,7 @@ import (
 // allowed returns the values of s that cond being truth leaves it, as a
 // set of bits: every value when cond says nothing of s.
 func (ps *pathSearch) allowed(s *status, cond ast.Expr, truth bool) uint64 {
-	c, ok := ps.constraint(s.v, cond, truth, 0)
+	c, ok := ps.constraint(s, cond, truth, 0)
 	if !ok {
 		return s.full()
 	}
