@@ -231,21 +231,36 @@
 // &v) are true only where err is not nil, read as the conditions above
 // are: through !, && and ||, bool copies, and the paths that follow.
 //
-// A call of a status predicate on the status itself stands for the
-// predicate's condition: `st.granted()`, `isOK(st)`, negated, combined
-// with && and ||, or through a bool copy (`ok := st.granted()`). A status
-// predicate is a function of one parameter, or a method of a value
-// receiver and no parameters, of a type whose underlying type is basic, or
-// of type error, that returns bool and whose body is a single return of a
-// condition on that parameter or receiver alone, read as above
-// (comparisons with constants or nil, errors.Is, errors.As, !, &&, ||):
-// `func isRefused(err error) bool { return errors.Is(err, syscall.ECONNREFUSED) }`.
-// The analyzer exports a fact for each, in every
-// package, with the values for which it returns true and false, so a
-// predicate defined in one package narrows a status in another. A call of
-// anything else (a body of two statements, one that reads other state, a
-// pointer receiver, a second operand, an argument that is not the status
-// variable itself) narrows nothing.
+// A call of a status predicate on the status itself stands for what the
+// predicate returns: `st.granted()`, `isOK(st)`, `admit(w, st)`, negated,
+// combined with && and ||, or through a bool copy (`ok := st.granted()`).
+// A status predicate is a function or method that returns bool and reads
+// one status: its value receiver, or else its one parameter, of a type
+// whose underlying type is basic, or of type error, that it never assigns.
+// Every path from its entry, with what the conditions on the way say of
+// the status, read as above, must end in a return of a constant bool or
+// of a condition on the status alone (comparisons with constants or nil,
+// errors.Is, errors.As, !, &&, ||); what else it does (writing an HTTP
+// error, say) does not matter:
+//
+//	func admit(w http.ResponseWriter, st status) bool {
+//		switch st {
+//		case statusOK:
+//			return true
+//		case statusFull:
+//			http.Error(w, "busy", http.StatusTooManyRequests)
+//		default:
+//			http.Error(w, "backend", http.StatusBadGateway)
+//		}
+//		return false
+//	}
+//
+// The analyzer exports a fact for each, in every package, with the values
+// for which it returns true and false, so a predicate defined in one
+// package narrows a status in another. A call of anything else (one that
+// returns a condition on other state, that reads two values of basic
+// types, that has a pointer receiver, or an argument that is not the
+// status variable itself) narrows nothing.
 //
 // Where a result's values are unknown, by the convention that a helper
 // returns a nil guard when it fails, a last result that is an error is
@@ -302,8 +317,10 @@
 //     `return rel, wrap(err)`. A last
 //     result that is an error or a bool then falls back to the convention;
 //     a status of another type gives no failure branch.
-//   - A predicate with more than one statement, or one that calls another
-//     predicate or orders values (`s >= 200 && s < 300`), narrows nothing.
+//   - A predicate that returns a call of another predicate, or a
+//     condition that orders values (`s >= 200 && s < 300`), narrows
+//     nothing, and neither does a function that maps a status to another
+//     value: `if st.httpCode() != http.StatusOK { return }` is reported.
 //   - A helper called with a literal nil fn is still taken to return a
 //     guard unless it passes that parameter straight on as fn: `if rel !=
 //     nil { t.Fatal() }` after `rel := wrapDefault(ctx, nil)`, in a test,

@@ -51,8 +51,8 @@ func run(pass *analysis.Pass) (any, error) {
 	})
 	// Status types and their predicates may live in a package that knows
 	// nothing of guards: predicates are exported from every package.
-	c.derivePredicates(decls)
 	cfgs := pass.ResultOf[ctrlflow.Analyzer].(*ctrlflow.CFGs)
+	c.derivePredicates(decls, cfgs)
 	guards, failures := importedFacts(pass)
 	// So may helpers that fail a test, in any package that knows testing.
 	if pass.Pkg.Path() != "testing" && (failures || imports(pass.Pkg, "testing")) {

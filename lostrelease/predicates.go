@@ -8,18 +8,22 @@ import (
 	"slices"
 	"strings"
 
+	"golang.org/x/tools/go/analysis/passes/ctrlflow"
 	"golang.org/x/tools/go/types/typeutil"
 )
 
 // isPredicate is the fact the analyzer exports for a status predicate: a
-// function of one parameter, or a method of a value receiver and no
-// parameters, whose body is a single `return cond`, cond a bool condition
-// on that parameter or receiver alone (comparisons with constants, !, &&,
-// ||). A call of it on a status stands for cond on that status.
+// function that returns a bool and reads one status, a parameter or a
+// value receiver of a basic type or of type error that it never assigns,
+// and whose every return gives a constant or a condition on that status
+// alone (comparisons with constants, !, &&, ||; see [predicateWalk]). Its
+// other parameters, and what else it does (writing an HTTP error, say),
+// do not matter. A call of it on a status stands for what it returns.
 type isPredicate struct {
-	// Receiver is true for a method, whose receiver is the status; else
-	// the status is the only parameter.
+	// Receiver is true for a method whose receiver is the status; else
+	// the status is the parameter at index Param.
 	Receiver bool
+	Param    int
 	// True and False say which values the status holds when the
 	// predicate returns true, and false.
 	True, False valueRule
@@ -38,7 +42,11 @@ func (*isPredicate) AFact() {}
 // String returns "isPredicate", then the values for which the predicate
 // returns true and false: `isPredicate true:0|1 false:!0|1`.
 func (f *isPredicate) String() string {
-	return fmt.Sprintf("isPredicate true:%s false:%s", f.True, f.False)
+	s := fmt.Sprintf("isPredicate true:%s false:%s", f.True, f.False)
+	if !f.Receiver && f.Param > 0 {
+		s += fmt.Sprintf(" param:%d", f.Param)
+	}
+	return s
 }
 
 func (r valueRule) String() string {
@@ -62,15 +70,15 @@ func ruleOf(c valueConstraint) valueRule {
 }
 
 // derivePredicates finds this package's status predicates and exports a
-// fact for each. A predicate's condition is read on its own: a call of
-// another predicate in it is not followed.
-func (c *checker) derivePredicates(decls []*ast.FuncDecl) {
+// fact for each. A predicate's conditions are read on their own: a call of
+// another predicate in them is not followed.
+func (c *checker) derivePredicates(decls []*ast.FuncDecl, cfgs *ctrlflow.CFGs) {
 	for _, fd := range decls {
 		fn, ok := c.pass.TypesInfo.Defs[fd.Name].(*types.Func)
 		if !ok {
 			continue
 		}
-		if f := predicateFact(c.pass.TypesInfo, fd, fn.Signature()); f != nil {
+		if f := predicateFact(c.pass.TypesInfo, fd, fn.Signature(), cfgs); f != nil {
 			c.predicates[fn] = f
 			c.pass.ExportObjectFact(fn, f)
 		}
@@ -79,46 +87,55 @@ func (c *checker) derivePredicates(decls []*ast.FuncDecl) {
 
 // predicateFact returns the fact for fd, of signature sig, if it is a
 // status predicate.
-func predicateFact(info *types.Info, fd *ast.FuncDecl, sig *types.Signature) *isPredicate {
-	if fd.Body == nil || len(fd.Body.List) != 1 || sig.TypeParams().Len() > 0 || sig.RecvTypeParams().Len() > 0 ||
+func predicateFact(info *types.Info, fd *ast.FuncDecl, sig *types.Signature, cfgs *ctrlflow.CFGs) *isPredicate {
+	if fd.Body == nil || sig.TypeParams().Len() > 0 || sig.RecvTypeParams().Len() > 0 ||
 		sig.Results().Len() != 1 || !isBool(sig.Results().At(0).Type()) {
 		return nil
 	}
-	ret, ok := fd.Body.List[0].(*ast.ReturnStmt)
-	if !ok || len(ret.Results) != 1 || hasFuncLit(ret) {
+	f := &isPredicate{Param: -1}
+	var subject *types.Var
+	if r := sig.Recv(); r != nil && statusType(r.Type()) {
+		f.Receiver, subject = true, r
+	} else {
+		for i := range sig.Params().Len() {
+			if p := sig.Params().At(i); statusType(p.Type()) {
+				if subject != nil {
+					return nil // two statuses: which one is not known
+				}
+				subject, f.Param = p, i
+			}
+		}
+	}
+	if subject == nil || !reads(info, fd.Body, subject) || len(assignmentsIn(info, fd.Body)[subject]) > 0 {
 		return nil
 	}
-	f := &isPredicate{Receiver: sig.Recv() != nil}
-	subject := sig.Recv()
-	switch {
-	case f.Receiver && sig.Params().Len() == 0:
-	case !f.Receiver && sig.Params().Len() == 1:
-		subject = sig.Params().At(0)
-	default:
+	ps := newPathSearch(info, fd.Body, cfgs.FuncDecl(fd))
+	pw := &predicateWalk{ps: ps, s: &status{v: subject}} // its values are not known here: an ordered comparison says nothing
+	if !pw.run() {
 		return nil
 	}
-	if _, ok := subject.Type().Underlying().(*types.Basic); !ok && !types.Identical(subject.Type(), errorType) {
-		return nil // an interface, say, which a constant of another type never equals
-	}
-	ps := &pathSearch{info: info, body: fd.Body}
-	s := &status{v: subject} // its values are not known here: an ordered comparison says nothing
-	t, okT := ps.constraint(s, ret.Results[0], true, 0)
-	e, okF := ps.constraint(s, ret.Results[0], false, 0)
-	if !okT || !okF {
-		return nil
-	}
-	f.True, f.False = ruleOf(t), ruleOf(e)
+	f.True, f.False = ruleOf(pw.ret[true]), ruleOf(pw.ret[false])
+	f.Param = max(f.Param, 0)
 	return f
 }
 
-func hasFuncLit(n ast.Node) bool {
+// reads reports whether body refers to v.
+func reads(info *types.Info, body *ast.BlockStmt, v *types.Var) bool {
 	found := false
-	ast.Inspect(n, func(n ast.Node) bool {
-		_, lit := n.(*ast.FuncLit)
-		found = found || lit
+	ast.Inspect(body, func(n ast.Node) bool {
+		if id, ok := n.(*ast.Ident); ok && info.Uses[id] == v {
+			found = true
+		}
 		return !found
 	})
 	return found
+}
+
+// statusType reports whether t may be a status's type: a basic type, or
+// error (an interface of another kind never equals a constant).
+func statusType(t types.Type) bool {
+	_, ok := t.Underlying().(*types.Basic)
+	return ok || types.Identical(t, errorType)
 }
 
 // predicateOf returns the fact of fn if it is a status predicate.
@@ -137,7 +154,8 @@ func (c *checker) predicateOf(fn *types.Func) *isPredicate {
 }
 
 // predicateCall is constraint for a call: a status predicate called on v
-// itself (`st.granted()`, `isOK(st)`) says what its condition says.
+// itself (`st.granted()`, `isOK(st)`, `admit(w, st)`) says what it
+// returns.
 func (ps *pathSearch) predicateCall(v *types.Var, call *ast.CallExpr, truth bool) (valueConstraint, bool) {
 	fn := typeutil.StaticCallee(ps.info, call)
 	if fn == nil || ps.predicateOf == nil {
@@ -150,12 +168,13 @@ func (ps *pathSearch) predicateCall(v *types.Var, call *ast.CallExpr, truth bool
 	}
 	var arg ast.Expr
 	var param *types.Var
-	if sel, ok := ast.Unparen(call.Fun).(*ast.SelectorExpr); p.Receiver && ok && len(call.Args) == 0 {
+	params := fn.Signature().Params()
+	if sel, ok := ast.Unparen(call.Fun).(*ast.SelectorExpr); p.Receiver && ok {
 		if s := ps.info.Selections[sel]; s != nil && s.Kind() == types.MethodVal {
 			arg, param = sel.X, fn.Signature().Recv()
 		}
-	} else if !p.Receiver && len(call.Args) == 1 && fn.Signature().Params().Len() == 1 {
-		arg, param = call.Args[0], fn.Signature().Params().At(0)
+	} else if !p.Receiver && len(call.Args) == params.Len() && p.Param < params.Len() {
+		arg, param = call.Args[p.Param], params.At(p.Param)
 	}
 	if arg == nil || !isVar(ps.info, arg, v) || !types.Identical(v.Type(), param.Type()) {
 		return valueConstraint{}, false

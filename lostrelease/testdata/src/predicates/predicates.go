@@ -6,6 +6,7 @@ package predicates
 
 import (
 	"context"
+	"net/http"
 
 	"github.com/ctxguard/release"
 	"predicatetypes"
@@ -34,9 +35,9 @@ func (s slotStatus) onlyOK() bool { return s == slotOK } // want onlyOK:"isPredi
 
 var strict bool
 
-// grantedTwoSteps has two statements: not a predicate. Its last one alone
-// would say slotOK and slotOKAfterWait give true, and no other value.
-func (s slotStatus) grantedTwoSteps() bool {
+// grantedTwoSteps returns true only with slotOK or slotOKAfterWait, and
+// false with any value, when strict.
+func (s slotStatus) grantedTwoSteps() bool { // want grantedTwoSteps:"isPredicate true:0\\|1 false:!$"
 	if strict {
 		return false
 	}
@@ -220,4 +221,40 @@ func AcquireCode(ctx context.Context, busy bool) (func(), predicatetypes.Code) {
 		return nil, predicatetypes.Busy
 	}
 	return release.WrapOnDone(ctx, work), predicatetypes.OK
+}
+
+// shouldRetry writes nothing for a status it does not retry: false comes
+// with slotOK too.
+func shouldRetry(w http.ResponseWriter, s slotStatus) bool { // want shouldRetry:"isPredicate true:3 false:!3 param:1"
+	switch s {
+	case slotSwitch:
+		w.WriteHeader(http.StatusServiceUnavailable)
+		return true
+	}
+	return false
+}
+
+func predicateWithWriter(w http.ResponseWriter, ctx context.Context, mode int) {
+	rel, st := AcquireSlot(ctx, mode) // want `not used on all paths`
+	if !shouldRetry(w, st) {
+		return // want `this return statement may be reached without using the release function rel`
+	}
+	rel()
+}
+
+// grantedFirstTry returns true only with slotOK: its condition is read
+// where the path has found slotOK or slotOKAfterWait.
+func (s slotStatus) grantedFirstTry() bool { // want grantedFirstTry:"isPredicate true:0 false:!0"
+	if s == slotOK || s == slotOKAfterWait {
+		return s != slotOKAfterWait
+	}
+	return false
+}
+
+// normalized assigns its status: not a predicate.
+func normalized(s slotStatus) bool {
+	if s == slotOKAfterWait {
+		s = slotOK
+	}
+	return s == slotOK
 }
