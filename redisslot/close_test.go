@@ -91,7 +91,7 @@ func TestCloseCancelsHeldSlotsAndFreesThemInOneCallPerKey(t *testing.T) {
 		t.Errorf("Close took %d round trips; want 1", got)
 	}
 	for _, key := range []string{"a", "b"} {
-		if zs := members(t, raw, testPrefix(t)+key); len(zs) != 0 {
+		if zs := members(t, raw, redisslot.SlotKey(f.l, key)); len(zs) != 0 {
 			t.Errorf("members of %s after Close: %v; want none", key, zs)
 		}
 	}
@@ -308,7 +308,7 @@ func TestCloseSendsThePendingFrees(t *testing.T) {
 		t.Fatalf("Close: %v", err)
 	}
 	for _, key := range []string{"a", "b"} {
-		if zs := members(t, srv.Client(t), testPrefix(t)+key); len(zs) != 0 {
+		if zs := members(t, srv.Client(t), redisslot.SlotKey(f.l, key)); len(zs) != 0 {
 			t.Errorf("members of %s after Close: %v; want none", key, zs)
 		}
 	}

@@ -165,3 +165,21 @@ func FallbackHeld(l *Limiter, key string) int {
 // RenewRound runs one renewal round on the calling goroutine, in turn with
 // the renewer's rounds, and leaves its trouble for the next report.
 func RenewRound(l *Limiter) { l.renewer.round() }
+
+// BeginRelease does the first step of a release of each slot l holds of
+// key: the lease clock lets go of it. The rest of each release is left
+// undone, as when its goroutine is descheduled right there.
+func BeginRelease(l *Limiter, key string) int {
+	l.clock.mu.Lock()
+	var slots []*holding
+	if hk := l.clock.held[l.set.names.slotKey(key)]; hk != nil {
+		for _, s := range hk.slots {
+			slots = append(slots, s)
+		}
+	}
+	l.clock.mu.Unlock()
+	for _, s := range slots {
+		l.clock.drop(s)
+	}
+	return len(slots)
+}

@@ -12,10 +12,12 @@ import (
 // takes its lock, so no call in flight can delay the end of a slot.
 //
 // Its mu guards every field below it, and the set, fallback and offered
-// fields of every slot it holds. expired runs with no lock held.
+// fields of every slot it holds. expired runs with no lock held; pend runs
+// with mu held, and takes no lock but its own.
 type leaseClock struct {
 	life    time.Duration
 	expired func([]*holding) // slots dropped at their deadline, their contexts not yet ended
+	pend    func(*holding)   // makes the free of a released slot pending (see drop)
 
 	mu      sync.Mutex
 	held    map[string]*heldKey // by the name of the key's slot set
@@ -33,8 +35,8 @@ type heldKey struct {
 	slots map[string]*holding // by member id
 }
 
-func newLeaseClock(life time.Duration, expired func([]*holding)) *leaseClock {
-	return &leaseClock{life: life, expired: expired, held: make(map[string]*heldKey)}
+func newLeaseClock(life time.Duration, expired func([]*holding), pend func(*holding)) *leaseClock {
+	return &leaseClock{life: life, expired: expired, pend: pend, held: make(map[string]*heldKey)}
 }
 
 // hold adds s, whose lease Redis set when s.set was sent, unless stopped.
@@ -60,10 +62,19 @@ func (c *leaseClock) hold(s *holding) bool {
 // drop forgets s and reports whether it was held (only the first to drop a
 // slot ends it), whether Redis did not know it yet (a fallback slot), and
 // whether Redis may know it (no fallback slot, or one offered to Redis).
+//
+// When s was held and Redis may know it, drop makes its free pending, with
+// pend, before it lets go of the lock. So once stop has returned, every
+// slot the clock held is either in stop's list or has its free pending:
+// a release racing Close leaves no free that Close does not send.
 func (c *leaseClock) drop(s *holding) (held, fallback, offered bool) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	return c.dropLocked(s), s.fallback, !s.fallback || s.offered
+	held, fallback, offered = c.dropLocked(s), s.fallback, !s.fallback || s.offered
+	if held && offered {
+		c.pend(s)
+	}
+	return held, fallback, offered
 }
 
 func (c *leaseClock) dropLocked(s *holding) bool {

@@ -80,7 +80,7 @@ func New(client redis.UniversalClient, opts Options) *Limiter {
 	l.released = l.freeReleased
 	l.clock = newLeaseClock(l.set.life, func(ended []*holding) {
 		l.lost(ended, "no renewal confirmed within "+l.set.life.String(), true)
-	})
+	}, func(s *holding) { l.frees.add(s.ref, s.member, s.freeKind(), true) })
 	l.renewer = &renewer{
 		client: client, set: &l.set, clock: l.clock, trouble: &l.trouble, emit: &l.emit,
 		health: &l.health, fb: &l.fb, grouping: groupingOf(client), bg: l.bg,
@@ -116,9 +116,10 @@ func (l *Limiter) enter() bool {
 }
 
 // freeReleased is a slot's end on release: unless it was lost or closed,
-// its free goes to the key's first-in-line waiter here (whose try carries
-// only plain frees: see pendingFrees.carry), or is sent at once; a fallback
-// slot that no call has offered to Redis needs none.
+// its free, made pending by the clock's drop, goes to the key's
+// first-in-line waiter here (whose try carries only plain frees: see
+// pendingFrees.carry), or is sent at once; a fallback slot that no call
+// has offered to Redis needs none.
 func (l *Limiter) freeReleased(s *holding) {
 	held, fallback, offered := l.clock.drop(s)
 	if !held {
@@ -129,10 +130,8 @@ func (l *Limiter) freeReleased(s *holding) {
 	} else if s.shared {
 		l.fb.adoptedEnded(s.ref.key)
 	}
-	if offered {
-		kind := s.freeKind()
-		l.frees.add(s.ref, s.member, kind, true)
-		if kind != freeSlot || !l.waiting.handOff(s.ref.rkey()) {
+	if offered { // its free is pending: see leaseClock.drop
+		if s.freeKind() != freeSlot || !l.waiting.handOff(s.ref.rkey()) {
 			l.renewer.kick()
 		}
 	}

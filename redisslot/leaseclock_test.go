@@ -1,0 +1,38 @@
+package redisslot
+
+import (
+	"testing"
+	"time"
+)
+
+// The clock makes a released slot's free pending before it lets go of its
+// lock: stop, which takes that lock, then either returns the slot or
+// finds its free pending, however a release and Close interleave.
+func TestDropMakesTheFreePendingUnderTheClocksLock(t *testing.T) {
+	var c *leaseClock
+	pended := 0
+	c = newLeaseClock(time.Hour, func([]*holding) {}, func(*holding) {
+		if c.mu.TryLock() {
+			c.mu.Unlock()
+			t.Error("the free was made pending without the clock's lock: a stop between the two would miss it")
+		}
+		pended++
+	})
+	ref := &keyRef{key: "k", names: [4]string{"{k}"}}
+	s := &holding{ref: ref, member: "m", set: time.Now()}
+	if !c.hold(s) {
+		t.Fatal("hold: the clock is stopped")
+	}
+	if held, _, offered := c.drop(s); !held || !offered {
+		t.Fatalf("drop = held %v, offered %v; want both", held, offered)
+	}
+	if held, _, _ := c.drop(s); held {
+		t.Error("a second drop of the slot found it held")
+	}
+	if pended != 1 {
+		t.Errorf("the free was made pending %d times; want once", pended)
+	}
+	if left := c.stop(); len(left) != 0 {
+		t.Errorf("stop returned %d slots; want none", len(left))
+	}
+}
