@@ -162,9 +162,10 @@ const maxCopyDepth = 8
 // says something: a comparison of v with a constant or nil, an ordered
 // comparison of v with an integer constant when s's values are integers
 // (see [pathSearch.ordered]), v itself if it is a bool, a status predicate
-// called on v (see [isPredicate]), a bool copy of such a condition (see
-// [pathSearch.statusCopy]), and those combined with !, && and ||. depth
-// counts the copies followed.
+// called on v (see [isPredicate]), a comparison of a status map's result
+// with a constant (see [pathSearch.mappedComparison]), a bool copy of such
+// a condition (see [pathSearch.statusCopy]), and those combined with !, &&
+// and ||. depth counts the copies followed.
 func (ps *pathSearch) constraint(s *status, cond ast.Expr, truth bool, depth int) (valueConstraint, bool) {
 	v := s.v
 	switch e := ast.Unparen(cond).(type) {
@@ -194,9 +195,15 @@ func (ps *pathSearch) constraint(s *status, cond ast.Expr, truth bool, depth int
 				return cy, true
 			}
 		case token.EQL, token.NEQ:
-			return ps.comparison(v, e, truth)
+			if c, ok := ps.comparison(v, e, truth); ok {
+				return c, true
+			}
+			return ps.mappedComparison(s, e, truth, depth)
 		case token.LSS, token.LEQ, token.GTR, token.GEQ:
-			return ps.ordered(s, e, truth)
+			if c, ok := ps.ordered(s, e, truth); ok {
+				return c, true
+			}
+			return ps.mappedComparison(s, e, truth, depth)
 		}
 	case *ast.CallExpr:
 		if c, ok := ps.errorsCall(v, e, truth); ok {

@@ -255,9 +255,17 @@
 //		return false
 //	}
 //
-// The analyzer exports a fact for each, in every package, with the values
-// for which it returns true and false, so a predicate defined in one
-// package narrows a status in another. A call of anything else (one that
+// A status map is read the same way: a function of one status, as above,
+// that returns another basic type and gives a constant on every path. A
+// comparison of what it returns with a constant, directly or through a
+// variable that holds it, stands for the statuses it returns a value that
+// meets it for: with `func (s status) httpCode() int` that returns 200
+// for statusOK only, `if st.httpCode() != http.StatusOK { return }` and
+// `if code := st.httpCode(); code >= 400 { ... }` leave st no other value.
+//
+// The analyzer exports a fact for each predicate and map, in every
+// package, with the values for which it returns each of its results, so
+// one defined in one package narrows a status in another. A call of anything else (one that
 // returns a condition on other state, that reads two values of basic
 // types, that has a pointer receiver, or an argument that is not the
 // status variable itself) narrows nothing.
@@ -319,8 +327,7 @@
 //     a status of another type gives no failure branch.
 //   - A predicate that returns a call of another predicate, or a
 //     condition that orders values (`s >= 200 && s < 300`), narrows
-//     nothing, and neither does a function that maps a status to another
-//     value: `if st.httpCode() != http.StatusOK { return }` is reported.
+//     nothing, nor does a status map that returns anything but constants.
 //   - A helper called with a literal nil fn is still taken to return a
 //     guard unless it passes that parameter straight on as fn: `if rel !=
 //     nil { t.Fatal() }` after `rel := wrapDefault(ctx, nil)`, in a test,

@@ -27,6 +27,18 @@ type isPredicate struct {
 	// True and False say which values the status holds when the
 	// predicate returns true, and false.
 	True, False valueRule
+	// Maps is set instead for a status map: a function that returns
+	// another basic type (an HTTP code, say), a constant on every path. It
+	// holds, for each value returned, the values of the status it is
+	// returned for, sorted by the value returned.
+	Maps []mapped
+}
+
+// mapped says that a status map returns Value (as [valueKey] gives it)
+// for the values of the status in Rule.
+type mapped struct {
+	Value string
+	Rule  valueRule
 }
 
 // A valueRule says that a status holds one of Values, or none of them.
@@ -43,6 +55,13 @@ func (*isPredicate) AFact() {}
 // returns true and false: `isPredicate true:0|1 false:!0|1`.
 func (f *isPredicate) String() string {
 	s := fmt.Sprintf("isPredicate true:%s false:%s", f.True, f.False)
+	if f.Maps != nil {
+		var parts []string
+		for _, m := range f.Maps {
+			parts = append(parts, m.Value+"="+m.Rule.String())
+		}
+		s = "isPredicate maps:" + strings.Join(parts, ",")
+	}
 	if !f.Receiver && f.Param > 0 {
 		s += fmt.Sprintf(" param:%d", f.Param)
 	}
@@ -89,7 +108,11 @@ func (c *checker) derivePredicates(decls []*ast.FuncDecl, cfgs *ctrlflow.CFGs) {
 // status predicate.
 func predicateFact(info *types.Info, fd *ast.FuncDecl, sig *types.Signature, cfgs *ctrlflow.CFGs) *isPredicate {
 	if fd.Body == nil || sig.TypeParams().Len() > 0 || sig.RecvTypeParams().Len() > 0 ||
-		sig.Results().Len() != 1 || !isBool(sig.Results().At(0).Type()) {
+		sig.Results().Len() != 1 {
+		return nil
+	}
+	result, ok := sig.Results().At(0).Type().Underlying().(*types.Basic)
+	if !ok {
 		return nil
 	}
 	f := &isPredicate{Param: -1}
@@ -110,12 +133,20 @@ func predicateFact(info *types.Info, fd *ast.FuncDecl, sig *types.Signature, cfg
 		return nil
 	}
 	ps := newPathSearch(info, fd.Body, cfgs.FuncDecl(fd))
-	pw := &predicateWalk{ps: ps, s: &status{v: subject}} // its values are not known here: an ordered comparison says nothing
+	isBool := result.Info()&types.IsBoolean != 0
+	// The status's values are not known here: an ordered comparison says nothing.
+	pw := &predicateWalk{ps: ps, s: &status{v: subject}, conds: isBool}
 	if !pw.run() {
 		return nil
 	}
-	f.True, f.False = ruleOf(pw.ret[true]), ruleOf(pw.ret[false])
 	f.Param = max(f.Param, 0)
+	if isBool {
+		f.True, f.False = ruleOf(pw.returned("true")), ruleOf(pw.returned("false"))
+		return f
+	}
+	for _, k := range slices.Sorted(maps.Keys(pw.ret)) {
+		f.Maps = append(f.Maps, mapped{k, ruleOf(pw.ret[k])})
+	}
 	return f
 }
 
@@ -157,14 +188,27 @@ func (c *checker) predicateOf(fn *types.Func) *isPredicate {
 // itself (`st.granted()`, `isOK(st)`, `admit(w, st)`) says what it
 // returns.
 func (ps *pathSearch) predicateCall(v *types.Var, call *ast.CallExpr, truth bool) (valueConstraint, bool) {
+	p := ps.calledOn(v, call)
+	if p == nil || p.Maps != nil {
+		return valueConstraint{}, false
+	}
+	if truth {
+		return p.True.constraint(), true
+	}
+	return p.False.constraint(), true
+}
+
+// calledOn returns the fact of the status predicate or map that call
+// calls on v itself, or nil.
+func (ps *pathSearch) calledOn(v *types.Var, call *ast.CallExpr) *isPredicate {
 	fn := typeutil.StaticCallee(ps.info, call)
 	if fn == nil || ps.predicateOf == nil {
-		return valueConstraint{}, false
+		return nil
 	}
 	fn = fn.Origin()
 	p := ps.predicateOf(fn)
 	if p == nil {
-		return valueConstraint{}, false
+		return nil
 	}
 	var arg ast.Expr
 	var param *types.Var
@@ -177,10 +221,7 @@ func (ps *pathSearch) predicateCall(v *types.Var, call *ast.CallExpr, truth bool
 		arg, param = call.Args[p.Param], params.At(p.Param)
 	}
 	if arg == nil || !isVar(ps.info, arg, v) || !types.Identical(v.Type(), param.Type()) {
-		return valueConstraint{}, false
+		return nil
 	}
-	if truth {
-		return p.True.constraint(), true
-	}
-	return p.False.constraint(), true
+	return p
 }

@@ -17,11 +17,12 @@ const maxPredicateStates = 256
 // nothing of it leaves both branches open), to find the values under which
 // it returns true and false.
 type predicateWalk struct {
-	ps   *pathSearch
-	s    *status
-	seen map[predicateState]bool
-	todo []predicateState
-	ret  map[bool]valueConstraint // what s holds where true, and false, is returned
+	ps    *pathSearch
+	s     *status
+	conds bool // a return may give a condition on s; else only constants
+	seen  map[predicateState]bool
+	todo  []predicateState
+	ret   map[string]valueConstraint // by value returned (see valueKey): what s holds where it is
 }
 
 // A predicateState is a block on a path, with what the path says of s.
@@ -35,7 +36,7 @@ type predicateState struct {
 // it is false, what s holds, within maxPredicateStates states.
 func (pw *predicateWalk) run() bool {
 	pw.seen = make(map[predicateState]bool)
-	pw.ret = map[bool]valueConstraint{true: {in: true, set: map[string]bool{}}, false: {in: true, set: map[string]bool{}}}
+	pw.ret = make(map[string]valueConstraint)
 	constraints := make(map[string]valueConstraint)
 	queue := func(b *cfg.Block, c valueConstraint) {
 		st := predicateState{b, ruleOf(c).String() + boolKey(c.in)}
@@ -67,7 +68,7 @@ func (pw *predicateWalk) block(b *cfg.Block, c valueConstraint, queue func(*cfg.
 		if len(ret.Results) != 1 {
 			return false
 		}
-		return pw.returned(ret.Results[0], c)
+		return pw.add(ret.Results[0], c)
 	}
 	for j, succ := range b.Succs {
 		next := c
@@ -83,22 +84,34 @@ func (pw *predicateWalk) block(b *cfg.Block, c valueConstraint, queue func(*cfg.
 	return true
 }
 
-// returned adds to pw.ret what returning e, where the path says c of s,
-// says s holds when the predicate returns true, and false.
-func (pw *predicateWalk) returned(e ast.Expr, c valueConstraint) bool {
-	if tv := pw.ps.info.Types[e]; tv.Value != nil && tv.Value.Kind() == constant.Bool {
-		r := constant.BoolVal(tv.Value)
-		pw.ret[r] = combine(pw.ret[r], c, false)
+// add adds to pw.ret what returning e, where the path says c of s, says
+// s holds with each value returned.
+func (pw *predicateWalk) add(e ast.Expr, c valueConstraint) bool {
+	if key, ok := valueKey(pw.ps.info, e); ok {
+		pw.ret[key] = combine(pw.returned(key), c, false)
 		return true
+	}
+	if !pw.conds {
+		return false
 	}
 	for _, truth := range []bool{true, false} {
 		e, ok := pw.ps.constraint(pw.s, e, truth, 0)
 		if !ok {
 			return false
 		}
-		pw.ret[truth] = combine(pw.ret[truth], combine(c, e, true), false)
+		key := constant.MakeBool(truth).ExactString()
+		pw.ret[key] = combine(pw.returned(key), combine(c, e, true), false)
 	}
 	return true
+}
+
+// returned returns what s holds where the value of key is returned: none
+// of its values if it never is.
+func (pw *predicateWalk) returned(key string) valueConstraint {
+	if c, ok := pw.ret[key]; ok {
+		return c
+	}
+	return valueConstraint{in: true, set: map[string]bool{}}
 }
 
 func boolKey(b bool) string {

@@ -19,7 +19,7 @@ const (
 	statusBackendError
 )
 
-func statusOf(err error) status {
+func statusOf(err error) status { // want statusOf:"isPredicate maps:1=!nil,2=!$"
 	if errors.Is(err, slots.ErrFull) {
 		return statusFull
 	}

@@ -47,3 +47,34 @@ func (h *handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	defer rel()
 	_ = step()
 }
+
+// httpCode maps a status to the code of the answer.
+func (s status) httpCode() int { // want httpCode:"isPredicate maps:200=0,429=1,502=!0\\|1"
+	switch s {
+	case statusOK:
+		return http.StatusOK
+	case statusFull:
+		return http.StatusTooManyRequests
+	}
+	return http.StatusBadGateway
+}
+
+func handleCode(w http.ResponseWriter, r *http.Request) {
+	rel, st := acquireAccountSlot(r.Context(), limiter, "a")
+	if st.httpCode() != http.StatusOK {
+		http.Error(w, "refused", st.httpCode())
+		return
+	}
+	defer rel()
+	_ = step()
+}
+
+func handleCodeCopy(w http.ResponseWriter, r *http.Request) {
+	rel, st := acquireAccountSlot(r.Context(), limiter, "a")
+	if code := st.httpCode(); code >= 400 {
+		http.Error(w, "refused", code)
+		return
+	}
+	defer rel()
+	_ = step()
+}

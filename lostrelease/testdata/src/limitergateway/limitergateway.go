@@ -20,7 +20,7 @@ const (
 	StatusBackendError
 )
 
-func statusOf(err error) Status {
+func statusOf(err error) Status { // want statusOf:"isPredicate maps:1=!nil,2=!nil,3=!$"
 	switch {
 	case errors.Is(err, slots.ErrFull):
 		return StatusFull

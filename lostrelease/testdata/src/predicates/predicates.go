@@ -258,3 +258,46 @@ func normalized(s slotStatus) bool {
 	}
 	return s == slotOK
 }
+
+// code maps slotFailed to 500, and every other status to 200.
+func (s slotStatus) code() int { // want code:"isPredicate maps:200=!2,500=2"
+	if s == slotFailed {
+		return 500
+	}
+	return 200
+}
+
+// Not reported: 500 comes only with slotFailed, and so does a code of 300
+// or more.
+func mappedCode(ctx context.Context, mode int) {
+	rel, st := AcquireSlot(ctx, mode)
+	if st.code() == 500 {
+		return
+	}
+	if c := st.code(); c >= 300 {
+		return
+	}
+	if 300 <= st.code() {
+		return
+	}
+	rel()
+}
+
+// Not reported: a code other than 200 is 500, which comes only with
+// slotFailed.
+func mappedCodeElse(ctx context.Context, mode int) {
+	rel, st := AcquireSlot(ctx, mode)
+	if st.code() == 200 {
+		rel()
+		return
+	}
+}
+
+// A code other than 500 comes with slotOK too.
+func mappedCodeWrongWay(ctx context.Context, mode int) {
+	rel, st := AcquireSlot(ctx, mode) // want `not used on all paths`
+	if st.code() != 500 {
+		return // want `this return statement may be reached without using the release function rel`
+	}
+	rel()
+}
