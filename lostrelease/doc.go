@@ -236,7 +236,8 @@
 // combined with && and ||, or through a bool copy (`ok := st.granted()`).
 // A status predicate is a function or method that returns bool and reads
 // one status: its value receiver, or else its one parameter, of a type
-// whose underlying type is basic, or of type error, that it never assigns.
+// whose underlying type is basic, or of type error, that it never assigns,
+// nor its result if named (a deferred call could change it).
 // Every path from its entry, with what the conditions on the way say of
 // the status, read as above, must end in a return of a constant bool or
 // of a condition on the status alone (comparisons with constants or nil,

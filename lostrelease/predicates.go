@@ -129,8 +129,10 @@ func predicateFact(info *types.Info, fd *ast.FuncDecl, sig *types.Signature, cfg
 			}
 		}
 	}
-	if subject == nil || !reads(info, fd.Body, subject) || len(assignmentsIn(info, fd.Body)[subject]) > 0 {
-		return nil
+	assigned := assignmentsIn(info, fd.Body)
+	if subject == nil || !reads(info, fd.Body, subject) || len(assigned[subject]) > 0 ||
+		len(assigned[sig.Results().At(0)]) > 0 {
+		return nil // a named result assigned may be returned bare, or changed by a deferred call
 	}
 	ps := newPathSearch(info, fd.Body, cfgs.FuncDecl(fd))
 	isBool := result.Info()&types.IsBoolean != 0
