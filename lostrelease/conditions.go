@@ -217,9 +217,9 @@ func (ps *pathSearch) constraint(s *status, cond ast.Expr, truth bool, depth int
 // comparison is constraint for x == y or x != y.
 func (ps *pathSearch) comparison(v *types.Var, e *ast.BinaryExpr, truth bool) (valueConstraint, bool) {
 	other := e.Y
-	if id, ok := ast.Unparen(e.X).(*ast.Ident); !ok || ps.info.Uses[id] != v {
+	if !ps.holdsStatus(v, e.X) {
 		other = e.X
-		if id, ok := ast.Unparen(e.Y).(*ast.Ident); !ok || ps.info.Uses[id] != v {
+		if !ps.holdsStatus(v, e.Y) {
 			return valueConstraint{}, false
 		}
 	}
@@ -268,7 +268,7 @@ func combine(a, b valueConstraint, both bool) valueConstraint {
 func (ps *pathSearch) errorsCall(v *types.Var, call *ast.CallExpr, truth bool) (valueConstraint, bool) {
 	fn := typeutil.StaticCallee(ps.info, call)
 	if fn == nil || fn.Pkg() == nil || fn.Pkg().Path() != "errors" || len(call.Args) != 2 ||
-		!isVar(ps.info, call.Args[0], v) {
+		!ps.holdsStatus(v, call.Args[0]) {
 		return valueConstraint{}, false
 	}
 	switch {

@@ -192,11 +192,12 @@
 // or a named result, returned bare or not) is followed along the paths on
 // which the guard may be non-nil, when the guard's variable is assigned
 // only guards and nil and the result's only in the helper's own
-// statements, its address never taken: from each assignment of a guard
-// (after which the conditions on the way narrow, as at a caller, below),
-// to the return, the result holds the constant it was last assigned, or
-// what the guard's call gave it, or its zero value if it was declared
-// without one and assigned nowhere before that call, which is in no loop.
+// statements, its address never taken (nor by a method with a pointer
+// receiver): from each assignment of a guard (after which the conditions
+// on the way narrow, as at a caller, below), to the return, the result
+// holds the constant it was last assigned, or what the guard's call gave
+// it, or what it held where that call was reached, followed the same way
+// from the helper's entry, where a named result holds its zero value.
 // So `switch { case err == nil: st = OK; case errors.Is(err, ErrFull): st =
 // Full }; return rel, st` returns the guard with OK only. Else a result is
 // followed to the helper call that assigned it, when both the guard and
@@ -204,12 +205,15 @@
 // say) returned beside a guard that cannot be nil, a call of WrapOnDone or
 // a variable assigned only from one, may hold any value. Anything else (a
 // call that wraps an error, a variable assigned a call's result on the
-// way) leaves the result's values unknown.
+// way, a named result that a function literal assigns, as a deferred call
+// may after the return) leaves the result's values unknown.
 //
 // At the caller, a branch is a failure branch, and not a leak, where a
 // status variable (another result of the guard's call, not assigned again
-// since) cannot hold any of those values, given the conditions met on the
-// way: `st != OK` when the guard is only returned with OK; `st == Vetoed`
+// since, nor ever assigned in a function literal or through its address)
+// cannot hold any of those values, given the conditions met on the way
+// (on the variable, or on a copy of it, `result := st`, when both are
+// assigned only where they are declared): `st != OK` when the guard is only returned with OK; `st == Vetoed`
 // when it never is with Vetoed; with a guard returned for codes 200 and
 // 203, `code != 200 && code != 203`, and as well
 // `if code != 200 { if code != 203 { ... } }`, the last else of an
@@ -328,7 +332,12 @@
 //     a status of another type gives no failure branch.
 //   - A predicate that returns a call of another predicate, or a
 //     condition that orders values (`s >= 200 && s < 300`), narrows
-//     nothing, nor does a status map that returns anything but constants.
+//     nothing, nor does a status map that returns anything but constants,
+//     a generic predicate (`func granted[S ~int](s S) bool`), or a Go map
+//     (`if httpCodes[st] != http.StatusOK { return }` is reported).
+//   - A status a function literal assigns is not followed, even one that
+//     a recovering defer sets beside a nil guard: the helper's status has
+//     no known values.
 //   - A helper called with a literal nil fn is still taken to return a
 //     guard unless it passes that parameter straight on as fn: `if rel !=
 //     nil { t.Fatal() }` after `rel := wrapDefault(ctx, nil)`, in a test,

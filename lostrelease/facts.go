@@ -297,11 +297,16 @@ func (c *checker) markGuardResults(ret *ast.ReturnStmt, n int, guards map[*types
 }
 
 // whileNonNil returns, for each of the n results, what it holds on the
-// returns where result i, a guard, may be non-nil.
+// returns where result i, a guard, may be non-nil. A named result that a
+// function literal assigns, or whose address is taken, holds what a
+// deferred call leaves in it: nothing is known of it, nor of any result
+// if it is the guard.
 func (c *checker) whileNonNil(hb *helperBody, i, n int) []valueSet {
+	results := hb.returned.sig.Results()
+	aside := func(j int) bool { return changedAside(hb.returned.body, hb.assigned, results.At(j)) }
 	sets := make([]map[string]bool, n)
 	for j := range sets {
-		if j != i {
+		if j != i && !aside(j) && !aside(i) {
 			sets[j] = make(map[string]bool)
 		}
 	}

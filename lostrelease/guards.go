@@ -42,6 +42,7 @@ type guardCollector struct {
 	// own variables: a helper's fact follows them to its bare returns.
 	results map[*types.Var]bool
 	holds   []*heldGuard
+	changes map[*types.Var][]ast.Node // see assignmentsIn; made when first needed
 }
 
 // own reports whether v is a variable of the function: declared in its
@@ -159,7 +160,9 @@ func (gc *guardCollector) assigned(stmt ast.Node, lhs []ast.Expr) func(ast.Expr,
 
 // statuses returns the statuses of guard result i of src, assigned to lhs.
 // When a helper's returns do not say what its last result holds, an error
-// is taken to be nil and a bool true whenever the guard is not nil.
+// is taken to be nil and a bool true whenever the guard is not nil. A
+// variable that a function literal assigns, or whose address is taken, is
+// no status: the paths of the function do not see it change.
 func (gc *guardCollector) statuses(src *source, i int, lhs []ast.Expr) []status {
 	info := gc.c.pass.TypesInfo
 	k := 0
@@ -174,6 +177,12 @@ func (gc *guardCollector) statuses(src *source, i int, lhs []ast.Expr) []status 
 		}
 		v, ok := info.ObjectOf(id).(*types.Var)
 		if !ok {
+			continue
+		}
+		if gc.changes == nil {
+			gc.changes = assignmentsIn(info, gc.body)
+		}
+		if changedAside(gc.body, gc.changes, v) {
 			continue
 		}
 		t := src.sig.Results().At(j).Type()

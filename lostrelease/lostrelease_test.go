@@ -49,7 +49,7 @@ var allPatterns = []string{
 	"gatewaycallers", "failover", "limiter", "limitergateway",
 	"limitercallers", "statuspaths", "predicates", "predicatecallers",
 	"predicatetypes", "shortctx", "failhelpers", "testfailures", "panics",
-	"falsereports", "helperstatus",
+	"falsereports", "helperstatus", "falsereports2", "missedleaks", "knownlimits",
 }
 
 var all struct {
@@ -249,3 +249,19 @@ func TestNoFalseReports(t *testing.T) { run(t, "falsereports") }
 // it may hold there, and none where one is not known; and that a
 // caller's ordered comparison of a status with a constant narrows it.
 func TestHelperStatusAlongPaths(t *testing.T) { run(t, "helperstatus") }
+
+// TestNoFalseReports2 checks more correct code in the gateway's shapes:
+// a predicate with a second parameter of a basic type; a helper that sets
+// its status to OK before the call; a plain copy of a status. Nothing may
+// be reported.
+func TestNoFalseReports2(t *testing.T) { run(t, "falsereports2") }
+
+// TestKnownLimits checks that the limits doc.go lists on correct code
+// still report as it says: a status that a recovering defer sets, a Go map
+// from status to code, a generic predicate.
+func TestKnownLimits(t *testing.T) { run(t, "knownlimits") }
+
+// TestMissedLeaks checks leaks where a status, a predicate's result or a
+// map's result is changed in a closure, a defer, or through its address
+// (a pointer method included): each must be reported.
+func TestMissedLeaks(t *testing.T) { run(t, "missedleaks") }

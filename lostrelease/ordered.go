@@ -15,8 +15,8 @@ import (
 // integer: the values of a predicate's parameter, say, are not known.
 func (ps *pathSearch) ordered(s *status, e *ast.BinaryExpr, truth bool) (valueConstraint, bool) {
 	op, other := e.Op, e.Y
-	if !isVar(ps.info, e.X, s.v) {
-		if !isVar(ps.info, e.Y, s.v) {
+	if !ps.holdsStatus(s.v, e.X) {
+		if !ps.holdsStatus(s.v, e.Y) {
 			return valueConstraint{}, false
 		}
 		op, other = mirrored(op), e.X

@@ -105,51 +105,51 @@ func (c *checker) derivePredicates(decls []*ast.FuncDecl, cfgs *ctrlflow.CFGs) {
 }
 
 // predicateFact returns the fact for fd, of signature sig, if it is a
-// status predicate.
+// status predicate or map. Its status is its value receiver if that may be
+// one, else the first of its parameters that may be one and of which its
+// returns say something.
 func predicateFact(info *types.Info, fd *ast.FuncDecl, sig *types.Signature, cfgs *ctrlflow.CFGs) *isPredicate {
 	if fd.Body == nil || sig.TypeParams().Len() > 0 || sig.RecvTypeParams().Len() > 0 ||
 		sig.Results().Len() != 1 {
 		return nil
 	}
 	result, ok := sig.Results().At(0).Type().Underlying().(*types.Basic)
-	if !ok {
-		return nil
-	}
-	f := &isPredicate{Param: -1}
-	var subject *types.Var
-	if r := sig.Recv(); r != nil && statusType(r.Type()) {
-		f.Receiver, subject = true, r
-	} else {
-		for i := range sig.Params().Len() {
-			if p := sig.Params().At(i); statusType(p.Type()) {
-				if subject != nil {
-					return nil // two statuses: which one is not known
-				}
-				subject, f.Param = p, i
-			}
-		}
-	}
 	assigned := assignmentsIn(info, fd.Body)
-	if subject == nil || !reads(info, fd.Body, subject) || len(assigned[subject]) > 0 ||
-		len(assigned[sig.Results().At(0)]) > 0 {
+	if !ok || len(assigned[sig.Results().At(0)]) > 0 {
 		return nil // a named result assigned may be returned bare, or changed by a deferred call
 	}
-	ps := newPathSearch(info, fd.Body, cfgs.FuncDecl(fd))
-	isBool := result.Info()&types.IsBoolean != 0
-	// The status's values are not known here: an ordered comparison says nothing.
-	pw := &predicateWalk{ps: ps, s: &status{v: subject}, conds: isBool}
-	if !pw.run() {
-		return nil
-	}
-	f.Param = max(f.Param, 0)
-	if isBool {
-		f.True, f.False = ruleOf(pw.returned("true")), ruleOf(pw.returned("false"))
+	var ps *pathSearch
+	try := func(subject *types.Var, f *isPredicate) *isPredicate {
+		if !statusType(subject.Type()) || !reads(info, fd.Body, subject) || len(assigned[subject]) > 0 {
+			return nil
+		}
+		if ps == nil {
+			ps = newPathSearch(info, fd.Body, cfgs.FuncDecl(fd))
+		}
+		isBool := result.Info()&types.IsBoolean != 0
+		// The status's values are not known here: an ordered comparison says nothing.
+		pw := &predicateWalk{ps: ps, s: &status{v: subject}, conds: isBool}
+		if !pw.run() || !pw.saysSomething() {
+			return nil
+		}
+		if isBool {
+			f.True, f.False = ruleOf(pw.returned("true")), ruleOf(pw.returned("false"))
+			return f
+		}
+		for _, k := range slices.Sorted(maps.Keys(pw.ret)) {
+			f.Maps = append(f.Maps, mapped{k, ruleOf(pw.ret[k])})
+		}
 		return f
 	}
-	for _, k := range slices.Sorted(maps.Keys(pw.ret)) {
-		f.Maps = append(f.Maps, mapped{k, ruleOf(pw.ret[k])})
+	if r := sig.Recv(); r != nil && statusType(r.Type()) {
+		return try(r, &isPredicate{Receiver: true})
 	}
-	return f
+	for i := range sig.Params().Len() {
+		if f := try(sig.Params().At(i), &isPredicate{Param: i}); f != nil {
+			return f
+		}
+	}
+	return nil
 }
 
 // reads reports whether body refers to v.
@@ -222,7 +222,7 @@ func (ps *pathSearch) calledOn(v *types.Var, call *ast.CallExpr) *isPredicate {
 	} else if !p.Receiver && len(call.Args) == params.Len() && p.Param < params.Len() {
 		arg, param = call.Args[p.Param], params.At(p.Param)
 	}
-	if arg == nil || !isVar(ps.info, arg, v) || !types.Identical(v.Type(), param.Type()) {
+	if arg == nil || !ps.holdsStatus(v, arg) || !types.Identical(v.Type(), param.Type()) {
 		return nil
 	}
 	return p

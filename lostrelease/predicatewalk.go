@@ -114,6 +114,17 @@ func (pw *predicateWalk) returned(key string) valueConstraint {
 	return valueConstraint{in: true, set: map[string]bool{}}
 }
 
+// saysSomething reports whether some value returned comes with less than
+// every value of s.
+func (pw *predicateWalk) saysSomething() bool {
+	for _, c := range pw.ret {
+		if c.in || len(c.set) > 0 {
+			return true
+		}
+	}
+	return false
+}
+
 func boolKey(b bool) string {
 	if b {
 		return "+"

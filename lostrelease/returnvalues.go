@@ -45,9 +45,11 @@ func (rv *returnedValues) add(ret *ast.ReturnStmt, i, j int, set map[string]bool
 	}
 	keys := make(map[string]bool)
 	for _, h := range holds {
-		rw := &returnWalk{ps: rv.ps, h: h, ret: ret, s: s, seen: make(map[returnState][]uint64), keys: keys}
-		if !rw.run(rv.startKey(h, s)) {
-			return nil
+		for start := range rv.startKeys(h, s) {
+			rw := &returnWalk{ps: rv.ps, h: h, ret: ret, s: s, seen: make(map[returnState][]uint64), keys: keys}
+			if !rw.run(start) {
+				return nil
+			}
 		}
 	}
 	maps.Copy(set, keys)
@@ -88,12 +90,7 @@ func (rv *returnedValues) isResult(v *types.Var) bool {
 // helper's body, not of a function literal in it, and s's address is not
 // taken: the paths of the body then see each of them.
 func (rv *returnedValues) followable(s *types.Var) bool {
-	for _, n := range rv.assigned[s] {
-		if _, ok := n.(*ast.UnaryExpr); ok || inFuncLit(rv.body, n) {
-			return false
-		}
-	}
-	return true
+	return !changedAside(rv.body, rv.assigned, s)
 }
 
 // guardsOf returns the guards held in g, if g is assigned nothing else
@@ -128,29 +125,49 @@ func (rv *returnedValues) guardsOf(g *types.Var) ([]*heldGuard, bool) {
 	return holds, true
 }
 
-// startKey returns what s holds right after h's assignment, as
-// [assignedKey] gives it, or "" if that is not known. If h's assignment
-// does not assign s, s is known only as its zero value, when it is
-// declared without one (a named result, or `var st status`), h's
-// assignment is not in a loop, the body has no goto, and s is assigned
-// nowhere before it.
-func (rv *returnedValues) startKey(h *heldGuard, s *types.Var) string {
+// startKeys returns what s may hold right after h's assignment, each as
+// [assignedKey] gives it, "" where it is not known: what the assignment
+// gives it, or else what it holds on the paths from the helper's entry to
+// the assignment (a named result starts as its zero value).
+func (rv *returnedValues) startKeys(h *heldGuard, s *types.Var) map[string]bool {
 	info := rv.c.pass.TypesInfo
 	if assigns(info, s, h.assign) {
 		k, _ := assignedKey(info, s, h.assign)
-		return k
+		return map[string]bool{k: true}
 	}
-	if inLoopOrGoto(rv.body, h.assign) {
-		return ""
+	type state struct {
+		b   *cfg.Block
+		key string
 	}
-	for _, n := range rv.assigned[s] {
-		if n.Pos() < h.assign.Pos() {
-			if vs, ok := n.(*ast.ValueSpec); !ok || len(vs.Values) > 0 {
-				return ""
+	first := state{b: rv.ps.g.Blocks[0]}
+	if rv.isResult(s) {
+		first.key = zeroKey(s.Type())
+	}
+	keys := make(map[string]bool)
+	seen := make(map[state]bool)
+	for todo := []state{first}; len(todo) > 0; {
+		st := todo[len(todo)-1]
+		todo = todo[:len(todo)-1]
+		if seen[st] {
+			continue
+		}
+		seen[st] = true
+		if rangeAssigns(info, s, st.b) {
+			st.key = ""
+		}
+		for _, n := range st.b.Nodes {
+			if n == h.assign {
+				keys[st.key] = true
+			}
+			if assigns(info, s, n) {
+				st.key, _ = assignedKey(info, s, n)
 			}
 		}
+		for _, succ := range st.b.Succs {
+			todo = append(todo, state{succ, st.key})
+		}
 	}
-	return zeroKey(s.Type())
+	return keys
 }
 
 // assignedKey returns what n, a node that assigns v, assigns it, if n is
@@ -199,23 +216,6 @@ func zeroKey(t types.Type) string {
 		return ""
 	}
 	return "nil"
-}
-
-// inLoopOrGoto reports whether n is in a loop of body, or body has a goto.
-func inLoopOrGoto(body *ast.BlockStmt, n ast.Node) bool {
-	found := false
-	ast.Inspect(body, func(m ast.Node) bool {
-		switch m := m.(type) {
-		case *ast.ForStmt:
-			found = found || within(m.Body, n.Pos())
-		case *ast.RangeStmt:
-			found = found || within(m.Body, n.Pos())
-		case *ast.BranchStmt:
-			found = found || m.Tok == token.GOTO
-		}
-		return !found
-	})
-	return found
 }
 
 // inFuncLit reports whether n is in a function literal of body.

@@ -33,6 +33,25 @@ func (ps *pathSearch) statusCopy(id *ast.Ident, v *types.Var) ast.Expr {
 	return rhs[indexOfVar(ps.info, lhs, c)]
 }
 
+// holdsStatus reports whether e is v, or a variable that holds a copy of
+// it (`result := st`), through at most maxCopyDepth copies, each found as
+// statusCopy finds them.
+func (ps *pathSearch) holdsStatus(v *types.Var, e ast.Expr) bool {
+	for range maxCopyDepth {
+		if isVar(ps.info, e, v) {
+			return true
+		}
+		id, ok := ast.Unparen(e).(*ast.Ident)
+		if !ok {
+			return false
+		}
+		if e = ps.statusCopy(id, v); e == nil {
+			return false
+		}
+	}
+	return false
+}
+
 // onlyDeclaration returns the statement of the function that declares v,
 // an assignment or a var spec, if v is assigned nowhere else: declared
 // there, v cannot be assigned outside the function.
@@ -66,11 +85,17 @@ func onlyDeclaration(info *types.Info, assigned map[*types.Var][]ast.Node, v *ty
 }
 
 // assignmentsIn returns, for each variable, the nodes of body that assign
-// it or take its address, function literals included.
+// it or take its address, function literals included: a call of a method
+// with a pointer receiver on the variable itself (`st.degrade()`) takes
+// its address, and counts as its selector.
 func assignmentsIn(info *types.Info, body *ast.BlockStmt) map[*types.Var][]ast.Node {
 	assigned := make(map[*types.Var][]ast.Node)
 	ast.Inspect(body, func(node ast.Node) bool {
-		for _, e := range assignedExprs(node) {
+		exprs := assignedExprs(node)
+		if sel, ok := node.(*ast.SelectorExpr); ok && addressedBy(info, sel) {
+			exprs = []ast.Expr{sel.X}
+		}
+		for _, e := range exprs {
 			if id, ok := ast.Unparen(e).(*ast.Ident); ok {
 				if v, ok := info.ObjectOf(id).(*types.Var); ok {
 					assigned[v] = append(assigned[v], node)
@@ -80,4 +105,33 @@ func assignmentsIn(info *types.Info, body *ast.BlockStmt) map[*types.Var][]ast.N
 		return true
 	})
 	return assigned
+}
+
+// addressedBy reports whether sel selects a method with a pointer
+// receiver on a value that is not a pointer: the call takes its address.
+func addressedBy(info *types.Info, sel *ast.SelectorExpr) bool {
+	s := info.Selections[sel]
+	if s == nil || s.Kind() != types.MethodVal {
+		return false
+	}
+	recv := s.Obj().(*types.Func).Signature().Recv()
+	_, ptrRecv := recv.Type().(*types.Pointer)
+	_, ptrX := info.TypeOf(sel.X).Underlying().(*types.Pointer)
+	return ptrRecv && !ptrX
+}
+
+// changedAside reports whether v is assigned in a function literal of
+// body, or has its address taken there or anywhere, as assigned (see
+// [assignmentsIn]) holds it: the paths of body do not see it change.
+func changedAside(body *ast.BlockStmt, assigned map[*types.Var][]ast.Node, v *types.Var) bool {
+	for _, n := range assigned[v] {
+		switch n.(type) {
+		case *ast.UnaryExpr, *ast.SelectorExpr:
+			return true
+		}
+		if inFuncLit(body, n) {
+			return true
+		}
+	}
+	return false
 }

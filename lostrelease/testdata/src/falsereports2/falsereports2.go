@@ -1,0 +1,35 @@
+// Package falsereports2 holds more correct code in the gateway's shapes:
+// every guard is released on every path, so nothing here may be reported.
+package falsereports2
+
+import (
+	"context"
+	"errors"
+
+	"github.com/ctxguard/release/slots"
+)
+
+type status int
+
+const (
+	statusOK status = iota
+	statusFull
+	statusBackend
+)
+
+func statusOf(err error) status { // want statusOf:"isPredicate maps:1=!nil,2=!$"
+	if errors.Is(err, slots.ErrFull) {
+		return statusFull
+	}
+	return statusBackend
+}
+
+func step() error { return nil }
+
+func acquireAccountSlot(ctx context.Context, l slots.Limiter, account string) (func(), status) { // want acquireAccountSlot:"returnsGuard\\[0\\] 0:\\{1=0\\}"
+	_, rel, err := l.TryAcquire(ctx, account, 4)
+	if err != nil {
+		return nil, statusOf(err)
+	}
+	return rel, statusOK
+}
