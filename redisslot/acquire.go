@@ -218,7 +218,7 @@ func (a *attempt) try(mode string, capacity int) (context.Context, func(), tryRe
 	if err == nil && (len(res) != 3 || res[0] == stateGone) {
 		err = fmt.Errorf("unexpected reply %v", res)
 	}
-	l.frees.carried(a.ref.rkey(), carried, err == nil, err != nil && neverSent(err))
+	l.frees.carried(a.ref.rkey(), carried, err == nil, err != nil && (neverSent(err) || ctxEnded(a.ctx)))
 	if err != nil {
 		return nil, nil, tryResult{}, a.failed(mode, err, len(carried) > 0)
 	}

@@ -105,16 +105,17 @@ func (f *pendingFrees) carry(rkey string) (carried, onTheWay []string) {
 }
 
 // carried forgets the frees an acquire carried if ok, else waits them again;
-// if the acquire was refused whole (it never ran), as frees never sent, which
-// a kick sends at once.
-func (f *pendingFrees) carried(rkey string, ids []string, ok, refused bool) {
+// if unsent (the acquire was refused whole, it never ran, or its caller's
+// ctx ended, so that no waiter's try is left to carry them), as frees never
+// sent, which a kick sends at once.
+func (f *pendingFrees) carried(rkey string, ids []string, ok, unsent bool) {
 	if len(ids) == 0 {
 		return
 	}
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	if pk := f.byKey[rkey]; pk != nil {
-		f.settleLocked(pk, ids, ok, refused)
+		f.settleLocked(pk, ids, ok, unsent)
 	}
 }
 
