@@ -44,8 +44,9 @@ type Options struct {
 	// at the default Lease, 50ms at Lease 1s), covers a drift between the
 	// local and Redis clocks (far below 1%), a timer late on a loaded
 	// machine, and the holder's time to stop. A live holder whose renewals
-	// are each confirmed within half a Lease keeps its slot; one that missed
-	// a round survives if the next is confirmed within Lease/6.
+	// are each confirmed within Lease/3 keeps its slot (a round is cut off
+	// there, so that the next goes out in time); one that missed a round
+	// survives if the next is confirmed within Lease/6.
 	//
 	// A short Lease gives slots of crashed instances back sooner; a long
 	// one rides out longer Redis pauses without cancelling live holders.
