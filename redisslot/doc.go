@@ -80,9 +80,11 @@
 // (noeviction), new slots are refused with Redis's OOM error while held
 // ones are renewed and freed; an evicting policy may drop a slot set with
 // every lease of its key: use noeviction. A restart without persistence
-// forgets every slot, and until each instance reaches Redis again (its
-// callers' calls, a probe every 100ms once a call failed, or at the latest
-// its next round), old and new holders together may exceed the limit: run
+// forgets every slot, and until each instance reaches Redis again (a call
+// of its callers, which finds Redis's scripts gone too and looks for its
+// lost slots at once, a probe every 100ms once a call failed, or at the
+// latest its next round), old and new holders together may exceed the
+// limit: run
 // the slots' Redis with appendonly yes and appendfsync everysec where that
 // matters.
 //

@@ -98,7 +98,7 @@ func (e *entryRenewer) round(calls []call, queues []*localQueue) {
 		return
 	}
 	ctx, cancel := context.WithTimeout(e.bg, entryTTL/2)
-	cmds := evalAll(ctx, e.client, calls)
+	cmds := evalAll(ctx, e.client, calls, nil)
 	cancel()
 	for i, q := range queues {
 		gone, err := cmds[i].StringSlice()

@@ -253,7 +253,7 @@ func (l *Limiter) freeAll() []error {
 	ctx, cancel := context.WithTimeout(context.Background(), l.set.ReleaseTimeout)
 	defer cancel()
 	var errs []error
-	for i, cmd := range evalAll(ctx, l.client, freeCalls(nil, batches, l.set.tombArg)) {
+	for i, cmd := range evalAll(ctx, l.client, freeCalls(nil, batches, l.set.tombArg), nil) {
 		if err := cmd.Err(); err != nil {
 			b := batches[i]
 			errs = append(errs, fmt.Errorf("redisslot: free %d slots of key %s on close: %w", b.len(), quoteKey(b.ref.key), err))

@@ -75,7 +75,7 @@ func (l *Limiter) Load(ctx context.Context, keys ...string) ([]Load, error) {
 		calls[i] = call{script: loadScript, keys: b.names}
 	}
 	var errs []error
-	for i, cmd := range evalAll(ctx, l.client, calls) {
+	for i, cmd := range evalAll(ctx, l.client, calls, l.renewer.roundNow) {
 		errs = append(errs, batches[i].read(cmd, loads)...)
 	}
 	return loads, errors.Join(errs...)

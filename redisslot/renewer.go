@@ -141,7 +141,7 @@ func (r *renewer) sendFresh() {
 		return
 	}
 	ctx, cancel := context.WithTimeout(r.bg, min(r.set.ReleaseTimeout, r.set.renewEvery))
-	cmds := evalAll(ctx, r.client, freeCalls(nil, batches, r.set.tombArg))
+	cmds := evalAll(ctx, r.client, freeCalls(nil, batches, r.set.tombArg), r.roundNow)
 	cancel()
 	r.settleFrees(batches, cmds)
 }
@@ -167,7 +167,7 @@ func (r *renewer) round() {
 	var cmds []*redis.Cmd
 	if len(calls) > 0 {
 		ctx, cancel := context.WithTimeout(r.bg, r.set.renewEvery)
-		cmds = evalAll(ctx, r.client, calls)
+		cmds = evalAll(ctx, r.client, calls, nil)
 		cancel()
 	}
 	n, m := len(renewals), len(renewals)+len(adoptions)

@@ -330,12 +330,15 @@ type call struct {
 
 // evalAll runs every call in one pipeline and returns a command per call.
 // A pipelined EVALSHA gets no EVAL fallback from go-redis, so the calls
-// answered NOSCRIPT (a restart or SCRIPT FLUSH emptied the cache) are sent
-// once more after their scripts are loaded again.
-func evalAll(ctx context.Context, c redis.UniversalClient, calls []call) []*redis.Cmd {
+// answered NOSCRIPT are sent once more after their scripts are loaded
+// again. On NOSCRIPT it calls emptied, if not nil (see noScript).
+func evalAll(ctx context.Context, c redis.UniversalClient, calls []call, emptied func()) []*redis.Cmd {
 	cmds := make([]*redis.Cmd, len(calls))
-	if len(calls) == 1 {
-		cmds[0] = calls[0].script.Run(ctx, c, calls[0].keys, calls[0].args...)
+	if len(calls) == 1 { // as Script.Run, which hides the NOSCRIPT
+		cl := calls[0]
+		if cmds[0] = cl.script.EvalSha(ctx, c, cl.keys, cl.args...); noScript(cmds[0].Err(), emptied) {
+			cmds[0] = cl.script.Eval(ctx, c, cl.keys, cl.args...)
+		}
 		return cmds
 	}
 	send := func() { // the calls that have no command yet
@@ -351,9 +354,10 @@ func evalAll(ctx context.Context, c redis.UniversalClient, calls []call) []*redi
 	again := false
 	loaded := make(map[*redis.Script]error)
 	for i, cmd := range cmds {
-		if err := cmd.Err(); !errors.Is(err, redis.ErrNoScript) && !redis.HasErrorPrefix(err, "NOSCRIPT") {
+		if !noScript(cmd.Err(), emptied) {
 			continue
 		}
+		emptied = nil // once is enough
 		s := calls[i].script
 		if _, done := loaded[s]; !done {
 			loaded[s] = s.Load(ctx, c).Err()
@@ -370,13 +374,29 @@ func evalAll(ctx context.Context, c redis.UniversalClient, calls []call) []*redi
 	return cmds
 }
 
+// noScript reports whether err is Redis's NOSCRIPT: its script cache was
+// emptied, by a restart, a failover to a replica or SCRIPT FLUSH. A restart
+// or a failover may have lost the slots it held too, with no call failing
+// (go-redis drops a dead connection before using it): it then calls
+// emptied, if not nil, which looks for them at once.
+func noScript(err error, emptied func()) bool {
+	if !errors.Is(err, redis.ErrNoScript) && !redis.HasErrorPrefix(err, "NOSCRIPT") {
+		return false
+	}
+	if emptied != nil {
+		emptied()
+	}
+	return true
+}
+
 // runOnce runs s as [redis.Script.Run] does, but as a sentOnce, which the
 // client's hooks see. The acquire script goes so, since Redis may run a
 // first copy late, after the free that undid the slot a second copy took; a
 // call whose reply is lost fails instead, and its unsure free leaves a
 // tombstone that refuses any copy. On NOSCRIPT (the call did not run) it
-// loads s and sends EVALSHA again, where Script.Run would send EVAL.
-func runOnce(ctx context.Context, c redis.UniversalClient, s *redis.Script, keys []string, args []any) *redis.Cmd {
+// calls emptied (see noScript), loads s and sends EVALSHA again, where
+// Script.Run would send EVAL.
+func runOnce(ctx context.Context, c redis.UniversalClient, s *redis.Script, keys []string, args []any, emptied func()) *redis.Cmd {
 	a := make([]any, 3+len(keys), 3+len(keys)+len(args))
 	a[0], a[1], a[2] = "evalsha", s.Hash(), len(keys)
 	for i, k := range keys {
@@ -387,7 +407,7 @@ func runOnce(ctx context.Context, c redis.UniversalClient, s *redis.Script, keys
 		cmd := redis.NewCmd(ctx, a...)
 		cmd.SetFirstKeyPos(3)
 		_ = c.Process(ctx, sentOnce{cmd})
-		if err := cmd.Err(); loaded || err == nil || !redis.HasErrorPrefix(err, "NOSCRIPT") {
+		if loaded || !noScript(cmd.Err(), emptied) {
 			return cmd
 		}
 		if err := s.Load(ctx, c).Err(); err != nil {
