@@ -212,8 +212,8 @@
 // status variable (another result of the guard's call, not assigned again
 // since, nor ever assigned in a function literal or through its address)
 // cannot hold any of those values, given the conditions met on the way
-// (on the variable, or on a copy of it, `result := st`, when both are
-// assigned only where they are declared): `st != OK` when the guard is only returned with OK; `st == Vetoed`
+// (on the variable, or on a copy of it, `result := st`; see below):
+// `st != OK` when the guard is only returned with OK; `st == Vetoed`
 // when it never is with Vetoed; with a guard returned for codes 200 and
 // 203, `code != 200 && code != 203`, and as well
 // `if code != 200 { if code != 203 { ... } }`, the last else of an
@@ -222,9 +222,14 @@
 // a tag, and its default; an ordered comparison with an integer constant,
 // when the values are integers (`st > OK`, `code >= 400`). Conditions of
 // if, for and switch statements are
-// read through !, && and ||, and through a bool variable that holds such
-// a condition (`ok := st == OK; if !ok { ... }`) when both it and the
-// status are assigned only where they are declared. What the paths that
+// read through !, && and ||, and through a variable that holds such a
+// condition, a copy of the status, or a predicate's or a status map's
+// result (`ok := st == OK; if !ok { ... }`), when it is assigned only
+// where it is declared and the status is assigned nowhere between that
+// declaration and the read, nor after the read in a loop that begins
+// after the declaration, in a function without goto: so a handler that
+// reuses st for its next slot (`relA, st := ...`) after `ok := st == OK`
+// is read right. What the paths that
 // reach a block without using the guard allow is joined there, so a block
 // that one such path reaches while the status may hold one of the values
 // is not a failure branch; a status assigned again, in a loop say, may
@@ -241,7 +246,9 @@
 // A status predicate is a function or method that returns bool and reads
 // one status: its value receiver, or else its one parameter, of a type
 // whose underlying type is basic, or of type error, that it never assigns,
-// nor its result if named (a deferred call could change it).
+// nor its result if named, and that has no defer (a deferred call could
+// change its result, or recover a panic and return the zero value). A
+// method expression (`status.ok(st)`) calls it as a method value does.
 // Every path from its entry, with what the conditions on the way say of
 // the status, read as above, must end in a return of a constant bool or
 // of a condition on the status alone (comparisons with constants or nil,
@@ -315,7 +322,10 @@
 // list):
 //
 //   - A guard stored outside the function's locals is taken as used:
-//     after `s.rel = rel`, s.rel is never checked.
+//     after `s.rel = rel`, s.rel is never checked. So is one assigned in a
+//     function literal: a helper that takes its slot in a retry closure
+//     (`try := func() bool { _, rel, err = l.TryAcquire(...); ... }`) has
+//     no fact, and its callers are not checked.
 //   - A helper that returns a closure around a guard has no fact:
 //     `func wrapped() func() { rel := acquire(); return func() { rel() } }`.
 //   - Calls through a method value, a method expression, a func variable or

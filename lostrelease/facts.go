@@ -189,18 +189,56 @@ func (c *checker) readHelperBody(body *ast.BlockStmt) *helperBody {
 			}
 		}
 	}
+	var copies [][2]*types.Var // to, from: a variable assigned another
 	inspectFunc(body, func(node ast.Node) {
 		switch node := node.(type) {
 		case *ast.ReturnStmt:
 			hb.returns = append(hb.returns, node)
 		case *ast.AssignStmt:
 			c.eachGuard(node.Lhs, node.Rhs, mark)
+			copies = append(copies, varCopies(info, node.Lhs, node.Rhs)...)
 		case *ast.ValueSpec:
 			c.eachGuard(identExprs(node.Names), node.Values, mark)
+			copies = append(copies, varCopies(info, identExprs(node.Names), node.Values)...)
 		}
 	})
+	for grown := true; grown; { // a copy of a guard holds one too (`rel = r`)
+		grown = false
+		for _, cp := range copies {
+			if hb.guards[cp[1]] && !hb.guards[cp[0]] {
+				hb.guards[cp[0]], grown = true, true
+			}
+		}
+	}
 	hb.assigned = assignmentsIn(info, body)
 	return hb
+}
+
+// varCopies returns the pairs of variables (to, from) that lhs = rhs
+// assigns one from another.
+func varCopies(info *types.Info, lhs, rhs []ast.Expr) [][2]*types.Var {
+	if len(lhs) != len(rhs) {
+		return nil
+	}
+	var cps [][2]*types.Var
+	for i := range lhs {
+		to, _ := identVar(info, lhs[i])
+		from, _ := identVar(info, rhs[i])
+		if to != nil && from != nil {
+			cps = append(cps, [2]*types.Var{to, from})
+		}
+	}
+	return cps
+}
+
+// identVar returns the variable e names, if e is an identifier of one.
+func identVar(info *types.Info, e ast.Expr) (*types.Var, bool) {
+	id, ok := ast.Unparen(e).(*ast.Ident)
+	if !ok {
+		return nil, false
+	}
+	v, ok := info.ObjectOf(id).(*types.Var)
+	return v, ok
 }
 
 // assignedExprs returns the expressions that node assigns or takes the

@@ -50,6 +50,7 @@ var allPatterns = []string{
 	"limitercallers", "statuspaths", "predicates", "predicatecallers",
 	"predicatetypes", "shortctx", "failhelpers", "testfailures", "panics",
 	"falsereports", "helperstatus", "falsereports2", "missedleaks", "knownlimits",
+	"falsereports3", "missedleaks2",
 }
 
 var all struct {
@@ -265,3 +266,18 @@ func TestKnownLimits(t *testing.T) { run(t, "knownlimits") }
 // map's result is changed in a closure, a defer, or through its address
 // (a pointer method included): each must be reported.
 func TestMissedLeaks(t *testing.T) { run(t, "missedleaks") }
+
+// TestNoFalseReports3 checks more correct code in the gateway's shapes: a
+// status reused for a second slot and read before that through a copy (a
+// bool, a predicate's or a status map's result); a status assigned in a
+// loop and read through a copy; a predicate called as a method
+// expression, or that reads its receiver through a copy. Nothing may be
+// reported; and a two-slot helper with named results returned bare,
+// whose second status is narrowed by the test that gives the first slot
+// back.
+func TestNoFalseReports3(t *testing.T) { run(t, "falsereports3") }
+
+// TestMissedLeaks2 checks leaks that a predicate or a status map with a
+// recovering defer, a helper that returns a copy of its guard, and a copy
+// of a status read after a loop's new call hide: each must be reported.
+func TestMissedLeaks2(t *testing.T) { run(t, "missedleaks2") }

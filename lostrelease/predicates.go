@@ -115,8 +115,8 @@ func predicateFact(info *types.Info, fd *ast.FuncDecl, sig *types.Signature, cfg
 	}
 	result, ok := sig.Results().At(0).Type().Underlying().(*types.Basic)
 	assigned := assignmentsIn(info, fd.Body)
-	if !ok || len(assigned[sig.Results().At(0)]) > 0 {
-		return nil // a named result assigned may be returned bare, or changed by a deferred call
+	if !ok || len(assigned[sig.Results().At(0)]) > 0 || hasDefer(fd.Body) {
+		return nil // a named result assigned may be returned bare; a deferred call may change it, or recover
 	}
 	var ps *pathSearch
 	try := func(subject *types.Var, f *isPredicate) *isPredicate {
@@ -150,6 +150,18 @@ func predicateFact(info *types.Info, fd *ast.FuncDecl, sig *types.Signature, cfg
 		}
 	}
 	return nil
+}
+
+// hasDefer reports whether body has a defer statement, outside function
+// literals: a deferred call that recovers a panic makes the function
+// return its zero value.
+func hasDefer(body *ast.BlockStmt) bool {
+	found := false
+	inspectFunc(body, func(n ast.Node) {
+		_, d := n.(*ast.DeferStmt)
+		found = found || d
+	})
+	return found
 }
 
 // reads reports whether body refers to v.
@@ -216,8 +228,11 @@ func (ps *pathSearch) calledOn(v *types.Var, call *ast.CallExpr) *isPredicate {
 	var param *types.Var
 	params := fn.Signature().Params()
 	if sel, ok := ast.Unparen(call.Fun).(*ast.SelectorExpr); p.Receiver && ok {
-		if s := ps.info.Selections[sel]; s != nil && s.Kind() == types.MethodVal {
+		switch s := ps.info.Selections[sel]; {
+		case s != nil && s.Kind() == types.MethodVal:
 			arg, param = sel.X, fn.Signature().Recv()
+		case s != nil && s.Kind() == types.MethodExpr && len(call.Args) > 0: // status.ok(st)
+			arg, param = call.Args[0], fn.Signature().Recv()
 		}
 	} else if !p.Receiver && len(call.Args) == params.Len() && p.Param < params.Len() {
 		arg, param = call.Args[p.Param], params.At(p.Param)

@@ -4,6 +4,8 @@ import (
 	"go/ast"
 	"go/types"
 	"slices"
+
+	"golang.org/x/tools/go/cfg"
 )
 
 // A returnWalk follows the paths from one held guard's assignment on which
@@ -86,9 +88,38 @@ func (rw *returnWalk) block(st returnState, from int, values []uint64) bool {
 	}
 	states, narrowed := rw.ps.next(rw.h, st.pathState, values)
 	for i := len(states) - 1; i >= 0; i-- {
-		queueState(rw.seen, &rw.todo, returnState{states[i], st.key}, narrowed[i])
+		if key, ok := rw.onEdge(st.b, states[i].b, st.key); ok {
+			queueState(rw.seen, &rw.todo, returnState{states[i], key}, narrowed[i])
+		}
 	}
 	return true
+}
+
+// onEdge returns what s holds on the edge from b to succ, where it held
+// key, as the edge's condition narrows it: the one value the condition
+// leaves it, if key was not known. It reports false if the condition
+// excludes key: no path that holds it takes the edge.
+func (rw *returnWalk) onEdge(b, succ *cfg.Block, key string) (string, bool) {
+	if len(b.Succs) != 2 || b.Succs[0] == b.Succs[1] {
+		return key, true
+	}
+	j := slices.Index(b.Succs, succ)
+	cond, truth, ok := rw.ps.edgeCond(b, j)
+	if !ok {
+		return key, true
+	}
+	c, ok := rw.ps.constraint(&status{v: rw.s}, cond, truth, 0)
+	switch {
+	case !ok:
+		return key, true
+	case key != "":
+		return key, c.set[key] == c.in
+	case c.in && len(c.set) == 1:
+		for v := range c.set {
+			return v, true
+		}
+	}
+	return key, true
 }
 
 // record adds to keys what s holds at ret on the path of st: the values

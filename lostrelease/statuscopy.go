@@ -2,24 +2,27 @@ package lostrelease
 
 import (
 	"go/ast"
+	"go/token"
 	"go/types"
 )
 
 // statusCopy returns the expression that the variable named by id was
 // assigned, if id may stand for it in a condition on v
-// (`ok := st == OK; if !ok { ... }`): both id's variable and v are
-// declared in the function and assigned only where they are declared,
-// assignments in closures and taking the address included. Then v holds
-// the same value wherever id is read as where id was assigned: Go's
-// scopes put each read of id after the latest run of id's declaration,
-// and that after the latest run of v's.
+// (`ok := st == OK; if !ok { ... }`): id's variable is declared in the
+// function and assigned only there; v is assigned nowhere from that
+// declaration to the read id, nor after id in a loop that begins after the
+// declaration and holds id, and the function has no goto (a status that a
+// closure assigns, or whose address is taken, is never followed). Then v holds the same value at id as
+// where id's variable was assigned: every path from the latest run of its
+// declaration to id stays within its scope, and takes no such assignment.
 func (ps *pathSearch) statusCopy(id *ast.Ident, v *types.Var) ast.Expr {
 	c, ok := ps.info.Uses[id].(*types.Var)
-	if !ok || c == v || ps.onlyDeclaration(v) == nil {
+	if !ok || c == v {
 		return nil
 	}
+	decl := ps.onlyDeclaration(c)
 	var lhs, rhs []ast.Expr
-	switch d := ps.onlyDeclaration(c).(type) {
+	switch d := decl.(type) {
 	case *ast.AssignStmt:
 		lhs, rhs = d.Lhs, d.Rhs
 	case *ast.ValueSpec:
@@ -30,7 +33,38 @@ func (ps *pathSearch) statusCopy(id *ast.Ident, v *types.Var) ast.Expr {
 	if len(lhs) != len(rhs) {
 		return nil
 	}
+	for _, n := range ps.assigned[v] {
+		if n.Pos() < decl.Pos() || n.Pos() >= c.Parent().End() {
+			continue // before the copy, or out of its scope
+		}
+		if n.Pos() < id.Pos() || ps.loopsBack(decl, n, id) {
+			return nil // v may change between the copy and id
+		}
+	}
 	return rhs[indexOfVar(ps.info, lhs, c)]
+}
+
+// loopsBack reports whether a path may go from n back to id without a new
+// run of decl: a loop that begins after decl holds both, or the function
+// has a goto.
+func (ps *pathSearch) loopsBack(decl, n ast.Node, id *ast.Ident) bool {
+	found := false
+	ast.Inspect(ps.body, func(m ast.Node) bool {
+		var body *ast.BlockStmt
+		switch m := m.(type) {
+		case *ast.ForStmt:
+			body = m.Body
+		case *ast.RangeStmt:
+			body = m.Body
+		case *ast.BranchStmt:
+			found = found || m.Tok == token.GOTO
+		}
+		if body != nil && m.Pos() > decl.Pos() && within(m, n.Pos()) && within(m, id.Pos()) {
+			found = true
+		}
+		return !found
+	})
+	return found
 }
 
 // holdsStatus reports whether e is v, or a variable that holds a copy of

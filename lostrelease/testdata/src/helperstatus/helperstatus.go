@@ -173,6 +173,20 @@ func ranged(ctx context.Context, l slots.Limiter, sts []status) (func(), status)
 	return rel, st
 }
 
+// checkedAgain tests its status again before the return: the test cannot
+// hold while the guard is, as st holds statusOK there.
+func checkedAgain(ctx context.Context, l slots.Limiter) (func(), status) { // want checkedAgain:"returnsGuard\\[0\\] 0:\\{1=0\\}"
+	st := statusOK
+	_, rel, err := l.TryAcquire(ctx, "k", 1)
+	if err != nil {
+		return nil, statusOf(err)
+	}
+	if st != statusOK {
+		st = statusBackendError
+	}
+	return rel, st
+}
+
 func step() error { return nil }
 
 func overriddenCaller(ctx context.Context, l slots.Limiter) error {
