@@ -45,8 +45,8 @@
 //     refuses that call, whichever of the two Redis runs first.
 //   - One goroutine renews all of a Limiter's slots every Lease/3, in
 //     batches (see [Limiter]). A slot whose member vanished from Redis is
-//     lost at the next round or, after a restart, within a round trip of
-//     the Limiter reaching Redis again.
+//     lost at the next round or, after a restart, as soon as the Limiter
+//     learns of it (see below).
 //   - [Limiter.Acquire] waits in the key's one queue in Redis, shared by
 //     every instance and served in order, woken by pub/sub without polling;
 //     the waiters of a crashed instance stop holding it up within about a
@@ -80,11 +80,12 @@
 // (noeviction), new slots are refused with Redis's OOM error while held
 // ones are renewed and freed; an evicting policy may drop a slot set with
 // every lease of its key: use noeviction. A restart without persistence
-// forgets every slot, and until each instance reaches Redis again (a call
-// of its callers, which finds Redis's scripts gone too and looks for its
-// lost slots at once, a probe every 100ms once a call failed, or at the
-// latest its next round), old and new holders together may exceed the
-// limit: run
+// forgets every slot, and until each instance looks for its lost slots,
+// old and new holders together may exceed the limit. It looks at once
+// when one of its calls fails (then it probes every 100ms), when its
+// pub/sub connection for waiters comes back, or when its call is the
+// first to find Redis's scripts gone; else at its next round, within
+// Lease/3. Run
 // the slots' Redis with appendonly yes and appendfsync everysec where that
 // matters.
 //

@@ -27,7 +27,8 @@ func (l *Limiter) InUse(ctx context.Context, key string) (int, error) {
 		return 0, ErrClosed
 	}
 	defer l.calls.Done()
-	n, err := inUseScript.Run(ctx, l.client, []string{l.set.names.slotKey(key)}).Int()
+	c := call{script: inUseScript, keys: []string{l.set.names.slotKey(key)}}
+	n, err := evalAll(ctx, l.client, []call{c}, l.renewer.roundNow)[0].Int()
 	if err != nil {
 		return 0, fmt.Errorf("redisslot: count holders of key %s: %w", quoteKey(key), err)
 	}

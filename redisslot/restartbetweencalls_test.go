@@ -10,14 +10,12 @@ import (
 )
 
 // A Redis restarted empty between two calls of a Limiter, none of which
-// failed, forgets that Limiter's slots as any restart does. The Limiter
-// then reaches Redis again with its next call, which Redis answers; the
-// package promises that a slot a restart lost ends within a round trip of
-// that (README, guarantee 5: "after a Redis restart, within a round trip of
-// the Limiter reaching Redis again"). Here the old holder lives on beside
-// the holder another Limiter was just admitted in its place, limit 1, until
-// the next regular round, a third of the Lease later: only a call that
-// failed makes a Limiter look for the slots a restart lost.
+// failed, forgets that Limiter's slots as any restart does. The Limiter's
+// next call, the first after the restart, finds Redis's scripts gone: it
+// looks for its lost slots at once (README, guarantee 5), so the old
+// holder does not live on beside the holder another Limiter was just
+// admitted in its place (limit 1) until the next round, a third of the
+// Lease later.
 func TestRestartBetweenCallsEndsOldHoldersWhenTheLimiterReachesRedisAgain(t *testing.T) {
 	// a's next call after the restart: an acquire, or the free of another
 	// slot it releases, sent at once.
