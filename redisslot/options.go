@@ -43,10 +43,11 @@ type Options struct {
 	// hold up. The margin, Lease/20, at least 50ms and at most Lease/6 (1.5s
 	// at the default Lease, 50ms at Lease 1s), covers a drift between the
 	// local and Redis clocks (far below 1%), a timer late on a loaded
-	// machine, and the holder's time to stop. A live holder whose renewals
-	// are each confirmed within Lease/3 keeps its slot (a round is cut off
-	// there, so that the next goes out in time); one that missed a round
-	// survives if the next is confirmed within Lease/6.
+	// machine, and the holder's time to stop. A live holder keeps its slot
+	// while Redis confirms each background call of its Limiter (renewals,
+	// and the frees that a round may wait behind) within Lease/4; a round
+	// is cut off at Lease/3, so that the next goes out in time. One that
+	// missed a round survives if the next is confirmed within Lease/6.
 	//
 	// A short Lease gives slots of crashed instances back sooner; a long
 	// one rides out longer Redis pauses without cancelling live holders.

@@ -11,9 +11,10 @@ import (
 	"github.com/redis/go-redis/v9"
 )
 
-// Options.Lease promises: "A live holder whose renewals are each confirmed
-// within Lease/3 keeps its slot". Here Redis runs every renewal at once and
-// its reply comes Lease/5 after the call was sent, on a client made as the
+// Options.Lease promises that a live holder whose renewals are each
+// confirmed within Lease/4 keeps its slot, and cuts a round off at Lease/3.
+// Here Redis runs every renewal at once and its reply comes Lease/5 after
+// the call was sent, on a client made as the
 // package documentation advises (ContextTimeoutEnabled): the holder keeps
 // its slot over several rounds. A round cut off before the reply, or a
 // renewal whose late reply did not count, would end it within a Lease.
