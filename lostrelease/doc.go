@@ -348,6 +348,18 @@
 //   - A status a function literal assigns is not followed, even one that
 //     a recovering defer sets beside a nil guard: the helper's status has
 //     no known values.
+//   - A status read through an interface method (`if !o.OK()`), a struct
+//     field (`a.st != OK`), or a copy taken before the status variable was
+//     reused for the next slot narrows nothing; nor does a bool copy of a
+//     nil check (`have := rel != nil`).
+//   - A helper's status is followed as one value at a time: a case list
+//     (`case statusFull, statusBackend:`) or an ordered comparison that
+//     leaves it several values leaves it unknown, so a two-slot helper
+//     that gives the first slot back on such a test has no values for it.
+//   - A guard held in a named result is not checked within its own
+//     function: `_, rel, err = l.TryAcquire(...); if err := step(); err !=
+//     nil { return nil, err }` drops rel unreported. Its callers are
+//     checked as usual.
 //   - A helper called with a literal nil fn is still taken to return a
 //     guard unless it passes that parameter straight on as fn: `if rel !=
 //     nil { t.Fatal() }` after `rel := wrapDefault(ctx, nil)`, in a test,

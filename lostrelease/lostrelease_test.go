@@ -50,7 +50,7 @@ var allPatterns = []string{
 	"limitercallers", "statuspaths", "predicates", "predicatecallers",
 	"predicatetypes", "shortctx", "failhelpers", "testfailures", "panics",
 	"falsereports", "helperstatus", "falsereports2", "missedleaks", "knownlimits",
-	"falsereports3", "missedleaks2",
+	"falsereports3", "missedleaks2", "falsereports4", "missedleaks3", "knownlimits2",
 }
 
 var all struct {
@@ -260,7 +260,7 @@ func TestNoFalseReports2(t *testing.T) { run(t, "falsereports2") }
 // TestKnownLimits checks that the limits doc.go lists on correct code
 // still report as it says: a status that a recovering defer sets, a Go map
 // from status to code, a generic predicate.
-func TestKnownLimits(t *testing.T) { run(t, "knownlimits") }
+func TestKnownLimits(t *testing.T) { run(t, "knownlimits", "knownlimits2") }
 
 // TestMissedLeaks checks leaks where a status, a predicate's result or a
 // map's result is changed in a closure, a defer, or through its address
@@ -281,3 +281,16 @@ func TestNoFalseReports3(t *testing.T) { run(t, "falsereports3") }
 // recovering defer, a helper that returns a copy of its guard, and a copy
 // of a status read after a loop's new call hide: each must be reported.
 func TestMissedLeaks2(t *testing.T) { run(t, "missedleaks2") }
+
+// TestNoFalseReports4 checks more correct code in the gateway's shapes: a
+// helper that returns a copy of its guard, two-slot helpers that give the
+// first slot back on a case list, an ordered comparison or a status of its
+// own, a copy of the first status read after st is reused for the second
+// slot, a status read through an interface method or a struct field, and
+// a bool copy of rel != nil.
+func TestNoFalseReports4(t *testing.T) { run(t, "falsereports4") }
+
+// TestMissedLeaks3 checks leaks the analyzer must report: a failover loop
+// whose copy of the status is declared in its init, and a guard held in a
+// named result and dropped by a later return.
+func TestMissedLeaks3(t *testing.T) { run(t, "missedleaks3") }

@@ -128,7 +128,8 @@ func (rv *returnedValues) guardsOf(g *types.Var) ([]*heldGuard, bool) {
 // startKeys returns what s may hold right after h's assignment, each as
 // [assignedKey] gives it, "" where it is not known: what the assignment
 // gives it, or else what it holds on the paths from the helper's entry to
-// the assignment (a named result starts as its zero value).
+// the assignment, narrowed by their conditions (a named result starts as
+// its zero value).
 func (rv *returnedValues) startKeys(h *heldGuard, s *types.Var) map[string]bool {
 	info := rv.c.pass.TypesInfo
 	if assigns(info, s, h.assign) {
@@ -164,7 +165,9 @@ func (rv *returnedValues) startKeys(h *heldGuard, s *types.Var) map[string]bool 
 			}
 		}
 		for _, succ := range st.b.Succs {
-			todo = append(todo, state{succ, st.key})
+			if key, ok := rv.ps.keyOnEdge(s, st.b, succ, st.key); ok {
+				todo = append(todo, state{succ, key})
+			}
 		}
 	}
 	return keys

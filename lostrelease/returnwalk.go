@@ -88,27 +88,27 @@ func (rw *returnWalk) block(st returnState, from int, values []uint64) bool {
 	}
 	states, narrowed := rw.ps.next(rw.h, st.pathState, values)
 	for i := len(states) - 1; i >= 0; i-- {
-		if key, ok := rw.onEdge(st.b, states[i].b, st.key); ok {
+		if key, ok := rw.ps.keyOnEdge(rw.s, st.b, states[i].b, st.key); ok {
 			queueState(rw.seen, &rw.todo, returnState{states[i], key}, narrowed[i])
 		}
 	}
 	return true
 }
 
-// onEdge returns what s holds on the edge from b to succ, where it held
+// keyOnEdge returns what s holds on the edge from b to succ, where it held
 // key, as the edge's condition narrows it: the one value the condition
 // leaves it, if key was not known. It reports false if the condition
 // excludes key: no path that holds it takes the edge.
-func (rw *returnWalk) onEdge(b, succ *cfg.Block, key string) (string, bool) {
+func (ps *pathSearch) keyOnEdge(s *types.Var, b, succ *cfg.Block, key string) (string, bool) {
 	if len(b.Succs) != 2 || b.Succs[0] == b.Succs[1] {
 		return key, true
 	}
 	j := slices.Index(b.Succs, succ)
-	cond, truth, ok := rw.ps.edgeCond(b, j)
+	cond, truth, ok := ps.edgeCond(b, j)
 	if !ok {
 		return key, true
 	}
-	c, ok := rw.ps.constraint(&status{v: rw.s}, cond, truth, 0)
+	c, ok := ps.constraint(&status{v: s}, cond, truth, 0)
 	switch {
 	case !ok:
 		return key, true

@@ -10,8 +10,8 @@ import (
 // assigned, if id may stand for it in a condition on v
 // (`ok := st == OK; if !ok { ... }`): id's variable is declared in the
 // function and assigned only there; v is assigned nowhere from that
-// declaration to the read id, nor after id in a loop that begins after the
-// declaration and holds id, and the function has no goto (a status that a
+// declaration to the read id, nor after id in a loop that holds id but not
+// the declaration in its body, and the function has no goto (a status that a
 // closure assigns, or whose address is taken, is never followed). Then v holds the same value at id as
 // where id's variable was assigned: every path from the latest run of its
 // declaration to id stays within its scope, and takes no such assignment.
@@ -45,8 +45,8 @@ func (ps *pathSearch) statusCopy(id *ast.Ident, v *types.Var) ast.Expr {
 }
 
 // loopsBack reports whether a path may go from n back to id without a new
-// run of decl: a loop that begins after decl holds both, or the function
-// has a goto.
+// run of decl: a loop whose body does not hold decl (decl comes before it,
+// or is its init) holds both, or the function has a goto.
 func (ps *pathSearch) loopsBack(decl, n ast.Node, id *ast.Ident) bool {
 	found := false
 	ast.Inspect(ps.body, func(m ast.Node) bool {
@@ -59,8 +59,8 @@ func (ps *pathSearch) loopsBack(decl, n ast.Node, id *ast.Ident) bool {
 		case *ast.BranchStmt:
 			found = found || m.Tok == token.GOTO
 		}
-		if body != nil && m.Pos() > decl.Pos() && within(m, n.Pos()) && within(m, id.Pos()) {
-			found = true
+		if body != nil && !within(body, decl.Pos()) && within(m, n.Pos()) && within(m, id.Pos()) {
+			found = true // the loop goes round without running decl again
 		}
 		return !found
 	})

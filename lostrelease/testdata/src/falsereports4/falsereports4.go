@@ -1,0 +1,54 @@
+// Package falsereports4 holds correct code in the gateway's shapes that
+// the analyzer reports: every guard here is released on every path.
+package falsereports4
+
+import (
+	"context"
+	"errors"
+	"net/http"
+
+	"github.com/ctxguard/release/slots"
+)
+
+type status int
+
+const (
+	statusOK status = iota
+	statusFull
+	statusBackend
+)
+
+func statusOf(err error) status { // want statusOf:"isPredicate maps:1=!nil,2=!$"
+	if errors.Is(err, slots.ErrFull) {
+		return statusFull
+	}
+	return statusBackend
+}
+
+func step() error { return nil }
+
+func acquireUserSlot(ctx context.Context, l slots.Limiter, user string) (func(), status) { // want acquireUserSlot:"returnsGuard\\[0\\] 0:\\{1=0\\}"
+	_, rel, err := l.TryAcquire(ctx, "user:"+user, 2)
+	if err != nil {
+		return nil, statusOf(err)
+	}
+	return rel, statusOK
+}
+
+func acquireAccountSlot(ctx context.Context, l slots.Limiter, account string) (func(), status) { // want acquireAccountSlot:"returnsGuard\\[0\\] 0:\\{1=0\\}"
+	_, rel, err := l.TryAcquire(ctx, account, 4)
+	if err != nil {
+		return nil, statusOf(err)
+	}
+	return rel, statusOK
+}
+
+func (s status) httpCode() int { // want httpCode:"isPredicate maps:200=0,429=1,502=!0\\|1"
+	switch s {
+	case statusOK:
+		return http.StatusOK
+	case statusFull:
+		return http.StatusTooManyRequests
+	}
+	return http.StatusBadGateway
+}
