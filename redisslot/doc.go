@@ -81,11 +81,11 @@
 // ones are renewed and freed; an evicting policy may drop a slot set with
 // every lease of its key: use noeviction. A restart without persistence
 // forgets every slot, and until each instance looks for its lost slots,
-// old and new holders together may exceed the limit. It looks at once
-// when one of its calls fails (then it probes every 100ms), when its
-// pub/sub connection for waiters comes back, or when its call is the
-// first to find Redis's scripts gone; else at its next round, within
-// Lease/3. Run
+// old and new holders together may exceed the limit. It looks once its
+// pub/sub connection, which it keeps from its first round on, comes back
+// (the restart broke it), or sooner: when one of its calls fails (then it
+// probes every 100ms), or when its call is the first to find Redis's
+// scripts gone. Run
 // the slots' Redis with appendonly yes and appendfsync everysec where that
 // matters.
 //

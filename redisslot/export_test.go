@@ -183,3 +183,10 @@ func BeginRelease(l *Limiter, key string) int {
 	}
 	return len(slots)
 }
+
+// CanaryConfirmed reports whether l's subscription to its restart canary
+// (see subscriber.watch) is live in Redis.
+func CanaryConfirmed(l *Limiter) bool {
+	n, err := l.client.PubSubNumSub(context.Background(), l.sub.canary).Result()
+	return err == nil && n[l.sub.canary] > 0
+}

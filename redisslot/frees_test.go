@@ -171,6 +171,8 @@ func TestUncontendedAcquireAndReleaseSendTwoCommands(t *testing.T) {
 func TestFailedCallsLeaveNoGoroutinesAndOneReportPerKeyPerRound(t *testing.T) {
 	srv := redistest.Shared(t)
 	f := newFixture(t, srv, redisslot.Options{Lease: time.Second})
+	redisslot.RenewRound(f.l) // the subscriber the first round starts, for the restart canary, stays
+	eventually(t, "the restart canary is subscribed", func() bool { return redisslot.CanaryConfirmed(f.l) })
 	before := goleak.IgnoreCurrent()
 	errAcquire, errFree := errors.New("test: acquire lost"), errors.New("test: free failed")
 	var freesFail atomic.Bool

@@ -22,8 +22,9 @@ import (
 // A held slot, a release, a waiter and a failed call cost no goroutine: one
 // goroutine renews a Limiter's slots and sends its frees, another renews its
 // waiters' places in line, each running only while it has work; one timer
-// keeps the slots' deadlines; at most one pub/sub connection, opened by the
-// first Acquire that waits, wakes the waiters.
+// keeps the slots' deadlines; at most one pub/sub connection, with the
+// goroutine that reads it, opened by the first renewal round or the first
+// Acquire that waits, wakes the waiters and hears of a Redis restart.
 //
 // Make a Limiter with New; its zero value is not usable, and it must not be
 // copied. It is safe for concurrent use. Call Close when done with it, to
@@ -86,6 +87,7 @@ func New(client redis.UniversalClient, opts Options) *Limiter {
 		health: &l.health, fb: &l.fb, grouping: groupingOf(client), bg: l.bg,
 		lost:  func(lost []*holding, why string) { l.lost(lost, why, false) },
 		kicks: make(chan struct{}, 1), soon: make(chan struct{}, 1),
+		watch: func() { l.sub.watch() },
 	}
 	l.frees = newPendingFrees(l.renewer.kick)
 	l.renewer.frees = l.frees
@@ -99,7 +101,7 @@ func New(client redis.UniversalClient, opts Options) *Limiter {
 	}
 	l.sub = &subscriber{
 		client: client, waiting: l.waiting, bg: l.bg, timeout: l.set.ReleaseTimeout,
-		report: l.set.OnError, reconnected: l.renewer.roundNow,
+		report: l.set.OnError, reconnected: l.renewer.roundNow, canary: l.set.names.prefix + "restarts",
 	}
 	return l
 }

@@ -6,19 +6,25 @@ import (
 	"fmt"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/redis/go-redis/v9"
 )
 
 // A subscriber is a Limiter's one pub/sub connection, opened for the first
-// local waiter, and the goroutine that reads it: it subscribes to the keys
-// with local waiters and wakes the waiters that messages name. go-redis
-// resubscribes after an error, but drops a message when the reader stalls
-// for a minute: the goroutine never blocks on anything slow. A subscription
-// confirmed twice means the connection came back: it then calls reconnected.
+// local waiter or the first renewal round, and the goroutine that reads it: it
+// subscribes to the keys with local waiters and wakes the waiters that
+// messages name. go-redis resubscribes after an error, but drops a message
+// when the reader stalls for a minute: the goroutine never blocks on
+// anything slow. A subscription confirmed twice means the connection came
+// back: it then calls reconnected. From the first round on it also keeps
+// canary subscribed, a channel nobody publishes on: a Redis restart breaks
+// the connection, so its reconnect tells the Limiter to look for the slots
+// the restart lost, whether or not a call of its own failed.
 //
-// Its mu guards ps and stopped; subscribed and confirmed are the goroutine's.
+// Its mu guards ps and stopped; subscribed, confirmed and canaryOn are the
+// goroutine's.
 type subscriber struct {
 	client      redis.UniversalClient
 	waiting     *waiting
@@ -26,33 +32,57 @@ type subscriber struct {
 	timeout     time.Duration   // bounds each (un)subscribe call
 	report      func(error)
 	reconnected func()
+	canary      string
+
+	watching atomic.Bool // canary wanted: the Limiter has run a renewal round
 
 	mu      sync.Mutex
-	ps      *redis.PubSub // nil until the first waiter
+	ps      *redis.PubSub // nil until the first waiter or round
 	stopped bool
 	resync  chan struct{} // buffered 1: the keys with waiters changed
 	wg      sync.WaitGroup
 
 	subscribed map[string]bool // keys (names of their slot sets) asked for
 	confirmed  map[string]bool // channels whose subscription Redis confirmed
+	canaryOn   bool            // canary asked for
 }
 
 // sync tells the subscriber that a key gained its first local waiter or lost its last.
 func (s *subscriber) sync() {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if s.stopped {
+	if !s.stopped {
+		s.startLocked()
+		poke(s.resync)
+	}
+}
+
+// watch tells the subscriber that the Limiter renews slots: from the first
+// call on, it keeps canary subscribed. Later calls cost an atomic load.
+func (s *subscriber) watch() {
+	if s.watching.Load() {
 		return
 	}
-	if s.ps == nil {
-		s.resync = make(chan struct{}, 1)
-		s.subscribed, s.confirmed = make(map[string]bool), make(map[string]bool)
-		s.ps = s.client.Subscribe(s.bg) // no channel yet: connects on first use
-		msgs := s.ps.ChannelWithSubscriptions(redis.WithChannelSize(1024))
-		s.wg.Add(1)
-		go s.run(msgs)
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if !s.stopped && !s.watching.Swap(true) {
+		s.startLocked()
+		poke(s.resync)
 	}
-	poke(s.resync)
+}
+
+// startLocked opens the connection and starts the goroutine, once. The
+// caller holds mu.
+func (s *subscriber) startLocked() {
+	if s.ps != nil {
+		return
+	}
+	s.resync = make(chan struct{}, 1)
+	s.subscribed, s.confirmed = make(map[string]bool), make(map[string]bool)
+	s.ps = s.client.Subscribe(s.bg) // no channel yet: connects on first use
+	msgs := s.ps.ChannelWithSubscriptions(redis.WithChannelSize(1024))
+	s.wg.Add(1)
+	go s.run(msgs)
 }
 
 func (s *subscriber) run(msgs <-chan any) {
@@ -97,6 +127,9 @@ func (s *subscriber) handle(m any) {
 // timeout, far below the minute go-redis holds an unread message.
 func (s *subscriber) resubscribe() {
 	add, remove := s.waiting.changes(s.subscribed)
+	if s.watching.Load() && !s.canaryOn {
+		add, s.canaryOn = append(add, s.canary), true // go-redis asks again on its reconnects
+	}
 	for _, ch := range remove {
 		delete(s.confirmed, ch)
 	}
