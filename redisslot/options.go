@@ -47,7 +47,8 @@ type Options struct {
 	// while Redis confirms each background call of its Limiter (renewals,
 	// and the frees that a round may wait behind) within Lease/4; a round
 	// is cut off at Lease/3, so that the next goes out in time. One that
-	// missed a round survives if the next is confirmed within Lease/6.
+	// missed a round survives if the next, with the frees it may wait
+	// behind, is confirmed within Lease/6.
 	//
 	// A short Lease gives slots of crashed instances back sooner; a long
 	// one rides out longer Redis pauses without cancelling live holders.
@@ -79,8 +80,9 @@ type Options struct {
 	// called at most once per Acquire call, only by one that finds the key
 	// full and is about to join its line (never by TryAcquire, by an Acquire
 	// admitted at once, or again while a call waits or retries), with no
-	// lock held, so it may be slow; it must be safe for concurrent use.
-	// Learning that a call would join costs that call one more round trip.
+	// lock held, so it may be slow; it must be safe for concurrent use, and
+	// must not call Close (Close waits for the call it runs in). Learning
+	// that a call would join costs that call one more round trip.
 	MaxWaitersFor func(key string, limit int) int
 
 	// Fallback, when not nil, keeps the service going while Redis cannot
@@ -93,7 +95,8 @@ type Options struct {
 	// 0 or less the key has no fallback: its calls go to Redis and return
 	// Redis's error, wrapped, naming the key. Fallback is called with no
 	// lock held, by calls made while the state is on, maybe more than once
-	// a call; it must be safe for concurrent use.
+	// a call; it must be safe for concurrent use, and must not call Close
+	// (Close waits for the call it runs in).
 	//
 	// The state begins at the first call of any kind that cannot reach
 	// Redis, itself served from its key's share if it has one; while it

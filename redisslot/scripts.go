@@ -14,16 +14,16 @@ import (
 
 // acquireScript takes a slot, in line, after removing the frees the call
 // carries (see pendingFrees.carry). A member with a tombstone is refused for
-// good, in every mode: a waiter's try too may run after its free. It admits
-// a queued member when fits says so; a new one when nobody waits (mode
-// "try") or as if it had joined at the back; one already holding a live slot
-// (an earlier run of this call) again, counted once. Any other keeps its place
-// or joins at the back (mode "join" within the cap; "wait", its entry gone,
-// whatever the cap); "probe" only says it would join. While others wait,
-// freeing slots, dropping waiters whose entry ended or admitting a waiter
-// wakes those whose turn it is. Each key written expires no earlier than
-// what was written. Without allow-oom, it is refused whole while Redis is
-// out of memory.
+// good, in every mode: a waiter's try too may run after its free (a command
+// written before a stall). It admits a queued member when fits says so; a
+// new one when nobody waits (mode "try") or as if it had joined at the back;
+// one already holding a live slot (an earlier run of this call) again,
+// counted once. Any other keeps its place or joins at the back (mode "join"
+// within the cap; "wait", its entry gone, whatever the cap); "probe" only
+// says it would join. While others wait, freeing slots (refused or not),
+// dropping waiters whose entry ended or admitting a waiter wakes those whose
+// turn it is. Each key written expires no earlier than what was written.
+// Without allow-oom, it is refused whole while Redis is out of memory.
 //
 // KEYS: slot set, queue, entry ends, tombstones. ARGV: member id, limit,
 // lease ms, mode, cap (0: none), entry TTL ms, how many of the frees that
@@ -38,6 +38,9 @@ if #ARGV >= 8 then
 	freed = redis.call('ZREM', KEYS[1], unpack(ARGV, 8, #ARGV))
 end
 if redis.call('ZSCORE', KEYS[4], member) then
+	if freed > 0 and redis.call('ZCARD', KEYS[2]) > 0 then
+		wake(holders())
+	end
 	return {5, 0, 0}
 end
 local held = holders()

@@ -1,0 +1,58 @@
+package redisslot_test
+
+import (
+	"context"
+	"slices"
+	"sync/atomic"
+	"testing"
+
+	"github.com/ctxguard/release/redisslot"
+	"github.com/ctxguard/release/redisslot/internal/redistest"
+	"github.com/redis/go-redis/v9"
+)
+
+// A try whose member has a tombstone is refused, but the frees it carries
+// are removed all the same. This happens to a waiter's try written before a
+// stall, that Redis runs after the free of its member. When such a try
+// frees a slot while others wait, it must wake those whose turn it is, as
+// any free does: nobody else will, since a copy of those frees sent later
+// finds nothing left to remove. Here B's waiter, whose retry is a minute
+// away, is woken by nothing else.
+func TestFreesCarriedByARefusedTryWakeTheWaitersWhoseTurnItIs(t *testing.T) {
+	srv := redistest.Shared(t)
+	a := newFixture(t, srv, redisslot.Options{Lease: longLease})
+	b := newFixture(t, srv, redisslot.Options{Lease: longLease})
+	redisslot.SetRetryInterval(b.l, longLease) // B's waiter tries only when woken
+	var tries atomic.Int64
+	b.client.AddHook(scriptHook{hash: redisslot.AcquireHash, fn: func(ctx context.Context, cmds []redis.Cmder, next func() error) error {
+		defer tries.Add(1)
+		return next()
+	}})
+	ctx := ctxWithTimeout(t)
+	_, rel := mustTry(t, a.l, ctx, "k", 1)
+	defer rel()
+	result := waitingAcquire(t, ctx, b.l, "k", 1)
+	// Its join, and the try it makes once subscribed to wake-ups: from now
+	// on it tries only when woken.
+	eventually(t, "B's waiter's join and first try return", func() bool { return tries.Load() >= 2 })
+
+	slot := redisslot.SlotKey(a.l, "k")
+	held := members(t, a.client, slot)
+	if len(held) != 1 {
+		t.Fatalf("slot set of k = %v; want A's one slot", held)
+	}
+	const ghost = "ghost/1" // a waiter freed as unsure, whose try Redis runs late
+	if err := a.client.ZAdd(ctx, redisslot.TombstoneKey(a.l, "k"), redis.Z{Score: 1 << 50, Member: ghost}).Err(); err != nil {
+		t.Fatalf("ZADD tombstone: %v", err)
+	}
+	order, until := redisslot.QueueKeys(a.l, "k")
+	keys := []string{slot, order, until, redisslot.TombstoneKey(a.l, "k")}
+	args := []any{ghost, 1, longLease.Milliseconds(), "wait", 0, redisslot.EntryTTL.Milliseconds(), 1, held[0].Member}
+	res, err := a.client.EvalSha(ctx, redisslot.AcquireHash, keys, args...).Int64Slice()
+	if err != nil || !slices.Equal(res, []int64{5, 0, 0}) {
+		t.Fatalf("the late try carrying A's free = %v, %v; want [5 0 0]: refused, its member freed before", res, err)
+	}
+	if err := recv(t, result, waitAtOnce, "B's waiter not woken after a refused try freed the slot it waits for"); err != nil {
+		t.Fatalf("B's Acquire = %v; want a slot", err)
+	}
+}
