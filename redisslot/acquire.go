@@ -214,7 +214,7 @@ func (a *attempt) try(mode string, capacity int) (context.Context, func(), tryRe
 		}
 	}
 	sent := time.Now()
-	res, err := runOnce(a.ctx, l.client, acquireScript, a.ref.keys(), args, l.renewer.roundNow).Int64Slice()
+	res, err := runOnce(a.ctx, l.client, acquireScript, a.ref.keys(), args, l.renewer.emptied).Int64Slice()
 	if err == nil && (len(res) != 3 || res[0] == stateGone) {
 		err = fmt.Errorf("unexpected reply %v", res)
 	}

@@ -84,10 +84,14 @@
 // old and new holders together may exceed the limit. It looks once its
 // pub/sub connection, which it keeps from its first round on, comes back
 // (the restart broke it), or sooner: when one of its calls fails (then it
-// probes every 100ms), or when its call is the first to find Redis's
-// scripts gone. Run
-// the slots' Redis with appendonly yes and appendfsync everysec where that
-// matters.
+// probes every 100ms), or when its call, or another Limiter's with the same
+// Prefix, is the first to find Redis's scripts gone (that Limiter tells the
+// others on the pub/sub connection, which on a Redis Cluster is on one node
+// and so does not see the restart of another). Neither a Limiter before its
+// first round nor one with another Prefix is told; on a Redis Cluster, each
+// looks at its next round, or when a call of its own fails or finds the
+// scripts gone. Run the slots' Redis with appendonly yes and appendfsync
+// everysec where that matters.
 //
 // # Timeouts on request paths
 //

@@ -190,3 +190,6 @@ func CanaryConfirmed(l *Limiter) bool {
 	n, err := l.client.PubSubNumSub(context.Background(), l.sub.canary).Result()
 	return err == nil && n[l.sub.canary] > 0
 }
+
+// CanaryChannel returns the channel of l's restart canary.
+func CanaryChannel(l *Limiter) string { return l.sub.canary }

@@ -87,7 +87,7 @@ func New(client redis.UniversalClient, opts Options) *Limiter {
 		health: &l.health, fb: &l.fb, grouping: groupingOf(client), bg: l.bg,
 		lost:  func(lost []*holding, why string) { l.lost(lost, why, false) },
 		kicks: make(chan struct{}, 1), soon: make(chan struct{}, 1),
-		watch: func() { l.sub.watch() },
+		watch: func() { l.sub.watch() }, canary: l.set.names.prefix + "restarts", self: l.members.instance,
 	}
 	l.frees = newPendingFrees(l.renewer.kick)
 	l.renewer.frees = l.frees
@@ -101,7 +101,7 @@ func New(client redis.UniversalClient, opts Options) *Limiter {
 	}
 	l.sub = &subscriber{
 		client: client, waiting: l.waiting, bg: l.bg, timeout: l.set.ReleaseTimeout,
-		report: l.set.OnError, reconnected: l.renewer.roundNow, canary: l.set.names.prefix + "restarts",
+		report: l.set.OnError, restart: l.renewer.roundNow, canary: l.renewer.canary, self: l.members.instance,
 	}
 	return l
 }

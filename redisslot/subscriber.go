@@ -18,21 +18,24 @@ import (
 // messages name. go-redis resubscribes after an error, but drops a message
 // when the reader stalls for a minute: the goroutine never blocks on
 // anything slow. A subscription confirmed twice means the connection came
-// back: it then calls reconnected. From the first round on it also keeps
-// canary subscribed, a channel nobody publishes on: a Redis restart breaks
-// the connection, so its reconnect tells the Limiter to look for the slots
-// the restart lost, whether or not a call of its own failed.
+// back: it then calls restart. From the first round on it also keeps
+// canary subscribed: a Redis restart breaks the connection, so its reconnect
+// tells the Limiter to look for the slots the restart lost, whether or not a
+// call of its own failed; and a message there from another Limiter, which
+// found the scripts gone (see renewer.emptied), does the same, for a restart
+// that did not break this connection (on a Redis Cluster, of another node).
 //
 // Its mu guards ps and stopped; subscribed, confirmed and canaryOn are the
 // goroutine's.
 type subscriber struct {
-	client      redis.UniversalClient
-	waiting     *waiting
-	bg          context.Context // ends when the Limiter closes
-	timeout     time.Duration   // bounds each (un)subscribe call
-	report      func(error)
-	reconnected func()
-	canary      string
+	client  redis.UniversalClient
+	waiting *waiting
+	bg      context.Context // ends when the Limiter closes
+	timeout time.Duration   // bounds each (un)subscribe call
+	report  func(error)
+	restart func() // a restart may have lost slots: look for them
+	canary  string
+	self    string // this Limiter's instance id: its own messages on canary
 
 	watching atomic.Bool // canary wanted: the Limiter has run a renewal round
 
@@ -107,12 +110,18 @@ func (s *subscriber) handle(m any) {
 			return
 		}
 		if s.confirmed[m.Channel] {
-			s.reconnected()
+			s.restart()
 		}
 		s.confirmed[m.Channel] = true
 		// Now subscribed: a free may have gone unheard, so the oldest tries.
 		s.waiting.wake(strings.TrimSuffix(m.Channel, channelSuffix), 1, true)
 	case *redis.Message:
+		if m.Channel == s.canary {
+			if m.Payload != s.self {
+				s.restart()
+			}
+			return
+		}
 		if drop := s.waiting.dropWake.Load(); drop != nil && (*drop)(m.Channel) {
 			return
 		}

@@ -1,0 +1,87 @@
+package redisslot_test
+
+import (
+	"context"
+	"fmt"
+	"testing"
+
+	"github.com/ctxguard/release/redisslot"
+	"github.com/ctxguard/release/redisslot/internal/redistest"
+	"github.com/redis/go-redis/v9"
+)
+
+// On a Redis Cluster, a Limiter's pub/sub connection (and its restart
+// canary) is on one node: the restart of another node, which forgets the
+// slots of its keys, does not break it. The first Limiter whose call finds
+// that node's scripts gone must tell the others, or a holder here of a key
+// on that node stays live beside the key's new holders until this
+// Limiter's next round, a third of a Lease (20s) later.
+func TestClusterNodeRestartEndsTheOldHoldersOfEveryLimiter(t *testing.T) {
+	servers := redistest.StartCluster(t, 2)
+	ctx := ctxWithTimeout(t)
+	newLimiter := func() *redisslot.Limiter {
+		l := redisslot.New(redistest.ClusterClient(t, servers), redisslot.Options{Prefix: "p:", Lease: longLease, OnError: (&errLog{}).add})
+		t.Cleanup(func() { _ = l.Close() })
+		return l
+	}
+	a, b := newLimiter(), newLimiter()
+	_, warm := mustTry(t, a, ctx, "warm", 1)
+	defer warm()
+	redisslot.RenewRound(a) // from its first round on, a keeps its canary
+	canaryNode := nodeWithCanary(t, ctx, servers, redisslot.CanaryChannel(a))
+	restarted := servers[1-canaryNode]
+	key := keyOnNode(t, ctx, servers, a, 1-canaryNode)
+	sctx, rel := mustTry(t, a, ctx, key, 1)
+	defer rel()
+
+	if err := restarted.Stop(); err != nil {
+		t.Fatal(err)
+	}
+	if err := restarted.Restart(); err != nil { // empty: the slot of key is forgotten
+		t.Fatal(err)
+	}
+	var bRel func()
+	eventually(t, "b takes the one slot of key once the restarted node answers", func() bool {
+		_, r, err := b.TryAcquire(ctx, key, 1)
+		bRel = r
+		return err == nil
+	})
+	defer bRel()
+	recv(t, sctx.Done(), waitAtOnce, "a's old holder of key still live after b took its one slot on the restarted node")
+}
+
+// nodeWithCanary waits until one node of servers has a subscriber of
+// canary (go-redis puts a pub/sub connection on any node), and returns its
+// index.
+func nodeWithCanary(t *testing.T, ctx context.Context, servers []*redistest.Server, canary string) int {
+	t.Helper()
+	clients := []*redis.Client{servers[0].Client(t), servers[1].Client(t)}
+	found := -1
+	eventually(t, "the canary subscribed on a node", func() bool {
+		for i, c := range clients {
+			if n, err := c.PubSubNumSub(ctx, canary).Result(); err == nil && n[canary] == 1 {
+				found = i
+				return true
+			}
+		}
+		return false
+	})
+	return found
+}
+
+// keyOnNode returns a key whose slot set the node of index node owns: the
+// first node owns the lower half of the hash slots.
+func keyOnNode(t *testing.T, ctx context.Context, servers []*redistest.Server, l *redisslot.Limiter, node int) string {
+	t.Helper()
+	c := servers[0].Client(t)
+	for i := 0; ; i++ {
+		key := fmt.Sprint("k", i)
+		slot, err := c.ClusterKeySlot(ctx, redisslot.SlotKey(l, key)).Result()
+		if err != nil {
+			t.Fatalf("CLUSTER KEYSLOT: %v", err)
+		}
+		if int(slot*2/16384) == node {
+			return key
+		}
+	}
+}
