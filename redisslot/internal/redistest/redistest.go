@@ -529,3 +529,39 @@ func (c *Counter) Reset() {
 	c.commands.Store(0)
 	c.mu.Unlock()
 }
+
+// ReplicaOf makes s a replica of master, reached at via (master.Addr, or
+// the address of a proxy in front of it, to cut the link later), and waits
+// until s reports its link up (master_link_status:up in INFO replication),
+// which is after the first full synchronization. It first sets master's
+// repl-diskless-sync-delay to 0, so that the synchronization starts at once
+// rather than 5s later, Redis 7's default. It fails tb if the link is not
+// up within the start timeout.
+func (s *Server) ReplicaOf(tb testing.TB, master *Server, via string) {
+	tb.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), startTimeout)
+	defer cancel()
+	m, c := redis.NewClient(master.Options()), redis.NewClient(s.Options())
+	defer m.Close()
+	defer c.Close()
+	if err := m.ConfigSet(ctx, "repl-diskless-sync-delay", "0").Err(); err != nil {
+		tb.Fatalf("redistest: CONFIG SET repl-diskless-sync-delay on %s: %v", master.Addr, err)
+	}
+	host, port, err := net.SplitHostPort(via)
+	if err == nil {
+		err = c.SlaveOf(ctx, host, port).Err()
+	}
+	if err != nil {
+		tb.Fatalf("redistest: REPLICAOF %s on %s: %v", via, s.Addr, err)
+	}
+	for {
+		info, err := c.Info(ctx, "replication").Result()
+		if err == nil && strings.Contains(info, "master_link_status:up") {
+			return
+		}
+		if ctx.Err() != nil {
+			tb.Fatalf("redistest: replica %s of %s: link not up within %v: %q, %v", s.Addr, via, startTimeout, info, err)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}

@@ -2,6 +2,7 @@ package redistest_test
 
 import (
 	"context"
+	"strings"
 	"testing"
 	"time"
 
@@ -80,5 +81,24 @@ func TestCounterCountsCommandsAndRoundTrips(t *testing.T) {
 	n.Reset()
 	if n.Commands() != 0 || n.RoundTrips() != 0 || n.ByName("ping") != 0 {
 		t.Errorf("counts not zero after Reset")
+	}
+}
+
+// A replica made by ReplicaOf has the master's data once it returns, and
+// refuses writes.
+func TestReplicaOfReturnsOnceTheReplicaHasTheMastersData(t *testing.T) {
+	master, replica := redistest.Start(t), redistest.Start(t)
+	ctx, cancel := context.WithTimeout(context.Background(), hangGuard)
+	defer cancel()
+	if err := master.Client(t).Set(ctx, "k", "v", 0).Err(); err != nil {
+		t.Fatalf("SET on the master: %v", err)
+	}
+	replica.ReplicaOf(t, master, master.Addr)
+	c := replica.Client(t)
+	if got, err := c.Get(ctx, "k").Result(); err != nil || got != "v" {
+		t.Errorf("GET k on the replica = %q, %v; want \"v\"", got, err)
+	}
+	if err := c.Set(ctx, "k", "w", 0).Err(); err == nil || !strings.HasPrefix(err.Error(), "READONLY") {
+		t.Errorf("SET on the replica: %v; want a READONLY error", err)
 	}
 }
