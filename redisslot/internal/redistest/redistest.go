@@ -549,7 +549,7 @@ func (s *Server) ReplicaOf(tb testing.TB, master *Server, via string) {
 	}
 	host, port, err := net.SplitHostPort(via)
 	if err == nil {
-		err = c.SlaveOf(ctx, host, port).Err()
+		err = c.ReplicaOf(ctx, host, port).Err()
 	}
 	if err != nil {
 		tb.Fatalf("redistest: REPLICAOF %s on %s: %v", via, s.Addr, err)
