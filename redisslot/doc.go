@@ -90,7 +90,13 @@
 // and so does not see the restart of another). Neither a Limiter before its
 // first round nor one with another Prefix is told; on a Redis Cluster, each
 // looks at its next round, or when a call of its own fails or finds the
-// scripts gone. Run the slots' Redis with appendonly yes and appendfsync
+// scripts gone. A failover to a replica that missed the last writes
+// forgets the slots they took, and an instance looks for them the same
+// ways, or when its call, left on the demoted master, is answered READONLY
+// and its next call is answered; a failover that keeps its connections
+// open and sends it no NOSCRIPT (a proxy that moves them, or a DNS name
+// moved while they stay on the old master) is found at its next round,
+// Lease/3 later. Run the slots' Redis with appendonly yes and appendfsync
 // everysec where that matters.
 //
 // # Timeouts on request paths

@@ -65,8 +65,12 @@ func neverSent(err error) bool {
 
 // unreachable reports whether err, of a call whose ctx is not done, shows
 // that Redis cannot be reached now (a network error, a timeout, no
-// connection from the pool, a server loading its data, a cluster down),
-// rather than that it answered (out of memory, WRONGTYPE, a script error).
+// connection from the pool, a server loading its data, a cluster down, a
+// replica where the master was: READONLY), rather than that it answered
+// (out of memory, WRONGTYPE, a script error). A READONLY answer comes from
+// a connection left on a master that a failover demoted (go-redis closes
+// that connection); the next answer, from the new master, then runs a
+// round at once (see health), which finds the slots the failover lost.
 func unreachable(err error) bool {
 	if err == nil {
 		return false
@@ -76,5 +80,6 @@ func unreachable(err error) bool {
 		errors.Is(err, syscall.ECONNREFUSED) || errors.Is(err, syscall.ECONNRESET) || errors.Is(err, syscall.EPIPE) ||
 		errors.Is(err, context.DeadlineExceeded) || errors.Is(err, redis.ErrPoolTimeout) ||
 		redis.HasErrorPrefix(err, "LOADING") || redis.HasErrorPrefix(err, "CLUSTERDOWN") ||
-		redis.HasErrorPrefix(err, "MASTERDOWN") || redis.HasErrorPrefix(err, "TRYAGAIN")
+		redis.HasErrorPrefix(err, "MASTERDOWN") || redis.HasErrorPrefix(err, "TRYAGAIN") ||
+		redis.HasErrorPrefix(err, "READONLY")
 }
