@@ -87,16 +87,16 @@ type Options struct {
 
 	// Fallback, when not nil, keeps the service going while Redis cannot
 	// be reached (a network error, a timeout, Redis loading, a cluster
-	// down or a replica's READONLY; not an answer such as out of memory): TryAcquire and Acquire
-	// then admit up to Fallback(key, limit) slots of each key in this
-	// process alone, and beyond that refuse or queue as for a full key
-	// (Acquire waits in a local line, in order, under the caps). A typical
-	// share is the limit divided by the number of instances, at least 1. At
-	// 0 or less the key has no fallback: its calls go to Redis and return
-	// Redis's error, wrapped, naming the key. Fallback is called with no
-	// lock held, by calls made while the state is on, maybe more than once
-	// a call; it must be safe for concurrent use, and must not call Close
-	// (Close waits for the call it runs in).
+	// down or a replica's READONLY; not an answer such as out of memory):
+	// TryAcquire and Acquire then admit up to Fallback(key, limit) slots of
+	// each key in this process alone, and beyond that refuse or queue as for
+	// a full key (Acquire waits in a local line, in order, under the caps).
+	// A typical share is the limit divided by the number of instances, at
+	// least 1. At 0 or less the key has no fallback: its calls go to Redis
+	// and return Redis's error, wrapped, naming the key. Fallback is called
+	// with no lock held, by calls made while the state is on, maybe more
+	// than once a call; it must be safe for concurrent use, and must not
+	// call Close (Close waits for the call it runs in).
 	//
 	// The state begins at the first call of any kind that cannot reach
 	// Redis, itself served from its key's share if it has one; while it
