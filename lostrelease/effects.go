@@ -18,13 +18,16 @@ const (
 // effect reports whether n uses h's guard, overwrites it, or neither. A
 // comparison with nil is not a use, nor is an assignment to the variable;
 // any other reference is, closures included, and so is a call of a local
-// closure in calls.
+// closure in calls, and a bare return of a named result in ps.results.
 func (ps *pathSearch) effect(h *heldGuard, calls map[*types.Var]bool, n ast.Node) effect {
 	if n == h.assign {
 		return overwritten // the assignment again, in a loop
 	}
 	if h.discarded {
 		return noEffect
+	}
+	if ret, ok := n.(*ast.ReturnStmt); ok && len(ret.Results) == 0 && ps.results[h.v] {
+		return used // a bare return returns the named result
 	}
 	skip := make(map[*ast.Ident]bool)
 	assigned := false

@@ -39,7 +39,8 @@ type guardCollector struct {
 	c    *checker
 	body *ast.BlockStmt
 	// results, if set, are the function's named results, taken as its
-	// own variables: a helper's fact follows them to its bare returns.
+	// own variables: a helper's fact follows them to its bare returns, and
+	// the guards they hold are checked in the function.
 	results map[*types.Var]bool
 	holds   []*heldGuard
 	changes map[*types.Var][]ast.Node // see assignmentsIn; made when first needed
@@ -51,11 +52,12 @@ func (gc *guardCollector) own(v *types.Var) bool {
 	return within(gc.body, v.Pos()) || gc.results[v]
 }
 
-// checkFunc checks the body of one function, leaving function literals
-// within it to their own call. In main.main only discarded guards are
-// reported.
-func (c *checker) checkFunc(body *ast.BlockStmt, isMain bool, graph func() *cfg.CFG) {
-	gc := &guardCollector{c: c, body: body}
+// checkFunc checks the body of one function of type ft, leaving function
+// literals within it to their own call. Guards held in its named results
+// are checked too (see [checker.checkedResults]). In main.main only
+// discarded guards are reported.
+func (c *checker) checkFunc(ft *ast.FuncType, body *ast.BlockStmt, isMain bool, graph func() *cfg.CFG) {
+	gc := &guardCollector{c: c, body: body, results: c.checkedResults(ft, body)}
 	ast.PreorderStack(body, nil, gc.visit)
 	if len(gc.holds) == 0 {
 		return
@@ -70,6 +72,7 @@ func (c *checker) checkFunc(body *ast.BlockStmt, isMain bool, graph func() *cfg.
 			paths = newPathSearch(c.pass.TypesInfo, body, graph())
 			paths.predicateOf = c.predicateOf
 			paths.failure = c.failure
+			paths.results = gc.results
 		}
 		if h.discarded {
 			if len(paths.leaks(h)) > 0 {

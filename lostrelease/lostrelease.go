@@ -67,11 +67,11 @@ func run(pass *analysis.Pass) (any, error) {
 		switch fn := n.(type) {
 		case *ast.FuncDecl:
 			if fn.Body != nil {
-				c.checkFunc(fn.Body, isMainMain(pass, fn), func() *cfg.CFG { return cfgs.FuncDecl(fn) })
+				c.checkFunc(fn.Type, fn.Body, isMainMain(pass, fn), func() *cfg.CFG { return cfgs.FuncDecl(fn) })
 				c.checkShortCtx(fn.Body, declName(pass, fn))
 			}
 		case *ast.FuncLit:
-			c.checkFunc(fn.Body, false, func() *cfg.CFG { return cfgs.FuncLit(fn) })
+			c.checkFunc(fn.Type, fn.Body, false, func() *cfg.CFG { return cfgs.FuncLit(fn) })
 			c.checkShortCtx(fn.Body, "the function literal")
 		}
 	})

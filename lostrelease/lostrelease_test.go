@@ -51,6 +51,7 @@ var allPatterns = []string{
 	"predicatetypes", "shortctx", "failhelpers", "testfailures", "panics",
 	"falsereports", "helperstatus", "falsereports2", "missedleaks", "knownlimits",
 	"falsereports3", "missedleaks2", "falsereports4", "missedleaks3", "knownlimits2",
+	"missedleaks4", "falsereports5",
 }
 
 var all struct {
@@ -259,7 +260,9 @@ func TestNoFalseReports2(t *testing.T) { run(t, "falsereports2") }
 
 // TestKnownLimits checks that the limits doc.go lists on correct code
 // still report as it says: a status that a recovering defer sets, a Go map
-// from status to code, a generic predicate.
+// from status to code, a generic predicate; and that a leak it lists, a
+// guard in a named result of a function whose deferred closure recovers,
+// is still not reported.
 func TestKnownLimits(t *testing.T) { run(t, "knownlimits", "knownlimits2") }
 
 // TestMissedLeaks checks leaks where a status, a predicate's result or a
@@ -290,7 +293,22 @@ func TestMissedLeaks2(t *testing.T) { run(t, "missedleaks2") }
 // a bool copy of rel != nil.
 func TestNoFalseReports4(t *testing.T) { run(t, "falsereports4") }
 
-// TestMissedLeaks3 checks leaks the analyzer must report: a failover loop
-// whose copy of the status is declared in its init, and a guard held in a
-// named result and dropped by a later return.
+// TestMissedLeaks3 checks a leak the analyzer must report: a failover loop
+// whose copy of the status is declared in its init.
 func TestMissedLeaks3(t *testing.T) { run(t, "missedleaks3") }
+
+// TestNamedResultLeaks checks that a guard held in a named result, of a
+// function or a function literal, is checked in its own function: a return
+// with explicit results that does not return it, an overwrite, a continue
+// that leads to one, and a return of another call's results are each
+// reported.
+func TestNamedResultLeaks(t *testing.T) { run(t, "missedleaks4") }
+
+// TestNamedResultsNoFalseReports checks correct code that keeps its guard
+// in a named result: a bare return, a return by name, a guard handed on
+// from a helper or copied from a local, a deferred closure that releases
+// it, a release before the result is set to nil, a guard set in a loop
+// and returned from it or after a break, and functions whose named
+// results a deferred closure assigns or whose address is taken. Nothing
+// may be reported.
+func TestNamedResultsNoFalseReports(t *testing.T) { run(t, "falsereports5") }

@@ -26,6 +26,9 @@ type pathSearch struct {
 	// failed or ended, or the goroutine or the program ends (see
 	// [checker.failure]); if nil, no node does.
 	failure func(ast.Node) bool
+	// results are the function's named results that hold guards checked
+	// in it: a bare return uses each.
+	results map[*types.Var]bool
 }
 
 func newPathSearch(info *types.Info, body *ast.BlockStmt, g *cfg.CFG) *pathSearch {
