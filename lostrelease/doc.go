@@ -122,6 +122,15 @@
 // A guard copied to another local variable (`held := rel`) is used by the
 // copy, which is then checked in turn.
 //
+// A named result is a local variable of its function, and the guard it
+// holds is checked there: a bare return returns it, so uses the guard; a
+// return with results sets it first, so uses only a guard it names
+// (`return nil, err` drops the guard in rel, `return rel, nil` hands it
+// to the caller). Named results are not checked in a function where a
+// function literal assigns one or calls recover, or where one's address
+// is taken (a pointer method called on it included): a deferred call may
+// then return other values than the function's paths show.
+//
 // # Paths that do not go on
 //
 // A guard, discarded or held, is reported only on a path that can go on
@@ -356,10 +365,15 @@
 //     (`case statusFull, statusBackend:`) or an ordered comparison that
 //     leaves it several values leaves it unknown, so a two-slot helper
 //     that gives the first slot back on such a test has no values for it.
-//   - A guard held in a named result is not checked within its own
-//     function: `_, rel, err = l.TryAcquire(...); if err := step(); err !=
-//     nil { return nil, err }` drops rel unreported. Its callers are
-//     checked as usual.
+//   - A guard held in a named result is not checked in a function where
+//     a function literal assigns a named result or calls recover, or where
+//     a named result's address is taken: with a deferred
+//     `if r := recover(); r != nil { log.Print(r) }`, `return nil, err`
+//     after the acquire drops rel unreported. Its callers are checked as
+//     usual. A deferred closure that releases a named result counts as a
+//     use on every path after it, even where a return sets the result to
+//     nil before the closure runs: with `defer func() { if err != nil {
+//     rel() } }()`, `return nil, err` calls a nil func.
 //   - A helper called with a literal nil fn is still taken to return a
 //     guard unless it passes that parameter straight on as fn: `if rel !=
 //     nil { t.Fatal() }` after `rel := wrapDefault(ctx, nil)`, in a test,
