@@ -238,8 +238,11 @@
 // declaration and the read, nor after the read in a loop that begins
 // after the declaration, in a function without goto: so a handler that
 // reuses st for its next slot (`relA, st := ...`) after `ok := st == OK`
-// is read right. What the paths that
-// reach a block without using the guard allow is joined there, so a block
+// is read right. A named result whose guards are checked (see What is
+// reported) and that is assigned once, one value by a statement on every
+// path to the read (`st = classify(err)`), counts as declared there.
+// What the paths that reach a block without using the guard allow is
+// joined there, so a block
 // that one such path reaches while the status may hold one of the values
 // is not a failure branch; a status assigned again, in a loop say, may
 // hold any value from there on. An error status that may only be nil is

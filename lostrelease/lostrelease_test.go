@@ -301,14 +301,16 @@ func TestMissedLeaks3(t *testing.T) { run(t, "missedleaks3") }
 // function or a function literal, is checked in its own function: a return
 // with explicit results that does not return it, an overwrite, a continue
 // that leads to one, and a return of another call's results are each
-// reported.
+// reported; and that a named bool or status set from the error is no copy
+// of it where a path skips the setting or the error changes after it.
 func TestNamedResultLeaks(t *testing.T) { run(t, "missedleaks4") }
 
 // TestNamedResultsNoFalseReports checks correct code that keeps its guard
 // in a named result: a bare return, a return by name, a guard handed on
 // from a helper or copied from a local, a deferred closure that releases
 // it, a release before the result is set to nil, a guard set in a loop
-// and returned from it or after a break, and functions whose named
-// results a deferred closure assigns or whose address is taken. Nothing
-// may be reported.
+// and returned from it or after a break, a named bool or status set once
+// from the error and read as its copy, and functions whose named results
+// a deferred closure assigns or whose address is taken. Nothing may be
+// reported.
 func TestNamedResultsNoFalseReports(t *testing.T) { run(t, "falsereports5") }

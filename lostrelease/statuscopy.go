@@ -9,7 +9,8 @@ import (
 // statusCopy returns the expression that the variable named by id was
 // assigned, if id may stand for it in a condition on v
 // (`ok := st == OK; if !ok { ... }`): id's variable is declared in the
-// function and assigned only there; v is assigned nowhere from that
+// function and assigned only there, or is a named result that
+// [pathSearch.onlyResultAssignment] gives a statement for; v is assigned nowhere from that
 // declaration to the read id, nor after id in a loop that holds id but not
 // the declaration in its body, and the function has no goto (a status that a
 // closure assigns, or whose address is taken, is never followed). Then v holds the same value at id as
@@ -21,6 +22,9 @@ func (ps *pathSearch) statusCopy(id *ast.Ident, v *types.Var) ast.Expr {
 		return nil
 	}
 	decl := ps.onlyDeclaration(c)
+	if decl == nil {
+		decl = ps.onlyResultAssignment(c, id)
+	}
 	var lhs, rhs []ast.Expr
 	switch d := decl.(type) {
 	case *ast.AssignStmt:
@@ -42,6 +46,29 @@ func (ps *pathSearch) statusCopy(id *ast.Ident, v *types.Var) ast.Expr {
 		}
 	}
 	return rhs[indexOfVar(ps.info, lhs, c)]
+}
+
+// onlyResultAssignment returns the statement that assigns c, a named
+// result checked in the function (see [pathSearch.results]), if it is c's
+// only assignment, gives it one value (`st = classify(err)`), and runs on
+// every path from the function's entry to the read id: c then holds there
+// what that statement gave it, as a variable declared by it would.
+func (ps *pathSearch) onlyResultAssignment(c *types.Var, id *ast.Ident) ast.Node {
+	if !ps.results[c] || ps.onlyDeclaration(c) != nil || len(ps.assigned[c]) != 1 {
+		return nil
+	}
+	a, ok := ps.assigned[c][0].(*ast.AssignStmt)
+	if !ok || a.Tok != token.ASSIGN || len(a.Lhs) != len(a.Rhs) {
+		return nil
+	}
+	for _, b := range ps.g.Blocks {
+		for _, n := range b.Nodes {
+			if b.Live && within(n, id.Pos()) && ps.dominates(a, n) {
+				return a
+			}
+		}
+	}
+	return nil
 }
 
 // loopsBack reports whether a path may go from n back to id without a new
