@@ -384,6 +384,9 @@
 //   - A flag set in a branch is not a copy of a status:
 //     `granted := false; if st == OK { granted = true }; if !granted { return }`
 //     reports the return; `granted := st == OK` does not.
+//     So with a named status preset, then set in a switch on the error
+//     (`case err == nil: st = OK`), `if st != OK { return nil, st }`
+//     is reported; a bare return after the switch is not.
 //   - A local func variable assigned anything but function literals, or
 //     whose address is taken, is not a release: after
 //     `release := releaseSlot`, `release()` is not a use.
