@@ -359,7 +359,9 @@
 //     (`if httpCodes[st] != http.StatusOK { return }` is reported).
 //   - A status a function literal assigns is not followed, even one that
 //     a recovering defer sets beside a nil guard: the helper's status has
-//     no known values.
+//     no known values. Within the function itself, a function literal it
+//     defers directly (`defer func() { if err != nil { err = wrap(err) }
+//     }()`) does not count: it runs once the function has returned.
 //   - A status read through an interface method (`if !o.OK()`), a struct
 //     field (`a.st != OK`), or a copy taken before the status variable was
 //     reused for the next slot narrows nothing; nor does a bool copy of a

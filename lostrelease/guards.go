@@ -165,7 +165,8 @@ func (gc *guardCollector) assigned(stmt ast.Node, lhs []ast.Expr) func(ast.Expr,
 // When a helper's returns do not say what its last result holds, an error
 // is taken to be nil and a bool true whenever the guard is not nil. A
 // variable that a function literal assigns, or whose address is taken, is
-// no status: the paths of the function do not see it change.
+// no status: the paths of the function do not see it change; but for a
+// function literal the function defers directly (see changedOnPaths).
 func (gc *guardCollector) statuses(src *source, i int, lhs []ast.Expr) []status {
 	info := gc.c.pass.TypesInfo
 	k := 0
@@ -185,7 +186,7 @@ func (gc *guardCollector) statuses(src *source, i int, lhs []ast.Expr) []status 
 		if gc.changes == nil {
 			gc.changes = assignmentsIn(info, gc.body)
 		}
-		if changedAside(gc.body, gc.changes, v) {
+		if changedOnPaths(gc.body, gc.changes, v) {
 			continue
 		}
 		t := src.sig.Results().At(j).Type()

@@ -4,6 +4,7 @@ import (
 	"go/ast"
 	"go/token"
 	"go/types"
+	"slices"
 )
 
 // statusCopy returns the expression that the variable named by id was
@@ -195,4 +196,31 @@ func changedAside(body *ast.BlockStmt, assigned map[*types.Var][]ast.Node, v *ty
 		}
 	}
 	return false
+}
+
+// changedOnPaths reports what changedAside does, leaving out what the
+// function literals that body defers directly (`defer func() { ... }()`,
+// not in a function literal of body) do: they run once body has returned,
+// so no path of body sees it, as with `if err != nil { err = wrap(err) }`
+// deferred on a named err.
+func changedOnPaths(body *ast.BlockStmt, assigned map[*types.Var][]ast.Node, v *types.Var) bool {
+	var deferred []*ast.FuncLit
+	ast.Inspect(body, func(n ast.Node) bool {
+		switch n := n.(type) {
+		case *ast.FuncLit:
+			return false
+		case *ast.DeferStmt:
+			if lit, ok := ast.Unparen(n.Call.Fun).(*ast.FuncLit); ok {
+				deferred = append(deferred, lit)
+			}
+		}
+		return true
+	})
+	var rest []ast.Node
+	for _, n := range assigned[v] {
+		if !slices.ContainsFunc(deferred, func(lit *ast.FuncLit) bool { return within(lit, n.Pos()) }) {
+			rest = append(rest, n)
+		}
+	}
+	return changedAside(body, map[*types.Var][]ast.Node{v: rest}, v)
 }

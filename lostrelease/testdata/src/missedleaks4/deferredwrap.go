@@ -1,0 +1,46 @@
+package missedleaks4
+
+import (
+	"context"
+	"fmt"
+
+	"github.com/ctxguard/release/slots"
+)
+
+// handleWrapped wraps its named err in a deferred function literal, and
+// drops its slot when step fails: still reported, at that return alone.
+func handleWrapped(ctx context.Context, l slots.Limiter) (err error) {
+	defer func() {
+		if err != nil {
+			err = fmt.Errorf("handle: %w", err)
+		}
+	}()
+	_, rel, err := l.TryAcquire(ctx, "k", 1) // want `the release function returned by Limiter.TryAcquire is not used on all paths`
+	if err != nil {
+		return err
+	}
+	if err := step(); err != nil {
+		return err // want `this return statement may be reached without using the release function rel defined on line 18`
+	}
+	defer rel()
+	return nil
+}
+
+// handleChecked: a function literal called at once, whose own defer sets
+// err after the acquire succeeded, runs on the paths of the function: err
+// is no status of rel there, and the return it leads to drops the slot.
+func handleChecked(ctx context.Context, l slots.Limiter) (err error) {
+	_, rel, err := l.TryAcquire(ctx, "k", 1) // want `the release function returned by Limiter.TryAcquire is not used on all paths`
+	func() {
+		defer func() {
+			if err == nil {
+				err = step()
+			}
+		}()
+	}()
+	if err != nil {
+		return err // want `this return statement may be reached without using the release function rel defined on line 33`
+	}
+	defer rel()
+	return nil
+}
