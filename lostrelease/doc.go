@@ -102,22 +102,26 @@
 //     the function returns". Each iteration's guard stays held until then.
 //     The defer is still a use: a continue or return after it is not a leak.
 //   - A guard that fires as its function returns: a call of WrapOnDone or
-//     WrapOnDoneCause on a ctx that the function ends itself, "the guard's
-//     ctx is cancelled by the deferred cancel when f returns: it fires
-//     then". It is reported when ctx is a local variable declared, and
-//     assigned, only by `ctx, cancel := context.WithTimeout(...)` (or
-//     WithCancel, WithDeadline or their Cause forms), cancel is assigned
-//     only there and deferred by a statement of the function's own body
-//     (`defer cancel()`, not in an if, a loop or a closure; and the body
-//     has no goto), and a return statement after that defer returns the
-//     guard: the call itself, or a local variable assigned only the call.
-//     The caller then holds a release whose resource is already freed. A
-//     guard used in the function (`defer rel()`), made on a parameter or
-//     on the parent of the cancelled ctx, or a cancel called only on some
-//     paths is not reported. A helper of one result whose guard is made on
-//     its ctx parameter (on every return, nil or WrapOnDone's, or such a
-//     helper's, with that parameter, never assigned, as ctx) is checked as
-//     WrapOnDone; a helper of more results is not.
+//     WrapOnDoneCause, of a Limiter's TryAcquire or Acquire, or of
+//     slots.AcquireWithin, on a ctx that the function ends itself, "the
+//     guard's ctx is cancelled by the deferred cancel when f returns: it fires
+//     then" (a Limiter frees the slot when its ctx is done). It is reported
+//     when ctx is a local variable declared, and assigned, only by `ctx,
+//     cancel := context.WithTimeout(...)` (or WithCancel, WithDeadline or
+//     their Cause forms), or a parameter assigned only so, by a statement of
+//     the function's own body before the call (`ctx, cancel :=
+//     context.WithTimeout(ctx, 2*time.Second)`); cancel is assigned only there
+//     and deferred by a statement of the function's own body (`defer
+//     cancel()`, not in an if, a loop or a closure; and the body has no goto);
+//     and a return statement after that defer returns the guard: the call
+//     itself, or a local variable assigned only the call's guard. The caller
+//     then holds a release whose resource is already freed. A guard used in
+//     the function (`defer rel()`), made on a parameter or on the parent of
+//     the cancelled ctx, or a cancel called only on some paths is not
+//     reported. A helper whose one guard is made on its ctx parameter (on
+//     every return, nil, or the guard of a call of one of the above, or of
+//     such a helper, with that parameter, never assigned, as ctx) is checked
+//     as they are.
 //
 // A guard copied to another local variable (`held := rel`) is used by the
 // copy, which is then checked in turn.

@@ -13,10 +13,12 @@ func ctxOfOf(s *source) []int    { return s.ctxOf }
 
 // paramFor returns the index of the parameter of a helper, of signature
 // sig, that its guard result i follows, or -1: on every return, result i
-// is nil or a call of a source with one result, a guard, that passes the
-// parameter, never assigned in the helper, as the argument argOf names
-// (WrapOnDone's fn for nilIfNilOf, its ctx for ctxOfOf, or the argument
-// another such helper names).
+// is nil, or a call of a source with one result, a guard, or a variable
+// assigned nothing but the one guard result of a source (`_, rel, err :=
+// l.TryAcquire(ctx, ...)`), whose call passes the parameter, never
+// assigned in the helper, as the argument argOf names (WrapOnDone's fn for
+// nilIfNilOf, its ctx for ctxOfOf, or the argument another such helper or
+// a Limiter names).
 func (c *checker) paramFor(hb *helperBody, sig *types.Signature, i int, argOf func(*source) []int) int {
 	param := -1
 	n := sig.Results().Len()
@@ -37,11 +39,18 @@ func (c *checker) paramFor(hb *helperBody, sig *types.Signature, i int, argOf fu
 	return param
 }
 
-// paramOf returns the index of the parameter of sig that e, a call with
-// one result, a guard, passes as the argument argOf names, or -1.
+// paramOf returns the index of the parameter of sig that e passes as the
+// argument argOf names, or -1: e is a call with one result, a guard, or a
+// variable that holds the one guard result of a call (see sourceOfVar).
 func (c *checker) paramOf(hb *helperBody, sig *types.Signature, e ast.Expr, argOf func(*source) []int) int {
 	src := c.sourceOf(e)
-	if src == nil || src.n != 1 {
+	if src != nil && src.n != 1 {
+		return -1
+	}
+	if src == nil {
+		src = c.sourceOfVar(hb, e)
+	}
+	if src == nil {
 		return -1
 	}
 	args := argOf(src)
@@ -62,4 +71,34 @@ func (c *checker) paramOf(hb *helperBody, sig *types.Signature, e ast.Expr, argO
 		}
 	}
 	return -1
+}
+
+// sourceOfVar returns the source whose one guard result e, a variable of
+// the helper, holds, if that is the variable's only assignment: a call of
+// several results, the guard among them, assigned to as many variables.
+func (c *checker) sourceOfVar(hb *helperBody, e ast.Expr) *source {
+	id, ok := ast.Unparen(e).(*ast.Ident)
+	if !ok {
+		return nil
+	}
+	info := c.pass.TypesInfo
+	g, ok := info.Uses[id].(*types.Var)
+	if !ok || len(hb.assigned[g]) != 1 {
+		return nil
+	}
+	var lhs, rhs []ast.Expr
+	switch d := hb.assigned[g][0].(type) {
+	case *ast.AssignStmt:
+		lhs, rhs = d.Lhs, d.Rhs
+	case *ast.ValueSpec:
+		lhs, rhs = identExprs(d.Names), d.Values
+	}
+	if len(rhs) != 1 || len(lhs) < 2 {
+		return nil
+	}
+	src := c.sourceOf(rhs[0])
+	if src == nil || len(src.results) != 1 || src.results[0] >= len(lhs) || !isVar(info, lhs[src.results[0]], g) {
+		return nil
+	}
+	return src
 }

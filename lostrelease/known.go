@@ -26,12 +26,14 @@ var knownMethods = map[knownMethod]*returnsGuard{
 
 // limiterFact returns the fact of a method shaped as
 // slots.Limiter.Acquire: (context.Context, func(), error), the guard
-// non-nil only with a nil error, and a panic on a nil ctx, which the
-// contract tests of package slotstest require of every Limiter.
+// non-nil only with a nil error, made on its ctx (the slot ends when ctx is
+// done), and a panic on a nil ctx, which the contract tests of package
+// slotstest require of every Limiter.
 func limiterFact() *returnsGuard {
 	return &returnsGuard{
 		Results:     []int{1},
 		While:       [][]valueSet{{{}, {}, {Known: true, Values: []string{"nil"}}}},
+		CtxOf:       []int{0},
 		PanicsIfNil: []int{0},
 	}
 }

@@ -74,6 +74,10 @@ func (c *checker) guardCall(e ast.Expr) (*ast.CallExpr, *types.Func, *returnsGua
 		// documents.
 		fact = &returnsGuard{Results: []int{0}, While: [][]valueSet{{{}}}, NilIfNil: []int{1},
 			CtxOf: []int{0}, PanicsIfNil: []int{0}}
+	case fn.Pkg().Path() == slotsPkg && fn.Signature().Recv() == nil && fn.Name() == "AcquireWithin":
+		// Shaped and documented as a Limiter's Acquire, its slot made on
+		// its ctx, which its guard, a closure, does not show.
+		fact = limiterFact()
 	case fn.Pkg() == c.pass.Pkg:
 		fact = c.local[fn]
 	default:

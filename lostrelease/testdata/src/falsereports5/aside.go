@@ -10,7 +10,7 @@ import (
 // acquireWrapped wraps its error in a deferred closure, which assigns the
 // named result err after the return: err is no status of the guard, and
 // the named results are not checked in the function.
-func acquireWrapped(ctx context.Context, l slots.Limiter) (rel func(), err error) { // want acquireWrapped:"returnsGuard\\[0\\]$"
+func acquireWrapped(ctx context.Context, l slots.Limiter) (rel func(), err error) { // want acquireWrapped:"returnsGuard\\[0\\] ctxOf\\[0\\]$"
 	defer func() {
 		if err != nil {
 			err = fmt.Errorf("acquire: %w", err)
@@ -24,7 +24,7 @@ func acquireWrapped(ctx context.Context, l slots.Limiter) (rel func(), err error
 }
 
 // acquireAnnotated wraps its error through its address.
-func acquireAnnotated(ctx context.Context, l slots.Limiter) (rel func(), err error) { // want acquireAnnotated:"returnsGuard\\[0\\]$"
+func acquireAnnotated(ctx context.Context, l slots.Limiter) (rel func(), err error) { // want acquireAnnotated:"returnsGuard\\[0\\] ctxOf\\[0\\]$"
 	defer annotate(&err, "acquire")
 	_, rel, err = l.TryAcquire(ctx, "k", 1)
 	if err != nil {

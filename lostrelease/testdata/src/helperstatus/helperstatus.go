@@ -85,7 +85,7 @@ func inLoop(ctx context.Context, l slots.Limiter, keys []string) (rel func(), st
 }
 
 // overwritten gives a guard that a closure may replace: not followed.
-func overwritten(ctx context.Context, l slots.Limiter) (func(), status) { // want overwritten:"returnsGuard\\[0\\]$"
+func overwritten(ctx context.Context, l slots.Limiter) (func(), status) { // want overwritten:"returnsGuard\\[0\\] ctxOf\\[0\\]$"
 	_, rel, err := l.TryAcquire(ctx, "k", 1)
 	st := statusFull
 	if err == nil {
@@ -162,7 +162,7 @@ func preset(ctx context.Context, l slots.Limiter) (rel func(), st status) { // w
 }
 
 // ranged gives the last status of a range loop.
-func ranged(ctx context.Context, l slots.Limiter, sts []status) (func(), status) { // want ranged:"returnsGuard\\[0\\]$"
+func ranged(ctx context.Context, l slots.Limiter, sts []status) (func(), status) { // want ranged:"returnsGuard\\[0\\] ctxOf\\[0\\]$"
 	_, rel, err := l.TryAcquire(ctx, "k", 1)
 	if err != nil {
 		return nil, statusFull

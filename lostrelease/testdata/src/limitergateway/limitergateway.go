@@ -31,7 +31,7 @@ func statusOf(err error) Status { // want statusOf:"isPredicate maps:1=!nil,2=!n
 }
 
 // AcquireUserSlot returns a guard only with StatusOK.
-func AcquireUserSlot(ctx context.Context, l slots.Limiter, user string) (context.Context, func(), Status) { // want AcquireUserSlot:"returnsGuard\\[1\\] 1:\\{2=0\\}$"
+func AcquireUserSlot(ctx context.Context, l slots.Limiter, user string) (context.Context, func(), Status) { // want AcquireUserSlot:"returnsGuard\\[1\\] 1:\\{2=0\\} ctxOf\\[0\\]$"
 	sctx, release, err := l.Acquire(ctx, "user:"+user, 4)
 	if err != nil {
 		return nil, nil, statusOf(err)
@@ -46,7 +46,7 @@ type Gateway struct {
 }
 
 // acquireAccountSlot is a method over the field.
-func (g *Gateway) acquireAccountSlot(ctx context.Context, account string) (context.Context, func(), Status) { // want acquireAccountSlot:"returnsGuard\\[1\\] 1:\\{2=0\\}$"
+func (g *Gateway) acquireAccountSlot(ctx context.Context, account string) (context.Context, func(), Status) { // want acquireAccountSlot:"returnsGuard\\[1\\] 1:\\{2=0\\} ctxOf\\[0\\]$"
 	sctx, release, err := g.limiter.TryAcquire(ctx, "account:"+account, g.limit)
 	if err != nil {
 		return nil, nil, statusOf(err)

@@ -9,7 +9,7 @@ import (
 
 // deferSetsStatus returns its guard with statusOK, then its deferred
 // closure changes the named result to statusDraining, guard and all.
-func deferSetsStatus(ctx context.Context, l slots.Limiter, draining bool) (rel func(), st status) { // want deferSetsStatus:"returnsGuard\\[0\\]$"
+func deferSetsStatus(ctx context.Context, l slots.Limiter, draining bool) (rel func(), st status) { // want deferSetsStatus:"returnsGuard\\[0\\] ctxOf\\[0\\]$"
 	defer func() {
 		if draining {
 			st = statusDraining
@@ -54,7 +54,7 @@ func methodSetsNamedCaller(ctx context.Context, l slots.Limiter) error {
 
 // deferredMethodSetsNamed defers the pointer method: it runs after the
 // return statement has set st to statusOK.
-func deferredMethodSetsNamed(ctx context.Context, l slots.Limiter, draining bool) (rel func(), st status) { // want deferredMethodSetsNamed:"returnsGuard\\[0\\]$"
+func deferredMethodSetsNamed(ctx context.Context, l slots.Limiter, draining bool) (rel func(), st status) { // want deferredMethodSetsNamed:"returnsGuard\\[0\\] ctxOf\\[0\\]$"
 	defer st.degrade(draining)
 	_, rel, err := l.TryAcquire(ctx, "k", 1)
 	if err != nil {
@@ -74,7 +74,7 @@ func deferredMethodSetsNamedCaller(ctx context.Context, l slots.Limiter) error {
 
 // spareOnPanic returns nil with statusFull when the call fails, but its
 // deferred closure may then put a spare guard in the named result.
-func spareOnPanic(ctx context.Context, l slots.Limiter, spare func()) (rel func(), st status) { // want spareOnPanic:"returnsGuard\\[0\\]$"
+func spareOnPanic(ctx context.Context, l slots.Limiter, spare func()) (rel func(), st status) { // want spareOnPanic:"returnsGuard\\[0\\] ctxOf\\[0\\]$"
 	defer func() {
 		if recover() != nil {
 			rel = spare
