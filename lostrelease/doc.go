@@ -101,6 +101,14 @@
 //     again before the function returns: "deferred in a loop: held until
 //     the function returns". Each iteration's guard stays held until then.
 //     The defer is still a use: a continue or return after it is not a leak.
+//   - A release deferred before its call's result is checked:
+//     `_, rel, err := l.TryAcquire(...); defer rel(); if err != nil {`,
+//     "rel is nil when Limiter.TryAcquire fails: deferred before the
+//     call's result is checked, it panics then". It is reported when the
+//     defer follows the assignment in the same statement list, no
+//     statement between reads the release or a status of it, and the
+//     call's fact gives that status's values (a Limiter's error, a
+//     helper's status whose returns say it), not when they are assumed.
 //   - A guard that fires as its function returns: a call of WrapOnDone or
 //     WrapOnDoneCause, of a Limiter's TryAcquire or Acquire, or of
 //     slots.AcquireWithin, on a ctx that the function ends itself, "the

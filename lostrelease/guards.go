@@ -65,7 +65,11 @@ func (c *checker) checkFunc(ft *ast.FuncType, body *ast.BlockStmt, isMain bool, 
 	var paths *pathSearch
 	deferReported := make(map[*ast.DeferStmt]bool)
 	for _, h := range gc.holds {
-		if c.ignored(h.src.call) || isMain && !h.discarded {
+		if c.ignored(h.src.call) {
+			continue
+		}
+		c.checkNilDefer(body, h)
+		if isMain && !h.discarded {
 			continue
 		}
 		if paths == nil {

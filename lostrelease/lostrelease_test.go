@@ -51,7 +51,7 @@ var allPatterns = []string{
 	"predicatetypes", "shortctx", "failhelpers", "testfailures", "panics",
 	"falsereports", "helperstatus", "falsereports2", "missedleaks", "knownlimits",
 	"falsereports3", "missedleaks2", "falsereports4", "missedleaks3", "knownlimits2",
-	"missedleaks4", "falsereports5",
+	"missedleaks4", "falsereports5", "nildefer",
 }
 
 var all struct {
@@ -315,3 +315,10 @@ func TestNamedResultLeaks(t *testing.T) { run(t, "missedleaks4") }
 // a deferred closure assigns or whose address is taken. Nothing may be
 // reported.
 func TestNamedResultsNoFalseReports(t *testing.T) { run(t, "falsereports5") }
+
+// TestNilDefer checks that a release deferred before its call's result is
+// checked is reported (nil on failure, the deferred call panics), in a
+// statement list of any kind, after statements that read neither the
+// release nor its status; and that a release deferred after the check,
+// checked for nil, or in a closure that checks it, is not.
+func TestNilDefer(t *testing.T) { run(t, "nildefer") }
