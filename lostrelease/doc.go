@@ -264,6 +264,14 @@
 // &v) are true only where err is not nil, read as the conditions above
 // are: through !, && and ||, bool copies, and the paths that follow.
 //
+// A local variable, parameter or named result of a boolean, integer or
+// string type that a condition reads is followed by value along the paths
+// from the guard's call: an assignment of a constant sets it, any other
+// assignment makes it unknown. So a status set in a switch on the error
+// (`case err == nil: st = OK`) or a flag set where the status is checked
+// (`if err == nil { granted = true }`) narrows the paths that read it as
+// the status itself does.
+//
 // A call of a status predicate on the status itself stands for what the
 // predicate returns: `st.granted()`, `isOK(st)`, `admit(w, st)`, negated,
 // combined with && and ||, or through a bool copy (`ok := st.granted()`).
@@ -395,12 +403,12 @@
 //     guard unless it passes that parameter straight on as fn: `if rel !=
 //     nil { t.Fatal() }` after `rel := wrapDefault(ctx, nil)`, in a test,
 //     is reported; mark it //lostrelease:ignore.
-//   - A flag set in a branch is not a copy of a status:
-//     `granted := false; if st == OK { granted = true }; if !granted { return }`
-//     reports the return; `granted := st == OK` does not.
-//     So with a named status preset, then set in a switch on the error
-//     (`case err == nil: st = OK`), `if st != OK { return nil, st }`
-//     is reported; a bare return after the switch is not.
+//   - A variable set in a branch (`granted = true` where the status is
+//     OK, `case err == nil: st = OK`) is followed by the constants it is
+//     assigned only if it is of a boolean, integer or string type, read in
+//     an if, for or switch condition, and not assigned in a function
+//     literal (but for one deferred directly) or through its address; and
+//     only the first 16 such variables of a function are.
 //   - A local func variable assigned anything but function literals, or
 //     whose address is taken, is not a release: after
 //     `release := releaseSlot`, `release()` is not a use.

@@ -32,6 +32,9 @@ type status struct {
 	v       *types.Var
 	values  []string // what v holds whenever the guard may be non-nil, as in [valueSet]
 	isError bool     // v is an error: one equal to a variable is taken as not nil
+	// tracked: v is no result of the call but a variable the paths follow
+	// by value (see [checker.trackedStatuses]); an assignment sets it.
+	tracked bool
 }
 
 // guardCollector finds the guards one function holds.
@@ -63,6 +66,7 @@ func (c *checker) checkFunc(ft *ast.FuncType, body *ast.BlockStmt, isMain bool, 
 		return
 	}
 	var paths *pathSearch
+	var tracked []status
 	deferReported := make(map[*ast.DeferStmt]bool)
 	for _, h := range gc.holds {
 		if c.ignored(h.src.call) {
@@ -84,6 +88,10 @@ func (c *checker) checkFunc(ft *ast.FuncType, body *ast.BlockStmt, isMain bool, 
 			}
 			continue
 		}
+		if tracked == nil {
+			tracked = c.trackedStatuses(body)
+		}
+		h.track(tracked)
 		c.reportLeaks(h, paths.leaks(h))
 		for _, d := range paths.defersInLoops(h) {
 			if !deferReported[d] {

@@ -217,6 +217,10 @@ func (w *walk) assignStatuses(st *pathState, values []uint64, n ast.Node) {
 			continue
 		}
 		if n != nil && assigns(w.ps.info, s.v, n) || n == nil && rangeAssigns(w.ps.info, s.v, st.b) {
+			if s.tracked {
+				values[i] = s.valueAssigned(w.ps.info, n)
+				continue
+			}
 			st.live &^= 1 << i
 			values[i] = 0
 		}

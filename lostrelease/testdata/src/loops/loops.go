@@ -87,13 +87,13 @@ func notConstant(ctx context.Context, n int) {
 	}
 } // want `without using the release function rel`
 
-func loopVarAssigned(ctx context.Context) {
-	rel := release.WrapOnDone(ctx, free) // want `not used on all paths`
+func loopVarAssigned(ctx context.Context) { // not constant, but i is 0 at the first test (see loopVarUnknown)
+	rel := release.WrapOnDone(ctx, free)
 	for i := 0; i < 3; i++ {
 		i = 3
 		go rel()
 	}
-} // want `without using the release function rel`
+}
 
 func continueFirst(ctx context.Context) {
 	rel := release.WrapOnDone(ctx, free) // want `not used on all paths`
@@ -135,3 +135,14 @@ func breakThenReturn(ctx context.Context) error {
 	}
 	return nil
 }
+
+// loopVarAssigned's loop is not constant (its variable is assigned in its
+// body), but i, followed by value, is 0 at the first test: the body runs.
+// Here the first test depends on n: the body may not run.
+func loopVarUnknown(ctx context.Context, n int) {
+	rel := release.WrapOnDone(ctx, free) // want `not used on all paths`
+	for i := n; i < 3; i++ {
+		i = 3
+		go rel()
+	}
+} // want `without using the release function rel`

@@ -44,3 +44,40 @@ func handleChecked(ctx context.Context, l slots.Limiter) (err error) {
 	defer rel()
 	return nil
 }
+
+// handleFlagged sets a flag where the slot was granted, then drops the
+// slot on the path where the flag says it holds one.
+func handleFlagged(ctx context.Context, l slots.Limiter) error {
+	granted := false
+	_, rel, err := l.TryAcquire(ctx, "k", 1) // want `the release function returned by Limiter.TryAcquire is not used on all paths`
+	if err == nil {
+		granted = true
+	}
+	if granted {
+		if err := step(); err != nil {
+			return err // want `this return statement may be reached without using the release function rel defined on line 52`
+		}
+		defer rel()
+	}
+	return err
+}
+
+// handleFlagReset resets its flag in a closure it calls: the paths do not
+// see that, so the flag is not followed, and the return it leads to is
+// reported.
+func handleFlagReset(ctx context.Context, l slots.Limiter, strict bool) error {
+	granted := false
+	_, rel, err := l.TryAcquire(ctx, "k", 1) // want `the release function returned by Limiter.TryAcquire is not used on all paths`
+	if err == nil {
+		granted = true
+	}
+	reset := func() { granted = false }
+	if strict {
+		reset()
+	}
+	if !granted {
+		return err // want `this return statement may be reached without using the release function rel defined on line 70`
+	}
+	defer rel()
+	return nil
+}
