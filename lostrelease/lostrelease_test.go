@@ -51,7 +51,7 @@ var allPatterns = []string{
 	"predicatetypes", "shortctx", "failhelpers", "testfailures", "panics",
 	"falsereports", "helperstatus", "falsereports2", "missedleaks", "knownlimits",
 	"falsereports3", "missedleaks2", "falsereports4", "missedleaks3", "knownlimits2",
-	"missedleaks4", "falsereports5", "nildefer",
+	"missedleaks4", "falsereports5", "nildefer", "falsereports6", "missedleaks5",
 }
 
 var all struct {
@@ -322,3 +322,20 @@ func TestNamedResultsNoFalseReports(t *testing.T) { run(t, "falsereports5") }
 // release nor its status; and that a release deferred after the check,
 // checked for nil, or in a closure that checks it, is not.
 func TestNilDefer(t *testing.T) { run(t, "nildefer") }
+
+// TestFalseReports6 pins false reports found on correct gateway code: a
+// release deferred before the status is checked where the helper never
+// returns a nil release (a no-op on refusal, or a WrapOnDone guard the
+// caller must release even on error); a no-op release dropped on a
+// refusal, in a named result or a local; an error wrapped by a call
+// deferred with &err, or by a function literal deferred through a
+// variable; and a test helper's release, registered with t.Cleanup,
+// dropped by its caller. Each want is a false report that a fix should
+// remove.
+func TestFalseReports6(t *testing.T) { run(t, "falsereports6") }
+
+// TestMissedLeaks5 pins leaks found missed: a guard made on a ctx that a
+// deferred cancel ends, returned through a named result (by name or by a
+// bare return), and a helper whose guard variable is declared with var
+// before the acquire, whose ctx is then not followed.
+func TestMissedLeaks5(t *testing.T) { run(t, "missedleaks5") }

@@ -1,0 +1,66 @@
+package falsereports6
+
+import (
+	"context"
+	"fmt"
+)
+
+// wrapErr is the derrors.Wrap idiom: `defer wrapErr(&err, "op")` wraps
+// the function's error as it returns.
+func wrapErr(errp *error, format string, args ...any) {
+	if *errp != nil {
+		*errp = fmt.Errorf("%s: %w", fmt.Sprintf(format, args...), *errp)
+	}
+}
+
+// False report (beside rule 2): a call deferred directly with &err, like
+// a deferred function literal, changes err only once the function has
+// returned; no path of the function sees it. Here err is still the
+// status of rel on every path, and `return err` after `err != nil` holds
+// a nil rel. Only a deferred function literal is exempt, so the address
+// taken makes err no status and the return is reported.
+func (g *gateway) serveWrapped(ctx context.Context, acct string) (err error) {
+	defer wrapErr(&err, "serve(%q)", acct)
+	_, rel, err := g.accounts.TryAcquire(ctx, acct, 4) // want `the release function returned by Limiter.TryAcquire is not used on all paths`
+	if err != nil {
+		return err // want `this return statement may be reached without using the release function rel`
+	}
+	defer rel()
+	return work(ctx)
+}
+
+type span struct{}
+
+// end records the error of the traced call, as it returns.
+func (span) end(errp *error) {}
+
+// False report (beside rule 2): a tracing span that reads the error
+// through its address as the function returns; the same as above.
+func (g *gateway) serveTraced(ctx context.Context, acct string) (err error) {
+	var sp span
+	defer sp.end(&err)
+	_, rel, err := g.accounts.TryAcquire(ctx, acct, 4) // want `the release function returned by Limiter.TryAcquire is not used on all paths`
+	if err != nil {
+		return err // want `this return statement may be reached without using the release function rel`
+	}
+	defer rel()
+	return work(ctx)
+}
+
+// False report (rule 2): the error wrapper is a function literal, deferred
+// through a local variable rather than directly; it still runs only once
+// the function has returned.
+func (g *gateway) serveWrapVar(ctx context.Context, acct string) (err error) {
+	wrap := func() {
+		if err != nil {
+			err = fmt.Errorf("serve %s: %w", acct, err)
+		}
+	}
+	defer wrap()
+	_, rel, err := g.accounts.TryAcquire(ctx, acct, 4) // want `the release function returned by Limiter.TryAcquire is not used on all paths`
+	if err != nil {
+		return err // want `this return statement may be reached without using the release function rel`
+	}
+	defer rel()
+	return work(ctx)
+}
