@@ -336,6 +336,8 @@ func TestFalseReports6(t *testing.T) { run(t, "falsereports6") }
 
 // TestMissedLeaks5 pins leaks found missed: a guard made on a ctx that a
 // deferred cancel ends, returned through a named result (by name or by a
-// bare return), and a helper whose guard variable is declared with var
-// before the acquire, whose ctx is then not followed.
+// bare return), a helper whose guard variable is declared with var before
+// the acquire, or assigned WrapOnDone's guard by a single-valued :=, whose
+// ctx is then not followed; and a release deferred at once after a call
+// whose error is discarded, which panics on a refusal.
 func TestMissedLeaks5(t *testing.T) { run(t, "missedleaks5") }

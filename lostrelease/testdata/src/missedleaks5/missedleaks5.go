@@ -94,3 +94,12 @@ func enterShort(ctx context.Context, sem chan struct{}) (func(), error) { // wan
 	rel, err := inflightGuard(ctx, sem)
 	return rel, err
 }
+
+// Missed (rule 4): the error is discarded and the release deferred at
+// once: when the key is full the release is nil and the deferred call
+// panics as the function returns. The nil-defer check looks only at a
+// status the caller keeps, and here there is none.
+func (g *gateway) holdIgnoringErr(ctx context.Context) {
+	_, rel, _ := g.accounts.TryAcquire(ctx, "k", 1)
+	defer rel()
+}
