@@ -105,10 +105,11 @@
 //     `_, rel, err := l.TryAcquire(...); defer rel(); if err != nil {`,
 //     "rel is nil when Limiter.TryAcquire fails: deferred before the
 //     call's result is checked, it panics then". It is reported when the
-//     defer follows the assignment in the same statement list, no
-//     statement between reads the release or a status of it, and the
-//     call's fact gives that status's values (a Limiter's error, a
-//     helper's status whose returns say it), not when they are assumed.
+//     defer follows the assignment in the same statement list and no
+//     statement between reads a variable the call assigns, for the calls
+//     documented to return a nil release on failure: a Limiter's
+//     TryAcquire and Acquire, and slots.AcquireWithin. A helper may return
+//     a no-op release instead, so its releases are not checked so.
 //   - A guard that fires as its function returns: a call of WrapOnDone or
 //     WrapOnDoneCause, of a Limiter's TryAcquire or Acquire, or of
 //     slots.AcquireWithin, on a ctx that the function ends itself, "the
@@ -379,9 +380,18 @@
 //     (`if httpCodes[st] != http.StatusOK { return }` is reported).
 //   - A status a function literal assigns is not followed, even one that
 //     a recovering defer sets beside a nil guard: the helper's status has
-//     no known values. Within the function itself, a function literal it
-//     defers directly (`defer func() { if err != nil { err = wrap(err) }
-//     }()`) does not count: it runs once the function has returned.
+//     no known values. Within the function itself, a call it defers does
+//     not count, as it runs once the function has returned: a function
+//     literal deferred directly (`defer func() { if err != nil { err =
+//     wrap(err) } }()`), an argument `&err` of a deferred call (`defer
+//     wrapErr(&err, "op")`), a deferred method of the status. A function
+//     literal deferred through a variable (`wrap := func() {...}; defer
+//     wrap()`) does count.
+//   - A helper that returns a no-op release on a refusal, not nil, holds a
+//     guard on every path: a caller that drops it on the refusal branch
+//     (`if st != OK { return nil, st }`) is reported. So is a caller that
+//     drops the release of a test helper that registered it with
+//     t.Cleanup.
 //   - A status read through an interface method (`if !o.OK()`), a struct
 //     field (`a.st != OK`), or a copy taken before the status variable was
 //     reused for the next slot narrows nothing; nor does a bool copy of a

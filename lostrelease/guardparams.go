@@ -74,8 +74,10 @@ func (c *checker) paramOf(hb *helperBody, sig *types.Signature, e ast.Expr, argO
 }
 
 // sourceOfVar returns the source whose one guard result e, a variable of
-// the helper, holds, if that is the variable's only assignment: a call of
-// several results, the guard among them, assigned to as many variables.
+// the helper, holds, if that is the variable's only assignment but for a
+// declaration without a value (`var rel func()`): a call of several
+// results, the guard among them, assigned to as many variables, or a call
+// of one, a guard (`rel := release.WrapOnDone(ctx, fn)`).
 func (c *checker) sourceOfVar(hb *helperBody, e ast.Expr) *source {
 	id, ok := ast.Unparen(e).(*ast.Ident)
 	if !ok {
@@ -83,22 +85,40 @@ func (c *checker) sourceOfVar(hb *helperBody, e ast.Expr) *source {
 	}
 	info := c.pass.TypesInfo
 	g, ok := info.Uses[id].(*types.Var)
-	if !ok || len(hb.assigned[g]) != 1 {
+	if !ok {
 		return nil
 	}
 	var lhs, rhs []ast.Expr
-	switch d := hb.assigned[g][0].(type) {
+	switch d := onlyValueAssignment(hb.assigned[g]).(type) {
 	case *ast.AssignStmt:
 		lhs, rhs = d.Lhs, d.Rhs
 	case *ast.ValueSpec:
 		lhs, rhs = identExprs(d.Names), d.Values
 	}
-	if len(rhs) != 1 || len(lhs) < 2 {
+	if len(rhs) != 1 || len(lhs) == 0 {
 		return nil
 	}
 	src := c.sourceOf(rhs[0])
-	if src == nil || len(src.results) != 1 || src.results[0] >= len(lhs) || !isVar(info, lhs[src.results[0]], g) {
+	if src == nil || len(src.results) != 1 || src.results[0] >= len(lhs) || !isVar(info, lhs[src.results[0]], g) ||
+		len(lhs) == 1 && src.n != 1 {
 		return nil
 	}
 	return src
+}
+
+// onlyValueAssignment returns the one node of as, the assignments of a
+// variable, that is not a declaration without a value, or nil if there is
+// not exactly one.
+func onlyValueAssignment(as []ast.Node) ast.Node {
+	var only ast.Node
+	for _, n := range as {
+		if vs, ok := n.(*ast.ValueSpec); ok && len(vs.Values) == 0 {
+			continue
+		}
+		if only != nil {
+			return nil
+		}
+		only = n
+	}
+	return only
 }

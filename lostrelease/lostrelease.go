@@ -68,11 +68,11 @@ func run(pass *analysis.Pass) (any, error) {
 		case *ast.FuncDecl:
 			if fn.Body != nil {
 				c.checkFunc(fn.Type, fn.Body, isMainMain(pass, fn), func() *cfg.CFG { return cfgs.FuncDecl(fn) })
-				c.checkShortCtx(fn.Body, declName(pass, fn))
+				c.checkShortCtx(fn.Type, fn.Body, declName(pass, fn))
 			}
 		case *ast.FuncLit:
 			c.checkFunc(fn.Type, fn.Body, false, func() *cfg.CFG { return cfgs.FuncLit(fn) })
-			c.checkShortCtx(fn.Body, "the function literal")
+			c.checkShortCtx(fn.Type, fn.Body, "the function literal")
 		}
 	})
 	return nil, nil

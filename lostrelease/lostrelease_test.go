@@ -323,21 +323,20 @@ func TestNamedResultsNoFalseReports(t *testing.T) { run(t, "falsereports5") }
 // checked for nil, or in a closure that checks it, is not.
 func TestNilDefer(t *testing.T) { run(t, "nildefer") }
 
-// TestFalseReports6 pins false reports found on correct gateway code: a
-// release deferred before the status is checked where the helper never
-// returns a nil release (a no-op on refusal, or a WrapOnDone guard the
-// caller must release even on error); a no-op release dropped on a
-// refusal, in a named result or a local; an error wrapped by a call
-// deferred with &err, or by a function literal deferred through a
-// variable; and a test helper's release, registered with t.Cleanup,
-// dropped by its caller. Each want is a false report that a fix should
-// remove.
+// TestFalseReports6 checks correct gateway code: a release deferred at
+// once after a helper that never returns nil (a no-op on refusal, a guard
+// beside an overload error, or one that cannot fail), and an error
+// wrapped by a call deferred with &err, are not reported. It pins the
+// false reports left: a no-op release dropped on a refusal, in a named
+// result or a local; an error wrapper, a function literal, deferred
+// through a variable; and a test helper's release, registered with
+// t.Cleanup, dropped by its caller.
 func TestFalseReports6(t *testing.T) { run(t, "falsereports6") }
 
-// TestMissedLeaks5 pins leaks found missed: a guard made on a ctx that a
-// deferred cancel ends, returned through a named result (by name or by a
-// bare return), a helper whose guard variable is declared with var before
-// the acquire, or assigned WrapOnDone's guard by a single-valued :=, whose
-// ctx is then not followed; and a release deferred at once after a call
-// whose error is discarded, which panics on a refusal.
+// TestMissedLeaks5 checks that a guard made on a ctx that a deferred
+// cancel ends is reported when returned through a named result (by name
+// or by a bare return), or by a helper whose guard variable is declared
+// with var before the acquire or assigned WrapOnDone's guard by a
+// single-valued :=; and that a release deferred at once after a call
+// whose error is discarded is reported (it panics on a refusal).
 func TestMissedLeaks5(t *testing.T) { run(t, "missedleaks5") }

@@ -3,27 +3,28 @@ package lostrelease
 import (
 	"go/ast"
 	"go/types"
-	"slices"
 )
 
 const msgNilDefer = "%s is nil when %s fails: deferred before the call's result is checked, it panics then"
 
 // checkNilDefer reports `defer rel()` of h's guard when it follows h's
 // assignment in the same statement list with no statement between that
-// reads the guard or one of its statuses: when the call fails the guard
-// is nil, and a deferred call of a nil func panics as the function
-// returns. It reports only where the call's fact says which values of a
-// status go with a guard (a Limiter's error, or a helper's status whose
-// returns say so), not where they are only assumed.
+// reads a variable the call assigns: when the call fails the guard is nil,
+// and a deferred call of a nil func panics as the function returns. It
+// reports only calls documented to return a nil release on failure (see
+// [checker.nilOnFailure]): a helper may return a no-op release instead.
 func (c *checker) checkNilDefer(body *ast.BlockStmt, h *heldGuard) {
-	if h.discarded || h.v == nil {
+	if h.discarded || h.v == nil || !c.nilOnFailure(h.src.call) {
 		return
 	}
-	watched := c.knownStatuses(h)
-	if len(watched) == 0 {
-		return
+	watched := make(map[*types.Var]bool)
+	for _, e := range assignedExprs(h.assign) {
+		if id, ok := ast.Unparen(e).(*ast.Ident); ok {
+			if v, ok := c.pass.TypesInfo.ObjectOf(id).(*types.Var); ok {
+				watched[v] = true
+			}
+		}
 	}
-	watched[h.v] = true
 	list, at := statementList(body, h.assign)
 	for _, s := range list[at+1:] {
 		if d, ok := s.(*ast.DeferStmt); ok && len(d.Call.Args) == 0 && isVar(c.pass.TypesInfo, d.Call.Fun, h.v) {
@@ -36,26 +37,19 @@ func (c *checker) checkNilDefer(body *ast.BlockStmt, h *heldGuard) {
 	}
 }
 
-// knownStatuses returns the variables of h's statuses whose values the
-// fact of h's call gives (not assumed: see [guardCollector.statuses]).
-func (c *checker) knownStatuses(h *heldGuard) map[*types.Var]bool {
-	info := c.pass.TypesInfo
-	as, ok := h.assign.(*ast.AssignStmt)
-	if !ok || len(as.Lhs) != h.src.n || len(as.Rhs) != 1 {
-		return nil
+// nilOnFailure reports whether call is documented to return a nil release
+// whenever it fails: TryAcquire or Acquire of a slots.Limiter, of the
+// Limiters of package slots and redisslot, and slots.AcquireWithin.
+func (c *checker) nilOnFailure(call *ast.CallExpr) bool {
+	_, fn, _ := c.guardCall(call)
+	if fn == nil || fn.Pkg() == nil {
+		return false
 	}
-	k := slices.IndexFunc(h.src.results, func(r int) bool { return r < len(as.Lhs) && isVar(info, as.Lhs[r], h.v) })
-	if k < 0 || k >= len(h.src.while) {
-		return nil
+	switch fn.Pkg().Path() {
+	case slotsPkg, releasePkg + "/redisslot":
+		return fn.Name() == "TryAcquire" || fn.Name() == "Acquire" || fn.Name() == "AcquireWithin"
 	}
-	known := make(map[*types.Var]bool)
-	for _, st := range h.statuses {
-		j := slices.IndexFunc(as.Lhs, func(e ast.Expr) bool { return isVar(info, e, st.v) })
-		if j >= 0 && j < len(h.src.while[k]) && h.src.while[k][j].Known {
-			known[st.v] = true
-		}
-	}
-	return known
+	return false
 }
 
 // reads reports whether n mentions one of vars.

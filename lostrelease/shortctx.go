@@ -32,7 +32,7 @@ var cancelFuncs = map[string]bool{
 // returns the guard, the call itself or a local variable assigned only
 // the call's guard. A body with a goto, which may jump over the defer, is
 // not checked.
-func (c *checker) checkShortCtx(body *ast.BlockStmt, name string) {
+func (c *checker) checkShortCtx(ft *ast.FuncType, body *ast.BlockStmt, name string) {
 	var calls []*ast.CallExpr
 	var ctxs []ast.Expr // the ctx argument of each call
 	var guards []int    // the index of each call's guard result
@@ -56,7 +56,7 @@ func (c *checker) checkShortCtx(body *ast.BlockStmt, name string) {
 	assigned := assignmentsIn(c.pass.TypesInfo, body)
 	for k, call := range calls {
 		d := c.deferredCancel(body, assigned, ctxs[k])
-		if d != nil && !c.ignored(call) && c.returnedAfter(body, assigned, call, guards[k], d, returns) {
+		if d != nil && !c.ignored(call) && c.returnedAfter(body, c.namedResults(ft), assigned, call, guards[k], d, returns) {
 			c.pass.ReportRangef(call, msgShortCtx, name)
 		}
 	}
@@ -150,40 +150,59 @@ func (c *checker) isCancelFunc(e ast.Expr) bool {
 }
 
 // returnedAfter reports whether a return statement of returns after d
-// returns call's guard, its result guard: the call itself, or a local
-// variable of body assigned nothing but that result of the call.
-func (c *checker) returnedAfter(body *ast.BlockStmt, assigned map[*types.Var][]ast.Node,
+// returns call's guard, its result guard: the call itself, or a variable
+// of the function (a local, or a named result, returned bare too)
+// assigned nothing but that result of the call, but for a declaration
+// without a value.
+func (c *checker) returnedAfter(body *ast.BlockStmt, named []*types.Var, assigned map[*types.Var][]ast.Node,
 	call *ast.CallExpr, guard int, d *ast.DeferStmt, returns []*ast.ReturnStmt) bool {
 	info := c.pass.TypesInfo
+	holds := func(g *types.Var) bool {
+		own := within(body, g.Pos()) || slices.Contains(named, g)
+		return own && assignedOnlyCall(info, assigned[g], g, call, guard)
+	}
 	for _, r := range returns {
 		if r.Pos() < d.End() {
 			continue
+		}
+		if len(r.Results) == 0 && slices.ContainsFunc(named, holds) {
+			return true
 		}
 		for _, e := range r.Results {
 			e = ast.Unparen(e)
 			if e == call {
 				return true
 			}
-			id, ok := e.(*ast.Ident)
-			if !ok {
-				continue
-			}
-			if g, ok := info.Uses[id].(*types.Var); ok && within(body, g.Pos()) && assignedOnlyCall(info, assigned[g], g, call, guard) {
-				return true
+			if id, ok := e.(*ast.Ident); ok {
+				if g, ok := info.Uses[id].(*types.Var); ok && holds(g) {
+					return true
+				}
 			}
 		}
 	}
 	return false
 }
 
+// namedResults returns the named results of a function of type ft.
+func (c *checker) namedResults(ft *ast.FuncType) []*types.Var {
+	var vs []*types.Var
+	if ft.Results != nil {
+		for _, f := range ft.Results.List {
+			for _, name := range f.Names {
+				if v, ok := c.pass.TypesInfo.Defs[name].(*types.Var); ok {
+					vs = append(vs, v)
+				}
+			}
+		}
+	}
+	return vs
+}
+
 // assignedOnlyCall reports whether as, the assignments of g, are one
 // assignment of call, or of its result guard, to g.
 func assignedOnlyCall(info *types.Info, as []ast.Node, g *types.Var, call *ast.CallExpr, guard int) bool {
-	if len(as) != 1 {
-		return false
-	}
 	var lhs, rhs []ast.Expr
-	switch d := as[0].(type) {
+	switch d := onlyValueAssignment(as).(type) {
 	case *ast.AssignStmt:
 		lhs, rhs = d.Lhs, d.Rhs
 	case *ast.ValueSpec:

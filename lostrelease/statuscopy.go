@@ -199,28 +199,44 @@ func changedAside(body *ast.BlockStmt, assigned map[*types.Var][]ast.Node, v *ty
 }
 
 // changedOnPaths reports what changedAside does, leaving out what the
-// function literals that body defers directly (`defer func() { ... }()`,
-// not in a function literal of body) do: they run once body has returned,
-// so no path of body sees it, as with `if err != nil { err = wrap(err) }`
-// deferred on a named err.
+// calls that body defers (not in a function literal of body) do with v:
+// they run once body has returned, so no path of body sees it. That is a
+// function literal deferred directly (`defer func() { if err != nil { err
+// = wrap(err) } }()` on a named err), an argument `&v` of a deferred call
+// (`defer wrapErr(&err, "op")`), which is evaluated at the defer but used
+// only at the call, and a deferred method of v with a pointer receiver.
 func changedOnPaths(body *ast.BlockStmt, assigned map[*types.Var][]ast.Node, v *types.Var) bool {
-	var deferred []*ast.FuncLit
+	var deferred []ast.Node
 	ast.Inspect(body, func(n ast.Node) bool {
 		switch n := n.(type) {
 		case *ast.FuncLit:
 			return false
 		case *ast.DeferStmt:
-			if lit, ok := ast.Unparen(n.Call.Fun).(*ast.FuncLit); ok {
-				deferred = append(deferred, lit)
+			switch fun := ast.Unparen(n.Call.Fun).(type) {
+			case *ast.FuncLit, *ast.SelectorExpr:
+				deferred = append(deferred, fun)
+			}
+			for _, a := range n.Call.Args {
+				if u, ok := ast.Unparen(a).(*ast.UnaryExpr); ok && u.Op == token.AND {
+					if _, ok := ast.Unparen(u.X).(*ast.Ident); ok {
+						deferred = append(deferred, u)
+					}
+				}
 			}
 		}
 		return true
 	})
 	var rest []ast.Node
 	for _, n := range assigned[v] {
-		if !slices.ContainsFunc(deferred, func(lit *ast.FuncLit) bool { return within(lit, n.Pos()) }) {
+		if !slices.ContainsFunc(deferred, func(d ast.Node) bool { return d == n || within(d, n.Pos()) && isFuncLit(d) }) {
 			rest = append(rest, n)
 		}
 	}
 	return changedAside(body, map[*types.Var][]ast.Node{v: rest}, v)
+}
+
+// isFuncLit reports whether n is a function literal.
+func isFuncLit(n ast.Node) bool {
+	_, ok := n.(*ast.FuncLit)
+	return ok
 }

@@ -13,17 +13,15 @@ func wrapErr(errp *error, format string, args ...any) {
 	}
 }
 
-// False report (beside rule 2): a call deferred directly with &err, like
-// a deferred function literal, changes err only once the function has
-// returned; no path of the function sees it. Here err is still the
-// status of rel on every path, and `return err` after `err != nil` holds
-// a nil rel. Only a deferred function literal is exempt, so the address
-// taken makes err no status and the return is reported.
+// Not reported: a call deferred directly with &err, like a deferred
+// function literal, changes err only once the function has returned; no
+// path of the function sees it. err is still the status of rel on every
+// path, and `return err` after `err != nil` holds a nil rel.
 func (g *gateway) serveWrapped(ctx context.Context, acct string) (err error) {
 	defer wrapErr(&err, "serve(%q)", acct)
-	_, rel, err := g.accounts.TryAcquire(ctx, acct, 4) // want `the release function returned by Limiter.TryAcquire is not used on all paths`
+	_, rel, err := g.accounts.TryAcquire(ctx, acct, 4)
 	if err != nil {
-		return err // want `this return statement may be reached without using the release function rel`
+		return err
 	}
 	defer rel()
 	return work(ctx)
@@ -34,14 +32,14 @@ type span struct{}
 // end records the error of the traced call, as it returns.
 func (span) end(errp *error) {}
 
-// False report (beside rule 2): a tracing span that reads the error
-// through its address as the function returns; the same as above.
+// Not reported: a tracing span that reads the error through its address
+// as the function returns; the same as above.
 func (g *gateway) serveTraced(ctx context.Context, acct string) (err error) {
 	var sp span
 	defer sp.end(&err)
-	_, rel, err := g.accounts.TryAcquire(ctx, acct, 4) // want `the release function returned by Limiter.TryAcquire is not used on all paths`
+	_, rel, err := g.accounts.TryAcquire(ctx, acct, 4)
 	if err != nil {
-		return err // want `this return statement may be reached without using the release function rel`
+		return err
 	}
 	defer rel()
 	return work(ctx)

@@ -218,7 +218,7 @@ func viaHelper(parent context.Context, free func()) func() { // want viaHelper:"
 	return wrapSlot(ctx, free) // want `cancelled by the deferred cancel when viaHelper returns`
 }
 
-func viaHelperElsewhere(parent context.Context, free func()) func() { // want viaHelperElsewhere:"returnsGuard\\[0\\]$"
+func viaHelperElsewhere(parent context.Context, free func()) func() { // want viaHelperElsewhere:"returnsGuard\\[0\\] nilIfNil\\[1\\]$"
 	ctx, cancel := context.WithTimeout(parent, time.Second)
 	defer cancel()
 	g := predicates.Wrap(ctx, free) // want `cancelled by the deferred cancel when viaHelperElsewhere returns`
