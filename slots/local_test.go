@@ -207,7 +207,10 @@ func TestLocalMisuse(t *testing.T) {
 	if err == nil || len(err.Error()) > 200 || !strings.Contains(err.Error(), long[:60]) {
 		t.Errorf("TryAcquire(%d-byte key, 0) = %q; want an error quoting a short prefix of the key", len(long), err)
 	}
-	_, rel, _ := l.TryAcquire(context.Background(), long, 1)
+	_, rel, err := l.TryAcquire(context.Background(), long, 1)
+	if err != nil {
+		t.Fatalf("TryAcquire(%d-byte key, 1): %v", len(long), err)
+	}
 	defer rel()
 	_, _, err = l.TryAcquire(context.Background(), long, 1)
 	if !errors.Is(err, slots.ErrFull) || len(err.Error()) > 200 || !strings.Contains(err.Error(), long[:60]) {
