@@ -193,3 +193,14 @@ func CanaryConfirmed(l *Limiter) bool {
 
 // CanaryChannel returns the channel of l's restart canary.
 func CanaryChannel(l *Limiter) string { return l.sub.canary }
+
+// LoadScriptsButAcquire loads every script of the package but the acquire
+// script into c's script cache.
+func LoadScriptsButAcquire(ctx context.Context, c redis.Scripter) error {
+	for _, s := range []*redis.Script{renewScript, adoptScript, freeScript, renewWaitersScript, inUseScript, loadScript} {
+		if err := s.Load(ctx, c).Err(); err != nil {
+			return err
+		}
+	}
+	return nil
+}
