@@ -223,6 +223,9 @@ func (a *attempt) try(mode string, capacity int) (context.Context, func(), tryRe
 		return nil, nil, tryResult{}, a.failed(mode, err, len(carried) > 0)
 	}
 	l.health.note(nil)
+	if l.health.acquired() {
+		l.renewer.roundNow() // after a READONLY: a failover may have lost slots
+	}
 	if res[0] != stateAdmitted {
 		return nil, nil, tryResult{state: res[0], order: res[1], rank: res[2]}, nil
 	}

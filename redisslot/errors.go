@@ -54,23 +54,27 @@ func queueFullFor(key string) error { return &keyError{ErrQueueFull, "too many w
 func quoteKey(key string) string    { return slots.QuoteKey(key) }
 
 // neverSent reports whether err shows that a command cannot have taken a
-// slot: it never reached Redis, or Redis refused it, out of memory.
+// slot: it never reached Redis, or Redis refused it before running it, out
+// of memory or as a replica (READONLY).
 func neverSent(err error) bool {
-	if errors.Is(err, redis.ErrPoolTimeout) || errors.Is(err, redis.ErrClosed) || redis.HasErrorPrefix(err, "OOM") {
+	if errors.Is(err, redis.ErrPoolTimeout) || errors.Is(err, redis.ErrClosed) ||
+		redis.HasErrorPrefix(err, "OOM") || readOnly(err) {
 		return true
 	}
 	var op *net.OpError
 	return errors.As(err, &op) && op.Op == "dial"
 }
 
+// readOnly reports whether err is a replica's refusal of a write: a
+// connection left on a master that a failover demoted (go-redis closes
+// it). It is an answer, not Redis out of reach; see health.
+func readOnly(err error) bool { return redis.HasErrorPrefix(err, "READONLY") }
+
 // unreachable reports whether err, of a call whose ctx is not done, shows
 // that Redis cannot be reached now (a network error, a timeout, no
-// connection from the pool, a server loading its data, a cluster down, a
-// replica where the master was: READONLY), rather than that it answered
-// (out of memory, WRONGTYPE, a script error). A READONLY answer comes from
-// a connection left on a master that a failover demoted (go-redis closes
-// that connection); the next answer, from the new master, then runs a
-// round at once (see health), which finds the slots the failover lost.
+// connection from the pool, a server loading its data, a cluster down),
+// rather than that it answered (out of memory, READONLY, WRONGTYPE, a
+// script error).
 func unreachable(err error) bool {
 	if err == nil {
 		return false
@@ -80,6 +84,5 @@ func unreachable(err error) bool {
 		errors.Is(err, syscall.ECONNREFUSED) || errors.Is(err, syscall.ECONNRESET) || errors.Is(err, syscall.EPIPE) ||
 		errors.Is(err, context.DeadlineExceeded) || errors.Is(err, redis.ErrPoolTimeout) ||
 		redis.HasErrorPrefix(err, "LOADING") || redis.HasErrorPrefix(err, "CLUSTERDOWN") ||
-		redis.HasErrorPrefix(err, "MASTERDOWN") || redis.HasErrorPrefix(err, "TRYAGAIN") ||
-		redis.HasErrorPrefix(err, "READONLY")
+		redis.HasErrorPrefix(err, "MASTERDOWN") || redis.HasErrorPrefix(err, "TRYAGAIN")
 }

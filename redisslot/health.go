@@ -7,19 +7,27 @@ import "sync"
 // and the first answer after one runs back, with no lock held, so in any
 // order: each gets its change's number, which only grows, for its receiver
 // to ignore a change older than one it already applied.
+//
+// A READONLY answer, from a master a failover demoted, which may have lost
+// the last writes, is remembered: the next acquire that Redis admits or
+// refuses otherwise (see acquired) has a round run at once, which finds the
+// slots lost. Only an acquire does, so that the rounds of a Limiter whose
+// client reaches nothing but a replica do not run one another.
 type health struct {
 	back func(change uint64)
 	lost func(change uint64, err error)
 
-	mu      sync.Mutex // guards down and changes
-	down    bool
-	changes uint64 // flips of down so far
+	mu       sync.Mutex // guards down, changes and readOnly
+	down     bool
+	changes  uint64 // flips of down so far
+	readOnly bool   // a call was answered READONLY since the last acquire answered
 }
 
 // note records the outcome of a call whose caller's ctx was not done.
 func (h *health) note(err error) {
 	down := unreachable(err)
 	h.mu.Lock()
+	h.readOnly = h.readOnly || readOnly(err)
 	was := h.down
 	h.down = down
 	if was != down {
@@ -45,4 +53,14 @@ func (h *health) state() (down bool, change uint64) {
 	h.mu.Lock()
 	defer h.mu.Unlock()
 	return h.down, h.changes
+}
+
+// acquired notes that an acquire got an answer other than READONLY, and
+// reports whether one was answered READONLY before it.
+func (h *health) acquired() bool {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	was := h.readOnly
+	h.readOnly = false
+	return was
 }

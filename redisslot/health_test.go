@@ -247,7 +247,7 @@ func TestUnreachableTellsAnOutageFromAnAnswer(t *testing.T) {
 		{fmt.Errorf("acquire: %w", redis.ErrPoolTimeout), true},
 		{redisError("LOADING Redis is loading the dataset in memory"), true},
 		{redisError("CLUSTERDOWN The cluster is down"), true},
-		{redisError("READONLY You can't write against a read only replica."), true},
+		{redisError("READONLY You can't write against a read only replica."), false},
 		{redisError("OOM command not allowed when used memory > 'maxmemory'."), false},
 		{redisError("WRONGTYPE Operation against a key holding the wrong kind of value"), false},
 		{context.Canceled, false},

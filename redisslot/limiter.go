@@ -87,8 +87,10 @@ func New(client redis.UniversalClient, opts Options) *Limiter {
 		health: &l.health, fb: &l.fb, grouping: groupingOf(client), bg: l.bg,
 		lost:  func(lost []*holding, why string) { l.lost(lost, why, false) },
 		kicks: make(chan struct{}, 1), soon: make(chan struct{}, 1),
-		watch: func() { l.sub.watch() }, canary: l.set.names.prefix + "restarts", self: l.members.instance,
+		watch: func() { l.sub.watch() },
 	}
+	l.renewer.tell = &teller{client: client, bg: l.bg, canary: l.set.names.prefix + "restarts", self: l.members.instance,
+		every: l.set.renewEvery, report: l.set.OnError}
 	l.frees = newPendingFrees(l.renewer.kick)
 	l.renewer.frees = l.frees
 	l.fb = fallback{share: l.set.Fallback, capFor: l.set.capFor, report: l.set.OnError}
@@ -101,7 +103,7 @@ func New(client redis.UniversalClient, opts Options) *Limiter {
 	}
 	l.sub = &subscriber{
 		client: client, waiting: l.waiting, bg: l.bg, timeout: l.set.ReleaseTimeout,
-		report: l.set.OnError, restart: l.renewer.roundNow, canary: l.renewer.canary, self: l.members.instance,
+		report: l.set.OnError, restart: l.renewer.roundNow, canary: l.renewer.tell.canary, self: l.members.instance,
 	}
 	return l
 }

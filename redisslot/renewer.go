@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"sync"
-	"sync/atomic"
 	"time"
 
 	"github.com/redis/go-redis/v9"
@@ -32,9 +31,7 @@ type renewer struct {
 	bg       context.Context                   // ends when the Limiter closes
 	lost     func(lost []*holding, why string) // slots whose members Redis no longer has
 	watch    func()                            // keeps the restart canary (see subscriber), from the first round on
-	canary   string                            // the canary's channel, on which tell publishes
-	self     string                            // this Limiter's instance id: tell's message
-	tell     atomic.Bool                       // the next round tells the others first (see emptied)
+	tell     *teller                           // the restart messages (see emptied)
 
 	kicks chan struct{} // buffered 1: frees to send
 	soon  chan struct{} // buffered 1: a round now
@@ -69,34 +66,21 @@ func (r *renewer) roundNow() { poke(r.soon) }
 // emptied hears that a call found Redis's script cache emptied (see
 // noScript): a restart or a failover may have lost slots, of this Limiter
 // and of every other with its Prefix. It has a round run at once, running
-// the renewer if need be, that first tells the others on the canary channel:
-// a Limiter whose pub/sub connection the restart did not break (on a Redis
-// Cluster, it may be on another node) then runs a round too.
+// the renewer if need be, which first has the teller tell the others.
 func (r *renewer) emptied() {
-	r.tell.Store(true)
+	r.tell.want()
 	r.wake()
 	poke(r.soon)
 }
 
-// tellOthers publishes this Limiter's id on the canary channel, if a call
-// found the script cache emptied since the last round. On failure the next
-// round tries again.
-func (r *renewer) tellOthers(ctx context.Context) {
-	if !r.tell.Swap(false) {
-		return
-	}
-	if err := r.client.Publish(ctx, r.canary, r.self).Err(); err != nil && r.bg.Err() == nil {
-		r.tell.Store(true)
-		r.set.OnError(fmt.Errorf("redisslot: tell the other Limiters of an emptied script cache on %q: %w", r.canary, err))
-	}
-}
-
-// stop waits for the goroutine to end; the Limiter has ended bg.
+// stop waits for the goroutine, and a restart message in flight, to end;
+// the Limiter has ended bg.
 func (r *renewer) stop() {
 	r.mu.Lock()
 	r.stopped = true
 	r.mu.Unlock()
 	r.wg.Wait()
+	r.tell.stop()
 }
 
 func (r *renewer) run() {
@@ -182,9 +166,7 @@ func (r *renewer) round() {
 	r.watch() // from the first round on, a Redis restart is heard of
 	r.roundMu.Lock()
 	start := time.Now()
-	ctx, cancel := context.WithTimeout(r.bg, r.set.renewEvery)
-	defer cancel()
-	r.tellOthers(ctx)
+	r.tell.send()
 	r.frees.sweep()
 	renewals := renewalsOf(r.clock, r.grouping, r.set.leaseArg, false)
 	var adoptions []renewal
@@ -200,7 +182,9 @@ func (r *renewer) round() {
 	calls = freeCalls(calls, batches, r.set.tombArg)
 	var cmds []*redis.Cmd
 	if len(calls) > 0 {
+		ctx, cancel := context.WithTimeout(r.bg, r.set.renewEvery)
 		cmds = evalAll(ctx, r.client, calls, nil)
+		cancel()
 	}
 	n, m := len(renewals), len(renewals)+len(adoptions)
 	failures, lost := r.settleRenewals(renewals, cmds[:n], start)

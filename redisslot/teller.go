@@ -1,0 +1,69 @@
+package redisslot
+
+import (
+	"context"
+	"fmt"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/redis/go-redis/v9"
+)
+
+// A teller sends a Limiter's restart messages: when a call of the Limiter
+// finds Redis's script cache emptied, it publishes the Limiter's instance id
+// on the restart canary's channel (see subscriber), so that every other
+// Limiter with the Prefix looks for the slots a restart or a failover lost,
+// even one whose pub/sub connection it did not break (on a Redis Cluster,
+// one on another node). One emptied cache is found by each script in turn,
+// so it sends at most one message a round interval; and it sends in the
+// background, so that a node that does not answer (PUBLISH goes to any
+// node of a cluster) costs no renewal.
+//
+// want may be called by any goroutine; send only by the renewer's rounds,
+// one at a time; stop once the Limiter's bg has ended.
+type teller struct {
+	client redis.UniversalClient
+	bg     context.Context // ends when the Limiter closes
+	canary string          // the channel
+	self   string          // the message: this Limiter's instance id
+	every  time.Duration   // at most one message this often, each bounded by it
+	report func(error)
+
+	wanted   atomic.Bool // a call found the cache emptied since the last message
+	inFlight atomic.Bool
+	last     time.Time // when the last message was sent; the rounds' own
+	wg       sync.WaitGroup
+}
+
+// want asks for a message at the next round.
+func (t *teller) want() { t.wanted.Store(true) }
+
+// send publishes the message in the background if one is wanted, none is
+// in flight, and none went out within every; a message wanted meanwhile is
+// covered by the last. A failed one is wanted again.
+func (t *teller) send() {
+	if !t.wanted.Load() || t.inFlight.Load() {
+		return
+	}
+	t.wanted.Store(false)
+	if time.Since(t.last) < t.every {
+		return
+	}
+	t.last = time.Now()
+	t.inFlight.Store(true)
+	t.wg.Add(1)
+	go func() {
+		defer t.wg.Done()
+		defer t.inFlight.Store(false)
+		ctx, cancel := context.WithTimeout(t.bg, t.every)
+		defer cancel()
+		if err := t.client.Publish(ctx, t.canary, t.self).Err(); err != nil && t.bg.Err() == nil {
+			t.wanted.Store(true)
+			t.report(fmt.Errorf("redisslot: tell the other Limiters of an emptied script cache on %q: %w", t.canary, err))
+		}
+	}()
+}
+
+// stop waits for a message in flight.
+func (t *teller) stop() { t.wg.Wait() }
