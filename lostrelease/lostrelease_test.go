@@ -52,6 +52,7 @@ var allPatterns = []string{
 	"falsereports", "helperstatus", "falsereports2", "missedleaks", "knownlimits",
 	"falsereports3", "missedleaks2", "falsereports4", "missedleaks3", "knownlimits2",
 	"missedleaks4", "falsereports5", "nildefer", "falsereports6", "missedleaks5",
+	"falsereports7",
 }
 
 var all struct {
@@ -340,3 +341,7 @@ func TestFalseReports6(t *testing.T) { run(t, "falsereports6") }
 // single-valued :=; and that a release deferred at once after a call
 // whose error is discarded is reported (it panics on a refusal).
 func TestMissedLeaks5(t *testing.T) { run(t, "missedleaks5") }
+
+// TestFalseReports7 checks the false reports pinned in falsereports7: a
+// flag followed by value is not read through a bool copy of it.
+func TestFalseReports7(t *testing.T) { run(t, "falsereports7") }
