@@ -343,5 +343,7 @@ func TestFalseReports6(t *testing.T) { run(t, "falsereports6") }
 func TestMissedLeaks5(t *testing.T) { run(t, "missedleaks5") }
 
 // TestFalseReports7 checks the false reports pinned in falsereports7: a
-// flag followed by value is not read through a bool copy of it.
+// flag followed by value is not read through a bool copy of it, and a
+// slot taken under a condition (a parameter, or a flag set before the
+// call) and released under the same condition is reported.
 func TestFalseReports7(t *testing.T) { run(t, "falsereports7") }
