@@ -168,6 +168,9 @@ const maxCopyDepth = 8
 // and ||. depth counts the copies followed.
 func (ps *pathSearch) constraint(s *status, cond ast.Expr, truth bool, depth int) (valueConstraint, bool) {
 	v := s.v
+	if s.cond != "" && types.ExprString(ast.Unparen(cond)) == s.cond {
+		return valueConstraint{true, map[string]bool{constant.MakeBool(truth).ExactString(): true}}, true
+	}
 	switch e := ast.Unparen(cond).(type) {
 	case *ast.Ident:
 		if ps.info.Uses[e] == v {

@@ -271,7 +271,12 @@
 // assignment makes it unknown. So a status set in a switch on the error
 // (`case err == nil: st = OK`) or a flag set where the status is checked
 // (`if err == nil { granted = true }`) narrows the paths that read it as
-// the status itself does.
+// the status itself does, directly or through a bool copy. Such a
+// variable set by the statement just before the call, in the same list,
+// holds that value at the call; and the condition of an if that the call
+// is under holds there too, and wherever it is tested again, when it
+// reads only constants and parameters never assigned (`if limited {
+// take }; ...; if limited { release }`).
 //
 // A call of a status predicate on the status itself stands for what the
 // predicate returns: `st.granted()`, `isOK(st)`, `admit(w, st)`, negated,

@@ -35,6 +35,13 @@ type status struct {
 	// tracked: v is no result of the call but a variable the paths follow
 	// by value (see [checker.trackedStatuses]); an assignment sets it.
 	tracked bool
+	// cond, if set, is a condition that holds the same wherever it is
+	// tested (see [checker.fixedConds]), followed as a bool; v is then a
+	// variable of its own, never assigned.
+	cond string
+	// start, if not 0, is what the status may hold at the guard's call (as
+	// [status.full] gives values); else it may hold any.
+	start uint64
 }
 
 // guardCollector finds the guards one function holds.
@@ -91,7 +98,7 @@ func (c *checker) checkFunc(ft *ast.FuncType, body *ast.BlockStmt, isMain bool, 
 		if tracked == nil {
 			tracked = c.trackedStatuses(body)
 		}
-		h.track(tracked)
+		c.track(body, h, tracked)
 		c.reportLeaks(h, paths.leaks(h))
 		for _, d := range paths.defersInLoops(h) {
 			if !deferReported[d] {

@@ -342,8 +342,8 @@ func TestFalseReports6(t *testing.T) { run(t, "falsereports6") }
 // whose error is discarded is reported (it panics on a refusal).
 func TestMissedLeaks5(t *testing.T) { run(t, "missedleaks5") }
 
-// TestFalseReports7 checks the false reports pinned in falsereports7: a
-// flag followed by value is not read through a bool copy of it, and a
-// slot taken under a condition (a parameter, or a flag set before the
-// call) and released under the same condition is reported.
+// TestFalseReports7 checks that a flag followed by value is read through
+// a bool copy of it, and that a slot taken under a condition (on a
+// parameter never assigned, or a flag set just before the call) and
+// released under the same condition is not reported.
 func TestFalseReports7(t *testing.T) { run(t, "falsereports7") }

@@ -93,6 +93,9 @@ func (ps *pathSearch) leaks(h *heldGuard) []leak {
 	all := make([]uint64, len(h.statuses))
 	for i := range h.statuses {
 		all[i] = h.statuses[i].full()
+		if s := h.statuses[i].start; s != 0 {
+			all[i] = s
+		}
 	}
 	w.block(first, at+1, all)
 	for len(w.todo) > 0 {

@@ -6,18 +6,17 @@ import (
 	"github.com/ctxguard/release/slots"
 )
 
-// False report (values before the call): the slot is taken only when
+// Not reported (values before the call): the slot is taken only when
 // limited, a parameter never assigned, is true, and released under the
 // same condition; when limited is false rel stays nil and there is nothing
-// to leak. The paths from the call start with every variable unknown, so
-// the `if limited` that skips rel() is not seen to hold a nil rel. A route
-// with an optional limit (`if route.limit > 0`) takes this shape; writing
-// `if rel != nil { rel() }` is not reported.
+// to leak: the call is under `if limited`, a condition that holds the same
+// wherever it is tested. A route with an optional limit (`if limit > 0`)
+// takes this shape.
 func serveOptional(ctx context.Context, l slots.Limiter, acct string, limited bool) error {
 	var rel func()
 	if limited {
 		var err error
-		_, rel, err = l.TryAcquire(ctx, acct, 4) // want `the release function returned by Limiter.TryAcquire is not used on all paths`
+		_, rel, err = l.TryAcquire(ctx, acct, 4)
 		if err != nil {
 			return err
 		}
@@ -26,23 +25,21 @@ func serveOptional(ctx context.Context, l slots.Limiter, acct string, limited bo
 	if limited {
 		rel()
 	}
-	return err // want `this return statement may be reached without using the release function rel`
+	return err
 }
 
-// False report (values before the call): acquired is set to true just
+// Not reported (values before the call): acquired is set to true just
 // before the slot is taken, in the branch that takes it; if the call fails
 // the function returns, so wherever acquired is true past the branch rel
-// is the call's non-nil guard, and it is released. Set after the call
-// (acquired = true below the error check), the same function is not
-// reported: the constant is seen on the paths from the call only when it
-// is assigned after it.
+// is the call's non-nil guard, and it is released: the statement before
+// the call in its list sets acquired.
 func serveFlagFirst(ctx context.Context, l slots.Limiter, acct string, limited bool) error {
 	var rel func()
 	acquired := false
 	if limited {
 		acquired = true
 		var err error
-		_, rel, err = l.TryAcquire(ctx, acct, 4) // want `the release function returned by Limiter.TryAcquire is not used on all paths`
+		_, rel, err = l.TryAcquire(ctx, acct, 4)
 		if err != nil {
 			return err
 		}
@@ -51,7 +48,7 @@ func serveFlagFirst(ctx context.Context, l slots.Limiter, acct string, limited b
 	if acquired {
 		rel()
 	}
-	return err // want `this return statement may be reached without using the release function rel`
+	return err
 }
 
 // Not reported: the flag set after the call.

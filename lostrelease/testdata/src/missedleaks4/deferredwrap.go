@@ -81,3 +81,42 @@ func handleFlagReset(ctx context.Context, l slots.Limiter, strict bool) error {
 	defer rel()
 	return nil
 }
+
+// handleLimitChanged takes its slot under `if limited`, then assigns
+// limited: the condition no longer holds the same, and the slot dropped
+// where limited was set to false is reported.
+func handleLimitChanged(ctx context.Context, l slots.Limiter, limited bool) error {
+	var rel func()
+	if limited {
+		var err error
+		_, rel, err = l.TryAcquire(ctx, "k", 1) // want `the release function returned by Limiter.TryAcquire is not used on all paths`
+		if err != nil {
+			return err
+		}
+	}
+	if step() != nil {
+		limited = false
+	}
+	if limited {
+		rel()
+	}
+	return nil // want `this return statement may be reached without using the release function rel defined on line 92`
+}
+
+// handleFlagMaybeSet sets its flag in a branch before the call: what it
+// holds at the call is not known, and the slot dropped where the flag is
+// false is reported.
+func handleFlagMaybeSet(ctx context.Context, l slots.Limiter, fast bool) error {
+	acquired := false
+	if fast {
+		acquired = true
+	}
+	_, rel, err := l.TryAcquire(ctx, "k", 1) // want `the release function returned by Limiter.TryAcquire is not used on all paths`
+	if err != nil {
+		return err
+	}
+	if acquired {
+		rel()
+	}
+	return nil // want `this return statement may be reached without using the release function rel defined on line 114`
+}
