@@ -154,8 +154,7 @@ func (c *checker) fixedConds(body *ast.BlockStmt, stmt ast.Node) []status {
 	assigned := assignmentsIn(info, body)
 	fnScope := c.pass.Pkg.Scope().Innermost(body.Pos())
 	var sts []status
-	var visit func(n ast.Node) bool
-	visit = func(n ast.Node) bool {
+	visit := func(n ast.Node) bool {
 		if n == nil || !within(n, stmt.Pos()) {
 			return false
 		}
