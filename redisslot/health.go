@@ -56,11 +56,20 @@ func (h *health) state() (down bool, change uint64) {
 }
 
 // acquired notes that an acquire got an answer other than READONLY, and
-// reports whether one was answered READONLY before it.
+// reports whether one was answered READONLY before it (and not followed
+// by a round that got every answer: see roundAnswered).
 func (h *health) acquired() bool {
 	h.mu.Lock()
 	defer h.mu.Unlock()
 	was := h.readOnly
 	h.readOnly = false
 	return was
+}
+
+// roundAnswered notes a renewal round whose every call was answered: it
+// has found the slots a failover lost, so no acquire need run another.
+func (h *health) roundAnswered() {
+	h.mu.Lock()
+	h.readOnly = false
+	h.mu.Unlock()
 }

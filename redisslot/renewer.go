@@ -191,6 +191,7 @@ func (r *renewer) round() {
 	failures += r.settleAdoptions(adoptions, cmds[n:m], start)
 	if r.settleFrees(batches, cmds[m:]) == 0 && failures == 0 && !r.health.isDown() {
 		r.fb.leave()
+		r.health.roundAnswered()
 	}
 	r.roundMu.Unlock()
 	if len(lost) > 0 {

@@ -18,7 +18,9 @@ import (
 // one on another node). One emptied cache is found by each script in turn,
 // so it sends at most one message a round interval; and it sends in the
 // background, so that a node that does not answer (PUBLISH goes to any
-// node of a cluster) costs no renewal.
+// node of a cluster) costs no renewal. A message wanted within a round
+// interval of the last goes out a round later: one more round for every
+// Limiter, where dropping it could leave a second restart untold.
 //
 // want may be called by any goroutine; send only by the renewer's rounds,
 // one at a time; stop once the Limiter's bg has ended.
@@ -40,16 +42,14 @@ type teller struct {
 func (t *teller) want() { t.wanted.Store(true) }
 
 // send publishes the message in the background if one is wanted, none is
-// in flight, and none went out within every; a message wanted meanwhile is
-// covered by the last. A failed one is wanted again.
+// in flight, and none went out within every; else a wanted message waits
+// for a later round (a second emptied cache must be told too). A failed one
+// is wanted again.
 func (t *teller) send() {
-	if !t.wanted.Load() || t.inFlight.Load() {
+	if !t.wanted.Load() || t.inFlight.Load() || time.Since(t.last) < t.every {
 		return
 	}
 	t.wanted.Store(false)
-	if time.Since(t.last) < t.every {
-		return
-	}
 	t.last = time.Now()
 	t.inFlight.Store(true)
 	t.wg.Add(1)
