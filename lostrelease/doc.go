@@ -392,11 +392,14 @@
 //     wrapErr(&err, "op")`), a deferred method of the status. A function
 //     literal deferred through a variable (`wrap := func() {...}; defer
 //     wrap()`) does count.
-//   - A helper that returns a no-op release on a refusal, not nil, holds a
-//     guard on every path: a caller that drops it on the refusal branch
-//     (`if st != OK { return nil, st }`) is reported. So is a caller that
-//     drops the release of a test helper that registered it with
-//     t.Cleanup.
+//   - A helper that returns, on a refusal, a release that does nothing is
+//     taken to hold nothing there only if that release is an empty
+//     function literal or an empty function of its own package named
+//     directly (`func noop() {}`); one from another package, or in a
+//     variable, counts as a guard, and a caller that drops it on the
+//     refusal branch (`if st != OK { return nil, st }`) is reported. So is
+//     a caller that drops the release of a test helper that registered it
+//     with t.Cleanup.
 //   - A status read through an interface method (`if !o.OK()`), a struct
 //     field (`a.st != OK`), or a copy taken before the status variable was
 //     reused for the next slot narrows nothing; nor does a bool copy of a

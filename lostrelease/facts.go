@@ -420,15 +420,39 @@ func (c *checker) addReturned(hb *helperBody, results []ast.Expr, i, j int, set 
 	return set
 }
 
-// nilGuard reports whether e, a returned guard, is nil: nil itself, or a
-// call whose guards are all nil by their arguments, such as WrapOnDone with
-// a literal nil fn.
+// nilGuard reports whether e, a returned guard, holds nothing: nil itself,
+// a call whose guards are all nil by their arguments, such as WrapOnDone
+// with a literal nil fn, or a function that does nothing (see noOp), which
+// a helper may return on a refusal so that its callers can always call it.
 func (c *checker) nilGuard(e ast.Expr) bool {
-	if c.pass.TypesInfo.Types[e].IsNil() {
+	if c.pass.TypesInfo.Types[e].IsNil() || c.noOp(e) {
 		return true
 	}
 	call, _, fact := c.guardCall(e)
 	return fact != nil && c.nilByArgs(call, fact)
+}
+
+// noOp reports whether e is a function that does nothing: a function
+// literal with an empty body, or a function of this package, named
+// directly, whose body is empty (`func noop() {}`).
+func (c *checker) noOp(e ast.Expr) bool {
+	switch e := ast.Unparen(e).(type) {
+	case *ast.FuncLit:
+		return len(e.Body.List) == 0
+	case *ast.Ident:
+		fn, ok := c.pass.TypesInfo.Uses[e].(*types.Func)
+		if !ok || fn.Pkg() != c.pass.Pkg || fn.Signature().Recv() != nil {
+			return false
+		}
+		for _, f := range c.pass.Files {
+			for _, d := range f.Decls {
+				if fd, ok := d.(*ast.FuncDecl); ok && c.pass.TypesInfo.Defs[fd.Name] == fn {
+					return fd.Body != nil && len(fd.Body.List) == 0
+				}
+			}
+		}
+	}
+	return false
 }
 
 // neverNil reports whether e, a returned guard, cannot be nil: a call of

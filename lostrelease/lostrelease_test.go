@@ -326,12 +326,12 @@ func TestNilDefer(t *testing.T) { run(t, "nildefer") }
 
 // TestFalseReports6 checks correct gateway code: a release deferred at
 // once after a helper that never returns nil (a no-op on refusal, a guard
-// beside an overload error, or one that cannot fail), and an error
-// wrapped by a call deferred with &err, are not reported. It pins the
-// false reports left: a no-op release dropped on a refusal, in a named
-// result or a local; an error wrapper, a function literal, deferred
-// through a variable; and a test helper's release, registered with
-// t.Cleanup, dropped by its caller.
+// beside an overload error, or one that cannot fail), an error wrapped by
+// a call deferred with &err, and a no-op release (an empty function of the
+// package or an empty literal) dropped on a refusal, in a named result or
+// a local, are not reported. It pins the false reports left: an error
+// wrapper, a function literal, deferred through a variable; and a test
+// helper's release, registered with t.Cleanup, dropped by its caller.
 func TestFalseReports6(t *testing.T) { run(t, "falsereports6") }
 
 // TestMissedLeaks5 checks that a guard made on a ctx that a deferred

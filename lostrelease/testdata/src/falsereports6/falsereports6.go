@@ -32,7 +32,7 @@ func noop() {}
 
 // acquireAccountSlot never returns a nil release: on every refusal, and
 // with limiting disabled, it returns noop, which holds nothing.
-func (g *gateway) acquireAccountSlot(ctx context.Context, acct string) (func(), status) { // want acquireAccountSlot:"returnsGuard\\[0\\] 0:\\{1=0\\|1\\|2\\|3\\}$"
+func (g *gateway) acquireAccountSlot(ctx context.Context, acct string) (func(), status) { // want acquireAccountSlot:"returnsGuard\\[0\\] 0:\\{1=0\\} ctxOf\\[0\\]$"
 	if g.accounts == nil {
 		return noop, statusDisabled
 	}

@@ -20,26 +20,42 @@ func (g *gateway) serveAccount(w http.ResponseWriter, r *http.Request) {
 	w.WriteHeader(http.StatusOK)
 }
 
-// False report (rule 1, named results): on a refusal the helper's release
-// is noop, which holds nothing; returning nil in its place leaks nothing.
-// The helper's fact counts noop as a guard (any release that is not the
-// literal nil), so the refusal branch is not a failure branch. The local
-// form below has been reported the same way since before named results
-// were checked.
+// Not reported: on a refusal the helper's release is noop, which holds
+// nothing; returning nil in its place leaks nothing. The helper's fact
+// counts a function that does nothing as no guard.
 func (g *gateway) acquireForRoute(ctx context.Context, acct string) (rel func(), st status) { // want acquireForRoute:"returnsGuard\\[0\\] 0:\\{1=0\\}$"
-	rel, st = g.acquireAccountSlot(ctx, acct) // want `the release function returned by gateway.acquireAccountSlot is not used on all paths`
+	rel, st = g.acquireAccountSlot(ctx, acct)
 	if st != statusOK {
-		return nil, st // want `this return statement may be reached without using the release function rel`
+		return nil, st
 	}
 	return
 }
 
-// False report, the same with a local release (not new): noop is dropped
-// on the refusal branch.
+// Not reported: the same with a local release, noop dropped on the
+// refusal branch.
 func (g *gateway) serveAccountLocal(ctx context.Context, acct string) int {
-	rel, st := g.acquireAccountSlot(ctx, acct) // want `the release function returned by gateway.acquireAccountSlot is not used on all paths`
+	rel, st := g.acquireAccountSlot(ctx, acct)
 	if st != statusOK {
-		return http.StatusTooManyRequests // want `this return statement may be reached without using the release function rel`
+		return http.StatusTooManyRequests
+	}
+	defer rel()
+	return http.StatusOK
+}
+
+// userSlot returns a function literal that does nothing on a refusal.
+func (g *gateway) userSlot(ctx context.Context, user string) (func(), status) { // want userSlot:"returnsGuard\\[0\\] 0:\\{1=0\\} ctxOf\\[0\\]$"
+	_, rel, err := g.accounts.TryAcquire(ctx, "user:"+user, 2)
+	if err != nil {
+		return func() {}, statusFull
+	}
+	return rel, statusOK
+}
+
+// Not reported: the literal that does nothing is dropped on the refusal.
+func (g *gateway) serveUser(ctx context.Context, user string) int {
+	rel, st := g.userSlot(ctx, user)
+	if st != statusOK {
+		return http.StatusTooManyRequests
 	}
 	defer rel()
 	return http.StatusOK
