@@ -24,7 +24,9 @@ import (
 // waiters' places in line, each running only while it has work; one timer
 // keeps the slots' deadlines; at most one pub/sub connection, with the
 // goroutine that reads it, opened by the first renewal round or the first
-// Acquire that waits, wakes the waiters and hears of a Redis restart.
+// Acquire that waits, wakes the waiters and hears of a Redis restart; and
+// while a restart message goes out (see the package documentation), one
+// goroutine sends it.
 //
 // Make a Limiter with New; its zero value is not usable, and it must not be
 // copied. It is safe for concurrent use. Call Close when done with it, to
