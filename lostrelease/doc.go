@@ -397,9 +397,10 @@
 //     function literal or an empty function of its own package named
 //     directly (`func noop() {}`); one from another package, or in a
 //     variable, counts as a guard, and a caller that drops it on the
-//     refusal branch (`if st != OK { return nil, st }`) is reported. So is
-//     a caller that drops the release of a test helper that registered it
-//     with t.Cleanup.
+//     refusal branch (`if st != OK { return nil, st }`) is reported.
+//   - A test helper's guard that it registers with t.Cleanup is one its
+//     callers may drop only if the helper registers it by a statement of
+//     its own body (not in an if or a loop) before each return of it.
 //   - A status read through an interface method (`if !o.OK()`), a struct
 //     field (`a.st != OK`), or a copy taken before the status variable was
 //     reused for the next slot narrows nothing; nor does a bool copy of a

@@ -329,9 +329,9 @@ func TestNilDefer(t *testing.T) { run(t, "nildefer") }
 // beside an overload error, or one that cannot fail), an error wrapped by
 // a call deferred with &err, and a no-op release (an empty function of the
 // package or an empty literal) dropped on a refusal, in a named result or
-// a local, are not reported. It pins the false reports left: an error
-// wrapper, a function literal, deferred through a variable; and a test
-// helper's release, registered with t.Cleanup, dropped by its caller.
+// a local, and a test helper's release, registered with t.Cleanup,
+// dropped by its caller, are not reported. It pins the false report left:
+// an error wrapper, a function literal, deferred through a variable.
 func TestFalseReports6(t *testing.T) { run(t, "falsereports6") }
 
 // TestMissedLeaks5 checks that a guard made on a ctx that a deferred
@@ -339,7 +339,9 @@ func TestFalseReports6(t *testing.T) { run(t, "falsereports6") }
 // or by a bare return), or by a helper whose guard variable is declared
 // with var before the acquire or assigned WrapOnDone's guard by a
 // single-valued :=; and that a release deferred at once after a call
-// whose error is discarded is reported (it panics on a refusal).
+// whose error is discarded is reported (it panics on a refusal); and that
+// a test helper's release registered with t.Cleanup only on some paths is
+// still one its callers must not drop.
 func TestMissedLeaks5(t *testing.T) { run(t, "missedleaks5") }
 
 // TestFalseReports7 checks that a flag followed by value is read through

@@ -1,0 +1,83 @@
+package lostrelease
+
+import (
+	"go/ast"
+	"go/token"
+	"go/types"
+)
+
+// cleanedUp reports whether result i of a helper, of n results, is on
+// every return nil or a variable that the helper has registered before
+// that return with the Cleanup method of a testing type, by a statement of
+// its body itself (`t.Cleanup(rel)`, not in an if or a loop; a body with a
+// goto is not read): the test frees it when it ends, so a caller may drop
+// what the helper returns.
+func (c *checker) cleanedUp(hb *helperBody, i, n int) bool {
+	info := c.pass.TypesInfo
+	body := hb.returned.body
+	registered := make(map[*types.Var]token.Pos) // where each is registered first
+	for _, st := range body.List {
+		es, ok := st.(*ast.ExprStmt)
+		if !ok {
+			continue
+		}
+		call, ok := es.X.(*ast.CallExpr)
+		if !ok || len(call.Args) != 1 || !isTestingCleanup(info, call) {
+			continue
+		}
+		if id, ok := ast.Unparen(call.Args[0]).(*ast.Ident); ok {
+			if v, ok := info.Uses[id].(*types.Var); ok && registered[v] == token.NoPos {
+				registered[v] = call.Pos()
+			}
+		}
+	}
+	if len(registered) == 0 || hasGoto(body) {
+		return false
+	}
+	some := false
+	for _, ret := range hb.returns {
+		if len(ret.Results) != n {
+			return false
+		}
+		e := ret.Results[i]
+		if c.nilGuard(e) {
+			continue
+		}
+		id, ok := ast.Unparen(e).(*ast.Ident)
+		if !ok {
+			return false
+		}
+		v, ok := info.Uses[id].(*types.Var)
+		if at := registered[v]; !ok || at == token.NoPos || at > ret.Pos() {
+			return false
+		}
+		some = true
+	}
+	return some
+}
+
+// hasGoto reports whether body, function literals left out, has a goto.
+func hasGoto(body *ast.BlockStmt) bool {
+	found := false
+	inspectFunc(body, func(n ast.Node) {
+		if b, ok := n.(*ast.BranchStmt); ok && b.Tok == token.GOTO {
+			found = true
+		}
+	})
+	return found
+}
+
+// isTestingCleanup reports whether call calls the Cleanup method of a
+// type of package testing (T, B, F, or the TB interface).
+func isTestingCleanup(info *types.Info, call *ast.CallExpr) bool {
+	sel, ok := ast.Unparen(call.Fun).(*ast.SelectorExpr)
+	if !ok || sel.Sel.Name != "Cleanup" {
+		return false
+	}
+	s := info.Selections[sel]
+	if s == nil || s.Kind() != types.MethodVal {
+		return false
+	}
+	fn, ok := s.Obj().(*types.Func)
+	return ok && fn.Pkg() != nil && fn.Pkg().Path() == "testing"
+}
