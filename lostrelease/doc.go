@@ -389,9 +389,10 @@
 //     not count, as it runs once the function has returned: a function
 //     literal deferred directly (`defer func() { if err != nil { err =
 //     wrap(err) } }()`), an argument `&err` of a deferred call (`defer
-//     wrapErr(&err, "op")`), a deferred method of the status. A function
-//     literal deferred through a variable (`wrap := func() {...}; defer
-//     wrap()`) does count.
+//     wrapErr(&err, "op")`), a deferred method of the status, a function
+//     literal deferred through a local variable assigned only it and used
+//     only in defers (`wrap := func() {...}; defer wrap()`). Called
+//     elsewhere too, such a literal does count.
 //   - A helper that returns, on a refusal, a release that does nothing is
 //     taken to hold nothing there only if that release is an empty
 //     function literal or an empty function of its own package named

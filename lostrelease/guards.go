@@ -205,7 +205,7 @@ func (gc *guardCollector) statuses(src *source, i int, lhs []ast.Expr) []status 
 		if gc.changes == nil {
 			gc.changes = assignmentsIn(info, gc.body)
 		}
-		if changedOnPaths(gc.body, gc.changes, v) {
+		if changedOnPaths(info, gc.body, gc.changes, v) {
 			continue
 		}
 		t := src.sig.Results().At(j).Type()

@@ -324,14 +324,14 @@ func TestNamedResultsNoFalseReports(t *testing.T) { run(t, "falsereports5") }
 // checked for nil, or in a closure that checks it, is not.
 func TestNilDefer(t *testing.T) { run(t, "nildefer") }
 
-// TestFalseReports6 checks correct gateway code: a release deferred at
-// once after a helper that never returns nil (a no-op on refusal, a guard
-// beside an overload error, or one that cannot fail), an error wrapped by
-// a call deferred with &err, and a no-op release (an empty function of the
+// TestFalseReports6 checks correct gateway code, none of it reported: a
+// release deferred at once after a helper that never returns nil (a no-op
+// on refusal, a guard beside an overload error, or one that cannot fail);
+// an error wrapped by a call deferred with &err, or by a function literal
+// deferred through a variable; a no-op release (an empty function of the
 // package or an empty literal) dropped on a refusal, in a named result or
-// a local, and a test helper's release, registered with t.Cleanup,
-// dropped by its caller, are not reported. It pins the false report left:
-// an error wrapper, a function literal, deferred through a variable.
+// a local; and a test helper's release, registered with t.Cleanup,
+// dropped by its caller.
 func TestFalseReports6(t *testing.T) { run(t, "falsereports6") }
 
 // TestMissedLeaks5 checks that a guard made on a ctx that a deferred
@@ -341,7 +341,8 @@ func TestFalseReports6(t *testing.T) { run(t, "falsereports6") }
 // single-valued :=; and that a release deferred at once after a call
 // whose error is discarded is reported (it panics on a refusal); and that
 // a test helper's release registered with t.Cleanup only on some paths is
-// still one its callers must not drop.
+// still one its callers must not drop; and that an error wrapper deferred
+// through a variable that is also called on the way makes err no status.
 func TestMissedLeaks5(t *testing.T) { run(t, "missedleaks5") }
 
 // TestFalseReports7 checks that a flag followed by value is read through

@@ -202,11 +202,14 @@ func changedAside(body *ast.BlockStmt, assigned map[*types.Var][]ast.Node, v *ty
 // calls that body defers (not in a function literal of body) do with v:
 // they run once body has returned, so no path of body sees it. That is a
 // function literal deferred directly (`defer func() { if err != nil { err
-// = wrap(err) } }()` on a named err), an argument `&v` of a deferred call
-// (`defer wrapErr(&err, "op")`), which is evaluated at the defer but used
-// only at the call, and a deferred method of v with a pointer receiver.
-func changedOnPaths(body *ast.BlockStmt, assigned map[*types.Var][]ast.Node, v *types.Var) bool {
+// = wrap(err) } }()`) or through a local variable assigned only it and
+// used only so (`wrap := func() {...}; defer wrap()`), an argument `&v` of
+// a deferred call (`defer wrapErr(&err, "op")`), which is evaluated at the
+// defer but used only at the call, and a deferred method of v with a
+// pointer receiver.
+func changedOnPaths(info *types.Info, body *ast.BlockStmt, assigned map[*types.Var][]ast.Node, v *types.Var) bool {
 	var deferred []ast.Node
+	var viaVar []*types.Var
 	ast.Inspect(body, func(n ast.Node) bool {
 		switch n := n.(type) {
 		case *ast.FuncLit:
@@ -215,6 +218,10 @@ func changedOnPaths(body *ast.BlockStmt, assigned map[*types.Var][]ast.Node, v *
 			switch fun := ast.Unparen(n.Call.Fun).(type) {
 			case *ast.FuncLit, *ast.SelectorExpr:
 				deferred = append(deferred, fun)
+			case *ast.Ident:
+				if w, ok := info.Uses[fun].(*types.Var); ok {
+					viaVar = append(viaVar, w)
+				}
 			}
 			for _, a := range n.Call.Args {
 				if u, ok := ast.Unparen(a).(*ast.UnaryExpr); ok && u.Op == token.AND {
@@ -226,6 +233,11 @@ func changedOnPaths(body *ast.BlockStmt, assigned map[*types.Var][]ast.Node, v *
 		}
 		return true
 	})
+	for _, w := range viaVar {
+		if lit := onlyDeferredLit(info, body, assigned, w); lit != nil {
+			deferred = append(deferred, lit)
+		}
+	}
 	var rest []ast.Node
 	for _, n := range assigned[v] {
 		if !slices.ContainsFunc(deferred, func(d ast.Node) bool { return d == n || within(d, n.Pos()) && isFuncLit(d) }) {
@@ -233,6 +245,49 @@ func changedOnPaths(body *ast.BlockStmt, assigned map[*types.Var][]ast.Node, v *
 		}
 	}
 	return changedAside(body, map[*types.Var][]ast.Node{v: rest}, v)
+}
+
+// onlyDeferredLit returns the function literal that w, a local variable of
+// body, holds, if w is assigned only it and read only as the function of
+// defer statements; else nil.
+func onlyDeferredLit(info *types.Info, body *ast.BlockStmt, assigned map[*types.Var][]ast.Node, w *types.Var) *ast.FuncLit {
+	if !within(body, w.Pos()) || len(assigned[w]) != 1 {
+		return nil
+	}
+	var lit *ast.FuncLit
+	switch d := assigned[w][0].(type) {
+	case *ast.AssignStmt:
+		if len(d.Lhs) == 1 && len(d.Rhs) == 1 && isVar(info, d.Lhs[0], w) {
+			lit, _ = ast.Unparen(d.Rhs[0]).(*ast.FuncLit)
+		}
+	case *ast.ValueSpec:
+		if len(d.Names) == 1 && len(d.Values) == 1 {
+			lit, _ = ast.Unparen(d.Values[0]).(*ast.FuncLit)
+		}
+	}
+	if lit == nil {
+		return nil
+	}
+	deferredUses := make(map[*ast.Ident]bool)
+	ast.Inspect(body, func(n ast.Node) bool {
+		if ds, ok := n.(*ast.DeferStmt); ok {
+			if id, ok := ast.Unparen(ds.Call.Fun).(*ast.Ident); ok {
+				deferredUses[id] = true
+			}
+		}
+		return true
+	})
+	only := true
+	ast.Inspect(body, func(n ast.Node) bool {
+		if id, ok := n.(*ast.Ident); ok && info.Uses[id] == w && !deferredUses[id] {
+			only = false
+		}
+		return only
+	})
+	if !only {
+		return nil
+	}
+	return lit
 }
 
 // isFuncLit reports whether n is a function literal.

@@ -27,7 +27,7 @@ func (c *checker) trackedStatuses(body *ast.BlockStmt) []status {
 	var sts []status
 	for _, v := range conditionVars(info, body) {
 		own := within(body, v.Pos()) || v.Parent() == fnScope && v.Pos() < body.Pos()
-		if !own || !trackable(v.Type()) || len(assigned[v]) == 0 || changedOnPaths(body, assigned, v) {
+		if !own || !trackable(v.Type()) || len(assigned[v]) == 0 || changedOnPaths(info, body, assigned, v) {
 			continue
 		}
 		var values []string

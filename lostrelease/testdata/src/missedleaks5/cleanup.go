@@ -2,6 +2,7 @@ package missedleaks5
 
 import (
 	"context"
+	"errors"
 	"testing"
 
 	"github.com/ctxguard/release/slots"
@@ -22,4 +23,21 @@ func holdMaybe(t *testing.T, l slots.Limiter, keep bool) func() { // want holdMa
 
 func testDropsMaybe(t *testing.T, l slots.Limiter) {
 	holdMaybe(t, l, false) // want `the release function returned by holdMaybe is discarded`
+}
+
+var errStep = errors.New("step failed")
+
+// failNow's literal sets err; it is deferred, but also called on the way:
+// err is then no status of rel, and the return after the call, which
+// holds rel, is reported.
+func failNow(ctx context.Context, l slots.Limiter) (err error) {
+	fail := func() { err = errStep }
+	defer fail()
+	_, rel, err := l.TryAcquire(ctx, "k", 1) // want `the release function returned by Limiter.TryAcquire is not used on all paths`
+	fail()
+	if err != nil {
+		return err // want `this return statement may be reached without using the release function rel defined on line 36`
+	}
+	defer rel()
+	return nil
 }
