@@ -17,6 +17,10 @@ func RetryInterval(l *Limiter) time.Duration { return l.set.retry }
 // RenewEvery returns the interval between renewal rounds: Lease/3.
 func RenewEvery(l *Limiter) time.Duration { return l.set.renewEvery }
 
+// ProbeEvery returns the interval between pings while Redis is down:
+// min(Lease/3, 100ms).
+func ProbeEvery(l *Limiter) time.Duration { return l.set.probeEvery }
+
 // Life returns how long after the last confirmed acquire or renewal of a
 // slot was sent its context ends: Lease minus the margin.
 func Life(l *Limiter) time.Duration { return l.set.life }
@@ -161,6 +165,10 @@ func FallbackHeld(l *Limiter, key string) int {
 	}
 	return 0
 }
+
+// RoundSoon has l's renewer run a round at once on its own goroutine, as
+// an answer after an outage does.
+func RoundSoon(l *Limiter) { l.renewer.roundNow() }
 
 // RenewRound runs one renewal round on the calling goroutine, in turn with
 // the renewer's rounds, and leaves its trouble for the next report.

@@ -159,6 +159,22 @@ func eventuallyWithin(t testing.TB, bound time.Duration, what string, cond func(
 	}
 }
 
+// quietFor watches for something that must not happen: it calls broken
+// after each of periods sleeps of every, and fails t at the first report.
+// The window is counted in sleeps, not read off the clock, so that it
+// stretches with the machine's load as a Limiter's timers of the same
+// period do: a Limiter that does the thing once a period does it within the
+// window however slowly its goroutines run.
+func quietFor(t testing.TB, periods int, every time.Duration, broken func() string) {
+	t.Helper()
+	for range periods {
+		time.Sleep(every)
+		if msg := broken(); msg != "" {
+			t.Fatal(msg)
+		}
+	}
+}
+
 // ctxWithTimeout returns a context that ends with the test or after
 // waitLong: the context of a test's calls and the parent of its slots. It
 // bounds no wait: a call that waits gets a context of ctxWithin.

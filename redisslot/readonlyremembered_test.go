@@ -2,9 +2,9 @@ package redisslot_test
 
 import (
 	"context"
+	"fmt"
 	"sync/atomic"
 	"testing"
-	"time"
 
 	"github.com/ctxguard/release/redisslot"
 	"github.com/ctxguard/release/redisslot/internal/redistest"
@@ -48,13 +48,12 @@ func TestReadOnlyFollowedByAnAnsweredRoundRunsNoLaterRound(t *testing.T) {
 	before := renewals.Load()
 	_, rel2 := mustTry(t, f.l, ctx, "k2", 1) // long after, say
 	defer rel2()
-	const watch = 2 * time.Second // the renewer's next round is Lease/3 (20s) away
-	deadline := time.Now().Add(watch)
-	for time.Now().Before(deadline) {
+	const periods = 20 // of the renewer's timer while Redis is down, 100ms; its next round is Lease/3 (20s) away
+	quietFor(t, periods, redisslot.ProbeEvery(f.l), func() string {
 		if n := renewals.Load() - before; n > 0 {
-			t.Fatalf("an acquire after the round that found the failover's losses ran another round (%d renewal calls at once); want none before Lease/3 (%v)",
+			return fmt.Sprintf("an acquire after the round that found the failover's losses ran another round (%d renewal calls at once); want none before Lease/3 (%v)",
 				n, redisslot.RenewEvery(f.l))
 		}
-		time.Sleep(pollInterval)
-	}
+		return ""
+	})
 }
