@@ -288,6 +288,7 @@ func (a *attempt) keep(sent time.Time, shared bool) (context.Context, func(), er
 		l.fb.returned()
 	}
 	l.renewer.wake()
+	l.sub.watch() // from the first slot on, a Redis restart is heard of
 	return sctx, release.WrapOnDone(sctx, s.release), nil
 }
 

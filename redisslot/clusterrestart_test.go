@@ -27,7 +27,7 @@ func TestClusterNodeRestartEndsTheOldHoldersOfEveryLimiter(t *testing.T) {
 	a, b := newLimiter(), newLimiter()
 	_, warm := mustTry(t, a, ctx, "warm", 1)
 	defer warm()
-	redisslot.RenewRound(a) // from its first round on, a keeps its canary
+	// a keeps its canary from its first slot on.
 	canaryNode := nodeWithCanary(t, ctx, servers, redisslot.CanaryChannel(a))
 	restarted := servers[1-canaryNode]
 	key := keyOnNode(t, ctx, servers, a, 1-canaryNode)

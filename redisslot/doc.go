@@ -82,14 +82,14 @@
 // lease of its key: use noeviction. A restart without persistence forgets
 // every slot, and until each instance looks for its lost slots, old and new
 // holders together may exceed the limit. It looks once its pub/sub
-// connection, which it keeps from its first round on, comes back (the
+// connection, which it keeps from its first slot on, comes back (the
 // restart broke it), or sooner: when one of its calls fails (then it probes
 // every 100ms), or when its call, or another Limiter's with the same Prefix,
 // is the first to find Redis's scripts gone (that Limiter tells the others
 // on the pub/sub connection, which on a Redis Cluster is on one node and so
-// does not see the restart of another). Neither a Limiter before its first
-// round nor one with another Prefix hears that message. A failover to a
-// replica that missed the last writes forgets the slots they took, and an
+// does not see the restart of another). A Limiter with another Prefix does
+// not hear that message. A failover to a replica that missed the last
+// writes forgets the slots they took, and an
 // instance looks for them the same ways, or when its call, left on the
 // demoted master, is answered READONLY and its next acquire is answered (a
 // READONLY answer is no outage: no fallback), or when the old master, now a

@@ -150,11 +150,13 @@ func TestFailedFreeWaitsForTheRoundNotTheNextRelease(t *testing.T) {
 }
 
 // An uncontended acquire and release send two commands: the acquire, and
-// the free the release hands to the Limiter.
+// the free the release hands to the Limiter. (A Limiter's first slot also
+// subscribes to the restart canary, once.)
 func TestUncontendedAcquireAndReleaseSendTwoCommands(t *testing.T) {
 	srv := redistest.Shared(t)
 	f := newFixture(t, srv, redisslot.Options{Lease: longLease})
 	ctx := ctxWithTimeout(t)
+	warmUp(t, f)
 	f.count.Reset()
 	_, rel := mustTry(t, f.l, ctx, "k", 1)
 	rel()
@@ -171,8 +173,7 @@ func TestUncontendedAcquireAndReleaseSendTwoCommands(t *testing.T) {
 func TestFailedCallsLeaveNoGoroutinesAndOneReportPerKeyPerRound(t *testing.T) {
 	srv := redistest.Shared(t)
 	f := newFixture(t, srv, redisslot.Options{Lease: time.Second})
-	redisslot.RenewRound(f.l) // the subscriber the first round starts, for the restart canary, stays
-	eventually(t, "the restart canary is subscribed", func() bool { return redisslot.CanaryConfirmed(f.l) })
+	warmUp(t, f) // the subscriber the first slot starts, for the restart canary, stays
 	before := goleak.IgnoreCurrent()
 	errAcquire, errFree := errors.New("test: acquire lost"), errors.New("test: free failed")
 	var freesFail atomic.Bool

@@ -159,6 +159,20 @@ func eventuallyWithin(t testing.TB, bound time.Duration, what string, cond func(
 	}
 }
 
+// warmUp has f's Limiter take and release its first slot, which starts its
+// subscriber and subscribes it to the restart canary, and waits until that
+// subscription is confirmed and the slot's free is out: a test that counts
+// what a Limiter sends, or the goroutines it runs, counts from then on.
+func warmUp(t testing.TB, f *fixture) {
+	t.Helper()
+	_, rel := mustTry(t, f.l, ctxWithTimeout(t), "warm-up", 1)
+	rel()
+	eventually(t, "the restart canary is subscribed", func() bool { return redisslot.CanaryConfirmed(f.l) })
+	eventually(t, "the warm-up slot's free is confirmed", func() bool {
+		return redisslot.FreesInFlight(f.l) == 0 && f.l.Stats().PendingFrees == 0
+	})
+}
+
 // quietFor watches for something that must not happen: it calls broken
 // after each of periods sleeps of every, and fails t at the first report.
 // The window is counted in sleeps, not read off the clock, so that it

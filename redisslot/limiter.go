@@ -23,8 +23,8 @@ import (
 // goroutine renews a Limiter's slots and sends its frees, another renews its
 // waiters' places in line, each running only while it has work; one timer
 // keeps the slots' deadlines; at most one pub/sub connection, with the
-// goroutine that reads it, opened by the first renewal round or the first
-// Acquire that waits, wakes the waiters and hears of a Redis restart; and
+// goroutine that reads it, opened by the first slot or the first Acquire
+// that waits, wakes the waiters and hears of a Redis restart; and
 // while a restart message goes out (see the package documentation), one
 // goroutine sends it.
 //
@@ -89,7 +89,6 @@ func New(client redis.UniversalClient, opts Options) *Limiter {
 		health: &l.health, fb: &l.fb, grouping: groupingOf(client), bg: l.bg,
 		lost:  func(lost []*holding, why string) { l.lost(lost, why, false) },
 		kicks: make(chan struct{}, 1), soon: make(chan struct{}, 1),
-		watch: func() { l.sub.watch() },
 	}
 	l.renewer.tell = &teller{client: client, bg: l.bg, canary: l.set.names.prefix + "restarts", self: l.members.instance,
 		every: l.set.renewEvery, report: l.set.OnError}

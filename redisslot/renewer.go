@@ -30,7 +30,6 @@ type renewer struct {
 	grouping int
 	bg       context.Context                   // ends when the Limiter closes
 	lost     func(lost []*holding, why string) // slots whose members Redis no longer has
-	watch    func()                            // keeps the restart canary (see subscriber), from the first round on
 	tell     *teller                           // the restart messages (see emptied)
 
 	kicks chan struct{} // buffered 1: frees to send
@@ -163,7 +162,6 @@ func (r *renewer) sendFresh() {
 // round runs a round, bounded by Lease/3, ending the fallback state if all of
 // it got through; then, roundMu released, it ends the lost slots and reports.
 func (r *renewer) round() {
-	r.watch() // from the first round on, a Redis restart is heard of
 	r.roundMu.Lock()
 	start := time.Now()
 	r.tell.send()

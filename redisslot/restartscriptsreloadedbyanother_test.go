@@ -13,11 +13,12 @@ import (
 // forgot every slot, the first instance to call finds the scripts gone
 // (NOSCRIPT) and loads them again; every other instance's next call is
 // answered by the reloaded scripts and sees no NOSCRIPT. Each Limiter keeps
-// a pub/sub channel subscribed from its first renewal round on, which the
-// restart breaks: its reconnect makes the Limiter look for its lost slots. Here b,
+// a pub/sub channel subscribed from its first slot on, which the restart
+// breaks: its reconnect makes the Limiter look for its lost slots. Here b,
 // first after the restart, takes k (limit 1) in the empty Redis; a's
 // holder of k from before the restart must end within restartBound, not
-// live on beside b's until a's next round, Lease/3 later.
+// live on beside b's until a's next round, Lease/3 later, even though a,
+// younger than Lease/3, has never run a round.
 func TestRestartEndsOldHoldersOfALimiterWhoseFirstCallFindsTheScriptsReloaded(t *testing.T) {
 	srv := redistest.Start(t)
 	opts := redisslot.Options{Lease: longLease} // the next round is 20s away
@@ -26,8 +27,7 @@ func TestRestartEndsOldHoldersOfALimiterWhoseFirstCallFindsTheScriptsReloaded(t 
 	ctx := ctxWithTimeout(t)
 	old, rel := mustTry(t, a.l, ctx, "k", 1)
 	defer rel()
-	redisslot.RenewRound(a.l) // a Limiter that has run a round keeps its restart canary
-	eventually(t, "a's restart canary is subscribed", func() bool { return redisslot.CanaryConfirmed(a.l) })
+	eventually(t, "a's restart canary is subscribed", func() bool { return redisslot.CanaryConfirmed(a.l) }) // from its first slot on
 
 	if err := srv.Stop(); err != nil {
 		t.Fatal(err)

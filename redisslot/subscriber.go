@@ -13,12 +13,12 @@ import (
 )
 
 // A subscriber is a Limiter's one pub/sub connection, opened for the first
-// local waiter or the first renewal round, and the goroutine that reads it: it
+// local waiter or the first slot, and the goroutine that reads it: it
 // subscribes to the keys with local waiters and wakes the waiters that
 // messages name. go-redis resubscribes after an error, but drops a message
 // when the reader stalls for a minute: the goroutine never blocks on
 // anything slow. A subscription confirmed twice means the connection came
-// back: it then calls restart. From the first round on it also keeps
+// back: it then calls restart. From the first slot on it also keeps
 // canary subscribed: a Redis restart breaks the connection, so its reconnect
 // tells the Limiter to look for the slots the restart lost, whether or not a
 // call of its own failed; and a message there from another Limiter, which
@@ -37,7 +37,7 @@ type subscriber struct {
 	canary  string
 	self    string // this Limiter's instance id: its own messages on canary
 
-	watching atomic.Bool // canary wanted: the Limiter has run a renewal round
+	watching atomic.Bool // canary wanted: the Limiter has held a slot
 
 	mu      sync.Mutex
 	ps      *redis.PubSub // nil until the first waiter or round
@@ -60,7 +60,7 @@ func (s *subscriber) sync() {
 	}
 }
 
-// watch tells the subscriber that the Limiter renews slots: from the first
+// watch tells the subscriber that the Limiter holds slots: from the first
 // call on, it keeps canary subscribed. Later calls cost an atomic load.
 func (s *subscriber) watch() {
 	if s.watching.Load() {
