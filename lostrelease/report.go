@@ -2,6 +2,7 @@ package lostrelease
 
 import (
 	"fmt"
+	"go/ast"
 )
 
 const (
@@ -11,6 +12,8 @@ const (
 	msgViaReturn    = "this %s statement may lead to %s without using the release function %s defined on line %d"
 	msgOverwrite    = "this statement overwrites the release function %s defined on line %d before it is used"
 	msgViaOverwrite = "this %s statement may lead to line %d, which overwrites the release function %s defined on line %d before it is used"
+	msgAgain        = "the loop comes back to this statement, which declares a new release function %s before the one it declared is used"
+	msgViaAgain     = "this %s statement may lead back to line %d, which declares a new release function %s before the one it declared is used"
 	msgDeferInLoop  = "the release function %s is deferred in a loop: held until the function returns"
 )
 
@@ -24,7 +27,12 @@ func (c *checker) reportLeaks(h *heldGuard, leaks []leak) {
 	pass.ReportRangef(h.reportAt, msgNotUsed, h.src.name)
 	for _, l := range leaks {
 		endLine := pass.Fset.Position(l.end.Pos()).Line
+		again := l.end == h.assign && c.declares(h)
 		switch {
+		case l.via != nil && again:
+			pass.Reportf(l.via.Pos(), msgViaAgain, l.via.Tok, endLine, h.v.Name())
+		case again:
+			pass.Reportf(l.end.Pos(), msgAgain, h.v.Name())
 		case l.via != nil && l.overwrite:
 			pass.Reportf(l.via.Pos(), msgViaOverwrite, l.via.Tok, endLine, h.v.Name(), line)
 		case l.via != nil:
@@ -39,4 +47,27 @@ func (c *checker) reportLeaks(h *heldGuard, leaks []leak) {
 			pass.Reportf(l.end.Pos(), msgReturn, h.v.Name(), line)
 		}
 	}
+}
+
+// declares reports whether h.assign declares h's variable (with := or
+// var) rather than assigning one declared before it: reached again in a
+// loop, it makes a new variable, and "overwrites" would mislead.
+func (c *checker) declares(h *heldGuard) bool {
+	var names []*ast.Ident
+	switch a := h.assign.(type) {
+	case *ast.AssignStmt:
+		for _, lhs := range a.Lhs {
+			if id, ok := ast.Unparen(lhs).(*ast.Ident); ok {
+				names = append(names, id)
+			}
+		}
+	case *ast.ValueSpec:
+		names = a.Names
+	}
+	for _, id := range names {
+		if c.pass.TypesInfo.Defs[id] == h.v {
+			return true
+		}
+	}
+	return false
 }

@@ -110,7 +110,7 @@ func retryContinue(ctx context.Context, lim *redisslot.Limiter) error {
 			continue
 		}
 		if work(ctx) != nil {
-			continue // want `this continue statement may lead to line 108, which overwrites the release function rel defined on line 108 before it is used`
+			continue // want `this continue statement may lead back to line 108, which declares a new release function rel before the one it declared is used`
 		}
 		rel()
 		return nil

@@ -130,7 +130,7 @@ func continueAndReturn(ctx context.Context, lim *redisslot.Limiter) error {
 			continue
 		}
 		if err := forward(ctx, "a"); err != nil {
-			continue // want `this continue statement may lead to line 128, which overwrites the release function rel defined on line 128 before it is used`
+			continue // want `this continue statement may lead back to line 128, which declares a new release function rel before the one it declared is used`
 		}
 		if err := forward(ctx, "b"); err != nil {
 			return err // want `this return statement may be reached without using the release function rel defined on line 128`
