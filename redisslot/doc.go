@@ -30,6 +30,12 @@
 // line, or no slot within the wait), and 503 to any other. Package
 // github.com/ctxguard/release/slots/slotshttp does the same as a middleware.
 //
+// Do the guarded work under the slot's context. A helper that returns only
+// the release, such as acquireAccountSlot(...) (func(), status), drops it:
+// when the slot's lease is lost, its caller's work goes on beside the
+// holder Redis gave the slot to next, and the limit does not hold. Return
+// the context with the release, as TryAcquire does.
+//
 // # Promises
 //
 //   - No key ever has more than limit live holders, on any instance:

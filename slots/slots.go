@@ -9,6 +9,10 @@
 // [github.com/ctxguard/release.WrapOnDone]: it frees the slot exactly once,
 // on its first call or as soon as the slot's context is done (the client
 // hung up, the deadline passed, the Limiter closed), whichever comes first.
+//
+// The slot's context is done when the Limiter takes the slot back (closed;
+// for redisslot, a lost lease), and the guarded work must stop then: do it
+// under that context. A helper that returns only the release drops it.
 package slots
 
 import "context"
