@@ -2,6 +2,7 @@ package redisslot_test
 
 import (
 	"context"
+	"errors"
 	"slices"
 	"sync/atomic"
 	"testing"
@@ -53,6 +54,65 @@ func TestFreesCarriedByARefusedTryWakeTheWaitersWhoseTurnItIs(t *testing.T) {
 		t.Fatalf("the late try carrying A's free = %v, %v; want [5 0 0]: refused, its member freed before", res, err)
 	}
 	if err := recv(t, result, waitAtOnce, "B's waiter not woken after a refused try freed the slot it waits for"); err != nil {
+		t.Fatalf("B's Acquire = %v; want a slot", err)
+	}
+}
+
+// As any free does, a refused try that frees a slot drops the waiters whose
+// entry ended before it wakes the one whose turn it is. Otherwise the dead
+// head of the line (a crashed instance's waiter) takes the wake-up, and
+// the live waiter behind it waits for an entry renewal or its retry. Here
+// B's entry renewals fail, its retry is a minute away, and its entry is
+// made to outlive the test: only the refused try can wake it.
+func TestRefusedTryDropsLapsedWaitersBeforeItWakes(t *testing.T) {
+	srv := redistest.Shared(t)
+	a := newFixture(t, srv, redisslot.Options{Lease: longLease})
+	b := newFixture(t, srv, redisslot.Options{Lease: longLease})
+	redisslot.SetRetryInterval(b.l, longLease)
+	var tries atomic.Int64
+	var entriesHeld atomic.Bool
+	b.client.AddHook(scriptHook{hash: redisslot.AcquireHash, fn: func(ctx context.Context, cmds []redis.Cmder, next func() error) error {
+		defer tries.Add(1)
+		return next()
+	}})
+	b.client.AddHook(scriptHook{hash: redisslot.RenewWaitersHash, fn: func(ctx context.Context, cmds []redis.Cmder, next func() error) error {
+		if entriesHeld.Load() {
+			return failWith(cmds, errors.New("test: entry renewal held back"))
+		}
+		return next()
+	}})
+	ctx := ctxWithTimeout(t)
+	_, rel := mustTry(t, a.l, ctx, "k", 1)
+	defer rel()
+	result := waitingAcquire(t, ctx, b.l, "k", 1)
+	eventually(t, "B's waiter's join and first try return", func() bool { return tries.Load() >= 2 })
+	entriesHeld.Store(true)
+
+	slot, tomb := redisslot.SlotKey(a.l, "k"), redisslot.TombstoneKey(a.l, "k")
+	order, until := redisslot.QueueKeys(a.l, "k")
+	queued := a.client.ZRange(ctx, order, 0, -1).Val()
+	if len(queued) != 1 {
+		t.Fatalf("queue of k = %v; want B's one waiter", queued)
+	}
+	const dead, ghost = "dead/1", "ghost/1"
+	for _, cmd := range []*redis.IntCmd{
+		a.client.ZAdd(ctx, until, redis.Z{Score: 1 << 50, Member: queued[0]}), // B's entry outlives the test
+		a.client.ZAdd(ctx, order, redis.Z{Score: 0, Member: dead}),            // the head of the line,
+		a.client.ZAdd(ctx, until, redis.Z{Score: 1, Member: dead}),            // whose entry ended long ago
+		a.client.ZAdd(ctx, tomb, redis.Z{Score: 1 << 50, Member: ghost}),
+	} {
+		if err := cmd.Err(); err != nil {
+			t.Fatalf("%v: %v", cmd.Args(), err)
+		}
+	}
+	held := members(t, a.client, slot)
+	keys := []string{slot, order, until, tomb}
+	args := []any{ghost, 1, longLease.Milliseconds(), "wait", 0, redisslot.EntryTTL.Milliseconds(), 1, held[0].Member}
+	res, err := a.client.EvalSha(ctx, redisslot.AcquireHash, keys, args...).Int64Slice()
+	if err != nil || !slices.Equal(res, []int64{5, 0, 0}) {
+		t.Fatalf("the late try carrying A's free = %v, %v; want [5 0 0]: refused, its member freed before", res, err)
+	}
+	if err := recv(t, result, waitAtOnce, "B's waiter not woken: the refused try's wake-up went to the dead head of the line"); err != nil {
 		t.Fatalf("B's Acquire = %v; want a slot", err)
 	}
 }

@@ -39,6 +39,7 @@ if #ARGV >= 8 then
 end
 if redis.call('ZSCORE', KEYS[4], member) then
 	if freed > 0 and redis.call('ZCARD', KEYS[2]) > 0 then
+		dropLapsed()
 		wake(holders())
 	end
 	return {5, 0, 0}
