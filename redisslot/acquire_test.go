@@ -131,6 +131,7 @@ func TestSlotSetIsOneSortedSetScoredByLeaseExpiryInRedisMs(t *testing.T) {
 func TestTryAcquireReturnsErrFullAtOnceWhenFull(t *testing.T) {
 	srv := redistest.Shared(t)
 	f := newFixture(t, srv, redisslot.Options{Lease: longLease})
+	warmUp(t, f)
 	ctx := ctxWithTimeout(t)
 	_, rel1 := mustTry(t, f.l, ctx, "k", 2)
 	defer rel1()

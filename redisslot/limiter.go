@@ -91,7 +91,7 @@ func New(client redis.UniversalClient, opts Options) *Limiter {
 		kicks: make(chan struct{}, 1), soon: make(chan struct{}, 1),
 	}
 	l.renewer.tell = &teller{client: client, bg: l.bg, canary: l.set.names.prefix + "restarts", self: l.members.instance,
-		every: l.set.renewEvery, report: l.set.OnError}
+		every: l.set.renewEvery, report: l.trouble.pubsubFailed}
 	l.frees = newPendingFrees(l.renewer.kick)
 	l.renewer.frees = l.frees
 	l.fb = fallback{share: l.set.Fallback, capFor: l.set.capFor, report: l.set.OnError}
@@ -104,7 +104,7 @@ func New(client redis.UniversalClient, opts Options) *Limiter {
 	}
 	l.sub = &subscriber{
 		client: client, waiting: l.waiting, bg: l.bg, timeout: l.set.ReleaseTimeout,
-		report: l.set.OnError, restart: l.renewer.roundNow, canary: l.renewer.tell.canary, self: l.members.instance,
+		report: l.trouble.pubsubFailed, restart: l.renewer.roundNow, canary: l.renewer.tell.canary, self: l.members.instance,
 	}
 	return l
 }

@@ -8,12 +8,16 @@ import (
 )
 
 // trouble gathers the background failures and lost leases of one renewal
-// round, per key, so that OnError hears at most once per key per round,
-// with the counts. Its mu guards its fields.
+// round, per key, and the failures of the pub/sub connection (subscribe,
+// publish), which belong to no key, so that OnError hears at most once per
+// key and once for pub/sub per round, with the counts. Its mu guards its
+// fields.
 type trouble struct {
-	mu    sync.Mutex
-	byKey map[string]*keyTrouble // by key as the caller named it
-	order []string               // keys in the order they first had trouble
+	mu       sync.Mutex
+	byKey    map[string]*keyTrouble // by key as the caller named it
+	order    []string               // keys in the order they first had trouble
+	pubsub   int                    // pub/sub calls failed
+	pubsubed error                  // the first of them
 }
 
 type keyTrouble struct {
@@ -52,15 +56,26 @@ func (t *trouble) lost(key, why string) {
 	kt.lostWhy = cmp.Or(kt.lostWhy, why)
 }
 
+// pubsubFailed notes a failed call on the pub/sub connection.
+func (t *trouble) pubsubFailed(err error) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	t.pubsub++
+	t.pubsubed = cmp.Or(t.pubsubed, err)
+}
+
 // flush hands report one error per key that had trouble since the last
 // flush, and forgets them. A call that Close cut short is never noted (each
 // noter checks first that the Limiter is not closing), so all that was
 // noted is news, closing or not.
 func (t *trouble) flush(report func(error)) {
 	t.mu.Lock()
-	byKey, order := t.byKey, t.order
-	t.byKey, t.order = nil, nil
+	byKey, order, pubsub, pubsubed := t.byKey, t.order, t.pubsub, t.pubsubed
+	t.byKey, t.order, t.pubsub, t.pubsubed = nil, nil, 0, nil
 	t.mu.Unlock()
+	if pubsub > 0 {
+		report(fmt.Errorf("redisslot: pub/sub: %d background calls failed, the first: %w", pubsub, pubsubed))
+	}
 	for _, key := range order {
 		kt := byKey[key]
 		var parts []error

@@ -32,8 +32,8 @@ type subscriber struct {
 	waiting *waiting
 	bg      context.Context // ends when the Limiter closes
 	timeout time.Duration   // bounds each (un)subscribe call
-	report  func(error)
-	restart func() // a restart may have lost slots: look for them
+	report  func(error)     // notes a failed (un)subscribe for the round's report
+	restart func()          // a restart may have lost slots: look for them
 	canary  string
 	self    string // this Limiter's instance id: its own messages on canary
 
@@ -147,12 +147,12 @@ func (s *subscriber) resubscribe() {
 	var errs []error
 	if len(add) > 0 {
 		if err := s.ps.Subscribe(ctx, add...); err != nil {
-			errs = append(errs, fmt.Errorf("redisslot: subscribe to wake-ups %q: %w", add, err))
+			errs = append(errs, fmt.Errorf("subscribe to %q: %w", add, err))
 		}
 	}
 	if len(remove) > 0 {
 		if err := s.ps.Unsubscribe(ctx, remove...); err != nil {
-			errs = append(errs, fmt.Errorf("redisslot: unsubscribe from wake-ups %q: %w", remove, err))
+			errs = append(errs, fmt.Errorf("unsubscribe from %q: %w", remove, err))
 		}
 	}
 	if len(errs) > 0 && s.bg.Err() == nil {

@@ -30,7 +30,7 @@ type teller struct {
 	canary string          // the channel
 	self   string          // the message: this Limiter's instance id
 	every  time.Duration   // at most one message this often, each bounded by it
-	report func(error)
+	report func(error)     // notes a failed message for the round's report
 
 	wanted   atomic.Bool // a call found the cache emptied since the last message
 	inFlight atomic.Bool
@@ -60,7 +60,7 @@ func (t *teller) send() {
 		defer cancel()
 		if err := t.client.Publish(ctx, t.canary, t.self).Err(); err != nil && t.bg.Err() == nil {
 			t.wanted.Store(true)
-			t.report(fmt.Errorf("redisslot: tell the other Limiters of an emptied script cache on %q: %w", t.canary, err))
+			t.report(fmt.Errorf("tell the other Limiters of an emptied script cache on %q: %w", t.canary, err))
 		}
 	}()
 }
