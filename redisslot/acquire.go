@@ -143,6 +143,19 @@ type attempt struct {
 
 	fbShare int  // the key's fallback share as last asked, once fbAsked
 	fbAsked bool // Options.Fallback was called
+
+	waitCap  int  // the cap on the key's waiters, once capAsked
+	capAsked bool // Options.MaxWaitersFor was called (see capacity)
+}
+
+// capacity returns the cap on the waiters of the call's key, asking
+// Options.MaxWaitersFor at most once a call, whether the call joins a line
+// in Redis, in the fallback share, or both in turn.
+func (a *attempt) capacity() int {
+	if !a.capAsked {
+		a.waitCap, a.capAsked = a.l.set.capFor(a.ref.key, a.limit), true
+	}
+	return a.waitCap
 }
 
 // serves reports whether the fallback state is on and the call's share of
@@ -174,12 +187,14 @@ func (a *attempt) viaRedis(wait bool) (context.Context, func(), error) {
 	switch {
 	case !wait:
 		mode, capacity = modeTry, 0
+	case a.capAsked: // back from the fallback share's line
+		capacity = a.waitCap
 	case a.l.set.MaxWaitersFor != nil:
 		mode, capacity = modeProbe, 0 // learn first whether it would join: only then ask for the cap
 	}
 	sctx, rel, r, err := a.try(mode, capacity)
 	if mode == modeProbe && rel == nil && err == nil && r.state == stateWouldJoin {
-		sctx, rel, r, err = a.try(modeJoin, a.l.set.capFor(a.ref.key, a.limit))
+		sctx, rel, r, err = a.try(modeJoin, a.capacity())
 	}
 	switch {
 	case err != nil && a.toShare(err):
@@ -404,7 +419,7 @@ func (a *attempt) share(wait bool) (context.Context, func(), error) {
 		return nil, nil, fullFor(a.ref.key)
 	}
 	l.emit.waiterJoined(a.ref.key)
-	err := l.fb.waitShare(a.ctx, a.ref.key, a.fbShare, l.set.capFor(a.ref.key, a.limit), l.closing)
+	err := l.fb.waitShare(a.ctx, a.ref.key, a.fbShare, a.capacity(), l.closing)
 	l.emit.waiterLeft(a.ref.key)
 	switch err {
 	case nil:

@@ -118,7 +118,9 @@ func (w *waiting) place(wt *waiter) {
 	}
 }
 
-// tried records the rank, and new order (-1: none), that a try not admitting wt returned.
+// tried records the rank, and new order (-1: none), that a try not admitting
+// wt returned. If wt, the oldest here, joined again behind others, the new
+// oldest is told, to start its retry timer.
 func (w *waiting) tried(wt *waiter, order, rank int64) {
 	w.mu.Lock()
 	defer w.mu.Unlock()
@@ -126,9 +128,14 @@ func (w *waiting) tried(wt *waiter, order, rank int64) {
 	if order < 0 || order == wt.order {
 		return
 	}
+	q := wt.q
+	wasOldest := q.waiters.Front() == wt.elem
 	wt.order = order
-	wt.q.waiters.MoveToBack(wt.elem)
+	q.waiters.MoveToBack(wt.elem)
 	w.place(wt)
+	if front := q.waiters.Front(); wasOldest && front != wt.elem {
+		poke(front.Value.(*waiter).notify)
+	}
 }
 
 // next takes wt's due wake-up, and says whether wt is its key's oldest here.
