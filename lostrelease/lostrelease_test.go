@@ -52,7 +52,7 @@ var allPatterns = []string{
 	"falsereports", "helperstatus", "falsereports2", "missedleaks", "knownlimits",
 	"falsereports3", "missedleaks2", "falsereports4", "missedleaks3", "knownlimits2",
 	"missedleaks4", "falsereports5", "nildefer", "falsereports6", "missedleaks5",
-	"falsereports7",
+	"falsereports7", "falsereports8",
 }
 
 var all struct {
@@ -350,3 +350,14 @@ func TestMissedLeaks5(t *testing.T) { run(t, "missedleaks5") }
 // parameter never assigned, or a flag set just before the call) and
 // released under the same condition is not reported.
 func TestFalseReports7(t *testing.T) { run(t, "falsereports7") }
+
+// TestFalseReports8 checks correct gateway code, none of it reported: a
+// slot taken under a condition on a parameter never assigned and released
+// under the same condition written otherwise (its negation tested the
+// other way, its complement, its operands swapped), or on a local assigned
+// once, or in a switch case; a flag or status set
+// by the statement that copies or makes the guard; a release deferred
+// after a closure that panics on the call's error, or a copy of it
+// deferred after the check; and a test helper's release registered with
+// t.Cleanup through a function literal, dropped by its caller.
+func TestFalseReports8(t *testing.T) { run(t, "falsereports8") }
