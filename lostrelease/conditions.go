@@ -1,12 +1,14 @@
 package lostrelease
 
 import (
+	"fmt"
 	"go/ast"
 	"go/constant"
 	"go/token"
 	"go/types"
 	"maps"
 	"slices"
+	"strings"
 
 	"golang.org/x/tools/go/cfg"
 	"golang.org/x/tools/go/types/typeutil"
@@ -168,8 +170,10 @@ const maxCopyDepth = 8
 // and ||. depth counts the copies followed.
 func (ps *pathSearch) constraint(s *status, cond ast.Expr, truth bool, depth int) (valueConstraint, bool) {
 	v := s.v
-	if s.cond != "" && types.ExprString(ast.Unparen(cond)) == s.cond {
-		return valueConstraint{true, map[string]bool{constant.MakeBool(truth).ExactString(): true}}, true
+	if s.cond != "" {
+		if key, negated := condKey(ps.info, cond); key == s.cond {
+			return valueConstraint{true, map[string]bool{constant.MakeBool(truth != negated).ExactString(): true}}, true
+		}
 	}
 	switch e := ast.Unparen(cond).(type) {
 	case *ast.Ident:
@@ -299,3 +303,45 @@ func (ps *pathSearch) statusOf(h *heldGuard, e ast.Expr, live uint64) *status {
 }
 
 func onlyNil(values []string) bool { return len(values) == 1 && values[0] == "nil" }
+
+// condKey returns a key of cond that two conditions testing the same thing
+// share, and whether cond says the opposite of it: parens and !s peeled,
+// !=, <= and >= read as the negation of ==, > and <, the operands of &&
+// and || in either order, and each variable named with where it is
+// declared (a shadowing variable is another).
+func condKey(info *types.Info, cond ast.Expr) (key string, negated bool) {
+	e := ast.Unparen(cond)
+	for u, ok := e.(*ast.UnaryExpr); ok && u.Op == token.NOT; u, ok = e.(*ast.UnaryExpr) {
+		e, negated = ast.Unparen(u.X), !negated
+	}
+	if b, ok := e.(*ast.BinaryExpr); ok {
+		flip := map[token.Token]token.Token{token.NEQ: token.EQL, token.LEQ: token.GTR, token.GEQ: token.LSS}
+		if op, ok := flip[b.Op]; ok {
+			e, negated = &ast.BinaryExpr{X: b.X, Op: op, Y: b.Y}, !negated
+		}
+		if b.Op == token.LAND || b.Op == token.LOR {
+			ops := []string{operandKey(info, b.X), operandKey(info, b.Y)}
+			slices.Sort(ops)
+			return ops[0] + " " + b.Op.String() + " " + ops[1], negated
+		}
+	}
+	var vars []string
+	ast.Inspect(e, func(n ast.Node) bool {
+		if id, ok := n.(*ast.Ident); ok {
+			if v, ok := info.Uses[id].(*types.Var); ok {
+				vars = append(vars, fmt.Sprint(v.Pos()))
+			}
+		}
+		return true
+	})
+	return types.ExprString(e) + " " + strings.Join(vars, ","), negated
+}
+
+// operandKey is the key of an operand of && or ||, its negation marked.
+func operandKey(info *types.Info, e ast.Expr) string {
+	key, negated := condKey(info, e)
+	if negated {
+		return "!(" + key + ")"
+	}
+	return "(" + key + ")"
+}

@@ -105,8 +105,9 @@
 //     `_, rel, err := l.TryAcquire(...); defer rel(); if err != nil {`,
 //     "rel is nil when Limiter.TryAcquire fails: deferred before the
 //     call's result is checked, it panics then". It is reported when the
-//     defer follows the assignment in the same statement list and no
-//     statement between reads a variable the call assigns, for the calls
+//     defer follows the call's own statement in the same statement list
+//     and no statement between reads a variable the call assigns or calls a
+//     func variable (a closure that may check the error), for the calls
 //     documented to return a nil release on failure: a Limiter's
 //     TryAcquire and Acquire, and slots.AcquireWithin. A helper may return
 //     a no-op release instead, so its releases are not checked so.
@@ -129,8 +130,8 @@
 //     the cancelled ctx, or a cancel called only on some paths is not
 //     reported. A helper whose one guard is made on its ctx parameter (on
 //     every return, nil, or the guard of a call of one of the above, or of
-//     such a helper, with that parameter, never assigned, as ctx) is checked
-//     as they are.
+//     such a helper, with that parameter, never assigned, as ctx; a bare
+//     return returns the named result) is checked as they are.
 //
 // A guard copied to another local variable (`held := rel`) is used by the
 // copy, which is then checked in turn.
@@ -273,10 +274,15 @@
 // (`if err == nil { granted = true }`) narrows the paths that read it as
 // the status itself does, directly or through a bool copy. Such a
 // variable set by the statement just before the call, in the same list,
-// holds that value at the call; and the condition of an if that the call
-// is under holds there too, and wherever it is tested again, when it
-// reads only constants and parameters never assigned (`if limited {
-// take }; ...; if limited { release }`).
+// or by the call's own statement (`rel, st = r, OK`), holds that value at
+// the call (in a body with no goto); and the condition that the call is
+// under (an if's, or a switch's `tag == case`) holds there too, and
+// wherever it is tested again, when it reads only constants, parameters
+// never assigned and locals assigned only where a statement of the body
+// itself declares them (`limited := cfg.limit > 0; if limited { take };
+// ...; if limited { release }`). It is the same test written with ! or
+// the opposite comparison (`if limit > 0` ... `if limit <= 0 { return
+// }`), or with the operands of && or || swapped.
 //
 // A call of a status predicate on the status itself stands for what the
 // predicate returns: `st.granted()`, `isOK(st)`, `admit(w, st)`, negated,
@@ -401,7 +407,9 @@
 //     refusal branch (`if st != OK { return nil, st }`) is reported.
 //   - A test helper's guard that it registers with t.Cleanup is one its
 //     callers may drop only if the helper registers it by a statement of
-//     its own body (not in an if or a loop) before each return of it.
+//     its own body (not in an if or a loop) before each return of it, as
+//     `t.Cleanup(rel)` or `t.Cleanup(func() { rel() })`, and never assigns
+//     the variable after.
 //   - A status read through an interface method (`if !o.OK()`), a struct
 //     field (`a.st != OK`), or a copy taken before the status variable was
 //     reused for the next slot narrows nothing; nor does a bool copy of a

@@ -18,19 +18,23 @@ func ctxOfOf(s *source) []int    { return s.ctxOf }
 // l.TryAcquire(ctx, ...)`), whose call passes the parameter, never
 // assigned in the helper, as the argument argOf names (WrapOnDone's fn for
 // nilIfNilOf, its ctx for ctxOfOf, or the argument another such helper or
-// a Limiter names).
+// a Limiter names). A bare return returns the named result as such a
+// variable.
 func (c *checker) paramFor(hb *helperBody, sig *types.Signature, i int, argOf func(*source) []int) int {
 	param := -1
 	n := sig.Results().Len()
 	for _, ret := range hb.returns {
-		if len(ret.Results) != n {
-			return -1 // a bare return, or the results of a call as they are
-		}
-		e := ret.Results[i]
-		if c.nilGuard(e) {
+		var p int
+		switch {
+		case len(ret.Results) == 0 && n > 0 && sig.Results().At(i).Name() != "":
+			p = c.paramOfSource(hb, sig, c.sourceOfVarObj(hb, sig.Results().At(i)), argOf)
+		case len(ret.Results) != n:
+			return -1 // the results of a call as they are
+		case c.nilGuard(ret.Results[i]):
 			continue
+		default:
+			p = c.paramOf(hb, sig, ret.Results[i], argOf)
 		}
-		p := c.paramOf(hb, sig, e, argOf)
 		if p < 0 || param >= 0 && p != param {
 			return -1
 		}
@@ -50,6 +54,12 @@ func (c *checker) paramOf(hb *helperBody, sig *types.Signature, e ast.Expr, argO
 	if src == nil {
 		src = c.sourceOfVar(hb, e)
 	}
+	return c.paramOfSource(hb, sig, src, argOf)
+}
+
+// paramOfSource returns the index of the parameter of sig that src's call
+// passes as the argument argOf names, or -1.
+func (c *checker) paramOfSource(hb *helperBody, sig *types.Signature, src *source, argOf func(*source) []int) int {
 	if src == nil {
 		return -1
 	}
@@ -83,11 +93,16 @@ func (c *checker) sourceOfVar(hb *helperBody, e ast.Expr) *source {
 	if !ok {
 		return nil
 	}
-	info := c.pass.TypesInfo
-	g, ok := info.Uses[id].(*types.Var)
+	g, ok := c.pass.TypesInfo.Uses[id].(*types.Var)
 	if !ok {
 		return nil
 	}
+	return c.sourceOfVarObj(hb, g)
+}
+
+// sourceOfVarObj is sourceOfVar for the variable g.
+func (c *checker) sourceOfVarObj(hb *helperBody, g *types.Var) *source {
+	info := c.pass.TypesInfo
 	var lhs, rhs []ast.Expr
 	switch d := onlyValueAssignment(hb.assigned[g]).(type) {
 	case *ast.AssignStmt:

@@ -52,7 +52,7 @@ var allPatterns = []string{
 	"falsereports", "helperstatus", "falsereports2", "missedleaks", "knownlimits",
 	"falsereports3", "missedleaks2", "falsereports4", "missedleaks3", "knownlimits2",
 	"missedleaks4", "falsereports5", "nildefer", "falsereports6", "missedleaks5",
-	"falsereports7",
+	"falsereports7", "falsereports8", "missedleaks6",
 }
 
 var all struct {
@@ -350,3 +350,26 @@ func TestMissedLeaks5(t *testing.T) { run(t, "missedleaks5") }
 // parameter never assigned, or a flag set just before the call) and
 // released under the same condition is not reported.
 func TestFalseReports7(t *testing.T) { run(t, "falsereports7") }
+
+// TestFalseReports8 checks correct gateway code, none of it reported: a
+// slot taken under a condition on a parameter never assigned and released
+// under the same condition written otherwise (its negation tested the
+// other way, its complement, its operands swapped), or on a local assigned
+// once, or in a switch case; a flag or status set
+// by the statement that copies or makes the guard; a release deferred
+// after a closure that panics on the call's error, or a copy of it
+// deferred after the check; and a test helper's release registered with
+// t.Cleanup through a function literal, dropped by its caller.
+func TestFalseReports8(t *testing.T) { run(t, "falsereports8") }
+
+// TestMissedLeaks6 checks that a slot taken on a ctx that a deferred
+// cancel ends is reported when taken by a helper that returns its named
+// results bare; that a condition read through a variable that shadows the
+// parameter the slot was taken under is not taken for that parameter;
+// that a flag the statement copying the guard sets, or one set again
+// before a goto back to the acquire, is followed with that value; that a
+// literal deferred through a variable is not taken to run only as the
+// function returns when a function literal defers it too; and
+// that a test helper that registers one guard with t.Cleanup and returns
+// another in the same variable has callers that must not drop it.
+func TestMissedLeaks6(t *testing.T) { run(t, "missedleaks6") }

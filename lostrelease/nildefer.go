@@ -12,9 +12,13 @@ const msgNilDefer = "%s is nil when %s fails: deferred before the call's result 
 // reads a variable the call assigns: when the call fails the guard is nil,
 // and a deferred call of a nil func panics as the function returns. It
 // reports only calls documented to return a nil release on failure (see
-// [checker.nilOnFailure]): a helper may return a no-op release instead.
+// [checker.nilOnFailure]): a helper may return a no-op release instead;
+// and only the call's own statement, not a copy of its guard made later.
+// A call of a func variable between (a closure that may check the error)
+// counts as a read.
 func (c *checker) checkNilDefer(body *ast.BlockStmt, h *heldGuard) {
-	if h.discarded || h.v == nil || !c.nilOnFailure(h.src.call) {
+	if h.discarded || h.v == nil || !c.nilOnFailure(h.src.call) ||
+		h.src.call.Pos() < h.assign.Pos() || h.src.call.End() > h.assign.End() {
 		return
 	}
 	watched := make(map[*types.Var]bool)
@@ -31,7 +35,7 @@ func (c *checker) checkNilDefer(body *ast.BlockStmt, h *heldGuard) {
 			c.pass.Reportf(d.Pos(), msgNilDefer, h.v.Name(), h.src.name)
 			return
 		}
-		if _, ok := s.(*ast.LabeledStmt); ok || c.reads(s, watched) {
+		if _, ok := s.(*ast.LabeledStmt); ok || c.reads(s, watched) || c.callsFuncVar(s) {
 			return
 		}
 	}
@@ -59,6 +63,21 @@ func (c *checker) reads(n ast.Node, vars map[*types.Var]bool) bool {
 		if id, ok := m.(*ast.Ident); ok {
 			if v, ok := c.pass.TypesInfo.ObjectOf(id).(*types.Var); ok && vars[v] {
 				found = true
+			}
+		}
+		return !found
+	})
+	return found
+}
+
+// callsFuncVar reports whether n calls a func variable: a closure that may
+// read anything.
+func (c *checker) callsFuncVar(n ast.Node) bool {
+	found := false
+	ast.Inspect(n, func(m ast.Node) bool {
+		if call, ok := m.(*ast.CallExpr); ok {
+			if id, ok := ast.Unparen(call.Fun).(*ast.Ident); ok {
+				_, found = c.pass.TypesInfo.Uses[id].(*types.Var)
 			}
 		}
 		return !found

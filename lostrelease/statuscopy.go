@@ -268,14 +268,13 @@ func onlyDeferredLit(info *types.Info, body *ast.BlockStmt, assigned map[*types.
 	if lit == nil {
 		return nil
 	}
-	deferredUses := make(map[*ast.Ident]bool)
-	ast.Inspect(body, func(n ast.Node) bool {
+	deferredUses := make(map[*ast.Ident]bool) // by the function itself: a literal's defer runs as it returns
+	inspectFunc(body, func(n ast.Node) {
 		if ds, ok := n.(*ast.DeferStmt); ok {
 			if id, ok := ast.Unparen(ds.Call.Fun).(*ast.Ident); ok {
 				deferredUses[id] = true
 			}
 		}
-		return true
 	})
 	only := true
 	ast.Inspect(body, func(n ast.Node) bool {

@@ -9,9 +9,10 @@ import (
 // cleanedUp reports whether result i of a helper, of n results, is on
 // every return nil or a variable that the helper has registered before
 // that return with the Cleanup method of a testing type, by a statement of
-// its body itself (`t.Cleanup(rel)`, not in an if or a loop; a body with a
-// goto is not read): the test frees it when it ends, so a caller may drop
-// what the helper returns.
+// its body itself (`t.Cleanup(rel)` or `t.Cleanup(func() { rel() })`, not
+// in an if or a loop; a body with a goto is not read), and not assigned
+// after: the test frees it when it ends, so a caller may drop what the
+// helper returns.
 func (c *checker) cleanedUp(hb *helperBody, i, n int) bool {
 	info := c.pass.TypesInfo
 	body := hb.returned.body
@@ -25,14 +26,17 @@ func (c *checker) cleanedUp(hb *helperBody, i, n int) bool {
 		if !ok || len(call.Args) != 1 || !isTestingCleanup(info, call) {
 			continue
 		}
-		if id, ok := ast.Unparen(call.Args[0]).(*ast.Ident); ok {
-			if v, ok := info.Uses[id].(*types.Var); ok && registered[v] == token.NoPos {
-				registered[v] = call.Pos()
-			}
+		if v := cleanupTarget(info, call.Args[0]); v != nil && registered[v] == token.NoPos {
+			registered[v] = call.Pos()
 		}
 	}
 	if len(registered) == 0 || hasGoto(body) {
 		return false
+	}
+	for v, at := range registered {
+		if assignedAfter(info, body, v, at) {
+			delete(registered, v) // the test frees what it holds then, not the first guard
+		}
 	}
 	some := false
 	for _, ret := range hb.returns {
@@ -54,6 +58,46 @@ func (c *checker) cleanedUp(hb *helperBody, i, n int) bool {
 		some = true
 	}
 	return some
+}
+
+// cleanupTarget returns the variable whose func a Cleanup argument calls:
+// the variable itself, or a literal whose body is just its call.
+func cleanupTarget(info *types.Info, arg ast.Expr) *types.Var {
+	e := ast.Unparen(arg)
+	if lit, ok := e.(*ast.FuncLit); ok {
+		e = nil
+		if len(lit.Body.List) == 1 {
+			if es, ok := lit.Body.List[0].(*ast.ExprStmt); ok {
+				if call, ok := ast.Unparen(es.X).(*ast.CallExpr); ok && len(call.Args) == 0 {
+					e = ast.Unparen(call.Fun)
+				}
+			}
+		}
+	}
+	id, ok := e.(*ast.Ident)
+	if !ok {
+		return nil
+	}
+	v, _ := info.Uses[id].(*types.Var)
+	return v
+}
+
+// assignedAfter reports whether body assigns v anywhere after pos.
+func assignedAfter(info *types.Info, body *ast.BlockStmt, v *types.Var, pos token.Pos) bool {
+	found := false
+	ast.Inspect(body, func(n ast.Node) bool {
+		as, ok := n.(*ast.AssignStmt)
+		if !ok || as.Pos() < pos {
+			return !found
+		}
+		for _, lhs := range as.Lhs {
+			if id, ok := ast.Unparen(lhs).(*ast.Ident); ok && info.ObjectOf(id) == v {
+				found = true
+			}
+		}
+		return !found
+	})
+	return found
 }
 
 // hasGoto reports whether body, function literals left out, has a goto.

@@ -89,6 +89,32 @@ func trackable(t types.Type) bool {
 	return ok && b.Info()&(types.IsBoolean|types.IsInteger|types.IsString) != 0
 }
 
+// declaredOnce reports whether the one assignment of v, in assigns, is
+// the statement of body's own list (not in a branch or a loop) that
+// declares it, in a body with no goto.
+func (c *checker) declaredOnce(body *ast.BlockStmt, v *types.Var, assigns []ast.Node) bool {
+	if len(assigns) != 1 || hasGoto(body) {
+		return false
+	}
+	for _, st := range body.List {
+		var n ast.Node = st
+		if d, ok := st.(*ast.DeclStmt); ok {
+			if g, ok := d.Decl.(*ast.GenDecl); ok && len(g.Specs) == 1 {
+				n = g.Specs[0]
+			}
+		}
+		if n != assigns[0] {
+			continue
+		}
+		for _, e := range assignedExprs(n) {
+			if id, ok := ast.Unparen(e).(*ast.Ident); ok && c.pass.TypesInfo.Defs[id] == v {
+				return true
+			}
+		}
+	}
+	return false
+}
+
 // valueAssigned returns what s, a tracked status, may hold after n, a node
 // that assigns it: the bit of the constant n assigns, or every value.
 func (s *status) valueAssigned(info *types.Info, n ast.Node) uint64 {
@@ -111,7 +137,13 @@ func (c *checker) track(body *ast.BlockStmt, h *heldGuard, tracked []status) {
 		if len(h.statuses) >= 64 || t.v == h.v || slices.ContainsFunc(h.statuses, func(s status) bool { return s.v == t.v }) {
 			continue
 		}
-		if t.cond == "" {
+		switch {
+		case t.cond != "":
+		case assigns(c.pass.TypesInfo, t.v, h.assign): // `rel, st = r, statusOK`
+			if m := t.valueAssigned(c.pass.TypesInfo, h.assign); m != t.full() {
+				t.start = m
+			}
+		default:
 			t.start = c.valueBefore(body, &t, h.assign)
 		}
 		h.statuses = append(h.statuses, t)
@@ -120,9 +152,13 @@ func (c *checker) track(body *ast.BlockStmt, h *heldGuard, tracked []status) {
 
 // valueBefore returns what s, a tracked status, holds at stmt, if the
 // statements before stmt in its statement list say it: the last of them
-// that mentions s's variable assigns it a constant. Else it returns 0.
+// that mentions s's variable assigns it a constant. Else, or in a body
+// with a goto (which may come back between them), it returns 0.
 func (c *checker) valueBefore(body *ast.BlockStmt, s *status, stmt ast.Node) uint64 {
 	info := c.pass.TypesInfo
+	if hasGoto(body) {
+		return 0
+	}
 	list, at := statementList(body, stmt)
 	for k := at - 1; k >= 0; k-- {
 		if !c.reads(list[k], map[*types.Var]bool{s.v: true}) {
@@ -142,45 +178,58 @@ func (c *checker) valueBefore(body *ast.BlockStmt, s *status, stmt ast.Node) uin
 	return 0
 }
 
-// fixedConds returns, as bool statuses, the conditions of the if
-// statements of body that stmt is in, each true or false there as stmt is
-// in its body or its else, when it holds the same wherever it is tested:
-// it reads only constants and parameters that body never assigns nor takes
-// the address of (`if limited`, `if limit > 0`), through operators. A slot
-// taken under `if limited` and released under another `if limited` is
-// then not lost on the paths where limited is false.
+// fixedConds returns, as bool statuses, the conditions that stmt is under
+// in body, each true or false there, when it holds the same wherever it is
+// tested: an if's condition (true in its body, false in its else) or a
+// switch's `tag == case` (true in that case's body), reading only
+// constants, parameters that body never assigns nor takes the address of,
+// and locals assigned only where a statement of body itself declares them
+// (`limited := cfg.limit > 0`), through operators. A slot taken under `if
+// limited` (or `if limit > 0`) and released under another `if limited` (or
+// `if limit <= 0 { return }`: see [condKey]) is then not lost on the paths
+// where limited is false.
 func (c *checker) fixedConds(body *ast.BlockStmt, stmt ast.Node) []status {
-	info := c.pass.TypesInfo
-	assigned := assignmentsIn(info, body)
+	assigned := assignmentsIn(c.pass.TypesInfo, body)
 	fnScope := c.pass.Pkg.Scope().Innermost(body.Pos())
+	fixed := func(e ast.Expr) bool { return c.fixed(e, assigned, fnScope, body) }
 	var sts []status
-	visit := func(n ast.Node) bool {
+	add := func(cond ast.Expr, truth bool) {
+		key, negated := condKey(c.pass.TypesInfo, cond)
+		bit := uint64(1)
+		if truth != negated {
+			bit = 2
+		}
+		v := types.NewVar(cond.Pos(), c.pass.Pkg, "", types.Typ[types.Bool])
+		sts = append(sts, status{v: v, values: []string{"false", "true"}, tracked: true, cond: key, start: bit})
+	}
+	ast.Inspect(body, func(n ast.Node) bool {
 		if n == nil || !within(n, stmt.Pos()) {
 			return false
 		}
-		if _, ok := n.(*ast.FuncLit); ok {
+		switch n := n.(type) {
+		case *ast.FuncLit:
 			return false
-		}
-		if is, ok := n.(*ast.IfStmt); ok && is.Init == nil && c.fixed(is.Cond, assigned, fnScope, body) {
-			truth := within(is.Body, stmt.Pos())
-			if truth || is.Else != nil && within(is.Else, stmt.Pos()) {
-				key := types.ExprString(ast.Unparen(is.Cond))
-				bit := uint64(1)
-				if truth {
-					bit = 2
+		case *ast.IfStmt:
+			if truth := within(n.Body, stmt.Pos()); n.Init == nil && (truth || n.Else != nil && within(n.Else, stmt.Pos())) && fixed(n.Cond) {
+				add(n.Cond, truth)
+			}
+		case *ast.SwitchStmt:
+			if n.Init == nil && n.Tag != nil && fixed(n.Tag) {
+				for _, cc := range n.Body.List {
+					if cc := cc.(*ast.CaseClause); len(cc.List) == 1 && within(cc, stmt.Pos()) && fixed(cc.List[0]) {
+						add(&ast.BinaryExpr{X: n.Tag, OpPos: cc.Pos(), Op: token.EQL, Y: cc.List[0]}, true)
+					}
 				}
-				v := types.NewVar(is.Cond.Pos(), c.pass.Pkg, "", types.Typ[types.Bool])
-				sts = append(sts, status{v: v, values: []string{"false", "true"}, tracked: true, cond: key, start: bit})
 			}
 		}
 		return true
-	}
-	ast.Inspect(body, visit)
+	})
 	return sts
 }
 
-// fixed reports whether e reads only constants and parameters of the
-// function (body's) that body never assigns, through operators.
+// fixed reports whether e reads only constants, parameters of the
+// function (body's) that body never assigns, and locals that body assigns
+// only where a statement of its own list declares them, through operators.
 func (c *checker) fixed(e ast.Expr, assigned map[*types.Var][]ast.Node, fnScope *types.Scope, body *ast.BlockStmt) bool {
 	info := c.pass.TypesInfo
 	ok := true
@@ -190,7 +239,8 @@ func (c *checker) fixed(e ast.Expr, assigned map[*types.Var][]ast.Node, fnScope 
 			switch o := info.Uses[n].(type) {
 			case *types.Const, *types.Nil:
 			case *types.Var:
-				ok = ok && o.Parent() == fnScope && o.Pos() < body.Pos() && len(assigned[o]) == 0
+				param := o.Parent() == fnScope && o.Pos() < body.Pos() && len(assigned[o]) == 0
+				ok = ok && (param || c.declaredOnce(body, o, assigned[o]))
 			default:
 				ok = false
 			}

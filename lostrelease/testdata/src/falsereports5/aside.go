@@ -41,7 +41,7 @@ func annotate(err *error, op string) {
 
 // acquireDegraded defers a pointer method on its named status, which may
 // change it after the return.
-func acquireDegraded(ctx context.Context, l slots.Limiter, draining bool) (rel func(), st status) { // want acquireDegraded:"returnsGuard\\[0\\]$"
+func acquireDegraded(ctx context.Context, l slots.Limiter, draining bool) (rel func(), st status) { // want acquireDegraded:"returnsGuard\\[0\\] ctxOf\\[0\\]$"
 	defer st.degrade(draining)
 	rel, st = acquireAccountSlot(ctx, l, "a")
 	if st != statusOK {

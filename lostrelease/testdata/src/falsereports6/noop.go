@@ -23,7 +23,7 @@ func (g *gateway) serveAccount(w http.ResponseWriter, r *http.Request) {
 // Not reported: on a refusal the helper's release is noop, which holds
 // nothing; returning nil in its place leaks nothing. The helper's fact
 // counts a function that does nothing as no guard.
-func (g *gateway) acquireForRoute(ctx context.Context, acct string) (rel func(), st status) { // want acquireForRoute:"returnsGuard\\[0\\] 0:\\{1=0\\}$"
+func (g *gateway) acquireForRoute(ctx context.Context, acct string) (rel func(), st status) { // want acquireForRoute:"returnsGuard\\[0\\] 0:\\{1=0\\} ctxOf\\[0\\]$"
 	rel, st = g.acquireAccountSlot(ctx, acct)
 	if st != statusOK {
 		return nil, st

@@ -64,7 +64,7 @@ func namedZero(ctx context.Context, l slots.Limiter) (rel func(), st status) { /
 
 // namedUnknown gives the guard with a status a call returns: nothing is
 // known of it.
-func namedUnknown(ctx context.Context, l slots.Limiter) (rel func(), st status) { // want namedUnknown:"returnsGuard\\[0\\]$"
+func namedUnknown(ctx context.Context, l slots.Limiter) (rel func(), st status) { // want namedUnknown:"returnsGuard\\[0\\] ctxOf\\[0\\]$"
 	_, rel, _ = l.TryAcquire(ctx, "k", 1)
 	st = statusOf(nil)
 	return

@@ -11,7 +11,7 @@ import (
 // the account's is refused, told by a case list or an ordered comparison:
 // both guards come with statusOK only.
 
-func acquireRouteCases(ctx context.Context, l slots.Limiter) (relU, relA func(), st status) { // want acquireRouteCases:"returnsGuard\\[0 1\\] 1:\\{2=0\\}$"
+func acquireRouteCases(ctx context.Context, l slots.Limiter) (relU, relA func(), st status) { // want acquireRouteCases:"returnsGuard\\[0 1\\] 1:\\{2=0\\} ctxOf\\[-1 0\\]$"
 	relU, st = acquireUserSlot(ctx, l, "u")
 	if st != statusOK {
 		return
@@ -35,7 +35,7 @@ func routeCasesCaller(ctx context.Context, l slots.Limiter) error {
 	return step()
 }
 
-func acquireRouteOrdered(ctx context.Context, l slots.Limiter) (relU, relA func(), st status) { // want acquireRouteOrdered:"returnsGuard\\[0 1\\] 1:\\{2=0\\}$"
+func acquireRouteOrdered(ctx context.Context, l slots.Limiter) (relU, relA func(), st status) { // want acquireRouteOrdered:"returnsGuard\\[0 1\\] 1:\\{2=0\\} ctxOf\\[-1 0\\]$"
 	relU, st = acquireUserSlot(ctx, l, "u")
 	if st != statusOK {
 		return

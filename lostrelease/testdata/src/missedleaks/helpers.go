@@ -33,7 +33,7 @@ func deferSetsStatusCaller(ctx context.Context, l slots.Limiter) error {
 
 // methodSetsNamed changes its named status through a pointer method
 // before the bare return.
-func methodSetsNamed(ctx context.Context, l slots.Limiter, draining bool) (rel func(), st status) { // want methodSetsNamed:"returnsGuard\\[0\\]$"
+func methodSetsNamed(ctx context.Context, l slots.Limiter, draining bool) (rel func(), st status) { // want methodSetsNamed:"returnsGuard\\[0\\] ctxOf\\[0\\]$"
 	var err error
 	_, rel, err = l.TryAcquire(ctx, "k", 1)
 	if err != nil {
