@@ -19,7 +19,6 @@ import (
 // Its mu guards every field below it; report runs with no lock held.
 type fallback struct {
 	share  func(key string, limit int) int // nil: no fallback state at all
-	capFor func(key string, limit int) int
 	report func(error)
 
 	mu       sync.Mutex
@@ -131,13 +130,9 @@ func (f *fallback) stop() {
 	}
 }
 
-// take hands out a fallback slot of key if it grants, its share has room
-// and nobody waits; on reports whether the share serves key at all.
-func (f *fallback) take(key string, limit int) (taken, on bool) {
-	return f.takeShare(key, f.share(key, limit))
-}
-
-// takeShare is take for a caller whose share of key is share.
+// takeShare hands out a fallback slot of key, to a caller whose share of
+// key is share, if it grants, the share has room and nobody waits; on
+// reports whether the share serves key at all.
 func (f *fallback) takeShare(key string, share int) (taken, on bool) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
@@ -168,15 +163,11 @@ func (f *fallback) key(key string) *shareKey {
 	return sk
 }
 
-// wait waits in key's line for a fallback slot until it gets one (nil),
+// waitShare waits in key's line, of capacity (0: no cap), for a fallback
+// slot for a caller whose share of key is share, until it gets one (nil),
 // ctx is done (ctx's error), closing is closed (ErrClosed), or the state
-// ends or key's share is 0 or less (errBackToRedis). A line at its cap
+// ends or the share is 0 or less (errBackToRedis). A line at its cap
 // refuses at once (ErrQueueFull).
-func (f *fallback) wait(ctx context.Context, key string, limit int, closing <-chan struct{}) error {
-	return f.waitShare(ctx, key, f.share(key, limit), f.capFor(key, limit), closing)
-}
-
-// waitShare is wait for a caller whose share of key is share, in a line of capacity.
 func (f *fallback) waitShare(ctx context.Context, key string, share, capacity int, closing <-chan struct{}) error {
 	f.mu.Lock()
 	if !f.on || share <= 0 {

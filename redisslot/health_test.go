@@ -61,12 +61,12 @@ func TestFallbackLineIsServedWhenRedisIsLostAgain(t *testing.T) {
 		f := testFallback(func(string, int) int { return 1 })
 		f.enter(1, io.EOF)
 		for _, key := range []string{"k", "j"} { // j's slot keeps the state on
-			if taken, _ := f.take(key, 5); !taken {
+			if taken, _ := take(f, key, 5); !taken {
 				t.Fatalf("take(%q) refused while the share of 1 is free", key)
 			}
 		}
 		got := make(chan error, 1)
-		go func() { got <- f.wait(t.Context(), "k", 5, nil) }()
+		go func() { got <- wait(t.Context(), f, "k", 5, nil) }()
 		synctest.Wait()
 		f.answered(2)
 		f.put("k") // k's share is free, but Redis answers: nobody is granted it
@@ -131,11 +131,11 @@ func TestFallbackStateDoesNotEndWhileItGrants(t *testing.T) {
 func TestFallbackGrantsNothingOnceRedisAnswers(t *testing.T) {
 	f := testFallback(func(string, int) int { return 2 })
 	f.enter(1, io.EOF)
-	if taken, _ := f.take("k", 5); !taken {
+	if taken, _ := take(f, "k", 5); !taken {
 		t.Fatal("take refused while Redis is lost and the share of 2 is free")
 	}
 	f.answered(2)
-	if taken, on := f.take("k", 5); taken || !on {
+	if taken, on := take(f, "k", 5); taken || !on {
 		t.Errorf("take once Redis answers = %v, %v; want false, true (no slot, the state still on)", taken, on)
 	}
 }
@@ -147,12 +147,12 @@ func TestFallbackForgetsAKeyWithNoSlotNorCallerInLine(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		f := testFallback(func(string, int) int { return 1 })
 		f.enter(1, io.EOF)
-		if taken, _ := f.take("k", 5); !taken {
+		if taken, _ := take(f, "k", 5); !taken {
 			t.Fatal("take refused while the share of 1 is free")
 		}
 		ctx, cancel := context.WithCancel(t.Context())
 		got := make(chan error, 1)
-		go func() { got <- f.wait(ctx, "k", 5, nil) }()
+		go func() { got <- wait(ctx, f, "k", 5, nil) }()
 		synctest.Wait()
 		cancel() // the caller in line gives up
 		if err := <-got; err != context.Canceled {
@@ -172,17 +172,17 @@ func TestFallbackServesTheNextInLineWhenTheFirstGivesUp(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		f := testFallback(func(_ string, limit int) int { return limit / 2 })
 		f.enter(1, io.EOF)
-		if taken, _ := f.take("k", 2); !taken {
+		if taken, _ := take(f, "k", 2); !taken {
 			t.Fatal("take refused while the share of 1 is free")
 		}
 		first, stop := context.WithCancel(t.Context())
 		got := make(chan error, 1)
-		go func() { got <- f.wait(first, "k", 2, nil) }() // share 1, full
+		go func() { got <- wait(first, f, "k", 2, nil) }() // share 1, full
 		synctest.Wait()
 		behind, stopBehind := context.WithCancel(t.Context())
 		defer stopBehind()
 		next := make(chan error, 1)
-		go func() { next <- f.wait(behind, "k", 8, nil) }() // share 4, behind it
+		go func() { next <- wait(behind, f, "k", 8, nil) }() // share 4, behind it
 		synctest.Wait()
 		stop()
 		if err := <-got; err != context.Canceled {
@@ -262,5 +262,15 @@ func TestUnreachableTellsAnOutageFromAnAnswer(t *testing.T) {
 // testFallback returns a fallback state with share, no cap on its lines,
 // and no reports.
 func testFallback(share func(key string, limit int) int) *fallback {
-	return &fallback{share: share, capFor: func(string, int) int { return 0 }, report: func(error) {}}
+	return &fallback{share: share, report: func(error) {}}
+}
+
+// take is fallback.takeShare for a caller passing limit.
+func take(f *fallback, key string, limit int) (taken, on bool) {
+	return f.takeShare(key, f.share(key, limit))
+}
+
+// wait is fallback.waitShare for a caller passing limit, in a line with no cap.
+func wait(ctx context.Context, f *fallback, key string, limit int, closing <-chan struct{}) error {
+	return f.waitShare(ctx, key, f.share(key, limit), 0, closing)
 }

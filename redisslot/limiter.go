@@ -94,7 +94,7 @@ func New(client redis.UniversalClient, opts Options) *Limiter {
 		every: l.set.renewEvery, report: l.trouble.pubsubFailed}
 	l.frees = newPendingFrees(l.renewer.kick)
 	l.renewer.frees = l.frees
-	l.fb = fallback{share: l.set.Fallback, capFor: l.set.capFor, report: l.set.OnError}
+	l.fb = fallback{share: l.set.Fallback, report: l.set.OnError}
 	l.health.back = func(change uint64) { l.fb.answered(change); l.renewer.roundNow() }
 	l.health.lost = l.unreachable
 	l.waiting = &waiting{kick: l.renewer.kick, instance: l.members.instance}
