@@ -318,10 +318,12 @@ func TestNamedResultLeaks(t *testing.T) { run(t, "missedleaks4") }
 func TestNamedResultsNoFalseReports(t *testing.T) { run(t, "falsereports5") }
 
 // TestNilDefer checks that a release deferred before its call's result is
-// checked is reported (nil on failure, the deferred call panics), in a
-// statement list of any kind, after statements that read neither the
-// release nor its status; and that a release deferred after the check,
-// checked for nil, or in a closure that checks it, is not.
+// checked is reported (nil on failure, the deferred call panics), for a
+// Limiter's TryAcquire or Acquire, redisslot's and slots.AcquireWithin, in
+// a statement list of any kind (a case or a select's), after statements
+// that read neither the release nor its status; and that a release
+// deferred after the check, checked for nil, in a closure that checks it,
+// or after a label that a goto reaches after the check, is not.
 func TestNilDefer(t *testing.T) { run(t, "nildefer") }
 
 // TestFalseReports6 checks correct gateway code, none of it reported: a
