@@ -232,9 +232,14 @@ func TestNilContextPanics(t *testing.T) { run(t, "panics") }
 // on a parameter or on the parent of the cancelled context, a cancel not
 // deferred, deferred in an if, in a closure or before a goto's label, a
 // ctx assigned again, a return before the defer, a variable that holds
-// another func by the return, and a nil fn are not. A helper of one result,
-// in the package or another, that makes its guard on its ctx parameter
-// counts as WrapOnDone; one that detaches its guard from ctx does not.
+// another func by the return, and a nil fn are not; nor are a ctx and
+// func from a function other than context's, a cancel swapped before its
+// defer, a parameter assigned again after the cancelled child, a function
+// that defers another call only, and a helper called as a method
+// expression, its arguments shifted by its receiver. A helper of one
+// result, in the package or another, that makes its guard on its ctx
+// parameter counts as WrapOnDone; one that detaches its guard from ctx
+// does not.
 func TestShortCtx(t *testing.T) { run(t, "shortctx") }
 
 // TestNoFalseReports checks correct code in the gateway's shapes, where
