@@ -235,8 +235,9 @@ func TestNilContextPanics(t *testing.T) { run(t, "panics") }
 // another func by the return, and a nil fn are not; nor are a ctx and
 // func from a function other than context's, a cancel swapped before its
 // defer, a parameter assigned again after the cancelled child, a function
-// that defers another call only, and a helper called as a method
-// expression, its arguments shifted by its receiver. A helper of one
+// that defers another call only, a helper called as a method expression,
+// its arguments shifted by its receiver, and a guard on the cancelled ctx
+// used in the function beside another, on the parent, returned. A helper of one
 // result, in the package or another, that makes its guard on its ctx
 // parameter counts as WrapOnDone; one that detaches its guard from ctx
 // does not.

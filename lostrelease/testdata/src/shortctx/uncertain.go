@@ -63,3 +63,14 @@ func methodExpr(parent context.Context, free func()) func() { // want methodExpr
 	defer cancel()
 	return wrapper.wrap(wrapper{}, ctx, parent, free)
 }
+
+// The guard made on the cancelled ctx is used here; the one returned is
+// made on parent.
+func twoGuards(parent context.Context, free func()) func() { // want twoGuards:"returnsGuard\\[0\\]"
+	ctx, cancel := context.WithCancel(parent)
+	defer cancel()
+	inner := release.WrapOnDone(ctx, free)
+	defer inner()
+	rel := release.WrapOnDone(parent, free)
+	return rel
+}
