@@ -268,9 +268,9 @@ func TestNoFalseReports2(t *testing.T) { run(t, "falsereports2") }
 // TestKnownLimits checks that the limits doc.go lists on correct code
 // still report as it says: a status that a recovering defer sets, a Go map
 // from status to code, a generic predicate, a named status set in a
-// switch and read before the return; and that a leak it lists, a
-// guard in a named result of a function whose deferred closure recovers,
-// is still not reported.
+// switch and read before the return, a flag of a float type; and that a
+// leak it lists, a guard in a named result of a function whose deferred
+// closure recovers, is still not reported.
 func TestKnownLimits(t *testing.T) { run(t, "knownlimits", "knownlimits2") }
 
 // TestMissedLeaks checks leaks where a status, a predicate's result or a
@@ -354,8 +354,9 @@ func TestFalseReports6(t *testing.T) { run(t, "falsereports6") }
 func TestMissedLeaks5(t *testing.T) { run(t, "missedleaks5") }
 
 // TestFalseReports7 checks that a flag followed by value is read through
-// a bool copy of it, as a switch's tag or in a case, that a string set to
-// its one constant where the guard is held is followed, and that a slot taken under a condition (on a
-// parameter never assigned, or a flag set just before the call) and
-// released under the same condition is not reported.
+// a bool copy of it, as a switch's tag or in a case; that a string set to
+// its one constant where the guard is held is followed; and that a slot
+// taken under a condition (on a parameter never assigned, or a flag set
+// just before the call) and released under the same condition is not
+// reported.
 func TestFalseReports7(t *testing.T) { run(t, "falsereports7") }
