@@ -356,7 +356,7 @@ func TestMissedLeaks5(t *testing.T) { run(t, "missedleaks5") }
 // TestFalseReports7 checks that a flag followed by value is read through
 // a bool copy of it, as a switch's tag or in a case; that a string set to
 // its one constant where the guard is held is followed; and that a slot
-// taken under a condition (on a parameter never assigned, or a flag set
-// just before the call) and released under the same condition is not
-// reported.
+// taken under a condition (on a parameter never assigned, in the if or
+// its else, compared with a named constant or not, or a flag set just
+// before the call) and released under the same condition is not reported.
 func TestFalseReports7(t *testing.T) { run(t, "falsereports7") }
