@@ -336,10 +336,11 @@ func TestNilDefer(t *testing.T) { run(t, "nildefer") }
 // release deferred at once after a helper that never returns nil (a no-op
 // on refusal, a guard beside an overload error, or one that cannot fail);
 // an error wrapped by a call deferred with &err, or by a function literal
-// deferred through a variable; a no-op release (an empty function of the
-// package or an empty literal) dropped on a refusal, in a named result or
-// a local; and a test helper's release, registered with t.Cleanup,
-// dropped by its caller.
+// deferred through a variable; a status read by a deferred pointer
+// method; a no-op release (an empty function of the package or an empty
+// literal) dropped on a refusal, in a named result or a local; and a test
+// helper's release, registered with t.Cleanup (twice, or on every path
+// that does not return nil), dropped by its caller.
 func TestFalseReports6(t *testing.T) { run(t, "falsereports6") }
 
 // TestMissedLeaks5 checks that a guard made on a ctx that a deferred
@@ -348,9 +349,13 @@ func TestFalseReports6(t *testing.T) { run(t, "falsereports6") }
 // with var before the acquire or assigned WrapOnDone's guard by a
 // single-valued :=; and that a release deferred at once after a call
 // whose error is discarded is reported (it panics on a refusal); and that
-// a test helper's release registered with t.Cleanup only on some paths is
-// still one its callers must not drop; and that an error wrapper deferred
-// through a variable that is also called on the way makes err no status.
+// a test helper's release registered with t.Cleanup only on some paths
+// (in an if, after an early return, or past a goto) or with the Cleanup
+// of a type of its own is still one its callers must not drop; that an
+// error wrapper deferred through a variable that is also called on the
+// way makes err no status; and that a slot taken under a condition on an
+// element, which may change, and released under the same condition is
+// reported.
 func TestMissedLeaks5(t *testing.T) { run(t, "missedleaks5") }
 
 // TestFalseReports7 checks that a flag followed by value is read through
