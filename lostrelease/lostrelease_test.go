@@ -268,7 +268,8 @@ func TestNoFalseReports2(t *testing.T) { run(t, "falsereports2") }
 // TestKnownLimits checks that the limits doc.go lists on correct code
 // still report as it says: a status that a recovering defer sets, a Go map
 // from status to code, a generic predicate, a named status set in a
-// switch and read before the return, a flag of a float type; and that a
+// switch and read before the return, a flag of a float type, a no-op
+// release that logs or is another package's; and that a
 // leak it lists, a guard in a named result of a function whose deferred
 // closure recovers, is still not reported.
 func TestKnownLimits(t *testing.T) { run(t, "knownlimits", "knownlimits2") }
