@@ -311,7 +311,9 @@ func TestMissedLeaks3(t *testing.T) { run(t, "missedleaks3") }
 // with explicit results that does not return it, an overwrite, a continue
 // that leads to one, and a return of another call's results are each
 // reported; and that a named bool or status set from the error is no copy
-// of it where a path skips the setting or the error changes after it.
+// of it where a path skips the setting or the error changes after it;
+// and that a guard declared anew in a loop, by := or by var, is reported
+// as a new declaration.
 func TestNamedResultLeaks(t *testing.T) { run(t, "missedleaks4") }
 
 // TestNamedResultsNoFalseReports checks correct code that keeps its guard
