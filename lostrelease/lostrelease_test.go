@@ -353,12 +353,13 @@ func TestFalseReports6(t *testing.T) { run(t, "falsereports6") }
 // single-valued :=; and that a release deferred at once after a call
 // whose error is discarded is reported (it panics on a refusal); and that
 // a test helper's release registered with t.Cleanup only on some paths
-// (in an if, after an early return, or past a goto) or with the Cleanup
-// of a type of its own is still one its callers must not drop; that an
-// error wrapper deferred through a variable that is also called on the
-// way makes err no status; and that a slot taken under a condition on an
-// element, which may change, and released under the same condition is
-// reported.
+// (in an if, after an early return, or past a goto), with the Cleanup of
+// a type of its own, or only logged, is still one its callers must not
+// drop; that an error wrapper deferred through a variable that is also
+// called on the way makes err no status; that a slot taken under a
+// condition on an element, which may change, and released under the same
+// condition is reported; and that a declaration that mentions a flag only
+// in its type says nothing of the flag's value at the call.
 func TestMissedLeaks5(t *testing.T) { run(t, "missedleaks5") }
 
 // TestFalseReports7 checks that a flag followed by value is read through

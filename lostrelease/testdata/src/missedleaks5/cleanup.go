@@ -96,3 +96,17 @@ func holdInSuite(s suite, l slots.Limiter) func() { // want holdInSuite:"returns
 func testDropsInSuite(s suite, l slots.Limiter) {
 	holdInSuite(s, l) // want `the release function returned by holdInSuite is discarded`
 }
+
+// holdLogged logs its release and registers nothing.
+func holdLogged(t *testing.T, l slots.Limiter) func() { // want holdLogged:"returnsGuard\\[0\\]$"
+	_, rel, err := l.TryAcquire(context.Background(), "k", 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Log(rel)
+	return rel
+}
+
+func testDropsLogged(t *testing.T, l slots.Limiter) {
+	holdLogged(t, l) // want `the release function returned by holdLogged is discarded`
+}

@@ -2,6 +2,7 @@ package missedleaks5
 
 import (
 	"context"
+	"unsafe"
 
 	"github.com/ctxguard/release/slots"
 )
@@ -25,5 +26,23 @@ func serveIndexed(ctx context.Context, l slots.Limiter, limits []int) error {
 	if limits[0] > 0 {
 		rel()
 	}
-	return err // want `this return statement may be reached without using the release function rel defined on line 18`
+	return err // want `this return statement may be reached without using the release function rel defined on line 19`
+}
+
+// pad's declaration mentions held only in its type: it says nothing of
+// held's value at the call, which busy set; the return under held leaks
+// rel.
+func servePadded(ctx context.Context, l slots.Limiter, busy func() bool) error {
+	held := busy()
+	var pad [unsafe.Sizeof(held)]byte
+	_, rel, err := l.TryAcquire(ctx, "k", len(pad)) // want `the release function returned by Limiter.TryAcquire is not used on all paths`
+	if err != nil {
+		return err
+	}
+	if held {
+		return nil // want `this return statement may be reached without using the release function rel defined on line 38`
+	}
+	rel()
+	held = false
+	return step(ctx)
 }

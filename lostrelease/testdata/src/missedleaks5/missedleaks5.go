@@ -3,7 +3,8 @@
 // result, a helper that declares its release first or makes it with one
 // value, a release deferred with its error discarded, test helpers whose
 // release is not registered with t.Cleanup on every path, and a slot
-// taken and released under a condition on an element that changes.
+// taken and released under a condition on an element that changes or
+// under a flag whose value at the call is not known.
 package missedleaks5
 
 import (
