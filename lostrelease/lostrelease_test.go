@@ -52,7 +52,7 @@ var allPatterns = []string{
 	"falsereports", "helperstatus", "falsereports2", "missedleaks", "knownlimits",
 	"falsereports3", "missedleaks2", "falsereports4", "missedleaks3", "knownlimits2",
 	"missedleaks4", "falsereports5", "nildefer", "falsereports6", "missedleaks5",
-	"falsereports7",
+	"falsereports7", "nilresults",
 }
 
 var all struct {
@@ -369,3 +369,8 @@ func TestMissedLeaks5(t *testing.T) { run(t, "missedleaks5") }
 // its else, compared with a named constant or not, or a flag set just
 // before the call) and released under the same condition is not reported.
 func TestFalseReports7(t *testing.T) { run(t, "falsereports7") }
+
+// TestNilNamedResults checks that a helper whose named release result
+// every return sets to nil returns no guard: a caller that drops its
+// result is not reported.
+func TestNilNamedResults(t *testing.T) { run(t, "nilresults") }
