@@ -134,8 +134,13 @@ func (c *checker) helperFact(fd *ast.FuncDecl, sig *types.Signature, graph func(
 	hb := c.readHelperBody(fd.Body)
 	hb.returned = &returnedValues{c: c, body: fd.Body, sig: sig, graph: graph, assigned: hb.assigned}
 	is := make([]bool, n)
+	asIs := slices.ContainsFunc(hb.returns, func(r *ast.ReturnStmt) bool { return len(r.Results) == 0 }) ||
+		recoversInLiteral(c.pass.TypesInfo, fd.Body) // a recovered panic returns the named results as they are
 	for i := range n {
-		is[i] = hb.guards[sig.Results().At(i)] // a named result holds a guard
+		// A named result that holds a guard is returned as it is by a bare
+		// return or a recovered panic, or changed by a literal aside.
+		v := sig.Results().At(i)
+		is[i] = hb.guards[v] && (asIs || changedAside(fd.Body, hb.assigned, v))
 	}
 	for _, ret := range hb.returns {
 		c.markGuardResults(ret, n, hb.guards, is)

@@ -52,7 +52,7 @@ var allPatterns = []string{
 	"falsereports", "helperstatus", "falsereports2", "missedleaks", "knownlimits",
 	"falsereports3", "missedleaks2", "falsereports4", "missedleaks3", "knownlimits2",
 	"missedleaks4", "falsereports5", "nildefer", "falsereports6", "missedleaks5",
-	"falsereports7", "falsereports8", "missedleaks6",
+	"falsereports7", "falsereports8", "missedleaks6", "nilresults",
 }
 
 var all struct {
@@ -232,9 +232,15 @@ func TestNilContextPanics(t *testing.T) { run(t, "panics") }
 // on a parameter or on the parent of the cancelled context, a cancel not
 // deferred, deferred in an if, in a closure or before a goto's label, a
 // ctx assigned again, a return before the defer, a variable that holds
-// another func by the return, and a nil fn are not. A helper of one result,
-// in the package or another, that makes its guard on its ctx parameter
-// counts as WrapOnDone; one that detaches its guard from ctx does not.
+// another func by the return, and a nil fn are not; nor are a ctx and
+// func from a function other than context's, a cancel swapped before its
+// defer, a parameter assigned again after the cancelled child, a function
+// that defers another call only, a helper called as a method expression,
+// its arguments shifted by its receiver, and a guard on the cancelled ctx
+// used in the function beside another, on the parent, returned. A helper of one
+// result, in the package or another, that makes its guard on its ctx
+// parameter counts as WrapOnDone; one that detaches its guard from ctx
+// does not.
 func TestShortCtx(t *testing.T) { run(t, "shortctx") }
 
 // TestNoFalseReports checks correct code in the gateway's shapes, where
@@ -262,9 +268,10 @@ func TestNoFalseReports2(t *testing.T) { run(t, "falsereports2") }
 // TestKnownLimits checks that the limits doc.go lists on correct code
 // still report as it says: a status that a recovering defer sets, a Go map
 // from status to code, a generic predicate, a named status set in a
-// switch and read before the return; and that a leak it lists, a
-// guard in a named result of a function whose deferred closure recovers,
-// is still not reported.
+// switch and read before the return, a flag of a float type, a no-op
+// release that logs or is another package's; and that a
+// leak it lists, a guard in a named result of a function whose deferred
+// closure recovers, is still not reported.
 func TestKnownLimits(t *testing.T) { run(t, "knownlimits", "knownlimits2") }
 
 // TestMissedLeaks checks leaks where a status, a predicate's result or a
@@ -304,7 +311,9 @@ func TestMissedLeaks3(t *testing.T) { run(t, "missedleaks3") }
 // with explicit results that does not return it, an overwrite, a continue
 // that leads to one, and a return of another call's results are each
 // reported; and that a named bool or status set from the error is no copy
-// of it where a path skips the setting or the error changes after it.
+// of it where a path skips the setting or the error changes after it;
+// and that a guard declared anew in a loop, by := or by var, is reported
+// as a new declaration.
 func TestNamedResultLeaks(t *testing.T) { run(t, "missedleaks4") }
 
 // TestNamedResultsNoFalseReports checks correct code that keeps its guard
@@ -318,20 +327,23 @@ func TestNamedResultLeaks(t *testing.T) { run(t, "missedleaks4") }
 func TestNamedResultsNoFalseReports(t *testing.T) { run(t, "falsereports5") }
 
 // TestNilDefer checks that a release deferred before its call's result is
-// checked is reported (nil on failure, the deferred call panics), in a
-// statement list of any kind, after statements that read neither the
-// release nor its status; and that a release deferred after the check,
-// checked for nil, or in a closure that checks it, is not.
+// checked is reported (nil on failure, the deferred call panics), for a
+// Limiter's TryAcquire or Acquire, redisslot's and slots.AcquireWithin, in
+// a statement list of any kind (a case or a select's), after statements
+// that read neither the release nor its status; and that a release
+// deferred after the check, checked for nil, in a closure that checks it,
+// or after a label that a goto reaches after the check, is not.
 func TestNilDefer(t *testing.T) { run(t, "nildefer") }
 
 // TestFalseReports6 checks correct gateway code, none of it reported: a
 // release deferred at once after a helper that never returns nil (a no-op
 // on refusal, a guard beside an overload error, or one that cannot fail);
 // an error wrapped by a call deferred with &err, or by a function literal
-// deferred through a variable; a no-op release (an empty function of the
-// package or an empty literal) dropped on a refusal, in a named result or
-// a local; and a test helper's release, registered with t.Cleanup,
-// dropped by its caller.
+// deferred through a variable; a status read by a deferred pointer
+// method; a no-op release (an empty function of the package or an empty
+// literal) dropped on a refusal, in a named result or a local; and a test
+// helper's release, registered with t.Cleanup (twice, or on every path
+// that does not return nil), dropped by its caller.
 func TestFalseReports6(t *testing.T) { run(t, "falsereports6") }
 
 // TestMissedLeaks5 checks that a guard made on a ctx that a deferred
@@ -340,15 +352,22 @@ func TestFalseReports6(t *testing.T) { run(t, "falsereports6") }
 // with var before the acquire or assigned WrapOnDone's guard by a
 // single-valued :=; and that a release deferred at once after a call
 // whose error is discarded is reported (it panics on a refusal); and that
-// a test helper's release registered with t.Cleanup only on some paths is
-// still one its callers must not drop; and that an error wrapper deferred
-// through a variable that is also called on the way makes err no status.
+// a test helper's release registered with t.Cleanup only on some paths
+// (in an if, after an early return, or past a goto), with the Cleanup of
+// a type of its own, or only logged, is still one its callers must not
+// drop; that an error wrapper deferred through a variable that is also
+// called on the way makes err no status; that a slot taken under a
+// condition on an element, which may change, and released under the same
+// condition is reported; and that a declaration that mentions a flag only
+// in its type says nothing of the flag's value at the call.
 func TestMissedLeaks5(t *testing.T) { run(t, "missedleaks5") }
 
 // TestFalseReports7 checks that a flag followed by value is read through
-// a bool copy of it, and that a slot taken under a condition (on a
-// parameter never assigned, or a flag set just before the call) and
-// released under the same condition is not reported.
+// a bool copy of it, as a switch's tag or in a case; that a string set to
+// its one constant where the guard is held is followed; and that a slot
+// taken under a condition (on a parameter never assigned, in the if or
+// its else, compared with a named constant or not, or a flag set just
+// before the call) and released under the same condition is not reported.
 func TestFalseReports7(t *testing.T) { run(t, "falsereports7") }
 
 // TestFalseReports8 checks correct gateway code, none of it reported: a
@@ -373,3 +392,8 @@ func TestFalseReports8(t *testing.T) { run(t, "falsereports8") }
 // that a test helper that registers one guard with t.Cleanup and returns
 // another in the same variable has callers that must not drop it.
 func TestMissedLeaks6(t *testing.T) { run(t, "missedleaks6") }
+
+// TestNilNamedResults checks that a helper whose named release result
+// every return sets to nil returns no guard: a caller that drops its
+// result is not reported.
+func TestNilNamedResults(t *testing.T) { run(t, "nilresults") }

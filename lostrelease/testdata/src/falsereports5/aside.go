@@ -55,3 +55,17 @@ func (s *status) degrade(draining bool) {
 		*s = statusBackend
 	}
 }
+
+// acquireLogged's literal, called on the failure path, assigns the named
+// result err: err is no status of the guard, and the named results are
+// not checked in the function. Correct all the same: err is not nil on
+// the refusal, where rel is nil.
+func acquireLogged(ctx context.Context, l slots.Limiter) (rel func(), err error) { // want acquireLogged:"returnsGuard\\[0\\] ctxOf\\[0\\]$"
+	wrap := func() { err = fmt.Errorf("acquire: %w", err) }
+	_, rel, err = l.TryAcquire(ctx, "k", 1)
+	if err != nil {
+		wrap()
+		return nil, err
+	}
+	return rel, nil
+}

@@ -3,6 +3,7 @@ package falsereports6
 import (
 	"context"
 	"fmt"
+	"net/http"
 )
 
 // wrapErr is the derrors.Wrap idiom: `defer wrapErr(&err, "op")` wraps
@@ -61,4 +62,19 @@ func (g *gateway) serveWrapVar(ctx context.Context, acct string) (err error) {
 	}
 	defer rel()
 	return work(ctx)
+}
+
+// record counts the outcome of a request.
+func (s *status) record() {}
+
+// Not reported: a pointer method of the status, deferred directly, reads
+// it only once the function has returned; st is still rel's status.
+func (g *gateway) serveRecorded(ctx context.Context, acct string) int {
+	rel, st := g.acquireAccountSlot(ctx, acct)
+	defer st.record()
+	if st != statusOK {
+		return http.StatusTooManyRequests
+	}
+	defer rel()
+	return http.StatusOK
 }

@@ -69,3 +69,47 @@ func serveFlagAfter(ctx context.Context, l slots.Limiter, acct string, limited b
 	}
 	return err
 }
+
+// Not reported: the same, the slot taken in the else of `if unlimited`
+// and released in another.
+func serveUnlessUnlimited(ctx context.Context, l slots.Limiter, acct string, unlimited bool) error {
+	var rel func()
+	if unlimited {
+		rel = nil
+	} else {
+		var err error
+		_, rel, err = l.TryAcquire(ctx, acct, 4)
+		if err != nil {
+			return err
+		}
+	}
+	err := work(ctx)
+	if !unlimited {
+		rel()
+	}
+	return err
+}
+
+type mode int
+
+const (
+	modeOpen mode = iota
+	modeLimited
+)
+
+// Not reported: the condition compares a parameter with a named constant.
+func serveInMode(ctx context.Context, l slots.Limiter, acct string, m mode) error {
+	var rel func()
+	if m == modeLimited {
+		var err error
+		_, rel, err = l.TryAcquire(ctx, acct, 4)
+		if err != nil {
+			return err
+		}
+	}
+	err := work(ctx)
+	if m == modeLimited {
+		rel()
+	}
+	return err
+}

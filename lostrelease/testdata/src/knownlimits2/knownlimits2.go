@@ -3,10 +3,11 @@
 // or a struct field, a bool copy of a nil check, a copy of a status read
 // after the status was reused, a two-slot helper that gives the first slot
 // back on a case list or an ordered comparison, a named status set in a
-// switch and read before a bare return), and a leak it does not
-// report (a guard held in a named result of a function with a recover in a
-// function literal). Each report is wanted, so that a change that lifts a
-// limit shows.
+// switch and read before a bare return, a float flag, a no-op release
+// that is not empty or of another package), and a leak it does not
+// report (a guard held in a named result of a function with a recover in
+// a function literal). Each report is wanted, so that a change that lifts
+// a limit shows.
 package knownlimits2
 
 import (

@@ -78,3 +78,18 @@ func warmAll(ctx context.Context, l slots.Limiter, keys []string) error {
 	}
 	return nil // want `this return statement may be reached without using the release function rel defined on line 71`
 }
+
+// warmAllVar is warmAll with the guard declared by var: the next round
+// declares a new one all the same.
+func warmAllVar(ctx context.Context, l slots.Limiter, keys []string) error {
+	for _, k := range keys {
+		var _, rel, err = l.TryAcquire(ctx, k, 1) // want `the release function returned by Limiter.TryAcquire is not used on all paths` `the loop comes back to this statement, which declares a new release function rel before the one it declared is used`
+		if err != nil {
+			return err
+		}
+		if healthy(k) {
+			rel()
+		}
+	}
+	return nil // want `this return statement may be reached without using the release function rel defined on line 86`
+}

@@ -1,7 +1,10 @@
 // Package missedleaks5 holds wrong code in a gateway's shapes, each
 // reported: a slot taken on a short ctx and handed on through a named
 // result, a helper that declares its release first or makes it with one
-// value, and a release deferred with its error discarded.
+// value, a release deferred with its error discarded, test helpers whose
+// release is not registered with t.Cleanup on every path, and a slot
+// taken and released under a condition on an element that changes or
+// under a flag whose value at the call is not known.
 package missedleaks5
 
 import (
