@@ -94,8 +94,10 @@
 // is the first to find Redis's scripts gone (that Limiter tells the others
 // on the pub/sub connection, which on a Redis Cluster is on one node and so
 // does not see the restart of another). A Limiter with another Prefix does
-// not hear that message. A failover to a replica that missed the last
-// writes forgets the slots they took, and an
+// not hear that message, nor does one whose canary is not yet subscribed
+// (its pub/sub dial slow or failing since its first slot): it looks at its
+// next round. A failover to a replica that missed the last writes forgets
+// the slots they took, and an
 // instance looks for them the same ways, or when its call, left on the
 // demoted master, is answered READONLY and its next acquire is answered (a
 // READONLY answer is no outage: no fallback), or when the old master, now a

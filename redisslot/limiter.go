@@ -90,8 +90,9 @@ func New(client redis.UniversalClient, opts Options) *Limiter {
 		lost:  func(lost []*holding, why string) { l.lost(lost, why, false) },
 		kicks: make(chan struct{}, 1), soon: make(chan struct{}, 1),
 	}
+	pubsub := func(err error) { l.trouble.pubsubFailed(err, l.set.renewEvery, l.set.OnError) }
 	l.renewer.tell = &teller{client: client, bg: l.bg, canary: l.set.names.prefix + "restarts", self: l.members.instance,
-		every: l.set.renewEvery, report: l.trouble.pubsubFailed}
+		every: l.set.renewEvery, report: pubsub}
 	l.frees = newPendingFrees(l.renewer.kick)
 	l.renewer.frees = l.frees
 	l.fb = fallback{share: l.set.Fallback, report: l.set.OnError}
@@ -104,7 +105,7 @@ func New(client redis.UniversalClient, opts Options) *Limiter {
 	}
 	l.sub = &subscriber{
 		client: client, waiting: l.waiting, bg: l.bg, timeout: l.set.ReleaseTimeout,
-		report: l.trouble.pubsubFailed, restart: l.renewer.roundNow, canary: l.renewer.tell.canary, self: l.members.instance,
+		report: pubsub, restart: l.renewer.roundNow, canary: l.renewer.tell.canary, self: l.members.instance,
 	}
 	return l
 }

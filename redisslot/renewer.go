@@ -135,8 +135,8 @@ func (r *renewer) probe() {
 func (r *renewer) idle() bool {
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	if r.clock.len() > 0 || r.frees.len() > 0 || r.fb.degraded() {
-		return false
+	if r.clock.len() > 0 || r.frees.len() > 0 || r.fb.degraded() || r.tell.busy() {
+		return false // a restart message waits for a round: only a round sends it
 	}
 	r.clock.each(func(*heldKey) {}) // forgets the keys left empty
 	r.frees.sweep()

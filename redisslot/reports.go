@@ -5,12 +5,14 @@ import (
 	"errors"
 	"fmt"
 	"sync"
+	"time"
 )
 
 // trouble gathers the background failures and lost leases of one renewal
 // round, per key, and the failures of the pub/sub connection (subscribe,
 // publish), which belong to no key, so that OnError hears at most once per
-// key and once for pub/sub per round, with the counts. Its mu guards its
+// key per round, with the counts; and of pub/sub at once, then at most once
+// a round interval (an idle Limiter runs no round). Its mu guards its
 // fields.
 type trouble struct {
 	mu       sync.Mutex
@@ -18,6 +20,7 @@ type trouble struct {
 	order    []string               // keys in the order they first had trouble
 	pubsub   int                    // pub/sub calls failed
 	pubsubed error                  // the first of them
+	pubsubAt time.Time              // when pub/sub's trouble was last reported
 }
 
 type keyTrouble struct {
@@ -56,12 +59,31 @@ func (t *trouble) lost(key, why string) {
 	kt.lostWhy = cmp.Or(kt.lostWhy, why)
 }
 
-// pubsubFailed notes a failed call on the pub/sub connection.
-func (t *trouble) pubsubFailed(err error) {
+// pubsubFailed notes a failed call on the pub/sub connection, and hands
+// report pub/sub's trouble at once unless it did within every.
+func (t *trouble) pubsubFailed(err error, every time.Duration, report func(error)) {
 	t.mu.Lock()
-	defer t.mu.Unlock()
 	t.pubsub++
 	t.pubsubed = cmp.Or(t.pubsubed, err)
+	due := time.Since(t.pubsubAt) >= every
+	t.mu.Unlock()
+	if due {
+		t.flushPubsub(report)
+	}
+}
+
+// flushPubsub hands report pub/sub's trouble noted since its last report.
+func (t *trouble) flushPubsub(report func(error)) {
+	t.mu.Lock()
+	n, first := t.pubsub, t.pubsubed
+	t.pubsub, t.pubsubed = 0, nil
+	if n > 0 {
+		t.pubsubAt = time.Now()
+	}
+	t.mu.Unlock()
+	if n > 0 {
+		report(fmt.Errorf("redisslot: pub/sub: %d background calls failed, the first: %w", n, first))
+	}
 }
 
 // flush hands report one error per key that had trouble since the last
@@ -69,13 +91,11 @@ func (t *trouble) pubsubFailed(err error) {
 // noter checks first that the Limiter is not closing), so all that was
 // noted is news, closing or not.
 func (t *trouble) flush(report func(error)) {
+	t.flushPubsub(report)
 	t.mu.Lock()
-	byKey, order, pubsub, pubsubed := t.byKey, t.order, t.pubsub, t.pubsubed
-	t.byKey, t.order, t.pubsub, t.pubsubed = nil, nil, 0, nil
+	byKey, order := t.byKey, t.order
+	t.byKey, t.order = nil, nil
 	t.mu.Unlock()
-	if pubsub > 0 {
-		report(fmt.Errorf("redisslot: pub/sub: %d background calls failed, the first: %w", pubsub, pubsubed))
-	}
 	for _, key := range order {
 		kt := byKey[key]
 		var parts []error

@@ -65,5 +65,9 @@ func (t *teller) send() {
 	}()
 }
 
+// busy reports whether a message is wanted or in flight: one that fails
+// is wanted again, for a later round.
+func (t *teller) busy() bool { return t.wanted.Load() || t.inFlight.Load() }
+
 // stop waits for a message in flight.
 func (t *teller) stop() { t.wg.Wait() }

@@ -1,0 +1,16 @@
+package redisslot
+
+// PubSubFailuresNoted returns how many failed pub/sub calls l has noted
+// for its next report and not reported yet.
+func PubSubFailuresNoted(l *Limiter) int {
+	l.trouble.mu.Lock()
+	defer l.trouble.mu.Unlock()
+	return l.trouble.pubsub
+}
+
+// RenewerRunning reports whether l's renewer goroutine runs.
+func RenewerRunning(l *Limiter) bool {
+	l.renewer.mu.Lock()
+	defer l.renewer.mu.Unlock()
+	return l.renewer.running
+}
