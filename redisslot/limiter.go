@@ -244,8 +244,8 @@ func (l *Limiter) close() error {
 	l.calls.Wait()
 	l.fb.stop()
 	l.renewer.stop()
-	l.renewer.flush() // the trouble noted since the last round's report
 	l.entries.stop()
+	l.renewer.flush() // the trouble noted since the last round's report, by either renewer
 	errs = append(errs, l.freeAll()...) // acquires that failed meanwhile
 	return errors.Join(errs...)
 }
