@@ -165,6 +165,11 @@ func TestRunThroughARedisOutage(t *testing.T) {
 			if !res.outageSeen || res.outageRequests == 0 {
 				t.Fatalf("no request began while Redis was away (seen %v)", res.outageSeen)
 			}
+			var summary strings.Builder
+			res.print(&summary)
+			if allowed := strings.Contains(summary.String(), "allowed"); allowed != (fallback > 0) {
+				t.Errorf("summary with a fallback share of %d shows an allowed column: %v; want it only with a share:\n%s", fallback, allowed, summary.String())
+			}
 			served[fallback] = float64(res.outageServed) / float64(res.outageRequests)
 			t.Logf("while Redis was away (%v): %d requests, %d served, %d refused",
 				res.outage, res.outageRequests, res.outageServed, res.outageRefused)
