@@ -245,7 +245,8 @@ func (l *Limiter) close() error {
 	l.fb.stop()
 	l.renewer.stop()
 	l.entries.stop()
-	l.renewer.flush() // the trouble noted since the last round's report, by either renewer
+	// The trouble noted since the last round's report, by either renewer.
+	l.renewer.flush()
 	errs = append(errs, l.freeAll()...) // acquires that failed meanwhile
 	return errors.Join(errs...)
 }
