@@ -10,7 +10,8 @@ import (
 )
 
 // A renewer is a Limiter's background goroutine for its slots, running only
-// while the clock holds slots, frees are pending or the fallback state is on.
+// while the clock holds slots, frees are pending, the fallback state is on
+// or a restart message is wanted or in flight (only a round sends it).
 // Every Lease/3 it runs a round, one pipeline: it renews every held slot,
 // writes the fallback slots into Redis once it answers, and sends the frees
 // not in flight; kicked, it sends at once the frees never sent. While Redis is
