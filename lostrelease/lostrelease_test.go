@@ -52,7 +52,7 @@ var allPatterns = []string{
 	"falsereports", "helperstatus", "falsereports2", "missedleaks", "knownlimits",
 	"falsereports3", "missedleaks2", "falsereports4", "missedleaks3", "knownlimits2",
 	"missedleaks4", "falsereports5", "nildefer", "falsereports6", "missedleaks5",
-	"falsereports7", "falsereports8", "missedleaks6", "nilresults",
+	"falsereports7", "falsereports8", "missedleaks6", "nilresults", "missedleaks7",
 }
 
 var all struct {
@@ -397,3 +397,13 @@ func TestMissedLeaks6(t *testing.T) { run(t, "missedleaks6") }
 // every return sets to nil returns no guard: a caller that drops its
 // result is not reported.
 func TestNilNamedResults(t *testing.T) { run(t, "nilresults") }
+
+// TestMissedLeaks7 checks that a slot taken on a ctx that a deferred cancel
+// ends is reported when the function hands it on after assigning the
+// Limiter's ctx back to ctx, in a combined release, a struct, a slice or a
+// copy, from a primary or a fallback account into one variable, or with a
+// cancel declared before, or with a timed ctx made by a helper that
+// returns context.WithTimeout's results; and that a slot taken in a
+// switch case that a fallthrough enters is not taken to be held under
+// that case's condition only.
+func TestMissedLeaks7(t *testing.T) { run(t, "missedleaks7") }
