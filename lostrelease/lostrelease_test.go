@@ -52,7 +52,7 @@ var allPatterns = []string{
 	"falsereports", "helperstatus", "falsereports2", "missedleaks", "knownlimits",
 	"falsereports3", "missedleaks2", "falsereports4", "missedleaks3", "knownlimits2",
 	"missedleaks4", "falsereports5", "nildefer", "falsereports6", "missedleaks5",
-	"falsereports7", "falsereports8", "missedleaks6", "nilresults", "missedleaks7",
+	"falsereports7", "falsereports8", "missedleaks6", "nilresults", "missedleaks7", "falsereports9",
 }
 
 var all struct {
@@ -407,3 +407,10 @@ func TestNilNamedResults(t *testing.T) { run(t, "nilresults") }
 // switch case that a fallthrough enters is not taken to be held under
 // that case's condition only.
 func TestMissedLeaks7(t *testing.T) { run(t, "missedleaks7") }
+
+// TestFalseReports9 checks that a test helper's release registered with
+// t.Cleanup and returned by a bare return may be dropped by its callers,
+// and the words of the report on a guard declared with var in a loop's
+// body and assigned with =: each round declares a new release function,
+// so the report should not speak of an overwrite.
+func TestFalseReports9(t *testing.T) { run(t, "falsereports9") }
