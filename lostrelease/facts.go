@@ -148,7 +148,7 @@ func (c *checker) helperFact(fd *ast.FuncDecl, sig *types.Signature, graph func(
 	f := &returnsGuard{}
 	nilIf, ctxOf := false, false
 	for i, ok := range is {
-		if ok && c.cleanedUp(hb, i, n) {
+		if ok && c.cleanedUp(hb, i, n, sig.Results().At(i)) {
 			continue // the test frees it when it ends: the caller may drop it
 		}
 		if _, isFunc := sig.Results().At(i).Type().Underlying().(*types.Signature); ok && isFunc {

@@ -99,7 +99,7 @@ func (c *checker) checkFunc(ft *ast.FuncType, body *ast.BlockStmt, isMain bool, 
 			tracked = c.trackedStatuses(body)
 		}
 		c.track(body, h, tracked)
-		c.reportLeaks(h, paths.leaks(h))
+		c.reportLeaks(h, paths.leaks(h), c.declares(h) || paths.declaredInLoop(h))
 		for _, d := range paths.defersInLoops(h) {
 			if !deferReported[d] {
 				deferReported[d] = true

@@ -17,8 +17,10 @@ const (
 	msgDeferInLoop  = "the release function %s is deferred in a loop: held until the function returns"
 )
 
-// reportLeaks reports h's guard once, then each statement that leaks it.
-func (c *checker) reportLeaks(h *heldGuard, leaks []leak) {
+// reportLeaks reports h's guard once, then each statement that leaks it;
+// anew says that a loop that comes back to h.assign declares a new
+// variable on its way.
+func (c *checker) reportLeaks(h *heldGuard, leaks []leak, anew bool) {
 	if len(leaks) == 0 {
 		return
 	}
@@ -27,7 +29,7 @@ func (c *checker) reportLeaks(h *heldGuard, leaks []leak) {
 	pass.ReportRangef(h.reportAt, msgNotUsed, h.src.name)
 	for _, l := range leaks {
 		endLine := pass.Fset.Position(l.end.Pos()).Line
-		again := l.end == h.assign && c.declares(h)
+		again := l.end == h.assign && anew
 		switch {
 		case l.via != nil && again:
 			pass.Reportf(l.via.Pos(), msgViaAgain, l.via.Tok, endLine, h.v.Name())
@@ -70,4 +72,13 @@ func (c *checker) declares(h *heldGuard) bool {
 		}
 	}
 	return false
+}
+
+// declaredInLoop reports whether h's variable is declared in the body of
+// the innermost loop around h.assign: every way round a loop back to
+// h.assign passes its declaration, which makes a new variable (a goto in
+// the body may come back without: it is not read).
+func (ps *pathSearch) declaredInLoop(h *heldGuard) bool {
+	loop := ps.innermostLoop(h.assign)
+	return loop != nil && within(loopBody(loop), h.v.Pos()) && !hasGoto(loopBody(loop))
 }

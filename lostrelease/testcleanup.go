@@ -6,14 +6,15 @@ import (
 	"go/types"
 )
 
-// cleanedUp reports whether result i of a helper, of n results, is on
-// every return nil or a variable that the helper has registered before
+// cleanedUp reports whether result i of a helper, of n results (named
+// the variable result when it has a name), is on every return nil or a
+// variable that the helper has registered before
 // that return with the Cleanup method of a testing type, by a statement of
 // its body itself (`t.Cleanup(rel)` or `t.Cleanup(func() { rel() })`, not
 // in an if or a loop; a body with a goto is not read), and not assigned
 // after: the test frees it when it ends, so a caller may drop what the
-// helper returns.
-func (c *checker) cleanedUp(hb *helperBody, i, n int) bool {
+// helper returns. A bare return returns result.
+func (c *checker) cleanedUp(hb *helperBody, i, n int, result *types.Var) bool {
 	info := c.pass.TypesInfo
 	body := hb.returned.body
 	registered := make(map[*types.Var]token.Pos) // where each is registered first
@@ -40,19 +41,22 @@ func (c *checker) cleanedUp(hb *helperBody, i, n int) bool {
 	}
 	some := false
 	for _, ret := range hb.returns {
-		if len(ret.Results) != n {
+		v := result
+		if len(ret.Results) == 0 && result.Name() == "" || len(ret.Results) != n && len(ret.Results) != 0 {
 			return false
 		}
-		e := ret.Results[i]
-		if c.nilGuard(e) {
-			continue
+		if len(ret.Results) == n {
+			e := ret.Results[i]
+			if c.nilGuard(e) {
+				continue
+			}
+			id, ok := ast.Unparen(e).(*ast.Ident)
+			if !ok {
+				return false
+			}
+			v, _ = info.Uses[id].(*types.Var)
 		}
-		id, ok := ast.Unparen(e).(*ast.Ident)
-		if !ok {
-			return false
-		}
-		v, ok := info.Uses[id].(*types.Var)
-		if at := registered[v]; !ok || at == token.NoPos || at > ret.Pos() {
+		if at := registered[v]; v == nil || at == token.NoPos || at > ret.Pos() {
 			return false
 		}
 		some = true

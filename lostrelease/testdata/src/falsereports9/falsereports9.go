@@ -56,3 +56,20 @@ func roundsVarInLoop(ctx context.Context, l slots.Limiter, accts []string) {
 		}
 	}
 } // want `this return statement may be reached without using the release function rel defined on line 53`
+
+// rel is declared in the loop's body, but the goto comes back to the
+// assignment without passing the declaration: that is an overwrite.
+func retryVarInLoop(ctx context.Context, l slots.Limiter, accts []string) {
+	for _, a := range accts {
+		var rel func()
+		var st status
+	retry:
+		rel, st = acquireAccountSlot(ctx, l, a) // want `the release function returned by acquireAccountSlot is not used on all paths`
+		if a == "again" {
+			goto retry // want `this goto statement may lead to line [0-9]+, which overwrites the release function rel defined on line [0-9]+ before it is used`
+		}
+		if st == statusOK {
+			rel()
+		}
+	}
+}
