@@ -116,22 +116,28 @@
 //     slots.AcquireWithin, on a ctx that the function ends itself, "the
 //     guard's ctx is cancelled by the deferred cancel when f returns: it fires
 //     then" (a Limiter frees the slot when its ctx is done). It is reported
-//     when ctx is a local variable declared, and assigned, only by `ctx,
-//     cancel := context.WithTimeout(...)` (or WithCancel, WithDeadline or
-//     their Cause forms), or a parameter assigned only so, by a statement of
-//     the function's own body before the call (`ctx, cancel :=
-//     context.WithTimeout(ctx, 2*time.Second)`); cancel is assigned only there
-//     and deferred by a statement of the function's own body (`defer
-//     cancel()`, not in an if, a loop or a closure; and the body has no goto);
-//     and a return statement after that defer returns the guard: the call
-//     itself, or a local variable assigned only the call's guard. The caller
-//     then holds a release whose resource is already freed. A guard used in
-//     the function (`defer rel()`), made on a parameter or on the parent of
-//     the cancelled ctx, or a cancel called only on some paths is not
-//     reported. A helper whose one guard is made on its ctx parameter (on
-//     every return, nil, or the guard of a call of one of the above, or of
-//     such a helper, with that parameter, never assigned, as ctx; a bare
-//     return returns the named result) is checked as they are.
+//     when the value of ctx the call reads is set only by `ctx, cancel :=
+//     context.WithTimeout(...)` (or WithCancel, WithDeadline or their Cause
+//     forms) in a statement of the function's own body before the call (`ctx,
+//     cancel := context.WithTimeout(ctx, 2*time.Second)`), ctx being a local
+//     variable declared there or a parameter; ctx may be assigned again by the
+//     call's own statement or after it, outside a loop around it (`ctx, rel,
+//     err := l.Acquire(ctx, ...)`); cancel is assigned a value only there and
+//     deferred by a statement of the function's own body (`defer cancel()`,
+//     not in an if, a loop or a closure; and the body has no goto); and a
+//     return statement after that defer hands the guard on: the call itself, a
+//     local variable or named result assigned only guards of such calls (a
+//     primary account, then a fallback), a function literal that calls one
+//     (`func() { relA(); relU() }`) or a composite literal that holds one. The
+//     caller then holds a release whose resource is already freed. A guard
+//     used in the function (`defer rel()`), made on a parameter or on the
+//     parent of the cancelled ctx, or a cancel called only on some paths is
+//     not reported; nor, as a known limit, one handed on in a slice built by
+//     append, through a copy, or with the timed ctx made by a helper of one's
+//     own. A helper whose one guard is made on its ctx parameter (on every
+//     return, nil, or the guard of a call of one of the above, or of such a
+//     helper, with that parameter, never assigned, as ctx; a bare return
+//     returns the named result) is checked as they are.
 //
 // A guard copied to another local variable (`held := rel`) is used by the
 // copy, which is then checked in turn.

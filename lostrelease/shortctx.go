@@ -54,9 +54,16 @@ func (c *checker) checkShortCtx(ft *ast.FuncType, body *ast.BlockStmt, name stri
 		return
 	}
 	assigned := assignmentsIn(c.pass.TypesInfo, body)
+	short := make(map[*ast.CallExpr]int) // the calls on a short ctx: their guard's index
+	defers := make([]*ast.DeferStmt, len(calls))
 	for k, call := range calls {
-		d := c.deferredCancel(body, assigned, ctxs[k])
-		if d != nil && !c.ignored(call) && c.returnedAfter(body, c.namedResults(ft), assigned, call, guards[k], d, returns) {
+		if d := c.deferredCancel(body, assigned, ctxs[k]); d != nil && !c.ignored(call) {
+			short[call], defers[k] = guards[k], d
+		}
+	}
+	held := &shortGuards{c: c, body: body, named: c.namedResults(ft), assigned: assigned, short: short}
+	for k, call := range calls {
+		if defers[k] != nil && held.returnedAfter(call, defers[k], returns) {
 			c.pass.ReportRangef(call, msgShortCtx, name)
 		}
 	}
@@ -96,9 +103,10 @@ func (c *checker) deferredCancel(body *ast.BlockStmt, assigned map[*types.Var][]
 	if !ok {
 		return nil
 	}
-	decl := onlyDeclaration(info, assigned, v)
+	seen := map[*types.Var][]ast.Node{v: reaching(body, assigned[v], id)}
+	decl := onlyDeclaration(info, seen, v)
 	if decl == nil {
-		decl = c.paramReassigned(body, assigned, v, id)
+		decl = c.paramReassigned(body, seen, v, id)
 	}
 	var lhs, rhs []ast.Expr
 	switch d := decl.(type) {
@@ -111,8 +119,8 @@ func (c *checker) deferredCancel(body *ast.BlockStmt, assigned map[*types.Var][]
 		return nil
 	}
 	cancelID, ok := lhs[1].(*ast.Ident)
-	cancel, _ := info.Defs[cancelID].(*types.Var)
-	if !ok || cancel == nil || onlyDeclaration(info, assigned, cancel) == nil {
+	cancel, _ := info.ObjectOf(cancelID).(*types.Var)
+	if !ok || cancel == nil || !within(body, cancel.Pos()) || onlyValueAssignment(assigned[cancel]) != decl {
 		return nil
 	}
 	for _, s := range body.List {
@@ -121,6 +129,36 @@ func (c *checker) deferredCancel(body *ast.BlockStmt, assigned map[*types.Var][]
 		}
 	}
 	return nil
+}
+
+// reaching returns the nodes of as, the assignments of a variable in body,
+// whose value read may see: not the statement read is part of, which
+// assigns after reading (`ctx, rel, err := l.Acquire(ctx, ...)`), nor one
+// after read that no loop of body brings back before it.
+func reaching(body *ast.BlockStmt, as []ast.Node, read *ast.Ident) []ast.Node {
+	var seen []ast.Node
+	for _, n := range as {
+		if within(n, read.Pos()) || n.Pos() > read.Pos() && !inLoopWith(body, n, read) {
+			continue
+		}
+		seen = append(seen, n)
+	}
+	return seen
+}
+
+// inLoopWith reports whether a for or range statement of body holds both
+// a and b in its body (function literals included).
+func inLoopWith(body *ast.BlockStmt, a, b ast.Node) bool {
+	found := false
+	ast.Inspect(body, func(n ast.Node) bool {
+		if s, ok := n.(ast.Stmt); ok {
+			if l := loopBody(s); l != nil && within(l, a.Pos()) && within(l, b.Pos()) {
+				found = true
+			}
+		}
+		return !found
+	})
+	return found
 }
 
 // paramReassigned returns the one assignment of v in body, if v is a
@@ -149,38 +187,116 @@ func (c *checker) isCancelFunc(e ast.Expr) bool {
 	return fn != nil && fn.Pkg() != nil && fn.Pkg().Path() == "context" && cancelFuncs[fn.Name()]
 }
 
+// shortGuards are the guards of a function's calls on a short ctx (see
+// checkShortCtx), and what tells where the function returns them.
+type shortGuards struct {
+	c        *checker
+	body     *ast.BlockStmt
+	named    []*types.Var // the function's named results
+	assigned map[*types.Var][]ast.Node
+	short    map[*ast.CallExpr]int // each call on a short ctx, and its guard's index
+}
+
 // returnedAfter reports whether a return statement of returns after d
-// returns call's guard, its result guard: the call itself, or a variable
-// of the function (a local, or a named result, returned bare too)
-// assigned nothing but that result of the call, but for a declaration
-// without a value.
-func (c *checker) returnedAfter(body *ast.BlockStmt, named []*types.Var, assigned map[*types.Var][]ast.Node,
-	call *ast.CallExpr, guard int, d *ast.DeferStmt, returns []*ast.ReturnStmt) bool {
-	info := c.pass.TypesInfo
-	holds := func(g *types.Var) bool {
-		own := within(body, g.Pos()) || slices.Contains(named, g)
-		return own && assignedOnlyCall(info, assigned[g], g, call, guard)
-	}
+// hands call's guard on: as the call itself, or in a variable of the
+// function (a local, or a named result, returned bare too) that holds
+// only the guards of calls on a short ctx, call's among them; or in a
+// function literal that calls such a variable, or a composite literal
+// that holds one.
+func (sg *shortGuards) returnedAfter(call *ast.CallExpr, d *ast.DeferStmt, returns []*ast.ReturnStmt) bool {
 	for _, r := range returns {
 		if r.Pos() < d.End() {
 			continue
 		}
-		if len(r.Results) == 0 && slices.ContainsFunc(named, holds) {
+		if len(r.Results) == 0 && slices.ContainsFunc(sg.named, func(g *types.Var) bool { return sg.holds(g, call) }) {
 			return true
 		}
-		for _, e := range r.Results {
-			e = ast.Unparen(e)
-			if e == call {
-				return true
-			}
-			if id, ok := e.(*ast.Ident); ok {
-				if g, ok := info.Uses[id].(*types.Var); ok && holds(g) {
-					return true
-				}
-			}
+		if slices.ContainsFunc(r.Results, func(e ast.Expr) bool { return sg.carries(e, call) }) {
+			return true
 		}
 	}
 	return false
+}
+
+// carries reports whether e, a returned value, hands call's guard on.
+func (sg *shortGuards) carries(e ast.Expr, call *ast.CallExpr) bool {
+	switch e := ast.Unparen(e).(type) {
+	case *ast.CallExpr:
+		return e == call
+	case *ast.Ident:
+		g, ok := sg.c.pass.TypesInfo.Uses[e].(*types.Var)
+		return ok && sg.holds(g, call)
+	case *ast.FuncLit: // a combined release: func() { relA(); relU() }
+		found := false
+		ast.Inspect(e.Body, func(n ast.Node) bool {
+			if c, ok := n.(*ast.CallExpr); ok && len(c.Args) == 0 {
+				found = found || sg.carries(c.Fun, call)
+			}
+			return !found
+		})
+		return found
+	case *ast.CompositeLit:
+		return slices.ContainsFunc(e.Elts, func(el ast.Expr) bool {
+			if kv, ok := el.(*ast.KeyValueExpr); ok {
+				el = kv.Value
+			}
+			return sg.carries(el, call)
+		})
+	}
+	return false
+}
+
+// holds reports whether g, a variable of the function, is assigned only
+// guards of calls on a short ctx, call's among them (a declaration without
+// a value assigns nothing).
+func (sg *shortGuards) holds(g *types.Var, call *ast.CallExpr) bool {
+	if !within(sg.body, g.Pos()) && !slices.Contains(sg.named, g) {
+		return false
+	}
+	some := false
+	for _, n := range sg.assigned[g] {
+		var lhs, rhs []ast.Expr
+		switch d := n.(type) {
+		case *ast.AssignStmt:
+			lhs, rhs = d.Lhs, d.Rhs
+		case *ast.ValueSpec:
+			lhs, rhs = identExprs(d.Names), d.Values
+		default:
+			return false // its address taken
+		}
+		if len(rhs) == 0 {
+			continue
+		}
+		from := sg.guardCall(lhs, rhs, g)
+		if from == nil {
+			return false
+		}
+		some = some || from == call
+	}
+	return some
+}
+
+// guardCall returns the call on a short ctx whose guard an assignment of
+// lhs to rhs gives g, or nil if it gives g anything else.
+func (sg *shortGuards) guardCall(lhs, rhs []ast.Expr, g *types.Var) *ast.CallExpr {
+	info := sg.c.pass.TypesInfo
+	if len(rhs) == 1 && len(lhs) > 1 {
+		call, _ := ast.Unparen(rhs[0]).(*ast.CallExpr)
+		if i, ok := sg.short[call]; ok && i < len(lhs) && isVar(info, lhs[i], g) {
+			return call
+		}
+		return nil
+	}
+	for i, e := range lhs {
+		if i < len(rhs) && isVar(info, e, g) {
+			call, _ := ast.Unparen(rhs[i]).(*ast.CallExpr)
+			if i, ok := sg.short[call]; ok && i == 0 {
+				return call
+			}
+			return nil
+		}
+	}
+	return nil
 }
 
 // namedResults returns the named results of a function of type ft.
@@ -196,28 +312,4 @@ func (c *checker) namedResults(ft *ast.FuncType) []*types.Var {
 		}
 	}
 	return vs
-}
-
-// assignedOnlyCall reports whether as, the assignments of g, are one
-// assignment of call, or of its result guard, to g.
-func assignedOnlyCall(info *types.Info, as []ast.Node, g *types.Var, call *ast.CallExpr, guard int) bool {
-	var lhs, rhs []ast.Expr
-	switch d := onlyValueAssignment(as).(type) {
-	case *ast.AssignStmt:
-		lhs, rhs = d.Lhs, d.Rhs
-	case *ast.ValueSpec:
-		lhs, rhs = identExprs(d.Names), d.Values
-	}
-	if len(rhs) == 1 && len(lhs) > 1 {
-		return guard < len(lhs) && isVar(info, lhs[guard], g) && ast.Unparen(rhs[0]) == call
-	}
-	if len(lhs) != len(rhs) {
-		return false
-	}
-	for i, e := range lhs {
-		if isVar(info, e, g) && ast.Unparen(rhs[i]) == call {
-			return true
-		}
-	}
-	return false
 }

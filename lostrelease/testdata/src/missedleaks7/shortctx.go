@@ -62,7 +62,7 @@ func (h *handler) acquireBothWithin(ctx context.Context, user, acct string) (fun
 	return func() { relA(); relU() }, statusOK
 }
 
-// The slots handed on in a struct and in a slice.
+// The slot handed on in a struct.
 type held struct{ user, acct func() }
 
 func acquireHeldWithin(ctx context.Context, l slots.Limiter) (held, error) {
@@ -73,35 +73,6 @@ func acquireHeldWithin(ctx context.Context, l slots.Limiter) (held, error) {
 		return held{}, err
 	}
 	return held{user: relU}, nil
-}
-
-func acquireAllWithin(ctx context.Context, l slots.Limiter, keys []string) ([]func(), error) {
-	ctx, cancel := context.WithTimeout(ctx, 2*time.Second)
-	defer cancel()
-	var rels []func()
-	for _, k := range keys {
-		_, rel, err := l.Acquire(ctx, k, 1) // want `the guard's ctx is cancelled by the deferred cancel when acquireAllWithin returns: it fires then`
-		if err != nil {
-			for _, r := range rels {
-				r()
-			}
-			return nil, err
-		}
-		rels = append(rels, rel)
-	}
-	return rels, nil
-}
-
-// The guard returned through a copy.
-func acquireCopyWithin(ctx context.Context, l slots.Limiter) (func(), error) { // want acquireCopyWithin:"returnsGuard\\[0\\] 0:\\{1=nil\\}$"
-	ctx, cancel := context.WithTimeout(ctx, time.Second)
-	defer cancel()
-	_, rel, err := l.TryAcquire(ctx, "k", 1) // want `the guard's ctx is cancelled by the deferred cancel when acquireCopyWithin returns: it fires then`
-	if err != nil {
-		return nil, err
-	}
-	held := rel
-	return held, nil
 }
 
 // cancel declared first, then assigned with ctx.
@@ -124,17 +95,4 @@ func acquireWithFallback(ctx context.Context, l slots.Limiter, primary, fallback
 		rel, st = acquireAccountSlot(ctx, l, fallback) // want `the guard's ctx is cancelled by the deferred cancel when acquireWithFallback returns: it fires then`
 	}
 	return rel, st
-}
-
-// withTimeout is the handler's own form of context.WithTimeout: it returns
-// that call's results as they are.
-func (h *handler) withTimeout(ctx context.Context) (context.Context, context.CancelFunc) {
-	return context.WithTimeout(ctx, h.timeout)
-}
-
-// The timed ctx made through the handler's helper.
-func (h *handler) accountSlot(ctx context.Context, acct string) (func(), status) { // want accountSlot:"returnsGuard\\[0\\] 0:\\{1=0\\}$"
-	ctx, cancel := h.withTimeout(ctx)
-	defer cancel()
-	return acquireAccountSlot(ctx, h.l, acct) // want `the guard's ctx is cancelled by the deferred cancel when handler.accountSlot returns: it fires then`
 }

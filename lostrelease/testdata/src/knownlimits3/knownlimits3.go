@@ -1,0 +1,76 @@
+// Package knownlimits3 holds leaks of doc.go's known limits that the
+// analyzer does not report: a slot taken on a ctx that a cancel deferred
+// by the same function ends, handed on in a slice built by append, through
+// a copy, or with the timed ctx made by a helper of one's own.
+package knownlimits3
+
+import (
+	"context"
+	"errors"
+	"time"
+
+	"github.com/ctxguard/release/slots"
+)
+
+type status int
+
+const (
+	statusOK status = iota
+	statusFull
+)
+
+func acquireAccountSlot(ctx context.Context, l slots.Limiter, account string) (func(), status) { // want acquireAccountSlot:"returnsGuard\\[0\\] 0:\\{1=0\\} ctxOf\\[0\\]$"
+	_, rel, err := l.TryAcquire(ctx, "acct:"+account, 4)
+	if errors.Is(err, slots.ErrFull) || err != nil {
+		return nil, statusFull
+	}
+	return rel, statusOK
+}
+
+type handler struct {
+	l       slots.Limiter
+	timeout time.Duration
+}
+
+// A slice built by append.
+func acquireAllWithin(ctx context.Context, l slots.Limiter, keys []string) ([]func(), error) {
+	ctx, cancel := context.WithTimeout(ctx, 2*time.Second)
+	defer cancel()
+	var rels []func()
+	for _, k := range keys {
+		_, rel, err := l.Acquire(ctx, k, 1)
+		if err != nil {
+			for _, r := range rels {
+				r()
+			}
+			return nil, err
+		}
+		rels = append(rels, rel)
+	}
+	return rels, nil
+}
+
+// A copy.
+func acquireCopyWithin(ctx context.Context, l slots.Limiter) (func(), error) { // want acquireCopyWithin:"returnsGuard\\[0\\] 0:\\{1=nil\\}$"
+	ctx, cancel := context.WithTimeout(ctx, time.Second)
+	defer cancel()
+	_, rel, err := l.TryAcquire(ctx, "k", 1)
+	if err != nil {
+		return nil, err
+	}
+	held := rel
+	return held, nil
+}
+
+// withTimeout is the handler's own form of context.WithTimeout: it returns
+// that call's results as they are.
+func (h *handler) withTimeout(ctx context.Context) (context.Context, context.CancelFunc) {
+	return context.WithTimeout(ctx, h.timeout)
+}
+
+// The timed ctx made through the handler's helper.
+func (h *handler) accountSlot(ctx context.Context, acct string) (func(), status) { // want accountSlot:"returnsGuard\\[0\\] 0:\\{1=0\\}$"
+	ctx, cancel := h.withTimeout(ctx)
+	defer cancel()
+	return acquireAccountSlot(ctx, h.l, acct)
+}
