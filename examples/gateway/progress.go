@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"strings"
 	"time"
 )
 
@@ -58,7 +59,7 @@ func progressLine(elapsed time.Duration, lg *loadgen, b *backend, keys []string)
 	defer cancel()
 	loads, err := b.limiters[0].Load(ctx, keys...)
 	if err != nil {
-		return line + "  (load: " + err.Error() + ")"
+		return line + "  (" + shortError(err) + ")"
 	}
 	var inUse, waiting int
 	for _, l := range loads {
@@ -66,6 +67,19 @@ func progressLine(elapsed time.Duration, lg *loadgen, b *backend, keys []string)
 		waiting += l.Waiting
 	}
 	return line + fmt.Sprintf("  slots held %d  waiting %d", inUse, waiting)
+}
+
+// shortError is err on one line: Load joins an error per key that failed,
+// so an outage would fill the screen; the first stands for the rest.
+func shortError(err error) string {
+	var errs []error
+	if joined, ok := err.(interface{ Unwrap() []error }); ok {
+		errs = joined.Unwrap()
+	}
+	if len(errs) < 2 {
+		return strings.ReplaceAll(err.Error(), "\n", "; ")
+	}
+	return fmt.Sprintf("%v, and %d more keys", errs[0], len(errs)-1)
 }
 
 func isTerminal(w io.Writer) bool {
