@@ -2,8 +2,9 @@ package redisslot_test
 
 import (
 	"context"
+	"errors"
 	"net"
-	"os"
+	"strings"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -15,37 +16,38 @@ import (
 
 // A Limiter subscribes its restart canary with its first slot, and takes a
 // confirmation of a channel it had confirmed before as the sign that its
-// pub/sub connection came back from a restart. The first confirmation is
-// no such sign: a restart that comes between the first slot and the
-// canary's first confirmation (its pub/sub dial is slow, or fails while
-// Redis is down) is never heard of. Here a's first slot of k is taken while
-// a's pub/sub dial hangs; Redis restarts empty; b, first to call, finds
-// the scripts gone, tells the others on the canary (a is not subscribed
-// yet) and takes k (limit 1); then a's dial goes through and its canary is
-// confirmed on the new Redis. a's holder of k, lost in the restart, must
-// end within restartBound: it lives beside b's until a's next round, a
-// third of a Lease (20s) later, as doc.go says. A round at the canary's
-// first confirmation would end it, at the cost of a round a Limiter; that
-// is not decided, so the test is skipped unless
-// REDISSLOT_CANARY_UNDECIDED=1.
+// pub/sub connection came back from a restart. A restart may also come
+// before the canary's first confirmation: its pub/sub dial fails while
+// Redis is down, and the first confirmation comes from the restarted
+// Redis. So a first confirmation after a failed subscribe has the Limiter
+// look for lost slots too. Here a takes its first slot of k; its pub/sub
+// dial waits, then is refused while Redis is down (a's new connections are
+// cut off until the test lets them through); Redis restarts empty; b, first
+// to call, finds the scripts gone, tells the others on the canary (a is not
+// subscribed) and takes k (limit 1); then a's pub/sub connection opens and
+// its canary is confirmed on the new Redis. a's holder of k, lost in the
+// restart, must end within restartBound; without the look it lives beside
+// b's until a's next round, a third of a Lease (20s) later.
 func TestRestartBeforeTheCanarysFirstConfirmationEndsTheOldHolders(t *testing.T) {
-	if os.Getenv("REDISSLOT_CANARY_UNDECIDED") != "1" {
-		t.Skip("a's holder lives until its next round (Lease/3): a restart before the canary's first confirmation is not heard of; REDISSLOT_CANARY_UNDECIDED=1 runs it")
-	}
 	srv := redistest.Start(t)
 	b := newFixture(t, srv, redisslot.Options{Lease: longLease})
 	ctx := ctxWithTimeout(t)
 
 	var gated atomic.Bool
-	gate, dialing := make(chan struct{}), make(chan struct{}, 1)
+	dialing, down, through := make(chan struct{}, 1), make(chan struct{}), make(chan struct{})
 	opts := srv.Options()
 	opts.Dialer = func(ctx context.Context, network, addr string) (net.Conn, error) {
 		if gated.Load() {
 			sendOrDrop(dialing, struct{}{})
 			select {
-			case <-gate:
+			case <-down:
 			case <-ctx.Done():
 				return nil, ctx.Err()
+			}
+			select {
+			case <-through:
+			default:
+				return nil, errCutOff
 			}
 		}
 		var d net.Dialer
@@ -56,7 +58,8 @@ func TestRestartBeforeTheCanarysFirstConfirmationEndsTheOldHolders(t *testing.T)
 	if err := redisslot.LoadScripts(ctx, client); err != nil { // opens the pooled connection
 		t.Fatal(err)
 	}
-	a := redisslot.New(client, redisslot.Options{Prefix: testPrefix(t), Lease: longLease, OnError: (&errLog{}).add})
+	log := &errLog{}
+	a := redisslot.New(client, redisslot.Options{Prefix: testPrefix(t), Lease: longLease, OnError: log.add})
 	t.Cleanup(func() { closeWithin(t, a, waitAfter(10*time.Second)) })
 	gated.Store(true) // from now on only the pub/sub connection dials
 
@@ -67,6 +70,15 @@ func TestRestartBeforeTheCanarysFirstConfirmationEndsTheOldHolders(t *testing.T)
 	if err := srv.Stop(); err != nil {
 		t.Fatal(err)
 	}
+	close(down)
+	eventually(t, "a's subscribe fails", func() bool {
+		for _, err := range log.all() {
+			if strings.Contains(err.Error(), "subscribe") && strings.Contains(err.Error(), errCutOff.Error()) {
+				return true
+			}
+		}
+		return false
+	})
 	if err := srv.Restart(); err != nil { // empty: a's slot of k is forgotten
 		t.Fatal(err)
 	}
@@ -75,7 +87,7 @@ func TestRestartBeforeTheCanarysFirstConfirmationEndsTheOldHolders(t *testing.T)
 	eventually(t, "b's restart message is sent", func() bool {
 		return b.count.ByName("publish") > 0 && redisslot.TellerIdle(b.l)
 	})
-	close(gate) // a's pub/sub connection opens, on the restarted Redis
+	close(through) // a's pub/sub connection opens, on the restarted Redis
 	eventually(t, "a's restart canary is subscribed", func() bool { return redisslot.CanaryConfirmed(a) })
 	subscribed := time.Now()
 
@@ -89,3 +101,6 @@ func TestRestartBeforeTheCanarysFirstConfirmationEndsTheOldHolders(t *testing.T)
 			time.Since(subscribed).Round(time.Millisecond), redisslot.RenewEvery(a))
 	}
 }
+
+// errCutOff refuses a's new connections while the test cuts them off.
+var errCutOff = errors.New("a's new connections are cut off")

@@ -83,29 +83,28 @@
 //
 // Calls return Redis's errors wrapped with the operation and (a prefix of)
 // the key; background failures go to Options.OnError. Out of memory
-// (noeviction), new slots are refused with Redis's OOM error while held ones
-// are renewed and freed; an evicting policy may drop a slot set with every
-// lease of its key: use noeviction. A restart without persistence forgets
-// every slot, and until each instance looks for its lost slots, old and new
-// holders together may exceed the limit. It looks once its pub/sub
+// (noeviction), new slots are refused with Redis's OOM error while held
+// ones are renewed and freed; an evicting policy may drop a slot set with
+// every lease of its key: use noeviction. A restart without persistence
+// forgets every slot, and until each instance looks for its lost slots, old
+// and new holders together may exceed the limit. It looks once its pub/sub
 // connection, which it keeps from its first slot on, comes back (the
-// restart broke it), or sooner: when one of its calls fails (then it probes
-// every 100ms), or when its call, or another Limiter's with the same Prefix,
-// is the first to find Redis's scripts gone (that Limiter tells the others
-// on the pub/sub connection, which on a Redis Cluster is on one node and so
-// does not see the restart of another). A Limiter with another Prefix does
-// not hear that message, nor does one whose canary is not yet subscribed
-// (its pub/sub dial slow or failing since its first slot): it looks at its
-// next round. A failover to a replica that missed the last writes forgets
-// the slots they took, and an
-// instance looks for them the same ways, or when its call, left on the
-// demoted master, is answered READONLY and its next acquire is answered (a
-// READONLY answer is no outage: no fallback), or when the old master, now a
-// replica, passes on the first instance's message. A failover that moves
-// open connections to the new master (a proxy that does so) leaves their
-// subscriptions behind: an instance none of whose calls is answered NOSCRIPT
-// finds its lost slots at its next round, Lease/3 later. Run the slots'
-// Redis with appendonly yes and appendfsync everysec where that matters.
+// restart broke it, or a restart kept it from opening), or
+// sooner: when one of its calls fails (then it probes every 100ms), or when
+// its call, or another Limiter's with the same Prefix, is the first to find
+// Redis's scripts gone (that Limiter tells the others on the pub/sub
+// connection, which on a Redis Cluster is on one node and so does not see
+// the restart of another). A Limiter with another Prefix does not hear that
+// message: it looks at its next round. A failover to a replica that missed
+// the last writes forgets the slots they took, and an instance looks for
+// them the same ways, or when its call, left on the demoted master, is
+// answered READONLY and its next acquire is answered (a READONLY answer is
+// no outage: no fallback), or when the old master, now a replica, passes on
+// the first instance's message. A failover that moves open connections to
+// the new master (a proxy that does so) leaves their subscriptions behind:
+// an instance none of whose calls is answered NOSCRIPT finds its lost slots
+// at its next round, Lease/3 later. Run the slots' Redis with appendonly
+// yes and appendfsync everysec where that matters.
 //
 // # Timeouts on request paths
 //
