@@ -53,7 +53,7 @@ var allPatterns = []string{
 	"falsereports3", "missedleaks2", "falsereports4", "missedleaks3", "knownlimits2",
 	"missedleaks4", "falsereports5", "nildefer", "falsereports6", "missedleaks5",
 	"falsereports7", "falsereports8", "missedleaks6", "nilresults", "missedleaks7", "falsereports9",
-	"knownlimits3",
+	"knownlimits3", "falsereports10",
 }
 
 var all struct {
@@ -416,3 +416,13 @@ func TestMissedLeaks7(t *testing.T) { run(t, "missedleaks7") }
 // body and assigned with =: each round declares a new release function,
 // so the report should not speak of an overwrite.
 func TestFalseReports9(t *testing.T) { run(t, "falsereports9") }
+
+// TestFalseReports10 checks that a slot taken on a ctx that a deferred
+// cancel ends, given back in the function, is not reported when the
+// variable that held it is returned only where it is nil (a bare return
+// of the named result after the call failed or before it ran, a local
+// returned with its failed status), and that a slot taken in a switch case
+// that a fallthrough enters, and released under the values of the same tag
+// that reach that case (a second switch, an if per value), is not
+// reported as lost.
+func TestFalseReports10(t *testing.T) { run(t, "falsereports10") }
