@@ -53,7 +53,7 @@ var allPatterns = []string{
 	"falsereports3", "missedleaks2", "falsereports4", "missedleaks3", "knownlimits2",
 	"missedleaks4", "falsereports5", "nildefer", "falsereports6", "missedleaks5",
 	"falsereports7", "falsereports8", "missedleaks6", "nilresults", "missedleaks7", "falsereports9",
-	"knownlimits3", "falsereports10",
+	"knownlimits3", "falsereports10", "missedleaks8",
 }
 
 var all struct {
@@ -426,3 +426,14 @@ func TestFalseReports9(t *testing.T) { run(t, "falsereports9") }
 // that reach that case (a second switch, an if per value), is not
 // reported as lost.
 func TestFalseReports10(t *testing.T) { run(t, "falsereports10") }
+
+// TestMissedLeaks8 checks the words of the report on a guard whose
+// variable a loop declares anew on the way back to its assignment: from
+// an outer loop's body to an inner loop's assignment (by a labeled
+// continue, or the outer loop's own), and through a goto to the end of the
+// body; and that a test helper that registers one guard with t.Cleanup
+// and then stores another in its named result through the result's
+// address has callers that must not drop it; and that a slot taken on a
+// ctx that a deferred cancel ends is reported when handed on in a pointer
+// to a composite literal, or wrapped again on the parent ctx.
+func TestMissedLeaks8(t *testing.T) { run(t, "missedleaks8") }
