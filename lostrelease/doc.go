@@ -128,16 +128,22 @@
 //     return statement after that defer hands the guard on: the call itself, a
 //     local variable or named result assigned only guards of such calls (a
 //     primary account, then a fallback), a function literal that calls one
-//     (`func() { relA(); relU() }`) or a composite literal that holds one. The
-//     caller then holds a release whose resource is already freed. A guard
-//     used in the function (`defer rel()`), made on a parameter or on the
-//     parent of the cancelled ctx, or a cancel called only on some paths is
-//     not reported; nor, as a known limit, one handed on in a slice built by
-//     append, through a copy, or with the timed ctx made by a helper of one's
-//     own. A helper whose one guard is made on its ctx parameter (on every
-//     return, nil, or the guard of a call of one of the above, or of such a
-//     helper, with that parameter, never assigned, as ctx; a bare return
-//     returns the named result) is checked as they are.
+//     (`func() { relA(); relU() }`) or a composite literal, or its address,
+//     that holds one; a return under an if or a switch that reads the call's
+//     other results (`if st != statusOK { return rel, st }`), where the guard
+//     may be nil, does not count, and a named result is taken to hold such
+//     guards only if no return gives it anything else (`return
+//     acquire(parent)`). The caller then holds a release whose resource is
+//     already freed. A guard used in the function (`defer rel()`), made on a
+//     parameter or on the parent of the cancelled ctx, or a cancel called only
+//     on some paths is not reported; nor, as a known limit, one handed on in a
+//     slice built by append, through a copy, wrapped again
+//     (`release.WrapOnDone(ctx, rel)`), under a condition on its status (`if
+//     st == statusOK { return rel, st }`), or with the timed ctx made by a
+//     helper of one's own. A helper whose one guard is made on its ctx
+//     parameter (on every return, nil, or the guard of a call of one of the
+//     above, or of such a helper, with that parameter, never assigned, as ctx;
+//     a bare return returns the named result) is checked as they are.
 //
 // A guard copied to another local variable (`held := rel`) is used by the
 // copy, which is then checked in turn.
@@ -424,6 +430,12 @@
 //     (`case statusFull, statusBackend:`) or an ordered comparison that
 //     leaves it several values leaves it unknown, so a two-slot helper
 //     that gives the first slot back on such a test has no values for it.
+//   - A switch case that a fallthrough enters is taken to hold under its
+//     own value only: a slot taken there and freed under that value alone
+//     (`if mode == "limited" { rel() }`) leaks unreported when the case
+//     before falls through.
+//   - A loop body with a goto is not read for the words of a report: a
+//     guard declared in it is said to be overwritten, not declared anew.
 //   - A guard held in a named result is not checked in a function where
 //     a function literal assigns a named result or calls recover, or where
 //     a named result's address is taken: with a deferred

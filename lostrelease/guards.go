@@ -99,7 +99,8 @@ func (c *checker) checkFunc(ft *ast.FuncType, body *ast.BlockStmt, isMain bool, 
 			tracked = c.trackedStatuses(body)
 		}
 		c.track(body, h, tracked)
-		c.reportLeaks(h, paths.leaks(h), c.declares(h) || paths.declaredInLoop(h))
+		declares := c.declares(h)
+		c.reportLeaks(h, paths.leaks(h), func(l leak) bool { return declares || paths.declaredInLoop(h, l) })
 		for _, d := range paths.defersInLoops(h) {
 			if !deferReported[d] {
 				deferReported[d] = true

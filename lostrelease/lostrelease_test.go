@@ -273,8 +273,10 @@ func TestNoFalseReports2(t *testing.T) { run(t, "falsereports2") }
 // release that logs or is another package's; and that a
 // leak it lists, a guard in a named result of a function whose deferred
 // closure recovers, is still not reported, nor a slot on a short ctx
-// handed on in a slice built by append, a copy, or with the timed ctx made
-// by a helper.
+// handed on in a slice built by append, a copy, wrapped again, or with the
+// timed ctx made by a helper, nor one taken in a switch case a fallthrough
+// enters; and that a guard declared in a loop body with a goto is worded as
+// overwritten.
 func TestKnownLimits(t *testing.T) { run(t, "knownlimits", "knownlimits2", "knownlimits3") }
 
 // TestMissedLeaks checks leaks where a status, a predicate's result or a
@@ -405,9 +407,7 @@ func TestNilNamedResults(t *testing.T) { run(t, "nilresults") }
 // ends is reported when the function hands it on after assigning the
 // Limiter's ctx back to ctx, in a combined release or a struct, from a
 // primary or a fallback account into one variable, or with a cancel
-// declared before; and that a slot taken in a switch case that a
-// fallthrough enters is not taken to be held under that case's condition
-// only.
+// declared before.
 func TestMissedLeaks7(t *testing.T) { run(t, "missedleaks7") }
 
 // TestFalseReports9 checks that a test helper's release registered with
@@ -430,10 +430,9 @@ func TestFalseReports10(t *testing.T) { run(t, "falsereports10") }
 // TestMissedLeaks8 checks the words of the report on a guard whose
 // variable a loop declares anew on the way back to its assignment: from
 // an outer loop's body to an inner loop's assignment (by a labeled
-// continue, or the outer loop's own), and through a goto to the end of the
-// body; and that a test helper that registers one guard with t.Cleanup
-// and then stores another in its named result through the result's
-// address has callers that must not drop it; and that a slot taken on a
-// ctx that a deferred cancel ends is reported when handed on in a pointer
-// to a composite literal, or wrapped again on the parent ctx.
+// continue, or the outer loop's own); that a test helper that registers
+// one guard with t.Cleanup and then stores another in its named result
+// through the result's address has callers that must not drop it; and
+// that a slot taken on a ctx that a deferred cancel ends is reported when
+// handed on in a pointer to a composite literal.
 func TestMissedLeaks8(t *testing.T) { run(t, "missedleaks8") }

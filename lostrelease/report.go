@@ -3,6 +3,7 @@ package lostrelease
 import (
 	"fmt"
 	"go/ast"
+	"go/token"
 )
 
 const (
@@ -18,9 +19,9 @@ const (
 )
 
 // reportLeaks reports h's guard once, then each statement that leaks it;
-// anew says that a loop that comes back to h.assign declares a new
-// variable on its way.
-func (c *checker) reportLeaks(h *heldGuard, leaks []leak, anew bool) {
+// anew says whether a leak that comes back to h.assign round a loop
+// declares a new variable on its way.
+func (c *checker) reportLeaks(h *heldGuard, leaks []leak, anew func(leak) bool) {
 	if len(leaks) == 0 {
 		return
 	}
@@ -29,7 +30,7 @@ func (c *checker) reportLeaks(h *heldGuard, leaks []leak, anew bool) {
 	pass.ReportRangef(h.reportAt, msgNotUsed, h.src.name)
 	for _, l := range leaks {
 		endLine := pass.Fset.Position(l.end.Pos()).Line
-		again := l.end == h.assign && anew
+		again := l.end == h.assign && anew(l)
 		switch {
 		case l.via != nil && again:
 			pass.Reportf(l.via.Pos(), msgViaAgain, l.via.Tok, endLine, h.v.Name())
@@ -75,10 +76,29 @@ func (c *checker) declares(h *heldGuard) bool {
 }
 
 // declaredInLoop reports whether h's variable is declared in the body of
-// the innermost loop around h.assign: every way round a loop back to
-// h.assign passes its declaration, which makes a new variable (a goto in
-// the body may come back without: it is not read).
-func (ps *pathSearch) declaredInLoop(h *heldGuard) bool {
+// the loop that l goes round back to h.assign: the loop a continue names or
+// is in, else the innermost around h.assign. Every way round it passes the
+// declaration, which makes a new variable (a goto in its body may come back
+// without: it is not read).
+func (ps *pathSearch) declaredInLoop(h *heldGuard, l leak) bool {
 	loop := ps.innermostLoop(h.assign)
+	if l.via != nil && l.via.Tok == token.CONTINUE {
+		loop = ps.innermostLoop(l.via)
+		if l.via.Label != nil {
+			loop = ps.labeledLoop(l.via.Label.Name)
+		}
+	}
 	return loop != nil && within(loopBody(loop), h.v.Pos()) && !hasGoto(loopBody(loop))
+}
+
+// labeledLoop returns the for or range statement of the function labeled
+// name, or nil.
+func (ps *pathSearch) labeledLoop(name string) ast.Stmt {
+	var loop ast.Stmt
+	inspectFunc(ps.body, func(n ast.Node) {
+		if ls, ok := n.(*ast.LabeledStmt); ok && ls.Label.Name == name && loopBody(ls.Stmt) != nil {
+			loop = ls.Stmt
+		}
+	})
+	return loop
 }

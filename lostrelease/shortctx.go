@@ -61,7 +61,8 @@ func (c *checker) checkShortCtx(ft *ast.FuncType, body *ast.BlockStmt, name stri
 			short[call], defers[k] = guards[k], d
 		}
 	}
-	held := &shortGuards{c: c, body: body, named: c.namedResults(ft), assigned: assigned, short: short}
+	held := &shortGuards{c: c, body: body, named: c.namedResults(ft), assigned: assigned, short: short, returns: returns}
+	held.statuses = held.statusVars()
 	for k, call := range calls {
 		if defers[k] != nil && held.returnedAfter(call, defers[k], returns) {
 			c.pass.ReportRangef(call, msgShortCtx, name)
@@ -195,6 +196,8 @@ type shortGuards struct {
 	named    []*types.Var // the function's named results
 	assigned map[*types.Var][]ast.Node
 	short    map[*ast.CallExpr]int // each call on a short ctx, and its guard's index
+	returns  []*ast.ReturnStmt
+	statuses map[*types.Var]bool // the other results of those calls, as assigned
 }
 
 // returnedAfter reports whether a return statement of returns after d
@@ -202,10 +205,12 @@ type shortGuards struct {
 // function (a local, or a named result, returned bare too) that holds
 // only the guards of calls on a short ctx, call's among them; or in a
 // function literal that calls such a variable, or a composite literal
-// that holds one.
+// (or its address) that holds one. A return under a condition on those
+// calls' other results (`if st != statusOK { return rel, st }`), where the
+// guard may be nil, does not count.
 func (sg *shortGuards) returnedAfter(call *ast.CallExpr, d *ast.DeferStmt, returns []*ast.ReturnStmt) bool {
 	for _, r := range returns {
-		if r.Pos() < d.End() {
+		if r.Pos() < d.End() || sg.underStatus(r) {
 			continue
 		}
 		if len(r.Results) == 0 && slices.ContainsFunc(sg.named, func(g *types.Var) bool { return sg.holds(g, call) }) {
@@ -235,6 +240,8 @@ func (sg *shortGuards) carries(e ast.Expr, call *ast.CallExpr) bool {
 			return !found
 		})
 		return found
+	case *ast.UnaryExpr:
+		return e.Op == token.AND && sg.carries(e.X, call)
 	case *ast.CompositeLit:
 		return slices.ContainsFunc(e.Elts, func(el ast.Expr) bool {
 			if kv, ok := el.(*ast.KeyValueExpr); ok {
@@ -273,7 +280,7 @@ func (sg *shortGuards) holds(g *types.Var, call *ast.CallExpr) bool {
 		}
 		some = some || from == call
 	}
-	return some
+	return some && !sg.returnsOther(g)
 }
 
 // guardCall returns the call on a short ctx whose guard an assignment of

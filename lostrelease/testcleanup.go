@@ -86,16 +86,25 @@ func cleanupTarget(info *types.Info, arg ast.Expr) *types.Var {
 	return v
 }
 
-// assignedAfter reports whether body assigns v anywhere after pos.
+// assignedAfter reports whether body assigns v, or takes its address,
+// anywhere after pos.
 func assignedAfter(info *types.Info, body *ast.BlockStmt, v *types.Var, pos token.Pos) bool {
 	found := false
 	ast.Inspect(body, func(n ast.Node) bool {
-		as, ok := n.(*ast.AssignStmt)
-		if !ok || as.Pos() < pos {
+		if n == nil || n.Pos() < pos && !within(n, pos) {
 			return !found
 		}
-		for _, lhs := range as.Lhs {
-			if id, ok := ast.Unparen(lhs).(*ast.Ident); ok && info.ObjectOf(id) == v {
+		var targets []ast.Expr
+		switch n := n.(type) {
+		case *ast.AssignStmt:
+			targets = n.Lhs
+		case *ast.UnaryExpr: // its address taken: assigned through it
+			if n.Op == token.AND {
+				targets = []ast.Expr{n.X}
+			}
+		}
+		for _, e := range targets {
+			if id, ok := ast.Unparen(e).(*ast.Ident); ok && info.ObjectOf(id) == v && n.Pos() >= pos {
 				found = true
 			}
 		}

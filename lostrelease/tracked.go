@@ -215,9 +215,8 @@ func (c *checker) fixedConds(body *ast.BlockStmt, stmt ast.Node) []status {
 			}
 		case *ast.SwitchStmt:
 			if n.Init == nil && n.Tag != nil && fixed(n.Tag) {
-				for i, cc := range n.Body.List {
-					// A case a fallthrough enters does not hold only under its own value.
-					if cc := cc.(*ast.CaseClause); len(cc.List) == 1 && within(cc, stmt.Pos()) && fixed(cc.List[0]) && !fallsThrough(n.Body.List[max(i-1, 0):i]) {
+				for _, cc := range n.Body.List {
+					if cc := cc.(*ast.CaseClause); len(cc.List) == 1 && within(cc, stmt.Pos()) && fixed(cc.List[0]) {
 						add(&ast.BinaryExpr{X: n.Tag, OpPos: cc.Pos(), Op: token.EQL, Y: cc.List[0]}, true)
 					}
 				}
@@ -254,18 +253,4 @@ func (c *checker) fixed(e ast.Expr, assigned map[*types.Var][]ast.Node, fnScope 
 		return ok
 	})
 	return ok
-}
-
-// fallsThrough reports whether the one case clause of cases, if any, ends
-// in a fallthrough statement.
-func fallsThrough(cases []ast.Stmt) bool {
-	if len(cases) == 0 {
-		return false
-	}
-	body := cases[0].(*ast.CaseClause).Body
-	if len(body) == 0 {
-		return false
-	}
-	b, ok := body[len(body)-1].(*ast.BranchStmt)
-	return ok && b.Tok == token.FALLTHROUGH
 }

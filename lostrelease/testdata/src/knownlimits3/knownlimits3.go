@@ -9,6 +9,7 @@ import (
 	"errors"
 	"time"
 
+	"github.com/ctxguard/release"
 	"github.com/ctxguard/release/slots"
 )
 
@@ -73,4 +74,35 @@ func (h *handler) accountSlot(ctx context.Context, acct string) (func(), status)
 	ctx, cancel := h.withTimeout(ctx)
 	defer cancel()
 	return acquireAccountSlot(ctx, h.l, acct)
+}
+
+// Not reported (a leak): wrapped again on the parent ctx: the wrap releases the slot when the
+// request's ctx ends, but the Limiter has freed it when the timed ctx did.
+func (h *handler) accountSlotOnRequest(ctx context.Context, acct string) (func(), status) { // want accountSlotOnRequest:"returnsGuard\\[0\\] 0:\\{1=0\\} ctxOf\\[0\\]$"
+	tctx, cancel := context.WithTimeout(ctx, h.timeout)
+	defer cancel()
+	rel, st := acquireAccountSlot(tctx, h.l, acct)
+	if st != statusOK {
+		return nil, st
+	}
+	return release.WrapOnDone(ctx, rel), statusOK
+}
+
+// Worded as an overwrite (a body with a goto is not read for the words):
+// a goto that jumps forward to the end of the loop's body, as a continue
+// does, comes back to the assignment through the declaration, which makes
+// a new rel.
+func accountsGotoNext(ctx context.Context, l slots.Limiter, accts []string) {
+	for _, a := range accts {
+		var rel func()
+		var st status
+		rel, st = acquireAccountSlot(ctx, l, a) // want `the release function returned by acquireAccountSlot is not used on all paths`
+		if a == "skip" {
+			goto next // want `this goto statement may lead to line [0-9]+, which overwrites the release function rel defined on line [0-9]+ before it is used`
+		}
+		if st == statusOK {
+			rel()
+		}
+	next:
+	}
 }

@@ -45,20 +45,3 @@ func userAccountsBreak(ctx context.Context, l slots.Limiter, users, accts []stri
 		}
 	}
 }
-
-// A goto that jumps forward to the end of the loop's body, as a continue
-// does, comes back to the assignment through the declaration too.
-func accountsGotoNext(ctx context.Context, l slots.Limiter, accts []string) {
-	for _, a := range accts {
-		var rel func()
-		var st status
-		rel, st = acquireAccountSlot(ctx, l, a) // want `the release function returned by acquireAccountSlot is not used on all paths`
-		if a == "skip" {
-			goto next // want `this goto statement may lead back to line [0-9]+, which declares a new release function rel before the one it declared is used`
-		}
-		if st == statusOK {
-			rel()
-		}
-	next:
-	}
-}

@@ -4,7 +4,6 @@ import (
 	"context"
 	"time"
 
-	"github.com/ctxguard/release"
 	"github.com/ctxguard/release/slots"
 )
 
@@ -32,16 +31,4 @@ func (h *handler) accountLeaseWithin(ctx context.Context, acct string) *accountL
 		return &accountLease{st: st}
 	}
 	return &accountLease{release: rel, st: st}
-}
-
-// Wrapped again on the parent ctx: the wrap releases the slot when the
-// request's ctx ends, but the Limiter has freed it when the timed ctx did.
-func (h *handler) accountSlotOnRequest(ctx context.Context, acct string) (func(), status) { // want accountSlotOnRequest:"returnsGuard\\[0\\] 0:\\{1=0\\} ctxOf\\[0\\]$"
-	tctx, cancel := context.WithTimeout(ctx, h.timeout)
-	defer cancel()
-	rel, st := acquireAccountSlot(tctx, h.l, acct) // want `the guard's ctx is cancelled by the deferred cancel when handler.accountSlotOnRequest returns: it fires then`
-	if st != statusOK {
-		return nil, st
-	}
-	return release.WrapOnDone(ctx, rel), statusOK
 }
