@@ -32,7 +32,7 @@ type fallback struct {
 }
 
 type shareKey struct {
-	held    int       // fallback slots that Redis does not know yet
+	held    int       // fallback slots that Redis does not know yet (ended or not: see adopted)
 	live    int       // fallback slots still held, known to Redis or not: what the share bounds
 	waiters list.List // of *shareWaiter, oldest first
 }
@@ -213,7 +213,8 @@ func (f *fallback) giveUp(key string, sk *shareKey, w *shareWaiter, err error) e
 }
 
 // serve grants slots to sk's waiters in order while there is room, then
-// forgets key if it has no fallback slot nor waiter. mu is held.
+// forgets key if it has no fallback slot, live or awaiting adoption, nor
+// waiter. mu is held.
 func (f *fallback) serve(key string, sk *shareKey) {
 	for e := sk.waiters.Front(); e != nil && f.granting; e = sk.waiters.Front() {
 		w := e.Value.(*shareWaiter)
@@ -227,7 +228,7 @@ func (f *fallback) serve(key string, sk *shareKey) {
 		f.held++
 		close(w.ready)
 	}
-	if sk.live == 0 && sk.waiters.Len() == 0 {
+	if sk.live == 0 && sk.held == 0 && sk.waiters.Len() == 0 {
 		delete(f.keys, key)
 	}
 }
@@ -248,13 +249,15 @@ func (f *fallback) put(key string) {
 }
 
 // adopted records that Redis knows one fallback slot of key: it still
-// counts in key's share until it ends (see adoptedEnded).
+// counts in key's share until it ends (see adoptedEnded), which may come
+// first: the holder may release it as its adoption settles.
 func (f *fallback) adopted(key string) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	if sk := f.keys[key]; sk != nil {
 		sk.held--
 		f.held--
+		f.serve(key, sk)
 	}
 }
 

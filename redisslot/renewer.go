@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/redis/go-redis/v9"
@@ -35,6 +36,8 @@ type renewer struct {
 
 	kicks chan struct{} // buffered 1: frees to send
 	soon  chan struct{} // buffered 1: a round now
+
+	onAdopt atomic.Pointer[func()] // tests: between the clock's and the share's count of an adoption
 
 	mu      sync.Mutex
 	running bool
@@ -229,7 +232,11 @@ func (r *renewer) settleAdoptions(adoptions []renewal, cmds []*redis.Cmd, sent t
 			continue
 		}
 		r.health.note(nil)
-		for _, s := range r.clock.adopt(rc.slots, sent) {
+		adopted := r.clock.adopt(rc.slots, sent)
+		if hear := r.onAdopt.Load(); hear != nil {
+			(*hear)()
+		}
+		for _, s := range adopted {
 			r.fb.adopted(s.ref.key)
 		}
 	}
