@@ -190,8 +190,8 @@ func (r *renewer) round() {
 	}
 	n, m := len(renewals), len(renewals)+len(adoptions)
 	failures, lost := r.settleRenewals(renewals, cmds[:n], start)
-	failures += r.settleAdoptions(adoptions, cmds[n:m], start)
-	if r.settleFrees(batches, cmds[m:]) == 0 && failures == 0 && !r.health.isDown() {
+	unadopted := r.settleAdoptions(adoptions, cmds[n:m], start)
+	if r.settleFrees(batches, cmds[m:]) == 0 && failures+unadopted == 0 && !r.health.isDown() {
 		r.fb.leave()
 		r.health.roundAnswered()
 	}
