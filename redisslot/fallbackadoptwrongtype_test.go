@@ -1,6 +1,7 @@
 package redisslot_test
 
 import (
+	"context"
 	"testing"
 	"time"
 
@@ -10,13 +11,13 @@ import (
 
 // A key whose slot set was overwritten from outside (no sorted set any
 // more) costs its own holders their slots: the renewal script reports them
-// lost. Its fallback slot, though, blocks every key: the adopt script runs
-// ZADD on the key with redis.call, so Redis refuses the call (WRONGTYPE)
-// every round, and the fallback state, which ends only with a round in
-// which all calls get through, never ends. Every key with a share is then
-// refused by TryAcquire (the share grants nothing once Redis answers) for
-// as long as that one fallback slot is held, though Redis has room for them
-// (OnError hears of the refused adoption each round).
+// lost. Its fallback slot must be lost the same way, and must not block
+// the other keys: if the adopt script's ZADD failed the whole call
+// (WRONGTYPE), every round's adoption would be refused, and the fallback
+// state, which ends only with a round in which all calls get through,
+// would never end; every key with a share would be refused by TryAcquire
+// (the share grants nothing once Redis answers) for as long as that one
+// fallback slot is held, though Redis has room.
 func TestFallbackSlotOfAnOverwrittenKeyDoesNotKeepOtherKeysRefused(t *testing.T) {
 	srv := redistest.Start(t)
 	p := redistest.NewProxy(t, srv.Addr)
@@ -25,7 +26,7 @@ func TestFallbackSlotOfAnOverwrittenKeyDoesNotKeepOtherKeysRefused(t *testing.T)
 	ctx := ctxWithTimeout(t)
 	direct := srv.Client(t)
 	p.Freeze()
-	_, rel, err := l.TryAcquire(ctx, "overwritten", fbLimit)
+	sctx, rel, err := l.TryAcquire(ctx, "overwritten", fbLimit)
 	if err != nil {
 		t.Fatalf("TryAcquire with Redis cut off = %v; want a slot from the share", err)
 	}
@@ -48,4 +49,9 @@ func TestFallbackSlotOfAnOverwrittenKeyDoesNotKeepOtherKeysRefused(t *testing.T)
 		t.Fatalf("TryAcquire of another key, with no holder, once the state ended = %v; want a slot", err)
 	}
 	rel2()
+	// The slot Redis could not write is lost, as a renewal would find it.
+	recv(t, sctx.Done(), waitAtOnce, "the holder of the slot of the overwritten key hears it is lost")
+	if got := context.Cause(sctx); got != redisslot.ErrLeaseLost {
+		t.Errorf("the overwritten key's slot ended with %v; want ErrLeaseLost", got)
+	}
 }

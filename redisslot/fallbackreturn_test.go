@@ -209,7 +209,7 @@ func TestFallbackSlotReleasedWhileItsAdoptionIsOnItsWayLeavesTheShareOnce(t *tes
 	srv := redistest.Start(t)
 	// Redis comes back empty: the round loads the adopt script, which this holds up.
 	p := newDelayProxy(t, srv.Addr, 2*time.Second, true, func(b []byte) bool {
-		return containsAll(b, "local gone = redis.call('ZMSCORE'")
+		return containsAll(b, "local gone = redis.pcall('ZMSCORE'")
 	})
 	o := srv.Options()
 	o.Addr, o.MaxRetries = p.addr, -1

@@ -190,7 +190,8 @@ func (r *renewer) round() {
 	}
 	n, m := len(renewals), len(renewals)+len(adoptions)
 	failures, lost := r.settleRenewals(renewals, cmds[:n], start)
-	unadopted := r.settleAdoptions(adoptions, cmds[n:m], start)
+	unadopted, unwritten := r.settleAdoptions(adoptions, cmds[n:m], start)
+	lost = append(lost, unwritten...)
 	if r.settleFrees(batches, cmds[m:]) == 0 && failures+unadopted == 0 && !r.health.isDown() {
 		r.fb.leave()
 		r.health.roundAnswered()
@@ -221,10 +222,12 @@ func (r *renewer) settleRenewals(renewals []renewal, cmds []*redis.Cmd, sent tim
 	return failures, lost
 }
 
-// settleAdoptions returns how many adopt calls failed.
-func (r *renewer) settleAdoptions(adoptions []renewal, cmds []*redis.Cmd, sent time.Time) (failures int) {
+// settleAdoptions returns how many adopt calls failed, and the slots lost:
+// those Redis did not write, their key being no slot set.
+func (r *renewer) settleAdoptions(adoptions []renewal, cmds []*redis.Cmd, sent time.Time) (failures int, lost []*holding) {
 	for i, rc := range adoptions {
-		if err := cmds[i].Err(); err != nil {
+		gone, err := cmds[i].StringSlice()
+		if err != nil {
 			failures++
 			for _, key := range keysOf(rc.slots) {
 				r.noteFailure(key, fmt.Errorf("write %d fallback slots: %w", len(rc.slots), err))
@@ -239,8 +242,11 @@ func (r *renewer) settleAdoptions(adoptions []renewal, cmds []*redis.Cmd, sent t
 		for _, s := range adopted {
 			r.fb.adopted(s.ref.key)
 		}
+		if len(gone) > 0 { // adopted, so that their loss counts them out of the share
+			lost = append(lost, r.clock.renewed(adopted, gone, sent)...)
+		}
 	}
-	return failures
+	return failures, lost
 }
 
 // settleFrees returns how many free calls failed.

@@ -191,30 +191,47 @@ return lost
 // sets, whatever the limit, with a lease from now, so that admissions count
 // them; a member with a tombstone (a fallback slot freed while a copy of
 // its adoption was on its way) is left out. They are live, so it may run
-// out of memory.
+// out of memory. A key that is no slot set (WRONGTYPE), or whose
+// tombstones are no sorted set, takes none: its members are lost, as a
+// renewal would find them, and the other keys are written.
 //
 // KEYS: each key's slot set and tombstones. ARGV as for renewScript.
-// Cost: 2 for the call, 3 or 4 per key.
+// Returns the ids not written: lost. Cost: 2 for the call, 3 or 4 per key.
 var adoptScript = redis.NewScript("#!lua flags=allow-oom" + nowMs + commonLua + `
 local expiry = now + tonumber(ARGV[1])
+local lost = {}
+-- wrongType is true for a WRONGTYPE error reply; any other error ends the call.
+local function wrongType(r)
+	if type(r) == 'table' and r.err then
+		if string.find(r.err, 'WRONGTYPE', 1, true) then
+			return true
+		end
+		error(r)
+	end
+	return false
+end
 local at = 2 + #KEYS / 2
 for k = 2, #KEYS, 2 do
 	local n = tonumber(ARGV[1 + k / 2])
-	local gone = redis.call('ZMSCORE', KEYS[k], unpack(ARGV, at, at + n - 1))
+	local gone = redis.pcall('ZMSCORE', KEYS[k], unpack(ARGV, at, at + n - 1))
+	local refused = wrongType(gone)
 	local args = {'ZADD', KEYS[k - 1]}
 	for j = 1, n do
-		if not gone[j] then
+		if refused or not gone[j] then
 			args[#args + 1] = expiry
 			args[#args + 1] = ARGV[at + j - 1]
 		end
 	end
-	at = at + n
-	if #args > 2 then
-		redis.call(unpack(args))
+	if #args > 2 and (refused or wrongType(redis.pcall(unpack(args)))) then
+		for j = 4, #args, 2 do
+			lost[#lost + 1] = args[j]
+		end
+	elseif #args > 2 then
 		expireAtLeast(KEYS[k - 1], expiry)
 	end
+	at = at + n
 end
-return 1
+return lost
 `)
 
 // freeScript removes slots from the slot set, places from the queue, and
