@@ -248,6 +248,15 @@ func closeAll(t *testing.T, ins []*instance) {
 	for _, in := range ins {
 		in.srv.Close() // waits for the handlers, and so for their releases
 	}
+	// Close would send again a free whose reply is not read yet: the
+	// ledger would count that member freed twice.
+	eventually(t, "every free's reply read", func() bool {
+		n := 0
+		for _, in := range ins {
+			n += redisslot.FreesInFlight(in.f.l) + in.f.l.Stats().PendingFrees
+		}
+		return n == 0
+	})
 	if n := inUse(t, ins[0].f.l, clusterKey); n != 0 {
 		t.Errorf("InUse = %d once every handler returned; want 0", n)
 	}
