@@ -8,15 +8,28 @@ import (
 	"github.com/ctxguard/release/redisslot/internal/redistest"
 )
 
-// A key whose tombstones key was overwritten from outside (no sorted set
-// any more) must not keep the fallback state on either: the adopt script
-// treats it as lost, but the free of the acquire that met the outage (an
-// unsure member: Redis may run that acquire late) writes a tombstone with
-// redis.call, so Redis refuses it WRONGTYPE every round. The state ends only
-// after a round in which every call got through, so it never ends, and
-// while it is on and Redis answers the share grants nothing: TryAcquire of
-// every key with a share is refused ErrFull, though Redis has room.
+// A key whose tombstones key, or whose queue, was overwritten from outside
+// (no sorted set any more) must not keep the fallback state on either: the
+// adopt script treats such a key's slots as lost, and the free of the
+// acquire that met the outage (an unsure member: Redis may run that acquire
+// late), which writes a tombstone and takes the member out of the queue,
+// must not be refused WRONGTYPE every round. The state ends only after a
+// round in which every call got through, and while it is on and Redis
+// answers the share grants nothing: TryAcquire of every key with a share
+// would be refused ErrFull, though Redis has room.
 func TestFallbackStateEndsWithAnOverwrittenTombstonesKey(t *testing.T) {
+	for _, c := range []struct {
+		name string
+		key  func(l *redisslot.Limiter, key string) string
+	}{
+		{"tombstones", redisslot.TombstoneKey},
+		{"queue", func(l *redisslot.Limiter, key string) string { order, _ := redisslot.QueueKeys(l, key); return order }},
+	} {
+		t.Run(c.name, func(t *testing.T) { testFallbackStateEndsWithAnOverwrittenKey(t, c.key) })
+	}
+}
+
+func testFallbackStateEndsWithAnOverwrittenKey(t *testing.T, overwrite func(l *redisslot.Limiter, key string) string) {
 	srv := redistest.Start(t)
 	p := redistest.NewProxy(t, srv.Addr)
 	errs := &errLog{}
@@ -36,7 +49,7 @@ func TestFallbackStateEndsWithAnOverwrittenTombstonesKey(t *testing.T) {
 	if !l.Stats().Degraded {
 		t.Fatal("the fallback state is off after a slot from the share; want it on")
 	}
-	if err := direct.Set(ctx, redisslot.TombstoneKey(l, "overwritten"), "no tombstones", 0).Err(); err != nil {
+	if err := direct.Set(ctx, overwrite(l, "overwritten"), "no sorted set", 0).Err(); err != nil {
 		t.Fatal(err)
 	}
 	p.Thaw()

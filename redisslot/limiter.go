@@ -154,22 +154,26 @@ func (l *Limiter) unreachable(change uint64, err error) {
 }
 
 // lost ends slots that lost their lease, for why. Those the clock expired are
-// freed too: a renewal Redis has not run yet may still extend them.
+// freed too: a renewal Redis has not run yet may still extend them; and so
+// are fallback slots, with a tombstone: a copy of their adoption still on
+// its way could write them again.
 func (l *Limiter) lost(slots []*holding, why string, expired bool) {
 	for _, s := range slots { // first, so that every holder hears at once
 		s.cancel(ErrLeaseLost)
 	}
+	freed := false
 	for _, s := range slots {
 		if s.shared { // adopted: a fallback slot has no lease to lose
 			l.fb.adoptedEnded(s.ref.key)
 		}
-		if expired {
+		if expired || s.shared {
 			l.frees.add(s.ref, s.member, s.freeKind(), true)
+			freed = true
 		}
 		l.emit.leaseLost(s)
 		l.trouble.lost(s.ref.key, why)
 	}
-	if expired {
+	if freed {
 		l.renewer.kick()
 	}
 }

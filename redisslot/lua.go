@@ -45,9 +45,10 @@ local function dropLapsed()
 end
 
 -- unqueue takes member out of the queue; returns 1 if it was first in line. 1-3 commands.
+-- A queue that is no sorted set (WRONGTYPE) holds no member.
 local function unqueue(member)
-	local rank = redis.call('ZRANK', KEYS[2], member)
-	if not rank then
+	local rank = redis.pcall('ZRANK', KEYS[2], member)
+	if type(rank) ~= 'number' then
 		return 0
 	end
 	redis.call('ZREM', KEYS[2], member)

@@ -269,11 +269,15 @@ if #ARGV >= u1 then
 		tomb[#tomb + 1] = forget
 		tomb[#tomb + 1] = ARGV[i]
 	end
-	redis.call('ZREMRANGEBYSCORE', KEYS[4], '-inf', now)
-	redis.call(unpack(tomb))
-	expireAtLeast(KEYS[4], forget)
+	-- Tombstones that are no sorted set (WRONGTYPE) are not written: the
+	-- scripts that read them refuse the key's members then.
+	if type(redis.pcall('ZREMRANGEBYSCORE', KEYS[4], '-inf', now)) == 'number' then
+		redis.call(unpack(tomb))
+		expireAtLeast(KEYS[4], forget)
+	end
 end
-if freed + headLeft > 0 and redis.call('ZCARD', KEYS[2]) > 0 then
+local waiters = freed + headLeft > 0 and redis.pcall('ZCARD', KEYS[2])
+if type(waiters) == 'number' and waiters > 0 then -- not for a queue that is no sorted set
 	dropLapsed()
 	wake(redis.pcall('ZCOUNT', KEYS[1], '(' .. now, '+inf'))
 end
