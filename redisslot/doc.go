@@ -83,13 +83,16 @@
 //
 // Calls return Redis's errors wrapped with the operation and (a prefix of)
 // the key; background failures go to Options.OnError. Out of memory
-// (noeviction), new slots are refused with Redis's OOM error while held
-// ones are renewed and freed; an evicting policy may drop a slot set with
-// every lease of its key: use noeviction. A restart without persistence
-// forgets every slot, and until each instance looks for its lost slots, old
-// and new holders together may exceed the limit. It looks once its pub/sub
-// connection, which it keeps from its first slot on, comes back (the
-// restart broke it, or a restart kept it from opening), or
+// (noeviction), new slots are refused with Redis's OOM error while held ones
+// are renewed and freed; an evicting policy may drop a slot set with every
+// lease of its key: use noeviction. A key's slot set overwritten from
+// outside with another type costs its holders, fallback slots too, their
+// slots at the next round; that, or its queue or tombstones overwritten,
+// affects that key alone (its calls may fail with Redis's error). A restart
+// without persistence forgets every slot, and until each instance looks for
+// its lost slots, old and new holders together may exceed the limit. It
+// looks once its pub/sub connection, which it keeps from its first slot on,
+// comes back (the restart broke it, or a restart kept it from opening), or
 // sooner: when one of its calls fails (then it probes every 100ms), or when
 // its call, or another Limiter's with the same Prefix, is the first to find
 // Redis's scripts gone (that Limiter tells the others on the pub/sub
@@ -103,8 +106,8 @@
 // the first instance's message. A failover that moves open connections to
 // the new master (a proxy that does so) leaves their subscriptions behind:
 // an instance none of whose calls is answered NOSCRIPT finds its lost slots
-// at its next round, Lease/3 later. Run the slots' Redis with appendonly
-// yes and appendfsync everysec where that matters.
+// at its next round, Lease/3 later. Run the slots' Redis with appendonly yes
+// and appendfsync everysec where that matters.
 //
 // # Timeouts on request paths
 //
