@@ -58,6 +58,8 @@ func TestFallbackSlotLostAtAdoptionLeavesNoGhost(t *testing.T) {
 		Fallback: func(string, int) int { return fbShare },
 	})
 	t.Cleanup(func() { _ = a.Close() })
+	lostHeard := make(chan struct{}, 1)
+	a.AddHook(redisslot.Hook{LeaseLost: func(redisslot.LeaseLostEvent) { sendOrDrop(lostHeard, struct{}{}) }})
 	rkey := redisslot.SlotKey(a, "k")
 
 	p.Freeze()
@@ -82,7 +84,11 @@ func TestFallbackSlotLostAtAdoptionLeavesNoGhost(t *testing.T) {
 	if err := direct.Del(ctx, rkey).Err(); err != nil { // the string at k's slot set goes
 		t.Fatal(err)
 	}
-	eventually(t, "a's pending frees are sent", func() bool { return a.Stats().PendingFrees == 0 })
+	// The loss is reported after its free is noted: then the free is confirmed.
+	recv(t, lostHeard, bound, "a hears of the lost lease")
+	eventually(t, "a's pending frees are confirmed", func() bool {
+		return a.Stats().PendingFrees == 0 && redisslot.FreesInFlight(a) == 0
+	})
 
 	if err := held.deliver(); err != nil { // the first copy reaches Redis now
 		t.Fatal(err)
