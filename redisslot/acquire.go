@@ -115,6 +115,7 @@ func (l *Limiter) acquire(ctx context.Context, key string, limit int, wait bool)
 	}
 	defer l.calls.Done()
 	a = &attempt{l: l, ctx: ctx, ref: l.set.names.ref(key), member: l.members.next(limit), limit: limit}
+	defer a.turn.end()
 	for {
 		if a.serves() {
 			sctx, rel, err := a.share(wait)
@@ -146,6 +147,8 @@ type attempt struct {
 
 	waitCap  int  // the cap on the key's waiters, once capAsked
 	capAsked bool // Options.MaxWaitersFor was called (see capacity)
+
+	turn lineTurn // back from the fallback line: its turn to join Redis's
 }
 
 // capacity returns the cap on the waiters of the call's key, asking
@@ -192,10 +195,12 @@ func (a *attempt) viaRedis(wait bool) (context.Context, func(), error) {
 	case a.l.set.MaxWaitersFor != nil:
 		mode, capacity = modeProbe, 0 // learn first whether it would join: only then ask for the cap
 	}
+	a.turn.wait(a.ctx, a.l.closing)
 	sctx, rel, r, err := a.try(mode, capacity)
 	if mode == modeProbe && rel == nil && err == nil && r.state == stateWouldJoin {
 		sctx, rel, r, err = a.try(modeJoin, a.capacity())
 	}
+	a.turn.end() // joined Redis's line, or left: the next in the fallback line goes
 	switch {
 	case err != nil && a.toShare(err):
 		return nil, nil, errToShare
@@ -419,7 +424,9 @@ func (a *attempt) share(wait bool) (context.Context, func(), error) {
 		return nil, nil, fullFor(a.ref.key)
 	}
 	l.emit.waiterJoined(a.ref.key)
-	err := l.fb.waitShare(a.ctx, a.ref.key, a.fbShare, a.capacity(), l.closing)
+	a.turn.end() // back in the fallback line: the turn of an earlier one goes
+	turn, err := l.fb.waitShare(a.ctx, a.ref.key, a.fbShare, a.capacity(), l.closing)
+	a.turn = turn
 	l.emit.waiterLeft(a.ref.key)
 	switch err {
 	case nil:

@@ -41,6 +41,48 @@ type shareWaiter struct {
 	share int
 	elem  *list.Element
 	ready chan struct{} // closed when granted
+	back  lineTurn      // its turn to go back to Redis, set as the state ends
+}
+
+// A lineTurn orders the waiters of a key's fallback line as they go back to
+// Redis when the state ends: each joins Redis's line once the one before it
+// has (after is closed), and then closes done. The zero lineTurn waits for
+// nothing.
+type lineTurn struct {
+	after <-chan struct{}
+	done  chan struct{}
+}
+
+// wait waits for the turn, for ctx to end, or for closing.
+func (t lineTurn) wait(ctx context.Context, closing <-chan struct{}) {
+	if t.after != nil {
+		select {
+		case <-t.after:
+		case <-ctx.Done():
+		case <-closing:
+		}
+	}
+}
+
+// end lets the next waiter go; it must be called once the call has joined
+// Redis's line, or has left.
+func (t *lineTurn) end() {
+	if t.done != nil {
+		close(t.done)
+		t.done = nil
+	}
+	t.after = nil
+}
+
+// lineUp gives each waiter of sk's line its turn, after the one before it.
+// The fallback's mu is held.
+func (sk *shareKey) lineUp() {
+	var before <-chan struct{}
+	for e := sk.waiters.Front(); e != nil; e = e.Next() {
+		w := e.Value.(*shareWaiter)
+		done := make(chan struct{})
+		w.back, before = lineTurn{after: before, done: done}, done
+	}
 }
 
 // errBackToRedis ends a wait for a fallback slot when Redis answers again.
@@ -103,6 +145,9 @@ func (f *fallback) leave() {
 	ended := f.on && !f.granting && f.held == 0
 	if ended {
 		f.on = false
+		for _, sk := range f.keys {
+			sk.lineUp() // the lines go back to Redis in their order
+		}
 		close(f.ended)
 	}
 	f.mu.Unlock()
@@ -166,18 +211,19 @@ func (f *fallback) key(key string) *shareKey {
 // waitShare waits in key's line, of capacity (0: no cap), for a fallback
 // slot for a caller whose share of key is share, until it gets one (nil),
 // ctx is done (ctx's error), closing is closed (ErrClosed), or the state
-// ends or the share is 0 or less (errBackToRedis). A line at its cap
-// refuses at once (ErrQueueFull).
-func (f *fallback) waitShare(ctx context.Context, key string, share, capacity int, closing <-chan struct{}) error {
+// ends (errBackToRedis, with the caller's turn to join Redis's line, which
+// it must end) or the share is 0 or less (errBackToRedis). A line at its
+// cap refuses at once (ErrQueueFull).
+func (f *fallback) waitShare(ctx context.Context, key string, share, capacity int, closing <-chan struct{}) (lineTurn, error) {
 	f.mu.Lock()
 	if !f.on || share <= 0 {
 		f.mu.Unlock()
-		return errBackToRedis
+		return lineTurn{}, errBackToRedis
 	}
 	sk := f.key(key)
 	if capacity > 0 && sk.waiters.Len() >= capacity { // never so for an sk just made
 		f.mu.Unlock()
-		return ErrQueueFull
+		return lineTurn{}, ErrQueueFull
 	}
 	w := &shareWaiter{share: share, ready: make(chan struct{})}
 	w.elem = sk.waiters.PushBack(w)
@@ -186,13 +232,13 @@ func (f *fallback) waitShare(ctx context.Context, key string, share, capacity in
 	f.mu.Unlock()
 	select {
 	case <-w.ready:
-		return nil
+		return lineTurn{}, nil
 	case <-ctx.Done():
-		return f.giveUp(key, sk, w, ctx.Err())
+		return lineTurn{}, f.giveUp(key, sk, w, ctx.Err())
 	case <-closing:
-		return f.giveUp(key, sk, w, ErrClosed)
-	case <-ended:
-		return f.giveUp(key, sk, w, errBackToRedis)
+		return lineTurn{}, f.giveUp(key, sk, w, ErrClosed)
+	case <-ended: // w.back was set before ended was closed
+		return w.back, f.giveUp(key, sk, w, errBackToRedis)
 	}
 }
 

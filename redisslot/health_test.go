@@ -270,7 +270,10 @@ func take(f *fallback, key string, limit int) (taken, on bool) {
 	return f.takeShare(key, f.share(key, limit))
 }
 
-// wait is fallback.waitShare for a caller passing limit, in a line with no cap.
+// wait is fallback.waitShare for a caller passing limit, in a line with no
+// cap, that takes its turn back to Redis at once.
 func wait(ctx context.Context, f *fallback, key string, limit int, closing <-chan struct{}) error {
-	return f.waitShare(ctx, key, f.share(key, limit), 0, closing)
+	turn, err := f.waitShare(ctx, key, f.share(key, limit), 0, closing)
+	turn.end()
+	return err
 }
