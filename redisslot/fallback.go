@@ -14,7 +14,8 @@ import (
 // key, of its fallback slots that Redis does not know yet, and the line of
 // callers waiting for one, first come first served, under the key's cap.
 // Once Redis answers again it grants no more; the state ends, and the line
-// goes back to Redis, when Redis knows every fallback slot still held.
+// goes back to Redis in its order, when Redis knows every fallback slot
+// still held.
 //
 // Its mu guards every field below it; report runs with no lock held.
 type fallback struct {
@@ -243,9 +244,13 @@ func (f *fallback) waitShare(ctx context.Context, key string, share, capacity in
 }
 
 // giveUp leaves w's line, or hands on the slot granted meanwhile; it returns err.
+// A waiter that leaves for another reason as the state ends gives up its turn.
 func (f *fallback) giveUp(key string, sk *shareKey, w *shareWaiter, err error) error {
 	f.mu.Lock()
 	defer f.mu.Unlock()
+	if err != errBackToRedis {
+		w.back.end()
+	}
 	if w.elem != nil {
 		sk.waiters.Remove(w.elem)
 		w.elem = nil
