@@ -45,44 +45,13 @@ type shareWaiter struct {
 	back  lineTurn      // its turn to go back to Redis, set as the state ends
 }
 
-// A lineTurn orders the waiters of a key's fallback line as they go back to
-// Redis when the state ends: each joins Redis's line once the one before it
-// has (after is closed), and then closes done. The zero lineTurn waits for
-// nothing.
-type lineTurn struct {
-	after <-chan struct{}
-	done  chan struct{}
-}
-
-// wait waits for the turn, for ctx to end, or for closing.
-func (t lineTurn) wait(ctx context.Context, closing <-chan struct{}) {
-	if t.after != nil {
-		select {
-		case <-t.after:
-		case <-ctx.Done():
-		case <-closing:
-		}
-	}
-}
-
-// end lets the next waiter go; it must be called once the call has joined
-// Redis's line, or has left.
-func (t *lineTurn) end() {
-	if t.done != nil {
-		close(t.done)
-		t.done = nil
-	}
-	t.after = nil
-}
-
-// lineUp gives each waiter of sk's line its turn, after the one before it.
+// lineUp gives each waiter of sk's line its turn back to Redis, in order.
 // The fallback's mu is held.
 func (sk *shareKey) lineUp() {
-	var before <-chan struct{}
+	line, pos := &backLine{moved: make(chan struct{})}, 0
 	for e := sk.waiters.Front(); e != nil; e = e.Next() {
-		w := e.Value.(*shareWaiter)
-		done := make(chan struct{})
-		w.back, before = lineTurn{after: before, done: done}, done
+		e.Value.(*shareWaiter).back = lineTurn{line: line, pos: pos}
+		pos++
 	}
 }
 
