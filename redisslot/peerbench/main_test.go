@@ -3,9 +3,11 @@ package main
 import (
 	"bytes"
 	"context"
+	"fmt"
 	"math"
 	"os"
 	"os/exec"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -32,12 +34,12 @@ func TestQuickRunPrintsEveryTableWithSaneFigures(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), quickRunLimit)
 	defer cancel()
 	var out, progress bytes.Buffer
-	rep, err := run(ctx, []string{"-quick", "-rounds", "2", "-duration", "150ms"}, &out, &progress)
+	rep, err := run(ctx, []string{"-quick", "-rounds", "2", "-duration", "300ms"}, &out, &progress)
 	if err != nil {
 		t.Fatalf("run: %v\nprogress:\n%s", err, progress.String())
 	}
 	for _, want := range []string{
-		"`go run . -quick -rounds 2 -duration 150ms`", "redis-server ", "load at start ",
+		"`go run . -quick -rounds 2 -duration 300ms`", "redis-server ", "load at start ",
 		"## Hot key", "## Uncontended", "## Load of 100 keys", "## Renewal of 1,000 slots",
 		"| slots.Local ", "| bsm/redislock ", "| rueidislock ", "| two no-op EVALSHA (floor) ",
 		"| redisslot Load of 100 keys ", "| renewal round of 1,000 slots", "Load at end ",
@@ -71,11 +73,19 @@ func checkHot(t *testing.T, h *hotTable) {
 	if len(h.rows) != 5 {
 		t.Errorf("hot key at L=1, one hold: %d rows; want 5 designs", len(h.rows))
 	}
+	noted := make(map[string]bool) // the notes the checks below expect
 	for _, row := range h.rows {
 		f := h.figs[row]
 		for i := range f.served {
 			if f.served[i] < 1 {
-				t.Errorf("%s round %d served %v acquires; want some", row.design, i+1, f.served[i])
+				// On a loaded machine a design may serve nothing in a short
+				// window: the run must say so, and has no figures to check.
+				note := fmt.Sprintf("round %d, L=%d h=%v, %s: no acquire served in the measured window", i+1, row.shape.limit, row.shape.hold, row.design)
+				if !slices.Contains(h.notes, note) {
+					t.Errorf("%s round %d served %v acquires, and the run does not say so; want some, or the note %q", row.design, i+1, f.served[i], note)
+				}
+				noted[note] = true
+				continue
 			}
 			if u := f.util[i]; !(u > 0 && u <= 1.1) {
 				t.Errorf("%s round %d utilization %v; want in (0, 1.1]", row.design, i+1, u)
@@ -92,7 +102,9 @@ func checkHot(t *testing.T, h *hotTable) {
 		}
 	}
 	for _, n := range h.notes {
-		t.Errorf("hot key note: %s", n)
+		if !noted[n] {
+			t.Errorf("hot key note: %s", n)
+		}
 	}
 }
 
