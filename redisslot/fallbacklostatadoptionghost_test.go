@@ -26,40 +26,8 @@ import (
 // with a full lease. Nobody holds it, yet it counts against k's limit until
 // its lease ends: callers are refused while the slot is free.
 func TestFallbackSlotLostAtAdoptionLeavesNoGhost(t *testing.T) {
-	srv := redistest.Start(t)
-	p := redistest.NewProxy(t, srv.Addr)
+	p, direct, a, h, lostHeard := ghostRig(t)
 	ctx := ctxWithTimeout(t)
-	direct := srv.Client(t)
-	if err := redisslot.LoadScripts(ctx, direct); err != nil {
-		t.Fatal(err)
-	}
-	if err := redisslot.LoadAdopt(ctx, direct); err != nil { // the copy held is an EVALSHA Redis can run
-		t.Fatal(err)
-	}
-	h := &adoptHolder{match: []byte(redisslot.AdoptHash), held: make(chan *heldConn, 1)}
-	opts := srv.Options()
-	opts.Addr = p.Addr
-	opts.ContextTimeoutEnabled = true
-	opts.DialTimeout, opts.ReadTimeout, opts.WriteTimeout, opts.PoolTimeout = fbTimeout, fbTimeout, fbTimeout, fbTimeout
-	opts.MaxRetries = -1
-	opts.Dialer = func(ctx context.Context, network, addr string) (net.Conn, error) {
-		var d net.Dialer
-		c, err := d.DialContext(ctx, network, addr)
-		if err != nil {
-			return nil, err
-		}
-		return &heldConn{Conn: c, h: h, closed: make(chan struct{})}, nil
-	}
-	client := redis.NewClient(opts)
-	t.Cleanup(func() { _ = client.Close() })
-	errs := &errLog{}
-	a := redisslot.New(client, redisslot.Options{
-		Prefix: testPrefix(t), Lease: fbLease, OnError: errs.add,
-		Fallback: func(string, int) int { return fbShare },
-	})
-	t.Cleanup(func() { _ = a.Close() })
-	lostHeard := make(chan struct{}, 1)
-	a.AddHook(redisslot.Hook{LeaseLost: func(redisslot.LeaseLostEvent) { sendOrDrop(lostHeard, struct{}{}) }})
 	rkey := redisslot.SlotKey(a, "k")
 
 	p.Freeze()
@@ -97,6 +65,48 @@ func TestFallbackSlotLostAtAdoptionLeavesNoGhost(t *testing.T) {
 		_, _, err := a.TryAcquire(ctx, "k", 1)
 		t.Fatalf("after a's fallback slot of k was lost at its adoption, an earlier copy of that adoption wrote %v into k's slot set: a slot nobody holds, until its lease ends; TryAcquire(k, limit 1) with no holder = %v; want no member and a slot", got, err)
 	}
+}
+
+// ghostRig starts a redis-server behind a proxy, and a Limiter a on a
+// client through the proxy, with a fallback share, whose connections hold
+// back the first adoption write once h is armed; lostHeard hears each
+// lease a loses (after its free is noted).
+func ghostRig(t *testing.T) (p *redistest.Proxy, direct *redis.Client, a *redisslot.Limiter, h *adoptHolder, lostHeard chan struct{}) {
+	t.Helper()
+	srv := redistest.Start(t)
+	p = redistest.NewProxy(t, srv.Addr)
+	ctx := ctxWithTimeout(t)
+	direct = srv.Client(t)
+	if err := redisslot.LoadScripts(ctx, direct); err != nil {
+		t.Fatal(err)
+	}
+	if err := redisslot.LoadAdopt(ctx, direct); err != nil { // the copy held is an EVALSHA Redis can run
+		t.Fatal(err)
+	}
+	h = &adoptHolder{match: []byte(redisslot.AdoptHash), held: make(chan *heldConn, 1)}
+	opts := srv.Options()
+	opts.Addr = p.Addr
+	opts.ContextTimeoutEnabled = true
+	opts.DialTimeout, opts.ReadTimeout, opts.WriteTimeout, opts.PoolTimeout = fbTimeout, fbTimeout, fbTimeout, fbTimeout
+	opts.MaxRetries = -1
+	opts.Dialer = func(ctx context.Context, network, addr string) (net.Conn, error) {
+		var d net.Dialer
+		c, err := d.DialContext(ctx, network, addr)
+		if err != nil {
+			return nil, err
+		}
+		return &heldConn{Conn: c, h: h, closed: make(chan struct{})}, nil
+	}
+	client := redis.NewClient(opts)
+	t.Cleanup(func() { _ = client.Close() })
+	a = redisslot.New(client, redisslot.Options{
+		Prefix: testPrefix(t), Lease: fbLease, OnError: (&errLog{}).add,
+		Fallback: func(string, int) int { return fbShare },
+	})
+	t.Cleanup(func() { _ = a.Close() })
+	lostHeard = make(chan struct{}, 1)
+	a.AddHook(redisslot.Hook{LeaseLost: func(redisslot.LeaseLostEvent) { sendOrDrop(lostHeard, struct{}{}) }})
+	return p, direct, a, h, lostHeard
 }
 
 // An adoptHolder keeps back, once armed, the first write that carries match.

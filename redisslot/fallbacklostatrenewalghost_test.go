@@ -2,13 +2,10 @@ package redisslot_test
 
 import (
 	"context"
-	"net"
 	"testing"
 	"time"
 
 	"github.com/ctxguard/release/redisslot"
-	"github.com/ctxguard/release/redisslot/internal/redistest"
-	"github.com/redis/go-redis/v9"
 )
 
 // A fallback slot stays unsure once adopted: a copy of its adoption sent
@@ -23,40 +20,8 @@ import (
 // writes the member with a full lease: a slot nobody holds, that counts
 // against k's limit until its lease ends.
 func TestAdoptedFallbackSlotLostAtRenewalLeavesNoGhost(t *testing.T) {
-	srv := redistest.Start(t)
-	p := redistest.NewProxy(t, srv.Addr)
+	p, direct, a, h, lostHeard := ghostRig(t)
 	ctx := ctxWithTimeout(t)
-	direct := srv.Client(t)
-	if err := redisslot.LoadScripts(ctx, direct); err != nil {
-		t.Fatal(err)
-	}
-	if err := redisslot.LoadAdopt(ctx, direct); err != nil { // the copy held is an EVALSHA Redis can run
-		t.Fatal(err)
-	}
-	h := &adoptHolder{match: []byte(redisslot.AdoptHash), held: make(chan *heldConn, 1)}
-	opts := srv.Options()
-	opts.Addr = p.Addr
-	opts.ContextTimeoutEnabled = true
-	opts.DialTimeout, opts.ReadTimeout, opts.WriteTimeout, opts.PoolTimeout = fbTimeout, fbTimeout, fbTimeout, fbTimeout
-	opts.MaxRetries = -1
-	opts.Dialer = func(ctx context.Context, network, addr string) (net.Conn, error) {
-		var d net.Dialer
-		c, err := d.DialContext(ctx, network, addr)
-		if err != nil {
-			return nil, err
-		}
-		return &heldConn{Conn: c, h: h, closed: make(chan struct{})}, nil
-	}
-	client := redis.NewClient(opts)
-	t.Cleanup(func() { _ = client.Close() })
-	errs := &errLog{}
-	a := redisslot.New(client, redisslot.Options{
-		Prefix: testPrefix(t), Lease: fbLease, OnError: errs.add,
-		Fallback: func(string, int) int { return fbShare },
-	})
-	t.Cleanup(func() { _ = a.Close() })
-	lostHeard := make(chan struct{}, 1)
-	a.AddHook(redisslot.Hook{LeaseLost: func(redisslot.LeaseLostEvent) { sendOrDrop(lostHeard, struct{}{}) }})
 	rkey := redisslot.SlotKey(a, "k")
 
 	p.Freeze()
