@@ -53,7 +53,7 @@ var allPatterns = []string{
 	"falsereports3", "missedleaks2", "falsereports4", "missedleaks3", "knownlimits2",
 	"missedleaks4", "falsereports5", "nildefer", "falsereports6", "missedleaks5",
 	"falsereports7", "falsereports8", "missedleaks6", "nilresults", "missedleaks7", "falsereports9",
-	"knownlimits3", "falsereports10", "missedleaks8",
+	"knownlimits3", "falsereports10", "missedleaks8", "falsereports11",
 }
 
 var all struct {
@@ -436,3 +436,15 @@ func TestFalseReports10(t *testing.T) { run(t, "falsereports10") }
 // that a slot taken on a ctx that a deferred cancel ends is reported when
 // handed on in a pointer to a composite literal.
 func TestMissedLeaks8(t *testing.T) { run(t, "missedleaks8") }
+
+// TestFalseReports11 checks that a slot taken on a ctx that a deferred
+// cancel ends, given back in the function, is not reported when the
+// variable that held it is returned, alone or in a lease, only where it is
+// nil: after the granted path has returned, under a condition that reads
+// the status through an if's init statement, a bool copy, a status mapped
+// from the error or a type switch, after a retry loop whose granted
+// attempt breaks, under a nil check, before the call, or with the call's
+// results declared by var; and that a test helper's release registered
+// with t.Cleanup may be dropped by its callers when the helper then passes
+// the release's address to a function that only reads through it.
+func TestFalseReports11(t *testing.T) { run(t, "falsereports11") }
