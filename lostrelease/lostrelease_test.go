@@ -53,7 +53,7 @@ var allPatterns = []string{
 	"falsereports3", "missedleaks2", "falsereports4", "missedleaks3", "knownlimits2",
 	"missedleaks4", "falsereports5", "nildefer", "falsereports6", "missedleaks5",
 	"falsereports7", "falsereports8", "missedleaks6", "nilresults", "missedleaks7", "falsereports9",
-	"knownlimits3", "falsereports10", "missedleaks8", "falsereports11",
+	"knownlimits3", "falsereports10", "missedleaks8", "falsereports11", "missedleaks9",
 }
 
 var all struct {
@@ -448,3 +448,11 @@ func TestMissedLeaks8(t *testing.T) { run(t, "missedleaks8") }
 // with t.Cleanup may be dropped by its callers when the helper then passes
 // the release's address to a function that only reads through it.
 func TestFalseReports11(t *testing.T) { run(t, "falsereports11") }
+
+// TestMissedLeaks9 checks the words of the report on a guard whose
+// variable the outer loop declares anew on the way back to its
+// assignment, when the path leaves an inner loop by a break or goes round
+// it by a continue first; and that a slot taken on a ctx that a deferred
+// cancel ends is reported when handed on under a condition on the status
+// or error of a later call assigned to the same variable.
+func TestMissedLeaks9(t *testing.T) { run(t, "missedleaks9") }
