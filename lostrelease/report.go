@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"go/ast"
 	"go/token"
+	"slices"
 )
 
 const (
@@ -76,19 +77,59 @@ func (c *checker) declares(h *heldGuard) bool {
 }
 
 // declaredInLoop reports whether h's variable is declared in the body of
-// the loop that l goes round back to h.assign: the loop a continue names or
-// is in, else the innermost around h.assign. Every way round it passes the
-// declaration, which makes a new variable (a goto in its body may come back
-// without: it is not read).
+// the loop that l goes round back to h.assign: the innermost loop around
+// h.assign that is or holds the loop a continue goes round, or that holds
+// the loop a break leaves; else the innermost around h.assign. Every way
+// round it passes the declaration, which makes a new variable (a goto in
+// its body may come back without: it is not read).
 func (ps *pathSearch) declaredInLoop(h *heldGuard, l leak) bool {
 	loop := ps.innermostLoop(h.assign)
-	if l.via != nil && l.via.Tok == token.CONTINUE {
-		loop = ps.innermostLoop(l.via)
-		if l.via.Label != nil {
-			loop = ps.labeledLoop(l.via.Label.Name)
-		}
+	if target, brk := ps.branchLoop(l.via); target != nil {
+		loop = ps.loopRound(h.assign, target, brk)
 	}
 	return loop != nil && within(loopBody(loop), h.v.Pos()) && !hasGoto(loopBody(loop))
+}
+
+// branchLoop returns the loop that b, a break or a continue, leaves or goes
+// round, and whether it leaves it; nil for any other b, or a break of a
+// switch or a select.
+func (ps *pathSearch) branchLoop(b *ast.BranchStmt) (ast.Stmt, bool) {
+	if b == nil || b.Tok != token.BREAK && b.Tok != token.CONTINUE {
+		return nil, false
+	}
+	if b.Label != nil {
+		return ps.labeledLoop(b.Label.Name), b.Tok == token.BREAK
+	}
+	var target ast.Stmt
+	inspectFunc(ps.body, func(n ast.Node) {
+		switch n := n.(type) {
+		case *ast.ForStmt, *ast.RangeStmt, *ast.SwitchStmt, *ast.TypeSwitchStmt, *ast.SelectStmt:
+			if within(n, b.Pos()) && (loopBody(n.(ast.Stmt)) != nil || b.Tok == token.BREAK) {
+				target = n.(ast.Stmt) // one found later is nested in the one before
+			}
+		}
+	})
+	if loopBody(target) == nil {
+		return nil, false
+	}
+	return target, b.Tok == token.BREAK
+}
+
+// loopRound returns the innermost loop around n that holds target, or is
+// it unless brk (a break leaves target); else the innermost loop around n.
+func (ps *pathSearch) loopRound(n ast.Node, target ast.Stmt, brk bool) ast.Stmt {
+	var around []ast.Stmt // outermost first
+	inspectFunc(ps.body, func(m ast.Node) {
+		if s, ok := m.(ast.Stmt); ok && loopBody(s) != nil && within(loopBody(s), n.Pos()) {
+			around = append(around, s)
+		}
+	})
+	for _, l := range slices.Backward(around) {
+		if l == target && !brk || l != target && within(loopBody(l), target.Pos()) {
+			return l
+		}
+	}
+	return ps.innermostLoop(n)
 }
 
 // labeledLoop returns the for or range statement of the function labeled
