@@ -421,7 +421,8 @@
 //     callers may drop only if the helper registers it by a statement of
 //     its own body (not in an if or a loop) before each return of it, as
 //     `t.Cleanup(rel)` or `t.Cleanup(func() { rel() })`, and never assigns
-//     the variable after.
+//     the variable after (a store through its address, by a helper given
+//     `&rel`, is not seen).
 //   - A status read through an interface method (`if !o.OK()`), a struct
 //     field (`a.st != OK`), or a copy taken before the status variable was
 //     reused for the next slot narrows nothing; nor does a bool copy of a

@@ -1,7 +1,9 @@
 // Package knownlimits3 holds leaks of doc.go's known limits that the
 // analyzer does not report: a slot taken on a ctx that a cancel deferred
 // by the same function ends, handed on in a slice built by append, through
-// a copy, or with the timed ctx made by a helper of one's own.
+// a copy, or with the timed ctx made by a helper of one's own; and a test
+// helper's second slot stored through the address of the release it
+// registered with t.Cleanup.
 package knownlimits3
 
 import (

@@ -1,4 +1,4 @@
-package missedleaks8
+package knownlimits3
 
 import (
 	"context"
@@ -10,8 +10,9 @@ import (
 // takeTwoSlots registers the first slot's release with t.Cleanup, then
 // stores the second slot's release in rel through its address: the bare
 // return hands on the second, which no Cleanup frees, so a caller that
-// drops it leaks that slot.
-func takeTwoSlots(t *testing.T, l slots.Limiter) (rel func()) { // want takeTwoSlots:"returnsGuard\\[0\\]$"
+// drops it leaks that slot. Not reported: a store through the address is
+// not seen (a helper given `&rel` more likely only reads it).
+func takeTwoSlots(t *testing.T, l slots.Limiter) (rel func()) {
 	_, rel, err := l.TryAcquire(context.Background(), "user:a", 1)
 	if err != nil {
 		t.Fatal(err)
@@ -30,5 +31,5 @@ func takeInto(t *testing.T, l slots.Limiter, key string, rel *func()) {
 }
 
 func testTwoUsers(t *testing.T, l slots.Limiter) {
-	takeTwoSlots(t, l) // want `the release function returned by takeTwoSlots is discarded`
+	takeTwoSlots(t, l)
 }
