@@ -129,17 +129,17 @@
 //     local variable or named result assigned only guards of such calls (a
 //     primary account, then a fallback), a function literal that calls one
 //     (`func() { relA(); relU() }`) or a composite literal, or its address,
-//     that holds one; a return under an if or a switch that reads the call's
-//     other results (`if st != statusOK { return rel, st }`), where the guard
-//     may be nil, does not count, and a named result is taken to hold such
+//     that holds one. Only a return that a path holding the guard reaches
+//     counts: not one after a condition that says it is nil, as read for
+//     the other reports (`if st != statusOK { return rel, st }`), nor one in
+//     a type switch on its error; and a named result is taken to hold such
 //     guards only if no return gives it anything else (`return
 //     acquire(parent)`). The caller then holds a release whose resource is
 //     already freed. A guard used in the function (`defer rel()`), made on a
 //     parameter or on the parent of the cancelled ctx, or a cancel called only
 //     on some paths is not reported; nor, as a known limit, one handed on in a
 //     slice built by append, through a copy, wrapped again
-//     (`release.WrapOnDone(ctx, rel)`), under a condition on its status (`if
-//     st == statusOK { return rel, st }`), or with the timed ctx made by a
+//     (`release.WrapOnDone(ctx, rel)`), or with the timed ctx made by a
 //     helper of one's own. A helper whose one guard is made on its ctx
 //     parameter (on every return, nil, or the guard of a call of one of the
 //     above, or of such a helper, with that parameter, never assigned, as ctx;

@@ -29,11 +29,14 @@ type pathSearch struct {
 	// results are the function's named results that hold guards checked
 	// in it: a bare return uses each.
 	results map[*types.Var]bool
+	// usedAt holds, by the call of each guard searched, the nodes where a
+	// path holding it uses it: no condition on the way says it is nil.
+	usedAt map[*ast.CallExpr]map[ast.Node]bool
 }
 
 func newPathSearch(info *types.Info, body *ast.BlockStmt, g *cfg.CFG) *pathSearch {
 	ps := &pathSearch{info: info, body: body, g: g, loops: make(map[ast.Stmt]uint),
-		switches: make(map[*ast.CaseClause]*ast.SwitchStmt)}
+		switches: make(map[*ast.CaseClause]*ast.SwitchStmt), usedAt: make(map[*ast.CallExpr]map[ast.Node]bool)}
 	inspectFunc(body, func(n ast.Node) {
 		if s, ok := n.(ast.Stmt); ok && len(ps.loops) < 64 && constantLoop(info, s) {
 			ps.loops[s] = uint(len(ps.loops))
@@ -81,6 +84,9 @@ func (ps *pathSearch) leaks(h *heldGuard) []leak {
 		return nil // unreachable code
 	}
 	w := &walk{ps: ps, h: h, values: make(map[pathState][]uint64), found: make(map[token.Pos]leak)}
+	if !h.discarded && ps.usedAt[h.src.call] == nil {
+		ps.usedAt[h.src.call] = make(map[ast.Node]bool)
+	}
 	if !h.discarded {
 		w.covered, w.calls = ps.deferredFirst(h), ps.releasingClosures(h)
 	}
@@ -137,6 +143,7 @@ func (w *walk) block(st pathState, from int, values []uint64) {
 	for _, n := range b.Nodes[from:] {
 		switch w.ps.effect(w.h, w.calls, n) {
 		case used:
+			w.used(n)
 			return
 		case overwritten:
 			w.leak(leak{end: n, overwrite: true, via: st.via})
@@ -229,6 +236,9 @@ func (w *walk) assignStatuses(st *pathState, values []uint64, n ast.Node) {
 		}
 	}
 }
+
+// used records n, where a path holding the guard uses it.
+func (w *walk) used(n ast.Node) { w.ps.usedAt[w.h.src.call][n] = true }
 
 // leak records l, keeping the first leak found at each position.
 func (w *walk) leak(l leak) {

@@ -210,7 +210,7 @@ type shortGuards struct {
 // guard may be nil, does not count.
 func (sg *shortGuards) returnedAfter(call *ast.CallExpr, d *ast.DeferStmt, returns []*ast.ReturnStmt) bool {
 	for _, r := range returns {
-		if r.Pos() < d.End() || sg.underStatus(r) {
+		if r.Pos() < d.End() || !sg.reached(call, r) {
 			continue
 		}
 		if len(r.Results) == 0 && slices.ContainsFunc(sg.named, func(g *types.Var) bool { return sg.holds(g, call) }) {
@@ -221,6 +221,17 @@ func (sg *shortGuards) returnedAfter(call *ast.CallExpr, d *ast.DeferStmt, retur
 		}
 	}
 	return false
+}
+
+// reached reports whether a path may reach r holding call's guard: the
+// paths followed from the guard's variable use it at r, not in a type
+// switch on its status; for a guard whose paths were not followed, r is
+// under no condition on the call's other results.
+func (sg *shortGuards) reached(call *ast.CallExpr, r *ast.ReturnStmt) bool {
+	if used := sg.c.usedAt[call]; used != nil {
+		return used[r] && !sg.underTypeSwitch(r)
+	}
+	return !sg.underStatus(r)
 }
 
 // carries reports whether e, a returned value, hands call's guard on.

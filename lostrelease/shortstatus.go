@@ -34,8 +34,9 @@ func (sg *shortGuards) statusVars() map[*types.Var]bool {
 }
 
 // underStatus reports whether r is in a branch of an if or a switch whose
-// condition, tag or cases read a status of a call on a short ctx: the
-// guard may be nil there, and the analyzer does not tell.
+// condition, tag or cases read a status of a call on a short ctx, or in a
+// type switch on one: the guard may be nil there, and the analyzer does
+// not tell.
 func (sg *shortGuards) underStatus(r *ast.ReturnStmt) bool {
 	found := false
 	inspectFunc(sg.body, func(n ast.Node) {
@@ -48,17 +49,28 @@ func (sg *shortGuards) underStatus(r *ast.ReturnStmt) bool {
 		case *ast.SwitchStmt:
 			found = within(n.Body, r.Pos()) && (n.Tag != nil && sg.readsStatus(n.Tag) ||
 				slices.ContainsFunc(n.Body.List, func(s ast.Stmt) bool {
-					return slices.ContainsFunc(s.(*ast.CaseClause).List, sg.readsStatus)
+					return slices.ContainsFunc(s.(*ast.CaseClause).List, func(e ast.Expr) bool { return sg.readsStatus(e) })
 				}))
 		}
+	})
+	return found || sg.underTypeSwitch(r)
+}
+
+// underTypeSwitch reports whether r is in a type switch on a status of a
+// call on a short ctx (`switch err.(type)`), which the paths do not read.
+func (sg *shortGuards) underTypeSwitch(r *ast.ReturnStmt) bool {
+	found := false
+	inspectFunc(sg.body, func(n ast.Node) {
+		ts, ok := n.(*ast.TypeSwitchStmt)
+		found = found || ok && within(ts.Body, r.Pos()) && sg.readsStatus(ts.Assign)
 	})
 	return found
 }
 
-// readsStatus reports whether e reads a variable of sg.statuses.
-func (sg *shortGuards) readsStatus(e ast.Expr) bool {
+// readsStatus reports whether n reads a variable of sg.statuses.
+func (sg *shortGuards) readsStatus(n ast.Node) bool {
 	reads := false
-	ast.Inspect(e, func(n ast.Node) bool {
+	ast.Inspect(n, func(n ast.Node) bool {
 		if id, ok := n.(*ast.Ident); ok {
 			v, isVar := sg.c.pass.TypesInfo.Uses[id].(*types.Var)
 			reads = reads || isVar && sg.statuses[v]

@@ -51,3 +51,14 @@ func (h *handler) accountThenUserErr(ctx context.Context, acct, user string) (fu
 	relA()
 	return nil, err
 }
+
+// The timed slot handed on under the condition that it was granted.
+func (h *handler) grantedOnly(ctx context.Context, acct string) (func(), status) { // want grantedOnly:"returnsGuard\\[0\\] 0:\\{1=0\\}$"
+	tctx, cancel := context.WithTimeout(ctx, h.timeout)
+	defer cancel()
+	rel, st := acquireAccountSlot(tctx, h.l, acct) // want `the guard's ctx is cancelled by the deferred cancel when handler.grantedOnly returns: it fires then`
+	if st == statusOK {
+		return rel, st
+	}
+	return nil, st
+}
