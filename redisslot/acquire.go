@@ -225,22 +225,17 @@ func (a *attempt) try(mode string, capacity int) (context.Context, func(), tryRe
 		}
 		return nil, nil, tryResult{}, err
 	}
-	carried, onTheWay := l.frees.carry(a.ref.rkey())
-	args := make([]any, 0, 7+len(carried)+len(onTheWay))
-	args = append(args, a.member, a.limit, l.set.leaseArg, mode, capacity, entryTTLArg, len(carried))
-	for _, ids := range [][]string{carried, onTheWay} {
-		for _, m := range ids {
-			args = append(args, m)
-		}
-	}
+	c := l.frees.carry(a.ref.rkey())
+	args := make([]any, 0, 8+len(c.own)+len(c.onTheWay))
+	args = c.args(append(args, a.member, a.limit, l.set.leaseArg, mode, capacity, entryTTLArg))
 	sent := time.Now()
 	res, err := runOnce(a.ctx, l.client, acquireScript, a.ref.keys(), args, l.renewer.emptied).Int64Slice()
 	if err == nil && (len(res) != 3 || res[0] == stateGone) {
 		err = fmt.Errorf("unexpected reply %v", res)
 	}
-	l.frees.carried(a.ref.rkey(), carried, err == nil, err != nil && (neverSent(err) || ctxEnded(a.ctx)))
+	l.frees.carried(a.ref.rkey(), c.own, err == nil, err != nil && (neverSent(err) || ctxEnded(a.ctx)))
 	if err != nil {
-		return nil, nil, tryResult{}, a.failed(mode, err, len(carried) > 0)
+		return nil, nil, tryResult{}, a.failed(mode, err, len(c.own) > 0)
 	}
 	l.health.note(nil)
 	if l.health.acquired() {

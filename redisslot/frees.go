@@ -78,30 +78,64 @@ func (f *pendingFrees) add(ref *keyRef, member string, kind freeKind, later bool
 	}
 }
 
+// A carriage is what one acquire of a key removes first. own it carries
+// for good, marked in flight; onTheWay are in flight in other calls. Each
+// list holds slots, then places in line (ownPlaces and wayPlaces of them).
+type carriage struct {
+	own, onTheWay        []string
+	ownPlaces, wayPlaces int
+}
+
+// args appends the acquire script's ARGV[7] and after (see acquireScript):
+// how many slots it carries for good, how many places end the list, then
+// the slots, own first, and the places.
+func (c *carriage) args(dst []any) []any {
+	slots := len(c.own) - c.ownPlaces
+	dst = append(dst, slots, c.ownPlaces+c.wayPlaces)
+	for _, ids := range [][]string{c.own[:slots], c.onTheWay[:len(c.onTheWay)-c.wayPlaces], c.own[slots:], c.onTheWay[len(c.onTheWay)-c.wayPlaces:]} {
+		for _, m := range ids {
+			dst = append(dst, m)
+		}
+	}
+	return dst
+}
+
 // carry returns what an acquire of the key at rkey removes first: up to
-// maxCarried slots not in flight, which it carries for good and marks in
-// flight, and up to maxCarried whose frees are in flight in other calls. So
-// a release followed at once by an acquire of its key here is not refused
-// for want of its own free, and the key never counts more than its limit.
-func (f *pendingFrees) carry(rkey string) (carried, onTheWay []string) {
+// maxCarried slots and places in line not in flight, and up to maxCarried
+// in flight in other calls. Unsure members it leaves to the frees, which
+// leave a tombstone each. So a release, or a waiter leaving, followed at
+// once by an acquire of its key here is not refused for want of that free,
+// and the key never counts more than its limit.
+func (f *pendingFrees) carry(rkey string) (c carriage) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	pk := f.byKey[rkey]
 	if pk == nil {
-		return nil, nil
+		return c
 	}
+	var ownPlaces, wayPlaces []string
 	for m, p := range pk.members {
 		switch {
-		case p.kind != freeSlot:
-		case !p.inFlight && len(carried) < maxCarried:
+		case p.kind == freeUnsure:
+		case !p.inFlight && len(c.own)+len(ownPlaces) < maxCarried:
 			p.inFlight, p.sent = true, true
 			pk.members[m] = p
-			carried = append(carried, m)
-		case p.inFlight && len(onTheWay) < maxCarried:
-			onTheWay = append(onTheWay, m)
+			c.own, ownPlaces = appendKind(c.own, ownPlaces, p.kind, m)
+		case p.inFlight && len(c.onTheWay)+len(wayPlaces) < maxCarried:
+			c.onTheWay, wayPlaces = appendKind(c.onTheWay, wayPlaces, p.kind, m)
 		}
 	}
-	return carried, onTheWay
+	c.own, c.ownPlaces = append(c.own, ownPlaces...), len(ownPlaces)
+	c.onTheWay, c.wayPlaces = append(c.onTheWay, wayPlaces...), len(wayPlaces)
+	return c
+}
+
+// appendKind appends m to slots or to places, as kind says.
+func appendKind(slots, places []string, kind freeKind, m string) ([]string, []string) {
+	if kind == freeEntry {
+		return slots, append(places, m)
+	}
+	return append(slots, m), places
 }
 
 // carried forgets the frees an acquire carried if ok, else waits them again;

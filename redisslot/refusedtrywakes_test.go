@@ -48,7 +48,7 @@ func TestFreesCarriedByARefusedTryWakeTheWaitersWhoseTurnItIs(t *testing.T) {
 	}
 	order, until := redisslot.QueueKeys(a.l, "k")
 	keys := []string{slot, order, until, redisslot.TombstoneKey(a.l, "k")}
-	args := []any{ghost, 1, longLease.Milliseconds(), "wait", 0, redisslot.EntryTTL.Milliseconds(), 1, held[0].Member}
+	args := []any{ghost, 1, longLease.Milliseconds(), "wait", 0, redisslot.EntryTTL.Milliseconds(), 1, 0, held[0].Member}
 	res, err := a.client.EvalSha(ctx, redisslot.AcquireHash, keys, args...).Int64Slice()
 	if err != nil || !slices.Equal(res, []int64{5, 0, 0}) {
 		t.Fatalf("the late try carrying A's free = %v, %v; want [5 0 0]: refused, its member freed before", res, err)
@@ -107,7 +107,7 @@ func TestRefusedTryDropsLapsedWaitersBeforeItWakes(t *testing.T) {
 	}
 	held := members(t, a.client, slot)
 	keys := []string{slot, order, until, tomb}
-	args := []any{ghost, 1, longLease.Milliseconds(), "wait", 0, redisslot.EntryTTL.Milliseconds(), 1, held[0].Member}
+	args := []any{ghost, 1, longLease.Milliseconds(), "wait", 0, redisslot.EntryTTL.Milliseconds(), 1, 0, held[0].Member}
 	res, err := a.client.EvalSha(ctx, redisslot.AcquireHash, keys, args...).Int64Slice()
 	if err != nil || !slices.Equal(res, []int64{5, 0, 0}) {
 		t.Fatalf("the late try carrying A's free = %v, %v; want [5 0 0]: refused, its member freed before", res, err)

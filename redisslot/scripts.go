@@ -20,22 +20,28 @@ import (
 // one already holding a live slot (an earlier run of this call) again,
 // counted once. Any other keeps its place or joins at the back (mode "join"
 // within the cap; "wait", its entry gone, whatever the cap); "probe" only
-// says it would join. While others wait, freeing slots (refused or not),
-// dropping waiters whose entry ended or admitting a waiter wakes those whose
-// turn it is. Each key written expires no earlier than what was written.
+// says it would join. While others wait, freeing slots or places (refused
+// or not), dropping waiters whose entry ended or admitting a waiter wakes
+// those whose turn it is. Each key written expires no earlier than what was written.
 // Without allow-oom, it is refused whole while Redis is out of memory.
 //
 // KEYS: slot set, queue, entry ends, tombstones. ARGV: member id, limit,
-// lease ms, mode, cap (0: none), entry TTL ms, how many of the frees that
-// follow it carries for good (the rest are on their way in other calls).
+// lease ms, mode, cap (0: none), entry TTL ms, how many of the slots that
+// follow it carries for good (the rest are on their way in other calls),
+// how many places in line end the list; the slots, then the places.
 // Returns {state, order (-1: kept its place), rank}. Cost: 7 to admit with
-// nobody waiting (+1 with frees); first in line taking its slot 12 (+1 to
+// nobody waiting (+1 with slots to free, +2 with places); first in line taking its slot 12 (+1 to
 // publish); a queued try with no room 8.
 var acquireScript = redis.NewScript("#!lua" + nowMs + commonLua + `
 local member, limit, mode = ARGV[1], tonumber(ARGV[2]), ARGV[4]
-local freed = 0
-if #ARGV >= 8 then
-	freed = redis.call('ZREM', KEYS[1], unpack(ARGV, 8, #ARGV))
+local lastSlot = #ARGV - tonumber(ARGV[8])
+local freed = 0 -- slots and places freed
+if lastSlot >= 9 then
+	freed = redis.call('ZREM', KEYS[1], unpack(ARGV, 9, lastSlot))
+end
+if lastSlot < #ARGV then
+	freed = freed + redis.call('ZREM', KEYS[2], unpack(ARGV, lastSlot + 1, #ARGV))
+	redis.call('ZREM', KEYS[3], unpack(ARGV, lastSlot + 1, #ARGV))
 end
 if redis.call('ZSCORE', KEYS[4], member) then
 	if freed > 0 and redis.call('ZCARD', KEYS[2]) > 0 then

@@ -109,7 +109,7 @@ func (g *ledger) note(cmd redis.Cmder, err error) {
 			g.admitted[fmt.Sprint(args[scriptArg])] = true
 		}
 		if n, _ := args[scriptArg+6].(int); err == nil {
-			for _, m := range args[scriptArg+7 : scriptArg+7+n] { // the pending frees it carried
+			for _, m := range args[scriptArg+8 : scriptArg+8+n] { // the slots it carried for good
 				g.carried[fmt.Sprint(m)]++
 			}
 		}
