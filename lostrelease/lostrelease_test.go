@@ -54,6 +54,7 @@ var allPatterns = []string{
 	"missedleaks4", "falsereports5", "nildefer", "falsereports6", "missedleaks5",
 	"falsereports7", "falsereports8", "missedleaks6", "nilresults", "missedleaks7", "falsereports9",
 	"knownlimits3", "falsereports10", "missedleaks8", "falsereports11", "missedleaks9",
+	"falsereports12",
 }
 
 var all struct {
@@ -456,3 +457,14 @@ func TestFalseReports11(t *testing.T) { run(t, "falsereports11") }
 // cancel ends is reported when handed on under a condition on the status
 // or error of a later call assigned to the same variable.
 func TestMissedLeaks9(t *testing.T) { run(t, "missedleaks9") }
+
+// TestFalseReports12 checks that a slot taken on a ctx that a deferred
+// cancel ends, given back in the function, is not reported when the
+// variable that held it is returned only where it was not granted, and is
+// nil: under a condition on a field or a method of a struct status (or a
+// pointer to one), on the status mapped by a method or converted to an
+// integer, read through a local closure, stored in a struct's field, a
+// bool set from comparisons in branches, or the status's own error; and
+// that a guard deferred in the nil case of a type switch on its error is
+// not reported at the default case's return.
+func TestFalseReports12(t *testing.T) { run(t, "falsereports12") }
