@@ -54,7 +54,7 @@ var allPatterns = []string{
 	"missedleaks4", "falsereports5", "nildefer", "falsereports6", "missedleaks5",
 	"falsereports7", "falsereports8", "missedleaks6", "nilresults", "missedleaks7", "falsereports9",
 	"knownlimits3", "falsereports10", "missedleaks8", "falsereports11", "missedleaks9",
-	"falsereports12",
+	"falsereports12", "missedleaks10",
 }
 
 var all struct {
@@ -468,3 +468,13 @@ func TestMissedLeaks9(t *testing.T) { run(t, "missedleaks9") }
 // that a guard deferred in the nil case of a type switch on its error is
 // not reported at the default case's return.
 func TestFalseReports12(t *testing.T) { run(t, "falsereports12") }
+
+// TestMissedLeaks10 checks that a slot taken on a ctx that a deferred
+// cancel ends is reported when handed on after a use on the way: a
+// deferred closure that gives it back on a later failure or a panic, a
+// call that counts it; or in the nil case of a type switch on its error.
+// It checks the words of a break out of a select or a switch after an
+// inner loop, which leads round the outer loop through the declaration of
+// the guard's variable, and that a break taken before the next slot,
+// after the guard was lost at a continue, is not reported.
+func TestMissedLeaks10(t *testing.T) { run(t, "missedleaks10") }
