@@ -41,6 +41,11 @@ func (ps *pathSearch) nothingHeldOnEdge(cs *condScope, b *cfg.Block, j int) bool
 // condition or of a switch case.
 func (ps *pathSearch) edgeCond(b *cfg.Block, j int) (cond ast.Expr, truth, ok bool) {
 	succs := b.Succs
+	if len(succs) == 2 && succs[0].Kind == cfg.KindSwitchCaseBody {
+		if cc, _ := succs[0].Stmt.(*ast.CaseClause); ps.typeSw[cc] != nil {
+			return ps.typeCaseCond(ps.typeSw[cc], cc, j)
+		}
+	}
 	if len(succs) != 2 || len(b.Nodes) == 0 {
 		return nil, false, false
 	}
@@ -74,6 +79,42 @@ func (ps *pathSearch) narrow(cs *condScope, b *cfg.Block, j int) []uint64 {
 		}
 	}
 	return values
+}
+
+// typeCaseCond returns the condition that holds on the j-th edge out of
+// the test of cc, a clause of the type switch ts, on a variable's type
+// (`switch err.(type)`): on `case nil`, x == nil or, past it, x != nil;
+// into a clause of types only, x != nil (past it, nothing is known). It
+// needs the nil of a `case nil` of ts to compare with.
+func (ps *pathSearch) typeCaseCond(ts *ast.TypeSwitchStmt, cc *ast.CaseClause, j int) (ast.Expr, bool, bool) {
+	var x ast.Expr
+	switch a := ts.Assign.(type) {
+	case *ast.ExprStmt:
+		x = a.X
+	case *ast.AssignStmt:
+		x = a.Rhs[0]
+	}
+	ta, _ := ast.Unparen(x).(*ast.TypeAssertExpr)
+	var nilExpr ast.Expr
+	for _, s := range ts.Body.List {
+		for _, e := range s.(*ast.CaseClause).List {
+			if ps.info.Types[e].IsNil() {
+				nilExpr = e
+			}
+		}
+	}
+	if ta == nil || nilExpr == nil {
+		return nil, false, false
+	}
+	isNil := len(cc.List) == 1 && cc.List[0] == nilExpr
+	if !isNil && (j != 0 || slices.Contains(cc.List, nilExpr)) {
+		return nil, false, false
+	}
+	op := token.NEQ
+	if isNil {
+		op = token.EQL
+	}
+	return &ast.BinaryExpr{X: ta.X, OpPos: cc.Pos(), Op: op, Y: nilExpr}, j == 0, true
 }
 
 // caseCond returns the condition under which the case value e of sw

@@ -69,16 +69,12 @@ func (gc *guardCollector) own(v *types.Var) bool {
 func (c *checker) checkFunc(ft *ast.FuncType, body *ast.BlockStmt, isMain bool, graph func() *cfg.CFG) {
 	gc := &guardCollector{c: c, body: body, results: c.checkedResults(ft, body)}
 	ast.PreorderStack(body, nil, gc.visit)
-	c.usedAt = nil
+	c.paths, c.holds = nil, nil
 	if len(gc.holds) == 0 {
 		return
 	}
 	var paths *pathSearch
-	defer func() {
-		if paths != nil {
-			c.usedAt = paths.usedAt
-		}
-	}()
+	defer func() { c.paths, c.holds = paths, gc.holds }()
 	var tracked []status
 	deferReported := make(map[*ast.DeferStmt]bool)
 	for _, h := range gc.holds {

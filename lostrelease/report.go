@@ -91,8 +91,8 @@ func (ps *pathSearch) declaredInLoop(h *heldGuard, l leak) bool {
 }
 
 // branchLoop returns the loop that b, a break or a continue, leaves or goes
-// round, and whether it leaves it; nil for any other b, or a break of a
-// switch or a select.
+// round, and whether it leaves it: for a break of a switch or a select, the
+// loop around it, which the path goes on round; nil for any other b.
 func (ps *pathSearch) branchLoop(b *ast.BranchStmt) (ast.Stmt, bool) {
 	if b == nil || b.Tok != token.BREAK && b.Tok != token.CONTINUE {
 		return nil, false
@@ -109,8 +109,8 @@ func (ps *pathSearch) branchLoop(b *ast.BranchStmt) (ast.Stmt, bool) {
 			}
 		}
 	})
-	if loopBody(target) == nil {
-		return nil, false
+	if target != nil && loopBody(target) == nil { // out of a switch or select: on round its loop
+		return ps.innermostLoop(b), false
 	}
 	return target, b.Tok == token.BREAK
 }

@@ -18,6 +18,7 @@ type pathSearch struct {
 	loops    map[ast.Stmt]uint // constant loops, each with its bit in pathState.entered
 	branches map[*cfg.Block]*ast.BranchStmt
 	switches map[*ast.CaseClause]*ast.SwitchStmt
+	typeSw   map[*ast.CaseClause]*ast.TypeSwitchStmt
 	assigned map[*types.Var][]ast.Node // see assignmentsIn; made when first needed
 	// predicateOf returns the fact of a status predicate, or nil; if nil,
 	// no call is read as a predicate.
@@ -29,21 +30,23 @@ type pathSearch struct {
 	// results are the function's named results that hold guards checked
 	// in it: a bare return uses each.
 	results map[*types.Var]bool
-	// usedAt holds, by the call of each guard searched, the nodes where a
-	// path holding it uses it: no condition on the way says it is nil.
-	usedAt map[*ast.CallExpr]map[ast.Node]bool
 }
 
 func newPathSearch(info *types.Info, body *ast.BlockStmt, g *cfg.CFG) *pathSearch {
 	ps := &pathSearch{info: info, body: body, g: g, loops: make(map[ast.Stmt]uint),
-		switches: make(map[*ast.CaseClause]*ast.SwitchStmt), usedAt: make(map[*ast.CallExpr]map[ast.Node]bool)}
+		switches: make(map[*ast.CaseClause]*ast.SwitchStmt), typeSw: make(map[*ast.CaseClause]*ast.TypeSwitchStmt)}
 	inspectFunc(body, func(n ast.Node) {
 		if s, ok := n.(ast.Stmt); ok && len(ps.loops) < 64 && constantLoop(info, s) {
 			ps.loops[s] = uint(len(ps.loops))
 		}
-		if s, ok := n.(*ast.SwitchStmt); ok {
+		switch s := n.(type) {
+		case *ast.SwitchStmt:
 			for _, cc := range s.Body.List {
 				ps.switches[cc.(*ast.CaseClause)] = s
+			}
+		case *ast.TypeSwitchStmt:
+			for _, cc := range s.Body.List {
+				ps.typeSw[cc.(*ast.CaseClause)] = s
 			}
 		}
 	})
@@ -79,13 +82,29 @@ func (l leak) where() token.Pos {
 // control can reach a return or an overwrite of h's guard without using
 // it, starting from h's assignment.
 func (ps *pathSearch) leaks(h *heldGuard) []leak {
+	w := ps.search(h, nil)
+	var ls []leak
+	for _, l := range w.found {
+		ls = append(ls, l)
+	}
+	sort.Slice(ls, func(i, j int) bool { return ls[i].where() < ls[j].where() })
+	return ls
+}
+
+// usesReached returns the nodes where a path from h's assignment that may
+// hold its guard uses it, the paths going on through each use to the
+// guard's overwrite or the function's end.
+func (ps *pathSearch) usesReached(h *heldGuard) map[ast.Node]bool {
+	return ps.search(h, make(map[ast.Node]bool)).reached
+}
+
+// search walks the paths from h's assignment that may hold its guard; with
+// reached, through its uses too, collecting them there.
+func (ps *pathSearch) search(h *heldGuard, reached map[ast.Node]bool) *walk {
+	w := &walk{ps: ps, h: h, values: make(map[pathState][]uint64), found: make(map[token.Pos]leak), reached: reached}
 	start, at := ps.find(h.assign)
 	if start == nil {
-		return nil // unreachable code
-	}
-	w := &walk{ps: ps, h: h, values: make(map[pathState][]uint64), found: make(map[token.Pos]leak)}
-	if !h.discarded && ps.usedAt[h.src.call] == nil {
-		ps.usedAt[h.src.call] = make(map[ast.Node]bool)
+		return w // unreachable code
 	}
 	if !h.discarded {
 		w.covered, w.calls = ps.deferredFirst(h), ps.releasingClosures(h)
@@ -109,12 +128,7 @@ func (ps *pathSearch) leaks(h *heldGuard) []leak {
 		w.todo = w.todo[:len(w.todo)-1]
 		w.block(st, 0, w.values[st])
 	}
-	var ls []leak
-	for _, l := range w.found {
-		ls = append(ls, l)
-	}
-	sort.Slice(ls, func(i, j int) bool { return ls[i].where() < ls[j].where() })
-	return ls
+	return w
 }
 
 // A walk is one search for the leaks of one guard.
@@ -129,6 +143,9 @@ type walk struct {
 	// reach it. A state is walked again when that grows.
 	values map[pathState][]uint64
 	found  map[token.Pos]leak // leaks by where they are reported
+	// reached, if not nil, collects the nodes where a path uses the guard,
+	// and the paths go on through them (see [pathSearch.usesReached]).
+	reached map[ast.Node]bool
 }
 
 // block follows the path of st through its block from node index from,
@@ -143,7 +160,10 @@ func (w *walk) block(st pathState, from int, values []uint64) {
 	for _, n := range b.Nodes[from:] {
 		switch w.ps.effect(w.h, w.calls, n) {
 		case used:
-			w.used(n)
+			if w.reached != nil {
+				w.reached[n] = true
+				break // the path goes on through the use
+			}
 			return
 		case overwritten:
 			w.leak(leak{end: n, overwrite: true, via: st.via})
@@ -172,8 +192,8 @@ func (w *walk) block(st pathState, from int, values []uint64) {
 func (ps *pathSearch) next(h *heldGuard, st pathState, values []uint64) ([]pathState, [][]uint64) {
 	b := st.b
 	next := st
-	if br := ps.branches[b]; br != nil {
-		next.via = br
+	if br := ps.branches[b]; br != nil && (next.via == nil || next.via.Tok != token.CONTINUE) {
+		next.via = br // a continue leads back on its own: the branches after it do not
 	}
 	succs, narrowed := ps.successors(h, st, values)
 	states := make([]pathState, len(succs))
@@ -236,9 +256,6 @@ func (w *walk) assignStatuses(st *pathState, values []uint64, n ast.Node) {
 		}
 	}
 }
-
-// used records n, where a path holding the guard uses it.
-func (w *walk) used(n ast.Node) { w.ps.usedAt[w.h.src.call][n] = true }
 
 // leak records l, keeping the first leak found at each position.
 func (w *walk) leak(l leak) {

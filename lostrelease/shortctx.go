@@ -4,6 +4,7 @@ import (
 	"go/ast"
 	"go/token"
 	"go/types"
+	"maps"
 	"slices"
 
 	"golang.org/x/tools/go/types/typeutil"
@@ -62,7 +63,7 @@ func (c *checker) checkShortCtx(ft *ast.FuncType, body *ast.BlockStmt, name stri
 		}
 	}
 	held := &shortGuards{c: c, body: body, named: c.namedResults(ft), assigned: assigned, short: short, returns: returns}
-	held.statuses = held.statusVars()
+	held.statusVars()
 	for k, call := range calls {
 		if defers[k] != nil && held.returnedAfter(call, defers[k], returns) {
 			c.pass.ReportRangef(call, msgShortCtx, name)
@@ -197,7 +198,9 @@ type shortGuards struct {
 	assigned map[*types.Var][]ast.Node
 	short    map[*ast.CallExpr]int // each call on a short ctx, and its guard's index
 	returns  []*ast.ReturnStmt
-	statuses map[*types.Var]bool // the other results of those calls, as assigned
+	statuses map[*types.Var][]ast.Node           // the other results of those calls, with the statements that assign them
+	derived  map[*types.Var]bool                 // variables assigned values that read those (see statusVars)
+	uses     map[*ast.CallExpr]map[ast.Node]bool // by call, see reached; made when first needed
 }
 
 // returnedAfter reports whether a return statement of returns after d
@@ -223,15 +226,64 @@ func (sg *shortGuards) returnedAfter(call *ast.CallExpr, d *ast.DeferStmt, retur
 	return false
 }
 
-// reached reports whether a path may reach r holding call's guard: the
-// paths followed from the guard's variable use it at r, not in a type
-// switch on its status; for a guard whose paths were not followed, r is
-// under no condition on the call's other results.
+// reached reports whether a path may reach r holding call's guard: if a
+// variable of the function holds the guard, a path that may hold it in
+// that variable uses it at r (see [pathSearch.usesReached]); and r is under
+// no condition on the call's other results that those paths do not read
+// (see underStatus).
 func (sg *shortGuards) reached(call *ast.CallExpr, r *ast.ReturnStmt) bool {
-	if used := sg.c.usedAt[call]; used != nil {
-		return used[r] && !sg.underTypeSwitch(r)
+	if sg.uses == nil {
+		sg.uses = make(map[*ast.CallExpr]map[ast.Node]bool)
 	}
-	return !sg.underStatus(r)
+	uses, ok := sg.uses[call]
+	if !ok {
+		uses = sg.c.usesReached(call)
+		sg.uses[call] = uses
+	}
+	read := func(cond ast.Expr) bool { return uses != nil && sg.pathsRead(call, cond) }
+	return !sg.underStatus(r, read) && (uses == nil || uses[r])
+}
+
+// pathsRead reports whether the paths followed from the guards of call
+// (see usesReached) read cond: it compares the guard with nil, or narrows
+// what a status may hold on one of its branches, a status that nothing
+// but the call, or constants, assign.
+func (sg *shortGuards) pathsRead(call *ast.CallExpr, cond ast.Expr) bool {
+	c := sg.c
+	for _, h := range c.holds {
+		if h.src.call != call || h.discarded {
+			continue
+		}
+		if e, ok := ast.Unparen(cond).(*ast.BinaryExpr); ok {
+			if id := nilCompared(c.pass.TypesInfo, e); id != nil && isVar(c.pass.TypesInfo, id, h.v) {
+				return true
+			}
+		}
+		for i := range h.statuses {
+			st := &h.statuses[i]
+			if sg.settled(st.v, h.assign) && (c.paths.allowed(st, cond, true) != st.full() || c.paths.allowed(st, cond, false) != st.full()) {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+// usesReached returns the nodes where the paths followed from the guards of
+// call held by variables of the function checkFunc checked last use them,
+// or nil if no variable holds one or it followed none.
+func (c *checker) usesReached(call *ast.CallExpr) map[ast.Node]bool {
+	var uses map[ast.Node]bool
+	for _, h := range c.holds {
+		if h.src.call != call || h.discarded || c.paths == nil {
+			continue
+		}
+		if uses == nil {
+			uses = make(map[ast.Node]bool)
+		}
+		maps.Copy(uses, c.paths.usesReached(h))
+	}
+	return uses
 }
 
 // carries reports whether e, a returned value, hands call's guard on.
@@ -315,6 +367,29 @@ func (sg *shortGuards) guardCall(lhs, rhs []ast.Expr, g *types.Var) *ast.CallExp
 		}
 	}
 	return nil
+}
+
+// settled reports whether v, if a variable, is assigned only by assign or
+// to constants.
+func (sg *shortGuards) settled(v *types.Var, assign ast.Node) bool {
+	if v == nil {
+		return true // a condition followed as a bool (see [status.cond])
+	}
+	for _, a := range sg.assigned[v] {
+		if a == assign {
+			continue
+		}
+		lhs, rhs := assignParts(a)
+		if len(lhs) == 0 || len(rhs) != len(lhs) { // its address taken, or a call's results
+			return false
+		}
+		for _, e := range rhs {
+			if sg.c.pass.TypesInfo.Types[e].Value == nil {
+				return false
+			}
+		}
+	}
+	return true
 }
 
 // namedResults returns the named results of a function of type ft.

@@ -20,10 +20,10 @@ type checker struct {
 	// nilVars holds the local variables that are always nil (see
 	// [checker.isNil]); made when first needed.
 	nilVars map[*types.Var]bool
-	// usedAt holds, for the function checkFunc checked last, the nodes
-	// where a path holding the guard of a call used it, by that call (see
-	// [pathSearch.usedAt]); nil for a call whose paths it did not follow.
-	usedAt map[*ast.CallExpr]map[ast.Node]bool
+	// paths and holds are the path search and the guards held of the
+	// function checkFunc checked last, or nil (see [checker.returnsReached]).
+	paths *pathSearch
+	holds []*heldGuard
 }
 
 // A source is a call that returns one or more guards.
