@@ -130,10 +130,17 @@
 //     primary account, then a fallback), a function literal that calls one
 //     (`func() { relA(); relU() }`) or a composite literal, or its address,
 //     that holds one. Only a return that a path holding the guard reaches
-//     counts: not one after a condition that says it is nil, as read for
-//     the other reports (`if st != statusOK { return rel, st }`), nor one in
-//     a type switch on its error; and a named result is taken to hold such
-//     guards only if no return gives it anything else (`return
+//     counts, the paths going on through the guard's uses (a deferred
+//     release on failure, say): not one after a condition that says it is
+//     nil, as read for the other reports (`if st != statusOK { return rel,
+//     st }`); nor one under a condition those paths do not read on the
+//     call's status or on a variable derived from it (a struct status's
+//     field or method, a mapped status, a closure or a bool that reads it,
+//     the status's error), or in a clause but `case nil` of a type switch
+//     on it, where the guard may be nil and the analyzer does not tell; a
+//     status that a later call's result replaces (`relU, st :=
+//     acquire(ctx, ...)`) is that call's. A named result is taken to hold
+//     such guards only if no return gives it anything else (`return
 //     acquire(parent)`). The caller then holds a release whose resource is
 //     already freed. A guard used in the function (`defer rel()`), made on a
 //     parameter or on the parent of the cancelled ctx, or a cancel called only
@@ -254,7 +261,8 @@
 // `if code != 200 { if code != 203 { ... } }`, the last else of an
 // else-if chain that has tested both, or `if code != 200 { ... }` after
 // `if code == 203 { ...; return }`; the cases of a switch, with or without
-// a tag, and its default; an ordered comparison with an integer constant,
+// a tag, and its default; the clauses of a type switch on an error that
+// has a `case nil`; an ordered comparison with an integer constant,
 // when the values are integers (`st > OK`, `code >= 400`). Conditions of
 // if, for and switch statements are
 // read through !, && and ||, and through a variable that holds such a
