@@ -116,6 +116,13 @@ func (l *Limiter) acquire(ctx context.Context, key string, limit int, wait bool)
 	defer l.calls.Done()
 	a = &attempt{l: l, ctx: ctx, ref: l.set.names.ref(key), member: l.members.next(limit), limit: limit}
 	defer a.turn.end()
+	if turn, moving := l.lines.behind(key); moving { // its waiters are ahead
+		if !wait {
+			turn.end()
+			return nil, nil, fullFor(key)
+		}
+		a.turn = turn
+	}
 	for {
 		if a.serves() {
 			sctx, rel, err := a.share(wait)
@@ -148,7 +155,7 @@ type attempt struct {
 	waitCap  int  // the cap on the key's waiters, once capAsked
 	capAsked bool // Options.MaxWaitersFor was called (see capacity)
 
-	turn lineTurn // back from the fallback line: its turn to join Redis's
+	turn lineTurn // its turn in its key's line moving between Redis and the share
 }
 
 // capacity returns the cap on the waiters of the call's key, asking
@@ -195,15 +202,21 @@ func (a *attempt) viaRedis(wait bool) (context.Context, func(), error) {
 	case a.l.set.MaxWaitersFor != nil:
 		mode, capacity = modeProbe, 0 // learn first whether it would join: only then ask for the cap
 	}
-	a.turn.wait(a.ctx, a.l.closing)
+	if a.turn.held() {
+		a.turn.wait(a.ctx, a.l.closing)
+		if a.serves() { // the state is on again: back to the share's line, in turn
+			return nil, nil, errToShare
+		}
+	}
 	sctx, rel, r, err := a.try(mode, capacity)
 	if mode == modeProbe && rel == nil && err == nil && r.state == stateWouldJoin {
 		sctx, rel, r, err = a.try(modeJoin, a.capacity())
 	}
-	a.turn.end() // joined Redis's line, or left: the next in the fallback line goes
+	if err != nil && a.toShare(err) {
+		return nil, nil, errToShare // it keeps its turn, for the share's line
+	}
+	a.turn.end() // joined Redis's line, or left: the next in the line goes
 	switch {
-	case err != nil && a.toShare(err):
-		return nil, nil, errToShare
 	case rel != nil || err != nil:
 		return sctx, rel, err
 	case !wait:
@@ -373,7 +386,12 @@ func (a *attempt) await(w *waiter) (context.Context, func(), error) {
 
 // leave takes w out of its local queue, telling the subscriber if it emptied.
 func (a *attempt) leave(w *waiter, took, probeNext bool) {
-	if a.l.waiting.leave(w, took, probeNext) {
+	emptied, turn := a.l.waiting.leave(w, took, probeNext)
+	if turn.held() { // the state began: its turn to go to the share's line
+		a.turn.end()
+		a.turn = turn
+	}
+	if emptied {
 		a.l.sub.sync()
 	}
 }
@@ -408,6 +426,7 @@ func ctxEnded(ctx context.Context) bool {
 func (a *attempt) share(wait bool) (context.Context, func(), error) {
 	l := a.l
 	a.fbShare, a.fbAsked = l.fb.share(a.ref.key, a.limit), true
+	a.turn.wait(a.ctx, l.closing) // those ahead in its key's moving line go first
 	taken, on := l.fb.takeShare(a.ref.key, a.fbShare)
 	switch {
 	case taken:
@@ -419,8 +438,8 @@ func (a *attempt) share(wait bool) (context.Context, func(), error) {
 		return nil, nil, fullFor(a.ref.key)
 	}
 	l.emit.waiterJoined(a.ref.key)
-	a.turn.end() // back in the fallback line: the turn of an earlier one goes
-	turn, err := l.fb.waitShare(a.ctx, a.ref.key, a.fbShare, a.capacity(), l.closing)
+	turn, err := l.fb.waitShare(a.ctx, a.ref.key, a.fbShare, a.capacity(), l.closing, &a.turn)
+	a.turn.end()
 	a.turn = turn
 	l.emit.waiterLeft(a.ref.key)
 	switch err {

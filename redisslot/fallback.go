@@ -21,6 +21,7 @@ import (
 type fallback struct {
 	share  func(key string, limit int) int // nil: no fallback state at all
 	report func(error)
+	lines  *movingLines // where the lines go back to Redis
 
 	mu       sync.Mutex
 	on       bool                 // the state is on
@@ -42,16 +43,16 @@ type shareWaiter struct {
 	share int
 	elem  *list.Element
 	ready chan struct{} // closed when granted
-	back  lineTurn      // its turn to go back to Redis, set as the state ends
+	back  lineTurn      // its turn to go back to Redis, set as the state ends; under mu
 }
 
-// lineUp gives each waiter of sk's line its turn back to Redis, in order.
-// The fallback's mu is held.
-func (sk *shareKey) lineUp() {
-	line, pos := &backLine{moved: make(chan struct{})}, 0
+// lineUp gives each waiter of key's line, sk's, that has none its turn back
+// to Redis, in order. The fallback's mu is held.
+func (sk *shareKey) lineUp(key string, lines *movingLines) {
 	for e := sk.waiters.Front(); e != nil; e = e.Next() {
-		e.Value.(*shareWaiter).back = lineTurn{line: line, pos: pos}
-		pos++
+		if w := e.Value.(*shareWaiter); !w.back.held() {
+			w.back = lines.join(key)
+		}
 	}
 }
 
@@ -70,12 +71,12 @@ func (f *fallback) degraded() bool {
 }
 
 // enter, called only when enabled, begins the state, if off, because of
-// err, and grants fallback slots again if Redis answered since it began,
+// err (and reports whether it did), and grants fallback slots again if Redis answered since it began,
 // unless a later health change than change was applied: first to the
 // callers already in line, in order.
-func (f *fallback) enter(change uint64, err error) {
+func (f *fallback) enter(change uint64, err error) (begun bool) {
 	f.mu.Lock()
-	begun := change >= f.change && !f.on
+	begun = change >= f.change && !f.on
 	if change >= f.change {
 		resumed := f.on && !f.granting
 		f.change, f.granting = change, true
@@ -92,6 +93,7 @@ func (f *fallback) enter(change uint64, err error) {
 	if begun {
 		f.report(fmt.Errorf("redisslot: Redis cannot be reached; serving each key's fallback share: %w", err))
 	}
+	return begun
 }
 
 // answered stops granting fallback slots, Redis having answered (health
@@ -115,8 +117,8 @@ func (f *fallback) leave() {
 	ended := f.on && !f.granting && f.held == 0
 	if ended {
 		f.on = false
-		for _, sk := range f.keys {
-			sk.lineUp() // the lines go back to Redis in their order
+		for key, sk := range f.keys {
+			sk.lineUp(key, f.lines) // the lines go back to Redis in their order
 		}
 		close(f.ended)
 	}
@@ -183,8 +185,9 @@ func (f *fallback) key(key string) *shareKey {
 // ctx is done (ctx's error), closing is closed (ErrClosed), or the state
 // ends (errBackToRedis, with the caller's turn to join Redis's line, which
 // it must end) or the share is 0 or less (errBackToRedis). A line at its
-// cap refuses at once (ErrQueueFull).
-func (f *fallback) waitShare(ctx context.Context, key string, share, capacity int, closing <-chan struct{}) (lineTurn, error) {
+// cap refuses at once (ErrQueueFull). The caller's turn to join the line,
+// if it holds one, ends once it has.
+func (f *fallback) waitShare(ctx context.Context, key string, share, capacity int, closing <-chan struct{}, turn *lineTurn) (lineTurn, error) {
 	f.mu.Lock()
 	if !f.on || share <= 0 {
 		f.mu.Unlock()
@@ -197,39 +200,49 @@ func (f *fallback) waitShare(ctx context.Context, key string, share, capacity in
 	}
 	w := &shareWaiter{share: share, ready: make(chan struct{})}
 	w.elem = sk.waiters.PushBack(w)
+	turn.end() // in the line: the next one joins
 	ended := f.ended
 	f.serve(key, sk)
 	f.mu.Unlock()
 	select {
 	case <-w.ready:
-		return lineTurn{}, nil
+		return f.giveUp(key, sk, w, nil)
 	case <-ctx.Done():
-		return lineTurn{}, f.giveUp(key, sk, w, ctx.Err())
+		return f.giveUp(key, sk, w, ctx.Err())
 	case <-closing:
-		return lineTurn{}, f.giveUp(key, sk, w, ErrClosed)
+		return f.giveUp(key, sk, w, ErrClosed)
 	case <-ended: // w.back was set before ended was closed
-		return w.back, f.giveUp(key, sk, w, errBackToRedis)
+		return f.giveUp(key, sk, w, errBackToRedis)
 	}
 }
 
-// giveUp leaves w's line, or hands on the slot granted meanwhile; it returns err.
-// A waiter that leaves for another reason as the state ends gives up its turn.
-func (f *fallback) giveUp(key string, sk *shareKey, w *shareWaiter, err error) error {
+// giveUp leaves w's line, or, unless err is nil, hands on the slot granted
+// meanwhile; it returns err, and with errBackToRedis w's turn back to
+// Redis, which any other end gives up.
+func (f *fallback) giveUp(key string, sk *shareKey, w *shareWaiter, err error) (lineTurn, error) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
+	back := w.back
+	w.back = lineTurn{}
 	if err != errBackToRedis {
-		w.back.end()
+		back.end()
 	}
-	if w.elem != nil {
+	switch {
+	case w.elem != nil:
 		sk.waiters.Remove(w.elem)
 		w.elem = nil
-	} else {
+	case err == nil:
+		return lineTurn{}, nil // granted: the slot is the caller's
+	default:
 		sk.held--
 		sk.live--
 		f.held--
 	}
 	f.serve(key, sk)
-	return err
+	if err != errBackToRedis {
+		return lineTurn{}, err
+	}
+	return back, err
 }
 
 // serve grants slots to sk's waiters in order while there is room, then

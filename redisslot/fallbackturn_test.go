@@ -36,7 +36,7 @@ func testWaiterLeavingGivesUpItsTurn(t *testing.T) {
 		cancels[i] = cancel
 		defer cancel()
 		go func() {
-			turn, err := f.waitShare(ctx, "k", 1, 0, nil)
+			turn, err := f.waitShare(ctx, "k", 1, 0, nil, &lineTurn{})
 			if err != errBackToRedis {
 				return
 			}
@@ -56,8 +56,8 @@ func testWaiterLeavingGivesUpItsTurn(t *testing.T) {
 	f.mu.Lock()
 	cancels[1]() // the middle waiter's ctx ends as the state ends
 	f.on = false
-	for _, sk := range f.keys {
-		sk.lineUp()
+	for key, sk := range f.keys {
+		sk.lineUp(key, f.lines)
 	}
 	close(f.ended)
 	f.mu.Unlock()

@@ -262,7 +262,7 @@ func TestUnreachableTellsAnOutageFromAnAnswer(t *testing.T) {
 // testFallback returns a fallback state with share, no cap on its lines,
 // and no reports.
 func testFallback(share func(key string, limit int) int) *fallback {
-	return &fallback{share: share, report: func(error) {}}
+	return &fallback{share: share, report: func(error) {}, lines: &movingLines{}}
 }
 
 // take is fallback.takeShare for a caller passing limit.
@@ -273,7 +273,7 @@ func take(f *fallback, key string, limit int) (taken, on bool) {
 // wait is fallback.waitShare for a caller passing limit, in a line with no
 // cap, that takes its turn back to Redis at once.
 func wait(ctx context.Context, f *fallback, key string, limit int, closing <-chan struct{}) error {
-	turn, err := f.waitShare(ctx, key, f.share(key, limit), 0, closing)
+	turn, err := f.waitShare(ctx, key, f.share(key, limit), 0, closing, &lineTurn{})
 	turn.end()
 	return err
 }

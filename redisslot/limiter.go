@@ -48,6 +48,7 @@ type Limiter struct {
 	health  health
 	emit    emitter
 	fb      fallback
+	lines   movingLines // keys' lines moving between Redis and the share
 
 	released func(*holding)     // a slot's end on release: l.freeReleased, made once
 	bg       context.Context    // bounds background calls; ended by Close
@@ -95,7 +96,7 @@ func New(client redis.UniversalClient, opts Options) *Limiter {
 		every: l.set.renewEvery, report: pubsub}
 	l.frees = newPendingFrees(l.renewer.kick)
 	l.renewer.frees = l.frees
-	l.fb = fallback{share: l.set.Fallback, report: l.set.OnError}
+	l.fb = fallback{share: l.set.Fallback, report: l.set.OnError, lines: &l.lines}
 	l.health.back = func(change uint64) { l.fb.answered(change); l.renewer.roundNow() }
 	l.health.lost = l.unreachable
 	l.waiting = &waiting{kick: l.renewer.kick, instance: l.members.instance}
@@ -144,10 +145,13 @@ func (l *Limiter) freeReleased(s *holding) {
 	l.emit.slotEnded(s)
 }
 
-// unreachable begins the fallback state, if enabled, and wakes every waiter.
+// unreachable begins the fallback state, if enabled, and wakes every
+// waiter: as it begins, each is given its turn to go to the share's line.
 func (l *Limiter) unreachable(change uint64, err error) {
 	if l.fb.enabled() {
-		l.fb.enter(change, err)
+		if l.fb.enter(change, err) {
+			l.waiting.lineUp(l.lines.join)
+		}
 		l.renewer.wake() // it asks Redis, until it answers, whether it does
 		l.waiting.wake("", 1<<30, true)
 	}

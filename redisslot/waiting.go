@@ -49,6 +49,7 @@ type waiter struct {
 	woken  bool          // a wake-up is due and not yet tried; under mu
 	probe  bool          // that wake-up guesses at a silent free; under mu
 	named  bool          // that wake-up is for this waiter alone (see call), so woken too; under mu
+	turn   lineTurn      // its turn to go to the fallback share's line, set as the state begins; under mu
 	notify chan struct{} // buffered 1: woken, or became the oldest
 }
 
@@ -156,20 +157,22 @@ func (w *waiting) give(wt *waiter, probe bool) {
 }
 
 // leave takes wt out of its local queue, and reports whether the queue
-// emptied and was dropped (the subscriber must learn of it). A wake-up wt
+// emptied and was dropped (the subscriber must learn of it); it returns
+// wt's turn to go to the fallback share's line, if given. A wake-up wt
 // did not try passes to the next waiter, unless wt took a slot and the
 // wake-up was for wt alone (see call), and the frees are kicked in case it
 // was to carry one; with probeNext (wt took a slot on a guess: others may
 // have freed silently too) the next waiter probes too; a new oldest waiter
 // is told, to start its retry timer.
-func (w *waiting) leave(wt *waiter, took, probeNext bool) bool {
+func (w *waiting) leave(wt *waiter, took, probeNext bool) (emptied bool, turn lineTurn) {
 	w.mu.Lock()
+	turn, wt.turn = wt.turn, lineTurn{}
 	q := wt.q
 	wasOldest := q.waiters.Front() == wt.elem
 	q.waiters.Remove(wt.elem)
 	delete(q.byMember, wt.member)
 	untried := wt.woken
-	emptied := q.waiters.Len() == 0
+	emptied = q.waiters.Len() == 0
 	if emptied {
 		delete(w.queues, q.ref.rkey())
 	} else {
@@ -187,7 +190,21 @@ func (w *waiting) leave(wt *waiter, took, probeNext bool) bool {
 	if untried {
 		w.kick()
 	}
-	return emptied
+	return emptied, turn
+}
+
+// lineUp gives each waiter that has none its turn to go to the fallback
+// share's line, in each key's order, as the state begins.
+func (w *waiting) lineUp(join func(key string) lineTurn) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	for _, q := range w.queues {
+		for e := q.waiters.Front(); e != nil; e = e.Next() {
+			if wt := e.Value.(*waiter); !wt.turn.held() {
+				wt.turn = join(q.ref.key)
+			}
+		}
+	}
 }
 
 // handOff wakes the oldest waiter of rkey after a release here, if it is
