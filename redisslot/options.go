@@ -100,18 +100,22 @@ type Options struct {
 	// call Close (Close waits for the call it runs in).
 	//
 	// The state begins at the first call of any kind that cannot reach Redis,
-	// itself served from its key's share if it has one; while it lasts,
-	// acquiring calls of keys with a share do not wait on Redis, and the
-	// Limiter pings Redis every 100ms. From Redis's first answer to any call
-	// (at the latest, the next renewal round) no fallback slot is granted:
-	// TryAcquire is refused and Acquire waits in the local line. The renewal
-	// rounds write every live fallback slot into its key's slot set, even
-	// above the limit; the state ends with the first round in which all calls
-	// get through and Redis knows every fallback slot still held. Those slots
-	// are then renewed and freed like any other, and the local line goes back
-	// to Redis in its order, each caller joining the key's line there once the
-	// one before it has. A fallback slot released before a round offered it to
-	// Redis leaves nothing to free. OnError hears when the state begins and
+	// itself served from its key's share if it has one; the callers waiting
+	// in a key's line in Redis here go to the share's line in their order.
+	// While it lasts, acquiring calls of keys with a share do not wait on
+	// Redis, and the Limiter pings Redis every 100ms. From Redis's first
+	// answer to any call (at the latest, the next renewal round) no fallback
+	// slot is granted: TryAcquire is refused and Acquire waits in the local
+	// line. The renewal rounds write every live fallback slot into its key's
+	// slot set, even above the limit; the state ends with the first round in
+	// which all calls get through and Redis knows every fallback slot still
+	// held. Those slots are then renewed and freed like any other, and the
+	// local line goes back to Redis in its order, each caller joining the
+	// key's line there once the one before it has (or the share's line, in
+	// order, if the state is on again by then). While a key's line moves
+	// either way, a new Acquire of the key waits behind it, and TryAcquire is
+	// refused. A fallback slot released before a round offered it to Redis
+	// leaves nothing to free. OnError hears when the state begins and
 	// ends; Stats().Degraded tells whether it is on.
 	//
 	// It risks this: while one instance cannot reach Redis, a key may have
