@@ -29,7 +29,7 @@ const (
 // fbLimiter returns a Limiter on srv (through addr, when not empty) with a
 // fallback share of fbShare, a client that gives up within fbTimeout, and
 // its reports in errs.
-func fbLimiter(t *testing.T, srv *redistest.Server, addr string, errs *errLog) *redisslot.Limiter {
+func fbLimiter(t *testing.T, srv *redistest.Server, addr string, errs *errLog, hooks ...redis.Hook) *redisslot.Limiter {
 	t.Helper()
 	opts := srv.Options()
 	if addr != "" {
@@ -39,6 +39,9 @@ func fbLimiter(t *testing.T, srv *redistest.Server, addr string, errs *errLog) *
 	opts.DialTimeout, opts.ReadTimeout, opts.WriteTimeout, opts.PoolTimeout = fbTimeout, fbTimeout, fbTimeout, fbTimeout
 	opts.MaxRetries = -1
 	c := redis.NewClient(opts)
+	for _, h := range hooks {
+		c.AddHook(h)
+	}
 	t.Cleanup(func() { _ = c.Close() })
 	l := redisslot.New(c, redisslot.Options{
 		Prefix: testPrefix(t), Lease: fbLease, OnError: errs.add,

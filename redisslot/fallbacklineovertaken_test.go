@@ -28,7 +28,7 @@ func TestFallbackLineGoingBackToRedisIsNotOvertaken(t *testing.T) {
 	srv := redistest.Start(t)
 	joining, unblock := make(chan struct{}, 1), make(chan struct{})
 	var armed atomic.Bool
-	l := fbLimiterWithHook(t, srv, scriptHook{hash: redisslot.AcquireHash, fn: func(ctx context.Context, cmds []redis.Cmder, next func() error) error {
+	l := fbLimiter(t, srv, "", &errLog{}, scriptHook{hash: redisslot.AcquireHash, fn: func(ctx context.Context, cmds []redis.Cmder, next func() error) error {
 		if mode, _ := cmds[0].Args()[scriptArg+3].(string); mode == "join" && armed.CompareAndSwap(true, false) {
 			sendOrDrop(joining, struct{}{})
 			select { // the waiter's join round trip, held
@@ -82,22 +82,4 @@ func TestFallbackLineGoingBackToRedisIsNotOvertaken(t *testing.T) {
 	if !errors.Is(err, redisslot.ErrFull) {
 		t.Fatalf("TryAcquire(k, %d) while a caller goes back to Redis = %v; want ErrFull", limit, err)
 	}
-}
-
-// fbLimiterWithHook is fbLimiter with h on its client, added before any call.
-func fbLimiterWithHook(t *testing.T, srv *redistest.Server, h redis.Hook) *redisslot.Limiter {
-	t.Helper()
-	opts := srv.Options()
-	opts.ContextTimeoutEnabled = true
-	opts.DialTimeout, opts.ReadTimeout, opts.WriteTimeout, opts.PoolTimeout = fbTimeout, fbTimeout, fbTimeout, fbTimeout
-	opts.MaxRetries = -1
-	c := redis.NewClient(opts)
-	c.AddHook(h)
-	t.Cleanup(func() { _ = c.Close() })
-	l := redisslot.New(c, redisslot.Options{
-		Prefix: testPrefix(t), Lease: fbLease, OnError: (&errLog{}).add,
-		Fallback: func(string, int) int { return fbShare },
-	})
-	t.Cleanup(func() { _ = l.Close() })
-	return l
 }

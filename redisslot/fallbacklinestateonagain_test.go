@@ -34,7 +34,7 @@ func TestFallbackLineGoingBackDoesNotWaitOnRedisOnceTheStateIsOnAgain(t *testing
 	var armed, watch atomic.Bool
 	var sentWhileOn atomic.Int32
 	var l *redisslot.Limiter
-	l = fbLimiterVia(t, srv, p.Addr, scriptHook{hash: redisslot.AcquireHash, fn: func(ctx context.Context, cmds []redis.Cmder, next func() error) error {
+	l = fbLimiter(t, srv, p.Addr, &errLog{}, scriptHook{hash: redisslot.AcquireHash, fn: func(ctx context.Context, cmds []redis.Cmder, next func() error) error {
 		if mode, _ := cmds[0].Args()[scriptArg+3].(string); mode == "join" {
 			if armed.CompareAndSwap(true, false) {
 				sendOrDrop(holding, struct{}{})
@@ -119,23 +119,4 @@ func TestFallbackLineGoingBackDoesNotWaitOnRedisOnceTheStateIsOnAgain(t *testing
 	if n := sentWhileOn.Load(); n > 0 {
 		t.Fatalf("%d acquire calls of the share's line were sent to Redis while the fallback state was on again, each waiting out the client's timeout (%v) in turn while the share had room; want none: the callers go back to the share", n, fbTimeout)
 	}
-}
-
-// fbLimiterVia is fbLimiter through addr, with h on its client.
-func fbLimiterVia(t *testing.T, srv *redistest.Server, addr string, h redis.Hook) *redisslot.Limiter {
-	t.Helper()
-	opts := srv.Options()
-	opts.Addr = addr
-	opts.ContextTimeoutEnabled = true
-	opts.DialTimeout, opts.ReadTimeout, opts.WriteTimeout, opts.PoolTimeout = fbTimeout, fbTimeout, fbTimeout, fbTimeout
-	opts.MaxRetries = -1
-	c := redis.NewClient(opts)
-	c.AddHook(h)
-	t.Cleanup(func() { _ = c.Close() })
-	l := redisslot.New(c, redisslot.Options{
-		Prefix: testPrefix(t), Lease: fbLease, OnError: (&errLog{}).add,
-		Fallback: func(string, int) int { return fbShare },
-	})
-	t.Cleanup(func() { _ = l.Close() })
-	return l
 }
