@@ -1,13 +1,10 @@
 package redisslot_test
 
 import (
-	"context"
 	"slices"
-	"sync/atomic"
 	"testing"
 
 	"github.com/ctxguard/release/redisslot"
-	"github.com/ctxguard/release/redisslot/internal/redistest"
 	"github.com/redis/go-redis/v9"
 )
 
@@ -19,19 +16,8 @@ import (
 // another Limiter leaves it; the slot's free woke only "left/1"; B's
 // waiter, whose retry is a minute away, is woken by nothing else.
 func TestTryCarryingAPlaceInLineWakesTheWaitersWhoseTurnItIs(t *testing.T) {
-	srv := redistest.Shared(t)
-	a := newFixture(t, srv, redisslot.Options{Lease: longLease})
-	b := newFixture(t, srv, redisslot.Options{Lease: longLease})
-	redisslot.SetRetryInterval(b.l, longLease) // B's waiter tries only when woken
-	var tries atomic.Int64
-	b.client.AddHook(scriptHook{hash: redisslot.AcquireHash, fn: func(ctx context.Context, cmds []redis.Cmder, next func() error) error {
-		defer tries.Add(1)
-		return next()
-	}})
+	a, rel, result := waiterWokenOnlyByScripts(t)
 	ctx := ctxWithTimeout(t)
-	_, rel := mustTry(t, a.l, ctx, "k", 1)
-	result := waitingAcquire(t, ctx, b.l, "k", 1)
-	eventually(t, "B's waiter's join and first try return", func() bool { return tries.Load() >= 2 })
 
 	slot := redisslot.SlotKey(a.l, "k")
 	order, until := redisslot.QueueKeys(a.l, "k")

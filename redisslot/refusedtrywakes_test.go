@@ -20,22 +20,9 @@ import (
 // finds nothing left to remove. Here B's waiter, whose retry is a minute
 // away, is woken by nothing else.
 func TestFreesCarriedByARefusedTryWakeTheWaitersWhoseTurnItIs(t *testing.T) {
-	srv := redistest.Shared(t)
-	a := newFixture(t, srv, redisslot.Options{Lease: longLease})
-	b := newFixture(t, srv, redisslot.Options{Lease: longLease})
-	redisslot.SetRetryInterval(b.l, longLease) // B's waiter tries only when woken
-	var tries atomic.Int64
-	b.client.AddHook(scriptHook{hash: redisslot.AcquireHash, fn: func(ctx context.Context, cmds []redis.Cmder, next func() error) error {
-		defer tries.Add(1)
-		return next()
-	}})
-	ctx := ctxWithTimeout(t)
-	_, rel := mustTry(t, a.l, ctx, "k", 1)
+	a, rel, result := waiterWokenOnlyByScripts(t)
 	defer rel()
-	result := waitingAcquire(t, ctx, b.l, "k", 1)
-	// Its join, and the try it makes once subscribed to wake-ups: from now
-	// on it tries only when woken.
-	eventually(t, "B's waiter's join and first try return", func() bool { return tries.Load() >= 2 })
+	ctx := ctxWithTimeout(t)
 
 	slot := redisslot.SlotKey(a.l, "k")
 	held := members(t, a.client, slot)
@@ -65,28 +52,16 @@ func TestFreesCarriedByARefusedTryWakeTheWaitersWhoseTurnItIs(t *testing.T) {
 // B's entry renewals fail, its retry is a minute away, and its entry is
 // made to outlive the test: only the refused try can wake it.
 func TestRefusedTryDropsLapsedWaitersBeforeItWakes(t *testing.T) {
-	srv := redistest.Shared(t)
-	a := newFixture(t, srv, redisslot.Options{Lease: longLease})
-	b := newFixture(t, srv, redisslot.Options{Lease: longLease})
-	redisslot.SetRetryInterval(b.l, longLease)
-	var tries atomic.Int64
 	var entriesHeld atomic.Bool
-	b.client.AddHook(scriptHook{hash: redisslot.AcquireHash, fn: func(ctx context.Context, cmds []redis.Cmder, next func() error) error {
-		defer tries.Add(1)
-		return next()
-	}})
-	b.client.AddHook(scriptHook{hash: redisslot.RenewWaitersHash, fn: func(ctx context.Context, cmds []redis.Cmder, next func() error) error {
+	a, rel, result := waiterWokenOnlyByScripts(t, scriptHook{hash: redisslot.RenewWaitersHash, fn: func(ctx context.Context, cmds []redis.Cmder, next func() error) error {
 		if entriesHeld.Load() {
 			return failWith(cmds, errors.New("test: entry renewal held back"))
 		}
 		return next()
 	}})
-	ctx := ctxWithTimeout(t)
-	_, rel := mustTry(t, a.l, ctx, "k", 1)
 	defer rel()
-	result := waitingAcquire(t, ctx, b.l, "k", 1)
-	eventually(t, "B's waiter's join and first try return", func() bool { return tries.Load() >= 2 })
 	entriesHeld.Store(true)
+	ctx := ctxWithTimeout(t)
 
 	slot, tomb := redisslot.SlotKey(a.l, "k"), redisslot.TombstoneKey(a.l, "k")
 	order, until := redisslot.QueueKeys(a.l, "k")
@@ -115,4 +90,30 @@ func TestRefusedTryDropsLapsedWaitersBeforeItWakes(t *testing.T) {
 	if err := recv(t, result, waitAtOnce, "B's waiter not woken: the refused try's wake-up went to the dead head of the line"); err != nil {
 		t.Fatalf("B's Acquire = %v; want a slot", err)
 	}
+}
+
+// waiterWokenOnlyByScripts has a take k (limit 1) and b, whose client has
+// hooks, wait for k with its retry a minute away. Once the waiter's join,
+// and the try it makes once subscribed to wake-ups, have returned, only a
+// wake-up makes it try. It returns a, the release of a's slot, and what
+// b's Acquire returns.
+func waiterWokenOnlyByScripts(t *testing.T, hooks ...redis.Hook) (*fixture, func(), <-chan error) {
+	t.Helper()
+	srv := redistest.Shared(t)
+	a := newFixture(t, srv, redisslot.Options{Lease: longLease})
+	b := newFixture(t, srv, redisslot.Options{Lease: longLease})
+	redisslot.SetRetryInterval(b.l, longLease)
+	var tries atomic.Int64
+	b.client.AddHook(scriptHook{hash: redisslot.AcquireHash, fn: func(ctx context.Context, cmds []redis.Cmder, next func() error) error {
+		defer tries.Add(1)
+		return next()
+	}})
+	for _, h := range hooks {
+		b.client.AddHook(h)
+	}
+	ctx := ctxWithTimeout(t)
+	_, rel := mustTry(t, a.l, ctx, "k", 1)
+	result := waitingAcquire(t, ctx, b.l, "k", 1)
+	eventually(t, "B's waiter's join and first try return", func() bool { return tries.Load() >= 2 })
+	return a, rel, result
 }
