@@ -1,0 +1,88 @@
+package redisslot_test
+
+import (
+	"fmt"
+	"sync/atomic"
+	"testing"
+
+	"github.com/ctxguard/release/redisslot"
+	"github.com/ctxguard/release/redisslot/internal/redistest"
+	"github.com/redis/go-redis/v9"
+)
+
+// A caller waiting in a key's queue in Redis asks Options.Fallback for its
+// share when the state begins, after it was given its turn in the key's
+// line moving to the share. If Fallback panics there (a share table not
+// loaded yet, say), the panic leaves Acquire, which net/http recovers,
+// with the waiter still in the Limiter's local queue and its turn never
+// ended: the key's line stays "moving" for good, and every later Acquire
+// of the key on this Limiter waits behind it until its ctx ends, with
+// Redis back and room for it. (The waiter left behind also keeps its entry
+// in Redis's queue, renewed with the others'; a later caller passes it
+// there while the limit has room for both.) Here k has 4 holders of another
+// instance; a caller passing limit 4 waits; Redis is cut off, and Fallback
+// panics for that caller once; Redis comes back and two holders leave. An
+// Acquire of k passing limit 4, which Redis has room for, must get its slot.
+func TestFallbackThatPanicsForAWaiterDoesNotStickTheKeysLine(t *testing.T) {
+	const limit = 4
+	srv := redistest.Start(t)
+	p := redistest.NewProxy(t, srv.Addr)
+	opts := srv.Options()
+	opts.Addr = p.Addr
+	opts.ContextTimeoutEnabled = true
+	opts.DialTimeout, opts.ReadTimeout, opts.WriteTimeout, opts.PoolTimeout = fbTimeout, fbTimeout, fbTimeout, fbTimeout
+	opts.MaxRetries = -1
+	c := redis.NewClient(opts)
+	t.Cleanup(func() { _ = c.Close() })
+	var panicOnce atomic.Bool
+	l := redisslot.New(c, redisslot.Options{
+		Prefix: testPrefix(t), Lease: fbLease, OnError: (&errLog{}).add,
+		Fallback: func(_ string, lim int) int {
+			if lim == limit && panicOnce.CompareAndSwap(true, false) {
+				panic("test: share table not loaded")
+			}
+			return 1
+		},
+	})
+	t.Cleanup(func() { _ = l.Close() })
+	t.Cleanup(p.Thaw) // before Close: its frees get through
+	ctx := ctxWithTimeout(t)
+	direct := srv.Client(t)
+	full := redisNowMs(t, direct) + float64(waitLong.Milliseconds()) // holders of another instance, live to the end
+	for i := range limit {
+		if err := direct.ZAdd(ctx, redisslot.SlotKey(l, "k"), redis.Z{Score: full, Member: fmt.Sprintf("other-%d/%d", i, limit)}).Err(); err != nil {
+			t.Fatal(err)
+		}
+	}
+	panicked := make(chan any, 1)
+	go func() {
+		defer func() { panicked <- recover() }() // as net/http does for a handler
+		_, rel, err := l.Acquire(ctx, "k", limit)
+		if err == nil {
+			rel()
+		}
+	}()
+	eventually(t, "the caller waits in k's queue", func() bool { return redisslot.Waiters(l, "k") == 1 })
+	panicOnce.Store(true)
+	p.Freeze()
+	if v := recv(t, panicked, waitLong, "the waiter asks Fallback its share once Redis is cut off"); v == nil {
+		t.Fatal("the waiter's Acquire returned without the panic of Fallback")
+	}
+	p.Thaw()
+	eventually(t, "the fallback state ends once Redis answers", func() bool { return !l.Stats().Degraded })
+
+	if err := direct.ZRem(ctx, redisslot.SlotKey(l, "k"), "other-0/4", "other-1/4").Err(); err != nil {
+		t.Fatal(err) // two holders leave: room for the waiter and one more
+	}
+	got, nctx := make(chan error, 1), ctxWithin(t, waitAtOnce)
+	go func() {
+		_, rel, err := l.Acquire(nctx, "k", limit)
+		if err == nil {
+			rel()
+		}
+		got <- err
+	}()
+	if err := recv(t, got, waitLong, "the Acquire of k returns"); err != nil {
+		t.Fatalf("Acquire(k, %d), with Redis back and room for it, after Fallback panicked for a waiter of k as the state began = %v; want a slot: the waiter's turn in k's moving line was never ended, and every later Acquire of k waits behind it", limit, err)
+	}
+}
