@@ -116,13 +116,6 @@ func (l *Limiter) acquire(ctx context.Context, key string, limit int, wait bool)
 	defer l.calls.Done()
 	a = &attempt{l: l, ctx: ctx, ref: l.set.names.ref(key), member: l.members.next(limit), limit: limit}
 	defer a.turn.end()
-	if turn, moving := l.lines.behind(key); moving { // its waiters are ahead
-		if !wait {
-			turn.end()
-			return nil, nil, fullFor(key)
-		}
-		a.turn = turn
-	}
 	for {
 		if a.serves() {
 			sctx, rel, err := a.share(wait)
@@ -155,7 +148,8 @@ type attempt struct {
 	waitCap  int  // the cap on the key's waiters, once capAsked
 	capAsked bool // Options.MaxWaitersFor was called (see capacity)
 
-	turn lineTurn // its turn in its key's line moving between Redis and the share
+	turn   lineTurn // its turn in its key's line moving between Redis and the share
+	inLine *waiter  // its place in Redis's line while it waits there
 }
 
 // capacity returns the cap on the waiters of the call's key, asking
@@ -201,6 +195,9 @@ func (a *attempt) viaRedis(wait bool) (context.Context, func(), error) {
 		capacity = a.waitCap
 	case a.l.set.MaxWaitersFor != nil:
 		mode, capacity = modeProbe, 0 // learn first whether it would join: only then ask for the cap
+	}
+	if err := a.behindLine(wait); err != nil {
+		return nil, nil, err
 	}
 	if a.turn.held() {
 		a.turn.wait(a.ctx, a.l.closing)
@@ -343,6 +340,8 @@ func (a *attempt) await(w *waiter) (context.Context, func(), error) {
 	l := a.l
 	var retry retryTimer
 	defer retry.stop()
+	a.inLine = w
+	defer a.leaveOnPanic()
 	for {
 		tryNow, probe, oldest := l.waiting.next(w)
 		if tryNow && a.ctx.Err() != nil {
@@ -361,8 +360,9 @@ func (a *attempt) await(w *waiter) (context.Context, func(), error) {
 				a.leave(w, rel != nil, probe && err == nil)
 				return sctx, rel, err
 			}
-			l.waiting.tried(w, r.order, r.rank) // it joined again if its entry had gone
-			retry.disarm()                      // not yet its turn: wait again
+			turn := l.waiting.tried(w, r.order, r.rank) // it joined again if its entry had gone
+			turn.end()                                  // it stays in Redis's line
+			retry.disarm()                              // not yet its turn: wait again
 		}
 		if oldest {
 			if d := retry.arm(l.set.retry); d > 0 {
@@ -386,6 +386,7 @@ func (a *attempt) await(w *waiter) (context.Context, func(), error) {
 
 // leave takes w out of its local queue, telling the subscriber if it emptied.
 func (a *attempt) leave(w *waiter, took, probeNext bool) {
+	a.inLine = nil
 	emptied, turn := a.l.waiting.leave(w, took, probeNext)
 	if turn.held() { // the state began: its turn to go to the share's line
 		a.turn.end()
@@ -396,11 +397,43 @@ func (a *attempt) leave(w *waiter, took, probeNext bool) {
 	}
 }
 
+// leaveOnPanic, deferred by await, takes the waiter out of its line if a
+// callback (Options.Fallback, say) panics while it waits, so that neither
+// its place nor its turn is kept, and lets the panic go on.
+func (a *attempt) leaveOnPanic() {
+	if a.inLine == nil {
+		return
+	}
+	if r := recover(); r != nil {
+		a.giveUp(a.inLine, nil)
+		panic(r)
+	}
+}
+
 // giveUp leaves the queue without a slot, freeing the waiter's place.
 func (a *attempt) giveUp(w *waiter, err error) (context.Context, func(), error) {
 	a.leave(w, false, false)
 	a.l.frees.add(a.ref, a.member, freeEntry, false)
 	return nil, nil, err
+}
+
+// behindLine gives the call, if it holds no turn, one at the end of its
+// key's line if that line is moving between Redis and the share: those in
+// it are ahead. TryAcquire is refused instead.
+func (a *attempt) behindLine(wait bool) error {
+	if a.turn.held() {
+		return nil
+	}
+	turn, moving := a.l.lines.behind(a.ref.key)
+	switch {
+	case !moving:
+	case !wait:
+		turn.end()
+		return fullFor(a.ref.key)
+	default:
+		a.turn = turn
+	}
+	return nil
 }
 
 // toShare reports whether err, met by a caller still waiting, sends it to
@@ -426,6 +459,9 @@ func ctxEnded(ctx context.Context) bool {
 func (a *attempt) share(wait bool) (context.Context, func(), error) {
 	l := a.l
 	a.fbShare, a.fbAsked = l.fb.share(a.ref.key, a.limit), true
+	if err := a.behindLine(wait); err != nil {
+		return nil, nil, err
+	}
 	a.turn.wait(a.ctx, l.closing) // those ahead in its key's moving line go first
 	taken, on := l.fb.takeShare(a.ref.key, a.fbShare)
 	switch {
@@ -439,8 +475,12 @@ func (a *attempt) share(wait bool) (context.Context, func(), error) {
 	}
 	l.emit.waiterJoined(a.ref.key)
 	turn, err := l.fb.waitShare(a.ctx, a.ref.key, a.fbShare, a.capacity(), l.closing, &a.turn)
-	a.turn.end()
-	a.turn = turn
+	if turn.held() || err != errBackToRedis {
+		a.turn.end()
+		a.turn = turn
+	} else {
+		_ = a.behindLine(true) // the state ended before it was in line; never an error with wait
+	}
 	l.emit.waiterLeft(a.ref.key)
 	switch err {
 	case nil:

@@ -22,6 +22,9 @@ type fallback struct {
 	share  func(key string, limit int) int // nil: no fallback state at all
 	report func(error)
 	lines  *movingLines // where the lines go back to Redis
+	// lineUp, called under mu as the state begins, gives the waiters of
+	// Redis's lines their turns to the share's.
+	lineUp func()
 
 	mu       sync.Mutex
 	on       bool                 // the state is on
@@ -71,12 +74,12 @@ func (f *fallback) degraded() bool {
 }
 
 // enter, called only when enabled, begins the state, if off, because of
-// err (and reports whether it did), and grants fallback slots again if Redis answered since it began,
+// err, and grants fallback slots again if Redis answered since it began,
 // unless a later health change than change was applied: first to the
 // callers already in line, in order.
-func (f *fallback) enter(change uint64, err error) (begun bool) {
+func (f *fallback) enter(change uint64, err error) {
 	f.mu.Lock()
-	begun = change >= f.change && !f.on
+	begun := change >= f.change && !f.on
 	if change >= f.change {
 		resumed := f.on && !f.granting
 		f.change, f.granting = change, true
@@ -88,12 +91,14 @@ func (f *fallback) enter(change uint64, err error) (begun bool) {
 	}
 	if begun {
 		f.on, f.ended = true, make(chan struct{})
+		if f.lineUp != nil {
+			f.lineUp() // before a caller can see the state on
+		}
 	}
 	f.mu.Unlock()
 	if begun {
 		f.report(fmt.Errorf("redisslot: Redis cannot be reached; serving each key's fallback share: %w", err))
 	}
-	return begun
 }
 
 // answered stops granting fallback slots, Redis having answered (health

@@ -96,7 +96,8 @@ func New(client redis.UniversalClient, opts Options) *Limiter {
 		every: l.set.renewEvery, report: pubsub}
 	l.frees = newPendingFrees(l.renewer.kick)
 	l.renewer.frees = l.frees
-	l.fb = fallback{share: l.set.Fallback, report: l.set.OnError, lines: &l.lines}
+	l.fb = fallback{share: l.set.Fallback, report: l.set.OnError, lines: &l.lines,
+		lineUp: func() { l.waiting.lineUp(l.lines.join) }}
 	l.health.back = func(change uint64) { l.fb.answered(change); l.renewer.roundNow() }
 	l.health.lost = l.unreachable
 	l.waiting = &waiting{kick: l.renewer.kick, instance: l.members.instance}
@@ -145,13 +146,11 @@ func (l *Limiter) freeReleased(s *holding) {
 	l.emit.slotEnded(s)
 }
 
-// unreachable begins the fallback state, if enabled, and wakes every
-// waiter: as it begins, each is given its turn to go to the share's line.
+// unreachable begins the fallback state, if enabled (each waiter is given
+// its turn to go to the share's line), and wakes every waiter.
 func (l *Limiter) unreachable(change uint64, err error) {
 	if l.fb.enabled() {
-		if l.fb.enter(change, err) {
-			l.waiting.lineUp(l.lines.join)
-		}
+		l.fb.enter(change, err)
 		l.renewer.wake() // it asks Redis, until it answers, whether it does
 		l.waiting.wake("", 1<<30, true)
 	}

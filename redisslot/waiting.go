@@ -121,13 +121,16 @@ func (w *waiting) place(wt *waiter) {
 
 // tried records the rank, and new order (-1: none), that a try not admitting
 // wt returned. If wt, the oldest here, joined again behind others, the new
-// oldest is told, to start its retry timer.
-func (w *waiting) tried(wt *waiter, order, rank int64) {
+// oldest is told, to start its retry timer. It returns wt's turn to go to
+// the fallback share's line, if given, which wt, staying in Redis's, must
+// end.
+func (w *waiting) tried(wt *waiter, order, rank int64) (turn lineTurn) {
 	w.mu.Lock()
 	defer w.mu.Unlock()
+	turn, wt.turn = wt.turn, lineTurn{} // it stays in Redis's line
 	wt.head = rank == 0
 	if order < 0 || order == wt.order {
-		return
+		return turn
 	}
 	q := wt.q
 	wasOldest := q.waiters.Front() == wt.elem
@@ -137,6 +140,7 @@ func (w *waiting) tried(wt *waiter, order, rank int64) {
 	if front := q.waiters.Front(); wasOldest && front != wt.elem {
 		poke(front.Value.(*waiter).notify)
 	}
+	return turn
 }
 
 // next takes wt's due wake-up, and says whether wt is its key's oldest here.
