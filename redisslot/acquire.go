@@ -475,11 +475,9 @@ func (a *attempt) share(wait bool) (context.Context, func(), error) {
 	}
 	l.emit.waiterJoined(a.ref.key)
 	turn, err := l.fb.waitShare(a.ctx, a.ref.key, a.fbShare, a.capacity(), l.closing, &a.turn)
-	if turn.held() || err != errBackToRedis {
+	if turn.held() || err != errBackToRedis { // else the state ended before it was in line: it keeps its turn, if any
 		a.turn.end()
 		a.turn = turn
-	} else {
-		_ = a.behindLine(true) // the state ended before it was in line; never an error with wait
 	}
 	l.emit.waiterLeft(a.ref.key)
 	switch err {
