@@ -97,7 +97,8 @@ type Options struct {
 	// and return Redis's error, wrapped, naming the key. Fallback is called
 	// with no lock held, by calls made while the state is on, maybe more
 	// than once a call; it must be safe for concurrent use, and must not
-	// call Close (Close waits for the call it runs in).
+	// call Close (Close waits for the call it runs in). If it panics, the
+	// panic reaches the caller, which has left its line.
 	//
 	// The state begins at the first call of any kind that cannot reach Redis,
 	// itself served from its key's share if it has one; the callers waiting
