@@ -54,7 +54,7 @@ var allPatterns = []string{
 	"missedleaks4", "falsereports5", "nildefer", "falsereports6", "missedleaks5",
 	"falsereports7", "falsereports8", "missedleaks6", "nilresults", "missedleaks7", "falsereports9",
 	"knownlimits3", "falsereports10", "missedleaks8", "falsereports11", "missedleaks9",
-	"falsereports12", "missedleaks10",
+	"falsereports12", "missedleaks10", "falsereports13",
 }
 
 var all struct {
@@ -478,3 +478,14 @@ func TestFalseReports12(t *testing.T) { run(t, "falsereports12") }
 // the guard's variable, and that a break taken before the next slot,
 // after the guard was lost at a continue, is not reported.
 func TestMissedLeaks10(t *testing.T) { run(t, "missedleaks10") }
+
+// TestFalseReports13 checks that a slot taken on a ctx that a deferred
+// cancel ends, given back in the function where it was granted, is not
+// reported when the variable that held it is returned past that branch,
+// where it is nil: a branch on a struct status's field or method (in an if
+// or a switch without a tag), or on the status's error. It checks that a
+// Limiter's slot is not reported at a return in a clause of a type switch
+// on its error that names types only, in a switch without a `case nil`,
+// one type or several to a clause; nor at a return past a clause that
+// lists nil among types.
+func TestFalseReports13(t *testing.T) { run(t, "falsereports13") }
