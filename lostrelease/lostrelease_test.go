@@ -54,7 +54,7 @@ var allPatterns = []string{
 	"missedleaks4", "falsereports5", "nildefer", "falsereports6", "missedleaks5",
 	"falsereports7", "falsereports8", "missedleaks6", "nilresults", "missedleaks7", "falsereports9",
 	"knownlimits3", "falsereports10", "missedleaks8", "falsereports11", "missedleaks9",
-	"falsereports12", "missedleaks10", "falsereports13",
+	"falsereports12", "missedleaks10", "falsereports13", "missedleaks11",
 }
 
 var all struct {
@@ -489,3 +489,15 @@ func TestMissedLeaks10(t *testing.T) { run(t, "missedleaks10") }
 // one type or several to a clause; nor at a return past a clause that
 // lists nil among types.
 func TestFalseReports13(t *testing.T) { run(t, "falsereports13") }
+
+// TestMissedLeaks11 checks that a slot taken on a ctx that a deferred
+// cancel ends is reported when handed on: from a helper that assigns its
+// ctx parameter again by the Limiter's call; under `st == statusOK` after
+// a fallback or a second slot on the same ctx assigns st too; in a type
+// switch's clause that lists nil among types; in a combined release that
+// calls a local closure which calls it; by a bare return after a deferred
+// closure that gives it back and clears it on failure; under a check that
+// reads the ctx the Limiter's call gives back, or the request or receiver
+// whose field the call assigns the status to; or under `err == nil` after
+// an if's init statement reuses the Limiter's err for another check.
+func TestMissedLeaks11(t *testing.T) { run(t, "missedleaks11") }
