@@ -82,10 +82,10 @@ func (ps *pathSearch) narrow(cs *condScope, b *cfg.Block, j int) []uint64 {
 }
 
 // typeCaseCond returns the condition that holds on the j-th edge out of
-// the test of cc, a clause of the type switch ts, on a variable's type
-// (`switch err.(type)`): on `case nil`, x == nil or, past it, x != nil;
-// into a clause of types only, x != nil (past it, nothing is known). It
-// needs the nil of a `case nil` of ts to compare with.
+// the test of cc, a clause of the type switch ts on a variable's type
+// (`switch err.(type)`), as x == nil and its truth: false into a clause of
+// types only, true into `case nil`, false past a clause that lists nil;
+// else nothing is known. It needs a nil of the function to compare with.
 func (ps *pathSearch) typeCaseCond(ts *ast.TypeSwitchStmt, cc *ast.CaseClause, j int) (ast.Expr, bool, bool) {
 	var x ast.Expr
 	switch a := ts.Assign.(type) {
@@ -95,26 +95,36 @@ func (ps *pathSearch) typeCaseCond(ts *ast.TypeSwitchStmt, cc *ast.CaseClause, j
 		x = a.Rhs[0]
 	}
 	ta, _ := ast.Unparen(x).(*ast.TypeAssertExpr)
-	var nilExpr ast.Expr
-	for _, s := range ts.Body.List {
-		for _, e := range s.(*ast.CaseClause).List {
-			if ps.info.Types[e].IsNil() {
-				nilExpr = e
-			}
-		}
-	}
+	nilExpr := ps.nilExpr(ts)
 	if ta == nil || nilExpr == nil {
 		return nil, false, false
 	}
-	isNil := len(cc.List) == 1 && cc.List[0] == nilExpr
-	if !isNil && (j != 0 || slices.Contains(cc.List, nilExpr)) {
+	hasNil := slices.ContainsFunc(cc.List, func(e ast.Expr) bool { return ps.info.Types[e].IsNil() })
+	var truth bool
+	switch {
+	case j == 0 && !hasNil:
+		truth = false
+	case j == 0 && len(cc.List) == 1:
+		truth = true
+	case j == 1 && hasNil:
+		truth = false
+	default:
 		return nil, false, false
 	}
-	op := token.NEQ
-	if isNil {
-		op = token.EQL
+	return &ast.BinaryExpr{X: ta.X, OpPos: cc.Pos(), Op: token.EQL, Y: nilExpr}, truth, true
+}
+
+// nilExpr returns a nil of ts's cases, or else of the function, or nil.
+func (ps *pathSearch) nilExpr(ts *ast.TypeSwitchStmt) ast.Expr {
+	var found ast.Expr
+	isNil := func(n ast.Node) {
+		if e, ok := n.(ast.Expr); ok && found == nil && ps.info.Types[e].IsNil() {
+			found = e
+		}
 	}
-	return &ast.BinaryExpr{X: ta.X, OpPos: cc.Pos(), Op: op, Y: nilExpr}, j == 0, true
+	inspectFunc(ts.Body, isNil)
+	inspectFunc(ps.body, isNil)
+	return found
 }
 
 // caseCond returns the condition under which the case value e of sw

@@ -177,6 +177,7 @@ func (c *checker) helperFact(fd *ast.FuncDecl, sig *types.Signature, graph func(
 
 // helperBody is what the fact of one function is derived from.
 type helperBody struct {
+	body    *ast.BlockStmt
 	guards  map[*types.Var]bool // variables assigned a guard
 	returns []*ast.ReturnStmt
 	// assigned holds, for each variable, the statements that assign it,
@@ -189,7 +190,7 @@ type helperBody struct {
 // count of assignments.
 func (c *checker) readHelperBody(body *ast.BlockStmt) *helperBody {
 	info := c.pass.TypesInfo
-	hb := &helperBody{guards: make(map[*types.Var]bool)}
+	hb := &helperBody{body: body, guards: make(map[*types.Var]bool)}
 	mark := func(lhs ast.Expr, _ *source, _ int) {
 		if id, ok := ast.Unparen(lhs).(*ast.Ident); ok {
 			if v, ok := info.ObjectOf(id).(*types.Var); ok {

@@ -72,7 +72,7 @@ func (c *checker) paramOfSource(hb *helperBody, sig *types.Signature, src *sourc
 		return -1
 	}
 	v, ok := c.pass.TypesInfo.Uses[id].(*types.Var)
-	if !ok || len(hb.assigned[v]) != 0 {
+	if !ok || len(reaching(hb.body, hb.assigned[v], id)) != 0 { // assigned before the call reads it
 		return -1
 	}
 	for p := range sig.Params().Len() {

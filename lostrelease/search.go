@@ -82,7 +82,7 @@ func (l leak) where() token.Pos {
 // control can reach a return or an overwrite of h's guard without using
 // it, starting from h's assignment.
 func (ps *pathSearch) leaks(h *heldGuard) []leak {
-	w := ps.search(h, nil)
+	w := ps.walk(h, nil).run()
 	var ls []leak
 	for _, l := range w.found {
 		ls = append(ls, l)
@@ -93,15 +93,24 @@ func (ps *pathSearch) leaks(h *heldGuard) []leak {
 
 // usesReached returns the nodes where a path from h's assignment that may
 // hold its guard uses it, the paths going on through each use to the
-// guard's overwrite or the function's end.
-func (ps *pathSearch) usesReached(h *heldGuard) map[ast.Node]bool {
-	return ps.search(h, make(map[ast.Node]bool)).reached
+// guard's overwrite or the function's end, and no further than a branch
+// on a condition that stop reports, where neither branch is known to hold
+// nothing.
+func (ps *pathSearch) usesReached(h *heldGuard, stop func(cond ast.Expr) bool) map[ast.Node]bool {
+	w := ps.walk(h, make(map[ast.Node]bool))
+	w.stop = stop
+	return w.run().reached
 }
 
-// search walks the paths from h's assignment that may hold its guard; with
-// reached, through its uses too, collecting them there.
-func (ps *pathSearch) search(h *heldGuard, reached map[ast.Node]bool) *walk {
-	w := &walk{ps: ps, h: h, values: make(map[pathState][]uint64), found: make(map[token.Pos]leak), reached: reached}
+// walk returns a search of the paths from h's assignment that may hold its
+// guard; with reached, through its uses too, collecting them there.
+func (ps *pathSearch) walk(h *heldGuard, reached map[ast.Node]bool) *walk {
+	return &walk{ps: ps, h: h, values: make(map[pathState][]uint64), found: make(map[token.Pos]leak), reached: reached}
+}
+
+// run walks the paths of w, and returns w.
+func (w *walk) run() *walk {
+	ps, h := w.ps, w.h
 	start, at := ps.find(h.assign)
 	if start == nil {
 		return w // unreachable code
@@ -144,8 +153,10 @@ type walk struct {
 	values map[pathState][]uint64
 	found  map[token.Pos]leak // leaks by where they are reported
 	// reached, if not nil, collects the nodes where a path uses the guard,
-	// and the paths go on through them (see [pathSearch.usesReached]).
+	// and the paths go on through them (see [pathSearch.usesReached]); not
+	// past a branch on a condition that stop, if set, reports.
 	reached map[ast.Node]bool
+	stop    func(cond ast.Expr) bool
 }
 
 // block follows the path of st through its block from node index from,
@@ -181,6 +192,9 @@ func (w *walk) block(st pathState, from int, values []uint64) {
 		return
 	}
 	states, narrowed := w.ps.next(w.h, st, values)
+	if cond, _, ok := w.ps.edgeCond(b, 0); ok && w.stop != nil && len(states) == 2 && w.stop(cond) {
+		return // neither branch is known to hold nothing
+	}
 	for i := len(states) - 1; i >= 0; i-- { // the first successor is searched first
 		w.queue(states[i], narrowed[i])
 	}

@@ -228,51 +228,31 @@ func (sg *shortGuards) returnedAfter(call *ast.CallExpr, d *ast.DeferStmt, retur
 
 // reached reports whether a path may reach r holding call's guard: if a
 // variable of the function holds the guard, a path that may hold it in
-// that variable uses it at r (see [pathSearch.usesReached]); and r is under
-// no condition on the call's other results that those paths do not read
-// (see underStatus).
+// that variable uses it at r (see [pathSearch.usesReached]), past no branch
+// on a condition on the call's status of which the paths know neither
+// branch to hold nothing, where the guard may be nil and the analyzer does
+// not tell; else, r is under no such condition (see underStatus).
 func (sg *shortGuards) reached(call *ast.CallExpr, r *ast.ReturnStmt) bool {
 	if sg.uses == nil {
 		sg.uses = make(map[*ast.CallExpr]map[ast.Node]bool)
 	}
 	uses, ok := sg.uses[call]
 	if !ok {
-		uses = sg.c.usesReached(call)
+		stop := func(h *heldGuard, cond ast.Expr) bool { return sg.readsStatusOf(cond, h.assign) }
+		uses = sg.c.usesReached(call, stop)
 		sg.uses[call] = uses
 	}
-	read := func(cond ast.Expr) bool { return uses != nil && sg.pathsRead(call, cond) }
-	return !sg.underStatus(r, read) && (uses == nil || uses[r])
-}
-
-// pathsRead reports whether the paths followed from the guards of call
-// (see usesReached) read cond: it compares the guard with nil, or narrows
-// what a status may hold on one of its branches, a status that nothing
-// but the call, or constants, assign.
-func (sg *shortGuards) pathsRead(call *ast.CallExpr, cond ast.Expr) bool {
-	c := sg.c
-	for _, h := range c.holds {
-		if h.src.call != call || h.discarded {
-			continue
-		}
-		if e, ok := ast.Unparen(cond).(*ast.BinaryExpr); ok {
-			if id := nilCompared(c.pass.TypesInfo, e); id != nil && isVar(c.pass.TypesInfo, id, h.v) {
-				return true
-			}
-		}
-		for i := range h.statuses {
-			st := &h.statuses[i]
-			if sg.settled(st.v, h.assign) && (c.paths.allowed(st, cond, true) != st.full() || c.paths.allowed(st, cond, false) != st.full()) {
-				return true
-			}
-		}
+	if uses != nil {
+		return uses[r]
 	}
-	return false
+	return !sg.underStatus(r)
 }
 
 // usesReached returns the nodes where the paths followed from the guards of
 // call held by variables of the function checkFunc checked last use them,
-// or nil if no variable holds one or it followed none.
-func (c *checker) usesReached(call *ast.CallExpr) map[ast.Node]bool {
+// not past a branch on a condition stop reports, or nil if no variable
+// holds one or it followed none.
+func (c *checker) usesReached(call *ast.CallExpr, stop func(*heldGuard, ast.Expr) bool) map[ast.Node]bool {
 	var uses map[ast.Node]bool
 	for _, h := range c.holds {
 		if h.src.call != call || h.discarded || c.paths == nil {
@@ -281,44 +261,80 @@ func (c *checker) usesReached(call *ast.CallExpr) map[ast.Node]bool {
 		if uses == nil {
 			uses = make(map[ast.Node]bool)
 		}
-		maps.Copy(uses, c.paths.usesReached(h))
+		maps.Copy(uses, c.paths.usesReached(h, func(cond ast.Expr) bool { return stop(h, cond) }))
 	}
 	return uses
 }
 
 // carries reports whether e, a returned value, hands call's guard on.
-func (sg *shortGuards) carries(e ast.Expr, call *ast.CallExpr) bool {
+func (sg *shortGuards) carries(e ast.Expr, call *ast.CallExpr) bool { return sg.carriesIn(e, call, 0) }
+
+// carriesIn is carries, depth closures deep (at most 3).
+func (sg *shortGuards) carriesIn(e ast.Expr, call *ast.CallExpr, depth int) bool {
 	switch e := ast.Unparen(e).(type) {
 	case *ast.CallExpr:
 		return e == call
 	case *ast.Ident:
 		g, ok := sg.c.pass.TypesInfo.Uses[e].(*types.Var)
-		return ok && sg.holds(g, call)
+		return ok && (sg.holds(g, call) || sg.closureCarries(g, call, depth))
 	case *ast.FuncLit: // a combined release: func() { relA(); relU() }
-		found := false
-		ast.Inspect(e.Body, func(n ast.Node) bool {
-			if c, ok := n.(*ast.CallExpr); ok && len(c.Args) == 0 {
-				found = found || sg.carries(c.Fun, call)
-			}
-			return !found
-		})
-		return found
+		return depth < 3 && sg.callsCarrying(e, call, depth+1)
 	case *ast.UnaryExpr:
-		return e.Op == token.AND && sg.carries(e.X, call)
+		return e.Op == token.AND && sg.carriesIn(e.X, call, depth)
 	case *ast.CompositeLit:
 		return slices.ContainsFunc(e.Elts, func(el ast.Expr) bool {
 			if kv, ok := el.(*ast.KeyValueExpr); ok {
 				el = kv.Value
 			}
-			return sg.carries(el, call)
+			return sg.carriesIn(el, call, depth)
 		})
 	}
 	return false
 }
 
+// callsCarrying reports whether the body of f calls, with no arguments, a
+// function that carries call's guard.
+func (sg *shortGuards) callsCarrying(f *ast.FuncLit, call *ast.CallExpr, depth int) bool {
+	found := false
+	ast.Inspect(f.Body, func(n ast.Node) bool {
+		if c, ok := n.(*ast.CallExpr); ok && len(c.Args) == 0 {
+			found = found || sg.carriesIn(c.Fun, call, depth)
+		}
+		return !found
+	})
+	return found
+}
+
+// closureCarries reports whether g, a local variable of the function, is
+// assigned only function literals, one of which calls call's guard
+// (`releaseA := func() { relA() }`).
+func (sg *shortGuards) closureCarries(g *types.Var, call *ast.CallExpr, depth int) bool {
+	if !within(sg.body, g.Pos()) || depth >= 3 || len(sg.assigned[g]) == 0 {
+		return false
+	}
+	some := false
+	for _, n := range sg.assigned[g] {
+		lhs, rhs := assignParts(n)
+		if len(lhs) != len(rhs) {
+			return false
+		}
+		for i, e := range lhs {
+			if !isVar(sg.c.pass.TypesInfo, e, g) {
+				continue
+			}
+			f, ok := ast.Unparen(rhs[i]).(*ast.FuncLit)
+			if !ok {
+				return false
+			}
+			some = some || sg.callsCarrying(f, call, depth+1)
+		}
+	}
+	return some
+}
+
 // holds reports whether g, a variable of the function, is assigned only
 // guards of calls on a short ctx, call's among them (a declaration without
-// a value assigns nothing).
+// a value, or nil, assigns nothing).
 func (sg *shortGuards) holds(g *types.Var, call *ast.CallExpr) bool {
 	if !within(sg.body, g.Pos()) && !slices.Contains(sg.named, g) {
 		return false
@@ -334,7 +350,7 @@ func (sg *shortGuards) holds(g *types.Var, call *ast.CallExpr) bool {
 		default:
 			return false // its address taken
 		}
-		if len(rhs) == 0 {
+		if len(rhs) == 0 || sg.givesNil(lhs, rhs, g) {
 			continue
 		}
 		from := sg.guardCall(lhs, rhs, g)
@@ -344,6 +360,19 @@ func (sg *shortGuards) holds(g *types.Var, call *ast.CallExpr) bool {
 		some = some || from == call
 	}
 	return some && !sg.returnsOther(g)
+}
+
+// givesNil reports whether an assignment of lhs to rhs gives g nil.
+func (sg *shortGuards) givesNil(lhs, rhs []ast.Expr, g *types.Var) bool {
+	if len(lhs) != len(rhs) {
+		return false
+	}
+	for i, e := range lhs {
+		if isVar(sg.c.pass.TypesInfo, e, g) {
+			return sg.c.pass.TypesInfo.Types[rhs[i]].IsNil()
+		}
+	}
+	return false
 }
 
 // guardCall returns the call on a short ctx whose guard an assignment of
@@ -367,29 +396,6 @@ func (sg *shortGuards) guardCall(lhs, rhs []ast.Expr, g *types.Var) *ast.CallExp
 		}
 	}
 	return nil
-}
-
-// settled reports whether v, if a variable, is assigned only by assign or
-// to constants.
-func (sg *shortGuards) settled(v *types.Var, assign ast.Node) bool {
-	if v == nil {
-		return true // a condition followed as a bool (see [status.cond])
-	}
-	for _, a := range sg.assigned[v] {
-		if a == assign {
-			continue
-		}
-		lhs, rhs := assignParts(a)
-		if len(lhs) == 0 || len(rhs) != len(lhs) { // its address taken, or a call's results
-			return false
-		}
-		for _, e := range rhs {
-			if sg.c.pass.TypesInfo.Types[e].Value == nil {
-				return false
-			}
-		}
-	}
-	return true
 }
 
 // namedResults returns the named results of a function of type ft.

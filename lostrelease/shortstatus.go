@@ -8,8 +8,8 @@ import (
 )
 
 // statusVars finds the statuses of the calls on a short ctx: the variables
-// their statements assign besides the guards (statuses, errors and ctxs;
-// for a field, the variable it belongs to), each with those statements;
+// (or fields) their statements assign besides the guards and ctxs
+// (statuses, errors), each with those statements;
 // then, in up to three rounds, the variables derived from them: assigned
 // a value that reads one (a mapped status, a bool set from a comparison, a
 // closure that reads one).
@@ -24,7 +24,7 @@ func (sg *shortGuards) statusVars() {
 		call, _ := ast.Unparen(rhs[0]).(*ast.CallExpr)
 		if guard, short := sg.short[call]; short {
 			for i, e := range lhs {
-				if v := baseVar(info, e); v != nil && i != guard {
+				if v := assignedVar(info, e); v != nil && i != guard && !isContext(v.Type()) {
 					sg.statuses[v] = append(sg.statuses[v], n)
 				}
 			}
@@ -38,7 +38,7 @@ func (sg *shortGuards) statusVars() {
 				return
 			}
 			for _, e := range lhs {
-				if v := baseVar(info, e); v != nil && sg.statuses[v] == nil && !sg.derived[v] {
+				if v := assignedVar(info, e); v != nil && sg.statuses[v] == nil && !sg.derived[v] {
 					sg.derived[v], grown = true, true
 				}
 			}
@@ -58,28 +58,32 @@ func assignParts(n ast.Node) (lhs, rhs []ast.Expr) {
 	return nil, nil
 }
 
-// baseVar returns the variable e is, or whose field (at any depth) e is.
-func baseVar(info *types.Info, e ast.Expr) *types.Var {
-	for {
-		switch x := ast.Unparen(e).(type) {
-		case *ast.Ident:
-			v, _ := info.ObjectOf(x).(*types.Var)
-			return v
-		case *ast.SelectorExpr:
-			e = x.X
-		default:
-			return nil
-		}
+// assignedVar returns the variable e is, or the field e selects.
+func assignedVar(info *types.Info, e ast.Expr) *types.Var {
+	var id *ast.Ident
+	switch x := ast.Unparen(e).(type) {
+	case *ast.Ident:
+		id = x
+	case *ast.SelectorExpr:
+		id = x.Sel
+	default:
+		return nil
 	}
+	v, _ := info.ObjectOf(id).(*types.Var)
+	return v
+}
+
+// isContext reports whether t is context.Context.
+func isContext(t types.Type) bool {
+	n, ok := t.(*types.Named)
+	return ok && n.Obj().Pkg() != nil && n.Obj().Pkg().Path() == "context" && n.Obj().Name() == "Context"
 }
 
 // underStatus reports whether r is in a branch of an if or a switch whose
-// condition, tag or cases read a status of a call on a short ctx, and that
-// read does not (the paths searched read it, and tell whether the guard
-// may be held there); or in a clause other than `case nil` of a type
-// switch on one: the guard may be nil there, and the analyzer does not
-// tell.
-func (sg *shortGuards) underStatus(r *ast.ReturnStmt, read func(ast.Expr) bool) bool {
+// condition, tag or cases read a status of a call on a short ctx, or in a
+// clause that does not list nil of a type switch on one: the guard may be
+// nil there, and the analyzer does not tell.
+func (sg *shortGuards) underStatus(r *ast.ReturnStmt) bool {
 	found := false
 	inspectFunc(sg.body, func(n ast.Node) {
 		if found || !within(n, r.Pos()) {
@@ -87,9 +91,9 @@ func (sg *shortGuards) underStatus(r *ast.ReturnStmt, read func(ast.Expr) bool) 
 		}
 		switch n := n.(type) {
 		case *ast.IfStmt:
-			found = (within(n.Body, r.Pos()) || n.Else != nil && within(n.Else, r.Pos())) && sg.readsStatus(n.Cond) && !read(n.Cond)
+			found = (within(n.Body, r.Pos()) || n.Else != nil && within(n.Else, r.Pos())) && sg.readsStatus(n.Cond)
 		case *ast.SwitchStmt:
-			found = within(n.Body, r.Pos()) && sg.switchOnStatus(n, read)
+			found = within(n.Body, r.Pos()) && sg.switchOnStatus(n)
 		case *ast.TypeSwitchStmt:
 			found = sg.readsStatus(n.Assign) && slices.ContainsFunc(n.Body.List, func(s ast.Stmt) bool {
 				return within(s, r.Pos()) && !sg.nilCase(s.(*ast.CaseClause))
@@ -100,36 +104,36 @@ func (sg *shortGuards) underStatus(r *ast.ReturnStmt, read func(ast.Expr) bool) 
 }
 
 // switchOnStatus reports whether the tag or a case of sw reads a status of
-// a call on a short ctx, and some case's condition is not read.
-func (sg *shortGuards) switchOnStatus(sw *ast.SwitchStmt, read func(ast.Expr) bool) bool {
-	reads, allRead := sw.Tag != nil && sg.readsStatus(sw.Tag), true
+// a call on a short ctx.
+func (sg *shortGuards) switchOnStatus(sw *ast.SwitchStmt) bool {
+	reads := sw.Tag != nil && sg.readsStatus(sw.Tag)
 	for _, s := range sw.Body.List {
-		for _, e := range s.(*ast.CaseClause).List {
-			reads = reads || sg.readsStatus(e)
-			allRead = allRead && read(caseCond(sw, e))
-		}
+		reads = reads || slices.ContainsFunc(s.(*ast.CaseClause).List, func(e ast.Expr) bool { return sg.readsStatus(e) })
 	}
-	return reads && !allRead
+	return reads
 }
 
-// nilCase reports whether cc is `case nil:`.
+// nilCase reports whether cc lists nil (`case nil:`, `case nil, T:`).
 func (sg *shortGuards) nilCase(cc *ast.CaseClause) bool {
-	if len(cc.List) != 1 {
-		return false
-	}
-	id, ok := ast.Unparen(cc.List[0]).(*ast.Ident)
-	return ok && sg.c.pass.TypesInfo.ObjectOf(id) == types.Universe.Lookup("nil")
+	return slices.ContainsFunc(cc.List, func(e ast.Expr) bool {
+		id, ok := ast.Unparen(e).(*ast.Ident)
+		return ok && sg.c.pass.TypesInfo.ObjectOf(id) == types.Universe.Lookup("nil")
+	})
 }
 
 // readsStatus reports whether n reads a status derived from a call on a
 // short ctx, or a status of one that no later assignment has replaced by
 // then (see killed).
-func (sg *shortGuards) readsStatus(n ast.Node) bool {
+func (sg *shortGuards) readsStatus(n ast.Node) bool { return sg.readsStatusOf(n, nil) }
+
+// readsStatusOf is readsStatus for the status of the call that the
+// statement from assigns, or, if nil, of any.
+func (sg *shortGuards) readsStatusOf(n ast.Node, from ast.Node) bool {
 	reads := false
 	ast.Inspect(n, func(m ast.Node) bool {
 		if id, ok := m.(*ast.Ident); ok {
 			if v, ok := sg.c.pass.TypesInfo.Uses[id].(*types.Var); ok {
-				reads = reads || sg.derived[v] || sg.statuses[v] != nil && !sg.killed(v, id)
+				reads = reads || sg.derived[v] || sg.statuses[v] != nil && !sg.killed(v, id, from)
 			}
 		}
 		return !reads
@@ -151,17 +155,21 @@ func (sg *shortGuards) readsAny(e ast.Expr) bool {
 }
 
 // killed reports whether the status v, read at id, holds another value by
-// then on every path: an assignment of v that reads no status, after every
-// statement of a call on a short ctx that assigns v and before id, is a
-// statement of a list that holds id too (`relU, st := acquire(ctx, ...)`).
-func (sg *shortGuards) killed(v *types.Var, id *ast.Ident) bool {
-	last := token.NoPos
-	for _, n := range sg.statuses[v] {
+// then on every path: an assignment of v that reads no status, after from
+// (or, if nil, every statement of a call on a short ctx that assigns v)
+// and before id, is a statement of a list that holds id too (`relU, st :=
+// acquire(ctx, ...)`).
+func (sg *shortGuards) killed(v *types.Var, id *ast.Ident, from ast.Node) bool {
+	last, mine := token.NoPos, sg.statuses[v]
+	if from != nil {
+		mine = []ast.Node{from}
+	}
+	for _, n := range mine {
 		last = max(last, n.End())
 	}
 	for _, a := range sg.assigned[v] {
 		as, ok := a.(*ast.AssignStmt)
-		if !ok || slices.Contains(sg.statuses[v], a) || as.Pos() < last || as.End() > id.Pos() ||
+		if !ok || slices.Contains(mine, a) || as.Pos() < last || as.End() > id.Pos() ||
 			slices.ContainsFunc(as.Rhs, sg.readsAny) {
 			continue
 		}
@@ -173,7 +181,7 @@ func (sg *shortGuards) killed(v *types.Var, id *ast.Ident) bool {
 }
 
 // inListWith reports whether s is a statement of a block or clause of the
-// function that holds n too.
+// function, or the init of an if or a switch, that holds n too.
 func (sg *shortGuards) inListWith(s ast.Stmt, n ast.Node) bool {
 	found := false
 	inspectFunc(sg.body, func(m ast.Node) {
@@ -185,6 +193,10 @@ func (sg *shortGuards) inListWith(s ast.Stmt, n ast.Node) bool {
 			list = m.Body
 		case *ast.CommClause:
 			list = m.Body
+		case *ast.IfStmt:
+			list = []ast.Stmt{m.Init}
+		case *ast.SwitchStmt:
+			list = []ast.Stmt{m.Init}
 		}
 		found = found || slices.Contains(list, s) && within(m, n.Pos())
 	})

@@ -27,7 +27,7 @@ func acquireAccountSlot(ctx context.Context, l slots.Limiter, account string) (f
 
 // acquireUserSlot returns the user's slot with the ctx the Limiter gives
 // it, in the Limiter's own idiom: ctx is assigned again.
-func acquireUserSlot(ctx context.Context, l slots.Limiter, user string) (context.Context, func(), status) { // want acquireUserSlot:"returnsGuard\\[1\\] 1:\\{2=0\\}$"
+func acquireUserSlot(ctx context.Context, l slots.Limiter, user string) (context.Context, func(), status) { // want acquireUserSlot:"returnsGuard\\[1\\] 1:\\{2=0\\} ctxOf\\[0\\]$"
 	ctx, rel, err := l.TryAcquire(ctx, "user:"+user, 2)
 	if err != nil {
 		return ctx, nil, statusFull

@@ -83,7 +83,7 @@ func acquireBesideAShortCall(ctx context.Context, l slots.Limiter) (func(), erro
 }
 
 // Correct: the slot is taken before ctx is assigned again.
-func acquireThenShorten(ctx context.Context, l slots.Limiter) (func(), error) { // want acquireThenShorten:"returnsGuard\\[0\\] 0:\\{1=nil\\}$"
+func acquireThenShorten(ctx context.Context, l slots.Limiter) (func(), error) { // want acquireThenShorten:"returnsGuard\\[0\\] 0:\\{1=nil\\} ctxOf\\[0\\]$"
 	_, rel, err := l.TryAcquire(ctx, "k", 1)
 	ctx, cancel := context.WithTimeout(ctx, time.Second)
 	defer cancel()
