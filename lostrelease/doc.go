@@ -131,16 +131,17 @@
 //     (`func() { relA(); relU() }`) or a composite literal, or its address,
 //     that holds one. Only a return that a path holding the guard reaches
 //     counts, the paths going on through the guard's uses (a deferred
-//     release on failure, say): not one after a condition that says it is
-//     nil, as read for the other reports (`if st != statusOK { return rel,
-//     st }`); nor one under a condition those paths do not read on the
-//     call's status or on a variable derived from it (a struct status's
+//     release on failure, a local closure that calls it): not one after a
+//     condition that says it is nil, as read for the other reports (`if st
+//     != statusOK { return rel, st }`); and the paths stop at a branch on
+//     the call's status, or on a variable derived from it (a struct status's
 //     field or method, a mapped status, a closure or a bool that reads it,
-//     the status's error), or in a clause but `case nil` of a type switch
-//     on it, where the guard may be nil and the analyzer does not tell; a
-//     status that a later call's result replaces (`relU, st :=
-//     acquire(ctx, ...)`) is that call's. A named result is taken to hold
-//     such guards only if no return gives it anything else (`return
+//     the status's error), of which they know neither side to hold nothing:
+//     the guard may be nil there, and the analyzer does not tell. A status
+//     is the call's own until another statement assigns it (`relU, st :=
+//     acquire(ctx, ...)`, an if's init); a field is a status, its struct is
+//     not, nor is the slot's ctx. A named result is taken to hold such
+//     guards only if no return gives it anything else (`return
 //     acquire(parent)`). The caller then holds a release whose resource is
 //     already freed. A guard used in the function (`defer rel()`), made on a
 //     parameter or on the parent of the cancelled ctx, or a cancel called only
@@ -149,7 +150,8 @@
 //     (`release.WrapOnDone(ctx, rel)`), or with the timed ctx made by a
 //     helper of one's own. A helper whose one guard is made on its ctx
 //     parameter (on every return, nil, or the guard of a call of one of the
-//     above, or of such a helper, with that parameter, never assigned, as ctx;
+//     above, or of such a helper, with that parameter as ctx, not assigned
+//     before the call reads it: `ctx, rel, err := l.Acquire(ctx, ...)`;
 //     a bare return returns the named result) is checked as they are.
 //
 // A guard copied to another local variable (`held := rel`) is used by the
@@ -261,8 +263,10 @@
 // `if code != 200 { if code != 203 { ... } }`, the last else of an
 // else-if chain that has tested both, or `if code != 200 { ... }` after
 // `if code == 203 { ...; return }`; the cases of a switch, with or without
-// a tag, and its default; the clauses of a type switch on an error that
-// has a `case nil`; an ordered comparison with an integer constant,
+// a tag, and its default; a type switch on an error (`switch
+// err.(type)`): `case nil`, a clause of types only (err is not nil there),
+// and the clauses past one that lists nil, when the function has a nil to
+// compare with; an ordered comparison with an integer constant,
 // when the values are integers (`st > OK`, `code >= 400`). Conditions of
 // if, for and switch statements are
 // read through !, && and ||, and through a variable that holds such a

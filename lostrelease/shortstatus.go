@@ -81,7 +81,7 @@ func isContext(t types.Type) bool {
 
 // underStatus reports whether r is in a branch of an if or a switch whose
 // condition, tag or cases read a status of a call on a short ctx, or in a
-// clause that does not list nil of a type switch on one: the guard may be
+// clause other than `case nil` of a type switch on one: the guard may be
 // nil there, and the analyzer does not tell.
 func (sg *shortGuards) underStatus(r *ast.ReturnStmt) bool {
 	found := false
@@ -113,12 +113,13 @@ func (sg *shortGuards) switchOnStatus(sw *ast.SwitchStmt) bool {
 	return reads
 }
 
-// nilCase reports whether cc lists nil (`case nil:`, `case nil, T:`).
+// nilCase reports whether cc is `case nil:`.
 func (sg *shortGuards) nilCase(cc *ast.CaseClause) bool {
-	return slices.ContainsFunc(cc.List, func(e ast.Expr) bool {
-		id, ok := ast.Unparen(e).(*ast.Ident)
-		return ok && sg.c.pass.TypesInfo.ObjectOf(id) == types.Universe.Lookup("nil")
-	})
+	if len(cc.List) != 1 {
+		return false
+	}
+	id, ok := ast.Unparen(cc.List[0]).(*ast.Ident)
+	return ok && sg.c.pass.TypesInfo.ObjectOf(id) == types.Universe.Lookup("nil")
 }
 
 // readsStatus reports whether n reads a status derived from a call on a
