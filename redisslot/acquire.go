@@ -360,9 +360,12 @@ func (a *attempt) await(w *waiter) (context.Context, func(), error) {
 				a.leave(w, rel != nil, probe && err == nil)
 				return sctx, rel, err
 			}
-			turn := l.waiting.tried(w, r.order, r.rank) // it joined again if its entry had gone
-			turn.end()                                  // it stays in Redis's line
-			retry.disarm()                              // not yet its turn: wait again
+			// It joined again if its entry had gone. Unless the state is on
+			// for it (it goes to the share's line, in turn), it stays in
+			// Redis's line and ends its turn to the share's.
+			turn := l.waiting.tried(w, r.order, r.rank, a.serves())
+			turn.end()
+			retry.disarm() // not yet its turn: wait again
 		}
 		if oldest {
 			if d := retry.arm(l.set.retry); d > 0 {

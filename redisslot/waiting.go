@@ -121,13 +121,15 @@ func (w *waiting) place(wt *waiter) {
 
 // tried records the rank, and new order (-1: none), that a try not admitting
 // wt returned. If wt, the oldest here, joined again behind others, the new
-// oldest is told, to start its retry timer. It returns wt's turn to go to
-// the fallback share's line, if given, which wt, staying in Redis's, must
-// end.
-func (w *waiting) tried(wt *waiter, order, rank int64) (turn lineTurn) {
+// oldest is told, to start its retry timer. Unless keepTurn, it returns
+// wt's turn to go to the fallback share's line, if given, which wt,
+// staying in Redis's, must end.
+func (w *waiting) tried(wt *waiter, order, rank int64, keepTurn bool) (turn lineTurn) {
 	w.mu.Lock()
 	defer w.mu.Unlock()
-	turn, wt.turn = wt.turn, lineTurn{} // it stays in Redis's line
+	if !keepTurn {
+		turn, wt.turn = wt.turn, lineTurn{}
+	}
 	wt.head = rank == 0
 	if order < 0 || order == wt.order {
 		return turn
