@@ -12,7 +12,8 @@ import (
 // in its turn, in their order, once the one before it has moved or left;
 // a caller that comes meanwhile takes a turn at the end.
 //
-// Its mu guards every field.
+// Its mu guards the fields below it; drained is set before the line is
+// shared and never changes.
 type backLine struct {
 	drained func() // called once every turn given has ended; never under mu
 
