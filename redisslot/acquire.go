@@ -238,7 +238,7 @@ func (a *attempt) try(mode string, capacity int) (context.Context, func(), tryRe
 	c := l.frees.carry(a.ref.rkey())
 	args := make([]any, 0, 8+len(c.own)+len(c.onTheWay))
 	args = c.args(append(args, a.member, a.limit, l.set.leaseArg, mode, capacity, entryTTLArg))
-	sent := time.Now()
+	asked, sent := l.renewer.asks(), time.Now()
 	res, err := runOnce(a.ctx, l.client, acquireScript, a.ref.keys(), args, l.renewer.emptied).Int64Slice()
 	if err == nil && (len(res) != 3 || res[0] == stateGone) {
 		err = fmt.Errorf("unexpected reply %v", res)
@@ -255,6 +255,9 @@ func (a *attempt) try(mode string, capacity int) (context.Context, func(), tryRe
 		return nil, nil, tryResult{state: res[0], order: res[1], rank: res[2]}, nil
 	}
 	sctx, rel, err := a.keep(sent, false)
+	if err == nil && l.renewer.asks() != asked {
+		l.renewer.roundNow() // one asked while the call was on its way may have missed the slot
+	}
 	return sctx, rel, tryResult{state: stateAdmitted}, err
 }
 

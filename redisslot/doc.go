@@ -94,11 +94,10 @@
 // looks once its pub/sub connection, which it keeps from its first slot on,
 // comes back (the restart broke it, or a restart kept it from opening), or
 // sooner: when one of its calls fails (then it probes every 100ms), or when
-// its call, or another Limiter's with the same Prefix, is the first to find
-// Redis's scripts gone (that Limiter tells the others on the pub/sub
-// connection, which on a Redis Cluster is on one node and so does not see
-// the restart of another). A Limiter with another Prefix does not hear that
-// message: it looks at its next round. A failover to a replica that missed
+// its call, or another Limiter's, is the first to find Redis's scripts gone
+// (that Limiter tells the others, of every Prefix, on the pub/sub channel
+// "redisslot:restarts": on a Redis Cluster the connection is on one node and
+// so does not see the restart of another). A failover to a replica that missed
 // the last writes forgets the slots they took, and an instance looks for
 // them the same ways, or when its call, left on the demoted master, is
 // answered READONLY and its next acquire is answered (a READONLY answer is

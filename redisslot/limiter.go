@@ -92,7 +92,7 @@ func New(client redis.UniversalClient, opts Options) *Limiter {
 		kicks: make(chan struct{}, 1), soon: make(chan struct{}, 1),
 	}
 	pubsub := func(err error) { l.trouble.pubsubFailed(err, l.set.renewEvery, l.set.OnError) }
-	l.renewer.tell = &teller{client: client, bg: l.bg, canary: l.set.names.prefix + "restarts", self: l.members.instance,
+	l.renewer.tell = &teller{client: client, bg: l.bg, canary: restartChannel, self: l.members.instance,
 		every: l.set.renewEvery, report: pubsub}
 	l.frees = newPendingFrees(l.renewer.kick)
 	l.renewer.frees = l.frees

@@ -36,6 +36,7 @@ type renewer struct {
 
 	kicks chan struct{} // buffered 1: frees to send
 	soon  chan struct{} // buffered 1: a round now
+	asked atomic.Uint64 // rounds asked at once so far (see asks)
 
 	onAdopt atomic.Pointer[func()] // tests: between the clock's and the share's count of an adoption
 
@@ -64,16 +65,25 @@ func (r *renewer) kick() {
 }
 
 // roundNow has a round run at once, if the renewer runs.
-func (r *renewer) roundNow() { poke(r.soon) }
+func (r *renewer) roundNow() {
+	r.asked.Add(1)
+	poke(r.soon)
+}
+
+// asks returns how many rounds were asked at once so far. A call that
+// reads it before it is sent and again once its slot is held asks for one
+// more round if it changed: a round asked while the call was on its way,
+// for a restart, may have run before the slot was held, and missed it.
+func (r *renewer) asks() uint64 { return r.asked.Load() }
 
 // emptied hears that a call found Redis's script cache emptied (see
 // noScript): a restart or a failover may have lost slots, of this Limiter
-// and of every other with its Prefix. It has a round run at once, running
+// and of every other on that Redis. It has a round run at once, running
 // the renewer if need be, which first has the teller tell the others.
 func (r *renewer) emptied() {
 	r.tell.want()
 	r.wake()
-	poke(r.soon)
+	r.roundNow()
 }
 
 // stop waits for the goroutine, and a restart message in flight, to end;

@@ -10,12 +10,18 @@ import (
 	"github.com/redis/go-redis/v9"
 )
 
+// restartChannel is the restart canary's channel: one for every Prefix,
+// which all lose their slots in a restart, while one Prefix's call may
+// load the scripts again before another's finds them gone. Earlier
+// versions used Prefix+"restarts".
+const restartChannel = "redisslot:restarts"
+
 // A teller sends a Limiter's restart messages: when a call of the Limiter
 // finds Redis's script cache emptied, it publishes the Limiter's instance id
 // on the restart canary's channel (see subscriber), so that every other
-// Limiter with the Prefix looks for the slots a restart or a failover lost,
-// even one whose pub/sub connection it did not break (on a Redis Cluster,
-// one on another node). One emptied cache is found by each script in turn,
+// Limiter on that Redis, of every Prefix (the script cache is the server's),
+// looks for the slots a restart or a failover lost, even one whose pub/sub
+// connection it did not break (on a Redis Cluster, one on another node). One emptied cache is found by each script in turn,
 // so it sends at most one message a round interval; and it sends in the
 // background, so that a node that does not answer (PUBLISH goes to any
 // node of a cluster) costs no renewal. A message wanted within a round
