@@ -25,6 +25,8 @@ type config struct {
 	renewKeys   int             // slots (one per key) held for the renewal rounds
 	renewLease  time.Duration   // Lease of the renewal Limiter: a round every Lease/3
 	renewRounds int             // renewal rounds measured per round
+	hotOnly     bool            // run the hot key alone, none of the other tables
+	byCommand   bool            // print the hot key's commands inside Redis by command name
 }
 
 // quickValues are the values -quick gives the flags not set explicitly: a
@@ -63,6 +65,8 @@ func parseConfig(args []string, stderr io.Writer) (config, error) {
 	fs.IntVar(&c.renewKeys, "renew-keys", 10000, "slots, one per key, held by one Limiter for the renewal rounds")
 	fs.DurationVar(&c.renewLease, "renew-lease", 3*time.Second, "Lease of that Limiter: it renews every Lease/3")
 	fs.IntVar(&c.renewRounds, "renew-rounds", 3, "renewal rounds measured per round")
+	fs.BoolVar(&c.hotOnly, "hot-only", false, "run and print the hot-key table alone")
+	fs.BoolVar(&c.byCommand, "by-command", false, "print the hot key's commands inside Redis per acquire by command name (INFO commandstats deltas, summed over rounds)")
 	quick := fs.Bool("quick", false, "a run of seconds that prints every table: "+quickSummary())
 	if err := fs.Parse(args); err != nil {
 		return c, err

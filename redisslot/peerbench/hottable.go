@@ -1,9 +1,12 @@
 package main
 
 import (
+	"cmp"
 	"fmt"
 	"io"
+	"maps"
 	"math"
+	"slices"
 	"strconv"
 	"time"
 )
@@ -19,6 +22,8 @@ type hotFigures struct {
 	served, perSec, util, vsLocal figure
 	p50, p99, overtaken           figure
 	commands, redisCPU, clientCPU figure
+	byName                        commandCounts // calls by command, summed over rounds
+	servedTotal                   int64         // acquires served, summed over rounds
 }
 
 // A hotRow names a row of the hot-key table: a design on a shape.
@@ -75,6 +80,15 @@ func (t *hotTable) record(round int, s hotShape, results map[string]hotResult) {
 		f.p99.add(quantile(r.waits, 0.99).Seconds())
 		f.overtaken.add(r.overtaken)
 		f.commands.add(perAcquire(float64(r.use.redis.commands)))
+		if r.use.redis.byName != nil {
+			if f.byName == nil {
+				f.byName = commandCounts{}
+			}
+			for name, n := range *r.use.redis.byName {
+				f.byName[name] += n
+			}
+		}
+		f.servedTotal += int64(r.served)
 		f.redisCPU.add(perAcquire(r.use.redis.cpu.Seconds()))
 		f.clientCPU.add(perAcquire(r.use.client.Seconds()))
 		if r.served == 0 {
@@ -104,4 +118,31 @@ func (t *hotTable) write(w io.Writer) {
 	}
 	tb.write(w)
 	writeNotes(w, t.notes)
+}
+
+// writeByCommand prints, for each design that uses Redis, each command's
+// calls per served acquire over every round, the most frequent first.
+func (t *hotTable) writeByCommand(w io.Writer) {
+	tb := table{header: []string{"L", "h", "design", "command", "calls / acquire"}}
+	for _, row := range t.rows {
+		f := t.figs[row]
+		if !t.uses[row.design] || f.servedTotal == 0 {
+			continue
+		}
+		names := slices.Collect(maps.Keys(f.byName))
+		slices.SortFunc(names, func(a, b string) int { return cmp.Or(cmp.Compare(f.byName[b], f.byName[a]), cmp.Compare(a, b)) })
+		var total int64
+		for _, name := range names {
+			total += f.byName[name]
+		}
+		for _, name := range append(names, "all") {
+			n := total
+			if name != "all" {
+				n = f.byName[name]
+			}
+			tb.add(strconv.Itoa(row.shape.limit), row.shape.hold.String(), row.design, name,
+				strconv.FormatFloat(float64(n)/float64(f.servedTotal), 'f', 2, 64))
+		}
+	}
+	tb.write(w)
 }

@@ -13,13 +13,32 @@ import (
 // redisCounts is what Redis says it has done since it started: the commands
 // it ran and the CPU time it used.
 type redisCounts struct {
-	commands int64         // calls of every command but INFO
-	cpu      time.Duration // used_cpu_sys + used_cpu_user
+	commands int64          // calls of every command but INFO
+	cpu      time.Duration  // used_cpu_sys + used_cpu_user
+	byName   *commandCounts // calls of each command but INFO, by its name
 }
+
+// commandCounts are the calls of each command, by its commandstats name
+// without "cmdstat_" ("evalsha", "zadd", "client|setinfo").
+type commandCounts map[string]int64
 
 // sub returns the counts between an earlier snapshot and c.
 func (c redisCounts) sub(earlier redisCounts) redisCounts {
-	return redisCounts{commands: c.commands - earlier.commands, cpu: c.cpu - earlier.cpu}
+	d := redisCounts{commands: c.commands - earlier.commands, cpu: c.cpu - earlier.cpu}
+	if c.byName != nil {
+		m := commandCounts{}
+		for name, n := range *c.byName {
+			var before int64
+			if earlier.byName != nil {
+				before = (*earlier.byName)[name]
+			}
+			if n-before != 0 {
+				m[name] = n - before
+			}
+		}
+		d.byName = &m
+	}
+	return d
 }
 
 // readRedisCounts reads INFO cpu and commandstats in one call.
@@ -38,7 +57,8 @@ func readRedisCounts(ctx context.Context, c *redis.Client) (redisCounts, error) 
 }
 
 func parseRedisCounts(text string) (redisCounts, error) {
-	var rc redisCounts
+	byName := commandCounts{}
+	rc := redisCounts{byName: &byName}
 	var sys, user float64
 	var seen int
 	for line := range strings.SplitSeq(text, "\n") {
@@ -65,6 +85,7 @@ func parseRedisCounts(text string) (redisCounts, error) {
 				return rc, fmt.Errorf("peerbench: INFO %s: %w", name, err)
 			}
 			rc.commands += n
+			byName[strings.TrimPrefix(name, "cmdstat_")] = n
 		}
 	}
 	if seen != 2 {

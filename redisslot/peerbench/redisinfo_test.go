@@ -1,6 +1,7 @@
 package main
 
 import (
+	"maps"
 	"testing"
 	"time"
 )
@@ -19,8 +20,12 @@ func TestParseRedisCounts(t *testing.T) {
 		t.Fatal(err)
 	}
 	want := redisCounts{commands: 19, cpu: 1750 * time.Millisecond}
-	if got != want {
+	if got.commands != want.commands || got.cpu != want.cpu {
 		t.Errorf("parseRedisCounts = %+v; want %+v", got, want)
+	}
+	wantByName := commandCounts{"evalsha": 10, "zadd": 7, "client|setinfo": 2}
+	if !maps.Equal(*got.byName, wantByName) {
+		t.Errorf("parseRedisCounts by name = %v; want %v", *got.byName, wantByName)
 	}
 	if _, err := parseRedisCounts("# Commandstats\r\ncmdstat_get:calls=1\r\n"); err == nil {
 		t.Error("parseRedisCounts without the CPU section returned no error")

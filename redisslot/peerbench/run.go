@@ -70,6 +70,9 @@ func (b *bench) round(ctx context.Context, round int, rep *report) error {
 	if err := b.hotRound(ctx, round, rep.hot); err != nil {
 		return err
 	}
+	if b.cfg.hotOnly {
+		return nil
+	}
 	if err := b.opRound(ctx, round, rep.ops); err != nil {
 		return err
 	}
@@ -98,6 +101,13 @@ func (r *report) write(w io.Writer) {
 	}
 	fmt.Fprintf(w, "\n## Hot key: 4·L callers over two instances (Local: one), %v per design per round\n\n", r.cfg.duration)
 	r.hot.write(w)
+	if r.cfg.byCommand {
+		fmt.Fprintf(w, "\n## Hot key: commands inside Redis per served acquire, by command (INFO commandstats deltas over the measured windows of every round ÷ the acquires served in them)\n\n")
+		r.hot.writeByCommand(w)
+	}
+	if r.cfg.hotOnly {
+		return
+	}
 	fmt.Fprintf(w, "\n## Uncontended: TryAcquire and Acquire alternating, each with its release, back to back\n\n")
 	r.ops.write(w)
 	fmt.Fprintf(w, "\n## Load of %s keys\n\n", grouped(r.cfg.loadKeys))
