@@ -29,9 +29,17 @@ import (
 // lease ms, mode, cap (0: none), entry TTL ms, how many of the slots that
 // follow it carries for good (the rest are on their way in other calls),
 // how many places in line end the list; the slots, then the places.
-// Returns {state, order (-1: kept its place), rank}. Cost: 7 to admit with
-// nobody waiting (+1 with slots to free, +2 with places); first in line taking its slot 12 (+1 to
-// publish); a queued try with no room 8.
+// Returns {state, order (-1: kept its place), rank}.
+//
+// A try in mode "wait" reads its rank first and the queue's length only
+// when it has no place; a join reads no rank: a copy of a join that
+// already queued its member finds it there as it adds it (ZADD NX), and
+// keeps its place, and one admitted takes its member out of the queue.
+//
+// Cost: 7 to admit with nobody waiting (+1 with slots to free, +2 with
+// places); first in line taking its slot 10 (+1 to publish); joining behind
+// others 12 (+1 with slots to free, +2 to wake); a queued try with no room
+// 6 first in line, 7 behind it.
 var acquireScript = redis.NewScript("#!lua" + nowMs + commonLua + `
 local member, limit, mode = ARGV[1], tonumber(ARGV[2]), ARGV[4]
 local lastSlot = #ARGV - tonumber(ARGV[8])
@@ -51,19 +59,28 @@ if redis.call('ZSCORE', KEYS[4], member) then
 	return {5, 0, 0}
 end
 local held = holders()
-local waiters = redis.call('ZCARD', KEYS[2])
-local rank = false
-if waiters > 0 and mode ~= 'try' then
+-- rank: the member's place in line (false: none); waiters: the line's
+-- length, read only when the member has no place (false until then).
+local rank, waiters = false, false
+if mode == 'wait' then
 	rank = redis.call('ZRANK', KEYS[2], member)
 end
+if not rank then
+	waiters = redis.call('ZCARD', KEYS[2])
+	if waiters > 0 and mode == 'probe' then
+		rank = redis.call('ZRANK', KEYS[2], member)
+	end
+end
 local dropped = 0
-if waiters > 0 and rank ~= 0 then
+if rank ~= 0 and (rank or waiters > 0) then
 	dropped = dropLapsed()
 end
 if dropped > 0 then
-	waiters = redis.call('ZCARD', KEYS[2])
 	if rank then
 		rank = redis.call('ZRANK', KEYS[2], member)
+	end
+	if not rank then
+		waiters = redis.call('ZCARD', KEYS[2])
 	end
 end
 local admit
@@ -89,14 +106,19 @@ if admit then
 	if rank then
 		redis.call('ZREM', KEYS[2], member)
 		redis.call('ZREM', KEYS[3], member)
-		waiters = waiters - 1
-	end
-	if waiters > 0 and (rank or freed > 0 or dropped > 0) then
-		wake(held + 1)
+		wake(held + 1) -- those behind it whose turn it is; none if none wait
+	else
+		if mode == 'join' and waiters > 0 and redis.call('ZREM', KEYS[2], member) > 0 then
+			redis.call('ZREM', KEYS[3], member) -- a copy of a join that queued it
+			waiters = waiters - 1
+		end
+		if waiters > 0 and (freed > 0 or dropped > 0) then
+			wake(held + 1)
+		end
 	end
 	return {1, 0, 0}
 end
-if (freed > 0 or dropped > 0) and waiters > 0 then
+if (freed > 0 or dropped > 0) and (rank or waiters > 0) then
 	wake(held)
 end
 if mode == 'try' then
@@ -110,6 +132,10 @@ if mode == 'probe' then
 end
 local cap = tonumber(ARGV[5])
 if mode == 'join' and cap > 0 and waiters >= cap then
+	local queued = redis.call('ZRANK', KEYS[2], member) -- a copy of a join that queued it
+	if queued then
+		return {2, -1, queued}
+	end
 	return {3, 0, 0}
 end
 local order, ends = nowUs, now + tonumber(ARGV[6])
@@ -121,7 +147,9 @@ if waiters > 0 then
 	redis.call('PEXPIREAT', KEYS[2], ends, 'GT')
 	redis.call('PEXPIREAT', KEYS[3], ends, 'GT')
 end
-redis.call('ZADD', KEYS[2], order, member)
+if redis.call('ZADD', KEYS[2], 'NX', order, member) == 0 then
+	return {2, -1, redis.call('ZRANK', KEYS[2], member)} -- a copy of a join that queued it
+end
 redis.call('ZADD', KEYS[3], ends, member)
 if waiters == 0 then
 	redis.call('PEXPIREAT', KEYS[2], ends)
