@@ -214,54 +214,6 @@ func TestAcquireSentTwiceTakesOneSlotAndDoesNotCountItself(t *testing.T) {
 	eventually(t, "InUse is 0 once the free has arrived (no orphan)", func() bool { return inUse(t, f.l, "k") == 0 })
 }
 
-// Promise 2: a join that a client sends again (a retry after a lost reply)
-// after another caller joined behind it keeps its first place: the first in
-// line is still served first.
-func TestJoinSentAgainKeepsItsPlaceAheadOfLaterWaiters(t *testing.T) {
-	srv := redistest.Shared(t)
-	opts := redisslot.Options{Prefix: testPrefix(t), Lease: longLease}
-	a, b := newFixture(t, srv, opts), newFixture(t, srv, opts)
-	ctx := ctxWithTimeout(t)
-	_, rel := mustTry(t, b.l, ctx, "k", 1)
-	order, _ := redisslot.QueueKeys(a.l, "k")
-	raw := srv.Client(t)
-	joined, again := make(chan struct{}), make(chan struct{})
-	var armed atomic.Bool
-	armed.Store(true)
-	a.client.AddHook(scriptHook{hash: redisslot.AcquireHash, fn: func(ctx context.Context, cmds []redis.Cmder, next func() error) error {
-		err := next()
-		if mode, _ := cmds[0].Args()[scriptArg+3].(string); err != nil || mode != "join" || !armed.CompareAndSwap(true, false) {
-			return err
-		}
-		close(joined)
-		<-again
-		return next() // the same join again, as a client retry sends it
-	}})
-	served := make(chan string, 2)
-	acquire := func(f *fixture, name string) {
-		_, r, err := f.l.Acquire(ctx, "k", 1)
-		if err != nil {
-			served <- name + ": " + err.Error()
-			return
-		}
-		served <- name
-		r()
-	}
-	go acquire(a, "A")
-	recv(t, joined, waitAtOnce, "A's join not sent")
-	go acquire(b, "B")
-	eventually(t, "B joins behind A", func() bool { return len(members(t, raw, order)) == 2 })
-	close(again)
-	eventually(t, "A's join sent again is answered", func() bool { return redisslot.Waiters(a.l, "k") == 1 })
-	rel()
-	if first := recv(t, served, waitAtOnce, "nobody served after the release"); first != "A" {
-		t.Errorf("first served after the release: %s; want A, first in line", first)
-	}
-	if second := recv(t, served, waitAtOnce, "the second waiter not served"); second != "B" {
-		t.Errorf("second served: %s; want B", second)
-	}
-}
-
 // Promise 2: an acquire that a client sends again after its slot's lease
 // ended in Redis, while another holds the key, is refused: the retry does
 // not bring the lapsed member back beyond the limit.
