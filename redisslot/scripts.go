@@ -29,7 +29,8 @@ import (
 // lease ms, mode, cap (0: none), entry TTL ms, how many of the slots that
 // follow it carries for good (the rest are on their way in other calls),
 // how many places in line end the list; the slots, then the places.
-// Returns {state, order (-1: kept its place), rank}.
+// Returns {state, order, rank}: order -1 for a waiter that kept its place;
+// a copy of a join gets its member's order, as its first copy did.
 //
 // A try in mode "wait" reads its rank first and the queue's length only
 // when it has no place; a join reads no rank: a copy of a join that
@@ -134,7 +135,7 @@ local cap = tonumber(ARGV[5])
 if mode == 'join' and cap > 0 and waiters >= cap then
 	local queued = redis.call('ZRANK', KEYS[2], member) -- a copy of a join that queued it
 	if queued then
-		return {2, -1, queued}
+		return {2, tonumber(redis.call('ZSCORE', KEYS[2], member)), queued}
 	end
 	return {3, 0, 0}
 end
@@ -148,7 +149,8 @@ if waiters > 0 then
 	redis.call('PEXPIREAT', KEYS[3], ends, 'GT')
 end
 if redis.call('ZADD', KEYS[2], 'NX', order, member) == 0 then
-	return {2, -1, redis.call('ZRANK', KEYS[2], member)} -- a copy of a join that queued it
+	-- a copy of a join that queued it: its place, for the caller's local line
+	return {2, tonumber(redis.call('ZSCORE', KEYS[2], member)), redis.call('ZRANK', KEYS[2], member)}
 end
 redis.call('ZADD', KEYS[3], ends, member)
 if waiters == 0 then
