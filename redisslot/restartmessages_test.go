@@ -38,8 +38,9 @@ func TestOneEmptiedScriptCacheSendsOneRestartMessage(t *testing.T) {
 		t.Fatal(err)
 	}
 	redisslot.RenewNow(f.l)
-	// Each round publishes before it returns; Redis delivers in order, so
-	// every message sent so far comes before this last one.
+	// A round publishes in the background: once none is in flight, Redis
+	// has every message sent so far, and delivers them before this last one.
+	eventually(t, "no restart message in flight", func() bool { return redisslot.TellerIdle(f.l) })
 	const last = "end of test"
 	if err := raw.Publish(ctx, redisslot.CanaryChannel(f.l), last).Err(); err != nil {
 		t.Fatal(err)

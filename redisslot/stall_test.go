@@ -134,13 +134,16 @@ func sigstopFor(t *testing.T, srv *redistest.Server, d time.Duration, during fun
 // sleeps, and returns when the sleep ended.
 func debugSleepFor(t *testing.T, srv *redistest.Server, d time.Duration, during func()) time.Time {
 	t.Helper()
-	raw := srv.Client(t)
+	raw, probe := srv.Client(t), srv.Client(t)
+	if err := probe.Ping(ctxWithTimeout(t)).Err(); err != nil { // its connection opened: a slow dial is no sleep
+		t.Fatal(err)
+	}
 	slept := make(chan error, 1)
 	go func() { slept <- raw.Do(context.Background(), "DEBUG", "SLEEP", d.Seconds()).Err() }()
 	eventually(t, "Redis is asleep", func() bool {
-		ctx, cancel := context.WithTimeout(context.Background(), 50*time.Millisecond)
+		ctx, cancel := context.WithTimeout(context.Background(), 3*stallTimeout/2)
 		defer cancel()
-		return srv.Client(t).Ping(ctx).Err() != nil
+		return probe.Ping(ctx).Err() != nil
 	})
 	during()
 	select {
