@@ -1,0 +1,67 @@
+package falsereports14
+
+import (
+	"context"
+	"net/http"
+
+	"github.com/ctxguard/release/slots"
+)
+
+// acquireRelOnErr returns its variable rel on the refusal too. rel is nil
+// there: a Limiter's release is nil whenever its error is not (the
+// analyzer knows this of TryAcquire, and narrows a status variable by it),
+// but the constant statusFull returned beside rel is recorded in the fact
+// as a status the guard may be non-nil with.
+func acquireRelOnErr(ctx context.Context, l slots.Limiter, key string) (func(), status) { // want acquireRelOnErr:"returnsGuard\\[0\\] 0:\\{1=0\\|1\\} ctxOf\\[0\\]$"
+	_, rel, err := l.TryAcquire(ctx, key, 4)
+	if err != nil {
+		return rel, statusFull
+	}
+	return rel, statusOK
+}
+
+// Reported: the return is reached only with statusFull, where the helper's
+// rel is nil.
+func relOnErrCaller(ctx context.Context, l slots.Limiter) int {
+	rel, st := acquireRelOnErr(ctx, l, "k")
+	if st != statusOK {
+		return st.httpCode()
+	}
+	defer rel()
+	return http.StatusOK
+}
+
+// acquireAudited takes the account's slot and audits the account. Its
+// deferred closure gives the slot back and clears rel when the status
+// it returns is not statusOK; every return is bare, so the closure sees
+// what the return hands on. So rel is nil unless st is statusOK: where
+// the slot was refused rel was nil already, and where the audit failed
+// the closure frees it and sets it to nil. The closure assigns only nil
+// to rel, and never assigns st, but the fact records no values for st.
+func (g *gateway) acquireAudited(ctx context.Context, acct string) (rel func(), st status) { // want acquireAudited:"returnsGuard\\[0\\]$"
+	rel, st = g.acquireAccountSlot(ctx, acct)
+	defer func() {
+		if st != statusOK && rel != nil {
+			rel()
+			rel = nil
+		}
+	}()
+	if st != statusOK {
+		return
+	}
+	if err := audit(acct); err != nil {
+		st = statusBackend
+		return
+	}
+	return
+}
+
+// Reported: rel is nil where st is not statusOK (see acquireAudited).
+func (g *gateway) auditedCaller(ctx context.Context, acct string) int {
+	rel, st := g.acquireAudited(ctx, acct)
+	if st != statusOK {
+		return st.httpCode()
+	}
+	defer rel()
+	return http.StatusOK
+}
