@@ -55,7 +55,7 @@ var allPatterns = []string{
 	"falsereports7", "falsereports8", "missedleaks6", "nilresults", "missedleaks7", "falsereports9",
 	"knownlimits3", "falsereports10", "missedleaks8", "falsereports11", "missedleaks9",
 	"falsereports12", "missedleaks10", "falsereports13", "missedleaks11",
-	"falsereports14",
+	"falsereports14", "missedleaks12",
 }
 
 var all struct {
@@ -511,3 +511,8 @@ func TestMissedLeaks11(t *testing.T) { run(t, "missedleaks11") }
 // t.Failed(); and a return after the defers of a loop that holds each of
 // a request's keys on purpose.
 func TestFalseReports14(t *testing.T) { run(t, "falsereports14") }
+
+// TestMissedLeaks12 checks that a slot is reported when a table test drops
+// it under a check of errors.Is(err, tc.wantErr) whose wanted error is nil
+// in that case: errors.Is(err, nil) holds only where err is nil.
+func TestMissedLeaks12(t *testing.T) { run(t, "missedleaks12") }
