@@ -163,6 +163,9 @@ func (ps *pathSearch) nothingHeld(cs *condScope, cond ast.Expr, truth bool) bool
 		}
 	case *ast.BinaryExpr:
 		return ps.nothingHeldBinary(cs, e, truth)
+	case *ast.CallExpr:
+		// Where the test has failed, a path ends as one through t.Error does.
+		return truth && ps.failure != nil && testFailed(ps.info, e)
 	}
 	return false
 }

@@ -186,6 +186,10 @@
 //     (`func fatalf(t testing.TB, ...) { t.Helper(); t.Fatalf(...) }`)
 //     ends the paths of its callers in another.
 //
+// A branch taken where the Failed method of one of those types returns true
+// (`if t.Failed() { return }`) ends a path the same way; its other branch
+// does not.
+//
 // A status that says the guard is nil ends a path too (see Status
 // results). So, in a test,
 //

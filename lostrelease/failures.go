@@ -27,6 +27,13 @@ var testingFailures = map[string]bool{
 	"Fatal": true, "Fatalf": true, "Skip": true, "Skipf": true, "SkipNow": true,
 }
 
+// testFailed reports whether call calls the Failed method of package
+// testing's T, B, F or TB: where it returns true, the test has failed.
+func testFailed(info *types.Info, call *ast.CallExpr) bool {
+	fn, ok := typeutil.Callee(info, call).(*types.Func)
+	return ok && fn.Pkg() != nil && fn.Pkg().Path() == "testing" && fn.Name() == "Failed" && fn.Signature().Recv() != nil
+}
+
 // failure reports whether n, a node of a CFG, is a statement that calls a
 // method of package testing in testingFailures (on a *testing.T,
 // *testing.B, *testing.F or testing.TB, whatever function it is in), or a

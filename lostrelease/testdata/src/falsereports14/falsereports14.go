@@ -1,6 +1,6 @@
 // Package falsereports14 holds correct code in the gateway's shapes that
-// lostrelease reports today: the comment on each case says why the code
-// is correct. None carries a want for the report it gets.
+// lostrelease must not report: the comment on each case says why the code
+// is correct.
 package falsereports14
 
 import (

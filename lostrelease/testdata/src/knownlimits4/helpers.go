@@ -1,4 +1,4 @@
-package falsereports14
+package knownlimits4
 
 import (
 	"context"
@@ -20,12 +20,12 @@ func acquireRelOnErr(ctx context.Context, l slots.Limiter, key string) (func(), 
 	return rel, statusOK
 }
 
-// Reported: the return is reached only with statusFull, where the helper's
+// Reported (a false report): the return is reached only with statusFull, where the helper's
 // rel is nil.
 func relOnErrCaller(ctx context.Context, l slots.Limiter) int {
-	rel, st := acquireRelOnErr(ctx, l, "k")
+	rel, st := acquireRelOnErr(ctx, l, "k") // want `not used on all paths`
 	if st != statusOK {
-		return st.httpCode()
+		return st.httpCode() // want `this return statement may be reached without using the release function rel`
 	}
 	defer rel()
 	return http.StatusOK
@@ -56,11 +56,11 @@ func (g *gateway) acquireAudited(ctx context.Context, acct string) (rel func(), 
 	return
 }
 
-// Reported: rel is nil where st is not statusOK (see acquireAudited).
+// Reported (a false report): rel is nil where st is not statusOK (see acquireAudited).
 func (g *gateway) auditedCaller(ctx context.Context, acct string) int {
-	rel, st := g.acquireAudited(ctx, acct)
+	rel, st := g.acquireAudited(ctx, acct) // want `not used on all paths`
 	if st != statusOK {
-		return st.httpCode()
+		return st.httpCode() // want `this return statement may be reached without using the release function rel`
 	}
 	defer rel()
 	return http.StatusOK

@@ -1,4 +1,4 @@
-package falsereports14
+package knownlimits4
 
 import (
 	"context"
@@ -11,7 +11,7 @@ type routeKey struct {
 	limit int
 }
 
-// Reported: a request holds a slot of each of its route's keys (account,
+// Reported (a false report): a request holds a slot of each of its route's keys (account,
 // user, route) until the handler returns, on purpose: the defer in the
 // loop over the keys is how it holds them all, as `for range n { defer
 // rel() }` does. The return after the defer, when the client hung up,
@@ -23,7 +23,7 @@ func holdAllKeys(ctx context.Context, l slots.Limiter, keys []routeKey) error {
 		if err != nil {
 			return err
 		}
-		defer rel()
+		defer rel() // want `deferred in a loop: held until the function returns`
 		if ctx.Err() != nil {
 			return ctx.Err()
 		}
