@@ -19,12 +19,7 @@ import (
 func TestClusterNodeRestartEndsTheOldHoldersOfEveryLimiter(t *testing.T) {
 	servers := redistest.StartCluster(t, 2)
 	ctx := ctxWithTimeout(t)
-	newLimiter := func() *redisslot.Limiter {
-		l := redisslot.New(redistest.ClusterClient(t, servers), redisslot.Options{Prefix: "p:", Lease: longLease, OnError: (&errLog{}).add})
-		t.Cleanup(func() { _ = l.Close() })
-		return l
-	}
-	a, b := newLimiter(), newLimiter()
+	a, b := clusterLimiter(t, servers, "p:"), clusterLimiter(t, servers, "p:")
 	_, warm := mustTry(t, a, ctx, "warm", 1)
 	defer warm()
 	// a keeps its canary from its first slot on.
@@ -84,4 +79,12 @@ func keyOnNode(t *testing.T, ctx context.Context, servers []*redistest.Server, l
 			return key
 		}
 	}
+}
+
+// clusterLimiter returns a Limiter with prefix on a cluster client of its
+// own, closed when t ends.
+func clusterLimiter(t *testing.T, servers []*redistest.Server, prefix string) *redisslot.Limiter {
+	l := redisslot.New(redistest.ClusterClient(t, servers), redisslot.Options{Prefix: prefix, Lease: longLease, OnError: (&errLog{}).add})
+	t.Cleanup(func() { _ = l.Close() })
+	return l
 }

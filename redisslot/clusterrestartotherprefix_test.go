@@ -28,12 +28,7 @@ import (
 func TestClusterNodeRestartFoundByAnotherPrefixEndsTheOldHolders(t *testing.T) {
 	servers := redistest.StartCluster(t, 2)
 	ctx := ctxWithTimeout(t)
-	newLimiter := func(prefix string) *redisslot.Limiter {
-		l := redisslot.New(redistest.ClusterClient(t, servers), redisslot.Options{Prefix: prefix, Lease: longLease, OnError: (&errLog{}).add})
-		t.Cleanup(func() { _ = l.Close() })
-		return l
-	}
-	a, b, c := newLimiter("p:"), newLimiter("p:"), newLimiter("q:")
+	a, b, c := clusterLimiter(t, servers, "p:"), clusterLimiter(t, servers, "p:"), clusterLimiter(t, servers, "q:")
 	_, warm := mustTry(t, a, ctx, "warm", 1)
 	defer warm()
 	// a keeps its canary from its first slot on; b subscribes its own with
