@@ -92,10 +92,10 @@
 // without persistence forgets every slot, and until each instance looks for
 // its lost slots, old and new holders together may exceed the limit. It
 // looks once its pub/sub connection, which it keeps from its first slot on,
-// comes back (the restart broke it, or a restart kept it from opening), or
-// sooner: when one of its calls fails (then it probes every 100ms), or when
-// its call, or another Limiter's, is the first to find Redis's scripts gone
-// (that Limiter tells the others, of every Prefix, on the pub/sub channel
+// first opens or comes back after the restart broke it, or sooner: when one
+// of its calls fails (then it probes every 100ms), or when its call, or
+// another Limiter's, is the first to find Redis's scripts gone (that Limiter
+// tells the others, of every Prefix, on the pub/sub channel
 // "redisslot:restarts": on a Redis Cluster the connection is on one node and
 // so does not see the restart of another). A failover to a replica that missed
 // the last writes forgets the slots they took, and an instance looks for

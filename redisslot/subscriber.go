@@ -21,14 +21,15 @@ import (
 // back: it then calls restart. From the first slot on it also keeps canary
 // subscribed: a Redis restart breaks the connection, so its reconnect tells
 // the Limiter to look for the slots the restart lost, whether or not a call
-// of its own failed (its first confirmation after a failed subscribe does
-// too: Redis may have restarted before it got through); and a message there
+// of its own failed. Its first confirmation does too, a round early: Redis
+// may have restarted after the first slot and before the canary got
+// through, with or without a failed subscribe; and a message there
 // from another Limiter, which found the scripts gone (see renewer.emptied),
 // does the same, for a restart that did not break this connection (on a
 // Redis Cluster, of another node).
 //
-// Its mu guards ps and stopped; subscribed, confirmed, canaryOn and failed
-// are the goroutine's.
+// Its mu guards ps and stopped; subscribed, confirmed and canaryOn are the
+// goroutine's.
 type subscriber struct {
 	client  redis.UniversalClient
 	waiting *waiting
@@ -50,7 +51,6 @@ type subscriber struct {
 	subscribed map[string]bool // keys (names of their slot sets) asked for
 	confirmed  map[string]bool // channels whose subscription Redis confirmed
 	canaryOn   bool            // canary asked for
-	failed     bool            // a subscribe failed since the canary was last confirmed
 }
 
 // sync tells the subscriber that a key gained its first local waiter or lost its last.
@@ -112,10 +112,9 @@ func (s *subscriber) handle(m any) {
 		if m.Kind != "subscribe" {
 			return
 		}
-		if s.confirmed[m.Channel] || m.Channel == s.canary && s.failed {
+		if s.confirmed[m.Channel] || m.Channel == s.canary {
 			s.restart()
 		}
-		s.failed = s.failed && m.Channel != s.canary
 		s.confirmed[m.Channel] = true
 		// Now subscribed: a free may have gone unheard, so the oldest tries.
 		s.waiting.wake(strings.TrimSuffix(m.Channel, channelSuffix), 1, true)
@@ -160,7 +159,6 @@ func (s *subscriber) resubscribe() {
 		}
 	}
 	if len(errs) > 0 && s.bg.Err() == nil {
-		s.failed = true
 		s.report(errors.Join(errs...))
 	}
 }
