@@ -25,6 +25,7 @@ func TestFreeCarriedByATryThatNeverReachedRedisIsSentAtOnce(t *testing.T) {
 	srv := redistest.Shared(t)
 	f := newFixture(t, srv, redisslot.Options{Lease: longLease}) // the next round is 20s away
 	redisslot.SetRetryInterval(f.l, longLease)                   // the waiter tries only when woken
+	warmUp(t, f.l)                                               // the round of its canary's first confirmation is past
 	var tries atomic.Int64                                       // acquire calls returned
 	carrying := make(chan struct{}, 1)
 	carrierErr := make(chan error, 1) // what go-redis made of the try that carried the free

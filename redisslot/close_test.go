@@ -66,7 +66,7 @@ func TestCloseEndsWaitingAcquireWithErrClosed(t *testing.T) {
 func TestCloseCancelsHeldSlotsAndFreesThemInOneCallPerKey(t *testing.T) {
 	srv := redistest.Shared(t)
 	f := newFixture(t, srv, redisslot.Options{Lease: longLease})
-	warmUp(t, f)
+	warmUp(t, f.l)
 	raw := srv.Client(t)
 	ctx := ctxWithTimeout(t)
 	var ctxs []context.Context

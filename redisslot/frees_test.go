@@ -126,6 +126,7 @@ func TestAcquireCarriesAFreeWhoseCallFailed(t *testing.T) {
 func TestFailedFreeWaitsForTheRoundNotTheNextRelease(t *testing.T) {
 	srv := redistest.Shared(t)
 	f := newFixture(t, srv, redisslot.Options{Lease: longLease})
+	warmUp(t, f.l) // the round of its canary's first confirmation is past
 	var fail atomic.Bool
 	fail.Store(true)
 	failed := failFreesWhile(f, &fail)
@@ -156,7 +157,7 @@ func TestUncontendedAcquireAndReleaseSendTwoCommands(t *testing.T) {
 	srv := redistest.Shared(t)
 	f := newFixture(t, srv, redisslot.Options{Lease: longLease})
 	ctx := ctxWithTimeout(t)
-	warmUp(t, f)
+	warmUp(t, f.l)
 	f.count.Reset()
 	_, rel := mustTry(t, f.l, ctx, "k", 1)
 	rel()
@@ -173,7 +174,7 @@ func TestUncontendedAcquireAndReleaseSendTwoCommands(t *testing.T) {
 func TestFailedCallsLeaveNoGoroutinesAndOneReportPerKeyPerRound(t *testing.T) {
 	srv := redistest.Shared(t)
 	f := newFixture(t, srv, redisslot.Options{Lease: time.Second})
-	warmUp(t, f) // the subscriber the first slot starts, for the restart canary, stays
+	warmUp(t, f.l) // the subscriber the first slot starts, for the restart canary, stays
 	before := goleak.IgnoreCurrent()
 	errAcquire, errFree := errors.New("test: acquire lost"), errors.New("test: free failed")
 	var freesFail atomic.Bool
@@ -279,6 +280,7 @@ func TestGhostOfAStalledAcquireGoesWithNoSlotHeld(t *testing.T) {
 func TestFreeCarriedByAFailedAcquireWaitsForTheRound(t *testing.T) {
 	srv := redistest.Shared(t)
 	f := newFixture(t, srv, redisslot.Options{Lease: longLease})
+	warmUp(t, f.l) // the round of its canary's first confirmation is past
 	var failFrees, failAcquires atomic.Bool
 	failFrees.Store(true)
 	var freesSent atomic.Int64

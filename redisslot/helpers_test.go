@@ -159,17 +159,22 @@ func eventuallyWithin(t testing.TB, bound time.Duration, what string, cond func(
 	}
 }
 
-// warmUp has f's Limiter take and release its first slot, which starts its
-// subscriber and subscribes it to the restart canary, and waits until that
-// subscription is confirmed and the slot's free is out: a test that counts
-// what a Limiter sends, or the goroutines it runs, counts from then on.
-func warmUp(t testing.TB, f *fixture) {
+// warmUp has l take its first slot, which starts its subscriber and
+// subscribes it to the restart canary, waits for the round the canary's
+// first confirmation runs, then releases the slot and waits until its free
+// is confirmed: a test that counts what a Limiter sends or the goroutines
+// it runs, or that must see no round before Lease/3, starts from then on.
+// It adds one slot acquired and one renewal round to l's Stats.
+func warmUp(t testing.TB, l *redisslot.Limiter) {
 	t.Helper()
-	_, rel := mustTry(t, f.l, ctxWithTimeout(t), "warm-up", 1)
+	rounds := l.Stats().RenewalRounds
+	_, rel := mustTry(t, l, ctxWithTimeout(t), "warm-up", 1)
+	eventually(t, "the round of the restart canary's first confirmation", func() bool {
+		return l.Stats().RenewalRounds > rounds
+	})
 	rel()
-	eventually(t, "the restart canary is subscribed", func() bool { return redisslot.CanaryConfirmed(f.l) })
 	eventually(t, "the warm-up slot's free is confirmed", func() bool {
-		return redisslot.FreesInFlight(f.l) == 0 && f.l.Stats().PendingFrees == 0
+		return redisslot.FreesInFlight(l) == 0 && l.Stats().PendingFrees == 0
 	})
 }
 

@@ -64,10 +64,15 @@ func (r *renewer) kick() {
 	poke(r.kicks)
 }
 
-// roundNow has a round run at once, if the renewer runs.
+// roundNow has a round run at once, if the renewer runs: one that does not
+// holds no slot to look at, and a call in flight asks again (see asks).
 func (r *renewer) roundNow() {
 	r.asked.Add(1)
-	poke(r.soon)
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if r.running {
+		poke(r.soon)
+	}
 }
 
 // asks returns how many rounds were asked at once so far. A call that
@@ -155,6 +160,10 @@ func (r *renewer) idle() bool {
 	r.clock.each(func(*heldKey) {}) // forgets the keys left empty
 	r.frees.sweep()
 	r.running = false
+	select {
+	case <-r.soon: // a round asked for slots no longer held
+	default:
+	}
 	return true
 }
 

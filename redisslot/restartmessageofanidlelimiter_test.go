@@ -43,7 +43,7 @@ func TestFailedRestartMessageOfALimiterWithOnlyShortSlotsIsSentAgain(t *testing.
 	old, relOld := mustTry(t, a.l, ctx, "k", 1)
 	defer relOld()
 	eventually(t, "a's restart canary is subscribed", func() bool { return redisslot.CanaryConfirmed(a.l) })
-	warmUp(t, b)
+	warmUp(t, b.l)
 
 	raw := srv.Client(t)
 	if err := raw.FlushAll(ctx).Err(); err != nil { // a's slot of k is gone

@@ -82,7 +82,7 @@ func TestHeadWaiterLeavingWakesTheNextOnAnotherLimiter(t *testing.T) {
 // free, when the key has waiters, naming the waiter that may take the slot.
 func TestReleasePublishesWakeUpInTheSameCall(t *testing.T) {
 	srv, f, w := pair(t, redisslot.Options{Lease: longLease})
-	warmUp(t, f)
+	warmUp(t, f.l)
 	raw := srv.Client(t)
 	ctx := ctxWithTimeout(t)
 	ps := raw.Subscribe(ctx, redisslot.WakeChannel(f.l, "k"))
