@@ -14,3 +14,6 @@ func RenewerRunning(l *Limiter) bool {
 	defer l.renewer.mu.Unlock()
 	return l.renewer.running
 }
+
+// RoundsAsked returns how many rounds l's renewer was asked to run at once.
+func RoundsAsked(l *Limiter) uint64 { return l.renewer.asks() }
