@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"sync"
 	"testing"
 	"time"
 
@@ -80,15 +81,37 @@ func newFailoverSetup(t *testing.T) *failoverSetup {
 }
 
 // limiter returns a Limiter on a client of its own through the address.
-func (s *failoverSetup) limiter(t *testing.T, prefix string) *redisslot.Limiter {
+func (s *failoverSetup) limiter(t *testing.T, prefix string) (*redisslot.Limiter, *redis.Client) {
 	t.Helper()
 	o := s.master.Options()
 	o.Addr = s.addr.addr
+	o.PoolSize = 2 * demotedConns
 	c := redis.NewClient(o)
 	t.Cleanup(func() { _ = c.Close() })
 	l := redisslot.New(c, redisslot.Options{Prefix: prefix, Lease: longLease, OnError: func(error) {}})
 	t.Cleanup(func() { closeWithin(t, l, waitAfter(10*time.Second)) })
-	return l
+	return l, c
+}
+
+// demotedConns is how many connections a has open to the master that a
+// failover demotes under them: twice what one call tries (go-redis closes a
+// connection answered READONLY and tries again, up to MaxRetries, 3, times),
+// so that a's first round after the failover is answered READONLY on each.
+const demotedConns = 8
+
+// holdConns has c open at least n connections, idle in its pool after: n
+// blocking calls at once need as many.
+func holdConns(t *testing.T, c *redis.Client, n int) {
+	t.Helper()
+	ctx := ctxWithTimeout(t)
+	eventually(t, fmt.Sprintf("%d connections open", n), func() bool {
+		var wg sync.WaitGroup
+		for range n {
+			wg.Go(func() { _ = c.Do(ctx, "BLPOP", "openconns", "0.05").Err() })
+		}
+		wg.Wait()
+		return c.PoolStats().TotalConns >= uint32(n)
+	})
 }
 
 // synced waits until the replica has acknowledged every write so far.
@@ -122,7 +145,7 @@ func (s *failoverSetup) failOver(t *testing.T, v failoverCase) {
 func failoverOnce(t *testing.T, v failoverCase) {
 	s := newFailoverSetup(t)
 	prefix := testPrefix(t)
-	a := s.limiter(t, prefix)
+	a, ac := s.limiter(t, prefix)
 	actx := ctxWithin(t, 2*longLease) // outlives a's next round
 	synced := take(t, a, actx, failLimit/2)
 	redisslot.RenewRound(a) // a Limiter that has run a round keeps its restart canary
@@ -130,9 +153,12 @@ func failoverOnce(t *testing.T, v failoverCase) {
 	s.synced(t)
 	s.link.Freeze() // the replica misses what follows
 	missed := take(t, a, actx, failLimit/2)
+	if v.demote {
+		holdConns(t, ac, demotedConns)
+	}
 	s.failOver(t, v)
 
-	b := s.limiter(t, prefix)
+	b, _ := s.limiter(t, prefix)
 	admitted := time.Now()
 	taken := take(t, b, ctxWithin(t, 2*longLease), failLimit/2)
 	if _, _, err := b.TryAcquire(actx, "k", failLimit); !errors.Is(err, redisslot.ErrFull) {
