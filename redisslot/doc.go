@@ -100,9 +100,10 @@
 // so does not see the restart of another). A failover to a replica that missed
 // the last writes forgets the slots they took, and an instance looks for
 // them the same ways, or when its call, left on the demoted master, is
-// answered READONLY and its next acquire is answered (a READONLY answer is
-// no outage: no fallback), or when the old master, now a replica, passes on
-// the first instance's message. A failover that moves open connections to
+// answered READONLY and its next acquire is answered, or its round so
+// answered is run again a few times, 100ms apart, until one is answered (a
+// READONLY answer is no outage: no fallback), or when the old master, now
+// a replica, passes on the first instance's message. A failover that moves open connections to
 // the new master (a proxy that does so) leaves their subscriptions behind:
 // an instance none of whose calls is answered NOSCRIPT finds its lost slots
 // at its next round, Lease/3 later. Run the slots' Redis with appendonly yes

@@ -11,8 +11,9 @@ import "sync"
 // A READONLY answer, from a master a failover demoted, which may have lost
 // the last writes, is remembered: the next acquire that Redis admits or
 // refuses otherwise (see acquired) has a round run at once, which finds the
-// slots lost. Only an acquire does, so that the rounds of a Limiter whose
-// client reaches nothing but a replica do not run one another.
+// slots lost. A round answered READONLY runs again only a few times (see
+// readOnlyAgain), so that a Limiter whose client reaches nothing but a
+// replica is not sent a round at every probe.
 type health struct {
 	back func(change uint64)
 	lost func(change uint64, err error)

@@ -17,7 +17,10 @@ import (
 // writes the fallback slots into Redis once it answers, and sends the frees
 // not in flight; kicked, it sends at once the frees never sent. While Redis is
 // down it pings it every probeEvery, and at the first answer to any call it
-// runs a round at once, to find the slots a restart lost.
+// runs a round at once, to find the slots a restart lost. A round answered
+// READONLY, by a master a failover demoted under its open connections, runs
+// again after probeEvery, up to readOnlyAgain times: go-redis closes each
+// connection so answered, and a new one reaches the new master.
 //
 // Its mu guards running and stopped; roundMu makes rounds one at a time.
 type renewer struct {
@@ -108,6 +111,7 @@ func (r *renewer) run() {
 	next := time.Now().Add(r.set.renewEvery)
 	var probeAt time.Time
 	flushed := time.Now()
+	again := 0 // rounds run again after a READONLY answer
 	for {
 		select {
 		case <-r.bg.Done():
@@ -119,8 +123,14 @@ func (r *renewer) run() {
 		case <-t.C:
 		}
 		if start := time.Now(); !start.Before(next) {
-			r.round()
 			next = start.Add(r.set.renewEvery)
+			switch readOnly := r.round(); {
+			case !readOnly:
+				again = 0
+			case again < readOnlyAgain:
+				again++
+				next = start.Add(r.set.probeEvery)
+			}
 		} else if r.health.isDown() && !start.Before(probeAt) {
 			r.probe()
 			probeAt = start.Add(r.set.probeEvery)
@@ -182,9 +192,15 @@ func (r *renewer) sendFresh() {
 	r.settleFrees(batches, cmds)
 }
 
+// readOnlyAgain bounds the rounds run again after a READONLY answer, so that
+// a client that reaches nothing but a replica is not sent a round every
+// probeEvery.
+const readOnlyAgain = 8
+
 // round runs a round, bounded by Lease/3, ending the fallback state if all of
 // it got through; then, roundMu released, it ends the lost slots and reports.
-func (r *renewer) round() {
+// It reports whether a call was answered READONLY.
+func (r *renewer) round() (readOnly bool) {
 	r.roundMu.Lock()
 	start := time.Now()
 	r.tell.send()
@@ -222,6 +238,17 @@ func (r *renewer) round() {
 	if len(renewals) > 0 {
 		r.emit.renewalRound(renewals, start, failures, r.bg.Err() != nil)
 	}
+	return anyReadOnly(cmds)
+}
+
+// anyReadOnly reports whether a command was answered READONLY.
+func anyReadOnly(cmds []*redis.Cmd) bool {
+	for _, c := range cmds {
+		if readOnly(c.Err()) {
+			return true
+		}
+	}
+	return false
 }
 
 // settleRenewals returns how many renewal calls failed, and the slots lost.
