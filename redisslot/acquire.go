@@ -140,7 +140,8 @@ type attempt struct {
 	ref    *keyRef
 	member string
 	limit  int
-	shared bool // the slot came from the fallback share
+	shared bool   // the slot came from the fallback share
+	asked  uint64 // the renewer's asks before its last call was sent (see keep)
 
 	fbShare int  // the key's fallback share as last asked, once fbAsked
 	fbAsked bool // Options.Fallback was called
@@ -238,7 +239,8 @@ func (a *attempt) try(mode string, capacity int) (context.Context, func(), tryRe
 	c := l.frees.carry(a.ref.rkey())
 	args := make([]any, 0, 8+len(c.own)+len(c.onTheWay))
 	args = c.args(append(args, a.member, a.limit, l.set.leaseArg, mode, capacity, entryTTLArg))
-	asked, sent := l.renewer.asks(), time.Now()
+	sent := time.Now()
+	a.asked = l.renewer.asks()
 	res, err := runOnce(a.ctx, l.client, acquireScript, a.ref.keys(), args, l.renewer.emptied).Int64Slice()
 	if err == nil && (len(res) != 3 || res[0] == stateGone) {
 		err = fmt.Errorf("unexpected reply %v", res)
@@ -255,9 +257,6 @@ func (a *attempt) try(mode string, capacity int) (context.Context, func(), tryRe
 		return nil, nil, tryResult{state: res[0], order: res[1], rank: res[2]}, nil
 	}
 	sctx, rel, err := a.keep(sent, false)
-	if err == nil && l.renewer.asks() != asked {
-		l.renewer.roundNow() // one asked while the call was on its way may have missed the slot
-	}
 	return sctx, rel, tryResult{state: stateAdmitted}, err
 }
 
@@ -316,7 +315,10 @@ func (a *attempt) keep(sent time.Time, shared bool) (context.Context, func(), er
 		l.fb.returned()
 	}
 	l.renewer.wake()
-	l.sub.watch() // from the first slot on, a Redis restart is heard of
+	if !shared && l.renewer.asks() != a.asked {
+		l.renewer.roundNow() // one asked while the call was on its way may have missed the slot
+	}
+	l.sub.watch() // from the first slot on, a restart is heard of (after the asks: its rounds see this slot)
 	return sctx, release.WrapOnDone(sctx, s.release), nil
 }
 
