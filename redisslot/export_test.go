@@ -170,6 +170,9 @@ func FallbackHeld(l *Limiter, key string) int {
 // an answer after an outage does.
 func RoundSoon(l *Limiter) { l.renewer.roundNow() }
 
+// ReadOnlyAgain is how many times a round answered READONLY runs again.
+const ReadOnlyAgain = readOnlyAgain
+
 // RenewRound runs one renewal round on the calling goroutine, in turn with
 // the renewer's rounds, and leaves its trouble for the next report.
 func RenewRound(l *Limiter) { l.renewer.round() }

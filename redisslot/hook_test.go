@@ -232,6 +232,11 @@ func TestHookHearsHowEachSlotEnded(t *testing.T) {
 // A renewal round is told with its keys, calls and failures.
 func TestHookHearsRenewalRounds(t *testing.T) {
 	f, r := newRecorded(t, redisslot.Options{Lease: longLease})
+	warmUp(t, f.l) // the round of the canary's first confirmation comes first
+	r.mu.Lock()
+	r.rounds = nil
+	r.mu.Unlock()
+	before := f.l.Stats().RenewalRounds
 	ctx := ctxWithTimeout(t)
 	for _, key := range []string{"a", "a", "b"} {
 		_, rel := mustTry(t, f.l, ctx, key, 2)
@@ -245,8 +250,8 @@ func TestHookHearsRenewalRounds(t *testing.T) {
 	if len(rounds) != 1 || rounds[0].Keys != 2 || rounds[0].Calls != 1 || rounds[0].Failures != 0 || rounds[0].Duration <= 0 {
 		t.Fatalf("renewal rounds %+v; want one of 2 keys, 1 call, no failure", rounds)
 	}
-	if got := f.l.Stats(); got.RenewalRounds != 1 || got.RenewalFailures != 0 {
-		t.Errorf("Stats() = %+v; want RenewalRounds 1, RenewalFailures 0", got)
+	if got := f.l.Stats(); got.RenewalRounds != before+1 || got.RenewalFailures != 0 {
+		t.Errorf("Stats() = %+v; want RenewalRounds %d, RenewalFailures 0", got, before+1)
 	}
 }
 

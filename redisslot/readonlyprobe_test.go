@@ -14,27 +14,32 @@ import (
 
 // A Limiter whose client reaches a replica (a master demoted under a fixed
 // address, while a slot is held) is answered READONLY by each renewal and
-// PONG by each probe. Counting READONLY as Redis out of reach must not turn
-// that into a loop: the probe's answer runs a round at once, the round's
-// calls are answered READONLY again, and the next probe runs another. With
-// rounds Lease/3 (20s) apart, the Limiter has nothing to send for 20 probe
-// intervals after a round.
+// PONG by each probe. A round so answered runs again, probeEvery apart, so
+// that one of its calls may reach a new master, but only ReadOnlyAgain
+// times: then the Limiter has nothing to send for 20 probe intervals, its
+// next round Lease/3 (20s) away. Counting READONLY as Redis out of reach
+// would turn that into a loop: the probe's answer runs a round at once, its
+// calls are answered READONLY again, and the next probe runs another.
 func TestLimiterOnAReplicaDoesNotRunARoundAtEveryProbe(t *testing.T) {
 	srv, empty := redistest.Start(t), redistest.Start(t)
 	f := newFixture(t, srv, redisslot.Options{Lease: longLease}) // rounds 20s apart, probes 100ms
+	warmUp(t, f.l)
 	ctx := ctxWithTimeout(t)
 	_, rel := mustTry(t, f.l, ctx, "k", 1)
 	defer rel()
 	srv.ReplicaOf(t, empty, empty.Addr) // demoted under its address
-	f.count.Reset()
+	rounds := f.l.Stats().RenewalRounds
+	want := rounds + 1 + redisslot.ReadOnlyAgain
 	redisslot.RoundSoon(f.l) // the renewer's own round, answered READONLY
-	eventually(t, "the renewer's round sends the renewal of k", func() bool { return f.count.ByName("evalsha") > 0 })
+	eventually(t, fmt.Sprintf("the round answered READONLY and its %d runs again", redisslot.ReadOnlyAgain), func() bool {
+		return f.l.Stats().RenewalRounds >= want
+	})
 	f.count.Reset()
 	const periods = 20
 	quietFor(t, periods, redisslot.ProbeEvery(f.l), func() string {
-		if n := f.count.ByName("evalsha"); n > 0 {
-			return fmt.Sprintf("the Limiter sent %d script calls within %d probe intervals after a round answered READONLY; want none before its next round, %v away",
-				n, periods, redisslot.RenewEvery(f.l))
+		if n, got := f.count.ByName("evalsha"), f.l.Stats().RenewalRounds; n > 0 || got != want {
+			return fmt.Sprintf("the Limiter sent %d script calls within %d probe intervals after a round answered READONLY and its %d runs again, %d rounds in all; want none before its next round, %v away",
+				n, periods, redisslot.ReadOnlyAgain, got-rounds, redisslot.RenewEvery(f.l))
 		}
 		return ""
 	})
