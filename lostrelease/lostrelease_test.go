@@ -55,7 +55,7 @@ var allPatterns = []string{
 	"falsereports7", "falsereports8", "missedleaks6", "nilresults", "missedleaks7", "falsereports9",
 	"knownlimits3", "falsereports10", "missedleaks8", "falsereports11", "missedleaks9",
 	"falsereports12", "missedleaks10", "falsereports13", "missedleaks11",
-	"falsereports14", "missedleaks12", "knownlimits4",
+	"falsereports14", "missedleaks12", "knownlimits4", "falsereports15", "missedleaks13",
 }
 
 var all struct {
@@ -513,3 +513,15 @@ func TestFalseReports14(t *testing.T) { run(t, "falsereports14") }
 // TestMissedLeaks12 checks that a slot dropped by a return under
 // !t.Failed(), where the test has not failed, is reported.
 func TestMissedLeaks12(t *testing.T) { run(t, "missedleaks12") }
+
+// TestFalseReports15 checks that a helper's guard variable returned beside
+// a refusal status where no path holding a slot reaches the return, as
+// after `if err != nil` right after TryAcquire, gives no report on its
+// callers' refusal branch.
+func TestFalseReports15(t *testing.T) { run(t, "falsereports15") }
+
+// TestMissedLeaks13 checks that a helper's guard variable returned beside
+// a refusal status where it may still hold a slot (the error came from a
+// call after the slot was granted) is reported on its callers' refusal
+// branch.
+func TestMissedLeaks13(t *testing.T) { run(t, "missedleaks13") }

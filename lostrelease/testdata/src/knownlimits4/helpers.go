@@ -3,33 +3,7 @@ package knownlimits4
 import (
 	"context"
 	"net/http"
-
-	"github.com/ctxguard/release/slots"
 )
-
-// acquireRelOnErr returns its variable rel on the refusal too. rel is nil
-// there: a Limiter's release is nil whenever its error is not (the
-// analyzer knows this of TryAcquire, and narrows a status variable by it),
-// but the constant statusFull returned beside rel is recorded in the fact
-// as a status the guard may be non-nil with.
-func acquireRelOnErr(ctx context.Context, l slots.Limiter, key string) (func(), status) { // want acquireRelOnErr:"returnsGuard\\[0\\] 0:\\{1=0\\|1\\} ctxOf\\[0\\]$"
-	_, rel, err := l.TryAcquire(ctx, key, 4)
-	if err != nil {
-		return rel, statusFull
-	}
-	return rel, statusOK
-}
-
-// Reported (a false report): the return is reached only with statusFull, where the helper's
-// rel is nil.
-func relOnErrCaller(ctx context.Context, l slots.Limiter) int {
-	rel, st := acquireRelOnErr(ctx, l, "k") // want `not used on all paths`
-	if st != statusOK {
-		return st.httpCode() // want `this return statement may be reached without using the release function rel`
-	}
-	defer rel()
-	return http.StatusOK
-}
 
 // acquireAudited takes the account's slot and audits the account. Its
 // deferred closure gives the slot back and clears rel when the status
