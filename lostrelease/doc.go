@@ -247,7 +247,10 @@
 // it, or what it held where that call was reached, followed the same way
 // from the helper's entry, where a named result holds its zero value.
 // So `switch { case err == nil: st = OK; case errors.Is(err, ErrFull): st =
-// Full }; return rel, st` returns the guard with OK only. Else a result is
+// Full }; return rel, st` returns the guard with OK only. A return of
+// such a guard variable that none of those paths reaches returns it nil,
+// and adds nothing, whatever it returns beside it: `if err != nil { return
+// rel, statusFull }` right after TryAcquire. Else a result is
 // followed to the helper call that assigned it, when both the guard and
 // the result are assigned only there. A package variable (an error value,
 // say) returned beside a guard that cannot be nil, a call of WrapOnDone or

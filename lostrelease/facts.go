@@ -358,6 +358,9 @@ func (c *checker) whileNonNil(hb *helperBody, i, n int) []valueSet {
 		}
 	}
 	for _, ret := range hb.returns {
+		if hb.returned.nilAt(ret, i) {
+			continue // no path that holds a guard reaches ret
+		}
 		switch {
 		case len(ret.Results) == n:
 			if c.nilGuard(ret.Results[i]) {

@@ -56,6 +56,34 @@ func (rv *returnedValues) add(ret *ast.ReturnStmt, i, j int, set map[string]bool
 	return set
 }
 
+// nilAt reports whether ret gives result i, a guard, only nil: it returns
+// a variable of the helper (the named result, if bare) assigned only
+// guards held from sources and nil, and no path from one of those
+// assignments on which the guard may be non-nil reaches ret, as where
+// `if err != nil { return rel, statusFull }` follows TryAcquire.
+func (rv *returnedValues) nilAt(ret *ast.ReturnStmt, i int) bool {
+	if len(ret.Results) != 0 && len(ret.Results) != rv.sig.Results().Len() {
+		return false
+	}
+	g := rv.resultVar(ret, i)
+	if g == nil {
+		return false
+	}
+	holds, ok := rv.guardsOf(g)
+	if !ok {
+		return false
+	}
+	for _, h := range holds {
+		// g as the followed variable: a path that reaches ret records what
+		// g holds there, not known, and run reports false.
+		rw := &returnWalk{ps: rv.ps, h: h, ret: ret, s: g, seen: make(map[returnState][]uint64), keys: make(map[string]bool)}
+		if !rw.run("") || len(rw.keys) > 0 {
+			return false
+		}
+	}
+	return true
+}
+
 // resultVar returns the variable of the helper that ret returns as result
 // i: the named result for a bare return. It is nil for anything else.
 func (rv *returnedValues) resultVar(ret *ast.ReturnStmt, i int) *types.Var {

@@ -124,7 +124,7 @@ func (h *handler) retried(ctx context.Context, user string, accts []string) (fun
 }
 
 // Not reported: relA is returned only where it is nil.
-func (h *handler) nilChecked(ctx context.Context, user string) (func(), status) { // want nilChecked:"returnsGuard\\[0\\] 0:\\{1=0\\|1\\}$"
+func (h *handler) nilChecked(ctx context.Context, user string) (func(), status) { // want nilChecked:"returnsGuard\\[0\\] 0:\\{1=0\\}$"
 	tctx, cancel := context.WithTimeout(ctx, h.timeout)
 	defer cancel()
 	relA, _ := acquireAccountSlot(tctx, h.l, "acct")
@@ -137,7 +137,7 @@ func (h *handler) nilChecked(ctx context.Context, user string) (func(), status) 
 
 // Not reported: relA is returned before the timed call, with nothing in
 // it yet.
-func (h *handler) beforeCall(ctx context.Context, user string) (func(), status) { // want beforeCall:"returnsGuard\\[0\\] 0:\\{1=0\\|1\\}$"
+func (h *handler) beforeCall(ctx context.Context, user string) (func(), status) { // want beforeCall:"returnsGuard\\[0\\] 0:\\{1=0\\}$"
 	var relA func()
 	tctx, cancel := context.WithTimeout(ctx, h.timeout)
 	defer cancel()

@@ -64,10 +64,10 @@ func AcquireDegraded(ctx context.Context, degraded bool) (func(), error) { // wa
 	return rel, nil
 }
 
-// AcquireMaybe returns a guard from another helper beside an error value:
-// by the convention, the guard is nil there, so the error says nothing
-// new.
-func AcquireMaybe(ctx context.Context, lim *redisslot.Limiter) (func(), error) { // want AcquireMaybe:"returnsGuard\\[0\\] ctxOf\\[0\\]$"
+// AcquireMaybe returns a guard from another helper beside an error value
+// where that helper's error is not nil: the guard is nil there, so the
+// guard is returned with a nil error only.
+func AcquireMaybe(ctx context.Context, lim *redisslot.Limiter) (func(), error) { // want AcquireMaybe:"returnsGuard\\[0\\] 0:\\{1=nil\\} ctxOf\\[0\\]$"
 	_, rel, err := lim.TryAcquire(ctx, "account:3", 4)
 	if err == redisslot.ErrLimited {
 		return rel, ErrDegraded

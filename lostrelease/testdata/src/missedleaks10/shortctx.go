@@ -93,7 +93,7 @@ func (h *handler) counted(ctx context.Context, f *inflight) (func(), status) { /
 
 // A type switch on the error hands the granted slot on in `case nil`:
 // every return in a type switch on the error is skipped, that one too.
-func (h *handler) typeSwitchGranted(ctx context.Context) (func(), error) { // want typeSwitchGranted:"returnsGuard\\[0\\]$"
+func (h *handler) typeSwitchGranted(ctx context.Context) (func(), error) { // want typeSwitchGranted:"returnsGuard\\[0\\] 0:\\{1=nil\\}$"
 	tctx, cancel := context.WithTimeout(ctx, h.timeout)
 	defer cancel()
 	_, relA, err := h.l.Acquire(tctx, "acct", 4) // want `the guard's ctx is cancelled by the deferred cancel when handler.typeSwitchGranted returns: it fires then`
