@@ -57,3 +57,28 @@ func checkedCaller(ctx context.Context, l slots.Limiter) int {
 	defer rel()
 	return http.StatusOK
 }
+
+// acquireFallback takes the account's slot or, where the account is full,
+// one of the shared pool's, returned with statusFull: rel holds the pool's
+// slot there, assigned by the second TryAcquire.
+func acquireFallback(ctx context.Context, l slots.Limiter, acct string) (func(), status) { // want acquireFallback:"returnsGuard\\[0\\] 0:\\{1=0\\|1\\}$"
+	_, rel, err := l.TryAcquire(ctx, "acct:"+acct, 4)
+	if err != nil {
+		_, rel, err = l.TryAcquire(ctx, "pool", 64)
+		if err != nil {
+			return nil, statusBackend
+		}
+		return rel, statusFull
+	}
+	return rel, statusOK
+}
+
+// The refusal return drops the pool's slot.
+func fallbackCaller(ctx context.Context, l slots.Limiter) int {
+	rel, st := acquireFallback(ctx, l, "a") // want `the release function returned by acquireFallback is not used on all paths`
+	if st != statusOK {
+		return st.httpCode() // want `this return statement may be reached without using the release function rel`
+	}
+	defer rel()
+	return http.StatusOK
+}
