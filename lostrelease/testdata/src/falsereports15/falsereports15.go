@@ -3,7 +3,13 @@
 // is correct.
 package falsereports15
 
-import "net/http"
+import (
+	"context"
+	"errors"
+	"net/http"
+
+	"github.com/ctxguard/release/slots"
+)
 
 type status int
 
@@ -23,3 +29,22 @@ func (s status) httpCode() int { // want httpCode:"isPredicate maps:200=0,429=1,
 	}
 	return http.StatusServiceUnavailable
 }
+
+type gateway struct {
+	l slots.Limiter
+}
+
+// acquireAccountSlot returns the account's slot with statusOK, and a nil
+// release with any other status.
+func (g *gateway) acquireAccountSlot(ctx context.Context, account string) (func(), status) { // want acquireAccountSlot:"returnsGuard\\[0\\] 0:\\{1=0\\} ctxOf\\[0\\]$"
+	_, rel, err := g.l.TryAcquire(ctx, "acct:"+account, 4)
+	if err != nil {
+		if errors.Is(err, slots.ErrFull) {
+			return nil, statusFull
+		}
+		return nil, statusBackend
+	}
+	return rel, statusOK
+}
+
+func audit(string) error { return nil }

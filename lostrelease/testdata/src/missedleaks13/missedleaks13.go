@@ -2,7 +2,12 @@
 // lostrelease must report.
 package missedleaks13
 
-import "net/http"
+import (
+	"context"
+	"net/http"
+
+	"github.com/ctxguard/release/slots"
+)
 
 type status int
 
@@ -21,6 +26,20 @@ func (s status) httpCode() int { // want httpCode:"isPredicate maps:200=0,429=1,
 		return http.StatusTooManyRequests
 	}
 	return http.StatusServiceUnavailable
+}
+
+type gateway struct {
+	l slots.Limiter
+}
+
+// acquireAccountSlot returns the account's slot with statusOK, and a nil
+// release with any other status.
+func (g *gateway) acquireAccountSlot(ctx context.Context, account string) (func(), status) { // want acquireAccountSlot:"returnsGuard\\[0\\] 0:\\{1=0\\} ctxOf\\[0\\]$"
+	_, rel, err := g.l.TryAcquire(ctx, "acct:"+account, 4)
+	if err != nil {
+		return nil, statusFull
+	}
+	return rel, statusOK
 }
 
 func audit(string) error { return nil }

@@ -1,4 +1,4 @@
-package knownlimits4
+package falsereports15
 
 import (
 	"context"
@@ -10,9 +10,10 @@ import (
 // it returns is not statusOK; every return is bare, so the closure sees
 // what the return hands on. So rel is nil unless st is statusOK: where
 // the slot was refused rel was nil already, and where the audit failed
-// the closure frees it and sets it to nil. The closure assigns only nil
-// to rel, and never assigns st, but the fact records no values for st.
-func (g *gateway) acquireAudited(ctx context.Context, acct string) (rel func(), st status) { // want acquireAudited:"returnsGuard\\[0\\]$"
+// the closure frees it and sets it to nil. The closure is the helper's
+// one defer, before every return; it assigns only nil to rel, and never
+// assigns st.
+func (g *gateway) acquireAudited(ctx context.Context, acct string) (rel func(), st status) { // want acquireAudited:"returnsGuard\\[0\\] 0:\\{1=0\\}$"
 	rel, st = g.acquireAccountSlot(ctx, acct)
 	defer func() {
 		if st != statusOK && rel != nil {
@@ -30,11 +31,11 @@ func (g *gateway) acquireAudited(ctx context.Context, acct string) (rel func(), 
 	return
 }
 
-// Reported (a false report): rel is nil where st is not statusOK (see acquireAudited).
+// rel is nil where st is not statusOK (see acquireAudited).
 func (g *gateway) auditedCaller(ctx context.Context, acct string) int {
-	rel, st := g.acquireAudited(ctx, acct) // want `not used on all paths`
+	rel, st := g.acquireAudited(ctx, acct)
 	if st != statusOK {
-		return st.httpCode() // want `this return statement may be reached without using the release function rel`
+		return st.httpCode()
 	}
 	defer rel()
 	return http.StatusOK
