@@ -257,7 +257,15 @@
 // a variable assigned only from one, may hold any value. Anything else (a
 // call that wraps an error, a variable assigned a call's result on the
 // way, a named result that a function literal assigns, as a deferred call
-// may after the return) leaves the result's values unknown.
+// may after the return) leaves the result's values unknown. But for a
+// closure that frees a named guard and sets it to nil where a named
+// status says so: the guard is then non-nil only where the closure's
+// condition is false, when the closure is the helper's one defer, a
+// statement of its body before every return (in a body with no goto),
+// `defer func() { if st != OK && rel != nil { rel(); rel = nil } }()`:
+// one if, without an else or a return, whose condition reads only the two
+// results, and no function literal assigns either but that closure rel's
+// nil. Its callers' `if st != OK { return }` is then a failure branch.
 //
 // At the caller, a branch is a failure branch, and not a leak, where a
 // status variable (another result of the guard's call, not assigned again

@@ -347,7 +347,8 @@ func (c *checker) markGuardResults(ret *ast.ReturnStmt, n int, guards map[*types
 // returns where result i, a guard, may be non-nil. A named result that a
 // function literal assigns, or whose address is taken, holds what a
 // deferred call leaves in it: nothing is known of it, nor of any result
-// if it is the guard.
+// if it is the guard, but what a deferred closure that clears the guard
+// says (see [checker.addCleared]).
 func (c *checker) whileNonNil(hb *helperBody, i, n int) []valueSet {
 	results := hb.returned.sig.Results()
 	aside := func(j int) bool { return changedAside(hb.returned.body, hb.assigned, results.At(j)) }
@@ -387,6 +388,9 @@ func (c *checker) whileNonNil(hb *helperBody, i, n int) []valueSet {
 			}
 		}
 	}
+	if aside(i) {
+		c.addCleared(hb, i, sets)
+	}
 	vs := make([]valueSet, n)
 	for j, set := range sets {
 		if set != nil {
@@ -394,6 +398,21 @@ func (c *checker) whileNonNil(hb *helperBody, i, n int) []valueSet {
 		}
 	}
 	return vs
+}
+
+// addCleared sets what each result holds while result i, a guard that
+// a deferred closure clears, may be non-nil, where that closure says (see
+// [checker.clearedWhile]).
+func (c *checker) addCleared(hb *helperBody, i int, sets []map[string]bool) {
+	results := hb.returned.sig.Results()
+	for j := range sets {
+		if j == i {
+			continue
+		}
+		if set, ok := c.clearedWhile(hb, results.At(i), results.At(j)); ok {
+			sets[j] = set
+		}
+	}
 }
 
 // otherValue is the value a valueSet holds for a package variable, such

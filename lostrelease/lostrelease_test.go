@@ -516,12 +516,16 @@ func TestMissedLeaks12(t *testing.T) { run(t, "missedleaks12") }
 
 // TestFalseReports15 checks that a helper's guard variable returned beside
 // a refusal status where no path holding a slot reaches the return, as
-// after `if err != nil` right after TryAcquire, gives no report on its
-// callers' refusal branch.
+// after `if err != nil` right after TryAcquire, and a named guard that the
+// helper's deferred closure frees and clears unless its status is OK, give
+// no report on the callers' refusal branch.
 func TestFalseReports15(t *testing.T) { run(t, "falsereports15") }
 
 // TestMissedLeaks13 checks that a helper's guard variable returned beside
 // a refusal status where it may still hold a slot (the error came from a
-// call after the slot was granted) is reported on its callers' refusal
-// branch.
+// call after the slot was granted, or a fallback filled it), and a named
+// guard that a deferred closure may leave held under a refusal status (it
+// clears under another status, in an inner if or after a return, or is
+// deferred after a return or only in an if), are reported on the callers'
+// refusal branch.
 func TestMissedLeaks13(t *testing.T) { run(t, "missedleaks13") }
