@@ -97,17 +97,20 @@
 // another Limiter's, is the first to find Redis's scripts gone (that Limiter
 // tells the others, of every Prefix, on the pub/sub channel
 // "redisslot:restarts": on a Redis Cluster the connection is on one node and
-// so does not see the restart of another). A failover to a replica that missed
-// the last writes forgets the slots they took, and an instance looks for
-// them the same ways, or when its call, left on the demoted master, is
+// so does not see the restart of another). A failover to a replica that
+// missed the last writes forgets the slots they took, and an instance looks
+// for them the same ways; or when its call, left on the demoted master, is
 // answered READONLY and its next acquire is answered, or its round so
-// answered is run again a few times, 100ms apart, until one is answered (a
-// READONLY answer is no outage: no fallback), or when the old master, now
-// a replica, passes on the first instance's message. A failover that moves open connections to
-// the new master (a proxy that does so) leaves their subscriptions behind:
-// an instance none of whose calls is answered NOSCRIPT finds its lost slots
-// at its next round, Lease/3 later. Run the slots' Redis with appendonly yes
-// and appendfsync everysec where that matters.
+// answered is run again, 10ms apart, until one is answered or it has been
+// sent over each connection its client had open (a READONLY answer is no
+// outage: no fallback); or when the old master, now a replica, passes on
+// the first instance's message. Two failovers are found only at the next
+// round, Lease/3 later, by an instance none of whose calls is answered
+// NOSCRIPT: one that moves open connections to the new master (a proxy that
+// does so), which leaves their subscriptions behind; and one to a new master
+// that has the scripts (it was master before), which sends no message, while
+// the instance's connections stay on the old one. Run the slots' Redis with
+// appendonly yes and appendfsync everysec where that matters.
 //
 // # Timeouts on request paths
 //

@@ -170,8 +170,9 @@ func FallbackHeld(l *Limiter, key string) int {
 // an answer after an outage does.
 func RoundSoon(l *Limiter) { l.renewer.roundNow() }
 
-// ReadOnlyAgain is how many times a round answered READONLY runs again.
-const ReadOnlyAgain = readOnlyAgain
+// ReadOnlyReruns returns how many times l runs a round answered READONLY
+// again, in the run of such answers under way: 0 before its first.
+func ReadOnlyReruns(l *Limiter) int64 { return l.renewer.readOnly.budget.Load() }
 
 // RenewRound runs one renewal round on the calling goroutine, in turn with
 // the renewer's rounds, and leaves its trouble for the next report.

@@ -11,9 +11,10 @@ import "sync"
 // A READONLY answer, from a master a failover demoted, which may have lost
 // the last writes, is remembered: the next acquire that Redis admits or
 // refuses otherwise (see acquired) has a round run at once, which finds the
-// slots lost. A round answered READONLY runs again only a few times (see
-// readOnlyAgain), so that a Limiter whose client reaches nothing but a
-// replica is not sent a round at every probe.
+// slots lost. A round answered READONLY runs again only until it has been
+// sent over every connection open (see readOnlyReruns), so that a Limiter
+// whose client reaches nothing but a replica is not sent a round at every
+// probe.
 type health struct {
 	back func(change uint64)
 	lost func(change uint64, err error)

@@ -90,6 +90,7 @@ func New(client redis.UniversalClient, opts Options) *Limiter {
 		health: &l.health, fb: &l.fb, grouping: groupingOf(client), bg: l.bg,
 		lost:  func(lost []*holding, why string) { l.lost(lost, why, false) },
 		kicks: make(chan struct{}, 1), soon: make(chan struct{}, 1),
+		readOnly: readOnlyReruns{conns: func() int { return int(client.PoolStats().TotalConns) }},
 	}
 	pubsub := func(err error) { l.trouble.pubsubFailed(err, l.set.renewEvery, l.set.OnError) }
 	l.renewer.tell = &teller{client: client, bg: l.bg, canary: restartChannel, self: l.members.instance,

@@ -18,9 +18,7 @@ import (
 // not in flight; kicked, it sends at once the frees never sent. While Redis is
 // down it pings it every probeEvery, and at the first answer to any call it
 // runs a round at once, to find the slots a restart lost. A round answered
-// READONLY, by a master a failover demoted under its open connections, runs
-// again after probeEvery, up to readOnlyAgain times: go-redis closes each
-// connection so answered, and a new one reaches the new master.
+// READONLY runs again rerunEvery later, as readOnly says.
 //
 // Its mu guards running and stopped; roundMu makes rounds one at a time.
 type renewer struct {
@@ -36,6 +34,7 @@ type renewer struct {
 	bg       context.Context                   // ends when the Limiter closes
 	lost     func(lost []*holding, why string) // slots whose members Redis no longer has
 	tell     *teller                           // the restart messages (see emptied)
+	readOnly readOnlyReruns                    // the goroutine's
 
 	kicks chan struct{} // buffered 1: frees to send
 	soon  chan struct{} // buffered 1: a round now
@@ -111,7 +110,6 @@ func (r *renewer) run() {
 	next := time.Now().Add(r.set.renewEvery)
 	var probeAt time.Time
 	flushed := time.Now()
-	again := 0 // rounds run again after a READONLY answer
 	for {
 		select {
 		case <-r.bg.Done():
@@ -124,12 +122,8 @@ func (r *renewer) run() {
 		}
 		if start := time.Now(); !start.Before(next) {
 			next = start.Add(r.set.renewEvery)
-			switch readOnly := r.round(); {
-			case !readOnly:
-				again = 0
-			case again < readOnlyAgain:
-				again++
-				next = start.Add(r.set.probeEvery)
+			if r.readOnly.again(r.round()) {
+				next = time.Now().Add(rerunEvery)
 			}
 		} else if r.health.isDown() && !start.Before(probeAt) {
 			r.probe()
@@ -192,10 +186,8 @@ func (r *renewer) sendFresh() {
 	r.settleFrees(batches, cmds)
 }
 
-// readOnlyAgain bounds the rounds run again after a READONLY answer, so that
-// a client that reaches nothing but a replica is not sent a round every
-// probeEvery.
-const readOnlyAgain = 8
+// rerunEvery is the pause before a round answered READONLY runs again.
+const rerunEvery = 10 * time.Millisecond
 
 // round runs a round, bounded by Lease/3, ending the fallback state if all of
 // it got through; then, roundMu released, it ends the lost slots and reports.
