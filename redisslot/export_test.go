@@ -203,6 +203,17 @@ func CanaryConfirmed(l *Limiter) bool {
 	return err == nil && n[l.sub.canary] > 0
 }
 
+// CanaryChecked reports whether l's restart canary's first confirmation
+// has been looked into (see subscriber.firstConfirmed).
+func CanaryChecked(l *Limiter) bool { return l.sub.checked.Load() }
+
+// OnOneNode reports whether l's client is a *redis.Client, whose canary's
+// first confirmation looks at the script cache instead of running a round.
+func OnOneNode(l *Limiter) bool {
+	_, ok := l.client.(*redis.Client)
+	return ok
+}
+
 // CanaryChannel returns the channel of l's restart canary.
 func CanaryChannel(l *Limiter) string { return l.sub.canary }
 

@@ -21,15 +21,15 @@ import (
 // back: it then calls restart. From the first slot on it also keeps canary
 // subscribed: a Redis restart breaks the connection, so its reconnect tells
 // the Limiter to look for the slots the restart lost, whether or not a call
-// of its own failed. Its first confirmation does too, a round early: Redis
-// may have restarted after the first slot and before the canary got
-// through, with or without a failed subscribe; and a message there
+// of its own failed. Its first confirmation looks too (see firstConfirmed):
+// Redis may have restarted after the first slot and before the canary got
+// through; and a message there
 // from another Limiter, which found the scripts gone (see renewer.emptied),
 // does the same, for a restart that did not break this connection (on a
 // Redis Cluster, of another node).
 //
-// Its mu guards ps and stopped; subscribed, confirmed and canaryOn are the
-// goroutine's.
+// Its mu guards ps and stopped; subscribed, confirmed, canaryOn and failed
+// are the goroutine's.
 type subscriber struct {
 	client  redis.UniversalClient
 	waiting *waiting
@@ -37,10 +37,12 @@ type subscriber struct {
 	timeout time.Duration   // bounds each (un)subscribe call
 	report  func(error)     // notes a failed (un)subscribe for the round's report
 	restart func()          // a restart may have lost slots: look for them
+	emptied func()          // the scripts are gone from Redis's cache: a restart lost slots
 	canary  string
 	self    string // this Limiter's instance id: its own messages on canary
 
 	watching atomic.Bool // canary wanted: the Limiter has held a slot
+	checked  atomic.Bool // the canary's first confirmation has been looked into
 
 	mu      sync.Mutex
 	ps      *redis.PubSub // nil until the first waiter or round
@@ -51,6 +53,7 @@ type subscriber struct {
 	subscribed map[string]bool // keys (names of their slot sets) asked for
 	confirmed  map[string]bool // channels whose subscription Redis confirmed
 	canaryOn   bool            // canary asked for
+	failed     bool            // a subscribe failed before the canary was first confirmed
 }
 
 // sync tells the subscriber that a key gained its first local waiter or lost its last.
@@ -112,8 +115,11 @@ func (s *subscriber) handle(m any) {
 		if m.Kind != "subscribe" {
 			return
 		}
-		if s.confirmed[m.Channel] || m.Channel == s.canary {
+		switch {
+		case s.confirmed[m.Channel]:
 			s.restart()
+		case m.Channel == s.canary:
+			s.firstConfirmed()
 		}
 		s.confirmed[m.Channel] = true
 		// Now subscribed: a free may have gone unheard, so the oldest tries.
@@ -132,6 +138,35 @@ func (s *subscriber) handle(m any) {
 		if hear := s.waiting.onWake.Load(); hear != nil {
 			(*hear)(m.Channel, woken)
 		}
+	}
+}
+
+// firstConfirmed hears the canary's first confirmation: Redis may have
+// restarted after the first slot and before the canary got through. After
+// a failed subscribe it calls restart. Else, on one node (a *redis.Client),
+// a restart empties the script cache that the first slot's acquire filled:
+// it looks, bounded by timeout, whether the acquire script is still there,
+// and calls emptied if not, restart if the look fails. An acquire of
+// another Limiter since the restart loads the script again: then the
+// Limiter finds its lost slots at its next round. Any other client's
+// connection is on one node of many: it calls restart, as a round looks
+// for the slots of every node.
+func (s *subscriber) firstConfirmed() {
+	defer s.checked.Store(true)
+	c, ok := s.client.(*redis.Client)
+	if s.failed || !ok {
+		s.restart()
+		return
+	}
+	ctx, cancel := context.WithTimeout(s.bg, s.timeout)
+	defer cancel()
+	found, err := c.ScriptExists(ctx, acquireScript.Hash()).Result()
+	switch {
+	case s.bg.Err() != nil:
+	case err != nil || len(found) != 1:
+		s.restart()
+	case !found[0]:
+		s.emptied()
 	}
 }
 
@@ -159,6 +194,7 @@ func (s *subscriber) resubscribe() {
 		}
 	}
 	if len(errs) > 0 && s.bg.Err() == nil {
+		s.failed = true
 		s.report(errors.Join(errs...))
 	}
 }
