@@ -56,6 +56,7 @@ var allPatterns = []string{
 	"knownlimits3", "falsereports10", "missedleaks8", "falsereports11", "missedleaks9",
 	"falsereports12", "missedleaks10", "falsereports13", "missedleaks11",
 	"falsereports14", "missedleaks12", "knownlimits4", "falsereports15", "missedleaks13",
+	"falsereports16", "missedleaks14",
 }
 
 var all struct {
@@ -529,3 +530,17 @@ func TestFalseReports15(t *testing.T) { run(t, "falsereports15") }
 // deferred after a return or only in an if), are reported on the callers'
 // refusal branch.
 func TestMissedLeaks13(t *testing.T) { run(t, "missedleaks13") }
+
+// TestFalseReports16 checks that a table test's branch on the wanted
+// status, past a check that ends the path where the status differs from
+// it (`if st != tc.want { t.Fatalf(...) }`), is read as a branch on the
+// status: its refusal side holds no slot.
+func TestFalseReports16(t *testing.T) { run(t, "falsereports16") }
+
+// TestMissedLeaks14 checks that a branch on the wanted status is still
+// reported where the status may differ from it: the wanted value is
+// assigned after the check, by the function or a closure, or read through
+// a pointer a call may change; the check marks the test failed without
+// ending it, ends it only in an inner if, or tests ==; or the branch
+// drops the slot on the side where it is held.
+func TestMissedLeaks14(t *testing.T) { run(t, "missedleaks14") }
