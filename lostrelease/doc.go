@@ -304,6 +304,17 @@
 // literal nil (a variable is taken to hold an error), and errors.As(err,
 // &v) are true only where err is not nil, read as the conditions above
 // are: through !, && and ||, bool copies, and the paths that follow.
+// Past a check that ends the path where the status differs from a value
+// (`if st != tc.want { t.Fatalf(...) }`, its body ending in t.Fatal,
+// t.FailNow, t.Skip and the rest, a panic, a return, a break or a
+// continue; not t.Error, after which the test goes on), the conditions of
+// the statements after it in its list, up to one that assigns a variable,
+// read that value as the status: `if tc.want != OK { continue }` as `if st
+// != OK`, and after `if (st == OK) != tc.wantOK`, `if !tc.wantOK` as `if
+// st != OK`. Both sides are of a boolean, integer or string type and read
+// only constants and locals, or fields of a local struct value, assigned
+// nowhere but where they are declared (function literals included), their
+// address never taken, in a function without goto.
 //
 // A local variable, parameter or named result of a boolean, integer or
 // string type that a condition reads is followed by value along the paths

@@ -90,6 +90,7 @@ func (c *checker) checkFunc(ft *ast.FuncType, body *ast.BlockStmt, isMain bool, 
 			paths.predicateOf = c.predicateOf
 			paths.failure = c.failure
 			paths.results = gc.results
+			paths.file = c.fileOf(body)
 		}
 		if h.discarded {
 			if len(paths.leaks(h)) > 0 {
@@ -277,4 +278,14 @@ func inspectFunc(body ast.Node, visit func(ast.Node)) {
 		}
 		return true
 	})
+}
+
+// fileOf returns the file of the package that holds n, or nil.
+func (c *checker) fileOf(n ast.Node) *ast.File {
+	for _, f := range c.pass.Files {
+		if within(f, n.Pos()) {
+			return f
+		}
+	}
+	return nil
 }

@@ -30,6 +30,11 @@ type pathSearch struct {
 	// results are the function's named results that hold guards checked
 	// in it: a bare return uses each.
 	results map[*types.Var]bool
+	// file is the file of the function, if known: where its variables'
+	// assignments are looked for (see [pathSearch.stableVar]).
+	file         *ast.File
+	rootAssigned map[ast.Node]map[*types.Var][]ast.Node // see rootAssignments; made when first needed
+	equalities   []equality                             // see findEqualities; made when first needed
 }
 
 func newPathSearch(info *types.Info, body *ast.BlockStmt, g *cfg.CFG) *pathSearch {

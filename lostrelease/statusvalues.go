@@ -13,6 +13,9 @@ import (
 func (ps *pathSearch) allowed(s *status, cond ast.Expr, truth bool) uint64 {
 	c, ok := ps.constraint(s, cond, truth, 0)
 	if !ok {
+		c, ok = ps.equalReading(s, cond, truth)
+	}
+	if !ok {
 		return s.full()
 	}
 	var m uint64
