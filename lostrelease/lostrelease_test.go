@@ -541,6 +541,7 @@ func TestFalseReports16(t *testing.T) { run(t, "falsereports16") }
 // reported where the status may differ from it: the wanted value is
 // assigned after the check, by the function or a closure, or read through
 // a pointer a call may change; the check marks the test failed without
-// ending it, ends it only in an inner if, or tests ==; or the branch
+// ending it, ends it only in an inner if, or tests == (going on past it,
+// or ending the path where the two are equal); or the branch
 // drops the slot on the side where it is held.
 func TestMissedLeaks14(t *testing.T) { run(t, "missedleaks14") }

@@ -110,6 +110,25 @@ func testWantEqualGoesOn(t *testing.T, g *gateway) {
 	}
 }
 
+// The check ends the path where st equals tc.avoid: past it st differs
+// from tc.avoid, and where tc.avoid is statusFull, st may be statusOK.
+func testAvoidEqualFatal(t *testing.T, g *gateway) {
+	cases := []struct {
+		acct  string
+		avoid status
+	}{{"a", statusFull}, {"b", statusOK}}
+	for _, tc := range cases {
+		rel, st := g.acquireAccountSlot(context.Background(), tc.acct) // want `not used on all paths`
+		if st == tc.avoid {
+			t.Fatalf("status = %v", st)
+		}
+		if tc.avoid != statusOK {
+			continue // want `this continue statement may lead back`
+		}
+		rel()
+	}
+}
+
 // tc points into the table: adjust, given it, may change tc.want
 // between the check and the branch.
 func testWantThroughPointer(t *testing.T, g *gateway, adjust func(*statusCase)) {
