@@ -70,7 +70,7 @@
 // "…:queue:until" by the end of their entries, and "…:gone" the tombstones
 // (kept 15 minutes and a Lease); wake-ups go on the channel "…:wake". The
 // braces, a Redis Cluster hash tag, put the four sets in one hash slot;
-// each expires after its last use. Count holders and waiters with
+// each expires after its last use, the slots within two leases of it. Count holders and waiters with
 // [Limiter.InUse] and [Limiter.Load], or look with
 //
 //	ZRANGE slots:{user:42} 0 -1 WITHSCORES

@@ -33,6 +33,9 @@ type leaseClock struct {
 type heldKey struct {
 	ref   *keyRef
 	slots map[string]*holding // by member id
+	// kept is when the last renewal that extended the key's expiry, and
+	// that Redis confirmed, was sent; zero if none was.
+	kept time.Time
 }
 
 func newLeaseClock(life time.Duration, expired func([]*holding), pend func(*holding)) *leaseClock {
@@ -53,8 +56,11 @@ func (c *leaseClock) hold(s *holding) bool {
 	}
 	hk.slots[s.member] = s
 	c.n++
-	if !s.fallback {
+	if !s.fallback { // its acquire made the key live two leases from when it ran
 		c.arm(s.set.Add(c.life))
+		if hk.kept.Before(s.set) {
+			hk.kept = s.set
+		}
 	}
 	return true
 }
@@ -130,6 +136,30 @@ func (c *leaseClock) renewed(slots []*holding, gone []string, sent time.Time) (l
 		}
 	}
 	return lost
+}
+
+// extends reports whether a renewal sent at sent must extend the expiry of
+// hk's key: a key must outlive every lease in it while this clock holds one.
+// An acquire that takes a slot, and a renewal that extends a key, make the
+// key live two leases from when they run, later than they were sent (see
+// hold, extended); a renewal that does not extend it leaves it alone. The
+// slots a renewal sent within life of the key's last confirmed extension
+// confirms end here within 2×life of that extension, before the key
+// expires; so renewals at Lease/3 extend a key in about one round of three.
+// Called with mu held, by each's f.
+func (c *leaseClock) extends(hk *heldKey, sent time.Time) bool {
+	return hk.kept.IsZero() || sent.Sub(hk.kept) > c.life
+}
+
+// extended records that Redis extended the keys of keys in a call sent at sent.
+func (c *leaseClock) extended(keys []*heldKey, sent time.Time) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	for _, hk := range keys {
+		if hk.kept.Before(sent) {
+			hk.kept = sent
+		}
+	}
 }
 
 // each calls f, which must not block, for every key held, forgetting empty ones.

@@ -36,3 +36,45 @@ func TestDropMakesTheFreePendingUnderTheClocksLock(t *testing.T) {
 		t.Errorf("stop returned %d slots; want none", len(left))
 	}
 }
+
+// A key is extended by a renewal sent more than a slot's life after its
+// last confirmed extension (an acquire's, or a renewal's), and only then:
+// within that life, the extension still covers every lease the renewal
+// confirms (see extends). A fallback slot's hold extends nothing.
+func TestKeyIsExtendedOnceItsLastExtensionIsALifeAgo(t *testing.T) {
+	const life = time.Hour
+	c := newLeaseClock(life, func([]*holding) {}, func(*holding) {})
+	defer c.stop()
+	ref := &keyRef{key: "k", names: [4]string{"{k}"}}
+	t0 := time.Now()
+	var hk *heldKey
+	extends := func(at time.Time) bool {
+		var ext bool
+		c.each(func(k *heldKey) { hk, ext = k, c.extends(k, at) })
+		return ext
+	}
+	if !c.hold(&holding{ref: ref, member: "fb", fallback: true}) {
+		t.Fatal("hold: the clock is stopped")
+	}
+	if !extends(t0) {
+		t.Error("a key held only by a fallback slot is not extended; want it extended: no acquire of it set its expiry")
+	}
+	if !c.hold(&holding{ref: ref, member: "m", set: t0}) {
+		t.Fatal("hold: the clock is stopped")
+	}
+	for _, tc := range []struct {
+		at   time.Time
+		want bool
+	}{{t0, false}, {t0.Add(life), false}, {t0.Add(life + 1), true}} {
+		if got := extends(tc.at); got != tc.want {
+			t.Errorf("a renewal sent %v after the acquire extends the key: %v; want %v", tc.at.Sub(t0), got, tc.want)
+		}
+	}
+	t1 := t0.Add(2 * life)
+	c.extended([]*heldKey{hk}, t1)
+	c.extended([]*heldKey{hk}, t0) // an older call's reply, read later
+	if extends(t1.Add(life)) || !extends(t1.Add(life+1)) {
+		t.Errorf("after an extension sent at %v: the key is extended at a life after it: %v, and just past it: %v; want false, then true",
+			t1.Sub(t0), extends(t1.Add(life)), extends(t1.Add(life+1)))
+	}
+}

@@ -1,26 +1,32 @@
 package redisslot
 
+import "time"
+
 // A renewal is one call of the renewal (or adopt) script and its slots.
 type renewal struct {
-	call  call
-	slots []*holding
+	call     call
+	slots    []*holding
+	extended []*heldKey // the keys whose expiry the call extends
 }
 
 // renewalsOf groups the slots of clock that are fallback slots, or not, into
-// calls of up to batchSize slots, as many keys a call as bucketOf allows.
+// calls of up to batchSize slots, as many keys a call as bucketOf allows,
+// to be sent at sent: a renewal extends the keys that clock says it must.
 // It marks the fallback slots offered: the calls are to be sent. An
 // adoption names each key's tombstones after its slot set.
-func renewalsOf(clock *leaseClock, grouping int, leaseArg any, fallback bool) []renewal {
+func renewalsOf(clock *leaseClock, grouping int, leaseArg any, fallback bool, sent time.Time) []renewal {
 	type building struct {
-		keys   []string
-		last   string // the slot set of the last key
-		counts []int
-		slots  []*holding
+		keys     []string
+		last     string // the slot set of the last key
+		counts   []int  // negated for a key extended
+		slots    []*holding
+		extended []*heldKey
 	}
 	open := make(map[string]*building)
 	var done []*building
 	clock.each(func(hk *heldKey) {
 		bucket := bucketOf(grouping, hk.ref.rkey())
+		extend := !fallback && clock.extends(hk, sent)
 		for _, s := range hk.slots {
 			if s.fallback != fallback {
 				continue
@@ -39,8 +45,15 @@ func renewalsOf(clock *leaseClock, grouping int, leaseArg any, fallback bool) []
 					b.keys = append(b.keys, hk.ref.names[3])
 				}
 				b.counts = append(b.counts, 0)
+				if extend {
+					b.extended = append(b.extended, hk)
+				}
 			}
-			b.counts[len(b.counts)-1]++
+			if extend {
+				b.counts[len(b.counts)-1]--
+			} else {
+				b.counts[len(b.counts)-1]++
+			}
 			b.slots = append(b.slots, s)
 			if len(b.slots) == batchSize {
 				done = append(done, b)
@@ -65,7 +78,7 @@ func renewalsOf(clock *leaseClock, grouping int, leaseArg any, fallback bool) []
 		for _, s := range b.slots {
 			args = append(args, s.member)
 		}
-		renewals[i] = renewal{call{script: script, keys: b.keys, args: args}, b.slots}
+		renewals[i] = renewal{call{script: script, keys: b.keys, args: args}, b.slots, b.extended}
 	}
 	return renewals
 }

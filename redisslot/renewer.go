@@ -197,11 +197,11 @@ func (r *renewer) round() (readOnly bool) {
 	start := time.Now()
 	r.tell.send()
 	r.frees.sweep()
-	renewals := renewalsOf(r.clock, r.grouping, r.set.leaseArg, false)
+	renewals := renewalsOf(r.clock, r.grouping, r.set.leaseArg, false, start)
 	var adoptions []renewal
 	if down, change := r.health.state(); !down {
 		r.fb.answered(change) // before the adoptions: no fallback slot is granted after them
-		adoptions = renewalsOf(r.clock, r.grouping, r.set.leaseArg, true)
+		adoptions = renewalsOf(r.clock, r.grouping, r.set.leaseArg, true, start)
 	}
 	batches := r.frees.take(false, false)
 	calls := make([]call, 0, len(renewals)+len(adoptions)+len(batches))
@@ -255,6 +255,7 @@ func (r *renewer) settleRenewals(renewals []renewal, cmds []*redis.Cmd, sent tim
 			continue
 		}
 		r.health.note(nil)
+		r.clock.extended(rc.extended, sent)
 		lost = append(lost, r.clock.renewed(rc.slots, gone, sent)...)
 	}
 	return failures, lost

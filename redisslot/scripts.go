@@ -22,7 +22,8 @@ import (
 // within the cap; "wait", its entry gone, whatever the cap); "probe" only
 // says it would join. While others wait, freeing slots or places (refused
 // or not), dropping waiters whose entry ended or admitting a waiter wakes
-// those whose turn it is. Each key written expires no earlier than what was written.
+// those whose turn it is. Each key written expires no earlier than what was
+// written; the slot set of a slot taken, two leases from now.
 // Without allow-oom, it is refused whole while Redis is out of memory.
 //
 // KEYS: slot set, queue, entry ends, tombstones. ARGV: member id, limit,
@@ -99,10 +100,11 @@ end
 if admit then
 	local expiry = now + tonumber(ARGV[3])
 	redis.call('ZADD', KEYS[1], expiry, member)
+	local keep = now + 2 * tonumber(ARGV[3]) -- two leases: see leaseClock.extends
 	if held == 0 then
-		redis.call('PEXPIREAT', KEYS[1], expiry)
+		redis.call('PEXPIREAT', KEYS[1], keep)
 	else
-		redis.call('PEXPIREAT', KEYS[1], expiry, 'GT')
+		redis.call('PEXPIREAT', KEYS[1], keep, 'GT')
 	end
 	if rank then
 		redis.call('ZREM', KEYS[2], member)
@@ -179,17 +181,25 @@ const (
 // it drops the members whose lease has ended, then updates those left (ZADD
 // XX GT). It adds nothing, so it may run out of memory, and a member that
 // lapsed or vanished (freed from outside, lost in a restart) stays gone, as
-// do all the members of a key that is no slot set (WRONGTYPE).
+// do all the members of a key that is no slot set (WRONGTYPE). A key whose
+// count is negated lives at least two leases from now; the others keep
+// their expiry (see leaseClock.extends).
 //
 // KEYS: the slot sets. ARGV: lease ms; how many member ids of each key
-// follow; the member ids, key by key. Returns the ids not extended: lost.
-// Cost: 2 for the call, 3 per key, 1 more for a key with a member missing.
+// follow, negated to extend the key; the member ids, key by key. Returns
+// the ids not extended: lost. Cost: 2 for the call, 2 per key, 1 more for
+// a key it extends, 1 more for a key with a member missing.
 var renewScript = redis.NewScript("#!lua flags=allow-oom" + nowMs + `
-local expiry = now + tonumber(ARGV[1])
+local lease = tonumber(ARGV[1])
+local expiry = now + lease
 local lost = {}
 local at = 2 + #KEYS
 for k = 1, #KEYS do
 	local n = tonumber(ARGV[1 + k])
+	local extend = n < 0
+	if extend then
+		n = -n
+	end
 	local last = at + n - 1
 	-- A key that is no sorted set fails here (all its members are lost), or never.
 	if type(redis.pcall('ZREMRANGEBYSCORE', KEYS[k], '-inf', now)) ~= 'number' then
@@ -216,7 +226,9 @@ for k = 1, #KEYS do
 				end
 			end
 		end
-		redis.call('PEXPIREAT', KEYS[k], expiry, 'GT')
+		if extend then
+			redis.call('PEXPIREAT', KEYS[k], now + 2 * lease, 'GT')
+		end
 	end
 	at = last + 1
 end
@@ -231,7 +243,8 @@ return lost
 // tombstones are no sorted set, takes none: its members are lost, as a
 // renewal would find them, and the other keys are written.
 //
-// KEYS: each key's slot set and tombstones. ARGV as for renewScript.
+// KEYS: each key's slot set and tombstones. ARGV as for renewScript, no
+// count negated: each key lives at least a lease from now.
 // Returns the ids not written: lost. Cost: 2 for the call, 3 or 4 per key.
 var adoptScript = redis.NewScript("#!lua flags=allow-oom" + nowMs + commonLua + `
 local expiry = now + tonumber(ARGV[1])
