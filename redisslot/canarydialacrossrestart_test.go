@@ -3,7 +3,6 @@ package redisslot_test
 import (
 	"context"
 	"net"
-	"os"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -26,16 +25,13 @@ import (
 // restartBound; without the look it lives beside b's until a's next round,
 // a third of a Lease (20s) later.
 func TestRestartWhileTheCanarysFirstDialIsOnItsWayEndsTheOldHolders(t *testing.T) {
-	if os.Getenv("REDISSLOT_CANARY_UNDECIDED") != "1" {
-		t.Skip("a's holder lives until its next round (Lease/3): b's acquire loaded the scripts again before a's canary was first confirmed, so a finds them in the cache; REDISSLOT_CANARY_UNDECIDED=1 runs it")
-	}
 	canaryDialAcrossRestart(t, true)
 }
 
 // The same restart with no other instance calling before a's canary is
-// first confirmed: a finds the acquire script gone from Redis's cache, and
-// its holder of k, lost in the restart, must end within restartBound.
-func TestRestartWhileTheCanarysFirstDialIsOnItsWayIsFoundInTheScriptCache(t *testing.T) {
+// first confirmed: a finds its slot gone from Redis as well, and its holder
+// of k, lost in the restart, must end within restartBound.
+func TestRestartWhileTheCanarysFirstDialIsOnItsWayEndsTheOldHoldersWithNoOtherCall(t *testing.T) {
 	canaryDialAcrossRestart(t, false)
 }
 
