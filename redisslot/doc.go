@@ -93,9 +93,8 @@
 // its lost slots, old and new holders together may exceed the limit. It
 // looks once its pub/sub connection, which it keeps from its first slot on,
 // comes back after the restart broke it, or first opens on the restarted
-// Redis (after a failed subscribe; else on one node only if no other
-// instance's acquire has loaded the scripts again since, and otherwise at
-// its next round, Lease/3 later), or sooner: when one
+// Redis (on one node, where Redis no longer has the slot it took last; on a
+// Redis Cluster, or after a failed subscribe, always), or sooner: when one
 // of its calls fails (then it probes every 100ms), or when its call, or
 // another Limiter's, is the first to find Redis's scripts gone (that Limiter
 // tells the others, of every Prefix, on the pub/sub channel

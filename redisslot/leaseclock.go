@@ -162,6 +162,29 @@ func (c *leaseClock) extended(keys []*heldKey, sent time.Time) {
 	}
 }
 
+// newest returns the slot held with a lease whose lease was set last, nil if none.
+func (c *leaseClock) newest() *holding {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	var last *holding
+	for _, hk := range c.held {
+		for _, s := range hk.slots {
+			if !s.fallback && (last == nil || s.set.After(last.set)) {
+				last = s
+			}
+		}
+	}
+	return last
+}
+
+// holds reports whether s is held.
+func (c *leaseClock) holds(s *holding) bool {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	hk := c.held[s.ref.rkey()]
+	return hk != nil && hk.slots[s.member] == s
+}
+
 // each calls f, which must not block, for every key held, forgetting empty ones.
 func (c *leaseClock) each(f func(*heldKey)) {
 	c.mu.Lock()

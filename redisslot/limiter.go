@@ -108,7 +108,7 @@ func New(client redis.UniversalClient, opts Options) *Limiter {
 	}
 	l.sub = &subscriber{
 		client: client, waiting: l.waiting, bg: l.bg, timeout: l.set.ReleaseTimeout,
-		report: pubsub, restart: l.renewer.roundNow, emptied: l.renewer.emptied, canary: l.renewer.tell.canary, self: l.members.instance,
+		report: pubsub, restart: l.renewer.roundNow, held: l.clock, canary: l.renewer.tell.canary, self: l.members.instance,
 	}
 	return l
 }

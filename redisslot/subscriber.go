@@ -23,10 +23,9 @@ import (
 // the Limiter to look for the slots the restart lost, whether or not a call
 // of its own failed. Its first confirmation looks too (see firstConfirmed):
 // Redis may have restarted after the first slot and before the canary got
-// through; and a message there
-// from another Limiter, which found the scripts gone (see renewer.emptied),
-// does the same, for a restart that did not break this connection (on a
-// Redis Cluster, of another node).
+// through; and a message there from another Limiter, which found the
+// scripts gone (see renewer.emptied), does the same, for a restart that did
+// not break this connection (on a Redis Cluster, of another node).
 //
 // Its mu guards ps and stopped; subscribed, confirmed, canaryOn and failed
 // are the goroutine's.
@@ -37,7 +36,7 @@ type subscriber struct {
 	timeout time.Duration   // bounds each (un)subscribe call
 	report  func(error)     // notes a failed (un)subscribe for the round's report
 	restart func()          // a restart may have lost slots: look for them
-	emptied func()          // the scripts are gone from Redis's cache: a restart lost slots
+	held    heldSlots       // the Limiter's slots, looked at on the canary's first confirmation
 	canary  string
 	self    string // this Limiter's instance id: its own messages on canary
 
@@ -54,6 +53,12 @@ type subscriber struct {
 	confirmed  map[string]bool // channels whose subscription Redis confirmed
 	canaryOn   bool            // canary asked for
 	failed     bool            // a subscribe failed before the canary was first confirmed
+}
+
+// heldSlots is what the subscriber asks of the lease clock.
+type heldSlots interface {
+	newest() *holding      // the slot held whose lease was set last; nil if none
+	holds(s *holding) bool // whether s is still held
 }
 
 // sync tells the subscriber that a key gained its first local waiter or lost its last.
@@ -144,13 +149,12 @@ func (s *subscriber) handle(m any) {
 // firstConfirmed hears the canary's first confirmation: Redis may have
 // restarted after the first slot and before the canary got through. After
 // a failed subscribe it calls restart. Else, on one node (a *redis.Client),
-// a restart empties the script cache that the first slot's acquire filled:
-// it looks, bounded by timeout, whether the acquire script is still there,
-// and calls emptied if not, restart if the look fails. An acquire of
-// another Limiter since the restart loads the script again: then the
-// Limiter finds its lost slots at its next round. Any other client's
-// connection is on one node of many: it calls restart, as a round looks
-// for the slots of every node.
+// it looks, bounded by timeout, whether Redis still has the slot held whose
+// lease was set last: a restart that lost the slots taken before it lost
+// that one too (Redis restores a prefix of its writes, or nothing). It
+// calls restart if the slot is gone while still held, or if the look
+// fails. Any other client's connection is on one node of many: it calls
+// restart, as a round looks for the slots of every node.
 func (s *subscriber) firstConfirmed() {
 	defer s.checked.Store(true)
 	c, ok := s.client.(*redis.Client)
@@ -158,15 +162,18 @@ func (s *subscriber) firstConfirmed() {
 		s.restart()
 		return
 	}
+	slot := s.held.newest()
+	if slot == nil {
+		return // nothing held that a restart could have lost
+	}
 	ctx, cancel := context.WithTimeout(s.bg, s.timeout)
 	defer cancel()
-	found, err := c.ScriptExists(ctx, acquireScript.Hash()).Result()
+	err := c.ZScore(ctx, slot.ref.rkey(), slot.member).Err()
 	switch {
 	case s.bg.Err() != nil:
-	case err != nil || len(found) != 1:
+	case errors.Is(err, redis.Nil) && !s.held.holds(slot): // released meanwhile: freed, not lost
+	case err != nil:
 		s.restart()
-	case !found[0]:
-		s.emptied()
 	}
 }
 
