@@ -106,6 +106,7 @@ func (c *leaseClock) adopt(slots []*holding, sent time.Time) []*holding {
 		}
 		s.fallback, s.set = false, sent
 		c.arm(sent.Add(c.life))
+		hk.kept = time.Time{} // the adoption may have made the key anew, to live a lease
 		adopted = append(adopted, s)
 	}
 	return adopted

@@ -78,3 +78,28 @@ func TestKeyIsExtendedOnceItsLastExtensionIsALifeAgo(t *testing.T) {
 			t1.Sub(t0), extends(t1.Add(life)), extends(t1.Add(life+1)))
 	}
 }
+
+// An adoption may write a key anew (its slots freed meanwhile), to live a
+// lease from then: the next renewal must extend the key, whatever an earlier
+// acquire of it made of its expiry.
+func TestAdoptionHasTheNextRenewalExtendTheKey(t *testing.T) {
+	const life = time.Hour
+	c := newLeaseClock(life, func([]*holding) {}, func(*holding) {})
+	defer c.stop()
+	ref := &keyRef{key: "k", names: [4]string{"{k}"}}
+	t0 := time.Now()
+	fb := &holding{ref: ref, member: "fb", fallback: true}
+	for _, s := range []*holding{{ref: ref, member: "m", set: t0}, fb} {
+		if !c.hold(s) {
+			t.Fatal("hold: the clock is stopped")
+		}
+	}
+	if got := c.adopt([]*holding{fb}, t0.Add(time.Second)); len(got) != 1 {
+		t.Fatalf("adopt returned %d slots; want the fallback slot", len(got))
+	}
+	var ext bool
+	c.each(func(hk *heldKey) { ext = c.extends(hk, t0.Add(2*time.Second)) })
+	if !ext {
+		t.Error("the renewal after an adoption leaves the key's expiry alone; want it extended: the adoption may have made the key anew, to live one lease")
+	}
+}
