@@ -1,6 +1,12 @@
 package redisslot
 
-import "sync"
+import (
+	"context"
+	"sync"
+	"time"
+
+	"github.com/redis/go-redis/v9"
+)
 
 // health follows whether Redis answers a Limiter's calls, each of which
 // notes its outcome. The first unreachable error after an answer runs lost,
@@ -23,6 +29,16 @@ type health struct {
 	down     bool
 	changes  uint64 // flips of down so far
 	readOnly bool   // a call was answered READONLY since the last acquire answered
+}
+
+// probe pings Redis with client, bounded by every, and notes the outcome
+// unless bg, the Limiter's, has ended.
+func (h *health) probe(bg context.Context, client redis.UniversalClient, every time.Duration) {
+	ctx, cancel := context.WithTimeout(bg, every)
+	defer cancel()
+	if err := client.Ping(ctx).Err(); bg.Err() == nil {
+		h.note(err)
+	}
 }
 
 // note records the outcome of a call whose caller's ctx was not done.

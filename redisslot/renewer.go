@@ -126,7 +126,7 @@ func (r *renewer) run() {
 				next = time.Now().Add(rerunEvery)
 			}
 		} else if r.health.isDown() && !start.Before(probeAt) {
-			r.probe()
+			r.health.probe(r.bg, r.client, r.set.probeEvery)
 			probeAt = start.Add(r.set.probeEvery)
 		}
 		if time.Since(flushed) >= r.set.renewEvery {
@@ -142,15 +142,6 @@ func (r *renewer) run() {
 			wait = min(wait, time.Until(probeAt))
 		}
 		t.Reset(max(wait, 0))
-	}
-}
-
-// probe pings Redis, bounded by probeEvery, and notes the outcome.
-func (r *renewer) probe() {
-	ctx, cancel := context.WithTimeout(r.bg, r.set.probeEvery)
-	defer cancel()
-	if err := r.client.Ping(ctx).Err(); r.bg.Err() == nil {
-		r.health.note(err)
 	}
 }
 
