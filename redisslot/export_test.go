@@ -50,7 +50,7 @@ func RenewNow(l *Limiter) {
 // the keys it holds, as if no acquire or renewal of theirs had been
 // confirmed: its next round extends them all.
 func ForgetKeyExtensions(l *Limiter) {
-	l.clock.each(func(hk *heldKey) { hk.kept = time.Time{} })
+	l.clock.forget()
 }
 
 // Waiters returns how many Acquire calls on l wait for key.

@@ -111,7 +111,7 @@ func TestFallbackServesTheShareWhileRedisIsDown(t *testing.T) {
 
 // A fallback slot counts in Stats as held and acquired. When Redis answers
 // again it is written with its lease, and so is its slot set: the set
-// expires with its last lease, as one made by an acquire does, and is not
+// expires within two leases, as one made by an acquire does, and is not
 // left in Redis for good.
 func TestFallbackSlotWrittenIntoRedisExpiresWithItsLease(t *testing.T) {
 	srv := redistest.Start(t)
@@ -138,8 +138,8 @@ func TestFallbackSlotWrittenIntoRedisExpiresWithItsLease(t *testing.T) {
 	if n := raw.ZCard(ctx, rkey).Val(); n != 1 {
 		t.Fatalf("ZCARD %s = %d after the fallback state ended; want the fallback slot", rkey, n)
 	}
-	if ttl := raw.PTTL(ctx, rkey).Val(); ttl <= 0 || ttl > fbLease {
-		t.Errorf("PTTL %s = %v after the fallback slot was written; want it to expire with the lease (0, %v]", rkey, ttl, fbLease)
+	if ttl := raw.PTTL(ctx, rkey).Val(); ttl <= 0 || ttl > 2*fbLease {
+		t.Errorf("PTTL %s = %v after the fallback slot was written; want it to expire within two leases (0, %v]", rkey, ttl, 2*fbLease)
 	}
 }
 

@@ -26,6 +26,7 @@ type leaseClock struct {
 	due     time.Time           // when the timer fires; zero while it is stopped
 	stopped bool
 	firing  sync.WaitGroup // expired calls in progress; Add only with mu held and stopped false
+	epoch   uint64         // forgets so far (see forget)
 }
 
 // A heldKey is one key's slots. It stays, empty, until the next each, so that
@@ -112,11 +113,13 @@ func (c *leaseClock) adopt(slots []*holding, sent time.Time) []*holding {
 	return adopted
 }
 
-// renewed records that Redis extended the leases of slots in a call sent at
-// sent, except for the members in gone, which it no longer had: it drops
-// those and returns the ones still held, which lost their lease (a slot
-// released meanwhile was freed, not lost).
-func (c *leaseClock) renewed(slots []*holding, gone []string, sent time.Time) (lost []*holding) {
+// renewed records that Redis extended the leases of slots, and the expiry
+// of keys, in a call sent at sent and built at epoch (see epochNow), except
+// for the members in gone, which it no longer had: it drops those and
+// returns the ones still held, which lost their lease (a slot released
+// meanwhile was freed, not lost). A call built before the last forget
+// confirms nothing else: a restart may have undone its writes.
+func (c *leaseClock) renewed(slots []*holding, keys []*heldKey, gone []string, sent time.Time, epoch uint64) (lost []*holding) {
 	var missing map[string]bool
 	if len(gone) > 0 {
 		missing = make(map[string]bool, len(gone))
@@ -126,41 +129,55 @@ func (c *leaseClock) renewed(slots []*holding, gone []string, sent time.Time) (l
 	}
 	c.mu.Lock()
 	defer c.mu.Unlock()
+	current := epoch == c.epoch
 	for _, s := range slots {
 		switch {
 		case missing[s.member]:
 			if c.dropLocked(s) {
 				lost = append(lost, s)
 			}
-		case s.set.Before(sent):
+		case current && s.set.Before(sent):
 			s.set = sent
 		}
 	}
+	for _, hk := range keys {
+		if current && hk.kept.Before(sent) {
+			hk.kept = sent
+		}
+	}
 	return lost
+}
+
+// forget drops what the clock knows of its keys' expiries, for a restart
+// or a failover may have undone the writes that set them: the next renewal
+// extends every key, and one built before confirms nothing (see renewed).
+func (c *leaseClock) forget() {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.epoch++
+	for _, hk := range c.held {
+		hk.kept = time.Time{}
+	}
+}
+
+// epochNow returns the number of forgets so far: read before a renewal is built.
+func (c *leaseClock) epochNow() uint64 {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.epoch
 }
 
 // extends reports whether a renewal sent at sent must extend the expiry of
 // hk's key: a key must outlive every lease in it while this clock holds one.
 // An acquire that takes a slot, and a renewal that extends a key, make the
 // key live two leases from when they run, later than they were sent (see
-// hold, extended); a renewal that does not extend it leaves it alone. The
+// hold, renewed); a renewal that does not extend it leaves it alone. The
 // slots a renewal sent within life of the key's last confirmed extension
 // confirms end here within 2×life of that extension, before the key
 // expires; so renewals at Lease/3 extend a key in about one round of three.
 // Called with mu held, by each's f.
 func (c *leaseClock) extends(hk *heldKey, sent time.Time) bool {
 	return hk.kept.IsZero() || sent.Sub(hk.kept) > c.life
-}
-
-// extended records that Redis extended the keys of keys in a call sent at sent.
-func (c *leaseClock) extended(keys []*heldKey, sent time.Time) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	for _, hk := range keys {
-		if hk.kept.Before(sent) {
-			hk.kept = sent
-		}
-	}
 }
 
 // newest returns the slot held with a lease whose lease was set last, nil if none.

@@ -71,8 +71,8 @@ func TestKeyIsExtendedOnceItsLastExtensionIsALifeAgo(t *testing.T) {
 		}
 	}
 	t1 := t0.Add(2 * life)
-	c.extended([]*heldKey{hk}, t1)
-	c.extended([]*heldKey{hk}, t0) // an older call's reply, read later
+	c.renewed(nil, []*heldKey{hk}, nil, t1, c.epochNow())
+	c.renewed(nil, []*heldKey{hk}, nil, t0, c.epochNow()) // an older call's reply, read later
 	if extends(t1.Add(life)) || !extends(t1.Add(life+1)) {
 		t.Errorf("after an extension sent at %v: the key is extended at a life after it: %v, and just past it: %v; want false, then true",
 			t1.Sub(t0), extends(t1.Add(life)), extends(t1.Add(life+1)))
@@ -101,5 +101,46 @@ func TestAdoptionHasTheNextRenewalExtendTheKey(t *testing.T) {
 	c.each(func(hk *heldKey) { ext = c.extends(hk, t0.Add(2*time.Second)) })
 	if !ext {
 		t.Error("the renewal after an adoption leaves the key's expiry alone; want it extended: the adoption may have made the key anew, to live one lease")
+	}
+}
+
+// A restart or a failover may undo the writes that set a key's expiry:
+// after forget, the next renewal extends every key, and a renewal built
+// before it confirms neither a lease nor an extension (see renewed).
+func TestForgetHasEveryKeyExtendedAndConfirmsNoRenewalBuiltBefore(t *testing.T) {
+	const life = time.Hour
+	c := newLeaseClock(life, func([]*holding) {}, func(*holding) {})
+	defer c.stop()
+	ref := &keyRef{key: "k", names: [4]string{"{k}"}}
+	t0 := time.Now()
+	s := &holding{ref: ref, member: "m", set: t0}
+	if !c.hold(s) {
+		t.Fatal("hold: the clock is stopped")
+	}
+	var hk *heldKey
+	extends := func(at time.Time) bool {
+		var ext bool
+		c.each(func(k *heldKey) { hk, ext = k, c.extends(k, at) })
+		return ext
+	}
+	if extends(t0.Add(time.Second)) {
+		t.Fatal("a renewal a second after the acquire extends the key; want it left alone")
+	}
+	built := c.epochNow()
+	c.forget()
+	if !extends(t0.Add(time.Second)) {
+		t.Error("after forget, a renewal leaves the key's expiry alone; want it extended: the restart may have undone the acquire's")
+	}
+	t1 := t0.Add(2 * time.Second)
+	if lost := c.renewed([]*holding{s}, []*heldKey{hk}, nil, t1, built); len(lost) != 0 {
+		t.Fatalf("renewed lost %d slots; want none", len(lost))
+	}
+	if !s.set.Equal(t0) || !extends(t1) {
+		t.Errorf("a renewal built before forget confirmed its lease (set %v after the acquire) or its extension (key extended next: %v); want neither",
+			s.set.Sub(t0), extends(t1))
+	}
+	c.renewed([]*holding{s}, []*heldKey{hk}, nil, t1, c.epochNow())
+	if !s.set.Equal(t1) || extends(t1.Add(time.Second)) {
+		t.Errorf("a renewal built after forget: lease set %v after the acquire, key extended next: %v; want %v, false", s.set.Sub(t0), extends(t1.Add(time.Second)), t1.Sub(t0))
 	}
 }

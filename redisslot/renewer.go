@@ -69,6 +69,7 @@ func (r *renewer) kick() {
 // roundNow has a round run at once, if the renewer runs: one that does not
 // holds no slot to look at, and a call in flight asks again (see asks).
 func (r *renewer) roundNow() {
+	r.clock.forget() // what set the keys' expiries may be undone too
 	r.asked.Add(1)
 	r.mu.Lock()
 	defer r.mu.Unlock()
@@ -185,7 +186,7 @@ const rerunEvery = 10 * time.Millisecond
 // It reports whether a call was answered READONLY.
 func (r *renewer) round() (readOnly bool) {
 	r.roundMu.Lock()
-	start := time.Now()
+	start, epoch := time.Now(), r.clock.epochNow()
 	r.tell.send()
 	r.frees.sweep()
 	renewals := renewalsOf(r.clock, r.grouping, r.set.leaseArg, false, start)
@@ -203,12 +204,12 @@ func (r *renewer) round() (readOnly bool) {
 	var cmds []*redis.Cmd
 	if len(calls) > 0 {
 		ctx, cancel := context.WithTimeout(r.bg, r.set.renewEvery)
-		cmds = evalAll(ctx, r.client, calls, nil)
+		cmds = evalAll(ctx, r.client, calls, r.emptied) // which asks a round more, with keys extended
 		cancel()
 	}
 	n, m := len(renewals), len(renewals)+len(adoptions)
-	failures, lost := r.settleRenewals(renewals, cmds[:n], start)
-	unadopted, unwritten := r.settleAdoptions(adoptions, cmds[n:m], start)
+	failures, lost := r.settleRenewals(renewals, cmds[:n], start, epoch)
+	unadopted, unwritten := r.settleAdoptions(adoptions, cmds[n:m], start, epoch)
 	lost = append(lost, unwritten...)
 	if r.settleFrees(batches, cmds[m:]) == 0 && failures+unadopted == 0 && !r.health.isDown() {
 		r.fb.leave()
@@ -235,7 +236,7 @@ func anyReadOnly(cmds []*redis.Cmd) bool {
 }
 
 // settleRenewals returns how many renewal calls failed, and the slots lost.
-func (r *renewer) settleRenewals(renewals []renewal, cmds []*redis.Cmd, sent time.Time) (failures int, lost []*holding) {
+func (r *renewer) settleRenewals(renewals []renewal, cmds []*redis.Cmd, sent time.Time, epoch uint64) (failures int, lost []*holding) {
 	for i, rc := range renewals {
 		gone, err := cmds[i].StringSlice()
 		if err != nil {
@@ -246,15 +247,14 @@ func (r *renewer) settleRenewals(renewals []renewal, cmds []*redis.Cmd, sent tim
 			continue
 		}
 		r.health.note(nil)
-		r.clock.extended(rc.extended, sent)
-		lost = append(lost, r.clock.renewed(rc.slots, gone, sent)...)
+		lost = append(lost, r.clock.renewed(rc.slots, rc.extended, gone, sent, epoch)...)
 	}
 	return failures, lost
 }
 
 // settleAdoptions returns how many adopt calls failed, and the slots lost:
 // those Redis did not write, their key being no slot set.
-func (r *renewer) settleAdoptions(adoptions []renewal, cmds []*redis.Cmd, sent time.Time) (failures int, lost []*holding) {
+func (r *renewer) settleAdoptions(adoptions []renewal, cmds []*redis.Cmd, sent time.Time, epoch uint64) (failures int, lost []*holding) {
 	for i, rc := range adoptions {
 		gone, err := cmds[i].StringSlice()
 		if err != nil {
@@ -273,7 +273,7 @@ func (r *renewer) settleAdoptions(adoptions []renewal, cmds []*redis.Cmd, sent t
 			r.fb.adopted(s.ref.key)
 		}
 		if len(gone) > 0 { // adopted, so that their loss counts them out of the share
-			lost = append(lost, r.clock.renewed(adopted, gone, sent)...)
+			lost = append(lost, r.clock.renewed(adopted, nil, gone, sent, epoch)...)
 		}
 	}
 	return failures, lost

@@ -149,12 +149,14 @@ func (s *subscriber) handle(m any) {
 // firstConfirmed hears the canary's first confirmation: Redis may have
 // restarted after the first slot and before the canary got through. After
 // a failed subscribe it calls restart. Else, on one node (a *redis.Client),
-// it looks, bounded by timeout, whether Redis still has the slot held whose
-// lease was set last: a restart that lost the slots taken before it lost
-// that one too (Redis restores a prefix of its writes, or nothing). It
-// calls restart if the slot is gone while still held, or if the look
-// fails. Any other client's connection is on one node of many: it calls
-// restart, as a round looks for the slots of every node.
+// it looks, bounded by timeout, whether Redis still has, with a lease not
+// yet ended, the slot held whose lease was set last: a restart that lost
+// the slots taken before it lost that one too (Redis restores a prefix of
+// its writes, or nothing). It calls restart if the slot is gone while still
+// held, or if the look fails; a slot released meanwhile says nothing, so it
+// looks at the one set last before it, up to maxFirstLooks slots. Any
+// other client's connection is on one node of many: it calls restart, as a
+// round looks for the slots of every node.
 func (s *subscriber) firstConfirmed() {
 	defer s.checked.Store(true)
 	c, ok := s.client.(*redis.Client)
@@ -162,19 +164,45 @@ func (s *subscriber) firstConfirmed() {
 		s.restart()
 		return
 	}
-	slot := s.held.newest()
-	if slot == nil {
-		return // nothing held that a restart could have lost
-	}
 	ctx, cancel := context.WithTimeout(s.bg, s.timeout)
 	defer cancel()
-	err := c.ZScore(ctx, slot.ref.rkey(), slot.member).Err()
-	switch {
-	case s.bg.Err() != nil:
-	case errors.Is(err, redis.Nil) && !s.held.holds(slot): // released meanwhile: freed, not lost
-	case err != nil:
-		s.restart()
+	for range maxFirstLooks {
+		slot := s.held.newest()
+		if slot == nil {
+			return // nothing held that a restart could have lost
+		}
+		live, err := liveIn(ctx, c, slot)
+		switch {
+		case s.bg.Err() != nil || live:
+			return
+		case err != nil || s.held.holds(slot):
+			s.restart()
+			return
+		}
 	}
+	s.restart()
+}
+
+// maxFirstLooks bounds the slots the canary's first confirmation looks at.
+const maxFirstLooks = 8
+
+// liveIn reports whether Redis has slot's member with a lease that has not
+// ended by Redis's clock.
+func liveIn(ctx context.Context, c *redis.Client, slot *holding) (bool, error) {
+	var score *redis.FloatCmd
+	var now *redis.TimeCmd
+	_, err := c.Pipelined(ctx, func(p redis.Pipeliner) error {
+		score = p.ZScore(ctx, slot.ref.rkey(), slot.member)
+		now = p.Time(ctx)
+		return nil
+	})
+	switch {
+	case errors.Is(score.Err(), redis.Nil) && now.Err() == nil:
+		return false, nil
+	case err != nil:
+		return false, err
+	}
+	return score.Val() > float64(now.Val().UnixMilli()), nil
 }
 
 // resubscribe follows the keys that gained or lost local waiters, bounded by
