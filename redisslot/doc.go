@@ -93,7 +93,7 @@
 // its lost slots, old and new holders together may exceed the limit. It
 // looks once its pub/sub connection, which it keeps from its first slot on,
 // comes back after the restart broke it, or first opens on the restarted
-// Redis (on one node, where Redis no longer has the slot it took last; on a
+// Redis (on one node, where the slot it took last has no live lease; on a
 // Redis Cluster, or after a failed subscribe, always), or sooner: when one
 // of its calls fails (then it probes every 100ms), or when its call, or
 // another Limiter's, is the first to find Redis's scripts gone (that Limiter
