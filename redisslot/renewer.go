@@ -204,7 +204,7 @@ func (r *renewer) round() (readOnly bool) {
 	var cmds []*redis.Cmd
 	if len(calls) > 0 {
 		ctx, cancel := context.WithTimeout(r.bg, r.set.renewEvery)
-		cmds = evalAll(ctx, r.client, calls, r.emptied) // which asks a round more, with keys extended
+		cmds = evalAll(ctx, r.client, calls, nil)
 		cancel()
 	}
 	n, m := len(renewals), len(renewals)+len(adoptions)
