@@ -85,8 +85,10 @@ func TestRestartThatRestoresAnOlderKeyExpiryDoesNotLetTheKeyExpireUnderAHeldSlot
 	if err := srv.Restart(); err != nil { // from the snapshot
 		t.Fatal(err)
 	}
-	if got := expiry(); got != restored {
-		t.Fatalf("k expires at %d after the restart; want %d, the snapshot's", got, restored)
+	// The snapshot's expiry, unless a's round after the restart (its
+	// canary's reconnect asks one) has already extended k.
+	if got := expiry(); got < restored {
+		t.Fatalf("k expires at %d after the restart; want %d, the snapshot's, or later", got, restored)
 	}
 
 	// A round confirmed late enough that a's slot outlives the restored
