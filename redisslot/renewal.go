@@ -1,6 +1,10 @@
 package redisslot
 
-import "time"
+import (
+	"time"
+
+	"github.com/redis/go-redis/v9"
+)
 
 // A renewal is one call of the renewal (or adopt) script and its slots.
 type renewal struct {
@@ -15,15 +19,8 @@ type renewal struct {
 // It marks the fallback slots offered: the calls are to be sent. An
 // adoption names each key's tombstones after its slot set.
 func renewalsOf(clock *leaseClock, grouping int, leaseArg any, fallback bool, sent time.Time) []renewal {
-	type building struct {
-		keys     []string
-		last     string // the slot set of the last key
-		counts   []int  // negated for a key extended
-		slots    []*holding
-		extended []*heldKey
-	}
-	open := make(map[string]*building)
-	var done []*building
+	open := make(map[string]*renewalDraft)
+	var done []*renewalDraft
 	clock.each(func(hk *heldKey) {
 		bucket := bucketOf(grouping, hk.ref.rkey())
 		extend := !fallback && clock.extends(hk, sent)
@@ -36,26 +33,10 @@ func renewalsOf(clock *leaseClock, grouping int, leaseArg any, fallback bool, se
 			}
 			b := open[bucket]
 			if b == nil {
-				b = &building{}
+				b = &renewalDraft{}
 				open[bucket] = b
 			}
-			if len(b.counts) == 0 || b.last != hk.ref.rkey() {
-				b.keys, b.last = append(b.keys, hk.ref.rkey()), hk.ref.rkey()
-				if fallback {
-					b.keys = append(b.keys, hk.ref.names[3])
-				}
-				b.counts = append(b.counts, 0)
-				if extend {
-					b.extended = append(b.extended, hk)
-				}
-			}
-			if extend {
-				b.counts[len(b.counts)-1]--
-			} else {
-				b.counts[len(b.counts)-1]++
-			}
-			b.slots = append(b.slots, s)
-			if len(b.slots) == batchSize {
+			if b.add(hk, s, fallback, extend) == batchSize {
 				done = append(done, b)
 				delete(open, bucket)
 			}
@@ -70,15 +51,51 @@ func renewalsOf(clock *leaseClock, grouping int, leaseArg any, fallback bool, se
 	}
 	renewals := make([]renewal, len(done))
 	for i, b := range done {
-		args := make([]any, 0, 1+len(b.counts)+len(b.slots))
-		args = append(args, leaseArg)
-		for _, n := range b.counts {
-			args = append(args, n)
-		}
-		for _, s := range b.slots {
-			args = append(args, s.member)
-		}
-		renewals[i] = renewal{call{script: script, keys: b.keys, args: args}, b.slots, b.extended}
+		renewals[i] = b.renewal(script, leaseArg)
 	}
 	return renewals
+}
+
+// A renewalDraft is a renewal call being put together, key by key.
+type renewalDraft struct {
+	keys     []string
+	last     string // the slot set of the last key
+	counts   []int  // negated for a key extended
+	slots    []*holding
+	extended []*heldKey
+}
+
+// add puts s, a slot of hk, in the call, which extends hk's key if extend,
+// and names its tombstones too in an adoption; it returns the call's slots.
+func (b *renewalDraft) add(hk *heldKey, s *holding, adoption, extend bool) int {
+	if len(b.counts) == 0 || b.last != hk.ref.rkey() {
+		b.keys, b.last = append(b.keys, hk.ref.rkey()), hk.ref.rkey()
+		if adoption {
+			b.keys = append(b.keys, hk.ref.names[3])
+		}
+		b.counts = append(b.counts, 0)
+		if extend {
+			b.extended = append(b.extended, hk)
+		}
+	}
+	if extend {
+		b.counts[len(b.counts)-1]--
+	} else {
+		b.counts[len(b.counts)-1]++
+	}
+	b.slots = append(b.slots, s)
+	return len(b.slots)
+}
+
+// renewal returns the call of script that the draft makes.
+func (b *renewalDraft) renewal(script *redis.Script, leaseArg any) renewal {
+	args := make([]any, 0, 1+len(b.counts)+len(b.slots))
+	args = append(args, leaseArg)
+	for _, n := range b.counts {
+		args = append(args, n)
+	}
+	for _, s := range b.slots {
+		args = append(args, s.member)
+	}
+	return renewal{call{script: script, keys: b.keys, args: args}, b.slots, b.extended}
 }
