@@ -56,7 +56,7 @@ var allPatterns = []string{
 	"knownlimits3", "falsereports10", "missedleaks8", "falsereports11", "missedleaks9",
 	"falsereports12", "missedleaks10", "falsereports13", "missedleaks11",
 	"falsereports14", "missedleaks12", "knownlimits4", "falsereports15", "missedleaks13",
-	"falsereports16", "missedleaks14",
+	"falsereports16", "missedleaks14", "falsereports17", "missedleaks15",
 }
 
 var all struct {
@@ -545,3 +545,20 @@ func TestFalseReports16(t *testing.T) { run(t, "falsereports16") }
 // or ending the path where the two are equal); or the branch
 // drops the slot on the side where it is held.
 func TestMissedLeaks14(t *testing.T) { run(t, "missedleaks14") }
+
+// TestFalseReports17 checks that a release deferred in a range loop over
+// a slice, array, map or string, whose call asks for a slot named by the
+// iteration's element, is not reported when the loop leaves after the
+// defer: a request that holds a slot of each of its route's keys until it
+// returns, through a Limiter or a helper, leaving by a return or a break.
+func TestFalseReports17(t *testing.T) { run(t, "falsereports17") }
+
+// TestMissedLeaks15 checks that a release deferred in a loop that may ask
+// for the same slot again, or work with the element while holding it, is
+// still reported: a retry loop over an integer, a call that reads no range
+// variable or reads it only for its limit, a range variable assigned in the
+// body, a three-clause loop, a range over a channel, an acquire in a
+// nested loop, a failover that reads the element after the defer or
+// keeps it in a field or a variable of the function, and a key loop
+// inside a retry loop.
+func TestMissedLeaks15(t *testing.T) { run(t, "missedleaks15") }

@@ -56,5 +56,3 @@ func (g *gateway) acquireUserSlot(ctx context.Context, user string) (func(), sta
 	}
 	return rel, statusOK
 }
-
-func serve() error { return nil }
