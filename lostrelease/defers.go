@@ -125,13 +125,15 @@ func (ps *pathSearch) dominates(d, target ast.Node) bool {
 // iteration and another leaves the loop. Each iteration's guard is then
 // held until the function returns. A loop that only ever goes round after
 // the defer (`for range n { rel := acquire(); defer rel() }`) holds n
-// guards on purpose and is not reported.
+// guards on purpose and is not reported, nor is a loop that holds a slot
+// of each element it ranges over (see [pathSearch.holdsEachKey]).
 func (ps *pathSearch) defersInLoops(h *heldGuard) []*ast.DeferStmt {
 	calls := ps.releasingClosures(h)
 	var ds []*ast.DeferStmt
 	for _, b := range ps.g.Blocks {
 		for _, n := range b.Nodes {
-			if d, ok := n.(*ast.DeferStmt); ok && b.Live && ps.effect(h, calls, d) == used && ps.retries(b, d) {
+			if d, ok := n.(*ast.DeferStmt); ok && b.Live && ps.effect(h, calls, d) == used && ps.retries(b, d) &&
+				!ps.holdsEachKey(h, d) {
 				ds = append(ds, d)
 			}
 		}

@@ -97,10 +97,29 @@
 //     statement that leaks it: every return, and every overwrite, reached
 //     without a use, or the last break, continue or goto on the way to one.
 //     A leak on one path never hides a leak on another.
-//   - A defer that uses a guard inside a loop, where the defer can run
-//     again before the function returns: "deferred in a loop: held until
-//     the function returns". Each iteration's guard stays held until then.
-//     The defer is still a use: a continue or return after it is not a leak.
+//   - A defer that uses a guard inside a loop that, after the defer, can
+//     both start its next iteration and leave (by a return or a break):
+//     "deferred in a loop: held until the function returns". Each
+//     iteration's guard stays held until then, as in a retry loop. Not a
+//     loop that holds a slot of each element it ranges over: a range, with
+//     :=, over a slice, an array (or a pointer to one), a map or a string,
+//     not inside another loop, in a function without goto, where the
+//     guard's call is a statement of the loop's own body (not of a nested
+//     loop) and takes an argument of a string type that reads the range's
+//     key or value, directly or through a field or an index
+//     (`l.TryAcquire(ctx, k.key, k.limit)`, `acquireAccountSlot(ctx,
+//     "acct:"+keys[i].account)`); where the body assigns only variables it
+//     declares (not the key nor the value, nor a variable of the function,
+//     a field, an element or anything through a pointer); and where no
+//     statement after the defer reads the key, the value or a variable the
+//     body declared before the defer, nor calls a local func variable. So
+//     a request that holds a slot of each of its route's keys, with `if
+//     ctx.Err() != nil { return ctx.Err() }` after the defer, is not
+//     reported; a retry over `range 3`, a channel or a three-clause for, a
+//     call that reads the element only for its limit, and a failover that
+//     forwards to the element after the defer and goes round when that
+//     failed, are. The defer is still a use: a continue or return after it
+//     is not a leak.
 //   - A release deferred before its call's result is checked:
 //     `_, rel, err := l.TryAcquire(...); defer rel(); if err != nil {`,
 //     "rel is nil when Limiter.TryAcquire fails: deferred before the
@@ -499,7 +518,14 @@
 //     `release := releaseSlot`, `release()` is not a use.
 //   - Only a defer in a loop that can both go round and leave the loop after
 //     it is reported: `for range n { rel := acquire(); defer rel() }` holds
-//     n guards on purpose.
+//     n guards on purpose; and not one in a loop that holds a slot of each
+//     element it ranges over, as What is reported says. A loop that holds
+//     each element's slot otherwise is reported: its call takes the
+//     element of a struct type (`acquire(ctx, k)`), a ctx the call returns
+//     is read after the defer (`ctx, rel, err := l.TryAcquire(ctx, ...)`),
+//     or it runs inside another loop. A failover that keeps its element
+//     out of the variables and stores seen, behind a call (`p.setCurrent(b)`
+//     before the acquire, `p.forward(ctx)` after the defer), is not.
 //   - A failure ends a path only as a statement of the function itself:
 //     after `if err == nil { func() { t.Fatal() }() }` the guard is
 //     reported, and so is a discarded guard whose error is checked

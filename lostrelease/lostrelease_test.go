@@ -278,8 +278,11 @@ func TestNoFalseReports2(t *testing.T) { run(t, "falsereports2") }
 // closure recovers, is still not reported, nor a slot on a short ctx
 // handed on in a slice built by append, a copy, wrapped again, or with the
 // timed ctx made by a helper, nor one taken in a switch case a fallthrough
-// enters; and that a guard declared in a loop body with a goto is worded as
-// overwritten.
+// enters, nor a failover over a range that keeps its element behind a
+// call; that a loop holding each key's slot is still reported when its
+// call takes the element of a struct type or the slot's ctx is read after
+// the defer; and that a guard declared in a loop body with a goto is
+// worded as overwritten.
 func TestKnownLimits(t *testing.T) {
 	run(t, "knownlimits", "knownlimits2", "knownlimits3", "knownlimits4")
 }
