@@ -112,14 +112,13 @@
 //     declares (not the key nor the value, nor a variable of the function,
 //     a field, an element or anything through a pointer); and where no
 //     statement after the defer reads the key, the value or a variable the
-//     body declared before the defer, nor calls a local func variable. So
-//     a request that holds a slot of each of its route's keys, with `if
-//     ctx.Err() != nil { return ctx.Err() }` after the defer, is not
-//     reported; a retry over `range 3`, a channel or a three-clause for, a
-//     call that reads the element only for its limit, and a failover that
-//     forwards to the element after the defer and goes round when that
-//     failed, are. The defer is still a use: a continue or return after it
-//     is not a leak.
+//     body declared before the defer. So a request that holds a slot of
+//     each of its route's keys, with `if ctx.Err() != nil { return
+//     ctx.Err() }` after the defer, is not reported; a retry over `range
+//     3`, a channel or a three-clause for, a call that reads the element
+//     only for its limit, and a failover that forwards to the element
+//     after the defer and goes round when that failed, are. The defer is
+//     still a use: a continue or return after it is not a leak.
 //   - A release deferred before its call's result is checked:
 //     `_, rel, err := l.TryAcquire(...); defer rel(); if err != nil {`,
 //     "rel is nil when Limiter.TryAcquire fails: deferred before the

@@ -83,23 +83,15 @@ func readsElement(info *types.Info, e ast.Expr, vars map[*types.Var]bool) bool {
 
 // readsIterationAfter reports whether a statement of loop's body after d
 // reads what the iteration set: one of vars, or a variable declared in the
-// body before d's end; or calls a local func variable, whose literal may
-// read them.
+// body before d's end. A variable declared outside the loop holds nothing
+// of the iteration, since the body assigns only its own (see
+// [assignsOnlyItsOwn]); nor does a function literal declared there.
 func (ps *pathSearch) readsIterationAfter(loop *ast.RangeStmt, d *ast.DeferStmt, vars map[*types.Var]bool) bool {
 	found := false
 	ast.Inspect(loop.Body, func(n ast.Node) bool {
-		id, ok := n.(*ast.Ident)
-		if found || !ok || id.Pos() < d.End() {
-			return !found
-		}
-		v, _ := ps.info.Uses[id].(*types.Var)
-		switch {
-		case v == nil:
-		case vars[v], within(loop.Body, v.Pos()) && v.Pos() < d.End():
-			found = true
-		case within(ps.body, v.Pos()):
-			_, isFunc := v.Type().Underlying().(*types.Signature)
-			found = isFunc
+		if id, ok := n.(*ast.Ident); ok && id.Pos() >= d.End() {
+			v, _ := ps.info.Uses[id].(*types.Var)
+			found = found || v != nil && (vars[v] || within(loop.Body, v.Pos()) && v.Pos() < d.End())
 		}
 		return !found
 	})

@@ -558,10 +558,11 @@ func TestFalseReports17(t *testing.T) { run(t, "falsereports17") }
 
 // TestMissedLeaks15 checks that a release deferred in a loop that may ask
 // for the same slot again, or work with the element while holding it, is
-// still reported: a retry loop over an integer, a call that reads no range
-// variable or reads it only for its limit, a range variable assigned in the
-// body, a three-clause loop, a range over a channel, an acquire in a
-// nested loop, a failover that reads the element after the defer or
-// keeps it in a field or a variable of the function, and a key loop
-// inside a retry loop.
+// still reported: a retry loop over an integer (its counter unread, or
+// read through an index that comes round again), a call that reads no
+// range variable or reads it only for its limit, a range variable assigned
+// in the body, a three-clause loop, a range over a channel, an acquire in
+// a nested loop, a failover that reads the element after the defer or
+// keeps it in a field or a variable of the function, and a key loop that a
+// retry loop or a goto runs again.
 func TestMissedLeaks15(t *testing.T) { run(t, "missedleaks15") }

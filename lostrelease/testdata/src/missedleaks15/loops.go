@@ -216,3 +216,40 @@ func failoverThroughVariable(ctx context.Context, l slots.Limiter, backends []ro
 	}
 	return errGaveUp
 }
+
+// A retry over an integer that rotates over replicas: the counter read
+// through an index names a key, but the same key comes round again.
+func retryRotating(ctx context.Context, l slots.Limiter, replicas []string) error {
+	for attempt := range 4 {
+		_, rel, err := l.TryAcquire(ctx, replicas[attempt%len(replicas)], 1)
+		if err != nil {
+			continue
+		}
+		defer rel() // want `deferred in a loop`
+		if forward(ctx, "") == nil {
+			return nil
+		}
+	}
+	return errGaveUp
+}
+
+// A key loop that a goto runs again: each run holds every key's slot
+// again.
+func retryKeysByGoto(ctx context.Context, l slots.Limiter, keys []routeKey) error {
+	tries := 0
+again:
+	for _, k := range keys {
+		_, rel, err := l.TryAcquire(ctx, k.key, k.limit)
+		if err != nil {
+			return err
+		}
+		defer rel() // want `deferred in a loop`
+		if ctx.Err() != nil {
+			break
+		}
+	}
+	if tries++; serve() != nil && tries < 3 {
+		goto again
+	}
+	return nil
+}
