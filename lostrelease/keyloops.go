@@ -85,7 +85,8 @@ func readsElement(info *types.Info, e ast.Expr, vars map[*types.Var]bool) bool {
 // reads what the iteration set: one of vars, or a variable declared in the
 // body before d's end. A variable declared outside the loop holds nothing
 // of the iteration, since the body assigns only its own (see
-// [assignsOnlyItsOwn]); nor does a function literal declared there.
+// [assignsOnlyItsOwn]) and the range declares its key and value: nor
+// does a function literal declared there read any.
 func (ps *pathSearch) readsIterationAfter(loop *ast.RangeStmt, d *ast.DeferStmt, vars map[*types.Var]bool) bool {
 	found := false
 	ast.Inspect(loop.Body, func(n ast.Node) bool {

@@ -563,6 +563,6 @@ func TestFalseReports17(t *testing.T) { run(t, "falsereports17") }
 // range variable or reads it only for its limit, a range variable assigned
 // in the body, a three-clause loop, a range over a channel, an acquire in
 // a nested loop, a failover that reads the element after the defer or
-// keeps it in a field or a variable of the function, and a key loop that a
-// retry loop or a goto runs again.
+// keeps it in a field or a variable of the function (ranged into, and read
+// by a closure), and a key loop that a retry loop or a goto runs again.
 func TestMissedLeaks15(t *testing.T) { run(t, "missedleaks15") }

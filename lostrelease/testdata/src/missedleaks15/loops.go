@@ -253,3 +253,21 @@ again:
 	}
 	return nil
 }
+
+// A failover that ranges into a variable of the function, which a closure
+// declared before the loop reads after the defer.
+func failoverThroughClosure(ctx context.Context, l slots.Limiter, backends []routeKey) error {
+	var b routeKey
+	served := func() bool { return forward(ctx, b.key) == nil }
+	for _, b = range backends {
+		_, rel, err := l.TryAcquire(ctx, b.key, b.limit)
+		if err != nil {
+			continue
+		}
+		defer rel() // want `deferred in a loop`
+		if served() {
+			return nil
+		}
+	}
+	return errGaveUp
+}
