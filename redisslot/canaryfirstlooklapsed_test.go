@@ -2,14 +2,11 @@ package redisslot_test
 
 import (
 	"context"
-	"net"
-	"sync/atomic"
 	"testing"
 	"time"
 
 	"github.com/ctxguard/release/redisslot"
 	"github.com/ctxguard/release/redisslot/internal/redistest"
-	"github.com/redis/go-redis/v9"
 )
 
 // A Redis restart with persistence may restore the slot a Limiter took last
@@ -48,31 +45,18 @@ func TestRestartBeforeTheCanarysFirstConfirmationEndsAHolderWhoseRestoredLeaseEn
 
 	// a's first connection, its pool's, goes straight to Redis; every later
 	// one, its pub/sub connection among them, through the proxy.
-	var viaProxy atomic.Bool
-	dialing := make(chan struct{}, 1)
-	opts := srv.Options()
-	opts.ReadTimeout, opts.WriteTimeout = 2*restartLease, 2*restartLease
-	opts.Dialer = func(ctx context.Context, network, addr string) (net.Conn, error) {
-		if viaProxy.Load() {
-			sendOrDrop(dialing, struct{}{})
-			addr = p.Addr
-		}
-		var d net.Dialer
-		return d.DialContext(ctx, network, addr)
-	}
-	client := redis.NewClient(opts)
-	t.Cleanup(func() { _ = client.Close() })
+	client, ld := lateDialClient(t, srv, p, 2*restartLease)
 	if err := redisslot.LoadScripts(ctx, client); err != nil { // opens the pooled connection
 		t.Fatal(err)
 	}
 	a := redisslot.New(client, redisslot.Options{Prefix: testPrefix(t), Lease: restartLease, ReleaseTimeout: 2 * restartLease, OnError: (&errLog{}).add})
 	t.Cleanup(func() { closeWithin(t, a, waitAfter(4*restartLease)) })
-	viaProxy.Store(true)
+	ld.viaProxy.Store(true)
 	p.Freeze() // a's new connections are held: the partition
 
 	old, rel := mustTry(t, a, long, "k", 1)
 	defer rel()
-	recv(t, dialing, waitAtOnce, "a's subscriber did not dial its pub/sub connection after its first slot")
+	recv(t, ld.dialing, waitAtOnce, "a's subscriber did not dial its pub/sub connection after its first slot")
 	rkey := redisslot.SlotKey(a, "k")
 	if err := raw.Save(ctx).Err(); err != nil {
 		t.Fatalf("SAVE: %v", err)

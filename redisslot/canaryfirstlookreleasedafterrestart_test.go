@@ -2,9 +2,7 @@ package redisslot_test
 
 import (
 	"context"
-	"net"
 	"sync"
-	"sync/atomic"
 	"testing"
 	"time"
 
@@ -41,20 +39,7 @@ func TestRestartBeforeTheCanarysFirstLookAtASlotReleasedMeanwhileEndsTheOtherOld
 
 	// a's first connection, its pool's, goes straight to Redis; every later
 	// one, its pub/sub connection among them, through the proxy.
-	var viaProxy atomic.Bool
-	dialing := make(chan struct{}, 1)
-	opts := srv.Options()
-	opts.ReadTimeout, opts.WriteTimeout = waitLong, waitLong
-	opts.Dialer = func(ctx context.Context, network, addr string) (net.Conn, error) {
-		if viaProxy.Load() {
-			sendOrDrop(dialing, struct{}{})
-			addr = p.Addr
-		}
-		var d net.Dialer
-		return d.DialContext(ctx, network, addr)
-	}
-	client := redis.NewClient(opts)
-	t.Cleanup(func() { _ = client.Close() })
+	client, ld := lateDialClient(t, srv, p, waitLong)
 	looking, goOn := make(chan struct{}), make(chan struct{})
 	var once sync.Once
 	client.AddHook(scriptHook{any: true, fn: func(hctx context.Context, cmds []redis.Cmder, next func() error) error {
@@ -74,12 +59,12 @@ func TestRestartBeforeTheCanarysFirstLookAtASlotReleasedMeanwhileEndsTheOtherOld
 	}
 	a := redisslot.New(client, redisslot.Options{Prefix: testPrefix(t), Lease: longLease, ReleaseTimeout: waitLong, OnError: (&errLog{}).add})
 	t.Cleanup(func() { closeWithin(t, a, waitAfter(2*waitLong)) })
-	viaProxy.Store(true)
+	ld.viaProxy.Store(true)
 	p.Freeze() // a's new connections are held: the partition
 
 	old, relOld := mustTry(t, a, ctx, "k", 1)
 	defer relOld()
-	recv(t, dialing, waitAtOnce, "a's subscriber did not dial its pub/sub connection after its first slot")
+	recv(t, ld.dialing, waitAtOnce, "a's subscriber did not dial its pub/sub connection after its first slot")
 	_, relLast := mustTry(t, a, ctx, "j", 1)
 
 	if err := srv.Stop(); err != nil {

@@ -2,14 +2,11 @@ package redisslot_test
 
 import (
 	"context"
-	"net"
-	"sync/atomic"
 	"testing"
 	"time"
 
 	"github.com/ctxguard/release/redisslot"
 	"github.com/ctxguard/release/redisslot/internal/redistest"
-	"github.com/redis/go-redis/v9"
 )
 
 // A Limiter subscribes its restart canary with its first slot, on a pub/sub
@@ -46,31 +43,18 @@ func TestRestartBeforeTheCanarysSubscribeReachesRedisEndsTheOldHolders(t *testin
 
 	// a's first connection, its pool's, goes straight to Redis; every later
 	// one, its pub/sub connection among them, through the proxy.
-	var viaProxy atomic.Bool
-	dialing := make(chan struct{}, 1)
-	opts := srv.Options()
-	opts.ReadTimeout, opts.WriteTimeout = waitLong, waitLong
-	opts.Dialer = func(ctx context.Context, network, addr string) (net.Conn, error) {
-		if viaProxy.Load() {
-			sendOrDrop(dialing, struct{}{})
-			addr = p.Addr
-		}
-		var d net.Dialer
-		return d.DialContext(ctx, network, addr)
-	}
-	client := redis.NewClient(opts)
-	t.Cleanup(func() { _ = client.Close() })
+	client, ld := lateDialClient(t, srv, p, waitLong)
 	if err := redisslot.LoadScripts(ctx, client); err != nil { // opens the pooled connection
 		t.Fatal(err)
 	}
 	a := redisslot.New(client, redisslot.Options{Prefix: testPrefix(t), Lease: longLease, ReleaseTimeout: waitLong, OnError: (&errLog{}).add})
 	t.Cleanup(func() { closeWithin(t, a, waitAfter(2*waitLong)) })
-	viaProxy.Store(true)
+	ld.viaProxy.Store(true)
 	p.Freeze() // a's new connections are held: the partition
 
 	old, rel := mustTry(t, a, ctx, "k", 1)
 	defer rel()
-	recv(t, dialing, waitAtOnce, "a's subscriber did not dial its pub/sub connection after its first slot")
+	recv(t, ld.dialing, waitAtOnce, "a's subscriber did not dial its pub/sub connection after its first slot")
 
 	if err := srv.Stop(); err != nil {
 		t.Fatal(err)
