@@ -62,13 +62,17 @@ func TestFallbackWaiterWithNoShareDoesNotHoldUpTheKeysLine(t *testing.T) {
 	})
 	queue, _ := redisslot.QueueKeys(l, "k")
 
-	// A call that meets the outage begins the state, unless an answer to
-	// another call (the waiter's entry renewal) is applied after it: try
-	// again until one does.
+	// A call that meets the outage begins the state and takes a slot of x's
+	// share, unless an answer to another call (the waiter's, woken as the
+	// state begins, or the probe's) stops the granting first. The state then
+	// stays on, granting nothing, until a round ends it: calls made
+	// meanwhile go to the share and never meet the outage. So wait for the
+	// state to end, and try again.
 	for i := 0; l.Stats().FallbackAcquired == 0; i++ {
 		if i == 20 {
-			t.Fatal("20 calls of x met an outage and none began the fallback state")
+			t.Fatal("20 calls of x met an outage and none took a slot of the fallback share")
 		}
+		eventually(t, "the fallback state is off before a call meets the outage", func() bool { return !l.Stats().Degraded })
 		failX.Store(true)
 		if _, rel, err := l.TryAcquire(ctx, "x", fbLimit); err == nil {
 			rel()
