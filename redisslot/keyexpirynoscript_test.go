@@ -1,0 +1,50 @@
+package redisslot_test
+
+import (
+	"context"
+	"testing"
+
+	"github.com/ctxguard/release/redisslot"
+	"github.com/ctxguard/release/redisslot/internal/redistest"
+)
+
+// Promise 5, its safety against a failover that no call sees fail: a proxy
+// in front of Redis that moves its connections to a promoted replica, which
+// may have missed the last extension of a key. The Limiter counts on that
+// extension (see TestRenewalExtendsAKeysExpiryOnlyWhenItMust) and would not
+// extend the key again until a slot's life after it: the key would expire,
+// at the older expiry, under a slot still held. The new master's script
+// cache is empty, so the first round sent to it is answered NOSCRIPT: that
+// round forgets the keys' extensions, and the next one extends every key.
+// Here SCRIPT FLUSH empties the cache with the data as it was, which is what
+// the round sees of such a failover.
+func TestRoundAnsweredNoScriptHasTheNextExtendEveryKey(t *testing.T) {
+	srv := redistest.Start(t)
+	f := newFixture(t, srv, redisslot.Options{Lease: longLease})
+	raw := srv.Client(t)
+	rkeys := takeOnKeys(t, f.l, 5)
+	before := keyLives(t, raw, rkeys)
+	if err := raw.ScriptFlush(context.Background()).Err(); err != nil {
+		t.Fatalf("SCRIPT FLUSH: %v", err)
+	}
+	redisslot.RenewNow(f.l) // answered NOSCRIPT, then sent again
+	flushed := keyLives(t, raw, rkeys)
+	outlivesLeases(t, rkeys, flushed, "after the round answered NOSCRIPT")
+	for i := range rkeys {
+		if flushed[i].lastEnds <= before[i].lastEnds {
+			t.Fatalf("%s: lease ends at %d after the round answered NOSCRIPT, as before it; want the round sent again to renew it", rkeys[i], flushed[i].lastEnds)
+		}
+	}
+	redisslot.RenewNow(f.l)
+	after := keyLives(t, raw, rkeys)
+	outlivesLeases(t, rkeys, after, "after the round that followed the one answered NOSCRIPT")
+	for i := range rkeys {
+		if after[i].expiry <= flushed[i].expiry {
+			t.Errorf("%s expires at %d after the round that followed the one answered NOSCRIPT, as before it; want that round to extend every key: the data may be a replica's that missed the last extension",
+				rkeys[i], after[i].expiry)
+		}
+	}
+	if errs := f.errs.all(); len(errs) > 0 {
+		t.Errorf("OnError got %v", errs)
+	}
+}
