@@ -184,6 +184,12 @@ const rerunEvery = 10 * time.Millisecond
 // round runs a round, bounded by Lease/3, ending the fallback state if all of
 // it got through; then, roundMu released, it ends the lost slots and reports.
 // It reports whether a call was answered READONLY.
+//
+// Answered NOSCRIPT, it asks no other round, as other calls do (see
+// emptied): it looks for lost slots itself, once its calls are sent again.
+// It forgets the keys' extensions, so that the next round extends every
+// key: Redis may be a promoted replica, behind a proxy that kept the
+// connections, which missed the last extension of a key.
 func (r *renewer) round() (readOnly bool) {
 	r.roundMu.Lock()
 	start, epoch := time.Now(), r.clock.epochNow()
@@ -204,7 +210,7 @@ func (r *renewer) round() (readOnly bool) {
 	var cmds []*redis.Cmd
 	if len(calls) > 0 {
 		ctx, cancel := context.WithTimeout(r.bg, r.set.renewEvery)
-		cmds = evalAll(ctx, r.client, calls, nil)
+		cmds = evalAll(ctx, r.client, calls, r.clock.forget)
 		cancel()
 	}
 	n, m := len(renewals), len(renewals)+len(adoptions)

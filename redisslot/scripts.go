@@ -452,7 +452,9 @@ func evalAll(ctx context.Context, c redis.UniversalClient, calls []call, emptied
 // emptied, by a restart, a failover to a replica or SCRIPT FLUSH. A restart
 // or a failover may have lost the slots it held too, with no call failing
 // (go-redis drops a dead connection before using it): it then calls
-// emptied, if not nil, which looks for them at once.
+// emptied, if not nil, which looks for them at once (renewer.emptied) or,
+// for a round, which looks for them itself, has the next round extend
+// every key (renewer.round).
 func noScript(err error, emptied func()) bool {
 	if !errors.Is(err, redis.ErrNoScript) && !redis.HasErrorPrefix(err, "NOSCRIPT") {
 		return false
