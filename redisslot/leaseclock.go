@@ -174,7 +174,7 @@ func (c *leaseClock) epochNow() uint64 {
 // hold, renewed); a renewal that does not extend it leaves it alone. The
 // slots a renewal sent within life of the key's last confirmed extension
 // confirms end here within 2×life of that extension, before the key
-// expires; so renewals at Lease/3 extend a key in about one round of three.
+// expires; so renewals at Lease/3, on time, extend a key in one round of three.
 // Called with mu held, by each's f.
 func (c *leaseClock) extends(hk *heldKey, sent time.Time) bool {
 	return hk.kept.IsZero() || sent.Sub(hk.kept) > c.life

@@ -144,3 +144,34 @@ func TestForgetHasEveryKeyExtendedAndConfirmsNoRenewalBuiltBefore(t *testing.T) 
 		t.Errorf("a renewal built after forget: lease set %v after the acquire, key extended next: %v; want %v, false", s.set.Sub(t0), extends(t1.Add(time.Second)), t1.Sub(t0))
 	}
 }
+
+// The cost that extends promises: renewals at Lease/3, on time, extend a
+// key in one round of three, whatever the Lease (its margin is Lease/20, at
+// least 50ms, at most Lease/6).
+func TestRenewalsOnTimeExtendAKeyInOneRoundOfThree(t *testing.T) {
+	for _, lease := range []time.Duration{300 * time.Millisecond, 3 * time.Second, 30 * time.Second, 10 * time.Minute} {
+		set := Options{Lease: lease}.settings()
+		c := newLeaseClock(set.life, func([]*holding) {}, func(*holding) {})
+		ref := &keyRef{key: "k", names: [4]string{"{k}"}}
+		t0 := time.Now()
+		if !c.hold(&holding{ref: ref, member: "m", set: t0}) {
+			t.Fatal("hold: the clock is stopped")
+		}
+		extended := 0
+		const rounds = 30
+		for i := 1; i <= rounds; i++ {
+			sent := t0.Add(time.Duration(i) * set.renewEvery)
+			var hk *heldKey
+			ext := false
+			c.each(func(k *heldKey) { hk, ext = k, c.extends(k, sent) })
+			if ext {
+				extended++
+				c.renewed(nil, []*heldKey{hk}, nil, sent, c.epochNow())
+			}
+		}
+		c.stop()
+		if extended != rounds/3 {
+			t.Errorf("Lease %v: %d rounds at Lease/3 extended the key %d times; want %d, one round of three", lease, rounds, extended, rounds/3)
+		}
+	}
+}
