@@ -57,6 +57,7 @@ var allPatterns = []string{
 	"falsereports12", "missedleaks10", "falsereports13", "missedleaks11",
 	"falsereports14", "missedleaks12", "knownlimits4", "falsereports15", "missedleaks13",
 	"falsereports16", "missedleaks14", "falsereports17", "missedleaks15",
+	"falsereports18", "missedleaks16",
 }
 
 var all struct {
@@ -566,3 +567,19 @@ func TestFalseReports17(t *testing.T) { run(t, "falsereports17") }
 // keeps it in a field or a variable of the function (ranged into, and read
 // by a closure), and a key loop that a retry loop or a goto runs again.
 func TestMissedLeaks15(t *testing.T) { run(t, "missedleaks15") }
+
+// TestFalseReports18 checks that a release deferred in a range loop whose
+// guard's call takes the element itself, of a struct type (a key with its
+// limit), is not reported, through a helper or over a map's values; nor
+// is one whose loop reads, after the defer, the ctx that the guard's own
+// call returned, or hands it to a check.
+func TestFalseReports18(t *testing.T) { run(t, "falsereports18") }
+
+// TestMissedLeaks16 checks that a release deferred in a range loop over
+// structs is still reported where the loop may retry or fail over: the
+// element read after the defer (beside the slot's ctx or not), a struct
+// from outside the loop, a pointer or interface element passed as it is,
+// a result of the guard's call other than its ctx read after the defer (an
+// error, a connection), a ctx made by another call, and the slot's ctx
+// assigned again or through its address before the defer.
+func TestMissedLeaks16(t *testing.T) { run(t, "missedleaks16") }

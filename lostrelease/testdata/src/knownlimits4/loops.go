@@ -11,45 +11,6 @@ type routeKey struct {
 	limit int
 }
 
-// acquireRoute takes the slot of a route's key.
-func acquireRoute(ctx context.Context, l slots.Limiter, k routeKey) (func(), error) { // want acquireRoute:"returnsGuard\\[0\\] 0:\\{1=nil\\} ctxOf\\[0\\]$"
-	_, rel, err := l.TryAcquire(ctx, k.key, k.limit)
-	return rel, err
-}
-
-// Reported (a false report): each iteration takes a slot of its own key,
-// but the call takes the element of a struct type, not a string read
-// from it.
-func holdRoutes(ctx context.Context, l slots.Limiter, keys []routeKey) error {
-	for _, k := range keys {
-		rel, err := acquireRoute(ctx, l, k)
-		if err != nil {
-			return err
-		}
-		defer rel() // want `deferred in a loop`
-		if ctx.Err() != nil {
-			return ctx.Err()
-		}
-	}
-	return nil
-}
-
-// Reported (a false report): the ctx the Limiter gives back is declared
-// in the body and read after the defer.
-func holdKeysOnSlotCtx(ctx context.Context, l slots.Limiter, keys []routeKey) error {
-	for _, k := range keys {
-		ctx, rel, err := l.TryAcquire(ctx, k.key, k.limit)
-		if err != nil {
-			return err
-		}
-		defer rel() // want `deferred in a loop`
-		if ctx.Err() != nil {
-			return ctx.Err()
-		}
-	}
-	return nil
-}
-
 type backendPool struct{ cur routeKey }
 
 func (p *backendPool) setCurrent(b routeKey) { p.cur = b }
