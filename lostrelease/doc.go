@@ -105,20 +105,28 @@
 //     :=, over a slice, an array (or a pointer to one), a map or a string,
 //     not inside another loop, in a function without goto, where the
 //     guard's call is a statement of the loop's own body (not of a nested
-//     loop) and takes an argument of a string type that reads the range's
-//     key or value, directly or through a field or an index
+//     loop) and takes an argument of a string type or a struct type (not a
+//     pointer, an interface, a func or a chan) that reads the range's key
+//     or value, directly or through a field or an index
 //     (`l.TryAcquire(ctx, k.key, k.limit)`, `acquireAccountSlot(ctx,
-//     "acct:"+keys[i].account)`); where the body assigns only variables it
-//     declares (not the key nor the value, nor a variable of the function,
-//     a field, an element or anything through a pointer); and where no
-//     statement after the defer reads the key, the value or a variable the
-//     body declared before the defer. So a request that holds a slot of
-//     each of its route's keys, with `if ctx.Err() != nil { return
-//     ctx.Err() }` after the defer, is not reported; a retry over `range
-//     3`, a channel or a three-clause for, a call that reads the element
-//     only for its limit, and a failover that forwards to the element
-//     after the defer and goes round when that failed, are. The defer is
-//     still a use: a continue or return after it is not a leak.
+//     "acct:"+keys[i].account)`, `acquireRoute(ctx, l, k)` with k a
+//     struct of a key and its limit); where the body assigns only
+//     variables it declares (not the key nor the value, nor a variable of
+//     the function, a field, an element or anything through a pointer);
+//     and where no statement after the defer reads the key, the value or a
+//     variable the body declared before the defer, but for a
+//     context.Context that the guard's own call declares and nothing else
+//     assigns (`sctx, rel, err := l.TryAcquire(...)`, or a helper's call):
+//     the slot's ctx. So a request that holds a slot of each of its
+//     route's keys, with `if ctx.Err() != nil { return ctx.Err() }` or
+//     `if err := check(sctx); err != nil { return err }` after the defer,
+//     is not reported; a retry over `range 3`, a channel or a three-clause
+//     for, a call that reads the element only for its limit or takes a
+//     pointer to it, and a failover that forwards to the element after the
+//     defer, or reads the error or a connection the guard's call returned,
+//     and goes round when that failed, are. A helper that hides the
+//     element in the ctx it returns is not seen. The defer is still a use:
+//     a continue or return after it is not a leak.
 //   - A release deferred before its call's result is checked:
 //     `_, rel, err := l.TryAcquire(...); defer rel(); if err != nil {`,
 //     "rel is nil when Limiter.TryAcquire fails: deferred before the

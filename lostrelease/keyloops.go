@@ -10,15 +10,15 @@ import (
 // holds a slot of each element it ranges over until the function returns:
 // a range over a slice, array, map or string, in no other loop of a
 // function with no goto, where the guard's call is a statement of the
-// loop's own body (not of a nested loop) and takes an argument of a string
-// type that reads the range's key or value, directly or through a field
-// or an index. Each iteration then asks for the slot its own element
-// names, and no iteration retries another's. The body must assign only
+// loop's own body (not of a nested loop) and takes an argument that names
+// the element (see [namesElement]). Each iteration then asks for the slot
+// its own element names, and no iteration retries another's. The body must assign only
 // variables it declares (not the key nor the value, nor anything that
 // outlives the iteration), and the statements after d must not read what
-// the iteration set (see [pathSearch.readsIterationAfter]): a failover
-// that works with the element while holding its slot, and goes round when
-// that failed, is still a retry.
+// the iteration set but the slot's ctx (see
+// [pathSearch.readsIterationAfter]): a failover that works with the
+// element while holding its slot, and goes round when that failed, is
+// still a retry.
 func (ps *pathSearch) holdsEachKey(h *heldGuard, d *ast.DeferStmt) bool {
 	loop, ok := ps.innermostLoop(d).(*ast.RangeStmt)
 	if !ok || loop.Tok != token.DEFINE || !rangesOverElements(ps.info, loop.X) ||
@@ -37,9 +37,24 @@ func (ps *pathSearch) holdsEachKey(h *heldGuard, d *ast.DeferStmt) bool {
 	}
 	named := false
 	for _, arg := range call.Args {
-		named = named || isString(ps.info.TypeOf(arg)) && readsElement(ps.info, arg, vars)
+		named = named || namesElement(ps.info, arg, vars)
 	}
-	return named && assignsOnlyItsOwn(ps.info, loop.Body) && !ps.readsIterationAfter(loop, d, vars)
+	return named && assignsOnlyItsOwn(ps.info, loop.Body) &&
+		!ps.readsIterationAfter(loop, d, vars, ps.slotContexts(loop, call))
+}
+
+// namesElement reports whether arg, an argument of the guard's call, reads
+// the range's key or value (see [readsElement]) and is of a string type or
+// a struct type: a key, or a key with its limit, copied into the call. Not
+// a pointer, an interface, a func or a chan, through which the call may
+// change the element or share it with another iteration.
+func namesElement(info *types.Info, arg ast.Expr, vars map[*types.Var]bool) bool {
+	t := info.TypeOf(arg)
+	if t == nil {
+		return false
+	}
+	_, isStruct := t.Underlying().(*types.Struct)
+	return (isString(t) || isStruct) && readsElement(info, arg, vars)
 }
 
 // rangesOverElements reports whether x, a range statement's operand, is a
@@ -83,16 +98,18 @@ func readsElement(info *types.Info, e ast.Expr, vars map[*types.Var]bool) bool {
 
 // readsIterationAfter reports whether a statement of loop's body after d
 // reads what the iteration set: one of vars, or a variable declared in the
-// body before d's end. A variable declared outside the loop holds nothing
-// of the iteration, since the body assigns only its own (see
+// body before d's end but the slot's ctx (one of slot, see
+// [slotContexts]). A variable declared outside the loop holds nothing of
+// the iteration, since the body assigns only its own (see
 // [assignsOnlyItsOwn]) and the range declares its key and value: nor
 // does a function literal declared there read any.
-func (ps *pathSearch) readsIterationAfter(loop *ast.RangeStmt, d *ast.DeferStmt, vars map[*types.Var]bool) bool {
+func (ps *pathSearch) readsIterationAfter(loop *ast.RangeStmt, d *ast.DeferStmt, vars, slot map[*types.Var]bool) bool {
 	found := false
 	ast.Inspect(loop.Body, func(n ast.Node) bool {
 		if id, ok := n.(*ast.Ident); ok && id.Pos() >= d.End() {
 			v, _ := ps.info.Uses[id].(*types.Var)
-			found = found || v != nil && (vars[v] || within(loop.Body, v.Pos()) && v.Pos() < d.End())
+			found = found || v != nil && !slot[v] &&
+				(vars[v] || within(loop.Body, v.Pos()) && v.Pos() < d.End())
 		}
 		return !found
 	})
