@@ -572,7 +572,7 @@ func TestMissedLeaks15(t *testing.T) { run(t, "missedleaks15") }
 // guard's call takes the element itself, of a struct type (a key with its
 // limit), is not reported, through a helper or over a map's values; nor
 // is one whose loop reads, after the defer, the ctx that the guard's own
-// call returned, or hands it to a check.
+// call declared (by := or var), or hands it to a check.
 func TestFalseReports18(t *testing.T) { run(t, "falsereports18") }
 
 // TestMissedLeaks16 checks that a release deferred in a range loop over
@@ -580,6 +580,7 @@ func TestFalseReports18(t *testing.T) { run(t, "falsereports18") }
 // element read after the defer (beside the slot's ctx or not), a struct
 // from outside the loop, a pointer or interface element passed as it is,
 // a result of the guard's call other than its ctx read after the defer (an
-// error, a connection), a ctx made by another call, and the slot's ctx
-// assigned again or through its address before the defer.
+// error, a connection), a ctx made by another call (from the slot's ctx
+// or not), and the slot's ctx assigned again or through its address
+// before the defer.
 func TestMissedLeaks16(t *testing.T) { run(t, "missedleaks16") }

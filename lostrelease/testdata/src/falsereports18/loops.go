@@ -90,3 +90,18 @@ func holdRoutesCheckingSlot(ctx context.Context, l slots.Limiter, keys []routeKe
 	}
 	return serve()
 }
+
+// The same with the slot's ctx declared by a var statement.
+func holdKeysOnSlotCtxVar(ctx context.Context, l slots.Limiter, keys []routeKey) error {
+	for _, k := range keys {
+		var sctx, rel, err = l.TryAcquire(ctx, k.key, k.limit)
+		if err != nil {
+			return err
+		}
+		defer rel()
+		if sctx.Err() != nil {
+			return sctx.Err()
+		}
+	}
+	return serve()
+}

@@ -164,3 +164,20 @@ func failoverSlotCtxAddressed(ctx context.Context, l slots.Limiter, backends []r
 	}
 	return errGaveUp
 }
+
+// A ctx made from the slot's by another call, carrying the element, is
+// not the slot's ctx.
+func failoverDerivedCtx(ctx context.Context, l slots.Limiter, backends []routeKey) error {
+	for _, b := range backends {
+		sctx, rel, err := l.TryAcquire(ctx, b.key, b.limit)
+		if err != nil {
+			continue
+		}
+		bctx := withBackend(sctx, b)
+		defer rel() // want `deferred in a loop`
+		if proxy(bctx) == nil {
+			return nil
+		}
+	}
+	return errGaveUp
+}
