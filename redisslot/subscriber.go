@@ -57,7 +57,7 @@ type subscriber struct {
 
 // heldSlots is what the subscriber asks of the lease clock.
 type heldSlots interface {
-	newest() *holding      // the slot held whose lease was set last; nil if none
+	newest() *holding      // the slot held written into Redis last; nil if none
 	holds(s *holding) bool // whether s is still held
 }
 
@@ -150,13 +150,16 @@ func (s *subscriber) handle(m any) {
 // restarted after the first slot and before the canary got through. After
 // a failed subscribe it calls restart. Else, on one node (a *redis.Client),
 // it looks, bounded by timeout, whether Redis still has, with a lease not
-// yet ended, the slot held whose lease was set last: a restart that lost
-// the slots taken before it lost that one too (Redis restores a prefix of
-// its writes, or nothing). It calls restart if the slot is gone while still
-// held, or if the look fails; a slot released meanwhile says nothing, so it
-// looks at the one set last before it, up to maxFirstLooks slots. Any
-// other client's connection is on one node of many: it calls restart, as a
-// round looks for the slots of every node.
+// yet ended, the slot held that was written into Redis last, by its
+// acquire or its adoption (not renewed last: a round renews all at once).
+// A restart that lost any slot held lost that one too (Redis restores a
+// prefix of its writes, or nothing); one whose snapshot is older than a
+// Lease may restore a slot whose lease has ended, which is found only if it
+// is that one, or at the next round. It calls restart if the slot is gone
+// while still held, or if the look fails; a slot released meanwhile says
+// nothing, so it looks at the one written before it, up to maxFirstLooks
+// slots. Any other client's connection is on one node of many: it calls
+// restart, as a round looks for the slots of every node.
 func (s *subscriber) firstConfirmed() {
 	defer s.checked.Store(true)
 	c, ok := s.client.(*redis.Client)
