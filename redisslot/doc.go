@@ -111,7 +111,9 @@
 // NOSCRIPT: one that moves open connections to the new master (a proxy that
 // does so), which leaves their subscriptions behind; and one to a new master
 // that has the scripts (it was master before), which sends no message, while
-// the instance's connections stay on the old one. Run the slots' Redis with
+// the instance's connections stay on the old one. A round answered NOSCRIPT
+// has the next one extend every key's expiry, which the new master may
+// have from before the last extension. Run the slots' Redis with
 // appendonly yes and appendfsync everysec where that matters.
 //
 // # Timeouts on request paths
