@@ -142,6 +142,7 @@ type attempt struct {
 	limit  int
 	shared bool   // the slot came from the fallback share
 	asked  uint64 // the renewer's asks before its last call was sent (see keep)
+	epoch  uint64 // the lease clock's epoch before its last call was sent (see leaseClock.hold)
 
 	fbShare int  // the key's fallback share as last asked, once fbAsked
 	fbAsked bool // Options.Fallback was called
@@ -240,7 +241,7 @@ func (a *attempt) try(mode string, capacity int) (context.Context, func(), tryRe
 	args := make([]any, 0, 8+len(c.own)+len(c.onTheWay))
 	args = c.args(append(args, a.member, a.limit, l.set.leaseArg, mode, capacity, entryTTLArg))
 	sent := time.Now()
-	a.asked = l.renewer.asks()
+	a.asked, a.epoch = l.renewer.asks(), l.clock.epochNow()
 	res, err := runOnce(a.ctx, l.client, acquireScript, a.ref.keys(), args, l.renewer.emptied).Int64Slice()
 	if err == nil && (len(res) != 3 || res[0] == stateGone) {
 		err = fmt.Errorf("unexpected reply %v", res)
@@ -305,7 +306,7 @@ func (a *attempt) keep(sent time.Time, shared bool) (context.Context, func(), er
 	if shared {
 		s.member = l.members.next(a.limit)
 	}
-	if !l.clock.hold(s) {
+	if !l.clock.hold(s, a.epoch) {
 		cancel(ErrClosed)
 		giveBack()
 		return nil, nil, ErrClosed

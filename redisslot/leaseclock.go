@@ -43,8 +43,10 @@ func newLeaseClock(life time.Duration, expired func([]*holding), pend func(*hold
 	return &leaseClock{life: life, expired: expired, pend: pend, held: make(map[string]*heldKey)}
 }
 
-// hold adds s, whose lease Redis set when s.set was sent, unless stopped.
-func (c *leaseClock) hold(s *holding) bool {
+// hold adds s, whose lease Redis set when s.set was sent, in a call sent at
+// epoch (see epochNow), unless stopped. A call sent before the last forget
+// extends no key as far as the clock knows: Redis may have lost its writes.
+func (c *leaseClock) hold(s *holding, epoch uint64) bool {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if c.stopped {
@@ -60,7 +62,7 @@ func (c *leaseClock) hold(s *holding) bool {
 	if !s.fallback { // its acquire made the key live two leases from when it ran
 		s.written = s.set
 		c.arm(s.set.Add(c.life))
-		if hk.kept.Before(s.set) {
+		if epoch == c.epoch && hk.kept.Before(s.set) {
 			hk.kept = s.set
 		}
 	}
@@ -151,14 +153,16 @@ func (c *leaseClock) renewed(slots []*holding, keys []*heldKey, gone []string, s
 
 // forget drops what the clock knows of its keys' expiries, for a restart
 // or a failover may have undone the writes that set them: the next renewal
-// extends every key, and one built before confirms nothing (see renewed).
-func (c *leaseClock) forget() {
+// extends every key, and one built before confirms nothing (see renewed),
+// nor does an acquire sent before (see hold). It returns the new epoch.
+func (c *leaseClock) forget() (epoch uint64) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	c.epoch++
 	for _, hk := range c.held {
 		hk.kept = time.Time{}
 	}
+	return c.epoch
 }
 
 // epochNow returns the number of forgets so far: read before a renewal is built.

@@ -20,7 +20,7 @@ func TestDropMakesTheFreePendingUnderTheClocksLock(t *testing.T) {
 	})
 	ref := &keyRef{key: "k", names: [4]string{"{k}"}}
 	s := &holding{ref: ref, member: "m", set: time.Now()}
-	if !c.hold(s) {
+	if !c.hold(s, c.epochNow()) {
 		t.Fatal("hold: the clock is stopped")
 	}
 	if held, _, offered := c.drop(s); !held || !offered {
@@ -53,13 +53,13 @@ func TestKeyIsExtendedOnceItsLastExtensionIsALifeAgo(t *testing.T) {
 		c.each(func(k *heldKey) { hk, ext = k, c.extends(k, at) })
 		return ext
 	}
-	if !c.hold(&holding{ref: ref, member: "fb", fallback: true}) {
+	if !c.hold(&holding{ref: ref, member: "fb", fallback: true}, c.epochNow()) {
 		t.Fatal("hold: the clock is stopped")
 	}
 	if !extends(t0) {
 		t.Error("a key held only by a fallback slot is not extended; want it extended: no acquire of it set its expiry")
 	}
-	if !c.hold(&holding{ref: ref, member: "m", set: t0}) {
+	if !c.hold(&holding{ref: ref, member: "m", set: t0}, c.epochNow()) {
 		t.Fatal("hold: the clock is stopped")
 	}
 	for _, tc := range []struct {
@@ -90,7 +90,7 @@ func TestAdoptionHasTheNextRenewalExtendTheKey(t *testing.T) {
 	t0 := time.Now()
 	fb := &holding{ref: ref, member: "fb", fallback: true}
 	for _, s := range []*holding{{ref: ref, member: "m", set: t0}, fb} {
-		if !c.hold(s) {
+		if !c.hold(s, c.epochNow()) {
 			t.Fatal("hold: the clock is stopped")
 		}
 	}
@@ -106,7 +106,8 @@ func TestAdoptionHasTheNextRenewalExtendTheKey(t *testing.T) {
 
 // A restart or a failover may undo the writes that set a key's expiry:
 // after forget, the next renewal extends every key, and a renewal built
-// before it confirms neither a lease nor an extension (see renewed).
+// before it confirms neither a lease nor an extension (see renewed), nor
+// does an acquire sent before it (see hold).
 func TestForgetHasEveryKeyExtendedAndConfirmsNoRenewalBuiltBefore(t *testing.T) {
 	const life = time.Hour
 	c := newLeaseClock(life, func([]*holding) {}, func(*holding) {})
@@ -114,7 +115,7 @@ func TestForgetHasEveryKeyExtendedAndConfirmsNoRenewalBuiltBefore(t *testing.T) 
 	ref := &keyRef{key: "k", names: [4]string{"{k}"}}
 	t0 := time.Now()
 	s := &holding{ref: ref, member: "m", set: t0}
-	if !c.hold(s) {
+	if !c.hold(s, c.epochNow()) {
 		t.Fatal("hold: the clock is stopped")
 	}
 	var hk *heldKey
@@ -143,6 +144,18 @@ func TestForgetHasEveryKeyExtendedAndConfirmsNoRenewalBuiltBefore(t *testing.T) 
 	if !s.set.Equal(t1) || extends(t1.Add(time.Second)) {
 		t.Errorf("a renewal built after forget: lease set %v after the acquire, key extended next: %v; want %v, false", s.set.Sub(t0), extends(t1.Add(time.Second)), t1.Sub(t0))
 	}
+
+	// An acquire sent before a forget, held after it, extends nothing
+	// either: a failover may have left its write behind.
+	sent := c.epochNow()
+	c.forget()
+	t2 := t1.Add(time.Second)
+	if !c.hold(&holding{ref: ref, member: "late", set: t2}, sent) {
+		t.Fatal("hold: the clock is stopped")
+	}
+	if !extends(t2.Add(time.Second)) {
+		t.Error("after an acquire sent before forget and held after it, a renewal leaves the key's expiry alone; want it extended")
+	}
 }
 
 // The cost that extends promises: renewals at Lease/3, on time, extend a
@@ -154,7 +167,7 @@ func TestRenewalsOnTimeExtendAKeyInOneRoundOfThree(t *testing.T) {
 		c := newLeaseClock(set.life, func([]*holding) {}, func(*holding) {})
 		ref := &keyRef{key: "k", names: [4]string{"{k}"}}
 		t0 := time.Now()
-		if !c.hold(&holding{ref: ref, member: "m", set: t0}) {
+		if !c.hold(&holding{ref: ref, member: "m", set: t0}, c.epochNow()) {
 			t.Fatal("hold: the clock is stopped")
 		}
 		extended := 0

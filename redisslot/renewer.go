@@ -189,7 +189,8 @@ const rerunEvery = 10 * time.Millisecond
 // emptied): it looks for lost slots itself, once its calls are sent again.
 // It forgets the keys' extensions, so that the next round extends every
 // key: Redis may be a promoted replica, behind a proxy that kept the
-// connections, which missed the last extension of a key.
+// connections, which missed the last extension of a key. What Redis
+// answers to the calls sent again, after that forget, it confirms.
 func (r *renewer) round() (readOnly bool) {
 	r.roundMu.Lock()
 	start, epoch := time.Now(), r.clock.epochNow()
@@ -210,7 +211,7 @@ func (r *renewer) round() (readOnly bool) {
 	var cmds []*redis.Cmd
 	if len(calls) > 0 {
 		ctx, cancel := context.WithTimeout(r.bg, r.set.renewEvery)
-		cmds = evalAll(ctx, r.client, calls, r.clock.forget)
+		cmds = evalAll(ctx, r.client, calls, func() { epoch = r.clock.forget() }) // the calls answered NOSCRIPT are sent again after it
 		cancel()
 	}
 	n, m := len(renewals), len(renewals)+len(adoptions)
