@@ -12,10 +12,11 @@ import (
 	"github.com/redis/go-redis/v9"
 )
 
-// The canary's first confirmation looks at the slot set last, for a restart
-// that lost the slots taken before it lost that one too: but a slot taken
-// after the restart, on the restarted Redis, is live there whatever the
-// restart lost. As in TestRestartWhileTheCanarysFirstDialIsOnItsWayEndsTheOldHolders,
+// The canary's first confirmation looks whether Redis still has the slots
+// held (subscriber.firstConfirmed). A look at the slot set last would not
+// do, though a restart that lost the slots taken before it lost that one
+// too: a slot taken after the restart, on the restarted Redis, is live
+// there whatever the restart lost. As in TestRestartWhileTheCanarysFirstDialIsOnItsWayEndsTheOldHolders,
 // a takes its first slot, of k, and its pub/sub dial waits; Redis restarts
 // empty; b, first to call, finds the scripts gone, tells the others on the
 // canary (a is not subscribed yet) and takes k (limit 1). Then a takes a

@@ -12,13 +12,12 @@ import (
 
 // A Redis restart with persistence restores a prefix of its writes: the
 // slots taken before its snapshot, and none taken after. The canary's first
-// confirmation on the restarted Redis looks whether Redis still has one slot
-// (subscriber.firstConfirmed): it must be the slot written last, whose loss
-// the restart shares with every slot written after the snapshot. A round
-// renews every slot at once: after it, the slot whose lease was set last is
-// any of them, one the snapshot kept as likely as not, and its look asks no
-// round. The slot taken last, lost, lives on beside another instance's
-// until a's next round, Lease/3 after its last.
+// confirmation on the restarted Redis looks whether Redis still has the
+// slots held (subscriber.firstConfirmed). A look at the slot whose lease was
+// set last would not do: a round renews every slot at once, and after it
+// that slot is any of them, one the snapshot kept as likely as not. The
+// slot taken last, lost, would live on beside another instance's until a's
+// next round, Lease/3 after its last.
 //
 // Here a's new connections are held (the in-test proxy, frozen, as in
 // TestRestartBeforeTheCanarysSubscribeReachesRedisEndsTheOldHolders). a

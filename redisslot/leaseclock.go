@@ -60,7 +60,6 @@ func (c *leaseClock) hold(s *holding, epoch uint64) bool {
 	hk.slots[s.member] = s
 	c.n++
 	if !s.fallback { // its acquire made the key live two leases from when it ran
-		s.written = s.set
 		c.arm(s.set.Add(c.life))
 		if epoch == c.epoch && hk.kept.Before(s.set) {
 			hk.kept = s.set
@@ -108,7 +107,7 @@ func (c *leaseClock) adopt(slots []*holding, sent time.Time) []*holding {
 		if hk == nil || hk.slots[s.member] != s || !s.fallback {
 			continue
 		}
-		s.fallback, s.set, s.written = false, sent, sent
+		s.fallback, s.set = false, sent
 		c.arm(sent.Add(c.life))
 		hk.kept = time.Time{} // the adoption may have made the key anew, to live a lease
 		adopted = append(adopted, s)
@@ -185,21 +184,23 @@ func (c *leaseClock) extends(hk *heldKey, sent time.Time) bool {
 	return hk.kept.IsZero() || sent.Sub(hk.kept) > c.life
 }
 
-// newest returns the slot held with a lease that was written into Redis
-// last, by its acquire or its adoption; nil if none. (A round sets every
-// lease at once: the one set last tells nothing of the order of writes.)
-func (c *leaseClock) newest() *holding {
+// leased returns up to n of the slots held with a lease (no fallback slot
+// Redis does not know yet), in no order.
+func (c *leaseClock) leased(n int) []*holding {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	var last *holding
+	var slots []*holding
 	for _, hk := range c.held {
 		for _, s := range hk.slots {
-			if !s.fallback && (last == nil || s.written.After(last.written)) {
-				last = s
+			if len(slots) == n {
+				return slots
+			}
+			if !s.fallback {
+				slots = append(slots, s)
 			}
 		}
 	}
-	return last
+	return slots
 }
 
 // holds reports whether s is held.

@@ -13,9 +13,8 @@ type holding struct {
 	end    func(*holding) // the Limiter's part of a release
 	shared bool           // taken from the fallback share (see freeKind)
 
-	// Guarded by the lease clock's mu; set and written are set before it holds the slot.
+	// Guarded by the lease clock's mu.
 	set      time.Time // when the last acquire or renewal Redis confirmed was sent
-	written  time.Time // when the call that wrote it into Redis was sent: its acquire, or its adoption
 	fallback bool      // Redis does not know the slot yet: it has no lease to lose
 	offered  bool      // a fallback slot that an adopt call carried: Redis may know it
 

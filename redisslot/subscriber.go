@@ -57,8 +57,8 @@ type subscriber struct {
 
 // heldSlots is what the subscriber asks of the lease clock.
 type heldSlots interface {
-	newest() *holding      // the slot held written into Redis last; nil if none
-	holds(s *holding) bool // whether s is still held
+	leased(n int) []*holding // up to n of the slots held with a lease
+	holds(s *holding) bool   // whether s is still held
 }
 
 // sync tells the subscriber that a key gained its first local waiter or lost its last.
@@ -149,17 +149,14 @@ func (s *subscriber) handle(m any) {
 // firstConfirmed hears the canary's first confirmation: Redis may have
 // restarted after the first slot and before the canary got through. After
 // a failed subscribe it calls restart. Else, on one node (a *redis.Client),
-// it looks, bounded by timeout, whether Redis still has, with a lease not
-// yet ended, the slot held that was written into Redis last, by its
-// acquire or its adoption (not renewed last: a round renews all at once).
-// A restart that lost any slot held lost that one too (Redis restores a
-// prefix of its writes, or nothing); one whose snapshot is older than a
-// Lease may restore a slot whose lease has ended, which is found only if it
-// is that one, or at the next round. It calls restart if the slot is gone
-// while still held, or if the look fails; a slot released meanwhile says
-// nothing, so it looks at the one written before it, up to maxFirstLooks
-// slots. Any other client's connection is on one node of many: it calls
-// restart, as a round looks for the slots of every node.
+// it looks, bounded by timeout, whether Redis still has, each with a lease
+// not yet ended, every slot held, in one pipeline: a slot taken after the
+// restart says nothing of those taken before it, nor does a slot that a
+// snapshot kept of those that it did not. It calls restart if a slot is
+// gone while still held (one released meanwhile says nothing), if the look
+// fails, or if more than maxFirstLooks slots are held. Any other client's
+// connection is on one node of many: it calls restart, as a round looks
+// for the slots of every node.
 func (s *subscriber) firstConfirmed() {
 	defer s.checked.Store(true)
 	c, ok := s.client.(*redis.Client)
@@ -167,45 +164,61 @@ func (s *subscriber) firstConfirmed() {
 		s.restart()
 		return
 	}
+	slots := s.held.leased(maxFirstLooks + 1)
+	if len(slots) > maxFirstLooks {
+		s.restart()
+		return
+	}
 	ctx, cancel := context.WithTimeout(s.bg, s.timeout)
 	defer cancel()
-	for range maxFirstLooks {
-		slot := s.held.newest()
-		if slot == nil {
-			return // nothing held that a restart could have lost
-		}
-		live, err := liveIn(ctx, c, slot)
-		switch {
-		case s.bg.Err() != nil || live:
-			return
-		case err != nil || s.held.holds(slot):
+	live, err := liveIn(ctx, c, slots)
+	switch {
+	case s.bg.Err() != nil:
+		return
+	case err != nil:
+		s.restart()
+		return
+	}
+	for i, slot := range slots {
+		if !live[i] && s.held.holds(slot) {
 			s.restart()
 			return
 		}
 	}
-	s.restart()
 }
 
 // maxFirstLooks bounds the slots the canary's first confirmation looks at.
-const maxFirstLooks = 8
+const maxFirstLooks = 64
 
-// liveIn reports whether Redis has slot's member with a lease that has not
-// ended by Redis's clock.
-func liveIn(ctx context.Context, c *redis.Client, slot *holding) (bool, error) {
-	var score *redis.FloatCmd
+// liveIn reports, for each of slots, whether Redis has its member with a
+// lease that has not ended by Redis's clock.
+func liveIn(ctx context.Context, c *redis.Client, slots []*holding) ([]bool, error) {
+	if len(slots) == 0 {
+		return nil, nil
+	}
+	scores := make([]*redis.FloatCmd, len(slots))
 	var now *redis.TimeCmd
-	_, err := c.Pipelined(ctx, func(p redis.Pipeliner) error {
-		score = p.ZScore(ctx, slot.ref.rkey(), slot.member)
+	_, _ = c.Pipelined(ctx, func(p redis.Pipeliner) error { // each command carries its own error
+		for i, slot := range slots {
+			scores[i] = p.ZScore(ctx, slot.ref.rkey(), slot.member)
+		}
 		now = p.Time(ctx)
 		return nil
 	})
-	switch {
-	case errors.Is(score.Err(), redis.Nil) && now.Err() == nil:
-		return false, nil
-	case err != nil:
-		return false, err
+	if now.Err() != nil {
+		return nil, now.Err()
 	}
-	return score.Val() > float64(now.Val().UnixMilli()), nil
+	live := make([]bool, len(slots))
+	for i, score := range scores {
+		switch {
+		case errors.Is(score.Err(), redis.Nil):
+		case score.Err() != nil:
+			return nil, score.Err()
+		default:
+			live[i] = score.Val() > float64(now.Val().UnixMilli())
+		}
+	}
+	return live, nil
 }
 
 // resubscribe follows the keys that gained or lost local waiters, bounded by
