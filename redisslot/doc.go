@@ -93,8 +93,9 @@
 // its lost slots, old and new holders together may exceed the limit. It
 // looks once its pub/sub connection, which it keeps from its first slot on,
 // comes back after the restart broke it, or first opens on the restarted
-// Redis (on one node, where the slot it took last has no live lease; on a
-// Redis Cluster, or after a failed subscribe, always), or sooner: when one
+// Redis (on one node, where a slot it holds has no live lease, or it
+// holds more than 64; on a Redis Cluster, or after a failed subscribe,
+// always), or sooner: when one
 // of its calls fails (then it probes every 100ms), or when its call, or
 // another Limiter's, is the first to find Redis's scripts gone (that Limiter
 // tells the others, of every Prefix, on the pub/sub channel
