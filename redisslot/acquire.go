@@ -141,7 +141,7 @@ type attempt struct {
 	member string
 	limit  int
 	shared bool   // the slot came from the fallback share
-	asked  uint64 // the renewer's asks before its last call was sent (see keep)
+	asked  uint64 // the looks for lost slots before its last call was sent (see roundAsks)
 	epoch  uint64 // the lease clock's epoch before its last call was sent (see leaseClock.hold)
 
 	fbShare int  // the key's fallback share as last asked, once fbAsked
@@ -241,7 +241,7 @@ func (a *attempt) try(mode string, capacity int) (context.Context, func(), tryRe
 	args := make([]any, 0, 8+len(c.own)+len(c.onTheWay))
 	args = c.args(append(args, a.member, a.limit, l.set.leaseArg, mode, capacity, entryTTLArg))
 	sent := time.Now()
-	a.asked, a.epoch = l.renewer.asks(), l.clock.epochNow()
+	a.asked, a.epoch = l.asks.count(), l.clock.epochNow()
 	res, err := runOnce(a.ctx, l.client, acquireScript, a.ref.keys(), args, l.renewer.emptied).Int64Slice()
 	if err == nil && (len(res) != 3 || res[0] == stateGone) {
 		err = fmt.Errorf("unexpected reply %v", res)
@@ -316,8 +316,8 @@ func (a *attempt) keep(sent time.Time, shared bool) (context.Context, func(), er
 		l.fb.returned()
 	}
 	l.renewer.wake()
-	if !shared && l.renewer.asks() != a.asked {
-		l.renewer.roundNow() // one asked while the call was on its way may have missed the slot
+	if !shared && l.asks.count() != a.asked {
+		l.renewer.lookNow() // a look while the call was on its way may have missed the slot
 	}
 	l.sub.watch() // from the first slot on, a restart is heard of (after the asks: its rounds see this slot)
 	return sctx, release.WrapOnDone(sctx, s.release), nil

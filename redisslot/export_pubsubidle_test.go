@@ -16,4 +16,4 @@ func RenewerRunning(l *Limiter) bool {
 }
 
 // RoundsAsked returns how many rounds l's renewer was asked to run at once.
-func RoundsAsked(l *Limiter) uint64 { return l.renewer.asks() }
+func RoundsAsked(l *Limiter) uint64 { return l.asks.count() }

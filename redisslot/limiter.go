@@ -49,6 +49,7 @@ type Limiter struct {
 	emit    emitter
 	fb      fallback
 	lines   movingLines // keys' lines moving between Redis and the share
+	asks    roundAsks   // the looks for lost slots (see attempt.keep)
 
 	released func(*holding)     // a slot's end on release: l.freeReleased, made once
 	bg       context.Context    // bounds background calls; ended by Close
@@ -87,7 +88,7 @@ func New(client redis.UniversalClient, opts Options) *Limiter {
 	}, func(s *holding) { l.frees.add(s.ref, s.member, s.freeKind(), true) })
 	l.renewer = &renewer{
 		client: client, set: &l.set, clock: l.clock, trouble: &l.trouble, emit: &l.emit,
-		health: &l.health, fb: &l.fb, grouping: groupingOf(client), bg: l.bg,
+		health: &l.health, fb: &l.fb, asks: &l.asks, grouping: groupingOf(client), bg: l.bg,
 		lost:  func(lost []*holding, why string) { l.lost(lost, why, false) },
 		kicks: make(chan struct{}, 1), soon: make(chan struct{}, 1),
 		readOnly: readOnlyReruns{conns: func() int { return int(client.PoolStats().TotalConns) }},
@@ -108,7 +109,7 @@ func New(client redis.UniversalClient, opts Options) *Limiter {
 	}
 	l.sub = &subscriber{
 		client: client, waiting: l.waiting, bg: l.bg, timeout: l.set.ReleaseTimeout,
-		report: pubsub, restart: l.renewer.roundNow, held: l.clock, canary: l.renewer.tell.canary, self: l.members.instance,
+		report: pubsub, restart: l.renewer.roundNow, held: l.clock, asks: &l.asks, canary: l.renewer.tell.canary, self: l.members.instance,
 	}
 	return l
 }

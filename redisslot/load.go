@@ -28,7 +28,7 @@ func (l *Limiter) InUse(ctx context.Context, key string) (int, error) {
 	}
 	defer l.calls.Done()
 	c := call{script: inUseScript, keys: []string{l.set.names.slotKey(key)}}
-	n, err := evalAll(ctx, l.client, []call{c}, l.renewer.emptied)[0].Int()
+	n, err := evalAll(ctx, l.client, []call{c}, onceEmptied(l.renewer.emptied))[0].Int()
 	if err != nil {
 		return 0, fmt.Errorf("redisslot: count holders of key %s: %w", quoteKey(key), err)
 	}
@@ -76,7 +76,7 @@ func (l *Limiter) Load(ctx context.Context, keys ...string) ([]Load, error) {
 		calls[i] = call{script: loadScript, keys: b.names}
 	}
 	var errs []error
-	for i, cmd := range evalAll(ctx, l.client, calls, l.renewer.emptied) {
+	for i, cmd := range evalAll(ctx, l.client, calls, onceEmptied(l.renewer.emptied)) {
 		errs = append(errs, batches[i].read(cmd, loads)...)
 	}
 	return loads, errors.Join(errs...)

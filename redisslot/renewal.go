@@ -10,7 +10,19 @@ import (
 type renewal struct {
 	call     call
 	slots    []*holding
+	keys     []*heldKey // the keys of its slots, in the call's order
 	extended []*heldKey // the keys whose expiry the call extends
+}
+
+// extendAll makes a renewal call extend the expiry of every key it names,
+// in place: a round's copy of the call shares its args.
+func (rc *renewal) extendAll() {
+	for k := range rc.keys {
+		if n := rc.call.args[1+k].(int); n > 0 {
+			rc.call.args[1+k] = -n
+		}
+	}
+	rc.extended = rc.keys
 }
 
 // renewalsOf groups the slots of clock that are fallback slots, or not, into
@@ -62,6 +74,7 @@ type renewalDraft struct {
 	last     string // the slot set of the last key
 	counts   []int  // negated for a key extended
 	slots    []*holding
+	held     []*heldKey
 	extended []*heldKey
 }
 
@@ -74,6 +87,7 @@ func (b *renewalDraft) add(hk *heldKey, s *holding, adoption, extend bool) int {
 			b.keys = append(b.keys, hk.ref.names[3])
 		}
 		b.counts = append(b.counts, 0)
+		b.held = append(b.held, hk)
 		if extend {
 			b.extended = append(b.extended, hk)
 		}
@@ -97,5 +111,24 @@ func (b *renewalDraft) renewal(script *redis.Script, leaseArg any) renewal {
 	for _, s := range b.slots {
 		args = append(args, s.member)
 	}
-	return renewal{call{script: script, keys: b.keys, args: args}, b.slots, b.extended}
+	return renewal{call{script: script, keys: b.keys, args: args}, b.slots, b.held, b.extended}
+}
+
+// noScriptAnswered returns what a round, whose epoch and renewals (its
+// first calls) these are, hears of its calls answered NOSCRIPT (see
+// evalAll). Redis may be a promoted replica, behind a proxy that kept the
+// connections, which missed the last extension of a key. At the first
+// such call, it forgets clock's extensions and takes the epoch after that
+// forget, so that the round confirms what Redis answers to the calls sent
+// again; each renewal sent again extends every key of its call.
+func noScriptAnswered(clock *leaseClock, epoch *uint64, renewals []renewal) func(i int) {
+	forgot := false
+	return func(i int) {
+		if !forgot {
+			forgot, *epoch = true, clock.forget()
+		}
+		if i < len(renewals) {
+			renewals[i].extendAll()
+		}
+	}
 }

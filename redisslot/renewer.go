@@ -38,7 +38,7 @@ type renewer struct {
 
 	kicks chan struct{} // buffered 1: frees to send
 	soon  chan struct{} // buffered 1: a round now
-	asked atomic.Uint64 // rounds asked at once so far (see asks)
+	asks  *roundAsks    // marked by each round asked at once to look for lost slots
 
 	onAdopt atomic.Pointer[func()] // tests: between the clock's and the share's count of an adoption
 
@@ -66,11 +66,18 @@ func (r *renewer) kick() {
 	poke(r.kicks)
 }
 
-// roundNow has a round run at once, if the renewer runs: one that does not
-// holds no slot to look at, and a call in flight asks again (see asks).
+// roundNow has a round run at once, if the renewer runs, to look for the
+// slots a restart or a failover may have lost: one that does not holds no
+// slot to look at, and an acquire in flight asks again (see roundAsks).
 func (r *renewer) roundNow() {
 	r.clock.forget() // what set the keys' expiries may be undone too
-	r.asked.Add(1)
+	r.asks.mark()
+	r.lookNow()
+}
+
+// lookNow has a round run at once, if the renewer runs, that neither
+// forgets nor counts as a look (see roundAsks).
+func (r *renewer) lookNow() {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	if r.running {
@@ -78,14 +85,8 @@ func (r *renewer) roundNow() {
 	}
 }
 
-// asks returns how many rounds were asked at once so far. A call that
-// reads it before it is sent and again once its slot is held asks for one
-// more round if it changed: a round asked while the call was on its way,
-// for a restart, may have run before the slot was held, and missed it.
-func (r *renewer) asks() uint64 { return r.asked.Load() }
-
 // emptied hears that a call found Redis's script cache emptied (see
-// noScript): a restart or a failover may have lost slots, of this Limiter
+// isNoScript): a restart or a failover may have lost slots, of this Limiter
 // and of every other on that Redis. It has a round run at once, running
 // the renewer if need be, which first has the teller tell the others.
 func (r *renewer) emptied() {
@@ -173,7 +174,7 @@ func (r *renewer) sendFresh() {
 		return
 	}
 	ctx, cancel := context.WithTimeout(r.bg, min(r.set.ReleaseTimeout, r.set.renewEvery))
-	cmds := evalAll(ctx, r.client, freeCalls(nil, batches, r.set.tombArg), r.emptied)
+	cmds := evalAll(ctx, r.client, freeCalls(nil, batches, r.set.tombArg), onceEmptied(r.emptied))
 	cancel()
 	r.settleFrees(batches, cmds)
 }
@@ -186,11 +187,8 @@ const rerunEvery = 10 * time.Millisecond
 // It reports whether a call was answered READONLY.
 //
 // Answered NOSCRIPT, it asks no other round, as other calls do (see
-// emptied): it looks for lost slots itself, once its calls are sent again.
-// It forgets the keys' extensions, so that the next round extends every
-// key: Redis may be a promoted replica, behind a proxy that kept the
-// connections, which missed the last extension of a key. What Redis
-// answers to the calls sent again, after that forget, it confirms.
+// emptied): it looks for lost slots itself, once its calls are sent again
+// (see noScriptAnswered).
 func (r *renewer) round() (readOnly bool) {
 	r.roundMu.Lock()
 	start, epoch := time.Now(), r.clock.epochNow()
@@ -211,7 +209,7 @@ func (r *renewer) round() (readOnly bool) {
 	var cmds []*redis.Cmd
 	if len(calls) > 0 {
 		ctx, cancel := context.WithTimeout(r.bg, r.set.renewEvery)
-		cmds = evalAll(ctx, r.client, calls, func() { epoch = r.clock.forget() }) // the calls answered NOSCRIPT are sent again after it
+		cmds = evalAll(ctx, r.client, calls, noScriptAnswered(r.clock, &epoch, renewals))
 		cancel()
 	}
 	n, m := len(renewals), len(renewals)+len(adoptions)

@@ -405,13 +405,17 @@ type call struct {
 // evalAll runs every call in one pipeline and returns a command per call.
 // A pipelined EVALSHA gets no EVAL fallback from go-redis, so the calls
 // answered NOSCRIPT are sent once more after their scripts are loaded
-// again. On NOSCRIPT it calls emptied, if not nil (see noScript).
-func evalAll(ctx context.Context, c redis.UniversalClient, calls []call, emptied func()) []*redis.Cmd {
+// again. noScript, if not nil, hears each of those calls by its index
+// before it is sent again, and may change its args in place (see
+// isNoScript, onceEmptied).
+func evalAll(ctx context.Context, c redis.UniversalClient, calls []call, noScript func(i int)) []*redis.Cmd {
 	cmds := make([]*redis.Cmd, len(calls))
 	if len(calls) == 1 { // as Script.Run, which hides the NOSCRIPT
-		cl := calls[0]
-		if cmds[0] = cl.script.EvalSha(ctx, c, cl.keys, cl.args...); noScript(cmds[0].Err(), emptied) {
-			cmds[0] = cl.script.Eval(ctx, c, cl.keys, cl.args...)
+		if cmds[0] = calls[0].script.EvalSha(ctx, c, calls[0].keys, calls[0].args...); isNoScript(cmds[0].Err()) {
+			if noScript != nil {
+				noScript(0)
+			}
+			cmds[0] = calls[0].script.Eval(ctx, c, calls[0].keys, calls[0].args...)
 		}
 		return cmds
 	}
@@ -428,13 +432,15 @@ func evalAll(ctx context.Context, c redis.UniversalClient, calls []call, emptied
 	again := false
 	loaded := make(map[*redis.Script]error)
 	for i, cmd := range cmds {
-		if !noScript(cmd.Err(), emptied) {
+		if !isNoScript(cmd.Err()) {
 			continue
 		}
-		emptied = nil // once is enough
 		s := calls[i].script
 		if _, done := loaded[s]; !done {
 			loaded[s] = s.Load(ctx, c).Err()
+		}
+		if noScript != nil {
+			noScript(i)
 		}
 		if err := loaded[s]; err != nil {
 			cmd.SetErr(err)
@@ -448,21 +454,26 @@ func evalAll(ctx context.Context, c redis.UniversalClient, calls []call, emptied
 	return cmds
 }
 
-// noScript reports whether err is Redis's NOSCRIPT: its script cache was
+// onceEmptied returns, for evalAll, a func that calls emptied at the first
+// call answered NOSCRIPT: the script cache was emptied once for them all.
+func onceEmptied(emptied func()) func(int) {
+	heard := false
+	return func(int) {
+		if !heard {
+			heard = true
+			emptied()
+		}
+	}
+}
+
+// isNoScript reports whether err is Redis's NOSCRIPT: its script cache was
 // emptied, by a restart, a failover to a replica or SCRIPT FLUSH. A restart
 // or a failover may have lost the slots it held too, with no call failing
-// (go-redis drops a dead connection before using it): it then calls
-// emptied, if not nil, which looks for them at once (renewer.emptied) or,
-// for a round, which looks for them itself, has the next round extend
-// every key (renewer.round).
-func noScript(err error, emptied func()) bool {
-	if !errors.Is(err, redis.ErrNoScript) && !redis.HasErrorPrefix(err, "NOSCRIPT") {
-		return false
-	}
-	if emptied != nil {
-		emptied()
-	}
-	return true
+// (go-redis drops a dead connection before using it): the caller looks for
+// them at once (renewer.emptied) or, for a round, which looks for them
+// itself, has its renewals sent again extend every key (renewer.round).
+func isNoScript(err error) bool {
+	return errors.Is(err, redis.ErrNoScript) || redis.HasErrorPrefix(err, "NOSCRIPT")
 }
 
 // runOnce runs s as [redis.Script.Run] does, but as a sentOnce, which the
@@ -470,7 +481,7 @@ func noScript(err error, emptied func()) bool {
 // first copy late, after the free that undid the slot a second copy took; a
 // call whose reply is lost fails instead, and its unsure free leaves a
 // tombstone that refuses any copy. On NOSCRIPT (the call did not run) it
-// calls emptied (see noScript), loads s and sends EVALSHA again, where
+// calls emptied (see isNoScript), loads s and sends EVALSHA again, where
 // Script.Run would send EVAL.
 func runOnce(ctx context.Context, c redis.UniversalClient, s *redis.Script, keys []string, args []any, emptied func()) *redis.Cmd {
 	a := make([]any, 3+len(keys), 3+len(keys)+len(args))
@@ -483,8 +494,11 @@ func runOnce(ctx context.Context, c redis.UniversalClient, s *redis.Script, keys
 		cmd := redis.NewCmd(ctx, a...)
 		cmd.SetFirstKeyPos(3)
 		_ = c.Process(ctx, sentOnce{cmd})
-		if loaded || !noScript(cmd.Err(), emptied) {
+		if loaded || !isNoScript(cmd.Err()) {
 			return cmd
+		}
+		if emptied != nil {
+			emptied()
 		}
 		if err := s.Load(ctx, c).Err(); err != nil {
 			cmd.SetErr(err)

@@ -37,6 +37,7 @@ type subscriber struct {
 	report  func(error)     // notes a failed (un)subscribe for the round's report
 	restart func()          // a restart may have lost slots: look for them
 	held    heldSlots       // the Limiter's slots, looked at on the canary's first confirmation
+	asks    *roundAsks      // marked by that look
 	canary  string
 	self    string // this Limiter's instance id: its own messages on canary
 
@@ -154,7 +155,9 @@ func (s *subscriber) handle(m any) {
 // restart says nothing of those taken before it, nor does a slot that a
 // snapshot kept of those that it did not. It calls restart if a slot is
 // gone while still held (one released meanwhile says nothing), if the look
-// fails, or if more than maxFirstLooks slots are held. Any other client's
+// fails, or if more than maxFirstLooks slots are held. A slot held after
+// the look, whose acquire was sent before it, asks a round of its own
+// (see roundAsks). Any other client's
 // connection is on one node of many: it calls restart, as a round looks
 // for the slots of every node.
 func (s *subscriber) firstConfirmed() {
@@ -164,6 +167,7 @@ func (s *subscriber) firstConfirmed() {
 		s.restart()
 		return
 	}
+	s.asks.mark() // an acquire answered before the look and held after it asks a round
 	slots := s.held.leased(maxFirstLooks + 1)
 	if len(slots) > maxFirstLooks {
 		s.restart()
