@@ -113,8 +113,8 @@
 // does so), which leaves their subscriptions behind; and one to a new master
 // that has the scripts (it was master before), which sends no message, while
 // the instance's connections stay on the old one. A round answered NOSCRIPT
-// has the next one extend every key's expiry, which the new master may
-// have from before the last extension. Run the slots' Redis with
+// extends every key's expiry as it sends its renewals again: the new master
+// may have it from before the last extension. Run the slots' Redis with
 // appendonly yes and appendfsync everysec where that matters.
 //
 // # Timeouts on request paths
