@@ -1,0 +1,179 @@
+package redisslot_test
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/ctxguard/release/redisslot"
+	"github.com/ctxguard/release/redisslot/internal/redistest"
+	"github.com/redis/go-redis/v9"
+)
+
+// Promise 1, for an instance cut off from Redis, across a failover that no
+// call sees fail (see TestRoundAnsweredNoScriptExtendsTheKeysOfTheRenewalsItSendsAgain):
+// a round that hears NOSCRIPT knows that Redis may be a promoted replica
+// that missed the last extension of a key. Another instance that reached
+// the new master first may have loaded some scripts there and not others:
+// a's round then finds its renewals answered and a later call of the same
+// pipeline, a free, answered NOSCRIPT. The renewals answered were built
+// before the round forgot the keys' extensions, and left a key's expiry
+// alone: the round must not confirm leases that outlive that key's older
+// expiry on the new master, even if no later round gets through.
+//
+// Here a takes k (limit 1) and k2; once two rounds have renewed them, the
+// replica's link is cut: the replica keeps k's expiry, two leases after the
+// acquire, and misses the round that extends k a slot's life after it.
+// Held in that round (a hook) once its pipeline is answered, the replica,
+// where another instance has loaded the renewal script alone, is promoted
+// and the address moves the open connections to it; a's release of k2 has
+// begun, its free pending. a's next round renews k's slot there, leaving
+// k's expiry alone, and its free of k2 is answered NOSCRIPT and sent again;
+// then a's network to Redis holds every byte (the in-test proxy, frozen).
+// a's slot lives, by a's clock, a slot's life after that round, past k's
+// older expiry. k must not expire before then: if it does, b takes k
+// (limit 1) beside a's holder.
+func TestRoundAnsweredNoScriptByAFreeConfirmsNoLeaseOutlivingItsKey(t *testing.T) {
+	const lease = olderExpiryLease
+	s := newFailoverSetup(t)
+	ctx := ctxWithTimeout(t)
+	prefix := testPrefix(t)
+
+	cut := redistest.NewProxy(t, s.addr.addr) // a's network to the address
+	o := s.master.Options()
+	o.Addr = cut.Addr
+	client := redis.NewClient(o)
+	t.Cleanup(func() { _ = client.Close() })
+	aErrs := &errLog{}
+	a := redisslot.New(client, redisslot.Options{Prefix: prefix, Lease: lease, ReleaseTimeout: time.Second, OnError: aErrs.add})
+	life := redisslot.Life(a)
+	t.Cleanup(func() { closeWithin(t, a, waitAfter(2*time.Second)) })
+	t.Cleanup(cut.Thaw) // before a closes
+	rkey := redisslot.SlotKey(a, "k")
+
+	var armed, failedOver atomic.Bool
+	extended, moved := make(chan struct{}), make(chan struct{})
+	t.Cleanup(func() { closeOnce(moved) }) // before a closes
+	var roundSent atomic.Int64             // when a's first round after the failover was sent, Unix ns
+	client.AddHook(scriptHook{hash: redisslot.RenewHash, fn: func(hctx context.Context, cmds []redis.Cmder, next func() error) error {
+		at := time.Now()
+		err := next()
+		switch {
+		case failedOver.Load():
+			roundSent.CompareAndSwap(0, at.UnixNano())
+		case armed.Load() && extends(cmds, rkey):
+			armed.Store(false)
+			close(extended)
+			select { // the failover comes while the round is held here
+			case <-moved:
+			case <-hctx.Done():
+			}
+		}
+		return err
+	}})
+	var resent atomic.Int64 // when the free sent again after NOSCRIPT was answered, Unix ns
+	renewed := make(chan struct{})
+	client.AddHook(scriptHook{hash: redisslot.ReleaseHash, fn: func(hctx context.Context, cmds []redis.Cmder, next func() error) error {
+		err := next()
+		if failedOver.Load() && err == nil && cmds[0].Err() == nil && resent.CompareAndSwap(0, time.Now().UnixNano()) {
+			cut.Freeze() // a is cut off from Redis from now on
+			close(renewed)
+		}
+		return err
+	}})
+
+	first, relFirst := mustTry(t, a, ctx, "k", 1)
+	defer relFirst()
+	_, relK2 := mustTry(t, a, ctx, "k2", 1)
+	defer relK2()
+	acquired := redisslot.KeyKeptSince(a, "k")
+	onMaster, onReplica := s.master.Client(t), s.replica.Client(t)
+	member := members(t, onMaster, rkey)[0].Member.(string)
+	renewedPast := func(from time.Time) func() bool { // a round sent at from or later renewed the slot
+		return func() bool { return onMaster.ZScore(ctx, rkey, member).Val() >= float64(from.Add(lease).UnixMilli()) }
+	}
+
+	// The replica gets a's rounds that renew the slot and leave k's expiry
+	// alone, and misses the one that extends k and every write after it.
+	eventuallyWithin(t, waitAfter(lease), "a's second round renews its slot", renewedPast(acquired.Add(lease/2)))
+	s.synced(t)
+	s.link.Freeze()
+	armed.Store(true)
+	restored := onReplica.PExpireTime(ctx, rkey).Val()
+	recv(t, extended, waitAfter(2*lease), "a's round that extends k is answered")
+	// Another instance's round reached the new master first.
+	if err := redisslot.LoadRenewScript(ctx, onReplica); err != nil {
+		t.Fatalf("SCRIPT LOAD of the renewal script on the replica: %v", err)
+	}
+	s.failOver(t, failoverCase{open: moveConns})
+	if n := redisslot.BeginRelease(a, "k2"); n != 1 {
+		t.Fatalf("BeginRelease(k2) let go of %d slots; want 1", n)
+	}
+	failedOver.Store(true)
+	closeOnce(moved)
+	eventually(t, "the round that extends k is confirmed", func() bool {
+		return redisslot.KeyKeptSince(a, "k").After(acquired)
+	})
+
+	recv(t, renewed, waitAfter(lease), "a's next round, its free answered NOSCRIPT by the new master, sends it again and is answered")
+	sent := time.Unix(0, roundSent.Load())
+	slotEnds := sent.Add(life) // by a's clock, at the latest
+	expiresAt := time.UnixMilli(restored.Milliseconds())
+	if !expiresAt.Before(slotEnds) {
+		t.Fatalf("k's older expiry on the new master, %v after a's round, comes after a's slot ends by a's clock; the test needs it before", expiresAt.Sub(sent))
+	}
+
+	// Until k's older expiry on the new master.
+	eventuallyWithin(t, waitAfter(time.Until(expiresAt)), "k expires on the new master, or a's slot ends", func() bool {
+		return onReplica.Exists(ctx, rkey).Val() == 0 || first.Err() != nil
+	})
+	if first.Err() != nil {
+		return // a's slot ended first: nobody could take it beside it
+	}
+	b := newFixture(t, s.replica, redisslot.Options{Prefix: prefix, Lease: lease})
+	_, rel, err := b.l.TryAcquire(ctx, "k", 1)
+	if err != nil {
+		if !errors.Is(err, redisslot.ErrFull) {
+			t.Fatalf("b's TryAcquire(k, 1): %v", err)
+		}
+		return
+	}
+	defer rel()
+	if first.Err() == nil {
+		t.Errorf("k expired on the new master at its older expiry, %v after a's round whose renewal the new master answered (leaving k's expiry alone) and whose free it answered NOSCRIPT; a confirmed that renewal, and b took k (limit 1) while a's holder is live, by a's clock until %v after that round (a's OnError, cut off: %v); want a round that hears NOSCRIPT to confirm no lease that outlives its key there",
+			expiresAt.Sub(sent).Round(time.Millisecond), life, aErrs.all())
+	}
+}
+
+// extends reports whether one of cmds, renewal calls, extends rkey's expiry
+// (its count, after the lease, is negative).
+func extends(cmds []redis.Cmder, rkey string) bool {
+	for _, c := range cmds {
+		args := c.Args()
+		if len(args) < 3 {
+			continue
+		}
+		n, _ := args[2].(int)
+		for i := 0; i < n && 3+i < len(args); i++ {
+			if fmt.Sprint(args[3+i]) != rkey {
+				continue
+			}
+			if k, ok := args[3+n+1+i].(int); ok && k < 0 {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+// closeOnce closes c unless it is closed.
+func closeOnce(c chan struct{}) {
+	select {
+	case <-c:
+	default:
+		close(c)
+	}
+}
