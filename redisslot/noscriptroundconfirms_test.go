@@ -54,6 +54,7 @@ func TestRenewalsSentAgainAfterNoScriptKeepTheHolderLive(t *testing.T) {
 		return err
 	}})
 
+	t.Cleanup(func() { flushing.Store(false) }) // before raw is closed: the rounds after the test flush nothing
 	acquireSent := time.Now()
 	sctx, rel := mustTry(t, f.l, ctxWithTimeout(t), "k", 1)
 	defer rel()

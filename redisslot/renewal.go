@@ -113,22 +113,3 @@ func (b *renewalDraft) renewal(script *redis.Script, leaseArg any) renewal {
 	}
 	return renewal{call{script: script, keys: b.keys, args: args}, b.slots, b.held, b.extended}
 }
-
-// noScriptAnswered returns what a round, whose epoch and renewals (its
-// first calls) these are, hears of its calls answered NOSCRIPT (see
-// evalAll). Redis may be a promoted replica, behind a proxy that kept the
-// connections, which missed the last extension of a key. At the first
-// such call, it forgets clock's extensions and takes the epoch after that
-// forget, so that the round confirms what Redis answers to the calls sent
-// again; each renewal sent again extends every key of its call.
-func noScriptAnswered(clock *leaseClock, epoch *uint64, renewals []renewal) func(i int) {
-	forgot := false
-	return func(i int) {
-		if !forgot {
-			forgot, *epoch = true, clock.forget()
-		}
-		if i < len(renewals) {
-			renewals[i].extendAll()
-		}
-	}
-}

@@ -186,15 +186,16 @@ const rerunEvery = 10 * time.Millisecond
 // it got through; then, roundMu released, it ends the lost slots and reports.
 // It reports whether a call was answered READONLY.
 //
-// Answered NOSCRIPT, it asks no other round, as other calls do (see
-// emptied): it looks for lost slots itself, once its calls are sent again
-// (see noScriptAnswered).
+// Answered NOSCRIPT, it asks no round at once, as other calls do (see
+// emptied): it looks for lost slots itself, once its calls are sent again,
+// and counts as a look (see noScriptRound).
 func (r *renewer) round() (readOnly bool) {
 	r.roundMu.Lock()
-	start, epoch := time.Now(), r.clock.epochNow()
+	start, built := time.Now(), r.clock.epochNow()
 	r.tell.send()
 	r.frees.sweep()
 	renewals := renewalsOf(r.clock, r.grouping, r.set.leaseArg, false, start)
+	ns := &noScriptRound{clock: r.clock, asks: r.asks, renewals: renewals, built: built}
 	var adoptions []renewal
 	if down, change := r.health.state(); !down {
 		r.fb.answered(change) // before the adoptions: no fallback slot is granted after them
@@ -209,12 +210,12 @@ func (r *renewer) round() (readOnly bool) {
 	var cmds []*redis.Cmd
 	if len(calls) > 0 {
 		ctx, cancel := context.WithTimeout(r.bg, r.set.renewEvery)
-		cmds = evalAll(ctx, r.client, calls, noScriptAnswered(r.clock, &epoch, renewals))
+		cmds = evalAll(ctx, r.client, calls, ns.heard)
 		cancel()
 	}
 	n, m := len(renewals), len(renewals)+len(adoptions)
-	failures, lost := r.settleRenewals(renewals, cmds[:n], start, epoch)
-	unadopted, unwritten := r.settleAdoptions(adoptions, cmds[n:m], start, epoch)
+	failures, lost := r.settleRenewals(renewals, cmds[:n], start, ns.epochOf)
+	unadopted, unwritten := r.settleAdoptions(adoptions, cmds[n:m], start, ns.epoch())
 	lost = append(lost, unwritten...)
 	if r.settleFrees(batches, cmds[m:]) == 0 && failures+unadopted == 0 && !r.health.isDown() {
 		r.fb.leave()
@@ -241,7 +242,8 @@ func anyReadOnly(cmds []*redis.Cmd) bool {
 }
 
 // settleRenewals returns how many renewal calls failed, and the slots lost.
-func (r *renewer) settleRenewals(renewals []renewal, cmds []*redis.Cmd, sent time.Time, epoch uint64) (failures int, lost []*holding) {
+// Renewal i was sent in epoch epochOf(i) (see leaseClock.epochNow).
+func (r *renewer) settleRenewals(renewals []renewal, cmds []*redis.Cmd, sent time.Time, epochOf func(i int) uint64) (failures int, lost []*holding) {
 	for i, rc := range renewals {
 		gone, err := cmds[i].StringSlice()
 		if err != nil {
@@ -252,7 +254,7 @@ func (r *renewer) settleRenewals(renewals []renewal, cmds []*redis.Cmd, sent tim
 			continue
 		}
 		r.health.note(nil)
-		lost = append(lost, r.clock.renewed(rc.slots, rc.extended, gone, sent, epoch)...)
+		lost = append(lost, r.clock.renewed(rc.slots, rc.extended, gone, sent, epochOf(i))...)
 	}
 	return failures, lost
 }

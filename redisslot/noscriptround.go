@@ -1,0 +1,50 @@
+package redisslot
+
+// A noScriptRound is what a round hears of its calls answered NOSCRIPT (see
+// evalAll), its renewals being its first calls. Redis may be a promoted
+// replica, behind a proxy that kept the connections, which missed the last
+// writes: the last extension of a key, an acquire. At the first such call
+// it forgets the clock's extensions and marks a look for lost slots (see
+// roundAsks), as the round is one; each renewal sent again it rewrites to
+// extend every key it names. The round confirms what Redis answers to the
+// renewals sent again, after the forget, and nothing of those answered
+// before it: they were built before it.
+type noScriptRound struct {
+	clock    *leaseClock
+	asks     *roundAsks
+	renewals []renewal
+	built    uint64 // the clock's epoch when the round was built
+	after    uint64 // the epoch after the forget, once forgot
+	forgot   bool
+	again    []bool // by renewal: sent again
+}
+
+// heard hears that call i was answered NOSCRIPT, before it is sent again.
+func (n *noScriptRound) heard(i int) {
+	if !n.forgot {
+		n.forgot, n.after = true, n.clock.forget()
+		n.asks.mark()
+		n.again = make([]bool, len(n.renewals))
+	}
+	if i < len(n.renewals) {
+		n.renewals[i].extendAll()
+		n.again[i] = true
+	}
+}
+
+// epochOf returns the epoch in which renewal i was sent, for the clock to
+// confirm it in.
+func (n *noScriptRound) epochOf(i int) uint64 {
+	if n.forgot && n.again[i] {
+		return n.after
+	}
+	return n.built
+}
+
+// epoch returns the epoch in which the calls sent last were sent.
+func (n *noScriptRound) epoch() uint64 {
+	if n.forgot {
+		return n.after
+	}
+	return n.built
+}
