@@ -1,5 +1,7 @@
 package redisslot
 
+import "math"
+
 // A noScriptRound is what a round hears of its calls answered NOSCRIPT (see
 // evalAll), its renewals being its first calls. Redis may be a promoted
 // replica, behind a proxy that kept the connections, which missed the last
@@ -8,15 +10,18 @@ package redisslot
 // roundAsks), as the round is one; each renewal sent again it rewrites to
 // extend every key it names. The round confirms what Redis answers to the
 // renewals sent again, after the forget, and nothing of those answered
-// before it: they were built before it.
+// before it: they were built before it. A slot held since the round was
+// built is in none of its calls, and its acquire may have read the looks
+// before the mark: the round asks a round for it (see heldSince).
 type noScriptRound struct {
-	clock    *leaseClock
-	asks     *roundAsks
-	renewals []renewal
-	built    uint64 // the clock's epoch when the round was built
-	after    uint64 // the epoch after the forget, once forgot
-	forgot   bool
-	again    []bool // by renewal: sent again
+	clock     *leaseClock
+	asks      *roundAsks
+	renewals  []renewal
+	adoptions []renewal
+	built     uint64 // the clock's epoch when the round was built
+	after     uint64 // the epoch after the forget, once forgot
+	forgot    bool
+	again     []bool // by renewal: sent again
 }
 
 // heard hears that call i was answered NOSCRIPT, before it is sent again.
@@ -47,4 +52,24 @@ func (n *noScriptRound) epoch() uint64 {
 		return n.after
 	}
 	return n.built
+}
+
+// heldSince reports whether the clock holds, with a lease, a slot that none
+// of the round's calls names: one held since the round was built. It walks
+// every slot held, once for a round answered NOSCRIPT.
+func (n *noScriptRound) heldSince() bool {
+	named := make(map[*holding]bool)
+	for _, rcs := range [][]renewal{n.renewals, n.adoptions} {
+		for _, rc := range rcs {
+			for _, s := range rc.slots {
+				named[s] = true
+			}
+		}
+	}
+	for _, s := range n.clock.leased(math.MaxInt) {
+		if !named[s] {
+			return true
+		}
+	}
+	return false
 }

@@ -188,19 +188,20 @@ const rerunEvery = 10 * time.Millisecond
 //
 // Answered NOSCRIPT, it asks no round at once, as other calls do (see
 // emptied): it looks for lost slots itself, once its calls are sent again,
-// and counts as a look (see noScriptRound).
+// counts as a look, and asks a round for the slots held since it was built
+// (see noScriptRound).
 func (r *renewer) round() (readOnly bool) {
 	r.roundMu.Lock()
 	start, built := time.Now(), r.clock.epochNow()
 	r.tell.send()
 	r.frees.sweep()
 	renewals := renewalsOf(r.clock, r.grouping, r.set.leaseArg, false, start)
-	ns := &noScriptRound{clock: r.clock, asks: r.asks, renewals: renewals, built: built}
 	var adoptions []renewal
 	if down, change := r.health.state(); !down {
 		r.fb.answered(change) // before the adoptions: no fallback slot is granted after them
 		adoptions = renewalsOf(r.clock, r.grouping, r.set.leaseArg, true, start)
 	}
+	ns := &noScriptRound{clock: r.clock, asks: r.asks, renewals: renewals, adoptions: adoptions, built: built}
 	batches := r.frees.take(false, false)
 	calls := make([]call, 0, len(renewals)+len(adoptions)+len(batches))
 	for _, rc := range append(renewals, adoptions...) {
@@ -222,6 +223,9 @@ func (r *renewer) round() (readOnly bool) {
 		r.health.roundAnswered()
 	}
 	r.roundMu.Unlock()
+	if ns.forgot && ns.heldSince() {
+		r.lookNow()
+	}
 	if len(lost) > 0 {
 		r.lost(lost, "gone from Redis, or its key is no slot set")
 	}
