@@ -39,6 +39,7 @@ import (
 // on past the restored expiry, and the pool proxy freezes: k expires at
 // the expiry the restart restored, and b takes k while a holds it.
 func TestRestartBeforeTheCanarysFirstLookThatRestoresAnOlderKeyExpiryDoesNotLetTheKeyExpireUnderAHeldSlot(t *testing.T) {
+	t.Parallel() // it mostly waits on servers of its own: it runs beside other such tests
 	srv := redistest.Start(t)
 	pool := redistest.NewProxy(t, srv.Addr)
 	sub := redistest.NewProxy(t, srv.Addr)

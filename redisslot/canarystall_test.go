@@ -27,6 +27,7 @@ func (p fixedPicker) Next(total int) int { return p.i % total }
 // that must not cost the renewals of slots on a node that answers: their
 // holders must keep their slots.
 func TestStalledNodeUnderTheRestartMessageDoesNotEndHoldersOnOtherNodes(t *testing.T) {
+	t.Parallel() // it mostly waits on servers of its own: it runs beside other such tests
 	servers := redistest.StartCluster(t, 2)
 	ctx := ctxWithTimeout(t)
 	o := servers[0].Options()

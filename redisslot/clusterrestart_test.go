@@ -17,6 +17,7 @@ import (
 // on that node stays live beside the key's new holders until this
 // Limiter's next round, a third of a Lease (20s) later.
 func TestClusterNodeRestartEndsTheOldHoldersOfEveryLimiter(t *testing.T) {
+	t.Parallel() // it mostly waits on servers of its own: it runs beside other such tests
 	servers := redistest.StartCluster(t, 2)
 	ctx := ctxWithTimeout(t)
 	a, b := clusterLimiter(t, servers, "p:"), clusterLimiter(t, servers, "p:")

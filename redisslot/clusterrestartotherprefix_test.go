@@ -26,6 +26,7 @@ import (
 // a's next round, Lease/3 (20s) after its acquire: two holders of a key of
 // limit 1, where guarantee 5 has it end once another instance tells it.
 func TestClusterNodeRestartFoundByAnotherPrefixEndsTheOldHolders(t *testing.T) {
+	t.Parallel() // it mostly waits on servers of its own: it runs beside other such tests
 	servers := redistest.StartCluster(t, 2)
 	ctx := ctxWithTimeout(t)
 	a, b, c := clusterLimiter(t, servers, "p:"), clusterLimiter(t, servers, "p:"), clusterLimiter(t, servers, "q:")

@@ -30,6 +30,7 @@ const failLimit = 4
 // failover (its first call may reach the demoted old master: READONLY),
 // and in how many connections a holds open as the failover comes.
 func TestFailoverThatLostTheLastAcquiresEndsTheirHoldersAtOnce(t *testing.T) {
+	t.Parallel() // it mostly waits on servers of its own: it runs beside other such tests
 	for _, v := range []failoverCase{
 		{"connections dropped", dropConns, false, false, false, false, 0},
 		{"connections dropped, scripts loaded", dropConns, true, false, false, false, 0},

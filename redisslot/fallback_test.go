@@ -314,6 +314,7 @@ func fbLoad(t *testing.T, ctx context.Context, ls []*redisslot.Limiter, g *fbLed
 // past its ctx, and within a round of Redis answering, InUse is the live
 // holders, fallback ones included.
 func TestFallbackUnderLoadThroughAnOutage(t *testing.T) {
+	t.Parallel() // it mostly waits on servers of its own: it runs beside other such tests
 	for _, c := range []struct {
 		name   string
 		outage time.Duration
@@ -406,6 +407,7 @@ func fallbackOutage(t *testing.T, outage time.Duration, cut func(*testing.T, *re
 // with Redis: at every admission, the live holders of the key across both
 // are at most the limit plus the cut-off Limiter's share.
 func TestFallbackOfACutOffLimiterKeepsTheClusterWithinLimitAndShare(t *testing.T) {
+	t.Parallel() // it mostly waits on servers of its own: it runs beside other such tests
 	srv := redistest.Start(t)
 	p := redistest.NewProxy(t, srv.Addr)
 	cutOff, other := fbLimiter(t, srv, p.Addr, &errLog{}), fbLimiter(t, srv, "", &errLog{})

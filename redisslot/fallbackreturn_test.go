@@ -18,6 +18,7 @@ import (
 // Redis, which the next round adopts above the limit. The key's holders
 // must stay within the limit once Redis answers.
 func TestFallbackLineAtRedisReturnAdmitsNoMoreThanTheLimit(t *testing.T) {
+	t.Parallel() // it mostly waits on servers of its own: it runs beside other such tests
 	srv := redistest.Start(t)
 	l := fbLimiter(t, srv, "", &errLog{})
 	ctx := ctxWithTimeout(t)
@@ -69,6 +70,7 @@ func TestFallbackLineAtRedisReturnAdmitsNoMoreThanTheLimit(t *testing.T) {
 // renewal round writes every live fallback slot into its key's slot set
 // ... and the state ends".
 func TestFallbackStateEndsUnderSteadyLoad(t *testing.T) {
+	t.Parallel() // it mostly waits on servers of its own: it runs beside other such tests
 	srv := redistest.Start(t)
 	l := fbLimiter(t, srv, "", &errLog{})
 	ctx := ctxWithTimeout(t)

@@ -91,6 +91,7 @@ func TestWaitTryRunAfterItsFreeLeavesNoGhost(t *testing.T) {
 // leaves a tombstone: the held adoption, run after it, must not write the
 // member back.
 func TestAdoptionRunAfterTheFreeLeavesNoGhost(t *testing.T) {
+	t.Parallel() // it mostly waits on servers of its own: it runs beside other such tests
 	for _, by := range []string{"release", "Close", "release after a second adoption"} {
 		t.Run("by="+by, func(t *testing.T) {
 			srv := redistest.Start(t)
@@ -138,6 +139,7 @@ func TestAdoptionRunAfterTheFreeLeavesNoGhost(t *testing.T) {
 // since before the one Redis confirmed, run after that free, must not
 // write the member back.
 func TestAdoptionRunAfterTheFreeOfALostLeaseLeavesNoGhost(t *testing.T) {
+	t.Parallel() // it mostly waits on servers of its own: it runs beside other such tests
 	srv := redistest.Start(t)
 	p := newDelayProxy(t, srv.Addr, 9*time.Second, true, func(b []byte) bool {
 		return containsAll(b, redisslot.AdoptHash)

@@ -36,6 +36,7 @@ import (
 // again. leaseClock.hold's check of the epoch has a unit test:
 // TestForgetHasEveryKeyExtendedAndConfirmsNoRenewalBuiltBefore.)
 func TestAcquireAnsweredBeforeAFailoverDoesNotUndoTheRoundsForget(t *testing.T) {
+	t.Parallel() // it mostly waits on servers of its own: it runs beside other such tests
 	const lease = olderExpiryLease
 	s := newFailoverSetup(t)
 	ctx := ctxWithTimeout(t)

@@ -37,6 +37,7 @@ import (
 // older expiry. k must not expire before then: if it does, b takes k
 // (limit 1) beside a's holder.
 func TestRoundAnsweredNoScriptByAFreeConfirmsNoLeaseOutlivingItsKey(t *testing.T) {
+	t.Parallel() // it mostly waits on servers of its own: it runs beside other such tests
 	const lease = olderExpiryLease
 	s := newFailoverSetup(t)
 	ctx := ctxWithTimeout(t)

@@ -32,6 +32,7 @@ import (
 // a's clock, a slot's life after that round, past k's older expiry. k must
 // not expire before then: if it does, b takes k (limit 1) beside a's holder.
 func TestRoundAnsweredNoScriptExtendsTheKeysOfTheRenewalsItSendsAgain(t *testing.T) {
+	t.Parallel() // it mostly waits on servers of its own: it runs beside other such tests
 	const lease = olderExpiryLease
 	s := newFailoverSetup(t)
 	ctx := ctxWithTimeout(t)

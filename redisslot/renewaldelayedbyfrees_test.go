@@ -22,6 +22,7 @@ import (
 // keeps its slot. (With replies just under Lease/3, it loses it: the bound
 // was Lease/3, which the frees broke.)
 func TestHolderKeepsItsSlotWhileFreesOfOtherReleasesAreSlow(t *testing.T) {
+	t.Parallel() // it mostly waits on servers of its own: it runs beside other such tests
 	srv := redistest.Start(t)
 	const lease = renewLease
 	const replyDelay = lease / 5 // 300ms: a round may start Lease/3 + 300ms after the last, and be confirmed 300ms later, within the life

@@ -36,6 +36,7 @@ const olderExpiryLease = 3 * time.Second
 // slot's life after that round, which is a sixth of a Lease and more after
 // the restored expiry. k expires; b takes k while a still holds it.
 func TestRestartThatRestoresAnOlderKeyExpiryDoesNotLetTheKeyExpireUnderAHeldSlot(t *testing.T) {
+	t.Parallel() // it mostly waits on servers of its own: it runs beside other such tests
 	srv := redistest.Start(t)
 	p := redistest.NewProxy(t, srv.Addr)
 	t.Cleanup(p.Thaw) // before a closes (cleanups run last first): its frees get through
