@@ -275,6 +275,9 @@ func (a *attempt) failed(mode string, err error, carried bool) error {
 	case carried:
 		l.renewer.kick() // the frees it carried wait again: send them
 	}
+	if ctxEnded(a.ctx) {
+		err = ctxErr(a.ctx) // not the network timeout that cut the call short
+	}
 	return fmt.Errorf("redisslot: acquire slot of key %s: %w", quoteKey(a.ref.key), err)
 }
 
@@ -460,6 +463,14 @@ func ctxEnded(ctx context.Context) bool {
 	}
 	d, ok := ctx.Deadline()
 	return ok && !time.Now().Before(d)
+}
+
+// ctxErr returns the error of ctx, ended (see ctxEnded). A call cut short at
+// ctx's deadline fails with a network timeout a moment before ctx's own
+// timer ends ctx: it waits for that.
+func ctxErr(ctx context.Context) error {
+	<-ctx.Done()
+	return ctx.Err()
 }
 
 // share takes a slot from the key's fallback share, at once or, with wait,
