@@ -121,7 +121,10 @@
 //
 // go-redis applies a ctx's deadline to socket reads and writes only with
 // ContextTimeoutEnabled; otherwise ReadTimeout (3s) and MaxRetries (3)
-// bound each call, whatever the ctx says. An acquire is sent once whatever
+// bound each call, whatever the ctx says. Even with it, a ctx cancelled (a
+// client that hung up) does not cut a call short: the call ends with its
+// reply or its read timeout. Either way, an acquire whose ctx ended returns
+// ctx's error, not the timeout's. An acquire is sent once whatever
 // MaxRetries says (it fails instead), as Redis may run a first copy late,
 // after the free of the slot a retry took; the client's hooks see it as a
 // [redis.Cmder] that embeds a *redis.Cmd, with NoRetry true. On request

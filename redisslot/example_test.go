@@ -21,7 +21,7 @@ import (
 func ExampleLimiter_Acquire() {
 	client := redis.NewClient(&redis.Options{
 		Addr:                  "127.0.0.1:6379",
-		ContextTimeoutEnabled: true, // each Redis call ends with its ctx
+		ContextTimeoutEnabled: true, // each Redis call ends at its ctx's deadline
 		DialTimeout:           time.Second,
 		ReadTimeout:           time.Second,
 		WriteTimeout:          time.Second,
