@@ -47,7 +47,7 @@ func newBackend(ctx context.Context, cfg config) (*backend, error) {
 	for range redisInstances {
 		c := redis.NewClient(&redis.Options{
 			Addr:                  cfg.Redis,
-			ContextTimeoutEnabled: true, // every call ends with its ctx
+			ContextTimeoutEnabled: true, // every call ends at its ctx's deadline
 			DialTimeout:           time.Second,
 			ReadTimeout:           time.Second,
 			WriteTimeout:          time.Second,
