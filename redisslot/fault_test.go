@@ -275,8 +275,8 @@ func TestFaults(t *testing.T) {
 }
 
 // checkAfterFault checks that InUse equals the live holders within Lease/2
-// of the fault's end, and that the key then admits exactly as many more as
-// its limit allows.
+// of the fault's end, and that the key then admits as many more as its
+// limit allows, and no more.
 func (e *faultEnv) checkAfterFault(t *testing.T, ended time.Time) {
 	t.Helper()
 	deadline := ended.Add(faultLease / 2)
@@ -311,8 +311,13 @@ func (e *faultEnv) checkAfterFault(t *testing.T, ended time.Time) {
 			break
 		}
 	}
-	if live+admitted != faultLimit {
-		t.Errorf("after the fault %d live holders and %d admitted; want %d in all", live, admitted, faultLimit)
+	// A lease that ended meanwhile (a loaded machine's renewals, held up
+	// by the fault) lets one more in: what must hold is that no fewer are
+	// admitted than the live holders leave room for (no ghost), and that
+	// no more than the limit are live once the key is full.
+	if now := e.live(); admitted < faultLimit-live || now > faultLimit {
+		t.Errorf("after the fault %d live holders, %d admitted, then %d live; want %d admitted and %d live, or a lease that ended meanwhile",
+			live, admitted, now, faultLimit-live, faultLimit)
 	}
 }
 
