@@ -89,8 +89,8 @@ func New(client redis.UniversalClient, opts Options) *Limiter {
 	l.renewer = &renewer{
 		client: client, set: &l.set, clock: l.clock, trouble: &l.trouble, emit: &l.emit,
 		health: &l.health, fb: &l.fb, asks: &l.asks, grouping: groupingOf(client), bg: l.bg,
-		lost:  func(lost []*holding, why string) { l.lost(lost, why, false) },
-		kicks: make(chan struct{}, 1), soon: make(chan struct{}, 1),
+		lost:     func(lost []*holding, why string) { l.lost(lost, why, false) },
+		soon:     make(chan struct{}, 1),
 		readOnly: readOnlyReruns{conns: func() int { return int(client.PoolStats().TotalConns) }},
 	}
 	pubsub := func(err error) { l.trouble.pubsubFailed(err, l.set.renewEvery, l.set.OnError) }
@@ -98,6 +98,8 @@ func New(client redis.UniversalClient, opts Options) *Limiter {
 		every: l.set.renewEvery, report: pubsub}
 	l.frees = newPendingFrees(l.renewer.kick)
 	l.renewer.frees = l.frees
+	l.renewer.send = &freeSender{client: client, frees: l.frees, bg: l.bg, bound: min(l.set.ReleaseTimeout, l.set.renewEvery),
+		tombArg: l.set.tombArg, emptied: l.renewer.emptied, settle: l.renewer.settleFrees}
 	l.fb = fallback{share: l.set.Fallback, report: l.set.OnError, lines: &l.lines,
 		lineUp: func() { l.waiting.lineUp(l.lines.join) }}
 	l.health.back = func(change uint64) { l.fb.answered(change); l.renewer.roundNow() }

@@ -15,7 +15,8 @@ import (
 // or a restart message is wanted or in flight (only a round sends it).
 // Every Lease/3 it runs a round, one pipeline: it renews every held slot,
 // writes the fallback slots into Redis once it answers, and sends the frees
-// not in flight; kicked, it sends at once the frees never sent. While Redis is
+// not in flight; kicked, it has its sender send at once the frees never
+// sent (see freeSender). While Redis is
 // down it pings it every probeEvery, and at the first answer to any call it
 // runs a round at once, to find the slots a restart lost. A round answered
 // READONLY runs again rerunEvery later, as readOnly says.
@@ -36,9 +37,9 @@ type renewer struct {
 	tell     *teller                           // the restart messages (see emptied)
 	readOnly readOnlyReruns                    // the goroutine's
 
-	kicks chan struct{} // buffered 1: frees to send
-	soon  chan struct{} // buffered 1: a round now
-	asks  *roundAsks    // marked by each round asked at once to look for lost slots
+	send *freeSender   // the frees never sent
+	soon chan struct{} // buffered 1: a round now
+	asks *roundAsks    // marked by each round asked at once to look for lost slots
 
 	onAdopt atomic.Pointer[func()] // tests: between the clock's and the share's count of an adoption
 
@@ -60,10 +61,11 @@ func (r *renewer) wake() {
 	}
 }
 
-// kick has new frees sent at once.
+// kick has new frees sent at once, and again each round until Redis
+// confirms them.
 func (r *renewer) kick() {
 	r.wake()
-	poke(r.kicks)
+	r.send.kick()
 }
 
 // roundNow has a round run at once, if the renewer runs, to look for the
@@ -102,6 +104,7 @@ func (r *renewer) stop() {
 	r.stopped = true
 	r.mu.Unlock()
 	r.wg.Wait()
+	r.send.stop()
 	r.tell.stop()
 }
 
@@ -116,8 +119,6 @@ func (r *renewer) run() {
 		select {
 		case <-r.bg.Done():
 			return
-		case <-r.kicks:
-			r.sendFresh()
 		case <-r.soon:
 			next = time.Now()
 		case <-t.C:
@@ -166,18 +167,6 @@ func (r *renewer) idle() bool {
 
 // flush reports the trouble noted.
 func (r *renewer) flush() { r.trouble.flush(r.set.OnError) }
-
-// sendFresh sends the frees never sent, bounded by min(ReleaseTimeout, Lease/3).
-func (r *renewer) sendFresh() {
-	batches := r.frees.take(true, false)
-	if len(batches) == 0 {
-		return
-	}
-	ctx, cancel := context.WithTimeout(r.bg, min(r.set.ReleaseTimeout, r.set.renewEvery))
-	cmds := evalAll(ctx, r.client, freeCalls(nil, batches, r.set.tombArg), onceEmptied(r.emptied))
-	cancel()
-	r.settleFrees(batches, cmds)
-}
 
 // rerunEvery is the pause before a round answered READONLY runs again.
 const rerunEvery = 10 * time.Millisecond
