@@ -24,7 +24,7 @@ import (
 // Lease/3 (the client bounds each call by its ctx alone); the release comes
 // right after that round was sent.
 func TestReleaseOnANodeThatAnswersIsFreedWhileARoundWaitsForAStoppedNode(t *testing.T) {
-	t.Parallel() // it mostly waits on servers of its own: it runs beside other such tests
+	t.Parallel()              // it mostly waits on servers of its own: it runs beside other such tests
 	const lease = time.Minute // a round is cut off at Lease/3: 20s
 	// Three masters: the two that answer are a majority, and serve their
 	// hash slots while the third is stopped.
