@@ -170,7 +170,7 @@ func (a *attempt) capacity() int {
 // between looks cannot send the call back and forth between Redis and the
 // share.
 func (a *attempt) serves() bool {
-	if !a.l.fb.degraded() {
+	if !a.l.fb.degraded() || !a.l.reach.outOfReach(a.ref.rkey()) {
 		return false
 	}
 	if !a.fbAsked {
@@ -251,6 +251,7 @@ func (a *attempt) try(mode string, capacity int) (context.Context, func(), tryRe
 		return nil, nil, tryResult{}, a.failed(mode, err, len(c.own) > 0)
 	}
 	l.health.note(nil)
+	l.reach.note(a.ref.rkey(), nil)
 	if l.health.acquired() {
 		l.renewer.roundNow() // after a READONLY: a failover may have lost slots
 	}
@@ -266,6 +267,7 @@ func (a *attempt) failed(mode string, err error, carried bool) error {
 	l := a.l
 	if !ctxEnded(a.ctx) {
 		l.health.note(err)
+		l.reach.note(a.ref.rkey(), err)
 	}
 	switch {
 	case !neverSent(err):

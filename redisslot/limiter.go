@@ -46,6 +46,7 @@ type Limiter struct {
 	sub     *subscriber
 	trouble trouble
 	health  health
+	reach   *nodeReach // on a cluster, the masters out of reach
 	emit    emitter
 	fb      fallback
 	lines   movingLines // keys' lines moving between Redis and the share
@@ -86,9 +87,10 @@ func New(client redis.UniversalClient, opts Options) *Limiter {
 	l.clock = newLeaseClock(l.set.life, func(ended []*holding) {
 		l.lost(ended, "no renewal confirmed within "+l.set.life.String(), true)
 	}, func(s *holding) { l.frees.add(s.ref, s.member, s.freeKind(), true) })
+	l.reach = newNodeReach(client, l.bg)
 	l.renewer = &renewer{
 		client: client, set: &l.set, clock: l.clock, trouble: &l.trouble, emit: &l.emit,
-		health: &l.health, fb: &l.fb, asks: &l.asks, grouping: groupingOf(client), bg: l.bg,
+		health: &l.health, reach: l.reach, fb: &l.fb, asks: &l.asks, grouping: groupingOf(client), bg: l.bg,
 		lost:     func(lost []*holding, why string) { l.lost(lost, why, false) },
 		soon:     make(chan struct{}, 1),
 		readOnly: readOnlyReruns{conns: func() int { return int(client.PoolStats().TotalConns) }},

@@ -119,6 +119,11 @@ type Options struct {
 	// leaves nothing to free. OnError hears when the state begins and
 	// ends; Stats().Degraded tells whether it is on.
 	//
+	// On a Redis Cluster client, the state is the Limiter's, but only the
+	// keys of a master out of reach are served from the share: one whose
+	// last call failed unreachable (or that the client cannot name). A key
+	// whose master answers goes to Redis, and its limit holds.
+	//
 	// It risks this: while one instance cannot reach Redis, a key may have
 	// up to its limit plus that instance's share of holders; while none
 	// can, the sum of the shares, beside the holders from before the

@@ -30,6 +30,7 @@ type renewer struct {
 	trouble  *trouble
 	emit     *emitter
 	health   *health
+	reach    *nodeReach // which cluster masters the calls reach
 	fb       *fallback
 	grouping int
 	bg       context.Context                   // ends when the Limiter closes
@@ -209,6 +210,7 @@ func (r *renewer) round() (readOnly bool) {
 	lost = append(lost, unwritten...)
 	if r.settleFrees(batches, cmds[m:]) == 0 && failures+unadopted == 0 && !r.health.isDown() {
 		r.fb.leave()
+		r.reach.clear()
 		r.health.roundAnswered()
 	}
 	r.roundMu.Unlock()
@@ -239,6 +241,7 @@ func anyReadOnly(cmds []*redis.Cmd) bool {
 func (r *renewer) settleRenewals(renewals []renewal, cmds []*redis.Cmd, sent time.Time, epochOf func(i int) uint64) (failures int, lost []*holding) {
 	for i, rc := range renewals {
 		gone, err := cmds[i].StringSlice()
+		r.reached(rc.call.keys[0], err)
 		if err != nil {
 			failures++
 			for _, key := range keysOf(rc.slots) {
@@ -257,6 +260,7 @@ func (r *renewer) settleRenewals(renewals []renewal, cmds []*redis.Cmd, sent tim
 func (r *renewer) settleAdoptions(adoptions []renewal, cmds []*redis.Cmd, sent time.Time, epoch uint64) (failures int, lost []*holding) {
 	for i, rc := range adoptions {
 		gone, err := cmds[i].StringSlice()
+		r.reached(rc.call.keys[0], err)
 		if err != nil {
 			failures++
 			for _, key := range keysOf(rc.slots) {
@@ -283,6 +287,7 @@ func (r *renewer) settleAdoptions(adoptions []renewal, cmds []*redis.Cmd, sent t
 func (r *renewer) settleFrees(batches []freeBatch, cmds []*redis.Cmd) (failures int) {
 	ok := make([]bool, len(batches))
 	for i, b := range batches {
+		r.reached(b.ref.rkey(), cmds[i].Err())
 		if err := cmds[i].Err(); err != nil {
 			failures++
 			r.noteFailure(b.ref.key, fmt.Errorf("free %d slots: %w", b.len(), err))
@@ -300,6 +305,14 @@ func (r *renewer) noteFailure(key string, err error) {
 	if r.bg.Err() == nil {
 		r.health.note(err)
 		r.trouble.failed(key, err)
+	}
+}
+
+// reached notes which cluster master a call naming the slot set rkey
+// reached, unless Close cut it short.
+func (r *renewer) reached(rkey string, err error) {
+	if r.bg.Err() == nil {
+		r.reach.note(rkey, err)
 	}
 }
 
