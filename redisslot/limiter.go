@@ -91,8 +91,8 @@ func New(client redis.UniversalClient, opts Options) *Limiter {
 	l.renewer = &renewer{
 		client: client, set: &l.set, clock: l.clock, trouble: &l.trouble, emit: &l.emit,
 		health: &l.health, reach: l.reach, fb: &l.fb, asks: &l.asks, grouping: groupingOf(client), bg: l.bg,
-		lost:     func(lost []*holding, why string) { l.lost(lost, why, false) },
-		soon:     make(chan struct{}, 1),
+		lost: func(lost []*holding, why string) { l.lost(lost, why, false) },
+		soon: make(chan struct{}, 1), settled: make(chan struct{}, 1),
 		readOnly: readOnlyReruns{conns: func() int { return int(client.PoolStats().TotalConns) }},
 	}
 	pubsub := func(err error) { l.trouble.pubsubFailed(err, l.set.renewEvery, l.set.OnError) }

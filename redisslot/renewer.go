@@ -38,9 +38,10 @@ type renewer struct {
 	tell     *teller                           // the restart messages (see emptied)
 	readOnly readOnlyReruns                    // the goroutine's
 
-	send *freeSender   // the frees never sent
-	soon chan struct{} // buffered 1: a round now
-	asks *roundAsks    // marked by each round asked at once to look for lost slots
+	send    *freeSender   // the frees never sent
+	soon    chan struct{} // buffered 1: a round now
+	settled chan struct{} // buffered 1: frees settled; the goroutine may be idle
+	asks    *roundAsks    // marked by each round asked at once to look for lost slots
 
 	onAdopt atomic.Pointer[func()] // tests: between the clock's and the share's count of an adoption
 
@@ -122,6 +123,7 @@ func (r *renewer) run() {
 			return
 		case <-r.soon:
 			next = time.Now()
+		case <-r.settled:
 		case <-t.C:
 		}
 		if start := time.Now(); !start.Before(next) {
@@ -297,6 +299,7 @@ func (r *renewer) settleFrees(batches []freeBatch, cmds []*redis.Cmd) (failures 
 		}
 	}
 	r.frees.settle(batches, ok)
+	poke(r.settled) // the last frees may be settled: the goroutine looks whether it is idle
 	return failures
 }
 
