@@ -78,6 +78,9 @@ func TestRestartFoundWhileAnAcquiresReplyIsOnItsWayEndsItsSlot(t *testing.T) {
 	warm, relWarm := mustTry(t, a, ctx, "warm", 1)
 	defer relWarm()
 	eventually(t, "a's restart canary is subscribed", func() bool { return redisslot.CanaryConfirmed(a) })
+	// Its first look at the slots held goes over the pooled connection:
+	// the acquire must find that connection free, not dial a direct one.
+	eventually(t, "a's canary's first confirmation looked into", func() bool { return redisslot.CanaryChecked(a) })
 
 	pid := srv.Pid()
 	if err := syscall.Kill(pid, syscall.SIGSTOP); err != nil {
