@@ -4,8 +4,6 @@ import (
 	"context"
 	"fmt"
 	"strings"
-	"sync"
-	"syscall"
 	"testing"
 	"time"
 
@@ -80,13 +78,7 @@ func TestStalledNodeUnderTheRestartMessageDoesNotEndHoldersOnOtherNodes(t *testi
 	if err := redisslot.LoadScriptsButAcquire(ctx, hc); err != nil {
 		t.Fatal(err)
 	}
-	pid := servers[stalled].Pid()
-	if err := syscall.Kill(pid, syscall.SIGSTOP); err != nil {
-		t.Fatal(err)
-	}
-	resume := sync.OnceFunc(func() { _ = syscall.Kill(pid, syscall.SIGCONT) })
-	t.Cleanup(resume)
-	defer resume()
+	defer stopUntilCleanup(t, servers[stalled])()
 
 	// A call finds the acquire script gone on the healthy node (loading it
 	// again on every master then fails: one is stopped).

@@ -2,7 +2,6 @@ package redisslot_test
 
 import (
 	"context"
-	"fmt"
 	"testing"
 
 	"github.com/ctxguard/release/redisslot"
@@ -63,23 +62,6 @@ func nodeWithCanary(t *testing.T, ctx context.Context, servers []*redistest.Serv
 		return false
 	})
 	return found
-}
-
-// keyOnNode returns a key whose slot set the node of index node owns: the
-// first node owns the lower half of the hash slots.
-func keyOnNode(t *testing.T, ctx context.Context, servers []*redistest.Server, l *redisslot.Limiter, node int) string {
-	t.Helper()
-	c := servers[0].Client(t)
-	for i := 0; ; i++ {
-		key := fmt.Sprint("k", i)
-		slot, err := c.ClusterKeySlot(ctx, redisslot.SlotKey(l, key)).Result()
-		if err != nil {
-			t.Fatalf("CLUSTER KEYSLOT: %v", err)
-		}
-		if int(slot*2/16384) == node {
-			return key
-		}
-	}
 }
 
 // clusterLimiter returns a Limiter with prefix on a cluster client of its

@@ -3,14 +3,11 @@ package redisslot_test
 import (
 	"context"
 	"errors"
-	"sync"
-	"syscall"
 	"testing"
 	"time"
 
 	"github.com/ctxguard/release/redisslot"
 	"github.com/ctxguard/release/redisslot/internal/redistest"
-	"github.com/redis/go-redis/v9"
 )
 
 // On a Redis Cluster one of whose masters has stopped, a Limiter with a
@@ -25,39 +22,20 @@ import (
 func TestFallbackShareIsNotServedForAKeyWhoseNodeAnswers(t *testing.T) {
 	t.Parallel() // it mostly waits on servers of its own: it runs beside other such tests
 	const lease = 3 * time.Second
-	servers := redistest.StartCluster(t, 3)
 	ctx := ctxWithTimeout(t)
+	servers := partialCluster(t, ctx)
 	const stopped, healthy = 0, 1
-	for _, s := range servers {
-		if err := s.Client(t).ConfigSet(ctx, "cluster-require-full-coverage", "no").Err(); err != nil {
-			t.Fatalf("CONFIG SET cluster-require-full-coverage no: %v", err)
-		}
-	}
-	// a's client is set up as the package documentation advises for
-	// request paths: 1s timeouts, one retry.
-	ca := redis.NewClusterClient(&redis.ClusterOptions{
-		Addrs:                 []string{servers[0].Addr, servers[1].Addr, servers[2].Addr},
-		ContextTimeoutEnabled: true,
-		DialTimeout:           time.Second,
-		ReadTimeout:           time.Second,
-		WriteTimeout:          time.Second,
-		MaxRetries:            1,
-	})
-	t.Cleanup(func() { _ = ca.Close() })
+	ca := clusterClientOf(t, servers, time.Second) // 1s timeouts, one retry
 	cb := redistest.ClusterClient(t, servers)
-	for _, c := range []*redis.ClusterClient{ca, cb} {
-		if err := redisslot.LoadScripts(ctx, c); err != nil {
-			t.Fatalf("SCRIPT LOAD: %v", err)
-		}
-	}
+	loadScripts(t, ctx, ca, cb)
 	a := redisslot.New(ca, redisslot.Options{Prefix: "p:", Lease: lease, OnError: (&errLog{}).add,
 		Fallback: func(string, int) int { return 1 }})
 	t.Cleanup(func() { _ = a.Close() })
 	b := redisslot.New(cb, redisslot.Options{Prefix: "p:", Lease: lease, OnError: (&errLog{}).add})
 	t.Cleanup(func() { _ = b.Close() })
 
-	far := keyOnNodeOf(t, ctx, servers, a, stopped)
-	near := keyOnNodeOf(t, ctx, servers, a, healthy)
+	far := keyOnNode(t, ctx, servers, a, stopped)
+	near := keyOnNode(t, ctx, servers, a, healthy)
 	holdAbandoned(t, a, ctx, far, 1) // a's rounds call the node to be stopped
 	_, relB := mustTry(t, b, ctx, near, 1)
 	defer relB()
@@ -65,13 +43,7 @@ func TestFallbackShareIsNotServedForAKeyWhoseNodeAnswers(t *testing.T) {
 		t.Fatalf("a.TryAcquire(%q, 1) before the stop = %v; want ErrFull", near, err)
 	}
 
-	pid := servers[stopped].Pid()
-	if err := syscall.Kill(pid, syscall.SIGSTOP); err != nil {
-		t.Fatal(err)
-	}
-	resume := sync.OnceFunc(func() { _ = syscall.Kill(pid, syscall.SIGCONT) })
-	t.Cleanup(resume)
-	defer resume()
+	defer stopUntilCleanup(t, servers[stopped])()
 
 	// a's next round times out on the stopped master: the fallback state
 	// begins, and a key of that master is served from the share.

@@ -2,9 +2,7 @@ package redisslot_test
 
 import (
 	"context"
-	"fmt"
 	"sync"
-	"syscall"
 	"testing"
 	"time"
 
@@ -26,48 +24,27 @@ import (
 func TestReleaseOnANodeThatAnswersIsFreedWhileARoundWaitsForAStoppedNode(t *testing.T) {
 	t.Parallel()              // it mostly waits on servers of its own: it runs beside other such tests
 	const lease = time.Minute // a round is cut off at Lease/3: 20s
-	// Three masters: the two that answer are a majority, and serve their
-	// hash slots while the third is stopped.
-	servers := redistest.StartCluster(t, 3)
 	ctx := ctxWithTimeout(t)
+	servers := partialCluster(t, ctx)
 	const stopped, healthy = 0, 1
-	for _, s := range servers {
-		if err := s.Client(t).ConfigSet(ctx, "cluster-require-full-coverage", "no").Err(); err != nil {
-			t.Fatalf("CONFIG SET cluster-require-full-coverage no: %v", err)
-		}
-	}
-
-	// a's client bounds every call by its ctx alone (ReadTimeout -1: no
-	// timeout of its own), so that a round is bounded by Lease/3, as the
-	// package documentation says.
-	o := servers[0].Options()
-	ca := redis.NewClusterClient(&redis.ClusterOptions{
-		Addrs:                 []string{servers[0].Addr, servers[1].Addr, servers[2].Addr},
-		ContextTimeoutEnabled: true,
-		DialTimeout:           o.DialTimeout,
-		ReadTimeout:           -1,
-		WriteTimeout:          -1,
-		MaxRetries:            1,
-	})
-	t.Cleanup(func() { _ = ca.Close() })
+	// a's client bounds every call by its ctx alone (no timeout of its
+	// own), so that a round is bounded by Lease/3, as the package
+	// documentation says.
+	ca := clusterClientOf(t, servers, -1)
 	roundSent := make(chan struct{}, 1)
 	ca.AddHook(scriptHook{hash: redisslot.RenewHash, fn: func(_ context.Context, _ []redis.Cmder, next func() error) error {
 		sendOrDrop(roundSent, struct{}{})
 		return next()
 	}})
 	cb := redistest.ClusterClient(t, servers)
-	for _, c := range []*redis.ClusterClient{ca, cb} {
-		if err := redisslot.LoadScripts(ctx, c); err != nil {
-			t.Fatalf("SCRIPT LOAD: %v", err)
-		}
-	}
+	loadScripts(t, ctx, ca, cb)
 	a := redisslot.New(ca, redisslot.Options{Prefix: "p:", Lease: lease, OnError: (&errLog{}).add})
 	t.Cleanup(func() { _ = a.Close() })
 	b := redisslot.New(cb, redisslot.Options{Prefix: "p:", Lease: lease, OnError: (&errLog{}).add})
 	t.Cleanup(func() { _ = b.Close() })
 
-	far := keyOnNodeOf(t, ctx, servers, a, stopped)
-	near := keyOnNodeOf(t, ctx, servers, a, healthy)
+	far := keyOnNode(t, ctx, servers, a, stopped)
+	near := keyOnNode(t, ctx, servers, a, healthy)
 	holdAbandoned(t, a, ctx, far, 1) // a's rounds now call the node to be stopped
 	_, rel := mustTry(t, a, ctx, near, 1)
 	eventually(t, "a's restart canary's first confirmation looked into", func() bool { return redisslot.CanaryChecked(a) })
@@ -95,13 +72,7 @@ func TestReleaseOnANodeThatAnswersIsFreedWhileARoundWaitsForAStoppedNode(t *test
 	eventually(t, "b's Acquire waits", func() bool { return redisslot.Waiters(b, near) == 1 })
 
 	// The other master stops; a runs a round, which waits for it.
-	pid := servers[stopped].Pid()
-	if err := syscall.Kill(pid, syscall.SIGSTOP); err != nil {
-		t.Fatal(err)
-	}
-	resume := sync.OnceFunc(func() { _ = syscall.Kill(pid, syscall.SIGCONT) })
-	t.Cleanup(resume)
-	defer resume()
+	defer stopUntilCleanup(t, servers[stopped])()
 	select {
 	case <-roundSent:
 	default:
@@ -122,22 +93,5 @@ func TestReleaseOnANodeThatAnswersIsFreedWhileARoundWaitsForAStoppedNode(t *test
 		n, err := servers[healthy].Client(t).ZCard(ctx, redisslot.SlotKey(a, near)).Result()
 		t.Fatalf("b's waiter had no slot of %q %v after a released it (slot set on the node that answers holds %d, %v; pending frees of a: %d); want it freed at once and taken within %v",
 			near, bound, n, err, a.Stats().PendingFrees, bound)
-	}
-}
-
-// keyOnNodeOf returns a key whose slot set l keeps on servers[node], of a
-// cluster whose masters split the hash slots evenly, in order.
-func keyOnNodeOf(t *testing.T, ctx context.Context, servers []*redistest.Server, l *redisslot.Limiter, node int) string {
-	t.Helper()
-	c := servers[0].Client(t)
-	for i := 0; ; i++ {
-		key := fmt.Sprint("k", i)
-		slot, err := c.ClusterKeySlot(ctx, redisslot.SlotKey(l, key)).Result()
-		if err != nil {
-			t.Fatalf("CLUSTER KEYSLOT: %v", err)
-		}
-		if int(slot)*len(servers)/16384 == node {
-			return key
-		}
 	}
 }
