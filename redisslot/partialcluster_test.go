@@ -77,15 +77,24 @@ func loadScripts(t *testing.T, ctx context.Context, clients ...redis.UniversalCl
 // cluster whose masters split the hash slots evenly, in order.
 func keyOnNode(t *testing.T, ctx context.Context, servers []*redistest.Server, l *redisslot.Limiter, node int) string {
 	t.Helper()
+	return keysOnNode(t, ctx, servers, l, node, 1)[0]
+}
+
+// keysOnNode returns n keys, the first as keyOnNode's, whose slot sets l
+// keeps on servers[node].
+func keysOnNode(t *testing.T, ctx context.Context, servers []*redistest.Server, l *redisslot.Limiter, node, n int) []string {
+	t.Helper()
 	c := servers[0].Client(t)
-	for i := 0; ; i++ {
+	var keys []string
+	for i := 0; len(keys) < n; i++ {
 		key := fmt.Sprint("k", i)
 		slot, err := c.ClusterKeySlot(ctx, redisslot.SlotKey(l, key)).Result()
 		if err != nil {
 			t.Fatalf("CLUSTER KEYSLOT: %v", err)
 		}
 		if int(slot)*len(servers)/16384 == node {
-			return key
+			keys = append(keys, key)
 		}
 	}
+	return keys
 }
