@@ -170,7 +170,7 @@ func (a *attempt) capacity() int {
 // between looks cannot send the call back and forth between Redis and the
 // share.
 func (a *attempt) serves() bool {
-	if !a.l.fb.degraded() || !a.l.reach.outOfReach(a.ref.rkey()) {
+	if !a.l.fb.degraded() || !a.l.reach.outOfReach(a.ref.rkey()) && !a.l.fb.pending(a.ref.key) {
 		return false
 	}
 	if !a.fbAsked {
@@ -318,7 +318,7 @@ func (a *attempt) keep(sent time.Time, shared bool) (context.Context, func(), er
 	}
 	a.shared = shared
 	if shared {
-		l.fb.returned()
+		l.fb.served.Add(1)
 	}
 	l.renewer.wake()
 	if !shared && l.asks.count() != a.asked {

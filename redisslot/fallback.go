@@ -271,8 +271,16 @@ func (f *fallback) serve(key string, sk *shareKey) {
 	}
 }
 
-// returned counts a fallback slot returned to its caller (Stats).
-func (f *fallback) returned() { f.served.Add(1) }
+// pending reports whether key has fallback slots that Redis does not know
+// yet, or callers waiting in its share's line: while the state is on, its
+// callers stay with its share, whatever its master (see nodeReach), as
+// Redis would admit up to the limit beside those slots.
+func (f *fallback) pending(key string) bool {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	sk := f.keys[key]
+	return sk != nil && (sk.held > 0 || sk.waiters.Len() > 0)
+}
 
 // put counts one fallback slot of key no more: freed before Redis knew it.
 func (f *fallback) put(key string) {

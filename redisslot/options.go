@@ -122,7 +122,9 @@ type Options struct {
 	// On a Redis Cluster client, the state is the Limiter's, but only the
 	// keys of a master out of reach are served from the share: one whose
 	// last call failed unreachable (or that the client cannot name). A key
-	// whose master answers goes to Redis, and its limit holds.
+	// whose master answers goes to Redis, and its limit holds, once Redis
+	// knows the key's fallback slots: until then, and while callers wait in
+	// its share's line, the key stays with its share.
 	//
 	// It risks this: while one instance cannot reach Redis, a key may have
 	// up to its limit plus that instance's share of holders; while none
