@@ -15,6 +15,9 @@ import (
 // batches (one call per key, one pipeline); a free whose call fails waits
 // for the renewer's next round, which sends it again. The pending frees'
 // in-flight marks keep a round and the sender from sending one free at once.
+// It sends one call at a time: on a Redis Cluster, a call that names a
+// master that does not answer holds up the frees kicked after it, up to
+// its bound.
 //
 // Its mu guards kicked, running and stopped.
 type freeSender struct {
