@@ -28,6 +28,7 @@ type freeSender struct {
 	tombArg any             // the tombstones' life, as the scripts take it
 	emptied func()          // a call found the script cache emptied
 	settle  func([]freeBatch, []*redis.Cmd) int
+	settled chan<- struct{} // buffered 1: poked after each settle, for the renewer
 
 	mu      sync.Mutex
 	kicked  bool // frees came since the goroutine last took them
@@ -68,6 +69,7 @@ func (s *freeSender) run() {
 		cmds := evalAll(ctx, s.client, freeCalls(nil, batches, s.tombArg), onceEmptied(s.emptied))
 		cancel()
 		s.settle(batches, cmds)
+		poke(s.settled) // the last frees may be settled: the renewer may be idle
 	}
 }
 

@@ -40,7 +40,7 @@ type renewer struct {
 
 	send    *freeSender   // the frees never sent
 	soon    chan struct{} // buffered 1: a round now
-	settled chan struct{} // buffered 1: frees settled; the goroutine may be idle
+	settled chan struct{} // buffered 1: the sender settled frees; the goroutine may be idle
 	asks    *roundAsks    // marked by each round asked at once to look for lost slots
 
 	onAdopt atomic.Pointer[func()] // tests: between the clock's and the share's count of an adoption
@@ -299,7 +299,6 @@ func (r *renewer) settleFrees(batches []freeBatch, cmds []*redis.Cmd) (failures 
 		}
 	}
 	r.frees.settle(batches, ok)
-	poke(r.settled) // the last frees may be settled: the goroutine looks whether it is idle
 	return failures
 }
 

@@ -309,7 +309,7 @@ func wakeOldest(q *localQueue, n int, probe bool) int {
 }
 
 // poke sends on a channel buffered 1 without blocking.
-func poke(c chan struct{}) {
+func poke(c chan<- struct{}) {
 	select {
 	case c <- struct{}{}:
 	default:
