@@ -137,11 +137,11 @@
 // Each script touches the keys of one hash slot, all in KEYS; go-redis
 // splits pipelines (renewals, Close, Load), one round trip per node. A key
 // that begins with "}" is refused: its hash tag would be empty. Wake-ups
-// use PUBLISH and SUBSCRIBE, which a cluster carries to every node. A
-// pipeline waits for every node it names: while one master does not
-// answer, frees released after a free sent to it wait for that call, up to
-// min(ReleaseTimeout, Lease/3), whatever their own master; renewal rounds
-// do not hold them up.
+// use PUBLISH and SUBSCRIBE, which a cluster carries to every node. The
+// frees of releases go to each master on their own: while one master does
+// not answer, only the frees of its keys wait, each call up to
+// min(ReleaseTimeout, Lease/3); neither renewal rounds nor other masters
+// hold them up.
 //
 // # Observing a Limiter
 //

@@ -82,6 +82,18 @@ func (n *nodeReach) clear() {
 	n.marks.Store(0)
 }
 
+// masters returns, on a cluster, what tells the address of the master of a
+// slot set ("" if the client cannot tell); nil on other clients.
+func (n *nodeReach) masters() func(rkey string) string {
+	if n.cluster == nil {
+		return nil
+	}
+	return func(rkey string) string {
+		addr, _ := n.master(rkey)
+		return addr
+	}
+}
+
 // master returns the address of the master of rkey's hash slot, by the
 // client's view of the cluster (a master it cannot load that view from
 // counts as out of reach).
