@@ -1,0 +1,105 @@
+package redisslot_test
+
+import (
+	"context"
+	"errors"
+	"testing"
+	"time"
+
+	"github.com/ctxguard/release/redisslot"
+	"github.com/ctxguard/release/redisslot/internal/redistest"
+	"github.com/redis/go-redis/v9"
+)
+
+// On a Redis Cluster whose masters all answer, a Limiter with a fallback
+// share does not serve the share for a key that Redis admits to: while b
+// holds the one slot of key x, a's TryAcquire of x is refused, though a
+// call of a's was answered TRYAGAIN because a resharding has opened the
+// hash slot of another key of x's master. Options.Fallback serves the
+// share "while Redis cannot be reached (a network error, a timeout, Redis
+// loading or a cluster down; not an answer such as out of memory or a
+// replica's READONLY)", and on a cluster "only the keys of a master out of
+// reach"; the README promises that the limit holds.
+//
+// A hook holds a's probes (PING) until the end: a's first probe answered
+// would end the state at once, and a's TryAcquire of x would race it.
+func TestFallbackShareIsNotServedForAKeyOfAMasterThatAnswersTryAgain(t *testing.T) {
+	t.Parallel() // it mostly waits on servers of its own: it runs beside other such tests
+	ctx := ctxWithTimeout(t)
+	servers := redistest.StartCluster(t, 3)
+	const source, target = 1, 2
+	ca := clusterClientOf(t, servers, time.Second) // 1s timeouts, one retry
+	probes := make(chan struct{})
+	t.Cleanup(func() { close(probes) }) // before the Limiters close
+	ca.AddHook(scriptHook{any: true, fn: func(ctx context.Context, cmds []redis.Cmder, next func() error) error {
+		if cmds[0].Name() == "ping" {
+			select {
+			case <-probes:
+			case <-ctx.Done():
+			}
+		}
+		return next()
+	}})
+	cb := redistest.ClusterClient(t, servers)
+	loadScripts(t, ctx, ca, cb)
+	a := redisslot.New(ca, redisslot.Options{Prefix: "p:", Lease: time.Minute, OnError: (&errLog{}).add,
+		Fallback: func(string, int) int { return 1 }})
+	t.Cleanup(func() { _ = a.Close() })
+	b := redisslot.New(cb, redisslot.Options{Prefix: "p:", Lease: time.Minute, OnError: (&errLog{}).add})
+	t.Cleanup(func() { _ = b.Close() })
+
+	keys := keysOnNode(t, ctx, servers, a, source, 2)
+	moving, x := keys[0], keys[1]
+	src, dst := servers[source].Client(t), servers[target].Client(t)
+	slot, err := src.ClusterKeySlot(ctx, redisslot.SlotKey(a, moving)).Result()
+	if err != nil {
+		t.Fatalf("CLUSTER KEYSLOT: %v", err)
+	}
+	if xs, err := src.ClusterKeySlot(ctx, redisslot.SlotKey(a, x)).Result(); err != nil || xs == slot {
+		t.Fatalf("CLUSTER KEYSLOT of %q = %d, %v; want a hash slot other than %d", x, xs, err, slot)
+	}
+	_, relMoving := mustTry(t, b, ctx, moving, 2) // the moving hash slot holds a slot set
+	defer relMoving()
+	_, relX := mustTry(t, b, ctx, x, 1)
+	defer relX()
+	if _, _, err := a.TryAcquire(ctx, x, 1); !errors.Is(err, redisslot.ErrFull) {
+		t.Fatalf("a.TryAcquire(%q, 1) before the resharding = %v; want ErrFull", x, err)
+	}
+
+	srcID, err := src.ClusterMyID(ctx).Result()
+	if err != nil {
+		t.Fatalf("CLUSTER MYID: %v", err)
+	}
+	dstID, err := dst.ClusterMyID(ctx).Result()
+	if err != nil {
+		t.Fatalf("CLUSTER MYID: %v", err)
+	}
+	for _, set := range []struct {
+		c    *redis.Client
+		args []any
+	}{{dst, []any{"importing", srcID}}, {src, []any{"migrating", dstID}}} {
+		if err := set.c.Do(ctx, append([]any{"cluster", "setslot", slot}, set.args...)...).Err(); err != nil {
+			t.Fatalf("CLUSTER SETSLOT %d %v: %v", slot, set.args, err)
+		}
+	}
+	t.Cleanup(func() { // the resharding given up: the slot stays on its source
+		_ = dst.Do(context.Background(), "cluster", "setslot", slot, "stable").Err()
+		_ = src.Do(context.Background(), "cluster", "setslot", slot, "stable").Err()
+	})
+
+	_, relA, err := a.TryAcquire(ctx, moving, 2)
+	t.Logf("a.TryAcquire(%q, 2), its hash slot open = %v (a degraded: %v)", moving, err, a.Stats().Degraded)
+	if relA != nil {
+		defer relA()
+	}
+	_, rel, err := a.TryAcquire(ctx, x, 1)
+	if err == nil {
+		rel()
+		n, _ := src.ZCard(ctx, redisslot.SlotKey(a, x)).Result()
+		t.Fatalf("a.TryAcquire(%q, 1) = a slot of the share while b holds its one slot in Redis (%d members), every master answering (a degraded: %v); want ErrFull",
+			x, n, a.Stats().Degraded)
+	}
+	if !errors.Is(err, redisslot.ErrFull) {
+		t.Fatalf("a.TryAcquire(%q, 1) = %v; want ErrFull: its master answers", x, err)
+	}
+}
