@@ -405,9 +405,9 @@ type call struct {
 // evalAll runs every call in one pipeline and returns a command per call.
 // A pipelined EVALSHA gets no EVAL fallback from go-redis, so the calls
 // answered NOSCRIPT are sent once more after their scripts are loaded
-// again. noScript, if not nil, hears each of those calls by its index
-// before it is sent again, and may change its args in place (see
-// isNoScript, onceEmptied).
+// again where they run (see scriptLoader). noScript, if not nil, hears each
+// of those calls by its index before it is sent again, and may change its
+// args in place (see isNoScript, onceEmptied).
 func evalAll(ctx context.Context, c redis.UniversalClient, calls []call, noScript func(i int)) []*redis.Cmd {
 	cmds := make([]*redis.Cmd, len(calls))
 	if len(calls) == 1 { // as Script.Run, which hides the NOSCRIPT
@@ -430,19 +430,16 @@ func evalAll(ctx context.Context, c redis.UniversalClient, calls []call, noScrip
 	}
 	send()
 	again := false
-	loaded := make(map[*redis.Script]error)
+	loader := scriptLoader{client: c}
 	for i, cmd := range cmds {
 		if !isNoScript(cmd.Err()) {
 			continue
 		}
-		s := calls[i].script
-		if _, done := loaded[s]; !done {
-			loaded[s] = s.Load(ctx, c).Err()
-		}
+		err := loader.load(ctx, calls[i].script, calls[i].keys[0])
 		if noScript != nil {
 			noScript(i)
 		}
-		if err := loaded[s]; err != nil {
+		if err != nil {
 			cmd.SetErr(err)
 			continue
 		}
@@ -481,8 +478,8 @@ func isNoScript(err error) bool {
 // first copy late, after the free that undid the slot a second copy took; a
 // call whose reply is lost fails instead, and its unsure free leaves a
 // tombstone that refuses any copy. On NOSCRIPT (the call did not run) it
-// calls emptied (see isNoScript), loads s and sends EVALSHA again, where
-// Script.Run would send EVAL.
+// calls emptied (see isNoScript), loads s where the call runs (see
+// scriptLoader) and sends EVALSHA again, where Script.Run would send EVAL.
 func runOnce(ctx context.Context, c redis.UniversalClient, s *redis.Script, keys []string, args []any, emptied func()) *redis.Cmd {
 	a := make([]any, 3+len(keys), 3+len(keys)+len(args))
 	a[0], a[1], a[2] = "evalsha", s.Hash(), len(keys)
@@ -500,7 +497,7 @@ func runOnce(ctx context.Context, c redis.UniversalClient, s *redis.Script, keys
 		if emptied != nil {
 			emptied()
 		}
-		if err := s.Load(ctx, c).Err(); err != nil {
+		if err := (&scriptLoader{client: c}).load(ctx, s, keys[0]); err != nil {
 			cmd.SetErr(err)
 			return cmd
 		}
