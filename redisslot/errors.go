@@ -74,7 +74,8 @@ func readOnly(err error) bool { return redis.HasErrorPrefix(err, "READONLY") }
 // that Redis cannot be reached now (a network error, a timeout, no
 // connection from the pool, a server loading its data, a cluster down),
 // rather than that it answered (out of memory, READONLY, WRONGTYPE, a
-// script error).
+// script error, a resharding's TRYAGAIN: the key's master answers, and the
+// share must not be served beside its holders).
 func unreachable(err error) bool {
 	if err == nil {
 		return false
@@ -84,5 +85,5 @@ func unreachable(err error) bool {
 		errors.Is(err, syscall.ECONNREFUSED) || errors.Is(err, syscall.ECONNRESET) || errors.Is(err, syscall.EPIPE) ||
 		errors.Is(err, context.DeadlineExceeded) || errors.Is(err, redis.ErrPoolTimeout) ||
 		redis.HasErrorPrefix(err, "LOADING") || redis.HasErrorPrefix(err, "CLUSTERDOWN") ||
-		redis.HasErrorPrefix(err, "MASTERDOWN") || redis.HasErrorPrefix(err, "TRYAGAIN")
+		redis.HasErrorPrefix(err, "MASTERDOWN")
 }

@@ -88,7 +88,8 @@ type Options struct {
 
 	// Fallback, when not nil, keeps the service going while Redis cannot
 	// be reached (a network error, a timeout, Redis loading or a cluster
-	// down; not an answer such as out of memory or a replica's READONLY):
+	// down; not an answer such as out of memory, a replica's READONLY or a
+	// resharding's TRYAGAIN):
 	// TryAcquire and Acquire then admit up to Fallback(key, limit) slots of
 	// each key in this process alone, and beyond that refuse or queue as for
 	// a full key (Acquire waits in a local line, in order, under the caps).
