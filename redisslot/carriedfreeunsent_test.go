@@ -47,6 +47,9 @@ func TestFreeCarriedByATryThatNeverReachedRedisIsSentAtOnce(t *testing.T) {
 	result := waitingAcquire(t, wctx, f.l, "k", 1)
 	// Its join, and the try it makes once subscribed to wake-ups.
 	eventually(t, "the waiter's join and first try return", func() bool { return tries.Load() >= 2 })
+	// A wake-up due (a try about to go) would have the release send the
+	// free itself instead.
+	eventually(t, "the waiter first in line with no wake-up due", func() bool { return redisslot.HandsOff(f.l, "k") })
 
 	rel() // handed to the waiter, first in line here
 	recv(t, carrying, waitAtOnce, "no try of the waiter carried the released slot's free")

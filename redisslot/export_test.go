@@ -63,6 +63,20 @@ func Waiters(l *Limiter, key string) int {
 	return 0
 }
 
+// HandsOff reports whether a release of key here would now hand its free
+// to the oldest local waiter (see waiting.handOff): that waiter is known to
+// be first in line, with no wake-up due.
+func HandsOff(l *Limiter, key string) bool {
+	l.waiting.mu.Lock()
+	defer l.waiting.mu.Unlock()
+	q := l.waiting.queues[l.set.names.slotKey(key)]
+	if q == nil {
+		return false
+	}
+	wt := q.waiters.Front().Value.(*waiter)
+	return wt.head && !wt.woken
+}
+
 // Held returns how many slots l holds, on all keys.
 func Held(l *Limiter) int { return l.clock.len() }
 
