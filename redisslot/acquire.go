@@ -242,7 +242,7 @@ func (a *attempt) try(mode string, capacity int) (context.Context, func(), tryRe
 	args = c.args(append(args, a.member, a.limit, l.set.leaseArg, mode, capacity, entryTTLArg))
 	sent := time.Now()
 	a.asked, a.epoch = l.asks.count(), l.clock.epochNow()
-	res, err := runOnce(a.ctx, l.client, acquireScript, a.ref.keys(), args, l.renewer.emptied).Int64Slice()
+	res, err := runOnce(a.ctx, l.client, acquireScript, acquireSrc, a.ref.keys(), args, l.renewer.emptied).Int64Slice()
 	if err == nil && (len(res) != 3 || res[0] == stateGone) {
 		err = fmt.Errorf("unexpected reply %v", res)
 	}

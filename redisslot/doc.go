@@ -141,12 +141,13 @@
 // frees of releases go to each master on their own: while one master does
 // not answer, only the frees of its keys wait, each call up to
 // min(ReleaseTimeout, Lease/3); neither renewal rounds nor other masters
-// hold them up. A script cache found emptied is loaded again on the master
-// that answered NOSCRIPT alone. While a resharding moves a key's hash slot,
-// Redis may answer its calls TRYAGAIN: its acquires return that error, its
-// frees are sent again each round until the move ends, and its leases are
-// kept, or lost, as in a stall. That answer is no outage: no fallback share
-// is served for it.
+// hold them up. A call answered NOSCRIPT (a script cache emptied, or a
+// node new to the cluster) is sent again as EVAL, to the node that runs
+// it, which then keeps the script. While a resharding moves a key's hash
+// slot, Redis may answer its calls TRYAGAIN: its acquires return that
+// error, its frees are sent again each round until the move ends, and its
+// leases are kept, or lost, as in a stall. That answer is no outage: no
+// fallback share is served for it.
 //
 // # Observing a Limiter
 //

@@ -15,15 +15,16 @@ import (
 
 // On a Redis Cluster that a resharding grows by a new master, a slot whose
 // slot set the move has carried to the new node keeps its lease while
-// every node answers. The package documentation promises: "A script cache
-// found emptied is loaded again on the master that answered NOSCRIPT
-// alone. While a resharding moves a key's hash slot, Redis may answer its
-// calls TRYAGAIN: [...] its leases are kept, or lost, as in a stall."
+// every node answers. The package documentation promises: "A call answered
+// NOSCRIPT (a script cache emptied, or a node new to the cluster) is sent
+// again as EVAL, to the node that runs it, which then keeps the script.
+// While a resharding moves a key's hash slot, Redis may answer its calls
+// TRYAGAIN: [...] its leases are kept, or lost, as in a stall."
 //
 // Here nothing stalls and nothing answers TRYAGAIN: the renewal names one
 // slot set, which the source answers ASK and the importing node, whose
-// script cache has never held the scripts, answers NOSCRIPT. The scripts
-// must be loaded there for the renewal to go through; the test fails if the
+// script cache has never held the scripts, answers NOSCRIPT. The script
+// must reach that node for the renewal to go through; the test fails if the
 // holder's lease is lost within three Leases of the move beginning. (A
 // second key held keeps the round a pipeline of two calls, as on any busy
 // gateway: a round of one call falls back to EVAL, which follows the ASK.)

@@ -42,7 +42,10 @@ import (
 // places); first in line taking its slot 10 (+1 to publish); joining behind
 // others 12 (+1 with slots to free, +2 to wake); a queued try with no room
 // 6 first in line, 7 behind it.
-var acquireScript = redis.NewScript("#!lua" + nowMs + commonLua + `
+var acquireScript = redis.NewScript(acquireSrc)
+
+// acquireSrc is acquireScript's body, which runOnce sends after a NOSCRIPT.
+const acquireSrc = "#!lua" + nowMs + commonLua + `
 local member, limit, mode = ARGV[1], tonumber(ARGV[2]), ARGV[4]
 local lastSlot = #ARGV - tonumber(ARGV[8])
 local freed = 0 -- slots and places freed
@@ -160,7 +163,7 @@ if waiters == 0 then
 	redis.call('PEXPIREAT', KEYS[3], ends)
 end
 return {2, order, waiters}
-`)
+`
 
 // The states the acquire script answers with, and its modes.
 const (
@@ -404,8 +407,9 @@ type call struct {
 
 // evalAll runs every call in one pipeline and returns a command per call.
 // A pipelined EVALSHA gets no EVAL fallback from go-redis, so the calls
-// answered NOSCRIPT are sent once more after their scripts are loaded
-// again where they run (see scriptLoader). noScript, if not nil, hears each
+// answered NOSCRIPT are sent once more as EVAL, with their script's body:
+// each goes, as its EVALSHA went, to the node that runs it (after a MOVED
+// or an ASK too), which keeps the script. noScript, if not nil, hears each
 // of those calls by its index before it is sent again, and may change its
 // args in place (see isNoScript, onceEmptied).
 func evalAll(ctx context.Context, c redis.UniversalClient, calls []call, noScript func(i int)) []*redis.Cmd {
@@ -419,34 +423,26 @@ func evalAll(ctx context.Context, c redis.UniversalClient, calls []call, noScrip
 		}
 		return cmds
 	}
-	send := func() { // the calls that have no command yet
-		pipe := c.Pipeline()
-		for i, cl := range calls {
-			if cmds[i] == nil {
-				cmds[i] = cl.script.EvalSha(ctx, pipe, cl.keys, cl.args...)
-			}
-		}
-		_, _ = pipe.Exec(ctx) // each command carries its own error
+	pipe := c.Pipeline()
+	for i, cl := range calls {
+		cmds[i] = cl.script.EvalSha(ctx, pipe, cl.keys, cl.args...)
 	}
-	send()
-	again := false
-	loader := scriptLoader{client: c}
+	_, _ = pipe.Exec(ctx) // each command carries its own error
+	pipe = c.Pipeline()
+	again := make(map[int]*redis.Cmd)
 	for i, cmd := range cmds {
-		if !isNoScript(cmd.Err()) {
-			continue
+		if isNoScript(cmd.Err()) {
+			if noScript != nil {
+				noScript(i)
+			}
+			again[i] = calls[i].script.Eval(ctx, pipe, calls[i].keys, calls[i].args...)
 		}
-		err := loader.load(ctx, calls[i].script, calls[i].keys[0])
-		if noScript != nil {
-			noScript(i)
-		}
-		if err != nil {
-			cmd.SetErr(err)
-			continue
-		}
-		cmds[i], again = nil, true
 	}
-	if again {
-		send()
+	if len(again) > 0 {
+		_, _ = pipe.Exec(ctx)
+		for i, cmd := range again {
+			cmds[i] = cmd
+		}
 	}
 	return cmds
 }
@@ -473,34 +469,32 @@ func isNoScript(err error) bool {
 	return errors.Is(err, redis.ErrNoScript) || redis.HasErrorPrefix(err, "NOSCRIPT")
 }
 
-// runOnce runs s as [redis.Script.Run] does, but as a sentOnce, which the
-// client's hooks see. The acquire script goes so, since Redis may run a
-// first copy late, after the free that undid the slot a second copy took; a
-// call whose reply is lost fails instead, and its unsure free leaves a
-// tombstone that refuses any copy. On NOSCRIPT (the call did not run) it
-// calls emptied (see isNoScript), loads s where the call runs (see
-// scriptLoader) and sends EVALSHA again, where Script.Run would send EVAL.
-func runOnce(ctx context.Context, c redis.UniversalClient, s *redis.Script, keys []string, args []any, emptied func()) *redis.Cmd {
+// runOnce runs s, whose body is src, as [redis.Script.Run] does, but as a
+// sentOnce, which the client's hooks see. The acquire script goes so, since
+// Redis may run a first copy late, after the free that undid the slot a
+// second copy took; a call whose reply is lost fails instead, and its
+// unsure free leaves a tombstone that refuses any copy. On NOSCRIPT (the
+// call did not run) it calls emptied (see isNoScript) and sends it again as
+// EVAL, as Script.Run does: to the node that runs it, which keeps the
+// script.
+func runOnce(ctx context.Context, c redis.UniversalClient, s *redis.Script, src string, keys []string, args []any, emptied func()) *redis.Cmd {
 	a := make([]any, 3+len(keys), 3+len(keys)+len(args))
 	a[0], a[1], a[2] = "evalsha", s.Hash(), len(keys)
 	for i, k := range keys {
 		a[3+i] = k
 	}
 	a = append(a, args...)
-	for loaded := false; ; loaded = true {
+	for again := false; ; again = true {
 		cmd := redis.NewCmd(ctx, a...)
 		cmd.SetFirstKeyPos(3)
 		_ = c.Process(ctx, sentOnce{cmd})
-		if loaded || !isNoScript(cmd.Err()) {
+		if again || !isNoScript(cmd.Err()) {
 			return cmd
 		}
 		if emptied != nil {
 			emptied()
 		}
-		if err := (&scriptLoader{client: c}).load(ctx, s, keys[0]); err != nil {
-			cmd.SetErr(err)
-			return cmd
-		}
+		a[0], a[1] = "eval", src
 	}
 }
 
