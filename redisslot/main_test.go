@@ -2,6 +2,7 @@ package redisslot_test
 
 import (
 	"context"
+	"flag"
 	"testing"
 	"time"
 
@@ -17,8 +18,20 @@ import (
 // go-redis's own log is silenced: the fault tests stop and kill servers on
 // purpose, and its pool would print a line for every refused dial, burying
 // a failing test's report.
+//
+// The parallel tests wait on servers of their own (outages, stalls,
+// leases), using little CPU: four run at once, whatever GOMAXPROCS, unless
+// -parallel says otherwise.
 func TestMain(m *testing.M) {
 	redis.SetLogger(silentLog{})
+	flag.Parse()
+	set := false
+	flag.Visit(func(f *flag.Flag) { set = set || f.Name == "test.parallel" })
+	if !set {
+		if err := flag.Set("test.parallel", "4"); err != nil {
+			panic(err)
+		}
+	}
 	goleak.VerifyTestMain(redistest.WithShared(m))
 }
 
