@@ -51,10 +51,7 @@ func TestFallbackShareIsNotServedForAKeyOfAMasterThatAnswersTryAgain(t *testing.
 	keys := keysOnNode(t, ctx, servers, a, source, 2)
 	moving, x := keys[0], keys[1]
 	src, dst := servers[source].Client(t), servers[target].Client(t)
-	slot, err := src.ClusterKeySlot(ctx, redisslot.SlotKey(a, moving)).Result()
-	if err != nil {
-		t.Fatalf("CLUSTER KEYSLOT: %v", err)
-	}
+	slot := keySlot(t, ctx, src, redisslot.SlotKey(a, moving))
 	if xs, err := src.ClusterKeySlot(ctx, redisslot.SlotKey(a, x)).Result(); err != nil || xs == slot {
 		t.Fatalf("CLUSTER KEYSLOT of %q = %d, %v; want a hash slot other than %d", x, xs, err, slot)
 	}
@@ -66,22 +63,7 @@ func TestFallbackShareIsNotServedForAKeyOfAMasterThatAnswersTryAgain(t *testing.
 		t.Fatalf("a.TryAcquire(%q, 1) before the resharding = %v; want ErrFull", x, err)
 	}
 
-	srcID, err := src.ClusterMyID(ctx).Result()
-	if err != nil {
-		t.Fatalf("CLUSTER MYID: %v", err)
-	}
-	dstID, err := dst.ClusterMyID(ctx).Result()
-	if err != nil {
-		t.Fatalf("CLUSTER MYID: %v", err)
-	}
-	for _, set := range []struct {
-		c    *redis.Client
-		args []any
-	}{{dst, []any{"importing", srcID}}, {src, []any{"migrating", dstID}}} {
-		if err := set.c.Do(ctx, append([]any{"cluster", "setslot", slot}, set.args...)...).Err(); err != nil {
-			t.Fatalf("CLUSTER SETSLOT %d %v: %v", slot, set.args, err)
-		}
-	}
+	openMove(t, ctx, src, dst, slot)
 	t.Cleanup(func() { // the resharding given up: the slot stays on its source
 		_ = dst.Do(context.Background(), "cluster", "setslot", slot, "stable").Err()
 		_ = src.Do(context.Background(), "cluster", "setslot", slot, "stable").Err()

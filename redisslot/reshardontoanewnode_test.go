@@ -2,15 +2,12 @@ package redisslot_test
 
 import (
 	"context"
-	"net"
-	"strconv"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/ctxguard/release/redisslot"
 	"github.com/ctxguard/release/redisslot/internal/redistest"
-	"github.com/redis/go-redis/v9"
 )
 
 // On a Redis Cluster that a resharding grows by a new master, a slot whose
@@ -48,32 +45,9 @@ func TestHolderOfAKeyMovedToANewNodeKeepsItsLeaseThroughTheMove(t *testing.T) {
 	_, relOther := mustTry(t, l, ctx, other, 2)
 	defer relOther()
 
-	src, dst := servers[source].Client(t), fresh.Client(t)
+	dst := fresh.Client(t)
 	rkey := redisslot.SlotKey(l, moving)
-	slot, err := src.ClusterKeySlot(ctx, rkey).Result()
-	if err != nil {
-		t.Fatalf("CLUSTER KEYSLOT: %v", err)
-	}
-	srcID, dstID := nodeID(t, ctx, src), nodeID(t, ctx, dst)
-	for _, set := range []struct {
-		c    *redis.Client
-		args []any
-	}{{dst, []any{"importing", srcID}}, {src, []any{"migrating", dstID}}} {
-		if err := set.c.Do(ctx, append([]any{"cluster", "setslot", slot}, set.args...)...).Err(); err != nil {
-			t.Fatalf("CLUSTER SETSLOT %d %v: %v", slot, set.args, err)
-		}
-	}
-	t.Cleanup(func() { // the move ends, so that Close's frees reach the key
-		for _, s := range append(servers, fresh) {
-			cl := redis.NewClient(s.Options())
-			_ = cl.Do(context.Background(), "cluster", "setslot", slot, "node", dstID).Err()
-			_ = cl.Close()
-		}
-	})
-	host, port, _ := net.SplitHostPort(fresh.Addr)
-	if err := src.Migrate(ctx, host, port, rkey, 0, 5*time.Second).Err(); err != nil {
-		t.Fatalf("MIGRATE %s to the new node: %v", rkey, err)
-	}
+	moveSlotSet(t, ctx, servers, source, fresh, rkey)
 	moved := time.Now()
 
 	// Every node answers: the new one holds the member, with its lease.
@@ -104,37 +78,4 @@ func TestHolderOfAKeyMovedToANewNodeKeepsItsLeaseThroughTheMove(t *testing.T) {
 			return
 		}
 	}
-}
-
-// addClusterNode starts a cluster node with no hash slot, has it meet the
-// cluster of servers, and waits until every node knows every other.
-func addClusterNode(t *testing.T, ctx context.Context, servers []*redistest.Server) *redistest.Server {
-	t.Helper()
-	fresh := redistest.StartWith(t, "--cluster-enabled", "yes",
-		"--cluster-config-file", "nodes.conf", "--cluster-node-timeout", "5000")
-	host, port, _ := net.SplitHostPort(servers[0].Addr)
-	p, _ := strconv.Atoi(port)
-	if err := fresh.Client(t).ClusterMeet(ctx, host, strconv.Itoa(p)).Err(); err != nil {
-		t.Fatalf("CLUSTER MEET: %v", err)
-	}
-	all := append(append([]*redistest.Server(nil), servers...), fresh)
-	want := "cluster_known_nodes:" + strconv.Itoa(len(all)) + "\r"
-	for _, s := range all {
-		cl := s.Client(t)
-		eventuallyWithin(t, 10*time.Second, "node "+s.Addr+" knows the new node", func() bool {
-			info, err := cl.ClusterInfo(ctx).Result()
-			return err == nil && strings.Contains(info, want) && strings.Contains(info, "cluster_state:ok")
-		})
-	}
-	return fresh
-}
-
-// nodeID returns the cluster node id of the node c is a client of.
-func nodeID(t *testing.T, ctx context.Context, c *redis.Client) string {
-	t.Helper()
-	id, err := c.ClusterMyID(ctx).Result()
-	if err != nil {
-		t.Fatalf("CLUSTER MYID: %v", err)
-	}
-	return id
 }

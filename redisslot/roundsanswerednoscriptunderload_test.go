@@ -2,7 +2,6 @@ package redisslot_test
 
 import (
 	"context"
-	"net"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -59,33 +58,7 @@ func TestRoundsAnsweredNoScriptDoNotRunBackToBackUnderLoad(t *testing.T) {
 	_, relOther := mustTry(t, l, ctx, other, 2)
 	defer relOther()
 
-	src, dst := servers[source].Client(t), fresh.Client(t)
-	rkey := redisslot.SlotKey(l, moving)
-	slot, err := src.ClusterKeySlot(ctx, rkey).Result()
-	if err != nil {
-		t.Fatalf("CLUSTER KEYSLOT: %v", err)
-	}
-	srcID, dstID := nodeID(t, ctx, src), nodeID(t, ctx, dst)
-	for _, set := range []struct {
-		c    *redis.Client
-		args []any
-	}{{dst, []any{"importing", srcID}}, {src, []any{"migrating", dstID}}} {
-		if err := set.c.Do(ctx, append([]any{"cluster", "setslot", slot}, set.args...)...).Err(); err != nil {
-			t.Fatalf("CLUSTER SETSLOT %d %v: %v", slot, set.args, err)
-		}
-	}
-	t.Cleanup(func() { // the move ends, so that Close's frees reach the key
-		for _, s := range append(servers, fresh) {
-			cl := redis.NewClient(s.Options())
-			_ = cl.Do(context.Background(), "cluster", "setslot", slot, "node", dstID).Err()
-			_ = cl.Close()
-		}
-	})
-
-	host, port, _ := net.SplitHostPort(fresh.Addr)
-	if err := src.Migrate(ctx, host, port, rkey, 0, 5*time.Second).Err(); err != nil {
-		t.Fatalf("MIGRATE %s to the new node: %v", rkey, err)
-	}
+	moveSlotSet(t, ctx, servers, source, fresh, redisslot.SlotKey(l, moving))
 
 	stop := make(chan struct{})
 	var wg sync.WaitGroup

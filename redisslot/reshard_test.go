@@ -1,0 +1,95 @@
+package redisslot_test
+
+import (
+	"context"
+	"net"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/ctxguard/release/redisslot/internal/redistest"
+	"github.com/redis/go-redis/v9"
+)
+
+// moveSlotSet moves the slot set rkey from servers[source] to fresh, a
+// node that addClusterNode added, as a resharding does: it opens the move
+// of its hash slot (openMove) and MIGRATEs the key, leaving the move open.
+// When t ends, every node is told that fresh owns the hash slot, so that
+// Close's frees reach the key.
+func moveSlotSet(t *testing.T, ctx context.Context, servers []*redistest.Server, source int, fresh *redistest.Server, rkey string) {
+	t.Helper()
+	src, dst := servers[source].Client(t), fresh.Client(t)
+	slot := keySlot(t, ctx, src, rkey)
+	dstID := openMove(t, ctx, src, dst, slot)
+	t.Cleanup(func() {
+		for _, s := range append(servers, fresh) {
+			cl := redis.NewClient(s.Options())
+			_ = cl.Do(context.Background(), "cluster", "setslot", slot, "node", dstID).Err()
+			_ = cl.Close()
+		}
+	})
+	host, port, _ := net.SplitHostPort(fresh.Addr)
+	if err := src.Migrate(ctx, host, port, rkey, 0, 5*time.Second).Err(); err != nil {
+		t.Fatalf("MIGRATE %s to the new node: %v", rkey, err)
+	}
+}
+
+// openMove marks hash slot as importing on dst and migrating on src, as a
+// resharding does before it moves any key, and returns dst's node id.
+func openMove(t *testing.T, ctx context.Context, src, dst *redis.Client, slot int64) (dstID string) {
+	t.Helper()
+	srcID, dstID := nodeID(t, ctx, src), nodeID(t, ctx, dst)
+	for _, set := range []struct {
+		c    *redis.Client
+		args []any
+	}{{dst, []any{"importing", srcID}}, {src, []any{"migrating", dstID}}} {
+		if err := set.c.Do(ctx, append([]any{"cluster", "setslot", slot}, set.args...)...).Err(); err != nil {
+			t.Fatalf("CLUSTER SETSLOT %d %v: %v", slot, set.args, err)
+		}
+	}
+	return dstID
+}
+
+// keySlot returns the hash slot of key, as c's node tells it.
+func keySlot(t *testing.T, ctx context.Context, c *redis.Client, key string) int64 {
+	t.Helper()
+	slot, err := c.ClusterKeySlot(ctx, key).Result()
+	if err != nil {
+		t.Fatalf("CLUSTER KEYSLOT: %v", err)
+	}
+	return slot
+}
+
+// addClusterNode starts a cluster node with no hash slot, has it meet the
+// cluster of servers, and waits until every node knows every other.
+func addClusterNode(t *testing.T, ctx context.Context, servers []*redistest.Server) *redistest.Server {
+	t.Helper()
+	fresh := redistest.StartWith(t, "--cluster-enabled", "yes",
+		"--cluster-config-file", "nodes.conf", "--cluster-node-timeout", "5000")
+	host, port, _ := net.SplitHostPort(servers[0].Addr)
+	p, _ := strconv.Atoi(port)
+	if err := fresh.Client(t).ClusterMeet(ctx, host, strconv.Itoa(p)).Err(); err != nil {
+		t.Fatalf("CLUSTER MEET: %v", err)
+	}
+	all := append(append([]*redistest.Server(nil), servers...), fresh)
+	want := "cluster_known_nodes:" + strconv.Itoa(len(all)) + "\r"
+	for _, s := range all {
+		cl := s.Client(t)
+		eventuallyWithin(t, 10*time.Second, "node "+s.Addr+" knows the new node", func() bool {
+			info, err := cl.ClusterInfo(ctx).Result()
+			return err == nil && strings.Contains(info, want) && strings.Contains(info, "cluster_state:ok")
+		})
+	}
+	return fresh
+}
+
+// nodeID returns the cluster node id of the node c is a client of.
+func nodeID(t *testing.T, ctx context.Context, c *redis.Client) string {
+	t.Helper()
+	id, err := c.ClusterMyID(ctx).Result()
+	if err != nil {
+		t.Fatalf("CLUSTER MYID: %v", err)
+	}
+	return id
+}
