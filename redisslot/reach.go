@@ -17,22 +17,27 @@ import (
 // other client every key is out of reach with Redis.
 //
 // A master is out of reach from a call naming one of its keys that failed
-// unreachable until one that Redis answered, or the state's end. Its mu
-// guards down; marks counts it, so that an answer costs no lock while no
-// master is out of reach.
+// unreachable, and a PING to the master that failed too, until a call that
+// Redis answered, or the state's end. The PING tells a master that does
+// not answer from a call sent on, by an ASK or a MOVED, to another node
+// that does not (a resharding's target): go-redis's error does not name
+// the node. Concurrent calls of one master share its PING. Its mu guards
+// down and pings; marks counts down, so that an answer costs no lock while
+// no master is out of reach.
 type nodeReach struct {
 	cluster *redis.ClusterClient // nil: not a cluster
 	bg      context.Context      // ends when the Limiter closes
 
 	mu    sync.Mutex
-	down  map[string]bool // master addresses
-	marks atomic.Int64    // len(down)
+	down  map[string]bool  // master addresses
+	pings map[string]*ping // by master: its PING under way
+	marks atomic.Int64     // len(down)
 }
 
 // newNodeReach returns the nodeReach of client.
 func newNodeReach(client redis.UniversalClient, bg context.Context) *nodeReach {
 	cc, _ := client.(*redis.ClusterClient)
-	return &nodeReach{cluster: cc, bg: bg, down: make(map[string]bool)}
+	return &nodeReach{cluster: cc, bg: bg, down: make(map[string]bool), pings: make(map[string]*ping)}
 }
 
 // note records the outcome of a call naming the slot set rkey, whose
@@ -42,10 +47,11 @@ func (n *nodeReach) note(rkey string, err error) {
 	if n.cluster == nil || !down && n.marks.Load() == 0 {
 		return
 	}
-	addr, ok := n.master(rkey)
-	if !ok {
+	c, ok := n.masterClient(rkey)
+	if !ok || down && n.answers(c) {
 		return
 	}
+	addr := c.Options().Addr
 	n.mu.Lock()
 	defer n.mu.Unlock()
 	if down {
@@ -54,6 +60,43 @@ func (n *nodeReach) note(rkey string, err error) {
 		delete(n.down, addr)
 	}
 	n.marks.Store(int64(len(n.down)))
+}
+
+// answers reports whether the master c, not yet marked, answers a PING
+// (any reply but one that counts as unreachable). Concurrent callers of
+// one master wait for one PING, each up to a second, and answer false
+// when it did not end in time.
+func (n *nodeReach) answers(c *redis.Client) bool {
+	addr := c.Options().Addr
+	n.mu.Lock()
+	if n.down[addr] {
+		n.mu.Unlock()
+		return false
+	}
+	p, asked := n.pings[addr]
+	if !asked {
+		p = &ping{done: make(chan struct{})}
+		n.pings[addr] = p
+	}
+	n.mu.Unlock()
+	if asked {
+		<-p.done
+		return p.answered
+	}
+	ctx, cancel := context.WithTimeout(n.bg, time.Second)
+	defer cancel()
+	p.answered = !unreachable(c.Ping(ctx).Err())
+	n.mu.Lock()
+	delete(n.pings, addr)
+	n.mu.Unlock()
+	close(p.done)
+	return p.answered
+}
+
+// A ping is a PING to a master under way, which its callers wait for.
+type ping struct {
+	done     chan struct{} // closed when it ended; answered is set before
+	answered bool
 }
 
 // outOfReach reports whether the master of the slot set rkey is out of
@@ -98,11 +141,18 @@ func (n *nodeReach) masters() func(rkey string) string {
 // client's view of the cluster (a master it cannot load that view from
 // counts as out of reach).
 func (n *nodeReach) master(rkey string) (string, bool) {
-	ctx, cancel := context.WithTimeout(n.bg, time.Second)
-	defer cancel()
-	c, err := n.cluster.MasterForKey(ctx, rkey)
-	if err != nil {
+	c, ok := n.masterClient(rkey)
+	if !ok {
 		return "", false
 	}
 	return c.Options().Addr, true
+}
+
+// masterClient returns the client of the master of rkey's hash slot, by
+// the client's view of the cluster.
+func (n *nodeReach) masterClient(rkey string) (*redis.Client, bool) {
+	ctx, cancel := context.WithTimeout(n.bg, time.Second)
+	defer cancel()
+	c, err := n.cluster.MasterForKey(ctx, rkey)
+	return c, err == nil
 }
