@@ -1,0 +1,104 @@
+package redisslot_test
+
+import (
+	"context"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/ctxguard/release/redisslot"
+	"github.com/ctxguard/release/redisslot/internal/redistest"
+	"github.com/redis/go-redis/v9"
+)
+
+// On a Redis Cluster whose masters all answer, the release of a slot whose
+// hash slot a resharding has begun to move (CLUSTER SETSLOT IMPORTING on
+// the target, MIGRATING on the source, as redis-cli --cluster reshard does
+// before it moves any key) is freed at once: every key of the slot is still
+// on its source, which answers. The README says that a release hands the
+// member to the Limiter, "which sends the free at once and again each round
+// until Redis confirms it", and lists no resharding among the times Redis
+// misbehaves; the package documentation, that the frees of releases "go to
+// each master on their own: while one master does not answer, only the
+// frees of its keys wait".
+//
+// The resharding is held open (no key moved) for waitAtOnce and more: a
+// resharding moves a hash slot's keys batch by batch, so a slot with many
+// keys, or a big one, stays open that long.
+func TestReleaseOfASlotWhoseHashSlotIsBeingMovedIsFreedAtOnce(t *testing.T) {
+	t.Parallel() // it mostly waits on servers of its own: it runs beside other such tests
+	ctx := ctxWithTimeout(t)
+	servers := redistest.StartCluster(t, 3)
+	const source, target = 1, 2
+	ca := clusterClientOf(t, servers, 0)
+	var frees atomic.Int64 // free calls sent
+	ca.AddHook(scriptHook{hash: redisslot.ReleaseHash, fn: func(_ context.Context, _ []redis.Cmder, next func() error) error {
+		frees.Add(1)
+		return next()
+	}})
+	loadScripts(t, ctx, ca)
+	errs := &errLog{}
+	a := redisslot.New(ca, redisslot.Options{Prefix: "p:", Lease: time.Minute, OnError: errs.add})
+	t.Cleanup(func() { _ = a.Close() })
+
+	key := keyOnNode(t, ctx, servers, a, source)
+	_, rel := mustTry(t, a, ctx, key, 1)
+	src, dst := servers[source].Client(t), servers[target].Client(t)
+	slot, err := src.ClusterKeySlot(ctx, redisslot.SlotKey(a, key)).Result()
+	if err != nil {
+		t.Fatalf("CLUSTER KEYSLOT: %v", err)
+	}
+	srcID, err := src.ClusterMyID(ctx).Result()
+	if err != nil {
+		t.Fatalf("CLUSTER MYID: %v", err)
+	}
+	dstID, err := dst.ClusterMyID(ctx).Result()
+	if err != nil {
+		t.Fatalf("CLUSTER MYID: %v", err)
+	}
+	setSlot := func(c interface {
+		Do(context.Context, ...any) *redis.Cmd
+	}, args ...any) {
+		t.Helper()
+		if err := c.Do(ctx, append([]any{"cluster", "setslot", slot}, args...)...).Err(); err != nil {
+			t.Fatalf("CLUSTER SETSLOT %d %v: %v", slot, args, err)
+		}
+	}
+	setSlot(dst, "importing", srcID)
+	setSlot(src, "migrating", dstID)
+	t.Cleanup(func() { // the resharding given up: the slot stays on its source
+		_ = dst.Do(context.Background(), "cluster", "setslot", slot, "stable").Err()
+		_ = src.Do(context.Background(), "cluster", "setslot", slot, "stable").Err()
+	})
+
+	sent := frees.Load()
+	released := time.Now()
+	rel()
+	freed := func() bool {
+		n, err := src.ZCard(ctx, redisslot.SlotKey(a, key)).Result()
+		return err == nil && n == 0
+	}
+	for !freed() && time.Since(released) < waitAtOnce {
+		time.Sleep(pollInterval)
+	}
+	if !freed() {
+		var reports []string
+		for _, err := range errs.all() {
+			reports = append(reports, err.Error())
+		}
+		// What Redis answers a call naming the slot set and its queue, as the free script does.
+		rkey := redisslot.SlotKey(a, key)
+		both := ca.Eval(ctx, "return redis.call('ZCARD', KEYS[1])", []string{rkey, rkey + ":queue"}).Err()
+		st := a.Stats()
+		// The resharding given up, how much later does the free arrive?
+		setSlot(dst, "stable")
+		setSlot(src, "stable")
+		stable := time.Now()
+		for !freed() && time.Since(stable) < waitLong {
+			time.Sleep(pollInterval)
+		}
+		t.Fatalf("the slot of %q, released, still in its slot set on its source %v later (pending frees of a: %d, free calls sent since: %d; OnError so far: %q; a call naming the slot set and its queue: %v); want it freed within %v. Once the hash slot was stable again it took %v more (freed: %v)",
+			key, stable.Sub(released).Round(time.Millisecond), st.PendingFrees, frees.Load()-sent, reports, both, waitAtOnce, time.Since(stable).Round(time.Millisecond), freed())
+	}
+	t.Logf("freed %v after its release", time.Since(released))
+}
