@@ -44,32 +44,9 @@ func TestReleaseOfASlotWhoseHashSlotIsBeingMovedIsFreedAtOnce(t *testing.T) {
 	key := keyOnNode(t, ctx, servers, a, source)
 	_, rel := mustTry(t, a, ctx, key, 1)
 	src, dst := servers[source].Client(t), servers[target].Client(t)
-	slot, err := src.ClusterKeySlot(ctx, redisslot.SlotKey(a, key)).Result()
-	if err != nil {
-		t.Fatalf("CLUSTER KEYSLOT: %v", err)
-	}
-	srcID, err := src.ClusterMyID(ctx).Result()
-	if err != nil {
-		t.Fatalf("CLUSTER MYID: %v", err)
-	}
-	dstID, err := dst.ClusterMyID(ctx).Result()
-	if err != nil {
-		t.Fatalf("CLUSTER MYID: %v", err)
-	}
-	setSlot := func(c interface {
-		Do(context.Context, ...any) *redis.Cmd
-	}, args ...any) {
-		t.Helper()
-		if err := c.Do(ctx, append([]any{"cluster", "setslot", slot}, args...)...).Err(); err != nil {
-			t.Fatalf("CLUSTER SETSLOT %d %v: %v", slot, args, err)
-		}
-	}
-	setSlot(dst, "importing", srcID)
-	setSlot(src, "migrating", dstID)
-	t.Cleanup(func() { // the resharding given up: the slot stays on its source
-		_ = dst.Do(context.Background(), "cluster", "setslot", slot, "stable").Err()
-		_ = src.Do(context.Background(), "cluster", "setslot", slot, "stable").Err()
-	})
+	slot := keySlot(t, ctx, src, redisslot.SlotKey(a, key))
+	openMove(t, ctx, src, dst, slot)
+	t.Cleanup(func() { _ = giveUpMove(context.Background(), src, dst, slot) })
 
 	sent := frees.Load()
 	released := time.Now()
@@ -91,8 +68,9 @@ func TestReleaseOfASlotWhoseHashSlotIsBeingMovedIsFreedAtOnce(t *testing.T) {
 		both := ca.Eval(ctx, "return redis.call('ZCARD', KEYS[1])", []string{rkey, rkey + ":queue"}).Err()
 		st := a.Stats()
 		// The resharding given up, how much later does the free arrive?
-		setSlot(dst, "stable")
-		setSlot(src, "stable")
+		if err := giveUpMove(ctx, src, dst, slot); err != nil {
+			t.Fatalf("CLUSTER SETSLOT %d STABLE: %v", slot, err)
+		}
 		stable := time.Now()
 		for !freed() && time.Since(stable) < waitLong {
 			time.Sleep(pollInterval)

@@ -2,6 +2,7 @@ package redisslot_test
 
 import (
 	"context"
+	"errors"
 	"net"
 	"strconv"
 	"strings"
@@ -49,6 +50,14 @@ func openMove(t *testing.T, ctx context.Context, src, dst *redis.Client, slot in
 		}
 	}
 	return dstID
+}
+
+// giveUpMove marks hash slot stable on dst and src, as a resharding given
+// up does before it moves any key: the slot stays on its source.
+func giveUpMove(ctx context.Context, src, dst *redis.Client, slot int64) error {
+	return errors.Join(
+		dst.Do(ctx, "cluster", "setslot", slot, "stable").Err(),
+		src.Do(ctx, "cluster", "setslot", slot, "stable").Err())
 }
 
 // keySlot returns the hash slot of key, as c's node tells it.
