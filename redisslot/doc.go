@@ -145,9 +145,12 @@
 // node new to the cluster) is sent again as EVAL, to the node that runs
 // it, which then keeps the script. While a resharding moves a key's hash
 // slot, Redis may answer its calls TRYAGAIN: its acquires return that
-// error, its frees are sent again each round until the move ends, and its
-// leases are kept, or lost, as in a stall. That answer is no outage: no
-// fallback share is served for it.
+// error, and its leases are kept, or lost, as in a stall. A free so
+// answered frees its slots at once, by a call naming the slot set alone;
+// the rest of it (places in line, tombstones, the wake-up of waiters, who
+// then try on their own within a second) is sent again each round until
+// the move ends. That answer is no outage: no fallback share is served for
+// it.
 //
 // # Observing a Limiter
 //

@@ -70,6 +70,11 @@ func neverSent(err error) bool {
 // it). It is an answer, not Redis out of reach; see health.
 func readOnly(err error) bool { return redis.HasErrorPrefix(err, "READONLY") }
 
+// tryAgain reports whether err is Redis Cluster's TRYAGAIN: while a
+// resharding moves a hash slot, a call naming keys of it some of which its
+// node lacks is not run (see freeMovedHolders).
+func tryAgain(err error) bool { return redis.HasErrorPrefix(err, "TRYAGAIN") }
+
 // unreachable reports whether err, of a call whose ctx is not done, shows
 // that Redis cannot be reached now (a network error, a timeout, no
 // connection from the pool, a server loading its data, a cluster down),

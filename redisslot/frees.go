@@ -1,6 +1,11 @@
 package redisslot
 
-import "sync"
+import (
+	"context"
+	"sync"
+
+	"github.com/redis/go-redis/v9"
+)
 
 // maxCarried is the most pending frees of its key an acquire carries.
 const maxCarried = 64
@@ -250,4 +255,46 @@ func freeCalls(calls []call, batches []freeBatch, tombArg any) []call {
 		calls = append(calls, call{script: freeScript, keys: b.ref.keys(), args: args})
 	}
 	return calls
+}
+
+// freeMovedHolders does the slot-set part of each free call answered
+// TRYAGAIN (cmds[i] answers batches[i]) while its batch is still in
+// flight: a resharding has the key's hash slot open, and its node lacks
+// some of the keys the free script names (often the queue and the
+// tombstones, which exist only while in use). One ZREM naming the slot set
+// alone removes the batch's holders, its slots and unsure members; go-redis
+// sends it as any one-key command, following an ASK to the target if the
+// key has moved. So a released slot is free at once, not when the move ends.
+//
+// It leaves undone what needs the other keys: places taken out of the
+// queue, the tombstones of unsure members, the wake-up of the waiters whose
+// turn it is. The caller settles the free as failed: it stays pending and
+// is sent whole each round until Redis runs it, its ZREM again with it
+// meanwhile, which changes nothing more (at Close, it is reported). That is
+// safe. A ZREM grants no slot, so none is granted twice; an unsure member's
+// acquire that runs before its tombstone is undone by the later free, as
+// without the ZREM. That free finds the holders gone and wakes nobody: a
+// waiter whose turn it is wakes by its own retry timer or at the next free
+// of its key.
+func freeMovedHolders(ctx context.Context, c redis.UniversalClient, batches []freeBatch, cmds []*redis.Cmd) {
+	var pipe redis.Pipeliner
+	for i, b := range batches {
+		n := len(b.ids[freeSlot]) + len(b.ids[freeUnsure])
+		if n == 0 || !tryAgain(cmds[i].Err()) {
+			continue
+		}
+		holders := make([]any, 0, n)
+		for _, ids := range [][]string{b.ids[freeSlot], b.ids[freeUnsure]} {
+			for _, m := range ids {
+				holders = append(holders, m)
+			}
+		}
+		if pipe == nil {
+			pipe = c.Pipeline()
+		}
+		pipe.ZRem(ctx, b.ref.rkey(), holders...)
+	}
+	if pipe != nil {
+		_, _ = pipe.Exec(ctx) // whatever they answer, the frees stay as they are
+	}
 }

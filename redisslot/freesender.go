@@ -86,6 +86,7 @@ func (s *freeSender) send(batches []freeBatch) {
 	}
 	ctx, cancel := context.WithTimeout(s.bg, s.bound)
 	cmds := evalAll(ctx, s.client, freeCalls(nil, batches, s.tombArg), onceEmptied(s.emptied))
+	freeMovedHolders(ctx, s.client, batches, cmds)
 	cancel()
 	s.settle(batches, cmds)
 	poke(s.settled) // the last frees may be settled: the renewer may be idle

@@ -273,8 +273,10 @@ func (l *Limiter) freeAll() []error {
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), l.set.ReleaseTimeout)
 	defer cancel()
+	cmds := evalAll(ctx, l.client, freeCalls(nil, batches, l.set.tombArg), nil)
+	freeMovedHolders(ctx, l.client, batches, cmds)
 	var errs []error
-	for i, cmd := range evalAll(ctx, l.client, freeCalls(nil, batches, l.set.tombArg), nil) {
+	for i, cmd := range cmds {
 		if err := cmd.Err(); err != nil {
 			b := batches[i]
 			errs = append(errs, fmt.Errorf("redisslot: free %d slots of key %s on close: %w", b.len(), quoteKey(b.ref.key), err))

@@ -204,6 +204,7 @@ func (r *renewer) round() (readOnly bool) {
 	if len(calls) > 0 {
 		ctx, cancel := context.WithTimeout(r.bg, r.set.renewEvery)
 		cmds = evalAll(ctx, r.client, calls, ns.heard)
+		freeMovedHolders(ctx, r.client, batches, cmds[len(cmds)-len(batches):])
 		cancel()
 	}
 	n, m := len(renewals), len(renewals)+len(adoptions)
