@@ -82,3 +82,57 @@ func TestReleaseOfASlotWhoseHashSlotIsBeingMovedIsFreedAtOnce(t *testing.T) {
 	}
 	t.Logf("freed %v after its release", time.Since(released))
 }
+
+// The free of a slot released while a resharding holds its hash slot open
+// removes the holder alone: its free script, answered TRYAGAIN, publishes
+// no wake-up, and once it runs it finds the holder gone and wakes nobody.
+// A waiter of the key on another instance is still served once the move
+// ends, by its own retry timer, long before the holder's next round sends
+// the free again. Its retry interval is long enough that it does not try
+// while the move is open (a try then is answered TRYAGAIN, which Acquire
+// returns).
+func TestWaiterOfASlotReleasedWhileItsHashSlotIsBeingMovedIsServedOnceTheMoveEnds(t *testing.T) {
+	t.Parallel() // it mostly waits on servers of its own: it runs beside other such tests
+	ctx := ctxWithTimeout(t)
+	servers := redistest.StartCluster(t, 3)
+	const source, target = 1, 2
+	c := clusterClientOf(t, servers, 0)
+	answered := make(chan struct{}, 1) // a free call answered TRYAGAIN
+	c.AddHook(scriptHook{hash: redisslot.ReleaseHash, fn: func(_ context.Context, cmds []redis.Cmder, next func() error) error {
+		err := next()
+		for _, cmd := range cmds {
+			if redis.HasErrorPrefix(cmd.Err(), "TRYAGAIN") {
+				sendOrDrop(answered, struct{}{})
+			}
+		}
+		return err
+	}})
+	loadScripts(t, ctx, c)
+	errs := &errLog{} // a's free answered TRYAGAIN, reported
+	a := redisslot.New(c, redisslot.Options{Prefix: "p:", Lease: time.Minute, OnError: errs.add})
+	t.Cleanup(func() { _ = a.Close() })
+	b := redisslot.New(c, redisslot.Options{Prefix: "p:", Lease: time.Minute, OnError: errs.add})
+	t.Cleanup(func() { _ = b.Close() })
+	const retry = 4 * time.Second // its first try 2 s to 4 s after it joins
+	redisslot.SetRetryInterval(b, retry)
+
+	key := keyOnNode(t, ctx, servers, a, source)
+	_, rel := mustTry(t, a, ctx, key, 1)
+	served := waitingAcquire(t, ctx, b, key, 1)
+	joined := time.Now()
+	src, dst := servers[source].Client(t), servers[target].Client(t)
+	slot := keySlot(t, ctx, src, redisslot.SlotKey(a, key))
+	openMove(t, ctx, src, dst, slot)
+	t.Cleanup(func() { _ = giveUpMove(context.Background(), src, dst, slot) })
+
+	rel()
+	recv(t, answered, waitAtOnce, "Redis answers TRYAGAIN to the free of a's slot")
+	if err := giveUpMove(ctx, src, dst, slot); err != nil {
+		t.Fatalf("CLUSTER SETSLOT %d STABLE: %v", slot, err)
+	}
+	stable := time.Now()
+	if err := recv(t, served, waitAtOnce, "b's Acquire returns once the move ended"); err != nil {
+		t.Fatalf("b's Acquire(%q, 1) = %v after the move, open %v after b joined; want a slot", key, err, stable.Sub(joined).Round(time.Millisecond))
+	}
+	t.Logf("served %v after the move ended, %v after it joined", time.Since(stable), time.Since(joined))
+}
