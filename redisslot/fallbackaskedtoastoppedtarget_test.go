@@ -3,6 +3,8 @@ package redisslot_test
 import (
 	"context"
 	"errors"
+	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -15,21 +17,91 @@ import (
 // share does not serve the share for a key whose master answers every
 // call, when a resharding's target does not answer. Options.Fallback: "On
 // a Redis Cluster client, [...] only the keys of a master out of reach are
-// served from the share: one whose last call failed unreachable [...]. A
-// key whose master answers goes to Redis, and its limit holds"; the
-// README's first guarantee: "The limit holds".
-//
-// The source master keeps answering: it answers ASK for the moving hash
-// slot's absent key, and serves every other. Only the new node, the
-// move's target, is stopped (SIGSTOP), so that a's call of the moving key,
-// sent on by the ASK, times out. While b holds the one slot of y, a key of
-// the source outside the moving hash slot, a's TryAcquire of y must be
-// refused.
-//
-// A hook holds a's probes (PING) until the end: a's first probe answered
-// would end the state at once, and a's TryAcquire of y would race it.
+// served from the share: one whose last call failed unreachable and which
+// then failed a PING too [...]. A call sent on by an ASK or a
+// MOVED to a node that does not answer, as a resharding's target, does not
+// mark its master. [...] A key whose master answers goes to Redis, and its
+// limit holds"; the README's first guarantee: "The limit holds".
 func TestFallbackShareIsNotServedForAKeyWhoseMasterAnswersWhileAMovesTargetIsStopped(t *testing.T) {
 	t.Parallel() // it mostly waits on servers of its own: it runs beside other such tests
+	m := startMoveToAStoppedTarget(t)
+	_, relMoving, err := m.a.TryAcquire(m.ctx, m.moving, 1)
+	t.Logf("a.TryAcquire(%q, 1), its hash slot moving to the stopped node = %v (a degraded: %v)", m.moving, err, m.a.Stats().Degraded)
+	if relMoving != nil {
+		defer relMoving()
+	}
+	m.yRefused(t)
+}
+
+// Calls of one master that fail at a move's stopped target at once share
+// PINGs to the master (nodeReach.answers: "Concurrent callers of one
+// master wait for one PING, and a PING answered stands for pingBound after
+// it"), and none marks the master. A hook on the master's node client
+// counts the PINGs it is sent: without the sharing, one a call.
+func TestCallsFailingAtAMovesStoppedTargetAtOnceSharePingsToTheirMaster(t *testing.T) {
+	t.Parallel() // it mostly waits on servers of its own: it runs beside other such tests
+	m := startMoveToAStoppedTarget(t)
+	var pings atomic.Int64
+	m.master.AddHook(scriptHook{any: true, fn: func(_ context.Context, cmds []redis.Cmder, next func() error) error {
+		if cmds[0].Name() == "ping" {
+			pings.Add(1)
+		}
+		return next()
+	}})
+	const calls = 8
+	var (
+		wg          sync.WaitGroup
+		mu          sync.Mutex
+		first, last time.Time // when the calls returned
+	)
+	for range calls {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			if _, rel, err := m.a.TryAcquire(m.ctx, m.moving, calls); err == nil {
+				rel()
+			}
+			mu.Lock()
+			defer mu.Unlock()
+			if now := time.Now(); first.IsZero() || now.Before(first) {
+				first = now
+			}
+			last = time.Now()
+		}()
+	}
+	wg.Wait()
+	// A call may fail a timeout later than the others (a connection's
+	// handshake with the target timed out first): a PING stands for a
+	// second, so a spread of s allows 1 + s/second PINGs, and one more for
+	// a PING that ended up to its bound before the first call returned.
+	spread := last.Sub(first)
+	if n, most := pings.Load(), 2+int64(spread/time.Second); n > most {
+		t.Fatalf("%d calls of %q failed at the stopped target at once (returned within %v); its master was sent %d PINGs, want at most %d",
+			calls, m.moving, spread.Round(time.Millisecond), n, most)
+	}
+	m.yRefused(t)
+}
+
+// A moveToAStoppedTarget is a cluster of 3 masters and a new node, the
+// target of a move of the hash slot of moving, a key of the source master.
+// The source answers ASK for moving's absent key, and serves every other;
+// the target is stopped (SIGSTOP), so that a's calls of moving, sent on by
+// the ASK, time out. b holds the one slot of y, a key of the source
+// outside the moving hash slot. a has a fallback share of 1 for every key.
+//
+// A hook holds a's probes (PING, through its cluster client) until the
+// end: a's first probe answered would end the state at once, and a's
+// TryAcquire of y would race it.
+type moveToAStoppedTarget struct {
+	ctx       context.Context
+	a         *redisslot.Limiter
+	master    *redis.Client // the source, as a's client reaches it
+	moving, y string
+	src       *redis.Client
+}
+
+func startMoveToAStoppedTarget(t *testing.T) *moveToAStoppedTarget {
+	t.Helper()
 	ctx := ctxWithTimeout(t)
 	servers := redistest.StartCluster(t, 3)
 	target := addClusterNode(t, ctx, servers)
@@ -48,49 +120,54 @@ func TestFallbackShareIsNotServedForAKeyWhoseMasterAnswersWhileAMovesTargetIsSto
 	}})
 	cb := redistest.ClusterClient(t, servers)
 	loadScripts(t, ctx, ca, cb)
-	errs := &errLog{}
-	a := redisslot.New(ca, redisslot.Options{Prefix: "p:", Lease: time.Minute, OnError: errs.add,
+	a := redisslot.New(ca, redisslot.Options{Prefix: "p:", Lease: time.Minute, OnError: (&errLog{}).add,
 		Fallback: func(string, int) int { return 1 }})
 	t.Cleanup(func() { _ = a.Close() })
 	b := redisslot.New(cb, redisslot.Options{Prefix: "p:", Lease: time.Minute, OnError: (&errLog{}).add})
 	t.Cleanup(func() { _ = b.Close() })
 
 	keys := keysOnNode(t, ctx, servers, a, source, 2)
-	moving, y := keys[0], keys[1]
-	src, dst := servers[source].Client(t), target.Client(t)
-	slot := keySlot(t, ctx, src, redisslot.SlotKey(a, moving))
-	if ys := keySlot(t, ctx, src, redisslot.SlotKey(a, y)); ys == slot {
-		t.Fatalf("%q and %q share hash slot %d; want two", moving, y, slot)
+	m := &moveToAStoppedTarget{ctx: ctx, a: a, moving: keys[0], y: keys[1], src: servers[source].Client(t)}
+	dst := target.Client(t)
+	slot := keySlot(t, ctx, m.src, redisslot.SlotKey(a, m.moving))
+	if ys := keySlot(t, ctx, m.src, redisslot.SlotKey(a, m.y)); ys == slot {
+		t.Fatalf("%q and %q share hash slot %d; want two", m.moving, m.y, slot)
 	}
-	_, relY := mustTry(t, b, ctx, y, 1)
-	defer relY()
-	if _, _, err := a.TryAcquire(ctx, y, 1); !errors.Is(err, redisslot.ErrFull) {
-		t.Fatalf("a.TryAcquire(%q, 1) before the resharding = %v; want ErrFull", y, err)
+	master, err := ca.MasterForKey(ctx, redisslot.SlotKey(a, m.moving))
+	if err != nil || master.Options().Addr != servers[source].Addr {
+		t.Fatalf("a's client names %v (%v) the master of %q; want %s", master, err, m.moving, servers[source].Addr)
+	}
+	m.master = master
+	_, relY := mustTry(t, b, ctx, m.y, 1)
+	t.Cleanup(relY)
+	if _, _, err := a.TryAcquire(ctx, m.y, 1); !errors.Is(err, redisslot.ErrFull) {
+		t.Fatalf("a.TryAcquire(%q, 1) before the resharding = %v; want ErrFull", m.y, err)
 	}
 
-	openMove(t, ctx, src, dst, slot)
+	openMove(t, ctx, m.src, dst, slot)
 	t.Cleanup(func() { // the resharding given up: the slot stays on its source
 		_ = dst.Do(context.Background(), "cluster", "setslot", slot, "stable").Err()
-		_ = src.Do(context.Background(), "cluster", "setslot", slot, "stable").Err()
+		_ = m.src.Do(context.Background(), "cluster", "setslot", slot, "stable").Err()
 	})
 	stopUntilCleanup(t, target) // resumed before the cleanups above
+	return m
+}
 
-	_, relMoving, err := a.TryAcquire(ctx, moving, 1)
-	t.Logf("a.TryAcquire(%q, 1), its hash slot moving to the stopped node = %v (a degraded: %v)", moving, err, a.Stats().Degraded)
-	if relMoving != nil {
-		defer relMoving()
+// yRefused checks that the source answers, and that a's TryAcquire of y,
+// whose one slot b holds in Redis, is refused.
+func (m *moveToAStoppedTarget) yRefused(t *testing.T) {
+	t.Helper()
+	if err := m.src.Ping(m.ctx).Err(); err != nil {
+		t.Fatalf("the source master does not answer: %v", err)
 	}
-	if err := src.Ping(ctx).Err(); err != nil {
-		t.Fatalf("the source master, %s, does not answer: %v", servers[source].Addr, err)
-	}
-	_, rel, err := a.TryAcquire(ctx, y, 1)
+	_, rel, err := m.a.TryAcquire(m.ctx, m.y, 1)
 	if err == nil {
 		rel()
-		n, _ := src.ZCard(ctx, redisslot.SlotKey(a, y)).Result()
+		n, _ := m.src.ZCard(m.ctx, redisslot.SlotKey(m.a, m.y)).Result()
 		t.Fatalf("a.TryAcquire(%q, 1) = a slot of the share while b holds its one slot in Redis (%d members), its master answering (a degraded: %v); want ErrFull",
-			y, n, a.Stats().Degraded)
+			m.y, n, m.a.Stats().Degraded)
 	}
 	if !errors.Is(err, redisslot.ErrFull) {
-		t.Fatalf("a.TryAcquire(%q, 1) = %v; want ErrFull: its master answers", y, err)
+		t.Fatalf("a.TryAcquire(%q, 1) = %v; want ErrFull: its master answers", m.y, err)
 	}
 }
