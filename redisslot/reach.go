@@ -21,8 +21,8 @@ import (
 // Redis answered, or the state's end. The PING tells a master that does
 // not answer from a call sent on, by an ASK or a MOVED, to another node
 // that does not (a resharding's target): go-redis's error does not name
-// the node. Concurrent calls of one master share its PING. Its mu guards
-// down and pings; marks counts down, so that an answer costs no lock while
+// the node. Calls of one master share its PING (see answers). Its mu
+// guards down and pings; marks counts down, so that an answer costs no lock while
 // no master is out of reach.
 type nodeReach struct {
 	cluster *redis.ClusterClient // nil: not a cluster
@@ -30,7 +30,7 @@ type nodeReach struct {
 
 	mu    sync.Mutex
 	down  map[string]bool  // master addresses
-	pings map[string]*ping // by master: its PING under way
+	pings map[string]*ping // by master: its last PING
 	marks atomic.Int64     // len(down)
 }
 
@@ -63,9 +63,10 @@ func (n *nodeReach) note(rkey string, err error) {
 }
 
 // answers reports whether the master c, not yet marked, answers a PING
-// (any reply but one that counts as unreachable). Concurrent callers of
-// one master wait for one PING, each up to a second, and answer false
-// when it did not end in time.
+// (any reply but one that counts as unreachable), bounded by pingBound.
+// Concurrent callers of one master wait for one PING, and a PING answered
+// stands for pingBound after it: a round whose calls of many keys of one
+// master failed elsewhere sends one PING, not one a key.
 func (n *nodeReach) answers(c *redis.Client) bool {
 	addr := c.Options().Addr
 	n.mu.Lock()
@@ -73,30 +74,44 @@ func (n *nodeReach) answers(c *redis.Client) bool {
 		n.mu.Unlock()
 		return false
 	}
-	p, asked := n.pings[addr]
-	if !asked {
+	p := n.pings[addr]
+	shared := p != nil && (!p.over() || p.answered && time.Since(p.ended) < pingBound)
+	if !shared {
 		p = &ping{done: make(chan struct{})}
 		n.pings[addr] = p
 	}
 	n.mu.Unlock()
-	if asked {
+	if shared {
 		<-p.done
 		return p.answered
 	}
-	ctx, cancel := context.WithTimeout(n.bg, time.Second)
+	ctx, cancel := context.WithTimeout(n.bg, pingBound)
 	defer cancel()
 	p.answered = !unreachable(c.Ping(ctx).Err())
-	n.mu.Lock()
-	delete(n.pings, addr)
-	n.mu.Unlock()
+	p.ended = time.Now()
 	close(p.done)
 	return p.answered
 }
 
-// A ping is a PING to a master under way, which its callers wait for.
+// pingBound bounds a PING to a master, and is how long its answer stands.
+const pingBound = time.Second
+
+// A ping is a PING to a master, under way or ended, which its callers
+// share. Its fields are set before done is closed, and read after.
 type ping struct {
-	done     chan struct{} // closed when it ended; answered is set before
+	done     chan struct{}
 	answered bool
+	ended    time.Time
+}
+
+// over reports whether p has ended.
+func (p *ping) over() bool {
+	select {
+	case <-p.done:
+		return true
+	default:
+		return false
+	}
 }
 
 // outOfReach reports whether the master of the slot set rkey is out of
