@@ -106,25 +106,7 @@ func startMoveToAStoppedTarget(t *testing.T) *moveToAStoppedTarget {
 	servers := redistest.StartCluster(t, 3)
 	target := addClusterNode(t, ctx, servers)
 	const source = 0
-	ca := clusterClientOf(t, servers, time.Second) // 1s timeouts, one retry
-	probes := make(chan struct{})
-	t.Cleanup(func() { close(probes) })
-	ca.AddHook(scriptHook{any: true, fn: func(ctx context.Context, cmds []redis.Cmder, next func() error) error {
-		if cmds[0].Name() == "ping" {
-			select {
-			case <-probes:
-			case <-ctx.Done():
-			}
-		}
-		return next()
-	}})
-	cb := redistest.ClusterClient(t, servers)
-	loadScripts(t, ctx, ca, cb)
-	a := redisslot.New(ca, redisslot.Options{Prefix: "p:", Lease: time.Minute, OnError: (&errLog{}).add,
-		Fallback: func(string, int) int { return 1 }})
-	t.Cleanup(func() { _ = a.Close() })
-	b := redisslot.New(cb, redisslot.Options{Prefix: "p:", Lease: time.Minute, OnError: (&errLog{}).add})
-	t.Cleanup(func() { _ = b.Close() })
+	a, b, ca := limitersWithHeldProbes(t, ctx, servers)
 
 	keys := keysOnNode(t, ctx, servers, a, source, 2)
 	m := &moveToAStoppedTarget{ctx: ctx, a: a, moving: keys[0], y: keys[1], src: servers[source].Client(t)}

@@ -4,11 +4,9 @@ import (
 	"context"
 	"errors"
 	"testing"
-	"time"
 
 	"github.com/ctxguard/release/redisslot"
 	"github.com/ctxguard/release/redisslot/internal/redistest"
-	"github.com/redis/go-redis/v9"
 )
 
 // On a Redis Cluster whose masters all answer, a Limiter with a fallback
@@ -28,25 +26,7 @@ func TestFallbackShareIsNotServedForAKeyOfAMasterThatAnswersTryAgain(t *testing.
 	ctx := ctxWithTimeout(t)
 	servers := redistest.StartCluster(t, 3)
 	const source, target = 1, 2
-	ca := clusterClientOf(t, servers, time.Second) // 1s timeouts, one retry
-	probes := make(chan struct{})
-	t.Cleanup(func() { close(probes) }) // before the Limiters close
-	ca.AddHook(scriptHook{any: true, fn: func(ctx context.Context, cmds []redis.Cmder, next func() error) error {
-		if cmds[0].Name() == "ping" {
-			select {
-			case <-probes:
-			case <-ctx.Done():
-			}
-		}
-		return next()
-	}})
-	cb := redistest.ClusterClient(t, servers)
-	loadScripts(t, ctx, ca, cb)
-	a := redisslot.New(ca, redisslot.Options{Prefix: "p:", Lease: time.Minute, OnError: (&errLog{}).add,
-		Fallback: func(string, int) int { return 1 }})
-	t.Cleanup(func() { _ = a.Close() })
-	b := redisslot.New(cb, redisslot.Options{Prefix: "p:", Lease: time.Minute, OnError: (&errLog{}).add})
-	t.Cleanup(func() { _ = b.Close() })
+	a, b, _ := limitersWithHeldProbes(t, ctx, servers)
 
 	keys := keysOnNode(t, ctx, servers, a, source, 2)
 	moving, x := keys[0], keys[1]

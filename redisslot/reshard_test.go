@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/ctxguard/release/redisslot"
 	"github.com/ctxguard/release/redisslot/internal/redistest"
 	"github.com/redis/go-redis/v9"
 )
@@ -101,4 +102,33 @@ func nodeID(t *testing.T, ctx context.Context, c *redis.Client) string {
 		t.Fatalf("CLUSTER MYID: %v", err)
 	}
 	return id
+}
+
+// limitersWithHeldProbes returns two Limiters of the cluster of servers,
+// prefix "p:", Lease a minute: a, with a fallback share of 1 for every
+// key, on a client (1s timeouts, one retry) that holds every PING until t
+// ends, so that a's fallback state, once on, does not end by a's probe
+// answered; and b, with no share. It returns a's client too.
+func limitersWithHeldProbes(t *testing.T, ctx context.Context, servers []*redistest.Server) (a, b *redisslot.Limiter, ca *redis.ClusterClient) {
+	t.Helper()
+	ca = clusterClientOf(t, servers, time.Second)
+	probes := make(chan struct{})
+	t.Cleanup(func() { close(probes) }) // before the Limiters close
+	ca.AddHook(scriptHook{any: true, fn: func(ctx context.Context, cmds []redis.Cmder, next func() error) error {
+		if cmds[0].Name() == "ping" {
+			select {
+			case <-probes:
+			case <-ctx.Done():
+			}
+		}
+		return next()
+	}})
+	cb := redistest.ClusterClient(t, servers)
+	loadScripts(t, ctx, ca, cb)
+	a = redisslot.New(ca, redisslot.Options{Prefix: "p:", Lease: time.Minute, OnError: (&errLog{}).add,
+		Fallback: func(string, int) int { return 1 }})
+	t.Cleanup(func() { _ = a.Close() })
+	b = redisslot.New(cb, redisslot.Options{Prefix: "p:", Lease: time.Minute, OnError: (&errLog{}).add})
+	t.Cleanup(func() { _ = b.Close() })
+	return a, b, ca
 }
