@@ -267,7 +267,7 @@ func (a *attempt) failed(mode string, err error, carried bool) error {
 	l := a.l
 	if !ctxEnded(a.ctx) {
 		l.health.note(err)
-		l.reach.note(a.ref.rkey(), err)
+		l.reach.note(a.ref.rkey(), err).wait(a.ctx) // before it serves the share, or not
 	}
 	switch {
 	case !neverSent(err):

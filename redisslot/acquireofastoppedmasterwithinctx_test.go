@@ -18,8 +18,9 @@ import (
 // ctx ended returns ctx's error, not the timeout's".
 //
 // The acquire's call ends unreachable at ReadTimeout, before ctx; the
-// Limiter then PINGs the key's master, bounded by a second of its own, not
-// by ctx, before the call returns. ctx ends in between. No Fallback is set.
+// Limiter then checks the key's master, which takes up to a second of its
+// own, before the call returns: the call must stop waiting for the check
+// when ctx ends. No Fallback is set.
 func TestAcquireOfAKeyOfAStoppedMasterReturnsWhenItsCtxEnds(t *testing.T) {
 	t.Parallel() // it mostly waits on servers of its own: it runs beside other such tests
 	ctx := ctxWithTimeout(t)

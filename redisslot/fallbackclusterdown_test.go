@@ -19,7 +19,7 @@ import (
 // READONLY or a resharding's TRYAGAIN)", and the README that with a share
 // "each instance admits up to its share of each key on its own" while Redis
 // is away. A master that answers CLUSTERDOWN to every key still answers
-// PING, which has no key.
+// PING, which has no key: the check of a master must name the key.
 func TestFallbackServesTheShareWhileTheClusterIsDown(t *testing.T) {
 	t.Parallel() // it mostly waits on servers of its own: it runs beside other such tests
 	const lease = 3 * time.Second

@@ -259,6 +259,7 @@ func (l *Limiter) close() error {
 	l.fb.stop()
 	l.renewer.stop()
 	l.entries.stop()
+	l.reach.stop()
 	// The trouble noted since the last round's report, by either renewer.
 	l.renewer.flush()
 	errs = append(errs, l.freeAll()...) // acquires that failed meanwhile

@@ -122,14 +122,17 @@ type Options struct {
 	//
 	// On a Redis Cluster client, the state is the Limiter's, but only the
 	// keys of a master out of reach are served from the share: one whose
-	// last call failed unreachable and which then failed a PING too (sent
-	// unless it answered one in the second before), or that the client
-	// cannot name. A call sent on by an ASK or a MOVED to a node that does
-	// not answer, as a resharding's target, does not mark its master. That
-	// PING adds up to a second to the call that finds the master out of
-	// reach. A key whose master answers goes to Redis, and its limit holds,
-	// once Redis knows the key's fallback slots: until then, and while
-	// callers wait in its share's line, the key stays with its share.
+	// last call failed unreachable and which then failed a check too, or
+	// that the client cannot name. The check, an EXISTS of the call's key
+	// sent to the master alone, is refused as the call was by a master that
+	// is down, loading or in a cluster down, and answered by one whose call
+	// failed elsewhere: sent on by an ASK or a MOVED to a node that does not
+	// answer, as a resharding's target. Calls of one master share a check,
+	// and one it answered stands for a second; the call that finds its
+	// master out of reach waits for the check, up to a second and no longer
+	// than its ctx. A key whose master answers goes to Redis, and its limit
+	// holds, once Redis knows the key's fallback slots: until then, and
+	// while callers wait in its share's line, the key stays with its share.
 	//
 	// It risks this: while one instance cannot reach Redis, a key may have
 	// up to its limit plus that instance's share of holders; while none

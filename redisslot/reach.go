@@ -17,97 +17,125 @@ import (
 // other client every key is out of reach with Redis.
 //
 // A master is out of reach from a call naming one of its keys that failed
-// unreachable, and a PING to the master that failed too, until a call that
-// Redis answered, or the state's end. The PING tells a master that does
-// not answer from a call sent on, by an ASK or a MOVED, to another node
-// that does not (a resharding's target): go-redis's error does not name
-// the node. Calls of one master share its PING (see answers). Its mu
-// guards down and pings; marks counts down, so that an answer costs no lock while
-// no master is out of reach.
+// unreachable, and a check of the master that failed too, until a call
+// that Redis answered, or the state's end. The check tells a master that
+// does not answer from a call sent on, by an ASK or a MOVED, to another
+// node that does not (a resharding's target): go-redis's error does not
+// name the node. It is an EXISTS of the call's slot set sent to the master
+// alone, which a master that cannot serve the key (a cluster down, a
+// master loading) refuses as it refused the call; one goroutine runs it,
+// bounded by checkBound, and marks the master if it fails (see check).
+//
+// Its mu guards down and checks; marks counts down, so that an answer
+// costs no lock while no master is out of reach; wg counts the checks'
+// goroutines.
 type nodeReach struct {
 	cluster *redis.ClusterClient // nil: not a cluster
 	bg      context.Context      // ends when the Limiter closes
 
-	mu    sync.Mutex
-	down  map[string]bool  // master addresses
-	pings map[string]*ping // by master: its last PING
-	marks atomic.Int64     // len(down)
+	mu     sync.Mutex
+	down   map[string]bool         // master addresses
+	checks map[string]*masterCheck // by master: its last check
+	marks  atomic.Int64            // len(down)
+	wg     sync.WaitGroup
 }
 
 // newNodeReach returns the nodeReach of client.
 func newNodeReach(client redis.UniversalClient, bg context.Context) *nodeReach {
 	cc, _ := client.(*redis.ClusterClient)
-	return &nodeReach{cluster: cc, bg: bg, down: make(map[string]bool), pings: make(map[string]*ping)}
+	return &nodeReach{cluster: cc, bg: bg, down: make(map[string]bool), checks: make(map[string]*masterCheck)}
 }
 
 // note records the outcome of a call naming the slot set rkey, whose
-// caller's ctx was not done.
-func (n *nodeReach) note(rkey string, err error) {
+// caller's ctx was not done. After a failure it returns the check of the
+// key's master, which the caller may wait for (nil: none).
+func (n *nodeReach) note(rkey string, err error) *masterCheck {
 	down := unreachable(err)
 	if n.cluster == nil || !down && n.marks.Load() == 0 {
-		return
+		return nil
 	}
 	c, ok := n.masterClient(rkey)
-	if !ok || down && n.answers(c) {
-		return
+	switch {
+	case !ok:
+		return nil
+	case down:
+		return n.check(c, rkey)
 	}
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	delete(n.down, c.Options().Addr)
+	n.marks.Store(int64(len(n.down)))
+	return nil
+}
+
+// check returns the check of the master c, not yet marked, starting one
+// unless one is under way or one it answered ended less than checkBound
+// ago: the calls of one master that fail at once, or in one round, share a
+// check, and a slow master cannot stretch a round key by key.
+func (n *nodeReach) check(c *redis.Client, rkey string) *masterCheck {
 	addr := c.Options().Addr
 	n.mu.Lock()
 	defer n.mu.Unlock()
-	if down {
-		n.down[addr] = true
-	} else {
-		delete(n.down, addr)
+	if n.down[addr] || n.bg.Err() != nil {
+		return nil
 	}
-	n.marks.Store(int64(len(n.down)))
+	if k := n.checks[addr]; k != nil && (!k.over() || k.answered && time.Since(k.ended) < checkBound) {
+		return k
+	}
+	k := &masterCheck{done: make(chan struct{})}
+	n.checks[addr] = k
+	n.wg.Add(1)
+	go n.run(k, c, rkey)
+	return k
 }
 
-// answers reports whether the master c, not yet marked, answers a PING
-// (any reply but one that counts as unreachable), bounded by pingBound.
-// Concurrent callers of one master wait for one PING, and a PING answered
-// stands for pingBound after it: a round whose calls of many keys of one
-// master failed elsewhere sends one PING, not one a key.
-func (n *nodeReach) answers(c *redis.Client) bool {
-	addr := c.Options().Addr
+// run sends check k, an EXISTS of rkey, to the master c, and marks the
+// master out of reach if it fails unreachable.
+func (n *nodeReach) run(k *masterCheck, c *redis.Client, rkey string) {
+	defer n.wg.Done()
+	ctx, cancel := context.WithTimeout(n.bg, checkBound)
+	err := c.Exists(ctx, rkey).Err()
+	cancel()
 	n.mu.Lock()
-	if n.down[addr] {
-		n.mu.Unlock()
-		return false
-	}
-	p := n.pings[addr]
-	shared := p != nil && (!p.over() || p.answered && time.Since(p.ended) < pingBound)
-	if !shared {
-		p = &ping{done: make(chan struct{})}
-		n.pings[addr] = p
+	k.answered, k.ended = !unreachable(err), time.Now()
+	if !k.answered && n.bg.Err() == nil {
+		n.down[c.Options().Addr] = true
+		n.marks.Store(int64(len(n.down)))
 	}
 	n.mu.Unlock()
-	if shared {
-		<-p.done
-		return p.answered
-	}
-	ctx, cancel := context.WithTimeout(n.bg, pingBound)
-	defer cancel()
-	p.answered = !unreachable(c.Ping(ctx).Err())
-	p.ended = time.Now()
-	close(p.done)
-	return p.answered
+	close(k.done)
 }
 
-// pingBound bounds a PING to a master, and is how long its answer stands.
-const pingBound = time.Second
+// stop waits for the checks' goroutines; the Limiter has ended bg.
+func (n *nodeReach) stop() { n.wg.Wait() }
 
-// A ping is a PING to a master, under way or ended, which its callers
-// share. Its fields are set before done is closed, and read after.
-type ping struct {
+// checkBound bounds a check of a master, and is how long its answer stands.
+const checkBound = time.Second
+
+// A masterCheck is a check of a master, under way or ended, which the
+// calls that failed share. Its fields are set under the nodeReach's mu,
+// before done is closed.
+type masterCheck struct {
 	done     chan struct{}
 	answered bool
 	ended    time.Time
 }
 
-// over reports whether p has ended.
-func (p *ping) over() bool {
+// wait waits until k has ended, or ctx has; k may be nil.
+func (k *masterCheck) wait(ctx context.Context) {
+	if k == nil {
+		return
+	}
 	select {
-	case <-p.done:
+	case <-k.done:
+	case <-ctx.Done():
+	}
+}
+
+// over reports whether k has ended.
+func (k *masterCheck) over() bool {
+	select {
+	case <-k.done:
 		return true
 	default:
 		return false
