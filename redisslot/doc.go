@@ -134,12 +134,14 @@
 //
 // # Redis Cluster
 //
-// Each script touches the keys of one hash slot, all in KEYS; go-redis
-// splits pipelines (renewals, Close, Load), one round trip per node. A key
-// that begins with "}" is refused: its hash tag would be empty. Wake-ups
-// use PUBLISH and SUBSCRIBE, which a cluster carries to every node. The
-// frees of releases go to each master on their own: while one master does
-// not answer, only the frees of its keys wait, each call up to
+// Each script touches the keys of one hash slot, all in KEYS. A key that
+// begins with "}" is refused: its hash tag would be empty. Wake-ups use
+// PUBLISH and SUBSCRIBE, which a cluster carries to every node. Pipelined
+// calls (renewals, Close, Load) go in one pipeline per master, all at
+// once: a master that does not answer fails only the calls of its keys,
+// and the holders of other masters' keys keep their leases. The frees of
+// releases go to each master on their own: while one master does not
+// answer, only the frees of its keys wait, each call up to
 // min(ReleaseTimeout, Lease/3); neither renewal rounds nor other masters
 // hold them up. A call answered NOSCRIPT (a script cache emptied, or a
 // node new to the cluster) is sent again as EVAL, to the node that runs

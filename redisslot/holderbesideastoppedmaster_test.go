@@ -25,12 +25,13 @@ import (
 //
 // The client is the one the package documentation advises for request
 // paths. The round that goes to both masters is cut off at Lease/3 at the
-// stopped one; go-redis then ends the whole pipeline by setting ctx's error
-// on each of its commands, those the master that answers did answer too
-// (ClusterClient.processPipeline: the sleep before its retry finds ctx
-// done), so the near holder's renewal counts as failed, round after round.
-// Since e0193ce, each such round also waits for a PING to the stopped
-// master (up to a second) before the next goes out.
+// stopped one. Had both masters' renewals gone in one pipeline, go-redis
+// would end it by setting ctx's error on each of its commands, those the
+// master that answers did answer too (ClusterClient.processPipeline: the
+// sleep before its retry finds ctx done). And each round's answer after
+// its failure flips the Limiter's view of Redis back up, which makes the
+// lease clock forget: a renewal it confirms after that forget counts for
+// nothing.
 func TestHolderOnAMasterThatAnswersKeepsItsSlotWhileAnotherMasterStops(t *testing.T) {
 	t.Parallel()                  // it mostly waits on servers of its own: it runs beside other such tests
 	const lease = 3 * time.Second // rounds every 1s, the margin 150ms

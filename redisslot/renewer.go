@@ -252,8 +252,11 @@ func (r *renewer) settleRenewals(renewals []renewal, cmds []*redis.Cmd, sent tim
 			}
 			continue
 		}
-		r.health.note(nil)
+		// Confirmed before the answer is noted: an answer after a failure
+		// makes the clock forget (Redis back, maybe restarted), but this
+		// renewal ran after that failure.
 		lost = append(lost, r.clock.renewed(rc.slots, rc.extended, gone, sent, epochOf(i))...)
+		r.health.note(nil)
 	}
 	return failures, lost
 }

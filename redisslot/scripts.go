@@ -3,6 +3,7 @@ package redisslot
 import (
 	"context"
 	"errors"
+	"sync"
 
 	"github.com/redis/go-redis/v9"
 )
@@ -405,13 +406,17 @@ type call struct {
 	args   []any
 }
 
-// evalAll runs every call in one pipeline and returns a command per call.
-// A pipelined EVALSHA gets no EVAL fallback from go-redis, so the calls
-// answered NOSCRIPT are sent once more as EVAL, with their script's body:
-// each goes, as its EVALSHA went, to the node that runs it (after a MOVED
-// or an ASK too), which keeps the script. noScript, if not nil, hears each
-// of those calls by its index before it is sent again, and may change its
-// args in place (see isNoScript, onceEmptied).
+// evalAll runs every call, pipelined, and returns a command per call. On a
+// Redis Cluster client each master's calls go in a pipeline of their own,
+// the pipelines at once: go-redis gives every command of a pipeline the
+// error of its retry's wait when ctx ends, so one master that does not
+// answer would fail the calls that others answered. A pipelined EVALSHA
+// gets no EVAL fallback from go-redis, so the calls answered NOSCRIPT are
+// sent once more as EVAL, with their script's body: each goes, as its
+// EVALSHA went, to the node that runs it (after a MOVED or an ASK too),
+// which keeps the script. noScript, if not nil, hears each of those calls
+// by its index before it is sent again, and may change its args in place
+// (see isNoScript, onceEmptied).
 func evalAll(ctx context.Context, c redis.UniversalClient, calls []call, noScript func(i int)) []*redis.Cmd {
 	cmds := make([]*redis.Cmd, len(calls))
 	if len(calls) == 1 { // as Script.Run, which hides the NOSCRIPT
@@ -423,28 +428,81 @@ func evalAll(ctx context.Context, c redis.UniversalClient, calls []call, noScrip
 		}
 		return cmds
 	}
-	pipe := c.Pipeline()
-	for i, cl := range calls {
-		cmds[i] = cl.script.EvalSha(ctx, pipe, cl.keys, cl.args...)
+	all := make([]int, len(calls))
+	for i := range all {
+		all[i] = i
 	}
-	_, _ = pipe.Exec(ctx) // each command carries its own error
-	pipe = c.Pipeline()
-	again := make(map[int]*redis.Cmd)
+	pipelineByMaster(ctx, c, calls, all, func(p redis.Pipeliner, i int) {
+		cmds[i] = calls[i].script.EvalSha(ctx, p, calls[i].keys, calls[i].args...)
+	})
+	var again []int
 	for i, cmd := range cmds {
 		if isNoScript(cmd.Err()) {
 			if noScript != nil {
 				noScript(i)
 			}
-			again[i] = calls[i].script.Eval(ctx, pipe, calls[i].keys, calls[i].args...)
+			again = append(again, i)
 		}
 	}
-	if len(again) > 0 {
-		_, _ = pipe.Exec(ctx)
-		for i, cmd := range again {
-			cmds[i] = cmd
-		}
-	}
+	pipelineByMaster(ctx, c, calls, again, func(p redis.Pipeliner, i int) {
+		cmds[i] = calls[i].script.Eval(ctx, p, calls[i].keys, calls[i].args...)
+	})
 	return cmds
+}
+
+// pipelineByMaster has add queue calls[i], for each i of which, in a
+// pipeline, and runs it: on a Redis Cluster client, one pipeline for the
+// calls of each master (by the client's view), all at once; on others, one.
+// Each command carries its own error.
+func pipelineByMaster(ctx context.Context, c redis.UniversalClient, calls []call, which []int, add func(redis.Pipeliner, int)) {
+	groups := [][]int{which}
+	if cc, ok := c.(*redis.ClusterClient); ok && len(which) > 1 {
+		groups = groupByMaster(ctx, cc, calls, which)
+	}
+	run := func(g []int) {
+		p := c.Pipeline()
+		for _, i := range g {
+			add(p, i)
+		}
+		_, _ = p.Exec(ctx)
+	}
+	if len(groups) == 1 {
+		if len(groups[0]) > 0 {
+			run(groups[0])
+		}
+		return
+	}
+	var wg sync.WaitGroup
+	for _, g := range groups {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			run(g)
+		}()
+	}
+	wg.Wait()
+}
+
+// groupByMaster groups which, indices of calls, by the master of each
+// call's first key, in their order; the calls whose master the client
+// cannot name form a group of their own.
+func groupByMaster(ctx context.Context, cc *redis.ClusterClient, calls []call, which []int) [][]int {
+	at := make(map[string]int) // master address: its group
+	var groups [][]int
+	for _, i := range which {
+		addr := ""
+		if m, err := cc.MasterForKey(ctx, calls[i].keys[0]); err == nil {
+			addr = m.Options().Addr
+		}
+		g, ok := at[addr]
+		if !ok {
+			g = len(groups)
+			at[addr] = g
+			groups = append(groups, nil)
+		}
+		groups[g] = append(groups[g], i)
+	}
+	return groups
 }
 
 // onceEmptied returns, for evalAll, a func that calls emptied at the first
