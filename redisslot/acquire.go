@@ -170,7 +170,7 @@ func (a *attempt) capacity() int {
 // between looks cannot send the call back and forth between Redis and the
 // share.
 func (a *attempt) serves() bool {
-	if !a.l.fb.degraded() || !a.l.reach.outOfReach(a.ref.rkey()) && !a.l.fb.pending(a.ref.key) {
+	if !a.l.fb.degraded() || !a.l.reach.outOfReach(a.ctx, a.ref.rkey()) && !a.l.fb.pending(a.ref.key) {
 		return false
 	}
 	if !a.fbAsked {
@@ -251,7 +251,7 @@ func (a *attempt) try(mode string, capacity int) (context.Context, func(), tryRe
 		return nil, nil, tryResult{}, a.failed(mode, err, len(c.own) > 0)
 	}
 	l.health.note(nil)
-	l.reach.note(a.ref.rkey(), nil)
+	l.reach.note(a.ctx, a.ref.rkey(), nil)
 	if l.health.acquired() {
 		l.renewer.roundNow() // after a READONLY: a failover may have lost slots
 	}
@@ -267,7 +267,7 @@ func (a *attempt) failed(mode string, err error, carried bool) error {
 	l := a.l
 	if !ctxEnded(a.ctx) {
 		l.health.note(err)
-		l.reach.note(a.ref.rkey(), err).wait(a.ctx) // before it serves the share, or not
+		l.reach.note(a.ctx, a.ref.rkey(), err).wait(a.ctx) // before it serves the share, or not
 	}
 	switch {
 	case !neverSent(err):

@@ -139,7 +139,10 @@
 // PUBLISH and SUBSCRIBE, which a cluster carries to every node. Pipelined
 // calls (renewals, Close, Load) go in one pipeline per master, all at
 // once: a master that does not answer fails only the calls of its keys,
-// and the holders of other masters' keys keep their leases. The frees of
+// and the holders of other masters' keys keep their leases. A master whose
+// call failed is back when a call naming one of its keys is answered: only
+// then does the Limiter look for the slots a restart of it may have lost;
+// what other masters answer meanwhile changes nothing of it. The frees of
 // releases go to each master on their own: while one master does not
 // answer, only the frees of its keys wait, each call up to
 // min(ReleaseTimeout, Lease/3); neither renewal rounds nor other masters

@@ -28,10 +28,10 @@ import (
 // stopped one. Had both masters' renewals gone in one pipeline, go-redis
 // would end it by setting ctx's error on each of its commands, those the
 // master that answers did answer too (ClusterClient.processPipeline: the
-// sleep before its retry finds ctx done). And each round's answer after
-// its failure flips the Limiter's view of Redis back up, which makes the
-// lease clock forget: a renewal it confirms after that forget counts for
-// nothing.
+// sleep before its retry finds ctx done). And had each round's answer
+// after its failure made the lease clock forget (Redis back, maybe
+// restarted), as it did, a renewal confirmed after that forget would count
+// for nothing.
 func TestHolderOnAMasterThatAnswersKeepsItsSlotWhileAnotherMasterStops(t *testing.T) {
 	t.Parallel()                  // it mostly waits on servers of its own: it runs beside other such tests
 	const lease = 3 * time.Second // rounds every 1s, the margin 150ms

@@ -87,7 +87,7 @@ func New(client redis.UniversalClient, opts Options) *Limiter {
 	l.clock = newLeaseClock(l.set.life, func(ended []*holding) {
 		l.lost(ended, "no renewal confirmed within "+l.set.life.String(), true)
 	}, func(s *holding) { l.frees.add(s.ref, s.member, s.freeKind(), true) })
-	l.reach = newNodeReach(client, l.bg)
+	l.reach = newNodeReach(client, l.bg, func() { l.renewer.roundNow() })
 	l.renewer = &renewer{
 		client: client, set: &l.set, clock: l.clock, trouble: &l.trouble, emit: &l.emit,
 		health: &l.health, reach: l.reach, fb: &l.fb, asks: &l.asks, grouping: groupingOf(client), bg: l.bg,
@@ -105,7 +105,12 @@ func New(client redis.UniversalClient, opts Options) *Limiter {
 		master: l.reach.masters()}
 	l.fb = fallback{share: l.set.Fallback, report: l.set.OnError, lines: &l.lines,
 		lineUp: func() { l.waiting.lineUp(l.lines.join) }}
-	l.health.back = func(change uint64) { l.fb.answered(change); l.renewer.roundNow() }
+	l.health.back = func(change uint64) {
+		l.fb.answered(change)
+		if !l.reach.perMaster() { // on a cluster, the master that failed tells when it is back
+			l.renewer.roundNow()
+		}
+	}
 	l.health.lost = l.unreachable
 	l.waiting = &waiting{kick: l.renewer.kick, instance: l.members.instance}
 	l.entries = &entryRenewer{

@@ -18,7 +18,11 @@ import (
 //
 // A master is out of reach from a call naming one of its keys that failed
 // unreachable, and a check of the master that failed too, until a call
-// that Redis answered, or the state's end. The check tells a master that
+// that Redis answered, or the state's end. A master one of whose calls
+// failed unreachable, checked or not, is back at the next that one of its
+// keys answered: back, which looks for the slots a restart may have lost,
+// runs then (on other clients, health runs it: see Limiter). A call that
+// another master answers tells nothing of this one. The check tells a master that
 // does not answer from a call sent on, by an ASK or a MOVED, to another
 // node that does not (a resharding's target): go-redis's error does not
 // name the node. It is an EXISTS of the call's slot set sent to the master
@@ -26,45 +30,62 @@ import (
 // master loading) refuses as it refused the call; one goroutine runs it,
 // bounded by checkBound, and marks the master if it fails (see check).
 //
-// Its mu guards down and checks; marks counts down, so that an answer
-// costs no lock while no master is out of reach; wg counts the checks'
-// goroutines.
+// Its mu guards down, failed and checks; marks counts down and failed, so
+// that an answer costs no lock while every master answers; wg counts the
+// checks' goroutines. back runs with no lock held.
 type nodeReach struct {
 	cluster *redis.ClusterClient // nil: not a cluster
 	bg      context.Context      // ends when the Limiter closes
+	back    func()               // a master whose call failed answers again
 
 	mu     sync.Mutex
-	down   map[string]bool         // master addresses
+	down   map[string]bool         // master addresses: out of reach
+	failed map[string]bool         // master addresses: a call failed since the last answered
 	checks map[string]*masterCheck // by master: its last check
-	marks  atomic.Int64            // len(down)
+	marks  atomic.Int64            // len(down) + len(failed)
 	wg     sync.WaitGroup
+
+	viewed  atomic.Bool // the client has had a view of the cluster
+	loading atomic.Bool // a goroutine has it load one (see loadView)
 }
 
 // newNodeReach returns the nodeReach of client.
-func newNodeReach(client redis.UniversalClient, bg context.Context) *nodeReach {
+func newNodeReach(client redis.UniversalClient, bg context.Context, back func()) *nodeReach {
 	cc, _ := client.(*redis.ClusterClient)
-	return &nodeReach{cluster: cc, bg: bg, down: make(map[string]bool), checks: make(map[string]*masterCheck)}
+	n := &nodeReach{cluster: cc, bg: bg, back: back,
+		down: make(map[string]bool), failed: make(map[string]bool), checks: make(map[string]*masterCheck)}
+	if cc != nil {
+		n.loadView("")
+	}
+	return n
 }
 
 // note records the outcome of a call naming the slot set rkey, whose
-// caller's ctx was not done. After a failure it returns the check of the
-// key's master, which the caller may wait for (nil: none).
-func (n *nodeReach) note(rkey string, err error) *masterCheck {
+// caller's ctx was not done; ctx bounds the look for the key's master.
+// After a failure it returns the check of the master, which the caller may
+// wait for (nil: none).
+func (n *nodeReach) note(ctx context.Context, rkey string, err error) *masterCheck {
 	down := unreachable(err)
 	if n.cluster == nil || !down && n.marks.Load() == 0 {
 		return nil
 	}
-	c, ok := n.masterClient(rkey)
+	c, ok := n.masterClient(ctx, rkey)
 	switch {
 	case !ok:
 		return nil
 	case down:
 		return n.check(c, rkey)
 	}
+	addr := c.Options().Addr
 	n.mu.Lock()
-	defer n.mu.Unlock()
-	delete(n.down, c.Options().Addr)
-	n.marks.Store(int64(len(n.down)))
+	wasBack := n.failed[addr]
+	delete(n.down, addr)
+	delete(n.failed, addr)
+	n.marks.Store(int64(len(n.down) + len(n.failed)))
+	n.mu.Unlock()
+	if wasBack {
+		n.back()
+	}
 	return nil
 }
 
@@ -76,6 +97,10 @@ func (n *nodeReach) check(c *redis.Client, rkey string) *masterCheck {
 	addr := c.Options().Addr
 	n.mu.Lock()
 	defer n.mu.Unlock()
+	if !n.failed[addr] {
+		n.failed[addr] = true
+		n.marks.Store(int64(len(n.down) + len(n.failed)))
+	}
 	if n.down[addr] || n.bg.Err() != nil {
 		return nil
 	}
@@ -100,7 +125,7 @@ func (n *nodeReach) run(k *masterCheck, c *redis.Client, rkey string) {
 	k.answered, k.ended = !unreachable(err), time.Now()
 	if !k.answered && n.bg.Err() == nil {
 		n.down[c.Options().Addr] = true
-		n.marks.Store(int64(len(n.down)))
+		n.marks.Store(int64(len(n.down) + len(n.failed)))
 	}
 	n.mu.Unlock()
 	close(k.done)
@@ -142,13 +167,17 @@ func (k *masterCheck) over() bool {
 	}
 }
 
+// perMaster reports whether the client is a cluster's: then n follows each
+// master, and tells when one whose call failed is back.
+func (n *nodeReach) perMaster() bool { return n.cluster != nil }
+
 // outOfReach reports whether the master of the slot set rkey is out of
 // reach: always, but on a cluster, where a master that cannot be told is.
-func (n *nodeReach) outOfReach(rkey string) bool {
+func (n *nodeReach) outOfReach(ctx context.Context, rkey string) bool {
 	if n.cluster == nil {
 		return true
 	}
-	addr, ok := n.master(rkey)
+	addr, ok := n.master(ctx, rkey)
 	if !ok {
 		return true
 	}
@@ -165,7 +194,7 @@ func (n *nodeReach) clear() {
 	n.mu.Lock()
 	defer n.mu.Unlock()
 	clear(n.down)
-	n.marks.Store(0)
+	n.marks.Store(int64(len(n.failed)))
 }
 
 // masters returns, on a cluster, what tells the address of the master of a
@@ -175,7 +204,7 @@ func (n *nodeReach) masters() func(rkey string) string {
 		return nil
 	}
 	return func(rkey string) string {
-		addr, _ := n.master(rkey)
+		addr, _ := n.master(n.bg, rkey)
 		return addr
 	}
 }
@@ -183,8 +212,8 @@ func (n *nodeReach) masters() func(rkey string) string {
 // master returns the address of the master of rkey's hash slot, by the
 // client's view of the cluster (a master it cannot load that view from
 // counts as out of reach).
-func (n *nodeReach) master(rkey string) (string, bool) {
-	c, ok := n.masterClient(rkey)
+func (n *nodeReach) master(ctx context.Context, rkey string) (string, bool) {
+	c, ok := n.masterClient(ctx, rkey)
 	if !ok {
 		return "", false
 	}
@@ -192,10 +221,42 @@ func (n *nodeReach) master(rkey string) (string, bool) {
 }
 
 // masterClient returns the client of the master of rkey's hash slot, by
-// the client's view of the cluster.
-func (n *nodeReach) masterClient(rkey string) (*redis.Client, bool) {
-	ctx, cancel := context.WithTimeout(n.bg, time.Second)
+// the client's view of the cluster, bounded by ctx and a second. Until the
+// client has had a view, it names none: go-redis would load one first, a
+// call to a cluster that may not answer, which a goroutine makes instead
+// (see loadView).
+func (n *nodeReach) masterClient(ctx context.Context, rkey string) (*redis.Client, bool) {
+	if !n.viewed.Load() {
+		n.loadView(rkey)
+		return nil, false
+	}
+	ctx, cancel := context.WithTimeout(ctx, time.Second)
 	defer cancel()
 	c, err := n.cluster.MasterForKey(ctx, rkey)
 	return c, err == nil
+}
+
+// loadView has the client load its view of the cluster, asking it for the
+// master of rkey on a goroutine of its own, bounded by checkBound, unless
+// one does already or the Limiter has closed. New starts one, and each
+// look for a master starts another until one has loaded a view.
+func (n *nodeReach) loadView(rkey string) {
+	if !n.loading.CompareAndSwap(false, true) {
+		return
+	}
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	if n.bg.Err() != nil {
+		return
+	}
+	n.wg.Add(1)
+	go func() {
+		defer n.wg.Done()
+		defer n.loading.Store(false)
+		ctx, cancel := context.WithTimeout(n.bg, checkBound)
+		defer cancel()
+		if _, err := n.cluster.MasterForKey(ctx, rkey); err == nil {
+			n.viewed.Store(true)
+		}
+	}()
 }

@@ -242,21 +242,27 @@ func anyReadOnly(cmds []*redis.Cmd) bool {
 // settleRenewals returns how many renewal calls failed, and the slots lost.
 // Renewal i was sent in epoch epochOf(i) (see leaseClock.epochNow).
 func (r *renewer) settleRenewals(renewals []renewal, cmds []*redis.Cmd, sent time.Time, epochOf func(i int) uint64) (failures int, lost []*holding) {
+	// Every answer is confirmed before any outcome is noted: an answer
+	// after a failure may make the clock forget (Redis back, maybe
+	// restarted), which would void the round's other answers, though they
+	// too ran after that failure.
+	errs := make([]error, len(renewals))
 	for i, rc := range renewals {
-		gone, err := cmds[i].StringSlice()
-		r.reached(rc.call.keys[0], err)
-		if err != nil {
-			failures++
-			for _, key := range keysOf(rc.slots) {
-				r.noteFailure(key, fmt.Errorf("renew %d leases: %w", len(rc.slots), err))
-			}
+		var gone []string
+		if gone, errs[i] = cmds[i].StringSlice(); errs[i] == nil {
+			lost = append(lost, r.clock.renewed(rc.slots, rc.extended, gone, sent, epochOf(i))...)
+		}
+	}
+	for i, rc := range renewals {
+		r.reached(rc.call.keys[0], errs[i])
+		if errs[i] == nil {
+			r.health.note(nil)
 			continue
 		}
-		// Confirmed before the answer is noted: an answer after a failure
-		// makes the clock forget (Redis back, maybe restarted), but this
-		// renewal ran after that failure.
-		lost = append(lost, r.clock.renewed(rc.slots, rc.extended, gone, sent, epochOf(i))...)
-		r.health.note(nil)
+		failures++
+		for _, key := range keysOf(rc.slots) {
+			r.noteFailure(key, fmt.Errorf("renew %d leases: %w", len(rc.slots), errs[i]))
+		}
 	}
 	return failures, lost
 }
@@ -318,7 +324,7 @@ func (r *renewer) noteFailure(key string, err error) {
 // reached, unless Close cut it short.
 func (r *renewer) reached(rkey string, err error) {
 	if r.bg.Err() == nil {
-		r.reach.note(rkey, err)
+		r.reach.note(r.bg, rkey, err)
 	}
 }
 
