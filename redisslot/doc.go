@@ -95,8 +95,9 @@
 // comes back after the restart broke it, or first opens on the restarted
 // Redis (on one node, where a slot it holds has no live lease, or it
 // holds more than 64; on a Redis Cluster, or after a failed subscribe,
-// always), or sooner: when one
-// of its calls fails (then it probes every 100ms), or when its call, or
+// always), or sooner: when Redis answers after one of its calls failed
+// (then it probes every 100ms; on a Redis Cluster, when that master is
+// back: see below), or when its call, or
 // another Limiter's, is the first to find Redis's scripts gone (that Limiter
 // tells the others, of every Prefix, on the pub/sub channel
 // "redisslot:restarts": on a Redis Cluster the connection is on one node and
@@ -136,13 +137,15 @@
 //
 // Each script touches the keys of one hash slot, all in KEYS. A key that
 // begins with "}" is refused: its hash tag would be empty. Wake-ups use
-// PUBLISH and SUBSCRIBE, which a cluster carries to every node. Pipelined
-// calls (renewals, Close, Load) go in one pipeline per master, all at
-// once: a master that does not answer fails only the calls of its keys,
-// and the holders of other masters' keys keep their leases. A master whose
-// call failed is back when a call naming one of its keys is answered: only
-// then does the Limiter look for the slots a restart of it may have lost;
-// what other masters answer meanwhile changes nothing of it. The frees of
+// PUBLISH and SUBSCRIBE, which a cluster carries to every node. In a
+// pipeline (renewals, Close, Load), a master that does not answer fails
+// only the calls of its keys, and the holders of other masters' keys keep
+// their leases. A master whose check failed (see Options.Fallback) is back
+// when a call naming one of its keys is answered, or when the client's
+// view names another master for its keys (a failover): only then does the
+// Limiter look for the slots a restart or a failover of it may have lost.
+// What other masters answer meanwhile, or a master whose call failed
+// elsewhere, changes nothing of it. The frees of
 // releases go to each master on their own: while one master does not
 // answer, only the frees of its keys wait, each call up to
 // min(ReleaseTimeout, Lease/3); neither renewal rounds nor other masters

@@ -2,6 +2,7 @@ package redisslot
 
 import (
 	"context"
+	"maps"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -18,11 +19,13 @@ import (
 //
 // A master is out of reach from a call naming one of its keys that failed
 // unreachable, and a check of the master that failed too, until a call
-// that Redis answered, or the state's end. A master one of whose calls
-// failed unreachable, checked or not, is back at the next that one of its
-// keys answered: back, which looks for the slots a restart may have lost,
-// runs then (on other clients, health runs it: see Limiter). A call that
-// another master answers tells nothing of this one. The check tells a master that
+// that Redis answered, or the state's end. A master whose check failed is
+// back at the next call naming one of its keys that Redis answered, or
+// once the client's view names another master for the key whose check
+// failed (a failover): back, which looks for the slots a restart or a
+// failover may have lost, runs then (on other clients, health runs it: see
+// Limiter). A call that another master answers tells nothing of this one,
+// nor does a call that failed elsewhere. The check tells a master that
 // does not answer from a call sent on, by an ASK or a MOVED, to another
 // node that does not (a resharding's target): go-redis's error does not
 // name the node. It is an EXISTS of the call's slot set sent to the master
@@ -40,7 +43,7 @@ type nodeReach struct {
 
 	mu     sync.Mutex
 	down   map[string]bool         // master addresses: out of reach
-	failed map[string]bool         // master addresses: a call failed since the last answered
+	failed map[string]string       // master addresses, not yet back: the slot set its failed check named
 	checks map[string]*masterCheck // by master: its last check
 	marks  atomic.Int64            // len(down) + len(failed)
 	wg     sync.WaitGroup
@@ -53,7 +56,7 @@ type nodeReach struct {
 func newNodeReach(client redis.UniversalClient, bg context.Context, back func()) *nodeReach {
 	cc, _ := client.(*redis.ClusterClient)
 	n := &nodeReach{cluster: cc, bg: bg, back: back,
-		down: make(map[string]bool), failed: make(map[string]bool), checks: make(map[string]*masterCheck)}
+		down: make(map[string]bool), failed: make(map[string]string), checks: make(map[string]*masterCheck)}
 	if cc != nil {
 		n.loadView("")
 	}
@@ -76,17 +79,45 @@ func (n *nodeReach) note(ctx context.Context, rkey string, err error) *masterChe
 	case down:
 		return n.check(c, rkey)
 	}
-	addr := c.Options().Addr
-	n.mu.Lock()
-	wasBack := n.failed[addr]
-	delete(n.down, addr)
-	delete(n.failed, addr)
-	n.marks.Store(int64(len(n.down) + len(n.failed)))
-	n.mu.Unlock()
-	if wasBack {
+	if n.answered(c.Options().Addr) || n.movedAway(ctx) {
 		n.back()
 	}
 	return nil
+}
+
+// answered forgets the marks of the master at addr, which answered a call,
+// and reports whether it was back.
+func (n *nodeReach) answered(addr string) (back bool) {
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	_, back = n.failed[addr]
+	delete(n.down, addr)
+	delete(n.failed, addr)
+	n.marks.Store(int64(len(n.down) + len(n.failed)))
+	return back
+}
+
+// movedAway forgets each master, not yet back, that the client's view no
+// longer names for the slot set its failed check named, and reports
+// whether there was one: a failover moved its hash slots.
+func (n *nodeReach) movedAway(ctx context.Context) (moved bool) {
+	n.mu.Lock()
+	failed := maps.Clone(n.failed)
+	n.mu.Unlock()
+	for addr, rkey := range failed {
+		if c, ok := n.masterClient(ctx, rkey); !ok || c.Options().Addr == addr {
+			continue
+		}
+		n.mu.Lock()
+		if n.failed[addr] == rkey {
+			delete(n.failed, addr)
+			delete(n.down, addr)
+			n.marks.Store(int64(len(n.down) + len(n.failed)))
+			moved = true
+		}
+		n.mu.Unlock()
+	}
+	return moved
 }
 
 // check returns the check of the master c, not yet marked, starting one
@@ -97,10 +128,6 @@ func (n *nodeReach) check(c *redis.Client, rkey string) *masterCheck {
 	addr := c.Options().Addr
 	n.mu.Lock()
 	defer n.mu.Unlock()
-	if !n.failed[addr] {
-		n.failed[addr] = true
-		n.marks.Store(int64(len(n.down) + len(n.failed)))
-	}
 	if n.down[addr] || n.bg.Err() != nil {
 		return nil
 	}
@@ -115,7 +142,7 @@ func (n *nodeReach) check(c *redis.Client, rkey string) *masterCheck {
 }
 
 // run sends check k, an EXISTS of rkey, to the master c, and marks the
-// master out of reach if it fails unreachable.
+// master out of reach, and failed with rkey, if it fails unreachable.
 func (n *nodeReach) run(k *masterCheck, c *redis.Client, rkey string) {
 	defer n.wg.Done()
 	ctx, cancel := context.WithTimeout(n.bg, checkBound)
@@ -123,8 +150,9 @@ func (n *nodeReach) run(k *masterCheck, c *redis.Client, rkey string) {
 	cancel()
 	n.mu.Lock()
 	k.answered, k.ended = !unreachable(err), time.Now()
-	if !k.answered && n.bg.Err() == nil {
-		n.down[c.Options().Addr] = true
+	if addr := c.Options().Addr; !k.answered && n.bg.Err() == nil {
+		n.down[addr] = true
+		n.failed[addr] = rkey
 		n.marks.Store(int64(len(n.down) + len(n.failed)))
 	}
 	n.mu.Unlock()

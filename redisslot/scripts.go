@@ -3,7 +3,6 @@ package redisslot
 import (
 	"context"
 	"errors"
-	"sync"
 
 	"github.com/redis/go-redis/v9"
 )
@@ -406,17 +405,15 @@ type call struct {
 	args   []any
 }
 
-// evalAll runs every call, pipelined, and returns a command per call. On a
-// Redis Cluster client each master's calls go in a pipeline of their own,
-// the pipelines at once: go-redis gives every command of a pipeline the
-// error of its retry's wait when ctx ends, so one master that does not
-// answer would fail the calls that others answered. A pipelined EVALSHA
-// gets no EVAL fallback from go-redis, so the calls answered NOSCRIPT are
-// sent once more as EVAL, with their script's body: each goes, as its
-// EVALSHA went, to the node that runs it (after a MOVED or an ASK too),
-// which keeps the script. noScript, if not nil, hears each of those calls
-// by its index before it is sent again, and may change its args in place
-// (see isNoScript, onceEmptied).
+// evalAll runs every call in one pipeline and returns a command per call.
+// A reply read is kept (see answerKept): on a Redis Cluster, one master
+// that does not answer fails only the calls of its keys. A pipelined
+// EVALSHA gets no EVAL fallback from go-redis, so the calls answered
+// NOSCRIPT are sent once more as EVAL, with their script's body: each
+// goes, as its EVALSHA went, to the node that runs it (after a MOVED or an
+// ASK too), which keeps the script. noScript, if not nil, hears each of
+// those calls by its index before it is sent again, and may change its
+// args in place (see isNoScript, onceEmptied).
 func evalAll(ctx context.Context, c redis.UniversalClient, calls []call, noScript func(i int)) []*redis.Cmd {
 	cmds := make([]*redis.Cmd, len(calls))
 	if len(calls) == 1 { // as Script.Run, which hides the NOSCRIPT
@@ -428,81 +425,56 @@ func evalAll(ctx context.Context, c redis.UniversalClient, calls []call, noScrip
 		}
 		return cmds
 	}
-	all := make([]int, len(calls))
-	for i := range all {
-		all[i] = i
+	pipe := c.Pipeline()
+	for i, cl := range calls {
+		cmds[i] = evalShaCmd(ctx, cl.script, cl.keys, cl.args)
+		_ = pipe.Process(ctx, answerKept{cmds[i]})
 	}
-	pipelineByMaster(ctx, c, calls, all, func(p redis.Pipeliner, i int) {
-		cmds[i] = calls[i].script.EvalSha(ctx, p, calls[i].keys, calls[i].args...)
-	})
-	var again []int
+	_, _ = pipe.Exec(ctx) // each command carries its own error
+	pipe = c.Pipeline()
+	again := make(map[int]*redis.Cmd)
 	for i, cmd := range cmds {
 		if isNoScript(cmd.Err()) {
 			if noScript != nil {
 				noScript(i)
 			}
-			again = append(again, i)
+			again[i] = calls[i].script.Eval(ctx, pipe, calls[i].keys, calls[i].args...)
 		}
 	}
-	pipelineByMaster(ctx, c, calls, again, func(p redis.Pipeliner, i int) {
-		cmds[i] = calls[i].script.Eval(ctx, p, calls[i].keys, calls[i].args...)
-	})
+	if len(again) > 0 {
+		_, _ = pipe.Exec(ctx)
+		for i, cmd := range again {
+			cmds[i] = cmd
+		}
+	}
 	return cmds
 }
 
-// pipelineByMaster has add queue calls[i], for each i of which, in a
-// pipeline, and runs it: on a Redis Cluster client, one pipeline for the
-// calls of each master (by the client's view), all at once; on others, one.
-// Each command carries its own error.
-func pipelineByMaster(ctx context.Context, c redis.UniversalClient, calls []call, which []int, add func(redis.Pipeliner, int)) {
-	groups := [][]int{which}
-	if cc, ok := c.(*redis.ClusterClient); ok && len(which) > 1 {
-		groups = groupByMaster(ctx, cc, calls, which)
+// evalShaCmd returns the command that runs script s by its hash.
+func evalShaCmd(ctx context.Context, s *redis.Script, keys []string, args []any) *redis.Cmd {
+	a := make([]any, 3+len(keys), 3+len(keys)+len(args))
+	a[0], a[1], a[2] = "evalsha", s.Hash(), len(keys)
+	for i, k := range keys {
+		a[3+i] = k
 	}
-	run := func(g []int) {
-		p := c.Pipeline()
-		for _, i := range g {
-			add(p, i)
-		}
-		_, _ = p.Exec(ctx)
-	}
-	if len(groups) == 1 {
-		if len(groups[0]) > 0 {
-			run(groups[0])
-		}
-		return
-	}
-	var wg sync.WaitGroup
-	for _, g := range groups {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			run(g)
-		}()
-	}
-	wg.Wait()
+	cmd := redis.NewCmd(ctx, append(a, args...)...)
+	cmd.SetFirstKeyPos(3)
+	return cmd
 }
 
-// groupByMaster groups which, indices of calls, by the master of each
-// call's first key, in their order; the calls whose master the client
-// cannot name form a group of their own.
-func groupByMaster(ctx context.Context, cc *redis.ClusterClient, calls []call, which []int) [][]int {
-	at := make(map[string]int) // master address: its group
-	var groups [][]int
-	for _, i := range which {
-		addr := ""
-		if m, err := cc.MasterForKey(ctx, calls[i].keys[0]); err == nil {
-			addr = m.Options().Addr
-		}
-		g, ok := at[addr]
-		if !ok {
-			g = len(groups)
-			at[addr] = g
-			groups = append(groups, nil)
-		}
-		groups[g] = append(groups[g], i)
+// answerKept is a command of a pipeline whose reply, once read, no later
+// error replaces: a cluster pipeline some of whose commands a node did not
+// answer in time is retried, and when ctx ends in the wait before that
+// retry, go-redis sets ctx's error on every command without one, those
+// another node, or the same one, answered too. (A command of a pipeline
+// carries no deferred batch, so reading its reply does not wait.)
+type answerKept struct{ *redis.Cmd }
+
+func (c answerKept) SetErr(e error) {
+	if e != nil && c.Cmd.Val() != nil {
+		return
 	}
-	return groups
+	c.Cmd.SetErr(e)
 }
 
 // onceEmptied returns, for evalAll, a func that calls emptied at the first
