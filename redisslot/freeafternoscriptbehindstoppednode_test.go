@@ -68,14 +68,14 @@ func TestReleasesOnANodeWhoseScriptCacheWasEmptiedAreFreedWhileAnotherMasterIsSt
 	eventually(t, "a's restart canary's first confirmation looked into", func() bool { return redisslot.CanaryChecked(a) })
 
 	defer stopUntilCleanup(t, servers[stopped])()
-	relDecoy()
-	recv(t, first, waitAtOnce, "the free of the first release sent")
 	unblocked := false
-	defer func() {
+	defer func() { // before Close, whose frees the hook would hold otherwise
 		if !unblocked {
 			close(unblock)
 		}
 	}()
+	relDecoy()
+	recv(t, first, waitAtOnce, "the free of the first release sent")
 	relNear()
 	relOther()
 	// The decoy's free, answered, is settled once the hook returns.

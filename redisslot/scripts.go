@@ -462,16 +462,16 @@ func evalShaCmd(ctx context.Context, s *redis.Script, keys []string, args []any)
 	return cmd
 }
 
-// answerKept is a command of a pipeline whose reply, once read, no later
-// error replaces: a cluster pipeline some of whose commands a node did not
-// answer in time is retried, and when ctx ends in the wait before that
-// retry, go-redis sets ctx's error on every command without one, those
-// another node, or the same one, answered too. (A command of a pipeline
-// carries no deferred batch, so reading its reply does not wait.)
+// answerKept is a command of a pipeline whose reply, once read, ctx's
+// error does not replace: a cluster pipeline some of whose commands a node
+// did not answer in time is retried, and when ctx ends in the wait before
+// that retry, go-redis sets ctx's error on every command without one,
+// those another node, or the same one, answered too. (A command of a
+// pipeline carries no deferred batch, so reading its reply does not wait.)
 type answerKept struct{ *redis.Cmd }
 
 func (c answerKept) SetErr(e error) {
-	if e != nil && c.Cmd.Val() != nil {
+	if ctxEnded := errors.Is(e, context.DeadlineExceeded) || errors.Is(e, context.Canceled); ctxEnded && c.Cmd.Val() != nil {
 		return
 	}
 	c.Cmd.SetErr(e)
