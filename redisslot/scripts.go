@@ -471,7 +471,7 @@ func evalShaCmd(ctx context.Context, s *redis.Script, keys []string, args []any)
 type answerKept struct{ *redis.Cmd }
 
 func (c answerKept) SetErr(e error) {
-	if ctxEnded := errors.Is(e, context.DeadlineExceeded) || errors.Is(e, context.Canceled); ctxEnded && c.Cmd.Val() != nil {
+	if cut := errors.Is(e, context.DeadlineExceeded) || errors.Is(e, context.Canceled); cut && c.Cmd.Val() != nil {
 		return
 	}
 	c.Cmd.SetErr(e)
