@@ -10,7 +10,6 @@ import (
 	"time"
 
 	"github.com/ctxguard/release/redisslot"
-	"github.com/redis/go-redis/v9"
 )
 
 // On a Redis Cluster one of whose masters stops (SIGSTOP), the holders of
@@ -39,22 +38,7 @@ func TestHoldersOfAMasterThatAnswersKeepTheirSlotsWhileRequestsTryAStoppedOne(t 
 	servers := partialCluster(t, ctx)
 	const stopped, healthy = 0, 1
 	c := clusterClientOf(t, servers, time.Second) // as the package documentation advises
-	var answered atomic.Int64                     // renewal calls the master that answers answered, on its own connection
-	healthyAddr := servers[healthy].Addr
-	c.OnNewNode(func(node *redis.Client) {
-		if node.Options().Addr != healthyAddr {
-			return
-		}
-		node.AddHook(scriptHook{hash: redisslot.RenewHash, fn: func(_ context.Context, cmds []redis.Cmder, next func() error) error {
-			err := next()
-			for _, cmd := range cmds {
-				if scriptOf(cmd) == redisslot.RenewHash && cmd.Err() == nil {
-					answered.Add(1)
-				}
-			}
-			return err
-		}})
-	})
+	answered := renewalsAnsweredBy(c, servers[healthy].Addr)
 	loadScripts(t, ctx, c)
 	errs := &errLog{}
 	a := redisslot.New(c, redisslot.Options{Prefix: "p:", Lease: lease, OnError: errs.add})

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"sync"
+	"sync/atomic"
 	"syscall"
 	"testing"
 	"time"
@@ -97,4 +98,26 @@ func keysOnNode(t *testing.T, ctx context.Context, servers []*redistest.Server, 
 		}
 	}
 	return keys
+}
+
+// renewalsAnsweredBy counts the renewal calls that the node at addr
+// answers without error, seen on its own connection: a hook on the node
+// clients that c makes from now on.
+func renewalsAnsweredBy(c *redis.ClusterClient, addr string) *atomic.Int64 {
+	answered := new(atomic.Int64)
+	c.OnNewNode(func(node *redis.Client) {
+		if node.Options().Addr != addr {
+			return
+		}
+		node.AddHook(scriptHook{hash: redisslot.RenewHash, fn: func(_ context.Context, cmds []redis.Cmder, next func() error) error {
+			err := next()
+			for _, cmd := range cmds {
+				if scriptOf(cmd) == redisslot.RenewHash && cmd.Err() == nil {
+					answered.Add(1)
+				}
+			}
+			return err
+		}})
+	})
+	return answered
 }
