@@ -160,20 +160,5 @@ func clusterReplicaOf(t *testing.T, ctx context.Context, servers []*redistest.Se
 // second, so that its calls reach a new master soon after a failover.
 func reloadingClusterClient(t *testing.T, servers []*redistest.Server) *redis.ClusterClient {
 	t.Helper()
-	o := servers[0].Options()
-	addrs := make([]string, len(servers))
-	for i, s := range servers {
-		addrs[i] = s.Addr
-	}
-	c := redis.NewClusterClient(&redis.ClusterOptions{
-		Addrs:                      addrs,
-		ContextTimeoutEnabled:      o.ContextTimeoutEnabled,
-		DialTimeout:                o.DialTimeout,
-		ReadTimeout:                o.ReadTimeout,
-		WriteTimeout:               o.WriteTimeout,
-		MaxRetries:                 o.MaxRetries,
-		ClusterStateReloadInterval: time.Second,
-	})
-	t.Cleanup(func() { _ = c.Close() })
-	return c
+	return redistest.ClusterClient(t, servers, func(o *redis.ClusterOptions) { o.ClusterStateReloadInterval = time.Second })
 }

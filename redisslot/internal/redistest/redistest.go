@@ -407,22 +407,26 @@ func StartCluster(tb testing.TB, n int) []*Server {
 }
 
 // ClusterClient returns a new Redis Cluster client of servers, closed when
-// the test ends.
-func ClusterClient(tb testing.TB, servers []*Server) *redis.ClusterClient {
+// the test ends; each of set, if any, changes its options first.
+func ClusterClient(tb testing.TB, servers []*Server, set ...func(*redis.ClusterOptions)) *redis.ClusterClient {
 	tb.Helper()
 	o := servers[0].Options()
 	addrs := make([]string, len(servers))
 	for i, s := range servers {
 		addrs[i] = s.Addr
 	}
-	c := redis.NewClusterClient(&redis.ClusterOptions{
+	co := &redis.ClusterOptions{
 		Addrs:                 addrs,
 		ContextTimeoutEnabled: o.ContextTimeoutEnabled,
 		DialTimeout:           o.DialTimeout,
 		ReadTimeout:           o.ReadTimeout,
 		WriteTimeout:          o.WriteTimeout,
 		MaxRetries:            o.MaxRetries,
-	})
+	}
+	for _, f := range set {
+		f(co)
+	}
+	c := redis.NewClusterClient(co)
 	tb.Cleanup(func() { _ = c.Close() })
 	return c
 }
