@@ -30,8 +30,8 @@ import (
 // forget, confirms nothing (leaseClock.renewed), though its master
 // answered it.
 func TestHolderOnAMasterThatAnswersKeepsItsSlotWhileRequestsSpanItAndAStoppedOne(t *testing.T) {
-	t.Parallel()                  // it mostly waits on servers of its own
-	const lease = 6 * time.Second // rounds every 2s, the margin 300ms
+	t.Parallel()                   // it mostly waits on servers of its own
+	const lease = 12 * time.Second // rounds every 4s, the margin 600ms: a round that waits on a timeout (1s) is a quarter of the interval
 	ctx := ctxWithTimeout(t)
 	servers := partialCluster(t, ctx)
 	const stopped, healthy = 0, 1
@@ -89,7 +89,7 @@ func TestHolderOnAMasterThatAnswersKeepsItsSlotWhileRequestsSpanItAndAStoppedOne
 		recv(t, finished, 2*lease, "the requests returned")
 	}()
 
-	window := time.NewTimer(3 * lease) // a span to watch, not a condition to wait for
+	window := time.NewTimer(2 * lease) // a span to watch, not a condition to wait for
 	defer window.Stop()
 	select {
 	case <-window.C:
