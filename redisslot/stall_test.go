@@ -275,9 +275,11 @@ func TestNextAcquireDoesNotTakeAnUnsureFreeWithIt(t *testing.T) {
 	raw := srv.Client(t)
 	held := holdFirstAcquire(f) // the acquire's command, not sent
 	var failFrees atomic.Bool
+	var failed atomic.Int64 // free calls failed
 	failFrees.Store(true)
 	f.client.AddHook(scriptHook{hash: redisslot.ReleaseHash, fn: func(ctx context.Context, cmds []redis.Cmder, next func() error) error {
 		if failFrees.Load() {
+			failed.Add(1)
 			return failWith(cmds, errFreeFailed)
 		}
 		return next()
@@ -288,6 +290,11 @@ func TestNextAcquireDoesNotTakeAnUnsureFreeWithIt(t *testing.T) {
 	}
 	_, rel := mustTry(t, f.l, ctx, "k", 2) // the next acquire of the key, while the free fails
 	defer rel()
+	// The free's first send, kicked at once, has failed and is settled: a
+	// round now finds it pending, not in flight, and sends it.
+	eventually(t, "the free of the unsure member sent, failed and pending again", func() bool {
+		return failed.Load() > 0 && redisslot.FreesInFlight(f.l) == 0
+	})
 	failFrees.Store(false)
 	redisslot.RenewNow(f.l) // sends the pending frees
 	eventually(t, "the free of the unsure member confirmed", func() bool { return f.l.Stats().PendingFrees == 0 })
