@@ -35,7 +35,8 @@ import (
 func TestHoldersBesideAMoveToAStoppedTargetKeepTheirSlotsUnderRequests(t *testing.T) {
 	t.Parallel()                   // it mostly waits on servers of its own
 	const lease = 12 * time.Second // rounds every 4s, the margin 600ms: a round that waits on a timeout (1s) is a quarter of the interval
-	ctx := ctxWithTimeout(t)
+	// The parent of the slots outlives the setup and the window.
+	ctx := ctxWithin(t, waitLong+2*lease)
 	servers := redistest.StartCluster(t, 2)
 	const source, other = 0, 1
 	target := addClusterNode(t, ctx, servers)

@@ -34,7 +34,8 @@ func TestHoldersOfAMasterThatAnswersKeepTheirSlotsWhileRequestsTryAStoppedOne(t 
 	t.Parallel()                   // it mostly waits on servers of its own
 	const lease = 12 * time.Second // rounds every 4s, the margin 600ms: a round that waits on a timeout (1s) is a quarter of the interval
 	const nearKeys = 6
-	ctx := ctxWithTimeout(t)
+	// The parent of the slots outlives the setup and the window.
+	ctx := ctxWithin(t, waitLong+2*lease)
 	servers := partialCluster(t, ctx)
 	const stopped, healthy = 0, 1
 	c := clusterClientOf(t, servers, time.Second) // as the package documentation advises
