@@ -39,7 +39,7 @@ func TestRestartBeforeTheCanarysFirstConfirmationEndsAHolderWhoseRestoredLeaseEn
 	p := redistest.NewProxy(t, srv.Addr)
 	b := newFixture(t, srv, redisslot.Options{Lease: restartLease})
 	raw := srv.Client(t)
-	ctx := ctxWithTimeout(t)
+	ctx := ctxWithin(t, waitLong+2*restartLease) // its calls run after two Leases
 	long, cancelLong := context.WithTimeout(context.Background(), waitAfter(2*restartLease))
 	defer cancelLong()
 
