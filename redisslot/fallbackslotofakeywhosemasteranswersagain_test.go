@@ -25,7 +25,7 @@ func TestFallbackSlotOfAKeyWhoseMasterAnswersAgainCountsAgainstItsLimit(t *testi
 	t.Parallel() // it mostly waits on servers of its own
 	const lease = 10 * time.Second
 	const limit = 2
-	ctx := ctxWithTimeout(t)
+	ctx := ctxWithin(t, waitLong+waitAfter(5*time.Second)) // it outlives the setup and the watch below
 	servers := partialCluster(t, ctx)
 	const stopped = 0
 	c := clusterClientOf(t, servers, time.Second) // 1s timeouts, one retry
