@@ -35,7 +35,8 @@ import (
 func TestHolderOnAMasterThatAnswersKeepsItsSlotWhileAnotherMasterStops(t *testing.T) {
 	t.Parallel()                  // it mostly waits on servers of its own: it runs beside other such tests
 	const lease = 6 * time.Second // rounds every 2s, the margin 300ms
-	ctx := ctxWithTimeout(t)
+	// The parent of the slots outlives the setup and the window.
+	ctx := ctxWithin(t, waitLong+2*lease)
 	servers := partialCluster(t, ctx)
 	const stopped, healthy = 0, 1
 	c := clusterClientOf(t, servers, time.Second) // as the package documentation advises
