@@ -2,6 +2,7 @@ package redisslot_test
 
 import (
 	"context"
+	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -30,27 +31,29 @@ func TestRenewalAnsweredByItsMasterIsConfirmedBeforeAnotherMastersCallEnds(t *te
 	var nearKey, farKey atomic.Value // slot sets
 	nearKey.Store("")
 	farKey.Store("")
-	var farInFlight, farFailed atomic.Int64 // renewal calls to the stopped master
+	var mu sync.Mutex
+	var farCalls []*farCall // renewal calls to the stopped master, in the order sent
 	c.OnNewNode(func(node *redis.Client) {
 		node.AddHook(scriptHook{hash: redisslot.RenewHash, fn: func(_ context.Context, cmds []redis.Cmder, next func() error) error {
-			var far []redis.Cmder
+			far := false
 			for _, cmd := range cmds {
 				if args := cmd.Args(); len(args) > 3 && args[3] == farKey.Load() {
-					far = append(far, cmd)
+					far = true
 				}
 			}
-			if len(far) == 0 {
+			if !far {
 				return next()
 			}
-			farInFlight.Add(1)
-			defer farInFlight.Add(-1)
-			err := next()
-			for _, cmd := range far {
-				if cmd.Err() != nil {
-					farFailed.Add(1)
-				}
-			}
-			return err
+			fc := &farCall{sent: time.Now()}
+			mu.Lock()
+			farCalls = append(farCalls, fc)
+			mu.Unlock()
+			defer func() {
+				mu.Lock()
+				fc.ended = true
+				mu.Unlock()
+			}()
+			return next()
 		}})
 	})
 	loadScripts(t, ctx, c)
@@ -70,20 +73,33 @@ func TestRenewalAnsweredByItsMasterIsConfirmedBeforeAnotherMastersCallEnds(t *te
 	resume := stopUntilCleanup(t, servers[stopped])
 	defer resume()
 
-	// The next round (within Lease/3) renews both slots; the near one's
+	// A round sent after the stop renews both slots; the near one's
 	// renewal must be confirmed while that round's call to the stopped
 	// master is still in flight.
 	deadline := time.Now().Add(waitLong) // a hang guard: the far call ends at the round's cut
 	for !redisslot.LeaseConfirmedAt(a, near).After(at) {
-		if farFailed.Load() > 0 {
-			t.Fatalf("a renewal call to the stopped master ended (cut at Lease/3) before the renewal of %q, whose master answers, was confirmed; want it confirmed when its master answered", near)
-		}
 		if time.Now().After(deadline) {
-			t.Fatalf("after %v: the renewal of %q, whose master answers, not confirmed", waitLong, near)
+			t.Fatalf("after %v: no renewal of %q, whose master answers, sent after the stop confirmed", waitLong, near)
 		}
 		time.Sleep(pollInterval)
 	}
-	if farInFlight.Load() == 0 {
-		t.Fatalf("the renewal of %q was confirmed with no call to the stopped master in flight (%d failed); want it confirmed while the round's call to that master waits", near, farFailed.Load())
+	mu.Lock()
+	defer mu.Unlock()
+	set := redisslot.LeaseConfirmedAt(a, near) // the start of the round that confirmed it
+	for _, fc := range farCalls {
+		if fc.sent.Before(set) {
+			continue
+		}
+		if fc.ended { // the first call to the stopped master sent after set is that round's
+			t.Fatalf("the renewal of %q, whose master answers, in a round sent %v after the stop, was confirmed only after that round's call to the stopped master ended (cut at Lease/3); want it confirmed when its master answered", near, set.Sub(at).Round(time.Millisecond))
+		}
+		return
 	}
+	t.Fatalf("no renewal call to the stopped master sent with the round that confirmed %q's renewal (%d sent since the warm-up)", near, len(farCalls))
+}
+
+// A farCall is a call to a stopped master, seen by a node's hook.
+type farCall struct {
+	sent  time.Time
+	ended bool
 }
