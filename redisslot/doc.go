@@ -140,7 +140,9 @@
 // PUBLISH and SUBSCRIBE, which a cluster carries to every node. In a
 // pipeline (renewals, Close, Load), a master that does not answer fails
 // only the calls of its keys, and the holders of other masters' keys keep
-// their leases. A master whose check failed (see Options.Fallback) is back
+// their leases: a round sends one pipeline per master, at once, and
+// confirms each master's renewals as soon as that master has answered,
+// not when the round's last call ends. A master whose check failed (see Options.Fallback) is back
 // when a call naming one of its keys is answered, or when the client's
 // view names another master for its keys (a failover): only then does the
 // Limiter look for the slots a restart or a failover of it may have lost.

@@ -107,7 +107,7 @@ type LeaseLostEvent struct {
 // A RenewalEvent describes one renewal round.
 type RenewalEvent struct {
 	Keys     int           // distinct keys renewed
-	Calls    int           // script calls sent, in one pipeline
+	Calls    int           // script calls sent, in one pipeline (on a Redis Cluster, one per master)
 	Duration time.Duration // from the round's start to the replies
 	Failures int           // calls that failed; not those cut short by Close
 }

@@ -1,6 +1,9 @@
 package redisslot
 
-import "math"
+import (
+	"math"
+	"sync"
+)
 
 // A noScriptRound is what a round hears of its calls answered NOSCRIPT (see
 // evalAll), its renewals being its first calls. Redis may be a promoted
@@ -13,12 +16,16 @@ import "math"
 // before it: they were built before it. A slot held since the round was
 // built is in none of its calls, and its acquire may have read the looks
 // before the mark: the round asks a round for it (see heldSince).
+//
+// Its mu guards forgot, after and again: the calls of each master may be
+// heard on a goroutine of their own (see evalByMaster).
 type noScriptRound struct {
 	clock     *leaseClock
 	asks      *roundAsks
 	renewals  []renewal
 	adoptions []renewal
 	built     uint64 // the clock's epoch when the round was built
+	mu        sync.Mutex
 	after     uint64 // the epoch after the forget, once forgot
 	forgot    bool
 	again     []bool // by renewal: sent again
@@ -26,6 +33,8 @@ type noScriptRound struct {
 
 // heard hears that call i was answered NOSCRIPT, before it is sent again.
 func (n *noScriptRound) heard(i int) {
+	n.mu.Lock()
+	defer n.mu.Unlock()
 	if !n.forgot {
 		n.forgot, n.after = true, n.clock.forget()
 		n.asks.mark()
@@ -40,6 +49,8 @@ func (n *noScriptRound) heard(i int) {
 // epochOf returns the epoch in which renewal i was sent, for the clock to
 // confirm it in.
 func (n *noScriptRound) epochOf(i int) uint64 {
+	n.mu.Lock()
+	defer n.mu.Unlock()
 	if n.forgot && n.again[i] {
 		return n.after
 	}
@@ -48,6 +59,8 @@ func (n *noScriptRound) epochOf(i int) uint64 {
 
 // epoch returns the epoch in which the calls sent last were sent.
 func (n *noScriptRound) epoch() uint64 {
+	n.mu.Lock()
+	defer n.mu.Unlock()
 	if n.forgot {
 		return n.after
 	}

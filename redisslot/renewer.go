@@ -13,7 +13,8 @@ import (
 // A renewer is a Limiter's background goroutine for its slots, running only
 // while the clock holds slots, frees are pending, the fallback state is on
 // or a restart message is wanted or in flight (only a round sends it).
-// Every Lease/3 it runs a round, one pipeline: it renews every held slot,
+// Every Lease/3 it runs a round, one pipeline (on a Redis Cluster, one per
+// master, sent at once: see evalByMaster): it renews every held slot,
 // writes the fallback slots into Redis once it answers, and sends the frees
 // not in flight; kicked, it has its sender send at once the frees never
 // sent (see freeSender). While Redis is
@@ -203,7 +204,8 @@ func (r *renewer) round() (readOnly bool) {
 	var cmds []*redis.Cmd
 	if len(calls) > 0 {
 		ctx, cancel := context.WithTimeout(r.bg, r.set.renewEvery)
-		cmds = evalAll(ctx, r.client, calls, ns.heard)
+		confirm := func(idx []int, cmds []*redis.Cmd) { r.confirm(renewals, idx, cmds, start, ns.epochOf) }
+		cmds = evalByMaster(ctx, r.client, r.reach.masters(), calls, ns.heard, confirm)
 		freeMovedHolders(ctx, r.client, batches, cmds[len(cmds)-len(batches):])
 		cancel()
 	}
@@ -237,6 +239,24 @@ func anyReadOnly(cmds []*redis.Cmd) bool {
 		}
 	}
 	return false
+}
+
+// confirm confirms, as soon as their master has answered, the renewals
+// among the calls idx that Redis answered with no member gone; sent at sent,
+// renewal i in epoch epochOf(i). settleRenewals settles them all, these again
+// (no more is confirmed), once every call of the round has ended: until
+// then a forget would void them (see leaseClock.renewed), and one master
+// that does not answer would hold up the others' renewals to the round's
+// cut, Lease/3.
+func (r *renewer) confirm(renewals []renewal, idx []int, cmds []*redis.Cmd, sent time.Time, epochOf func(i int) uint64) {
+	for _, i := range idx {
+		if i >= len(renewals) {
+			continue
+		}
+		if gone, err := cmds[i].StringSlice(); err == nil && len(gone) == 0 {
+			r.clock.renewed(renewals[i].slots, renewals[i].extended, nil, sent, epochOf(i))
+		}
+	}
 }
 
 // settleRenewals returns how many renewal calls failed, and the slots lost.
