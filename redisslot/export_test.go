@@ -248,3 +248,6 @@ func LoadScriptsButAcquire(ctx context.Context, c redis.Scripter) error {
 	}
 	return nil
 }
+
+// FallbackOn reports whether l's fallback state is on.
+func FallbackOn(l *Limiter) bool { return l.fb.degraded() }
