@@ -248,9 +248,9 @@ func (a *attempt) try(mode string, capacity int) (context.Context, func(), tryRe
 	}
 	l.frees.carried(a.ref.rkey(), c.own, err == nil, err != nil && (neverSent(err) || ctxEnded(a.ctx)))
 	if err != nil {
-		return nil, nil, tryResult{}, a.failed(mode, err, len(c.own) > 0)
+		return nil, nil, tryResult{}, a.failed(mode, err, len(c.own) > 0, sent)
 	}
-	l.health.note(nil)
+	l.health.note(nil, sent)
 	l.reach.note(a.ctx, a.ref.rkey(), nil)
 	if l.health.acquired() {
 		l.renewer.roundNow() // after a READONLY: a failover may have lost slots
@@ -262,11 +262,12 @@ func (a *attempt) try(mode string, capacity int) (context.Context, func(), tryRe
 	return sctx, rel, tryResult{state: stateAdmitted}, err
 }
 
-// failed notes a failed run of the acquire script and returns its error.
-func (a *attempt) failed(mode string, err error, carried bool) error {
+// failed notes a failed run of the acquire script, sent at sent, and
+// returns its error.
+func (a *attempt) failed(mode string, err error, carried bool, sent time.Time) error {
 	l := a.l
 	if !ctxEnded(a.ctx) {
-		l.health.note(err)
+		l.health.note(err, sent)
 		l.reach.note(a.ctx, a.ref.rkey(), err).wait(a.ctx) // before it serves the share, or not
 	}
 	switch {

@@ -142,13 +142,13 @@
 // only the calls of its keys, and the holders of other masters' keys keep
 // their leases: a round sends one pipeline per master, at once, and
 // confirms each master's renewals as soon as that master has answered,
-// not when the round's last call ends. A master whose check failed (see Options.Fallback) is back
-// when a call naming one of its keys is answered, or when the client's
-// view names another master for its keys (a failover): only then does the
-// Limiter look for the slots a restart or a failover of it may have lost.
-// What other masters answer meanwhile, or a master whose call failed
-// elsewhere, changes nothing of it. The frees of
-// releases go to each master on their own: while one master does not
+// not when the round's last call ends. A master whose check failed (see
+// Options.Fallback) is back when a call naming one of its keys is
+// answered, or when the client's view names another master for its keys
+// (a failover): only then does the Limiter look for the slots a restart
+// or a failover of it may have lost. What other masters answer meanwhile,
+// or a master whose call failed elsewhere, changes nothing of it. The
+// frees of releases go to each master on their own: while one master does not
 // answer, only the frees of its keys wait, each call up to
 // min(ReleaseTimeout, Lease/3); neither renewal rounds nor other masters
 // hold them up. A call answered NOSCRIPT (a script cache emptied, or a

@@ -98,6 +98,7 @@ func (e *entryRenewer) round(calls []call, queues []*localQueue) {
 		return
 	}
 	ctx, cancel := context.WithTimeout(e.bg, entryTTL/2)
+	sent := time.Now()
 	cmds := evalAll(ctx, e.client, calls, nil)
 	cancel()
 	for i, q := range queues {
@@ -105,12 +106,12 @@ func (e *entryRenewer) round(calls []call, queues []*localQueue) {
 		if err != nil {
 			if e.bg.Err() == nil {
 				places := len(calls[i].args) - 1 // the members after the TTL
-				e.health.note(err)
+				e.health.note(err, sent)
 				e.trouble.failed(q.ref.key, fmt.Errorf("renew %d places in line: %w", places, err))
 			}
 			continue
 		}
-		e.health.note(nil)
+		e.health.note(nil, sent)
 		if len(gone) > 0 {
 			e.waiting.rejoin(q, gone)
 		}

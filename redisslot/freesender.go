@@ -30,7 +30,7 @@ type freeSender struct {
 	bound   time.Duration   // each send: min(ReleaseTimeout, Lease/3)
 	tombArg any             // the tombstones' life, as the scripts take it
 	emptied func()          // a call found the script cache emptied
-	settle  func([]freeBatch, []*redis.Cmd) int
+	settle  func([]freeBatch, []*redis.Cmd, time.Time) int
 	settled chan<- struct{} // buffered 1: poked after each settle, for the renewer
 	// master returns the address of the master of a slot set on a Redis
 	// Cluster ("" if the client cannot tell); nil on other clients.
@@ -85,10 +85,11 @@ func (s *freeSender) send(batches []freeBatch) {
 		return
 	}
 	ctx, cancel := context.WithTimeout(s.bg, s.bound)
+	sent := time.Now()
 	cmds := evalAll(ctx, s.client, freeCalls(nil, batches, s.tombArg), onceEmptied(s.emptied))
 	freeMovedHolders(ctx, s.client, batches, cmds)
 	cancel()
-	s.settle(batches, cmds)
+	s.settle(batches, cmds, sent)
 	poke(s.settled) // the last frees may be settled: the renewer may be idle
 }
 

@@ -12,7 +12,10 @@ import (
 // notes its outcome. The first unreachable error after an answer runs lost,
 // and the first answer after one runs back, with no lock held, so in any
 // order: each gets its change's number, which only grows, for its receiver
-// to ignore a change older than one it already applied.
+// to ignore a change older than one it already applied. While Redis is
+// down, an answer to a call sent before it was found down tells nothing of
+// Redis now: Redis may have answered before the link was cut, and the
+// reply come after a later call failed. It changes nothing.
 //
 // A READONLY answer, from a master a failover demoted, which may have lost
 // the last writes, is remembered: the next acquire that Redis admits or
@@ -25,10 +28,11 @@ type health struct {
 	back func(change uint64)
 	lost func(change uint64, err error)
 
-	mu       sync.Mutex // guards down, changes and readOnly
+	mu       sync.Mutex // guards down, since, changes and readOnly
 	down     bool
-	changes  uint64 // flips of down so far
-	readOnly bool   // a call was answered READONLY since the last acquire answered
+	since    time.Time // when down last began
+	changes  uint64    // flips of down so far
+	readOnly bool      // a call was answered READONLY since the last acquire answered
 }
 
 // probe pings Redis with client, bounded by every, and notes the outcome
@@ -36,20 +40,30 @@ type health struct {
 func (h *health) probe(bg context.Context, client redis.UniversalClient, every time.Duration) {
 	ctx, cancel := context.WithTimeout(bg, every)
 	defer cancel()
+	sent := time.Now()
 	if err := client.Ping(ctx).Err(); bg.Err() == nil {
-		h.note(err)
+		h.note(err, sent)
 	}
 }
 
-// note records the outcome of a call whose caller's ctx was not done.
-func (h *health) note(err error) {
+// note records the outcome of a call, sent at sent, whose caller's ctx was
+// not done. An answer to a call sent before Redis was found down changes
+// nothing but the READONLY it may carry.
+func (h *health) note(err error, sent time.Time) {
 	down := unreachable(err)
 	h.mu.Lock()
 	h.readOnly = h.readOnly || readOnly(err)
+	if h.down && !down && sent.Before(h.since) {
+		h.mu.Unlock()
+		return
+	}
 	was := h.down
 	h.down = down
 	if was != down {
 		h.changes++
+		if down {
+			h.since = time.Now()
+		}
 	}
 	change := h.changes
 	h.mu.Unlock()

@@ -10,6 +10,7 @@ import (
 	"syscall"
 	"testing"
 	"testing/synctest"
+	"time"
 
 	"github.com/redis/go-redis/v9"
 )
@@ -22,11 +23,11 @@ func TestHealthNumbersItsChanges(t *testing.T) {
 		back: func(c uint64) { got = append(got, c) },
 		lost: func(c uint64, _ error) { got = append(got, c) },
 	}
-	h.note(io.EOF)
-	h.note(io.EOF) // no change
-	h.note(nil)
-	h.note(nil) // no change
-	h.note(io.EOF)
+	h.note(io.EOF, time.Now())
+	h.note(io.EOF, time.Now()) // no change
+	h.note(nil, time.Now())
+	h.note(nil, time.Now()) // no change
+	h.note(io.EOF, time.Now())
 	if want := []uint64{1, 2, 3}; len(got) != len(want) || got[0] != 1 || got[1] != 2 || got[2] != 3 {
 		t.Errorf("changes told: %v; want %v", got, want)
 	}

@@ -106,8 +106,9 @@ type Options struct {
 	// in a key's line in Redis here go to the share's line in their order.
 	// While it lasts, acquiring calls of keys with a share do not wait on
 	// Redis, and the Limiter pings Redis every 100ms. From Redis's first
-	// answer to any call (at the latest, the next renewal round) no fallback
-	// slot is granted: TryAcquire is refused and Acquire waits in the local
+	// answer to any call sent after the state began (at the latest, the next
+	// renewal round; an answer to a call sent before it tells nothing of
+	// Redis now) no fallback slot is granted: TryAcquire is refused and Acquire waits in the local
 	// line. The renewal rounds write every live fallback slot into its key's
 	// slot set, even above the limit; the state ends with the first round in
 	// which all calls get through and Redis knows every fallback slot still

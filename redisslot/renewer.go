@@ -213,7 +213,7 @@ func (r *renewer) round() (readOnly bool) {
 	failures, lost := r.settleRenewals(renewals, cmds[:n], start, ns.epochOf)
 	unadopted, unwritten := r.settleAdoptions(adoptions, cmds[n:m], start, ns.epoch())
 	lost = append(lost, unwritten...)
-	if r.settleFrees(batches, cmds[m:]) == 0 && failures+unadopted == 0 && !r.health.isDown() {
+	if r.settleFrees(batches, cmds[m:], start) == 0 && failures+unadopted == 0 && !r.health.isDown() {
 		r.fb.leave()
 		r.reach.clear()
 		r.health.roundAnswered()
@@ -276,12 +276,12 @@ func (r *renewer) settleRenewals(renewals []renewal, cmds []*redis.Cmd, sent tim
 	for i, rc := range renewals {
 		r.reached(rc.call.keys[0], errs[i])
 		if errs[i] == nil {
-			r.health.note(nil)
+			r.health.note(nil, sent)
 			continue
 		}
 		failures++
 		for _, key := range keysOf(rc.slots) {
-			r.noteFailure(key, fmt.Errorf("renew %d leases: %w", len(rc.slots), errs[i]))
+			r.noteFailure(key, fmt.Errorf("renew %d leases: %w", len(rc.slots), errs[i]), sent)
 		}
 	}
 	return failures, lost
@@ -296,11 +296,11 @@ func (r *renewer) settleAdoptions(adoptions []renewal, cmds []*redis.Cmd, sent t
 		if err != nil {
 			failures++
 			for _, key := range keysOf(rc.slots) {
-				r.noteFailure(key, fmt.Errorf("write %d fallback slots: %w", len(rc.slots), err))
+				r.noteFailure(key, fmt.Errorf("write %d fallback slots: %w", len(rc.slots), err), sent)
 			}
 			continue
 		}
-		r.health.note(nil)
+		r.health.note(nil, sent)
 		adopted := r.clock.adopt(rc.slots, sent)
 		if hear := r.onAdopt.Load(); hear != nil {
 			(*hear)()
@@ -315,27 +315,28 @@ func (r *renewer) settleAdoptions(adoptions []renewal, cmds []*redis.Cmd, sent t
 	return failures, lost
 }
 
-// settleFrees returns how many free calls failed.
-func (r *renewer) settleFrees(batches []freeBatch, cmds []*redis.Cmd) (failures int) {
+// settleFrees returns how many free calls, sent at sent, failed.
+func (r *renewer) settleFrees(batches []freeBatch, cmds []*redis.Cmd, sent time.Time) (failures int) {
 	ok := make([]bool, len(batches))
 	for i, b := range batches {
 		r.reached(b.ref.rkey(), cmds[i].Err())
 		if err := cmds[i].Err(); err != nil {
 			failures++
-			r.noteFailure(b.ref.key, fmt.Errorf("free %d slots: %w", b.len(), err))
+			r.noteFailure(b.ref.key, fmt.Errorf("free %d slots: %w", b.len(), err), sent)
 		} else {
 			ok[i] = true
-			r.health.note(nil)
+			r.health.note(nil, sent)
 		}
 	}
 	r.frees.settle(batches, ok)
 	return failures
 }
 
-// noteFailure notes a failed background call, unless Close cut it short.
-func (r *renewer) noteFailure(key string, err error) {
+// noteFailure notes a failed background call, sent at sent, unless Close
+// cut it short.
+func (r *renewer) noteFailure(key string, err error, sent time.Time) {
 	if r.bg.Err() == nil {
-		r.health.note(err)
+		r.health.note(err, sent)
 		r.trouble.failed(key, err)
 	}
 }
