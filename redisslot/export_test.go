@@ -251,3 +251,9 @@ func LoadScriptsButAcquire(ctx context.Context, c redis.Scripter) error {
 
 // FallbackOn reports whether l's fallback state is on.
 func FallbackOn(l *Limiter) bool { return l.fb.degraded() }
+
+// OutOfReach reports whether l counts the master of key's slot set out of
+// reach (on other clients, always).
+func OutOfReach(l *Limiter, key string) bool {
+	return l.reach.outOfReach(l.bg, l.set.names.slotKey(key))
+}
