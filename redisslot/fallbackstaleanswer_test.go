@@ -50,7 +50,10 @@ func TestAnswerToACallSentBeforeTheFallbackStateBeganDoesNotEndIt(t *testing.T) 
 
 	tried := make(chan error, 1)
 	go func() {
-		_, _, err := l.TryAcquire(ctx, "full", 1)
+		_, rel, err := l.TryAcquire(ctx, "full", 1)
+		if rel != nil {
+			rel()
+		}
 		tried <- err
 	}()
 	recv(t, answered, waitLong, "the try of the full key answered")

@@ -61,7 +61,10 @@ func TestAnswerToACallSentBeforeAMasterWasFoundOutOfReachDoesNotBringItBack(t *t
 
 	tried := make(chan error, 1)
 	go func() {
-		_, _, err := a.TryAcquire(ctx, full, 1)
+		_, rel, err := a.TryAcquire(ctx, full, 1)
+		if rel != nil {
+			rel()
+		}
 		tried <- err
 	}()
 	recv(t, answered, waitLong, "the try of the full key answered")
