@@ -251,7 +251,7 @@ func (a *attempt) try(mode string, capacity int) (context.Context, func(), tryRe
 		return nil, nil, tryResult{}, a.failed(mode, err, len(c.own) > 0, sent)
 	}
 	l.health.note(nil, sent)
-	l.reach.note(a.ctx, a.ref.rkey(), nil)
+	l.reach.note(a.ctx, a.ref.rkey(), nil, sent)
 	if l.health.acquired() {
 		l.renewer.roundNow() // after a READONLY: a failover may have lost slots
 	}
@@ -268,7 +268,7 @@ func (a *attempt) failed(mode string, err error, carried bool, sent time.Time) e
 	l := a.l
 	if !ctxEnded(a.ctx) {
 		l.health.note(err, sent)
-		l.reach.note(a.ctx, a.ref.rkey(), err).wait(a.ctx) // before it serves the share, or not
+		l.reach.note(a.ctx, a.ref.rkey(), err, sent).wait(a.ctx) // before it serves the share, or not
 	}
 	switch {
 	case !neverSent(err):

@@ -24,7 +24,9 @@ import (
 // once the client's view names another master for the key whose check
 // failed (a failover): back, which looks for the slots a restart or a
 // failover may have lost, runs then (on other clients, health runs it: see
-// Limiter). A call that another master answers tells nothing of this one,
+// Limiter). An answer to a call sent before the master's check failed
+// tells nothing of it now (it may have answered before it stopped) and
+// changes nothing. A call that another master answers tells nothing of this one,
 // nor does a call that failed elsewhere. The check tells a master that
 // does not answer from a call sent on, by an ASK or a MOVED, to another
 // node that does not (a resharding's target): go-redis's error does not
@@ -33,9 +35,9 @@ import (
 // master loading) refuses as it refused the call; one goroutine runs it,
 // bounded by checkBound, and marks the master if it fails (see check).
 //
-// Its mu guards down, failed and checks; marks counts down and failed, so
-// that an answer costs no lock while every master answers; wg counts the
-// checks' goroutines. back runs with no lock held.
+// Its mu guards down, failed, marked and checks; marks counts down and
+// failed, so that an answer costs no lock while every master answers; wg
+// counts the checks' goroutines. back runs with no lock held.
 type nodeReach struct {
 	cluster *redis.ClusterClient // nil: not a cluster
 	bg      context.Context      // ends when the Limiter closes
@@ -44,6 +46,7 @@ type nodeReach struct {
 	mu     sync.Mutex
 	down   map[string]bool         // master addresses: out of reach
 	failed map[string]string       // master addresses, not yet back: the slot set its failed check named
+	marked map[string]time.Time    // master addresses, not yet back: when its check failed
 	checks map[string]*masterCheck // by master: its last check
 	marks  atomic.Int64            // len(down) + len(failed)
 	wg     sync.WaitGroup
@@ -56,18 +59,20 @@ type nodeReach struct {
 func newNodeReach(client redis.UniversalClient, bg context.Context, back func()) *nodeReach {
 	cc, _ := client.(*redis.ClusterClient)
 	n := &nodeReach{cluster: cc, bg: bg, back: back,
-		down: make(map[string]bool), failed: make(map[string]string), checks: make(map[string]*masterCheck)}
+		down: make(map[string]bool), failed: make(map[string]string), marked: make(map[string]time.Time),
+		checks: make(map[string]*masterCheck)}
 	if cc != nil {
 		n.loadView("")
 	}
 	return n
 }
 
-// note records the outcome of a call naming the slot set rkey, whose
-// caller's ctx was not done; ctx bounds the look for the key's master.
+// note records the outcome of a call naming the slot set rkey, sent at
+// sent, whose caller's ctx was not done; ctx bounds the look for the key's
+// master.
 // After a failure it returns the check of the master, which the caller may
 // wait for (nil: none).
-func (n *nodeReach) note(ctx context.Context, rkey string, err error) *masterCheck {
+func (n *nodeReach) note(ctx context.Context, rkey string, err error, sent time.Time) *masterCheck {
 	down := unreachable(err)
 	if n.cluster == nil || !down && n.marks.Load() == 0 {
 		return nil
@@ -79,20 +84,25 @@ func (n *nodeReach) note(ctx context.Context, rkey string, err error) *masterChe
 	case down:
 		return n.check(c, rkey)
 	}
-	if n.answered(c.Options().Addr) || n.movedAway(ctx) {
+	if n.answered(c.Options().Addr, sent) || n.movedAway(ctx) {
 		n.back()
 	}
 	return nil
 }
 
-// answered forgets the marks of the master at addr, which answered a call,
-// and reports whether it was back.
-func (n *nodeReach) answered(addr string) (back bool) {
+// answered forgets the marks of the master at addr, which answered a call
+// sent at sent, and reports whether it was back; unless the call was sent
+// before its check failed.
+func (n *nodeReach) answered(addr string, sent time.Time) (back bool) {
 	n.mu.Lock()
 	defer n.mu.Unlock()
+	if at, ok := n.marked[addr]; ok && sent.Before(at) {
+		return false
+	}
 	_, back = n.failed[addr]
 	delete(n.down, addr)
 	delete(n.failed, addr)
+	delete(n.marked, addr)
 	n.marks.Store(int64(len(n.down) + len(n.failed)))
 	return back
 }
@@ -112,6 +122,7 @@ func (n *nodeReach) movedAway(ctx context.Context) (moved bool) {
 		if n.failed[addr] == rkey {
 			delete(n.failed, addr)
 			delete(n.down, addr)
+			delete(n.marked, addr)
 			n.marks.Store(int64(len(n.down) + len(n.failed)))
 			moved = true
 		}
@@ -153,6 +164,7 @@ func (n *nodeReach) run(k *masterCheck, c *redis.Client, rkey string) {
 	if addr := c.Options().Addr; !k.answered && n.bg.Err() == nil {
 		n.down[addr] = true
 		n.failed[addr] = rkey
+		n.marked[addr] = time.Now()
 		n.marks.Store(int64(len(n.down) + len(n.failed)))
 	}
 	n.mu.Unlock()

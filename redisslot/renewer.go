@@ -274,7 +274,7 @@ func (r *renewer) settleRenewals(renewals []renewal, cmds []*redis.Cmd, sent tim
 		}
 	}
 	for i, rc := range renewals {
-		r.reached(rc.call.keys[0], errs[i])
+		r.reached(rc.call.keys[0], errs[i], sent)
 		if errs[i] == nil {
 			r.health.note(nil, sent)
 			continue
@@ -292,7 +292,7 @@ func (r *renewer) settleRenewals(renewals []renewal, cmds []*redis.Cmd, sent tim
 func (r *renewer) settleAdoptions(adoptions []renewal, cmds []*redis.Cmd, sent time.Time, epoch uint64) (failures int, lost []*holding) {
 	for i, rc := range adoptions {
 		gone, err := cmds[i].StringSlice()
-		r.reached(rc.call.keys[0], err)
+		r.reached(rc.call.keys[0], err, sent)
 		if err != nil {
 			failures++
 			for _, key := range keysOf(rc.slots) {
@@ -319,7 +319,7 @@ func (r *renewer) settleAdoptions(adoptions []renewal, cmds []*redis.Cmd, sent t
 func (r *renewer) settleFrees(batches []freeBatch, cmds []*redis.Cmd, sent time.Time) (failures int) {
 	ok := make([]bool, len(batches))
 	for i, b := range batches {
-		r.reached(b.ref.rkey(), cmds[i].Err())
+		r.reached(b.ref.rkey(), cmds[i].Err(), sent)
 		if err := cmds[i].Err(); err != nil {
 			failures++
 			r.noteFailure(b.ref.key, fmt.Errorf("free %d slots: %w", b.len(), err), sent)
@@ -341,11 +341,11 @@ func (r *renewer) noteFailure(key string, err error, sent time.Time) {
 	}
 }
 
-// reached notes which cluster master a call naming the slot set rkey
-// reached, unless Close cut it short.
-func (r *renewer) reached(rkey string, err error) {
+// reached notes which cluster master a call naming the slot set rkey, sent
+// at sent, reached, unless Close cut it short.
+func (r *renewer) reached(rkey string, err error, sent time.Time) {
 	if r.bg.Err() == nil {
-		r.reach.note(r.bg, rkey, err)
+		r.reach.note(r.bg, rkey, err, sent)
 	}
 }
 
