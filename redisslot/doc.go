@@ -143,9 +143,9 @@
 // their leases: a round sends one pipeline per master, at once, and
 // confirms each master's renewals as soon as that master has answered,
 // not when the round's last call ends. A master whose check failed (see
-// Options.Fallback) is back when a call naming one of its keys is
-// answered, or when the client's view names another master for its keys
-// (a failover): only then does the Limiter look for the slots a restart
+// Options.Fallback) is back when a call naming one of its keys, sent after
+// that check failed, is answered, or when the client's view names another
+// master for its keys (a failover): only then does the Limiter look for the slots a restart
 // or a failover of it may have lost. What other masters answer meanwhile,
 // or a master whose call failed elsewhere, changes nothing of it. The
 // frees of releases go to each master on their own: while one master does not
