@@ -113,3 +113,21 @@ func (b *renewalDraft) renewal(script *redis.Script, leaseArg any) renewal {
 	}
 	return renewal{call{script: script, keys: b.keys, args: args}, b.slots, b.held, b.extended}
 }
+
+// confirmRenewals has clock confirm, as soon as their master has answered,
+// the renewals among the calls idx that Redis answered with no member gone;
+// sent at sent, renewal i in epoch epochOf(i). The round settles them all
+// again (no more is confirmed) once every call of it has ended (see
+// renewer.settleRenewals); confirmed only then, they would wait for the
+// slowest master, up to the round's cut, Lease/3, and a forget in that
+// wait would void them (see leaseClock.renewed).
+func confirmRenewals(clock *leaseClock, renewals []renewal, idx []int, cmds []*redis.Cmd, sent time.Time, epochOf func(i int) uint64) {
+	for _, i := range idx {
+		if i >= len(renewals) {
+			continue
+		}
+		if gone, err := cmds[i].StringSlice(); err == nil && len(gone) == 0 {
+			clock.renewed(renewals[i].slots, renewals[i].extended, nil, sent, epochOf(i))
+		}
+	}
+}

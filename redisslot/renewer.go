@@ -204,7 +204,7 @@ func (r *renewer) round() (readOnly bool) {
 	var cmds []*redis.Cmd
 	if len(calls) > 0 {
 		ctx, cancel := context.WithTimeout(r.bg, r.set.renewEvery)
-		confirm := func(idx []int, cmds []*redis.Cmd) { r.confirm(renewals, idx, cmds, start, ns.epochOf) }
+		confirm := func(idx []int, cmds []*redis.Cmd) { confirmRenewals(r.clock, renewals, idx, cmds, start, ns.epochOf) }
 		cmds = evalByMaster(ctx, r.client, r.reach.masters(), calls, ns.heard, confirm)
 		freeMovedHolders(ctx, r.client, batches, cmds[len(cmds)-len(batches):])
 		cancel()
@@ -239,24 +239,6 @@ func anyReadOnly(cmds []*redis.Cmd) bool {
 		}
 	}
 	return false
-}
-
-// confirm confirms, as soon as their master has answered, the renewals
-// among the calls idx that Redis answered with no member gone; sent at sent,
-// renewal i in epoch epochOf(i). settleRenewals settles them all, these again
-// (no more is confirmed), once every call of the round has ended: until
-// then a forget would void them (see leaseClock.renewed), and one master
-// that does not answer would hold up the others' renewals to the round's
-// cut, Lease/3.
-func (r *renewer) confirm(renewals []renewal, idx []int, cmds []*redis.Cmd, sent time.Time, epochOf func(i int) uint64) {
-	for _, i := range idx {
-		if i >= len(renewals) {
-			continue
-		}
-		if gone, err := cmds[i].StringSlice(); err == nil && len(gone) == 0 {
-			r.clock.renewed(renewals[i].slots, renewals[i].extended, nil, sent, epochOf(i))
-		}
-	}
 }
 
 // settleRenewals returns how many renewal calls failed, and the slots lost.
