@@ -26,11 +26,11 @@ import (
 // failover may have lost, runs then (on other clients, health runs it: see
 // Limiter). An answer to a call sent before the master's check failed
 // tells nothing of it now (it may have answered before it stopped) and
-// changes nothing. A call that another master answers tells nothing of this one,
-// nor does a call that failed elsewhere. The check tells a master that
-// does not answer from a call sent on, by an ASK or a MOVED, to another
-// node that does not (a resharding's target): go-redis's error does not
-// name the node. It is an EXISTS of the call's slot set sent to the master
+// changes nothing. A call that another master answers tells nothing of
+// this one, nor does a call that failed elsewhere. The check tells a
+// master that does not answer from a call sent on, by an ASK or a MOVED,
+// to another node that does not (a resharding's target): go-redis's error
+// does not name the node. It is an EXISTS of the call's slot set sent to the master
 // alone, which a master that cannot serve the key (a cluster down, a
 // master loading) refuses as it refused the call; one goroutine runs it,
 // bounded by checkBound, and marks the master if it fails (see check).
