@@ -257,3 +257,9 @@ func FallbackOn(l *Limiter) bool { return l.fb.degraded() }
 func OutOfReach(l *Limiter, key string) bool {
 	return l.reach.outOfReach(l.bg, l.set.names.slotKey(key))
 }
+
+// HealthChanges returns how many times l has found Redis down or back.
+func HealthChanges(l *Limiter) uint64 {
+	_, change := l.health.state()
+	return change
+}

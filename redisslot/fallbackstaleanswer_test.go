@@ -1,16 +1,13 @@
 package redisslot_test
 
 import (
-	"context"
 	"errors"
 	"fmt"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/ctxguard/release/redisslot"
 	"github.com/ctxguard/release/redisslot/internal/redistest"
-	"github.com/redis/go-redis/v9"
 )
 
 // An answer to a call sent before the fallback state began tells nothing of
@@ -24,22 +21,8 @@ func TestAnswerToACallSentBeforeTheFallbackStateBeganDoesNotEndIt(t *testing.T) 
 	srv := redistest.Start(t)
 	p := redistest.NewProxy(t, srv.Addr)
 	errs := &errLog{}
-	answered, release := make(chan struct{}), make(chan struct{})
-	let := sync.OnceFunc(func() { close(release) })
-	t.Cleanup(let)
 	var l *redisslot.Limiter
-	var once sync.Once
-	hook := scriptHook{hash: redisslot.AcquireHash, fn: func(ctx context.Context, cmds []redis.Cmder, next func() error) error {
-		if cmds[0].Args()[3] != redisslot.SlotKey(l, "full") {
-			return next()
-		}
-		err := next()
-		once.Do(func() {
-			close(answered)
-			<-release
-		})
-		return err
-	}}
+	hook, answered, let := holdFirstAnswer(t, func() string { return redisslot.SlotKey(l, "full") })
 	l = fbLimiter(t, srv, p.Addr, errs, hook)
 	t.Cleanup(p.Thaw) // before l's Close
 	ctx := ctxWithTimeout(t)
@@ -66,9 +49,16 @@ func TestAnswerToACallSentBeforeTheFallbackStateBeganDoesNotEndIt(t *testing.T) 
 	if !redisslot.FallbackOn(l) {
 		t.Fatalf("the fallback state is off after a call failed unreachable; want it on (OnError: %v)", errs.all())
 	}
+	changes := redisslot.HealthChanges(l)
 	let()
 	if err := recv(t, tried, waitLong, "the held try returns"); !errors.Is(err, redisslot.ErrFull) {
 		t.Fatalf("the held try of the full key = %v; want ErrFull", err)
+	}
+	// The try noted its answer before it returned. Had it counted, Redis
+	// would be back; a probe failing meanwhile could begin the state again
+	// before the round that ends it, and hide the flap from the look below.
+	if got := redisslot.HealthChanges(l); got != changes {
+		t.Fatalf("Redis found down or back %d times at an answer to a call sent before it was found down; want none (OnError: %v)", got-changes, errs.all())
 	}
 	quietFor(t, 20, 50*time.Millisecond, func() string {
 		if !redisslot.FallbackOn(l) {

@@ -410,3 +410,26 @@ func waitingAcquire(t *testing.T, ctx context.Context, l *redisslot.Limiter, key
 	eventually(t, "the Acquire waits", func() bool { return l.Stats().Waiting == 1 })
 	return result
 }
+
+// holdFirstAnswer returns a hook that, once it has read the answer to the
+// first acquire call naming the slot set slotSet() returns, holds it from
+// its caller: answered is closed then, and the answer goes on at let (a
+// cleanup of t runs let too). slotSet is read at each call.
+func holdFirstAnswer(t testing.TB, slotSet func() string) (hook scriptHook, answered <-chan struct{}, let func()) {
+	heard, release := make(chan struct{}), make(chan struct{})
+	let = sync.OnceFunc(func() { close(release) })
+	t.Cleanup(let)
+	var once sync.Once
+	hook = scriptHook{hash: redisslot.AcquireHash, fn: func(ctx context.Context, cmds []redis.Cmder, next func() error) error {
+		if cmds[0].Args()[3] != slotSet() {
+			return next()
+		}
+		err := next()
+		once.Do(func() {
+			close(heard)
+			<-release
+		})
+		return err
+	}}
+	return hook, heard, let
+}

@@ -1,17 +1,14 @@
 package redisslot_test
 
 import (
-	"context"
 	"errors"
 	"fmt"
-	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
 
 	"github.com/ctxguard/release/redisslot"
 	"github.com/ctxguard/release/redisslot/internal/redistest"
-	"github.com/redis/go-redis/v9"
 )
 
 // On a Redis Cluster, an answer to a call sent before a master was found
@@ -32,21 +29,8 @@ func TestAnswerToACallSentBeforeAMasterWasFoundOutOfReachDoesNotBringItBack(t *t
 	loadScripts(t, ctx, ca, cb)
 	var fullKey atomic.Value // the slot set of the full key
 	fullKey.Store("")
-	answered, release := make(chan struct{}), make(chan struct{})
-	let := sync.OnceFunc(func() { close(release) })
-	t.Cleanup(let)
-	var once sync.Once
-	ca.AddHook(scriptHook{hash: redisslot.AcquireHash, fn: func(ctx context.Context, cmds []redis.Cmder, next func() error) error {
-		if cmds[0].Args()[3] != fullKey.Load() {
-			return next()
-		}
-		err := next()
-		once.Do(func() {
-			close(answered)
-			<-release
-		})
-		return err
-	}})
+	hook, answered, let := holdFirstAnswer(t, func() string { return fullKey.Load().(string) })
+	ca.AddHook(hook)
 	a := redisslot.New(ca, redisslot.Options{Prefix: "p:", Lease: 30 * time.Second, OnError: (&errLog{}).add,
 		Fallback: func(string, int) int { return 1 }})
 	t.Cleanup(func() { _ = a.Close() })
