@@ -12,15 +12,18 @@ import (
 	"github.com/redis/go-redis/v9"
 )
 
-// New refuses, with a panic naming the package, a Lease too short to be
-// renewed in time and a nil pointer of a client type.
-func TestNewPanicsOnAShortLeaseAndATypedNilClient(t *testing.T) {
+// New refuses, with a panic naming the package and the field, a Lease too
+// short to be renewed in time, a ReleaseTimeout too short for a free to
+// land, and a nil pointer of a client type.
+func TestNewPanicsOnAShortLeaseOrReleaseTimeoutAndATypedNilClient(t *testing.T) {
 	c := redis.NewClient(&redis.Options{Addr: "127.0.0.1:1"})
 	defer c.Close()
 	for name, fn := range map[string]func(){
 		"Lease 1ns":                   func() { redisslot.New(c, redisslot.Options{Lease: 1}) },
 		"Lease 5ms":                   func() { redisslot.New(c, redisslot.Options{Lease: 5 * time.Millisecond}) },
 		"Lease 99ms":                  func() { redisslot.New(c, redisslot.Options{Lease: 99 * time.Millisecond}) },
+		"ReleaseTimeout 1ns":          func() { redisslot.New(c, redisslot.Options{ReleaseTimeout: 1}) },
+		"ReleaseTimeout 99ms":         func() { redisslot.New(c, redisslot.Options{ReleaseTimeout: 99 * time.Millisecond}) },
 		"(*redis.Client)(nil)":        func() { redisslot.New((*redis.Client)(nil), redisslot.Options{}) },
 		"(*redis.ClusterClient)(nil)": func() { redisslot.New((*redis.ClusterClient)(nil), redisslot.Options{}) },
 	} {
@@ -28,14 +31,15 @@ func TestNewPanicsOnAShortLeaseAndATypedNilClient(t *testing.T) {
 			defer func() {
 				r := recover()
 				s, _ := r.(string)
-				if !strings.HasPrefix(s, "redisslot:") {
-					t.Errorf("New with %s panicked with %v; want a message starting %q", name, r, "redisslot:")
+				field, _, _ := strings.Cut(name, " ")
+				if !strings.HasPrefix(s, "redisslot:") || !strings.HasPrefix(field, "(") && !strings.Contains(s, "Options."+field) {
+					t.Errorf("New with %s panicked with %v; want a message starting %q that names the field", name, r, "redisslot:")
 				}
 			}()
 			fn()
 		}()
 	}
-	l := redisslot.New(c, redisslot.Options{Lease: 100 * time.Millisecond}) // the shortest allowed
+	l := redisslot.New(c, redisslot.Options{Lease: 100 * time.Millisecond, ReleaseTimeout: 100 * time.Millisecond}) // the shortest allowed
 	_ = l.Close()
 }
 
