@@ -73,7 +73,8 @@ type Limiter struct {
 // the client's own timeouts and retries (see the package documentation).
 // New does not contact Redis. It panics, with a message starting
 // "redisslot:", if client is nil (or a nil pointer of a client type), if
-// opts.Lease is set below 100ms, or if a duration or cap in opts is negative.
+// opts.Lease or opts.ReleaseTimeout is set below 100ms, or if opts.MaxWaiters
+// is negative.
 func New(client redis.UniversalClient, opts Options) *Limiter {
 	if client == nil {
 		panic("redisslot: New called with a nil client")

@@ -13,6 +13,7 @@ const (
 	defaultLease          = 30 * time.Second
 	defaultReleaseTimeout = 5 * time.Second
 	minLease              = 100 * time.Millisecond // shorter is lost to a network hiccup or a GC pause
+	minReleaseTimeout     = 100 * time.Millisecond // shorter, a free times out on a hiccup, round after round
 	minMargin             = 50 * time.Millisecond  // the lease margin: Lease/20, at least this, at most Lease/6
 	maxRetryInterval      = time.Second            // caps a key's oldest waiter's retry interval
 	maxProbeInterval      = 100 * time.Millisecond // caps the PING interval while Redis is down
@@ -56,7 +57,9 @@ type Options struct {
 
 	// ReleaseTimeout bounds the calls that Close makes to free the slots
 	// still held, and each background call that sends frees (bounded by
-	// Lease/3 too). No release waits for it. Default 5s.
+	// Lease/3 too). No release waits for it. Default 5s; at least 100ms (New
+	// panics below that): a free that times out is sent again every round,
+	// and its slot stays taken in Redis until one lands or its lease ends.
 	ReleaseTimeout time.Duration
 
 	// OnError receives the errors of background work: failed frees and
@@ -162,8 +165,8 @@ func (o Options) settings() settings {
 	if o.Lease < 0 || (o.Lease > 0 && o.Lease < minLease) {
 		panic(fmt.Sprintf("redisslot: Options.Lease %v is below the minimum %v", o.Lease, minLease))
 	}
-	if o.ReleaseTimeout < 0 {
-		panic(fmt.Sprintf("redisslot: negative Options.ReleaseTimeout %v", o.ReleaseTimeout))
+	if o.ReleaseTimeout < 0 || (o.ReleaseTimeout > 0 && o.ReleaseTimeout < minReleaseTimeout) {
+		panic(fmt.Sprintf("redisslot: Options.ReleaseTimeout %v is below the minimum %v", o.ReleaseTimeout, minReleaseTimeout))
 	}
 	if o.MaxWaiters < 0 {
 		panic(fmt.Sprintf("redisslot: negative Options.MaxWaiters %d", o.MaxWaiters))
