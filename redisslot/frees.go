@@ -107,10 +107,13 @@ func (c *carriage) args(dst []any) []any {
 
 // carry returns what an acquire of the key at rkey removes first: up to
 // maxCarried slots and places in line not in flight, and up to maxCarried
-// in flight in other calls. Unsure members it leaves to the frees, which
-// leave a tombstone each. So a release, or a waiter leaving, followed at
-// once by an acquire of its key here is not refused for want of that free,
-// and the key never counts more than its limit.
+// in flight in other calls or unsure. An unsure member it names both as a
+// slot and as a place, and leaves to its free, which leaves a tombstone: a
+// copy of its acquire that runs after the carry admits only within the
+// limit, and that free undoes it. So a release, a waiter leaving, or an
+// acquire cut short, followed at once by an acquire of its key here is not
+// refused for want of that free, and the key never counts more than its
+// limit.
 func (f *pendingFrees) carry(rkey string) (c carriage) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
@@ -121,6 +124,8 @@ func (f *pendingFrees) carry(rkey string) (c carriage) {
 	var ownPlaces, wayPlaces []string
 	for m, p := range pk.members {
 		switch {
+		case p.kind == freeUnsure && len(c.onTheWay)+len(wayPlaces)+2 <= maxCarried:
+			c.onTheWay, wayPlaces = append(c.onTheWay, m), append(wayPlaces, m)
 		case p.kind == freeUnsure:
 		case !p.inFlight && len(c.own)+len(ownPlaces) < maxCarried:
 			p.inFlight, p.sent = true, true
