@@ -46,8 +46,9 @@ import (
 // The acquire is sent once, whatever the client's MaxRetries. One whose
 // reply was lost (its outcome unknown) or came that late leaves no slot
 // behind, however late Redis runs it: its member is freed as a release's
-// is, with a tombstone in Redis that refuses the acquire if it runs later.
-// TryAcquire panics if ctx is nil.
+// is, with a tombstone in Redis that refuses the acquire if it runs later;
+// an acquire of its key on l removes it first, as it does l's frees on
+// their way, so is not refused for it. TryAcquire panics if ctx is nil.
 func (l *Limiter) TryAcquire(ctx context.Context, key string, limit int) (context.Context, func(), error) {
 	if ctx == nil {
 		panic("redisslot: TryAcquire called with a nil Context")
