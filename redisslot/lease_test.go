@@ -372,7 +372,14 @@ func TestRenewalRacingReleaseDoesNotReportALoss(t *testing.T) {
 		close(renewed)
 	}()
 	recv(t, entered, waitAtOnce, "the renewal round sent nothing")
-	rel1() // frees a's member before the round reaches Redis
+	rel1()
+	// a's free, on the sender, not the round, lands before the round
+	// reaches Redis: the round then finds a's member gone.
+	raw := srv.Client(t)
+	eventually(t, "a's member is freed in Redis", func() bool {
+		n, err := raw.ZCard(ctx, testPrefix(t)+"{a}").Result()
+		return err == nil && n == 0 && f.l.Stats().PendingFrees == 0
+	})
 	proceed()
 	recv(t, renewed, waitAtOnce, "the renewal round did not end")
 	if f.errs.has(redisslot.ErrLeaseLost) {
