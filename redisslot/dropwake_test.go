@@ -3,7 +3,6 @@ package redisslot_test
 import (
 	"context"
 	"errors"
-	"sync/atomic"
 	"testing"
 
 	"github.com/ctxguard/release/redisslot"
@@ -20,25 +19,25 @@ import (
 // runs, so that the TryAcquire is the call that drops the dead head.
 func TestAcquireThatDropsAnEndedHeadWakesTheNext(t *testing.T) {
 	srv, f, h := pair(t, redisslot.Options{Lease: longLease})
-	var hold atomic.Bool
+	var entries callGate
 	resume := make(chan struct{})
 	f.client.AddHook(scriptHook{hash: redisslot.RenewWaitersHash, fn: func(ctx context.Context, cmds []redis.Cmder, next func() error) error {
-		if hold.Load() {
+		return entries.pass(next, func() error {
 			select {
 			case <-resume:
 			case <-ctx.Done():
 			}
-		}
-		return next()
+			return next()
+		})
 	}})
 	out, endDead := behindADeadHead(t, srv, f)
-	hold.Store(true)
+	entries.shut(t) // no renewal on its way can drop the dead head after its entry ends
 	endDead()
 	ctx := ctxWithTimeout(t)
 	if _, _, err := h.l.TryAcquire(ctx, "k", 1); !errors.Is(err, redisslot.ErrFull) {
 		t.Fatalf("TryAcquire = %v; want ErrFull, a caller waits", err)
 	}
-	hold.Store(false)
+	entries.open()
 	close(resume)
 	order, _ := redisslot.QueueKeys(f.l, "k")
 	if err := srv.Client(t).ZScore(ctx, order, deadWaiter).Err(); !errors.Is(err, redis.Nil) {

@@ -433,3 +433,32 @@ func holdFirstAnswer(t testing.TB, slotSet func() string) (hook scriptHook, answ
 	}}
 	return hook, heard, let
 }
+
+// A callGate lets a hook's calls through until it is shut, and then tells
+// when none that it let through is still on its way: once shut returns, no
+// such call runs in Redis. A call that finds it shut is held's to handle.
+type callGate struct {
+	shutting atomic.Bool
+	passing  atomic.Int64 // calls let through and not yet answered
+}
+
+// pass sends the call by next, unless the gate is shut: then held handles it.
+func (g *callGate) pass(next, held func() error) error {
+	g.passing.Add(1)
+	if g.shutting.Load() {
+		g.passing.Add(-1)
+		return held()
+	}
+	defer g.passing.Add(-1)
+	return next()
+}
+
+// shut shuts the gate and waits until no call it let through is on its way.
+func (g *callGate) shut(t testing.TB) {
+	t.Helper()
+	g.shutting.Store(true)
+	eventually(t, "no call let through before the gate shut is on its way", func() bool { return g.passing.Load() == 0 })
+}
+
+// open lets the calls through again, from the next one on.
+func (g *callGate) open() { g.shutting.Store(false) }

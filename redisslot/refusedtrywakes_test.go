@@ -52,15 +52,12 @@ func TestFreesCarriedByARefusedTryWakeTheWaitersWhoseTurnItIs(t *testing.T) {
 // B's entry renewals fail, its retry is a minute away, and its entry is
 // made to outlive the test: only the refused try can wake it.
 func TestRefusedTryDropsLapsedWaitersBeforeItWakes(t *testing.T) {
-	var entriesHeld atomic.Bool
+	var entries callGate
 	a, rel, result := waiterWokenOnlyByScripts(t, scriptHook{hash: redisslot.RenewWaitersHash, fn: func(ctx context.Context, cmds []redis.Cmder, next func() error) error {
-		if entriesHeld.Load() {
-			return failWith(cmds, errors.New("test: entry renewal held back"))
-		}
-		return next()
+		return entries.pass(next, func() error { return failWith(cmds, errors.New("test: entry renewal held back")) })
 	}})
 	defer rel()
-	entriesHeld.Store(true)
+	entries.shut(t) // no renewal on its way can drop the dead head added below
 	ctx := ctxWithTimeout(t)
 
 	slot, tomb := redisslot.SlotKey(a.l, "k"), redisslot.TombstoneKey(a.l, "k")
