@@ -509,13 +509,14 @@ func recordRenewals(c *redis.Client) *renewReplies {
 		r.mu.Lock()
 		defer r.mu.Unlock()
 		for _, cmd := range cmds {
-			c, ok := cmd.(*redis.Cmd)
+			// A round of several calls sends wrappers of *redis.Cmd.
+			c, ok := cmd.(interface{ Slice() ([]any, error) })
 			if !ok || scriptOf(cmd) != redisslot.RenewHash {
 				continue
 			}
 			// A command sent alone gets its error only after the hooks:
 			// next returned it.
-			reply := renewReply{err: c.Err()}
+			reply := renewReply{err: cmd.Err()}
 			if reply.err == nil && len(cmds) == 1 {
 				reply.err = err
 			}
