@@ -350,7 +350,8 @@ func failWith(cmds []redis.Cmder, err error) error {
 }
 
 // deadHook fails every command once dead is set, as if the process that
-// owns the client had died: nothing reaches Redis any more.
+// owns the client had died: no command reaches Redis any more, but pub/sub
+// (which no hook sees) still does, so its wake-ups still come in.
 func deadHook(dead *atomic.Bool) scriptHook {
 	return scriptHook{any: true, fn: func(ctx context.Context, cmds []redis.Cmder, next func() error) error {
 		if dead.Load() {

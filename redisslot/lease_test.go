@@ -259,6 +259,9 @@ func TestRenewalOfThousandSlotsOnTenKeysIsOneCallPerBatch(t *testing.T) {
 func TestRenewalChunksAKeyWithManySlots(t *testing.T) {
 	srv := redistest.Shared(t)
 	f := newFixture(t, srv, redisslot.Options{Lease: longLease})
+	// The canary's first look is past: with more slots held than it looks
+	// at, it would run a round beside the one measured.
+	warmUp(t, f.l)
 	ctx := ctxWithTimeout(t)
 	n := 2*redisslot.BatchSize + 1
 	for range n {
@@ -267,7 +270,6 @@ func TestRenewalChunksAKeyWithManySlots(t *testing.T) {
 	}
 	_, rel := mustTry(t, f.l, ctx, "small", 1)
 	defer rel()
-	eventually(t, "the restart canary is subscribed", func() bool { return redisslot.CanaryConfirmed(f.l) })
 	f.count.Reset()
 	redisslot.RenewNow(f.l)
 	if got := f.count.ByName("evalsha"); got != 3 {
