@@ -92,18 +92,24 @@ func TestDroppedWakeUpAfterAFailedTryStillHandsTheSlotOn(t *testing.T) {
 	ctx := ctxWithTimeout(t)
 	retry := redisslot.RetryInterval(b.l)
 	redisslot.SetRetryInterval(a.l, noRetry)
-	// b's answered tries that left its waiter in line.
-	stayed := make(chan struct{}, 100)
+	// b's answered tries that left its waiter in line: the rank of each.
+	stayed := make(chan int64, 100)
 	b.client.AddHook(scriptHook{hash: redisslot.AcquireHash, fn: func(ctx context.Context, cmds []redis.Cmder, next func() error) error {
 		err := next()
 		if r, _ := int64Reply(cmds[0]); len(r) == 3 && r[0] == 2 {
-			sendOrDrop(stayed, struct{}{})
+			sendOrDrop(stayed, r[2])
 		}
 		return err
 	}})
-	nextStay := func(what string) {
+	// nextStay waits for such a try, answered with rank first in line if
+	// that is not negative (earlier tries are passed over).
+	nextStay := func(what string, first int64) {
 		t.Helper()
-		recv(t, stayed, waitAtOnce, "b's waiter made no try "+what)
+		for {
+			if rank := recv(t, stayed, waitAtOnce, "b's waiter made no try "+what); first < 0 || rank == first {
+				return
+			}
+		}
 	}
 
 	_, rel := mustTry(t, h.l, ctx, "k", 1)
@@ -111,15 +117,17 @@ func TestDroppedWakeUpAfterAFailedTryStillHandsTheSlotOn(t *testing.T) {
 	outB := make(chan outcome, 1)
 	joinQueue(t, a.l, ctx, "k", 1, 0, outA)
 	joinQueue(t, b.l, ctx, "k", 1, 1, outB)
-	nextStay("to join")
-	nextStay("once subscribed")
+	nextStay("to join", -1)
+	nextStay("once subscribed", -1)
 
 	rel() // a's waiter, first in line, takes the slot
 	first := nextOutcome(t, outA)
 	if first.err != nil {
 		t.Fatalf("waiter 0: %v", first.err)
 	}
-	nextStay("on its retry timer while waiter 0 held the slot")
+	// Rank 0: a's waiter has left the line, holding the slot; a try on
+	// b's retry timer made while h held it, behind a's waiter, had rank 1.
+	nextStay("on its retry timer while waiter 0 held the slot", 0)
 	select {
 	case o := <-outB:
 		t.Fatalf("waiter 1 returned (%v) while waiter 0 held the only slot", o.err)
