@@ -19,9 +19,9 @@ import (
 const ghostLease = 3 * time.Second
 
 // ghostSetup returns a Limiter whose client goes through p (short timeouts,
-// retries as given; Lease ghostLease unless set), and a fixture on srv
-// sharing its keys.
-func ghostSetup(t *testing.T, srv *redistest.Server, p *delayProxy, retries int, opts redisslot.Options) (*redisslot.Limiter, *fixture) {
+// retries as given, the hooks given; Lease ghostLease unless set), and a
+// fixture on srv sharing its keys.
+func ghostSetup(t *testing.T, srv *redistest.Server, p *delayProxy, retries int, opts redisslot.Options, hooks ...redis.Hook) (*redisslot.Limiter, *fixture) {
 	t.Helper()
 	ctx := ctxWithTimeout(t)
 	if err := redisslot.LoadScripts(ctx, srv.Client(t)); err != nil {
@@ -37,6 +37,9 @@ func ghostSetup(t *testing.T, srv *redistest.Server, p *delayProxy, retries int,
 	o.MaxRetries = retries
 	c := redis.NewClient(o)
 	t.Cleanup(func() { _ = c.Close() })
+	for _, h := range hooks {
+		c.AddHook(h)
+	}
 	opts.Prefix, opts.OnError = testPrefix(t), func(error) {}
 	if opts.Lease == 0 {
 		opts.Lease = ghostLease
