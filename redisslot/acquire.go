@@ -47,8 +47,9 @@ import (
 // reply was lost (its outcome unknown) or came that late leaves no slot
 // behind, however late Redis runs it: its member is freed as a release's
 // is, with a tombstone in Redis that refuses the acquire if it runs later;
-// an acquire of its key on l removes it first, as it does l's frees on
-// their way, so is not refused for it. TryAcquire panics if ctx is nil.
+// an acquire of its key on l removes it first (up to 32 such members), as
+// it does l's frees on their way, so is not refused for it. TryAcquire
+// panics if ctx is nil.
 func (l *Limiter) TryAcquire(ctx context.Context, key string, limit int) (context.Context, func(), error) {
 	if ctx == nil {
 		panic("redisslot: TryAcquire called with a nil Context")
@@ -273,7 +274,7 @@ func (a *attempt) failed(mode string, err error, carried bool, sent time.Time) e
 	}
 	switch {
 	case !neverSent(err):
-		l.frees.add(a.ref, a.member, freeUnsure, false)
+		l.frees.addUnsureAcquire(a.ref, a.member)
 	case mode == modeWait:
 		l.frees.add(a.ref, a.member, freeEntry, false)
 	case carried:
@@ -304,7 +305,7 @@ func (a *attempt) keep(sent time.Time, shared bool) (context.Context, func(), er
 		return nil, nil, err
 	}
 	if took := time.Since(sent); !shared && took >= l.set.life {
-		l.frees.add(a.ref, a.member, freeUnsure, false)
+		l.frees.addUnsureAcquire(a.ref, a.member)
 		return nil, nil, fmt.Errorf("redisslot: acquire slot of key %s: admitted %v after the call was sent, past the slot's life %v: %w",
 			quoteKey(a.ref.key), took.Round(time.Millisecond), l.set.life, ErrLeaseLost)
 	}

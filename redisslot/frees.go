@@ -56,6 +56,10 @@ type pendingFree struct {
 	kind     freeKind
 	inFlight bool // a call carrying it has not returned yet
 	sent     bool // a call has carried it (an acquire Redis refused whole does not count)
+	// acquire: an unsure member of an acquire call, whose copy run late
+	// admits only within the limit (not a fallback slot, whose adoption
+	// writes it whatever the limit): an acquire may remove it (see carry).
+	acquire bool
 }
 
 func newPendingFrees(kick func()) *pendingFrees {
@@ -65,6 +69,17 @@ func newPendingFrees(kick func()) *pendingFrees {
 // add records a member to free and, unless later (the caller kicks or hands
 // the free to a waiter), kicks the sender. A repeat keeps the surer kind.
 func (f *pendingFrees) add(ref *keyRef, member string, kind freeKind, later bool) {
+	f.put(ref, member, pendingFree{kind: kind}, later)
+}
+
+// addUnsureAcquire records the unsure member of an acquire call that failed
+// or was admitted too late, and kicks the sender.
+func (f *pendingFrees) addUnsureAcquire(ref *keyRef, member string) {
+	f.put(ref, member, pendingFree{kind: freeUnsure, acquire: true}, false)
+}
+
+// put records the free of member as add does, its kind and origin from add.
+func (f *pendingFrees) put(ref *keyRef, member string, add pendingFree, later bool) {
 	f.mu.Lock()
 	pk := f.byKey[ref.rkey()]
 	if pk == nil {
@@ -75,7 +90,7 @@ func (f *pendingFrees) add(ref *keyRef, member string, kind freeKind, later bool
 	if !ok {
 		f.n++
 	}
-	p.kind = max(p.kind, kind)
+	p.kind, p.acquire = max(p.kind, add.kind), p.acquire || add.acquire
 	pk.members[member] = p
 	f.mu.Unlock()
 	if !later {
@@ -84,8 +99,10 @@ func (f *pendingFrees) add(ref *keyRef, member string, kind freeKind, later bool
 }
 
 // A carriage is what one acquire of a key removes first. own it carries
-// for good, marked in flight; onTheWay are in flight in other calls. Each
-// list holds slots, then places in line (ownPlaces and wayPlaces of them).
+// for good, marked in flight; onTheWay it removes and does not settle: the
+// frees in flight in other calls, and unsure members of acquires, each
+// named both as a slot and as a place. Each list holds slots, then places
+// in line (ownPlaces and wayPlaces of them).
 type carriage struct {
 	own, onTheWay        []string
 	ownPlaces, wayPlaces int
@@ -106,14 +123,16 @@ func (c *carriage) args(dst []any) []any {
 }
 
 // carry returns what an acquire of the key at rkey removes first: up to
-// maxCarried slots and places in line not in flight, and up to maxCarried
-// in flight in other calls or unsure. An unsure member it names both as a
-// slot and as a place, and leaves to its free, which leaves a tombstone: a
-// copy of its acquire that runs after the carry admits only within the
-// limit, and that free undoes it. So a release, a waiter leaving, or an
-// acquire cut short, followed at once by an acquire of its key here is not
-// refused for want of that free, and the key never counts more than its
-// limit.
+// maxCarried slots and places in line not in flight, up to maxCarried in
+// flight in other calls, and up to maxCarried/2 unsure members of acquires
+// (each is named twice). It leaves those to their frees, which leave a
+// tombstone each: a copy of their acquire run after the carry admits only
+// within the limit, and that free undoes it. The unsure members of fallback
+// slots it leaves alone: a late copy of an adoption writes its member
+// whatever the limit, so that slot's room is not taken before its free
+// lands. So a release, a waiter leaving, or an acquire cut short, followed
+// at once by an acquire of its key here is not refused for want of that
+// free, and the key never counts more than its limit.
 func (f *pendingFrees) carry(rkey string) (c carriage) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
@@ -122,16 +141,19 @@ func (f *pendingFrees) carry(rkey string) (c carriage) {
 		return c
 	}
 	var ownPlaces, wayPlaces []string
+	unsure, away := 0, 0 // unsure members of acquires and frees in flight named in onTheWay
 	for m, p := range pk.members {
 		switch {
-		case p.kind == freeUnsure && len(c.onTheWay)+len(wayPlaces)+2 <= maxCarried:
+		case p.kind == freeUnsure && p.acquire && unsure < maxCarried/2:
+			unsure++
 			c.onTheWay, wayPlaces = append(c.onTheWay, m), append(wayPlaces, m)
 		case p.kind == freeUnsure:
 		case !p.inFlight && len(c.own)+len(ownPlaces) < maxCarried:
 			p.inFlight, p.sent = true, true
 			pk.members[m] = p
 			c.own, ownPlaces = appendKind(c.own, ownPlaces, p.kind, m)
-		case p.inFlight && len(c.onTheWay)+len(wayPlaces) < maxCarried:
+		case p.inFlight && away < maxCarried:
+			away++
 			c.onTheWay, wayPlaces = appendKind(c.onTheWay, wayPlaces, p.kind, m)
 		}
 	}

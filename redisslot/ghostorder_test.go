@@ -204,10 +204,10 @@ func TestRetriedAcquireRunAfterTheFreeLeavesNoGhost(t *testing.T) {
 	}
 }
 
-// The free of a fallback slot is unsure, and an acquire carries only plain
-// frees: released while a waiter here is first in line, it is sent at
-// once, not left for the waiter's try (refused for want of it) and the
-// next round, Lease/3 away.
+// The free of a fallback slot is unsure, and an acquire leaves it alone (it
+// carries only plain frees): released while a waiter here is first in
+// line, it is sent at once, not left for the waiter's try (refused for
+// want of it) and the next round, Lease/3 away.
 func TestReleasedFallbackSlotIsFreedAtOnceForAWaiter(t *testing.T) {
 	srv := redistest.Start(t)
 	p := newDelayProxy(t, srv.Addr, 0, true, func([]byte) bool { return false })

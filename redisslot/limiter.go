@@ -138,9 +138,9 @@ func (l *Limiter) enter() bool {
 
 // freeReleased is a slot's end on release: unless it was lost or closed,
 // its free, made pending by the clock's drop, goes to the key's
-// first-in-line waiter here (whose try carries only plain frees: see
-// pendingFrees.carry), or is sent at once; a fallback slot that no call
-// has offered to Redis needs none.
+// first-in-line waiter here (whose try carries for good only plain frees,
+// and leaves a fallback slot alone: see pendingFrees.carry), or is sent at
+// once; a fallback slot that no call has offered to Redis needs none.
 func (l *Limiter) freeReleased(s *holding) {
 	held, fallback, offered := l.clock.drop(s)
 	if !held {

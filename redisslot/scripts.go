@@ -29,8 +29,8 @@ import (
 // KEYS: slot set, queue, entry ends, tombstones. ARGV: member id, limit,
 // lease ms, mode, cap (0: none), entry TTL ms, how many of the slots that
 // follow it carries for good (the rest are on their way in other calls,
-// or unsure), how many places in line end the list; the slots, then the
-// places.
+// or unsure members of acquires), how many places in line end the list;
+// the slots, then the places.
 // Returns {state, order, rank}: order -1 for a waiter that kept its place;
 // a copy of a join gets its member's order, as its first copy did.
 //
