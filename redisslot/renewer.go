@@ -127,16 +127,18 @@ func (r *renewer) run() {
 		case <-r.settled:
 		case <-t.C:
 		}
+		ran := false
 		if start := time.Now(); !start.Before(next) {
 			next = start.Add(r.set.renewEvery)
 			if r.readOnly.again(r.round()) {
 				next = time.Now().Add(rerunEvery)
 			}
+			ran = true
 		} else if r.health.isDown() && !start.Before(probeAt) {
 			r.health.probe(r.bg, r.client, r.set.probeEvery)
 			probeAt = start.Add(r.set.probeEvery)
 		}
-		if time.Since(flushed) >= r.set.renewEvery {
+		if ran || time.Since(flushed) >= r.set.renewEvery { // a round's trouble as it ends; the sender's at least every round interval
 			r.flush()
 			flushed = time.Now()
 		}
