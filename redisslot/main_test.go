@@ -20,7 +20,7 @@ import (
 // a failing test's report.
 //
 // The parallel tests wait on servers of their own (outages, stalls,
-// leases), using little CPU: four run at once, whatever GOMAXPROCS, unless
+// leases), using little CPU: five run at once, whatever GOMAXPROCS, unless
 // -parallel says otherwise.
 func TestMain(m *testing.M) {
 	redis.SetLogger(silentLog{})
@@ -28,7 +28,7 @@ func TestMain(m *testing.M) {
 	set := false
 	flag.Visit(func(f *flag.Flag) { set = set || f.Name == "test.parallel" })
 	if !set {
-		if err := flag.Set("test.parallel", "4"); err != nil {
+		if err := flag.Set("test.parallel", "5"); err != nil {
 			panic(err)
 		}
 	}
