@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"sync/atomic"
-	"syscall"
 	"testing"
 	"time"
 
@@ -31,19 +30,9 @@ func TestReleasedFallbackSlotIsNotTakenBeforeItsFreeLands(t *testing.T) {
 	})
 	var freesHeld atomic.Bool
 	l, other := ghostSetup(t, srv, p, -1, redisslot.Options{Fallback: func(string, int) int { return 1 }}, heldFrees{&freesHeld})
-	pid := srv.Pid()
-	if err := syscall.Kill(pid, syscall.SIGSTOP); err != nil {
-		t.Fatal(err)
-	}
-	cont := func() { _ = syscall.Kill(pid, syscall.SIGCONT) }
-	t.Cleanup(cont)
 	ctx := ctxWithTimeout(t)
-	_, rel, err := l.TryAcquire(ctx, "k", 1)
-	if err != nil {
-		t.Fatalf("TryAcquire with Redis stopped: %v; want a fallback slot", err)
-	}
+	rel := fallbackSlotOfAStoppedServer(t, srv, l)
 	defer rel()
-	cont()
 	eventually(t, "the adoption is sent", p.matched.Load)
 	eventually(t, "a second adoption confirmed: the fallback state ended", func() bool {
 		st := l.Stats()

@@ -1,12 +1,14 @@
 package redisslot_test
 
 import (
+	"context"
 	"strconv"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/ctxguard/release/redisslot"
+	"github.com/ctxguard/release/redisslot/internal/redistest"
 )
 
 // Close frees every held slot in one pipeline across the masters. With one
@@ -18,22 +20,8 @@ import (
 func TestCloseBesideAStoppedMasterFreesAndReportsOnlyThatMastersSlots(t *testing.T) {
 	t.Parallel() // it mostly waits on servers of its own: it runs beside other such tests
 	ctx := ctxWithin(t, waitLong)
-	servers := partialCluster(t, ctx)
-	const stopped, healthy = 0, 1
-	// Each attempt at the stopped master ends after a second: ReleaseTimeout,
-	// 2.5s, ends within the third, before go-redis's retries are spent.
-	c := clusterClientOf(t, servers, time.Second)
-	loadScripts(t, ctx, c)
-	a := redisslot.New(c, redisslot.Options{Prefix: "p:", Lease: 30 * time.Second, ReleaseTimeout: 2500 * time.Millisecond})
-	t.Cleanup(func() { _ = a.Close() })
-
-	far := keyOnNode(t, ctx, servers, a, stopped)
-	near := keyOnNode(t, ctx, servers, a, healthy)
-	holdAbandoned(t, a, ctx, far, 1)
-	holdAbandoned(t, a, ctx, near, 1)
-
-	resume := stopUntilCleanup(t, servers[stopped])
-	defer resume()
+	// ReleaseTimeout, 2.5s, ends within the third attempt at the stopped master.
+	a, servers, far, near := heldBesideAStoppedMaster(t, ctx, 2500*time.Millisecond)
 	err := a.Close()
 	if err == nil || !strings.Contains(err.Error(), strconv.Quote(far)) {
 		t.Fatalf("Close() = %v; want an error naming %q, whose master is stopped", err, far)
@@ -41,7 +29,27 @@ func TestCloseBesideAStoppedMasterFreesAndReportsOnlyThatMastersSlots(t *testing
 	if strings.Contains(err.Error(), strconv.Quote(near)) {
 		t.Fatalf("Close() = %v; want no error for %q, whose master answered its free", err, near)
 	}
-	if n, zerr := servers[healthy].Client(t).ZCard(ctx, redisslot.SlotKey(a, near)).Result(); zerr != nil || n != 0 {
+	if n, zerr := servers[1].Client(t).ZCard(ctx, redisslot.SlotKey(a, near)).Result(); zerr != nil || n != 0 {
 		t.Fatalf("ZCARD of %q's slot set on its master after Close = %d, %v; want 0", near, n, zerr)
 	}
+}
+
+// heldBesideAStoppedMaster starts a cluster of three masters and a Limiter
+// (ReleaseTimeout as given) on a client whose every attempt ends after a
+// second, with one retry: so a ctx or ReleaseTimeout of 2.5s ends within
+// the third attempt at a stopped master, before go-redis's retries are
+// spent. It holds a slot of far, a key of master 0, and of near, one of
+// master 1, then stops master 0 until t's cleanups.
+func heldBesideAStoppedMaster(t *testing.T, ctx context.Context, releaseTimeout time.Duration) (a *redisslot.Limiter, servers []*redistest.Server, far, near string) {
+	t.Helper()
+	servers = partialCluster(t, ctx)
+	c := clusterClientOf(t, servers, time.Second)
+	loadScripts(t, ctx, c)
+	a = redisslot.New(c, redisslot.Options{Prefix: "p:", Lease: 30 * time.Second, ReleaseTimeout: releaseTimeout})
+	t.Cleanup(func() { _ = a.Close() })
+	far, near = keyOnNode(t, ctx, servers, a, 0), keyOnNode(t, ctx, servers, a, 1)
+	holdAbandoned(t, a, ctx, far, 1)
+	holdAbandoned(t, a, ctx, near, 1)
+	stopUntilCleanup(t, servers[0])
+	return a, servers, far, near
 }

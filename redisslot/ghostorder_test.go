@@ -102,18 +102,8 @@ func TestAdoptionRunAfterTheFreeLeavesNoGhost(t *testing.T) {
 				return containsAll(b, redisslot.AdoptHash)
 			})
 			l, other := ghostSetup(t, srv, p, -1, redisslot.Options{Fallback: func(string, int) int { return 1 }})
-			pid := srv.Pid()
-			if err := syscall.Kill(pid, syscall.SIGSTOP); err != nil {
-				t.Fatal(err)
-			}
-			cont := func() { _ = syscall.Kill(pid, syscall.SIGCONT) }
-			t.Cleanup(cont)
-			_, rel, err := l.TryAcquire(ctxWithTimeout(t), "k", 1)
-			if err != nil {
-				t.Fatalf("TryAcquire with Redis stopped: %v; want a fallback slot", err)
-			}
+			rel := fallbackSlotOfAStoppedServer(t, srv, l)
 			defer rel()
-			cont()
 			eventually(t, "the adoption is sent", p.matched.Load)
 			ended := func() bool { st := l.Stats(); return st.PendingFrees == 0 && !st.Degraded }
 			switch by {
@@ -212,23 +202,32 @@ func TestReleasedFallbackSlotIsFreedAtOnceForAWaiter(t *testing.T) {
 	srv := redistest.Start(t)
 	p := newDelayProxy(t, srv.Addr, 0, true, func([]byte) bool { return false })
 	l, _ := ghostSetup(t, srv, p, -1, redisslot.Options{Lease: time.Minute, Fallback: func(string, int) int { return 1 }})
-	pid := srv.Pid()
-	if err := syscall.Kill(pid, syscall.SIGSTOP); err != nil {
-		t.Fatal(err)
-	}
-	cont := func() { _ = syscall.Kill(pid, syscall.SIGCONT) }
-	t.Cleanup(cont)
 	ctx := ctxWithTimeout(t)
-	_, rel, err := l.TryAcquire(ctx, "k", 1)
-	if err != nil {
-		t.Fatalf("TryAcquire with Redis stopped: %v; want a fallback slot", err)
-	}
+	rel := fallbackSlotOfAStoppedServer(t, srv, l)
 	defer rel()
-	cont()
 	eventually(t, "the fallback slot adopted: the fallback state ended", func() bool { return !l.Stats().Degraded })
 	result := waitingAcquire(t, ctx, l, "k", 1)
 	rel()
 	if err := recv(t, result, waitAtOnce, "the waiter's Acquire returns (the next round is 20s away)"); err != nil {
 		t.Fatalf("the waiter's Acquire: %v; want the slot", err)
 	}
+}
+
+// fallbackSlotOfAStoppedServer stops srv (SIGSTOP), takes a fallback slot
+// of "k" (limit 1) on l, and resumes srv (a cleanup of t resumes it too,
+// should the take fail). It returns the slot's release.
+func fallbackSlotOfAStoppedServer(t *testing.T, srv *redistest.Server, l *redisslot.Limiter) func() {
+	t.Helper()
+	pid := srv.Pid()
+	if err := syscall.Kill(pid, syscall.SIGSTOP); err != nil {
+		t.Fatal(err)
+	}
+	cont := func() { _ = syscall.Kill(pid, syscall.SIGCONT) }
+	t.Cleanup(cont)
+	_, rel, err := l.TryAcquire(ctxWithTimeout(t), "k", 1)
+	if err != nil {
+		t.Fatalf("TryAcquire with Redis stopped: %v; want a fallback slot", err)
+	}
+	cont()
+	return rel
 }

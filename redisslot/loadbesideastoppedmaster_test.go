@@ -6,8 +6,6 @@ import (
 	"strings"
 	"testing"
 	"time"
-
-	"github.com/ctxguard/release/redisslot"
 )
 
 // Load reads every key in one pipeline across the masters. With one master
@@ -19,22 +17,8 @@ import (
 func TestLoadBesideAStoppedMasterCountsTheKeyOfTheMasterThatAnswers(t *testing.T) {
 	t.Parallel() // it mostly waits on servers of its own: it runs beside other such tests
 	ctx := ctxWithin(t, waitLong)
-	servers := partialCluster(t, ctx)
-	const stopped, healthy = 0, 1
-	// Each attempt at the stopped master ends after a second: Load's ctx,
-	// 2.5s, ends within the third, before go-redis's retries are spent.
-	c := clusterClientOf(t, servers, time.Second)
-	loadScripts(t, ctx, c)
-	a := redisslot.New(c, redisslot.Options{Prefix: "p:", Lease: 30 * time.Second})
-	t.Cleanup(func() { _ = a.Close() })
-
-	far := keyOnNode(t, ctx, servers, a, stopped)
-	near := keyOnNode(t, ctx, servers, a, healthy)
-	holdAbandoned(t, a, ctx, far, 1)
-	holdAbandoned(t, a, ctx, near, 1)
-
-	resume := stopUntilCleanup(t, servers[stopped])
-	defer resume()
+	a, _, far, near := heldBesideAStoppedMaster(t, ctx, 0)
+	// Load's ctx, 2.5s, ends within the third attempt at the stopped master.
 	lctx, cancel := context.WithTimeout(ctx, 2500*time.Millisecond)
 	defer cancel()
 	loads, err := a.Load(lctx, far, near)
