@@ -66,10 +66,10 @@ type Options struct {
 	// renewals, lost leases (wrapping ErrLeaseLost), failed pub/sub calls
 	// (subscriptions, restart messages), the fallback state's start and
 	// end; each key's trouble at most once per renewal round, with its
-	// counts, and pub/sub's at once, then at most once a round interval. A
-	// caller's failed call is not reported: the caller has its error. When
-	// nil, errors are logged with log/slog's default logger. It is called
-	// concurrently, must not block, and must not call Close.
+	// counts, as the round ends, and pub/sub's at once, then at most once a
+	// round interval. A caller's failed call is not reported: the caller has
+	// its error. When nil, errors are logged with log/slog's default logger.
+	// It is called concurrently, must not block, and must not call Close.
 	OnError func(error)
 
 	// MaxWaiters, when positive, caps how many Acquire calls may wait for
