@@ -1,6 +1,8 @@
 package redisslot_test
 
 import (
+	"context"
+	"errors"
 	"strconv"
 	"strings"
 	"testing"
@@ -15,7 +17,8 @@ import (
 // while go-redis waits on the stopped master, and go-redis then sets that
 // error on every command of the pipeline without one (see answerKept).
 // The round then reports only the stopped master's key, and the waiter on
-// the master that answered keeps its place without a report.
+// the master that answered keeps its place without a report of ctx's
+// error.
 func TestEntryRenewalBesideAStoppedMasterReportsOnlyThatMastersKey(t *testing.T) {
 	t.Parallel() // it mostly waits on servers of its own: it runs beside other such tests
 	ctx := ctxWithin(t, waitLong)
@@ -58,7 +61,9 @@ func TestEntryRenewalBesideAStoppedMasterReportsOnlyThatMastersKey(t *testing.T)
 		recv(t, waited, waitAtOnce, "the waiting Acquires end at Close")
 	}
 	for _, err := range errs.all() {
-		if strings.Contains(err.Error(), strconv.Quote(near)) {
+		// A reply replaced is reported with ctx's error; one that came
+		// late (on a loaded machine) with a network timeout.
+		if strings.Contains(err.Error(), strconv.Quote(near)) && errors.Is(err, context.DeadlineExceeded) {
 			t.Errorf("a reported %v; want no report of %q, whose master answered every renewal of its entry", err, near)
 		}
 	}
