@@ -32,17 +32,27 @@ func TestAcquireThatDropsAnEndedHeadWakesTheNext(t *testing.T) {
 	}})
 	out, endDead := behindADeadHead(t, srv, f)
 	entries.shut(t) // no renewal on its way can drop the dead head after its entry ends
-	endDead()
 	ctx := ctxWithTimeout(t)
+	raw := srv.Client(t)
+	order, until := redisslot.QueueKeys(f.l, "k")
+	queued := raw.ZRange(ctx, order, 0, -1).Val()
+	if len(queued) != 2 || queued[0] != deadWaiter {
+		t.Fatalf("queue of k = %v; want the dead head, then f's waiter", queued)
+	}
+	// f's waiter's entry outlives the test, however long the renewals are held.
+	if err := raw.ZAdd(ctx, until, redis.Z{Score: 1 << 50, Member: queued[1]}).Err(); err != nil {
+		t.Fatal(err)
+	}
+	endDead()
 	if _, _, err := h.l.TryAcquire(ctx, "k", 1); !errors.Is(err, redisslot.ErrFull) {
 		t.Fatalf("TryAcquire = %v; want ErrFull, a caller waits", err)
 	}
-	entries.open()
-	close(resume)
-	order, _ := redisslot.QueueKeys(f.l, "k")
-	if err := srv.Client(t).ZScore(ctx, order, deadWaiter).Err(); !errors.Is(err, redis.Nil) {
+	// Read before the held renewal goes on, which would drop the dead head too.
+	if err := raw.ZScore(ctx, order, deadWaiter).Err(); !errors.Is(err, redis.Nil) {
 		t.Fatalf("ZSCORE of the dead head = %v; want redis.Nil: the TryAcquire dropped it", err)
 	}
+	entries.open()
+	close(resume)
 	r := nextOutcome(t, out)
 	if r.err != nil {
 		t.Fatalf("Acquire: %v; want the slot once the dead head was dropped", r.err)
