@@ -23,6 +23,7 @@ type delayProxy struct {
 
 	target      string
 	delay       time.Duration
+	gate        chan struct{} // if not nil, what is held waits for it, not for delay
 	holdRequest bool
 	match       func([]byte) bool
 	wg          sync.WaitGroup
@@ -33,11 +34,17 @@ type delayProxy struct {
 
 func newDelayProxy(t *testing.T, target string, delay time.Duration, holdRequest bool, match func([]byte) bool) *delayProxy {
 	t.Helper()
+	return startProxy(t, &delayProxy{target: target, delay: delay, holdRequest: holdRequest, match: match})
+}
+
+// startProxy has p listen and forward, until t's cleanups.
+func startProxy(t *testing.T, p *delayProxy) *delayProxy {
+	t.Helper()
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
 	}
-	p := &delayProxy{addr: ln.Addr().String(), target: target, delay: delay, holdRequest: holdRequest, match: match}
+	p.addr = ln.Addr().String()
 	p.wg.Go(func() { p.accept(ln) })
 	t.Cleanup(func() {
 		ln.Close()
@@ -49,6 +56,26 @@ func newDelayProxy(t *testing.T, target string, delay time.Duration, holdRequest
 		p.wg.Wait()
 	})
 	return p
+}
+
+// newGatedProxy returns a delayProxy that holds up what matches (see
+// newDelayProxy) until open is called; a cleanup of t calls open too.
+func newGatedProxy(t *testing.T, target string, holdRequest bool, match func([]byte) bool) (p *delayProxy, open func()) {
+	t.Helper()
+	gate := make(chan struct{})
+	open = sync.OnceFunc(func() { close(gate) })
+	p = startProxy(t, &delayProxy{target: target, gate: gate, holdRequest: holdRequest, match: match})
+	t.Cleanup(open) // before the proxy's own cleanup, which waits for its goroutines
+	return p, open
+}
+
+// hold waits out the fault: until the gate opens, or for delay.
+func (p *delayProxy) hold() {
+	if p.gate != nil {
+		<-p.gate
+		return
+	}
+	time.Sleep(p.delay)
 }
 
 // accept forwards each connection ln accepts until ln is closed.
@@ -82,7 +109,7 @@ func (p *delayProxy) toServer(c, s net.Conn, held, holdReply *atomic.Bool) {
 		if n > 0 {
 			if p.match(buf[:n]) && p.matched.CompareAndSwap(false, true) {
 				if p.holdRequest {
-					time.Sleep(p.delay) // the fault itself: this connection's request waits
+					p.hold() // the fault itself: this connection's request waits
 					held.Store(true)
 				} else {
 					holdReply.Store(true)
@@ -109,7 +136,7 @@ func (p *delayProxy) toClient(c, s net.Conn, held, holdReply *atomic.Bool) {
 				p.answered.Store(true)
 			}
 			if holdReply.CompareAndSwap(true, false) {
-				time.Sleep(p.delay) // the fault itself: this connection's reply waits
+				p.hold() // the fault itself: this connection's reply waits
 			}
 			_, _ = c.Write(buf[:n]) // the client may be gone: read on, to see the answer
 		}
