@@ -52,7 +52,7 @@ type subscriber struct {
 	wg      sync.WaitGroup
 
 	subscribed map[string]bool // keys (names of their slot sets) asked for
-	confirmed  map[string]bool // channels whose subscription Redis confirmed
+	confirmed  map[string]bool // channels whose subscription Redis confirmed, till unsubscribed
 	canaryOn   bool            // canary asked for
 	failed     bool            // a subscribe failed before the canary was first confirmed
 }
@@ -119,6 +119,11 @@ func (s *subscriber) run(msgs <-chan any) {
 func (s *subscriber) handle(m any) {
 	switch m := m.(type) {
 	case *redis.Subscription:
+		if m.Kind == "unsubscribe" {
+			// A confirmation read after the key was dropped marked it:
+			// this reply, which follows it, unmarks it.
+			delete(s.confirmed, m.Channel)
+		}
 		if m.Kind != "subscribe" {
 			return
 		}
