@@ -24,6 +24,7 @@ func TestAnswerToACallSentBeforeTheFallbackStateBeganDoesNotEndIt(t *testing.T) 
 	var l *redisslot.Limiter
 	hook, answered, let := holdFirstAnswer(t, func() string { return redisslot.SlotKey(l, "full") })
 	l = fbLimiter(t, srv, p.Addr, errs, hook)
+	t.Cleanup(let)    // before l's Close, which waits for the held call
 	t.Cleanup(p.Thaw) // before l's Close
 	ctx := ctxWithTimeout(t)
 	other := redisslot.New(srv.Client(t), redisslot.Options{Prefix: testPrefix(t), Lease: fbLease})

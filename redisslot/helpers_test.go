@@ -414,8 +414,11 @@ func waitingAcquire(t *testing.T, ctx context.Context, l *redisslot.Limiter, key
 
 // holdFirstAnswer returns a hook that, once it has read the answer to the
 // first acquire call naming the slot set slotSet() returns, holds it from
-// its caller: answered is closed then, and the answer goes on at let (a
-// cleanup of t runs let too). slotSet is read at each call.
+// its caller: answered is closed then, and the answer goes on at let, or
+// when the call's ctx ends. A cleanup of t runs let too; a test that fails
+// while the answer is held has a Limiter's Close wait for that call, so it
+// registers let again after that Close (Close runs after it).
+// slotSet is read at each call.
 func holdFirstAnswer(t testing.TB, slotSet func() string) (hook scriptHook, answered <-chan struct{}, let func()) {
 	heard, release := make(chan struct{}), make(chan struct{})
 	let = sync.OnceFunc(func() { close(release) })
@@ -428,7 +431,10 @@ func holdFirstAnswer(t testing.TB, slotSet func() string) (hook scriptHook, answ
 		err := next()
 		once.Do(func() {
 			close(heard)
-			<-release
+			select {
+			case <-release:
+			case <-ctx.Done():
+			}
 		})
 		return err
 	}}

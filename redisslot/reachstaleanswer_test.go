@@ -34,6 +34,7 @@ func TestAnswerToACallSentBeforeAMasterWasFoundOutOfReachDoesNotBringItBack(t *t
 	a := redisslot.New(ca, redisslot.Options{Prefix: "p:", Lease: 30 * time.Second, OnError: (&errLog{}).add,
 		Fallback: func(string, int) int { return 1 }})
 	t.Cleanup(func() { _ = a.Close() })
+	t.Cleanup(let) // before a's Close, which waits for the held call
 	b := redisslot.New(cb, redisslot.Options{Prefix: "p:", Lease: 30 * time.Second})
 	t.Cleanup(func() { _ = b.Close() })
 
