@@ -17,16 +17,19 @@ var errRenewalRefused = errors.New("test: renewal refused")
 
 // OnError hears a round's trouble once that round ends, before the next
 // round is sent: not a round later when the round before it took longer.
-// Here the first round is held up for half a round interval, the second
-// fails, and the third looks whether OnError has heard of that failure.
+// Here the first round is held up for a whole round interval, so that the
+// second, which fails, follows it at once, and the third looks whether
+// OnError has heard of that failure. (Held up for less, a second round
+// that starts late by the rest would have its report sent by the old rule
+// too: a round interval since the last report.)
 //
 // The slot's lease, confirmed by the first round, lasts past the third
-// round by a third of a Lease minus the margin (850ms): a timer late on a
+// round by a third of a Lease minus the margin (1.7s): a timer late on a
 // loaded machine does not let it lapse, which would leave no round to send.
 func TestTroubleOfARoundIsReportedBeforeTheNextRound(t *testing.T) {
 	t.Parallel() // it mostly waits for rounds: it runs beside other such tests
 	srv := redistest.Shared(t)
-	const lease = 3 * time.Second // a round every second
+	const lease = 6 * time.Second // a round every 2s
 	errs := &errLog{}
 	var rounds atomic.Int64
 	heard := make(chan bool, 1)
@@ -34,7 +37,7 @@ func TestTroubleOfARoundIsReportedBeforeTheNextRound(t *testing.T) {
 	f.client.AddHook(scriptHook{hash: redisslot.RenewHash, fn: func(ctx context.Context, cmds []redis.Cmder, next func() error) error {
 		switch rounds.Add(1) {
 		case 1:
-			time.Sleep(lease / 6) // the fault: this round takes longer than the next
+			time.Sleep(lease / 3) // the fault: this round takes a round interval
 		case 2:
 			return failWith(cmds, errRenewalRefused)
 		case 3:
