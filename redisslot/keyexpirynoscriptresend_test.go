@@ -96,6 +96,8 @@ func TestRoundAnsweredNoScriptExtendsTheKeysOfTheRenewalsItSendsAgain(t *testing
 		t.Fatalf("k's older expiry on the new master, %v after the resent renewal, comes after a's slot ends by a's clock; the test needs it before", expiresAt.Sub(sent))
 	}
 
+	// b, made now, tries at once once k expires: a's slot is live until then.
+	b := newFixture(t, s.replica, redisslot.Options{Prefix: prefix, Lease: lease})
 	// Until k's older expiry on the new master.
 	eventuallyWithin(t, waitAfter(time.Until(expiresAt)), "k expires on the new master, or a's slot ends", func() bool {
 		return onReplica.Exists(ctx, rkey).Val() == 0 || first.Err() != nil
@@ -103,7 +105,6 @@ func TestRoundAnsweredNoScriptExtendsTheKeysOfTheRenewalsItSendsAgain(t *testing
 	if first.Err() != nil {
 		return // a's slot ended first: nobody could take it beside it
 	}
-	b := newFixture(t, s.replica, redisslot.Options{Prefix: prefix, Lease: lease})
 	_, rel, err := b.l.TryAcquire(ctx, "k", 1)
 	if err != nil {
 		if !errors.Is(err, redisslot.ErrFull) {
