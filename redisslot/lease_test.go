@@ -412,8 +412,10 @@ func TestSlotUnconfirmedForAWholeLeaseIsLost(t *testing.T) {
 	if d := lost.Sub(beforeAcquire); d < life {
 		t.Errorf("slot lost %v after its acquire was sent; want not before its life %v", d, life)
 	}
-	if d := lost.Sub(acquired); d > life+testLease/2 {
-		t.Errorf("slot lost %v after its acquire; want it lost its life %v after, not later", d, life)
+	// Lost a Lease late, it would be at least life+testLease after: the
+	// bound leaves a loaded machine all but a tenth of that.
+	if d := lost.Sub(acquired); d > life+testLease*9/10 {
+		t.Errorf("slot lost %v after its acquire; want it lost its life %v after, not a Lease later", d, life)
 	}
 	if got := context.Cause(sctx); got != redisslot.ErrLeaseLost {
 		t.Errorf("slot context cause = %v; want ErrLeaseLost", got)
@@ -495,8 +497,10 @@ func TestEachSlotIsLostAtItsOwnDeadline(t *testing.T) {
 	}
 	for i, sctx := range slots {
 		recv(t, sctx.Done(), waitAfter(life), fmt.Sprintf("slot %d was not lost", i))
-		if d := time.Since(taken[i]); d > life+gap/2 {
-			t.Errorf("slot %d was lost %v after its acquire; want its life %v after (+%v slack), not with a slot taken %v later", i, d, life, gap/2, gap)
+		// Lost with the next slot, it would be at least life+gap after
+		// its acquire: the bound leaves a loaded machine all but a tenth.
+		if d := time.Since(taken[i]); d > life+gap*9/10 {
+			t.Errorf("slot %d was lost %v after its acquire; want its life %v after (+%v slack), not with a slot taken %v later", i, d, life, gap*9/10, gap)
 		}
 	}
 }
