@@ -42,6 +42,23 @@ func (b *backLine) take() (lineTurn, bool) {
 	return lineTurn{line: b, pos: b.n - 1}, true
 }
 
+// takeFront gives k turns, in order, ahead of every turn not yet come,
+// unless every turn given has ended: the positions before next have all
+// ended, so they are free to give again.
+func (b *backLine) takeFront(k int) ([]lineTurn, bool) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if b.n > 0 && b.next >= b.n {
+		return nil, false
+	}
+	b.next -= k
+	turns := make([]lineTurn, k)
+	for i := range turns {
+		turns[i] = lineTurn{line: b, pos: b.next + i}
+	}
+	return turns, true
+}
+
 // held reports whether t is a turn not yet ended.
 func (t lineTurn) held() bool { return t.line != nil }
 
@@ -115,6 +132,35 @@ func (m *movingLines) join(key string) lineTurn {
 			return t
 		}
 	}
+	t, _ := m.begin(key).take()
+	return t
+}
+
+// front gives k turns, in order, ahead of every turn not yet come in key's
+// moving line, begun if need be: the turns of the waiters that the line
+// has already brought where it goes, as the state changes again, for them
+// to move back ahead of those still on their way.
+func (m *movingLines) front(key string, k int) []lineTurn {
+	if k == 0 {
+		return nil
+	}
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if b := m.byKey[key]; b != nil {
+		if turns, ok := b.takeFront(k); ok {
+			return turns
+		}
+	}
+	turns := make([]lineTurn, k)
+	b := m.begin(key)
+	for i := range turns {
+		turns[i], _ = b.take()
+	}
+	return turns
+}
+
+// begin begins key's line, in place of any drained one. mu is held.
+func (m *movingLines) begin(key string) *backLine {
 	if m.byKey == nil {
 		m.byKey = make(map[string]*backLine)
 	}
@@ -122,8 +168,7 @@ func (m *movingLines) join(key string) lineTurn {
 	b.drained = func() { m.drop(key, b) }
 	m.byKey[key] = b
 	m.n.Store(int32(len(m.byKey)))
-	t, _ := b.take()
-	return t
+	return b
 }
 
 // behind gives a turn at the end of key's line if it is moving.

@@ -50,12 +50,17 @@ type shareWaiter struct {
 }
 
 // lineUp gives each waiter of key's line, sk's, that has none its turn back
-// to Redis, in order. The fallback's mu is held.
+// to Redis, in order: ahead of any turn not yet come in the key's moving
+// line (see movingLines.front). The fallback's mu is held.
 func (sk *shareKey) lineUp(key string, lines *movingLines) {
+	var turnless []*shareWaiter
 	for e := sk.waiters.Front(); e != nil; e = e.Next() {
 		if w := e.Value.(*shareWaiter); !w.back.held() {
-			w.back = lines.join(key)
+			turnless = append(turnless, w)
 		}
+	}
+	for i, turn := range lines.front(key, len(turnless)) {
+		turnless[i].back = turn
 	}
 }
 

@@ -105,7 +105,7 @@ func New(client redis.UniversalClient, opts Options) *Limiter {
 		tombArg: l.set.tombArg, emptied: l.renewer.emptied, settle: l.renewer.settleFrees, settled: l.renewer.settled,
 		master: l.reach.masters()}
 	l.fb = fallback{share: l.set.Fallback, report: l.set.OnError, lines: &l.lines,
-		lineUp: func() { l.waiting.lineUp(l.lines.join) }}
+		lineUp: func() { l.waiting.lineUp(l.lines.front) }}
 	l.health.back = func(change uint64) {
 		l.fb.answered(change)
 		if !l.reach.perMaster() { // on a cluster, the master that failed tells when it is back

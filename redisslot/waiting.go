@@ -200,15 +200,21 @@ func (w *waiting) leave(wt *waiter, took, probeNext bool) (emptied bool, turn li
 }
 
 // lineUp gives each waiter that has none its turn to go to the fallback
-// share's line, in each key's order, as the state begins.
-func (w *waiting) lineUp(join func(key string) lineTurn) {
+// share's line, in each key's order, as the state begins: ahead of any
+// turn not yet come in the key's moving line (see movingLines.front).
+func (w *waiting) lineUp(front func(key string, k int) []lineTurn) {
 	w.mu.Lock()
 	defer w.mu.Unlock()
+	var turnless []*waiter
 	for _, q := range w.queues {
+		turnless = turnless[:0]
 		for e := q.waiters.Front(); e != nil; e = e.Next() {
 			if wt := e.Value.(*waiter); !wt.turn.held() {
-				wt.turn = join(q.ref.key)
+				turnless = append(turnless, wt)
 			}
+		}
+		for i, turn := range front(q.ref.key, len(turnless)) {
+			turnless[i].turn = turn
 		}
 	}
 }
