@@ -10,7 +10,10 @@ import (
 // as the state begins, the waiters of its queue in Redis go to the share's
 // line; as it ends, the share's line goes back to Redis. Each waiter moves
 // in its turn, in their order, once the one before it has moved or left;
-// a caller that comes meanwhile takes a turn at the end.
+// a caller that comes meanwhile takes a turn at the end. If the state
+// changes again before every turn has come, the waiters the line has
+// already moved take turns at the front, ahead of those still on their way
+// (see takeFront).
 //
 // Its mu guards the fields below it; drained is set before the line is
 // shared and never changes.
