@@ -4,7 +4,8 @@ import "sync/atomic"
 
 // roundAsks counts the looks for the slots a restart or a failover may have
 // lost: each round asked at once for that (renewer.roundNow), each round
-// answered NOSCRIPT (noScriptRound), and the canary's first look
+// answered NOSCRIPT (noScriptRound), each round run again after READONLY
+// (renewer.forgetForRerun), and the canary's first look
 // (subscriber.firstConfirmed). An acquire reads it
 // before it is sent and again once its slot is held: if it changed, a look
 // may have missed the slot, answered by a Redis that the look found

@@ -115,7 +115,8 @@
 // that has the scripts (it was master before), which sends no message, while
 // the instance's connections stay on the old one. A round answered NOSCRIPT
 // extends every key's expiry as it sends its renewals again: the new master
-// may have it from before the last extension. Run the slots' Redis with
+// may have it from before the last extension; so does a round run again
+// after READONLY. Run the slots' Redis with
 // appendonly yes and appendfsync everysec where that matters.
 //
 // # Timeouts on request paths

@@ -80,6 +80,15 @@ func (r *renewer) roundNow() {
 	r.lookNow()
 }
 
+// forgetForRerun readies a round answered READONLY to run again: a
+// failover demoted its master, and the new one may have a key from before
+// its last extension (no NOSCRIPT tells of it when it has the scripts), so
+// the round run again extends every key; it counts as a look.
+func (r *renewer) forgetForRerun() {
+	r.clock.forget()
+	r.asks.mark()
+}
+
 // lookNow has a round run at once, if the renewer runs, that neither
 // forgets nor counts as a look (see roundAsks).
 func (r *renewer) lookNow() {
@@ -131,6 +140,7 @@ func (r *renewer) run() {
 		if start := time.Now(); !start.Before(next) {
 			next = start.Add(r.set.renewEvery)
 			if r.readOnly.again(r.round()) {
+				r.forgetForRerun()
 				next = time.Now().Add(rerunEvery)
 			}
 			ran = true
