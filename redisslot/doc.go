@@ -113,7 +113,11 @@
 // NOSCRIPT: one that moves open connections to the new master (a proxy that
 // does so), which leaves their subscriptions behind; and one to a new master
 // that has the scripts (it was master before), which sends no message, while
-// the instance's connections stay on the old one. A round answered NOSCRIPT
+// the instance's connections stay on the old one. In those two, and when
+// go-redis's own retry of a call answered READONLY reaches the new master,
+// nothing tells of the failover: if the new master missed a key's last
+// extension, the key may expire under live holders before the round that
+// extends it next, for up to about half a Lease. A round answered NOSCRIPT
 // extends every key's expiry as it sends its renewals again: the new master
 // may have it from before the last extension; so does a round run again
 // after READONLY. Run the slots' Redis with
