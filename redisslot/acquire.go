@@ -488,7 +488,8 @@ func (a *attempt) share(wait bool) (context.Context, func(), error) {
 		return nil, nil, err
 	}
 	a.turn.wait(a.ctx, l.closing) // those ahead in its key's moving line go first
-	taken, on := l.fb.takeShare(a.ref.key, a.fbShare)
+	master := l.reach.downMaster(a.ctx, a.ref.rkey())
+	taken, on := l.fb.takeShare(a.ref.key, master, a.fbShare)
 	switch {
 	case taken:
 		return a.keep(time.Now(), true)
@@ -499,7 +500,7 @@ func (a *attempt) share(wait bool) (context.Context, func(), error) {
 		return nil, nil, fullFor(a.ref.key)
 	}
 	l.emit.waiterJoined(a.ref.key)
-	turn, err := l.fb.waitShare(a.ctx, a.ref.key, a.fbShare, a.capacity(), l.closing, &a.turn)
+	turn, err := l.fb.waitShare(a.ctx, a.ref.key, master, a.fbShare, a.capacity(), l.closing, &a.turn)
 	if turn.held() || err != errBackToRedis { // else the state ended before it was in line: it keeps its turn, if any
 		a.turn.end()
 		a.turn = turn

@@ -22,6 +22,10 @@ type fallback struct {
 	share  func(key string, limit int) int // nil: no fallback state at all
 	report func(error)
 	lines  *movingLines // where the lines go back to Redis
+	// down, on a Redis Cluster client (else nil), tells whether the master
+	// at an address is still out of reach: its keys are granted fallback
+	// slots until it answers, whatever another master answers.
+	down func(addr string) bool
 	// lineUp, called under mu as the state begins, gives the waiters of
 	// Redis's lines their turns to the share's.
 	lineUp func()
@@ -43,10 +47,11 @@ type shareKey struct {
 }
 
 type shareWaiter struct {
-	share int
-	elem  *list.Element
-	ready chan struct{} // closed when granted
-	back  lineTurn      // its turn to go back to Redis, set as the state ends; under mu
+	share  int
+	master string // on a cluster, its key's master when found out of reach ("": none)
+	elem   *list.Element
+	ready  chan struct{} // closed when granted
+	back   lineTurn      // its turn to go back to Redis, set as the state ends; under mu
 }
 
 // lineUp gives each waiter of key's line, sk's, that has none its turn back
@@ -158,16 +163,16 @@ func (f *fallback) stop() {
 }
 
 // takeShare hands out a fallback slot of key, to a caller whose share of
-// key is share, if it grants, the share has room and nobody waits; on
-// reports whether the share serves key at all.
-func (f *fallback) takeShare(key string, share int) (taken, on bool) {
+// key is share, if it grants for key's master (see grants), the share has
+// room and nobody waits; on reports whether the share serves key at all.
+func (f *fallback) takeShare(key, master string, share int) (taken, on bool) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	if !f.on || share <= 0 {
 		return false, false
 	}
 	sk := f.keys[key]
-	if f.granting && (sk == nil || sk.waiters.Len() == 0 && sk.live < share) {
+	if f.grants(master) && (sk == nil || sk.waiters.Len() == 0 && sk.live < share) {
 		sk = f.key(key)
 		sk.held++
 		sk.live++
@@ -175,6 +180,14 @@ func (f *fallback) takeShare(key string, share int) (taken, on bool) {
 		return true, true
 	}
 	return false, true
+}
+
+// grants reports whether fallback slots are granted to the keys of master
+// ("": any master, or not a cluster): until Redis answers a call sent
+// after the state began, or on a cluster, for the keys of a master out of
+// reach, until that master answers. The caller holds mu.
+func (f *fallback) grants(master string) bool {
+	return f.granting || master != "" && f.down != nil && f.down(master)
 }
 
 // key returns key's state, made if need be. The caller holds mu.
@@ -197,7 +210,7 @@ func (f *fallback) key(key string) *shareKey {
 // it must end) or the share is 0 or less (errBackToRedis). A line at its
 // cap refuses at once (ErrQueueFull). The caller's turn to join the line,
 // if it holds one, ends once it has.
-func (f *fallback) waitShare(ctx context.Context, key string, share, capacity int, closing <-chan struct{}, turn *lineTurn) (lineTurn, error) {
+func (f *fallback) waitShare(ctx context.Context, key, master string, share, capacity int, closing <-chan struct{}, turn *lineTurn) (lineTurn, error) {
 	f.mu.Lock()
 	if !f.on || share <= 0 {
 		f.mu.Unlock()
@@ -208,7 +221,7 @@ func (f *fallback) waitShare(ctx context.Context, key string, share, capacity in
 		f.mu.Unlock()
 		return lineTurn{}, ErrQueueFull
 	}
-	w := &shareWaiter{share: share, ready: make(chan struct{})}
+	w := &shareWaiter{share: share, master: master, ready: make(chan struct{})}
 	w.elem = sk.waiters.PushBack(w)
 	turn.end() // in the line: the next one joins
 	ended := f.ended
@@ -259,9 +272,9 @@ func (f *fallback) giveUp(key string, sk *shareKey, w *shareWaiter, err error) (
 // forgets key if it has no fallback slot, live or awaiting adoption, nor
 // waiter. mu is held.
 func (f *fallback) serve(key string, sk *shareKey) {
-	for e := sk.waiters.Front(); e != nil && f.granting; e = sk.waiters.Front() {
+	for e := sk.waiters.Front(); e != nil; e = sk.waiters.Front() {
 		w := e.Value.(*shareWaiter)
-		if sk.live >= w.share {
+		if !f.grants(w.master) || sk.live >= w.share {
 			break
 		}
 		sk.waiters.Remove(e)

@@ -36,7 +36,7 @@ func testWaiterLeavingGivesUpItsTurn(t *testing.T) {
 		cancels[i] = cancel
 		defer cancel()
 		go func() {
-			turn, err := f.waitShare(ctx, "k", 1, 0, nil, &lineTurn{})
+			turn, err := f.waitShare(ctx, "k", "", 1, 0, nil, &lineTurn{})
 			if err != errBackToRedis {
 				return
 			}
@@ -96,7 +96,7 @@ func testWaiterGrantedGivesUpItsTurn(t *testing.T) {
 	second := make(chan struct{}, 1) // the second waiter's turn came
 	for i := range 2 {
 		go func() {
-			turn, err := f.waitShare(t.Context(), "k", 1, 0, nil, &lineTurn{})
+			turn, err := f.waitShare(t.Context(), "k", "", 1, 0, nil, &lineTurn{})
 			if err != errBackToRedis {
 				return // the first waiter, granted
 			}

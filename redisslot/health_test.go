@@ -268,13 +268,13 @@ func testFallback(share func(key string, limit int) int) *fallback {
 
 // take is fallback.takeShare for a caller passing limit.
 func take(f *fallback, key string, limit int) (taken, on bool) {
-	return f.takeShare(key, f.share(key, limit))
+	return f.takeShare(key, "", f.share(key, limit))
 }
 
 // wait is fallback.waitShare for a caller passing limit, in a line with no
 // cap, that takes its turn back to Redis at once.
 func wait(ctx context.Context, f *fallback, key string, limit int, closing <-chan struct{}) error {
-	turn, err := f.waitShare(ctx, key, f.share(key, limit), 0, closing, &lineTurn{})
+	turn, err := f.waitShare(ctx, key, "", f.share(key, limit), 0, closing, &lineTurn{})
 	turn.end()
 	return err
 }

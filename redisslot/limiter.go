@@ -104,7 +104,7 @@ func New(client redis.UniversalClient, opts Options) *Limiter {
 	l.renewer.send = &freeSender{client: client, frees: l.frees, bg: l.bg, bound: min(l.set.ReleaseTimeout, l.set.renewEvery),
 		tombArg: l.set.tombArg, emptied: l.renewer.emptied, settle: l.renewer.settleFrees, settled: l.renewer.settled,
 		master: l.reach.masters()}
-	l.fb = fallback{share: l.set.Fallback, report: l.set.OnError, lines: &l.lines,
+	l.fb = fallback{share: l.set.Fallback, report: l.set.OnError, lines: &l.lines, down: l.reach.downFunc(),
 		lineUp: func() { l.waiting.lineUp(l.lines.front) }}
 	l.health.back = func(change uint64) {
 		l.fb.answered(change)

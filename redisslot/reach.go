@@ -226,6 +226,35 @@ func (n *nodeReach) outOfReach(ctx context.Context, rkey string) bool {
 	return n.down[addr]
 }
 
+// downMaster returns, on a cluster, the address of the master of the slot
+// set rkey if it is out of reach; "" if it is not, if the client cannot
+// name it, or on other clients.
+func (n *nodeReach) downMaster(ctx context.Context, rkey string) string {
+	if n.cluster == nil || n.marks.Load() == 0 {
+		return ""
+	}
+	addr, ok := n.master(ctx, rkey)
+	if !ok || !n.isDown(addr) {
+		return ""
+	}
+	return addr
+}
+
+// downFunc returns isDown on a cluster, nil on other clients.
+func (n *nodeReach) downFunc() func(addr string) bool {
+	if n.cluster == nil {
+		return nil
+	}
+	return n.isDown
+}
+
+// isDown reports whether the master at addr is out of reach.
+func (n *nodeReach) isDown(addr string) bool {
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	return n.down[addr]
+}
+
 // clear forgets every mark: the fallback state has ended.
 func (n *nodeReach) clear() {
 	if n.cluster == nil || n.marks.Load() == 0 {
