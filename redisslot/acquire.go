@@ -488,7 +488,7 @@ func (a *attempt) share(wait bool) (context.Context, func(), error) {
 		return nil, nil, err
 	}
 	a.turn.wait(a.ctx, l.closing) // those ahead in its key's moving line go first
-	master := l.reach.downMaster(a.ctx, a.ref.rkey())
+	master := l.reach.masterOf(a.ctx, a.ref.rkey())
 	taken, on := l.fb.takeShare(a.ref.key, master, a.fbShare)
 	switch {
 	case taken:

@@ -13,9 +13,10 @@ import (
 // own while Redis cannot be reached (see Options.Fallback): the count, per
 // key, of its fallback slots that Redis does not know yet, and the line of
 // callers waiting for one, first come first served, under the key's cap.
-// Once Redis answers again it grants no more; the state ends, and the line
-// goes back to Redis in its order, when Redis knows every fallback slot
-// still held.
+// Once Redis answers again it grants no more (on a Redis Cluster, to the
+// keys of a master out of reach, once that master answers); the state ends,
+// and the line goes back to Redis in its order, when Redis knows every
+// fallback slot still held.
 //
 // Its mu guards every field below it; report runs with no lock held.
 type fallback struct {
@@ -48,7 +49,7 @@ type shareKey struct {
 
 type shareWaiter struct {
 	share  int
-	master string // on a cluster, its key's master when found out of reach ("": none)
+	master string // on a cluster, its key's master ("": one the client cannot name)
 	elem   *list.Element
 	ready  chan struct{} // closed when granted
 	back   lineTurn      // its turn to go back to Redis, set as the state ends; under mu
@@ -112,8 +113,9 @@ func (f *fallback) enter(change uint64, err error) {
 }
 
 // answered stops granting fallback slots, Redis having answered (health
-// change change), unless a later change was applied. The waiters wait on,
-// for Redis to know the fallback slots still held.
+// change change), unless a later change was applied: on a Redis Cluster,
+// but to the keys of a master still out of reach (see grants). The waiters
+// wait on, for Redis to know the fallback slots still held.
 func (f *fallback) answered(change uint64) {
 	f.mu.Lock()
 	if change >= f.change {
@@ -183,11 +185,12 @@ func (f *fallback) takeShare(key, master string, share int) (taken, on bool) {
 }
 
 // grants reports whether fallback slots are granted to the keys of master
-// ("": any master, or not a cluster): until Redis answers a call sent
-// after the state began, or on a cluster, for the keys of a master out of
-// reach, until that master answers. The caller holds mu.
+// ("": one the client cannot name, or not a cluster): while the state is
+// on, until Redis answers a call sent after it began, or on a cluster, for
+// the keys of a master out of reach, until that master answers. The
+// caller holds mu.
 func (f *fallback) grants(master string) bool {
-	return f.granting || master != "" && f.down != nil && f.down(master)
+	return f.on && (f.granting || master != "" && f.down != nil && f.down(master))
 }
 
 // key returns key's state, made if need be. The caller holds mu.

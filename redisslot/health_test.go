@@ -278,3 +278,56 @@ func wait(ctx context.Context, f *fallback, key string, limit int, closing <-cha
 	turn.end()
 	return err
 }
+
+// On a Redis Cluster, the keys of a master out of reach are granted
+// fallback slots after another master answers, until that master answers,
+// and only while the state is on.
+func TestFallbackGrantsToAMasterOutOfReachUntilItAnswers(t *testing.T) {
+	f := testFallback(func(string, int) int { return 1 })
+	aDown := true
+	f.down = func(addr string) bool { return addr == "A" && aDown }
+	f.enter(1, io.EOF)
+	if taken, _ := f.takeShare("k", "A", 1); !taken {
+		t.Fatal("take refused while master A is out of reach and the share of 1 is free")
+	}
+	f.answered(2) // another master answers
+	inLine := func() *shareWaiter {
+		w := &shareWaiter{share: 1, master: "A", ready: make(chan struct{})}
+		f.mu.Lock()
+		w.elem = f.key("k").waiters.PushBack(w)
+		f.mu.Unlock()
+		return w
+	}
+	granted := func(w *shareWaiter) bool {
+		select {
+		case <-w.ready:
+			return true
+		default:
+			return false
+		}
+	}
+	roomAgain := func() { // the slot held is adopted, then released
+		f.adopted("k")
+		f.adoptedEnded("k")
+	}
+
+	first := inLine()
+	roomAgain()
+	if !granted(first) {
+		t.Fatal("a caller in line for a key of master A, out of reach, not granted the room its share has after another master answered")
+	}
+	second := inLine()
+	aDown = false // A answers
+	roomAgain()
+	if granted(second) {
+		t.Fatal("a caller in line granted a fallback slot once every master has answered; want none")
+	}
+	aDown = true
+	f.leave() // no slot Redis does not know: the state ends
+	f.mu.Lock()
+	f.serve("k", f.keys["k"])
+	f.mu.Unlock()
+	if granted(second) {
+		t.Fatal("a caller in line granted a fallback slot after the state ended; want it sent back to Redis")
+	}
+}

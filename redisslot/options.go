@@ -137,8 +137,9 @@ type Options struct {
 	// than its ctx. A key whose master answers goes to Redis, and its limit
 	// holds, once Redis knows the key's fallback slots: until then, and
 	// while callers wait in its share's line, the key stays with its share.
-	// The keys of a master out of reach are granted fallback slots until
-	// that master answers: another master's answer tells nothing of it.
+	// The keys of a master out of reach that the client can name are
+	// granted fallback slots until that master answers, or the state ends:
+	// another master's answer tells nothing of it.
 	//
 	// It risks this: while one instance cannot reach Redis, a key may have
 	// up to its limit plus that instance's share of holders; while none

@@ -226,17 +226,14 @@ func (n *nodeReach) outOfReach(ctx context.Context, rkey string) bool {
 	return n.down[addr]
 }
 
-// downMaster returns, on a cluster, the address of the master of the slot
-// set rkey if it is out of reach; "" if it is not, if the client cannot
-// name it, or on other clients.
-func (n *nodeReach) downMaster(ctx context.Context, rkey string) string {
-	if n.cluster == nil || n.marks.Load() == 0 {
+// masterOf returns, on a cluster, the address of the master of the slot
+// set rkey, for isDown to tell at each grant whether it is out of reach;
+// "" if the client cannot name it, or on other clients.
+func (n *nodeReach) masterOf(ctx context.Context, rkey string) string {
+	if n.cluster == nil {
 		return ""
 	}
-	addr, ok := n.master(ctx, rkey)
-	if !ok || !n.isDown(addr) {
-		return ""
-	}
+	addr, _ := n.master(ctx, rkey)
 	return addr
 }
 

@@ -203,7 +203,9 @@ func (r *renewer) round() (readOnly bool) {
 	renewals := renewalsOf(r.clock, r.grouping, r.set.leaseArg, false, start)
 	var adoptions []renewal
 	if down, change := r.health.state(); !down {
-		r.fb.answered(change) // before the adoptions: no fallback slot is granted after them
+		// Before the adoptions: a slot granted after them (to a cluster's
+		// master out of reach) waits for the next round, and keeps the state on.
+		r.fb.answered(change)
 		adoptions = renewalsOf(r.clock, r.grouping, r.set.leaseArg, true, start)
 	}
 	ns := &noScriptRound{clock: r.clock, asks: r.asks, renewals: renewals, adoptions: adoptions, built: built}
