@@ -17,8 +17,8 @@ import (
 type olderExpiryFailover struct {
 	// failOver sets failedOver and fails over s, a's client being c.
 	failOver func(t *testing.T, s *failoverSetup, c *redis.Client, failedOver *atomic.Bool)
-	// answered tells, for each renewal call of a's answered once
-	// failedOver is set, in order, whether it is the round under test,
+	// answered tells, for each renewal call of a's sent once failedOver
+	// is set, in order, whether it is the round under test,
 	// answered by the new master; err is the call's error.
 	answered func(cmds []redis.Cmder, err error) bool
 	round    string // the round under test, for messages
@@ -58,9 +58,9 @@ func olderKeyExpiryAcrossFailover(t *testing.T, v olderExpiryFailover) {
 	var answered atomic.Int64 // when the round under test was sent, Unix ns
 	renewed := make(chan struct{})
 	client.AddHook(scriptHook{hash: redisslot.RenewHash, fn: func(ctx context.Context, cmds []redis.Cmder, next func() error) error {
-		at := time.Now()
+		at, after := time.Now(), failedOver.Load() // sent once the failover began
 		err := next()
-		if failedOver.Load() && v.answered(cmds, err) && answered.CompareAndSwap(0, at.UnixNano()) {
+		if after && v.answered(cmds, err) && answered.CompareAndSwap(0, at.UnixNano()) {
 			cut.Freeze() // a is cut off from Redis from now on
 			close(renewed)
 		}
