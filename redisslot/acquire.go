@@ -144,7 +144,6 @@ type attempt struct {
 	limit  int
 	shared bool   // the slot came from the fallback share
 	asked  uint64 // the looks for lost slots before its last call was sent (see roundAsks)
-	epoch  uint64 // the lease clock's epoch before its last call was sent (see leaseClock.hold)
 
 	fbShare int  // the key's fallback share as last asked, once fbAsked
 	fbAsked bool // Options.Fallback was called
@@ -243,7 +242,7 @@ func (a *attempt) try(mode string, capacity int) (context.Context, func(), tryRe
 	args := make([]any, 0, 8+len(c.own)+len(c.onTheWay))
 	args = c.args(append(args, a.member, a.limit, l.set.leaseArg, mode, capacity, entryTTLArg))
 	sent := time.Now()
-	a.asked, a.epoch = l.asks.count(), l.clock.epochNow()
+	a.asked = l.asks.count()
 	res, err := runOnce(a.ctx, l.client, acquireScript, acquireSrc, a.ref.keys(), args, l.renewer.emptied).Int64Slice()
 	if err == nil && (len(res) != 3 || res[0] == stateGone) {
 		err = fmt.Errorf("unexpected reply %v", res)
@@ -314,7 +313,7 @@ func (a *attempt) keep(sent time.Time, shared bool) (context.Context, func(), er
 	if shared {
 		s.member = l.members.next(a.limit)
 	}
-	if !l.clock.hold(s, a.epoch) {
+	if !l.clock.hold(s) {
 		cancel(ErrClosed)
 		giveBack()
 		return nil, nil, ErrClosed

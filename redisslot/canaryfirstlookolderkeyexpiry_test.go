@@ -13,31 +13,28 @@ import (
 	"github.com/redis/go-redis/v9"
 )
 
-// A Redis restart from a snapshot, heard of by the canary, has a round
-// forget the keys' last extensions, which the restart may have undone
-// (TestRestartThatRestoresAnOlderKeyExpiryDoesNotLetTheKeyExpireUnderAHeldSlot).
-// A restart that comes before the canary's first confirmation is heard of
-// by the canary's first look instead (subscriber.firstConfirmed); but the
-// look only asks whether each slot held is still live in Redis. A snapshot
-// keeps the slots, live, and the keys' older expiries: the look finds
-// nothing lost, asks nothing, and nothing forgets. Another instance, first
-// to call, reloaded the scripts, so no NOSCRIPT tells a of the restart
-// either. a trusts the extension the restart undid, and k expires under
-// a's slot, at the restored expiry; another instance takes k beyond its
-// limit.
+// A Redis restart from a snapshot that comes before the canary's first
+// confirmation is heard of by the canary's first look
+// (subscriber.firstConfirmed); but the look only asks whether each slot
+// held is still live in Redis. A snapshot keeps the slots, live, and the
+// keys' expiries as they were then: the look finds nothing lost and asks
+// nothing. Another instance, first to call, reloaded the scripts, so no
+// NOSCRIPT tells a of the restart either. k must not expire under a's
+// slot at the restored expiry, as in
+// TestRestartThatRestoresAnOlderKeyExpiryDoesNotLetTheKeyExpireUnderAHeldSlot.
 //
 // Here a's pooled connections go through one proxy (pool), its pub/sub
 // connection, dialled at its first slot, through another (sub), frozen:
 // the canary's SUBSCRIBE waits there (its timeouts raised above the wait,
 // so that no subscribe fails). a takes k (limit 1); its rounds renew it;
-// Redis saves after the second round, which left k's expiry alone; once a has a
-// later extension of k confirmed, Redis is killed and started again from
-// the snapshot, and the scripts are loaded again (another instance). The
-// sub proxy thaws: a's canary is confirmed for the first time, on the
-// restarted Redis, and its first look finds a's slot of k live. Then, as
-// in the test above, a's rounds renew the slot late enough that it lives
-// on past the restored expiry, and the pool proxy freezes: k expires at
-// the expiry the restart restored, and b takes k while a holds it.
+// Redis saves after the second round; once a has a later round confirmed,
+// Redis is killed and started again from the snapshot, and the scripts
+// are loaded again (another instance). The sub proxy thaws: a's canary is
+// confirmed for the first time, on the restarted Redis, and its first look
+// finds a's slot of k live. Then, as in the test above, a's rounds renew
+// the slot late enough that it lives on past the restored expiry, and the
+// pool proxy freezes: if k expires at the expiry the restart restored, b
+// takes k while a holds it.
 func TestRestartBeforeTheCanarysFirstLookThatRestoresAnOlderKeyExpiryDoesNotLetTheKeyExpireUnderAHeldSlot(t *testing.T) {
 	t.Parallel() // it mostly waits on servers of its own: it runs beside other such tests
 	srv := redistest.Start(t)
@@ -78,7 +75,6 @@ func TestRestartBeforeTheCanarysFirstLookThatRestoresAnOlderKeyExpiryDoesNotLetT
 	defer rel()
 	recv(t, subDialing, waitAtOnce, "a's subscriber did not dial its pub/sub connection after its first slot")
 	rkey := redisslot.SlotKey(a, "k")
-	acquired := redisslot.KeyKeptSince(a, "k")
 	expiry := func() int64 { return raw.PExpireTime(ctx, rkey).Val().Milliseconds() }
 	score := func() float64 {
 		ms := members(t, raw, rkey)
@@ -87,27 +83,19 @@ func TestRestartBeforeTheCanarysFirstLookThatRestoresAnOlderKeyExpiryDoesNotLetT
 		}
 		return raw.ZScore(ctx, rkey, ms[0].Member.(string)).Val()
 	}
-	restored, firstEnds := expiry(), score()
+	firstEnds := score()
 
-	// A round that renews the slot and leaves the expiry alone; then the snapshot.
-	// Two rounds: the snapshot's lease must outlive the restart until a's
-	// next round, which renews it there.
+	// Two rounds, then the snapshot: its lease must outlive the restart
+	// until a's next round, which renews it there.
 	eventuallyWithin(t, waitAfter(olderExpiryLease), "a round renews a's slot", func() bool { return score() > firstEnds })
 	secondEnds := score()
 	eventuallyWithin(t, waitAfter(olderExpiryLease), "a second round renews a's slot", func() bool { return score() > secondEnds })
-	if err := raw.Save(ctx).Err(); err != nil {
-		t.Fatalf("SAVE: %v", err)
-	}
-	if got := expiry(); got != restored {
-		t.Fatalf("k expires at %d after the snapshot; want %d, its acquire's (a round extended it too soon to test)", got, restored)
-	}
-	eventuallyWithin(t, waitAfter(2*olderExpiryLease), "a round extends k, confirmed", func() bool {
-		return redisslot.KeyKeptSince(a, "k").After(acquired)
+	restored := snapshot(t, raw, pool, expiry)
+	saved := redisslot.LeaseConfirmedAt(a, "k")
+	eventuallyWithin(t, waitAfter(2*olderExpiryLease), "a round after the snapshot, confirmed", func() bool {
+		return redisslot.LeaseConfirmedAt(a, "k").After(saved)
 	})
-	kept := redisslot.KeyKeptSince(a, "k")
-	if got := expiry(); got <= restored {
-		t.Fatalf("k expires at %d after a's confirmed extension; want later than %d", got, restored)
-	}
+	kept := redisslot.LeaseConfirmedAt(a, "k")
 	if redisslot.CanaryConfirmed(a) || redisslot.CanaryChecked(a) {
 		t.Fatalf("a's canary got through the frozen proxy: this test is of a restart before its first confirmation")
 	}
@@ -134,12 +122,8 @@ func TestRestartBeforeTheCanarysFirstLookThatRestoresAnOlderKeyExpiryDoesNotLetT
 	}
 
 	// As in the test above: a round confirmed late enough that a's slot
-	// outlives the restored expiry by a sixth of a Lease, well before a
-	// slot's life after the extension the restart lost.
+	// outlives the restored expiry by a sixth of a Lease.
 	from := time.UnixMilli(restored).Add(-life + olderExpiryLease/6)
-	if !from.Add(olderExpiryLease / 3).Before(kept.Add(life - olderExpiryLease/6)) {
-		t.Fatalf("the round after the restart would be at %v, too close to a slot's life after k's last extension (%v)", from, kept.Add(life))
-	}
 	eventuallyWithin(t, waitAfter(time.Until(from)+olderExpiryLease/3), "a's rounds renew its slot after the restart", func() bool {
 		return score() >= float64(from.Add(olderExpiryLease).UnixMilli())
 	})
@@ -150,7 +134,6 @@ func TestRestartBeforeTheCanarysFirstLookThatRestoresAnOlderKeyExpiryDoesNotLetT
 			err, context.Cause(held), aErrs.all())
 	}
 	renewed := time.Now()
-	lookKept := redisslot.KeyKeptSince(a, "k")
 
 	eventuallyWithin(t, waitAfter(time.Until(time.UnixMilli(restored))), "k expires, or the expiry the restart restored passes", func() bool {
 		return raw.Exists(ctx, rkey).Val() == 0 || redisNowMs(t, raw) > float64(restored)
@@ -161,8 +144,8 @@ func TestRestartBeforeTheCanarysFirstLookThatRestoresAnOlderKeyExpiryDoesNotLetT
 	}
 	switch {
 	case err == nil && held.Err() == nil:
-		t.Errorf("b took k (limit 1) %v after a's last round, while a still holds it (its slot ends %v after that round): two holders; k expired at %d, the expiry the restart restored, %v after a's last extension of it, which the restart undid; the canary's first look, on the restarted Redis, found a's slot live and forgot nothing (a's clock still had k extended at %v, want zero or after the restart)",
-			time.Since(renewed).Round(time.Millisecond), life, restored, time.UnixMilli(restored).Sub(kept).Round(time.Millisecond), lookKept.Format(time.StampMilli))
+		t.Errorf("b took k (limit 1) %v after a's last round, while a still holds it (its slot ends %v after that round): two holders; k expired at %d, the expiry the restart restored, %v after a's last round before the restart, which the restart undid; the canary's first look, on the restarted Redis, found a's slot live; want each round that renews a's slot to extend k",
+			time.Since(renewed).Round(time.Millisecond), life, restored, time.UnixMilli(restored).Sub(kept).Round(time.Millisecond))
 	case err == nil:
 		t.Logf("b took k after a's slot ended (%v)", context.Cause(held))
 	case !errors.Is(err, redisslot.ErrFull):

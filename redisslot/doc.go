@@ -115,12 +115,13 @@
 // that has the scripts (it was master before), which sends no message, while
 // the instance's connections stay on the old one. In those two, and when
 // go-redis's own retry of a call answered READONLY reaches the new master,
-// nothing tells of the failover: if the new master missed a key's last
-// extension, the key may expire under live holders before the round that
-// extends it next, for up to about half a Lease. A round answered NOSCRIPT
-// extends every key's expiry as it sends its renewals again: the new master
-// may have it from before the last extension; so does a round run again
-// after READONLY. Run the slots' Redis with
+// nothing tells of the failover. Whatever writes the new master missed, a
+// key does not expire under the leases it has: every write that sets a
+// lease keeps its key alive at least as long (a round extends every key it
+// renews, to two leases). A lease whose last renewal the new master
+// missed ends there up to a round (Lease/3) before its holder's clock
+// ends it, unless the next round reaches the new master first, as it does
+// when the instance can reach Redis. Run the slots' Redis with
 // appendonly yes and appendfsync everysec where that matters.
 //
 // # Timeouts on request paths

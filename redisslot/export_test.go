@@ -46,13 +46,6 @@ func RenewNow(l *Limiter) {
 	l.renewer.flush()
 }
 
-// ForgetKeyExtensions makes l forget when Redis last extended the expiry of
-// the keys it holds, as if no acquire or renewal of theirs had been
-// confirmed: its next round extends them all.
-func ForgetKeyExtensions(l *Limiter) {
-	l.clock.forget()
-}
-
 // Waiters returns how many Acquire calls on l wait for key.
 func Waiters(l *Limiter, key string) int {
 	l.waiting.mu.Lock()

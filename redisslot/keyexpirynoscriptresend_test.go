@@ -8,13 +8,12 @@ import (
 )
 
 // Promise 1, for an instance cut off from Redis, across a failover that no
-// call sees fail (see TestRoundAnsweredNoScriptHasTheNextExtendEveryKey):
-// the first round sent to the promoted replica is answered NOSCRIPT, loads
-// the script and sends its renewals again, and what Redis answers to them
-// it confirms. Those renewals were built before the round forgot the keys'
-// extensions: a key the replica has with an older expiry must not expire
-// under a slot whose lease that round confirmed, even if no later round
-// gets through.
+// call sees fail (see TestRoundAnsweredNoScriptExtendsEveryKey): the first
+// round sent to the promoted replica is answered NOSCRIPT, loads the script
+// and sends its renewals again, and what Redis answers to them it confirms.
+// A key the replica has with an older expiry, from before the writes it
+// missed, must not expire under a slot whose lease that round confirmed,
+// even if no later round gets through.
 //
 // Here (see olderKeyExpiryAcrossFailover) the replica is promoted and the
 // address moves the open connections to it: a's next round is answered

@@ -13,9 +13,9 @@ import (
 // instance's open connections, answers READONLY; the round runs again, on
 // a new connection, and reaches the promoted replica, which has the
 // scripts (no NOSCRIPT tells of the failover there). The replica may have
-// a key with an older expiry, from before an extension it missed: the
-// round run again must extend it, as a round answered NOSCRIPT does, or
-// the key expires under a slot whose lease that round confirmed.
+// a key with an older expiry, from before the writes it missed: the round
+// run again must extend it, as any round does, or the key expires under a
+// slot whose lease that round confirmed.
 //
 // Here (see olderKeyExpiryAcrossFailover) the replica is promoted with the
 // scripts, the old master is demoted, and a's open connections stay on

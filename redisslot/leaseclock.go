@@ -34,19 +34,14 @@ type leaseClock struct {
 type heldKey struct {
 	ref   *keyRef
 	slots map[string]*holding // by member id
-	// kept is when the last renewal that extended the key's expiry, and
-	// that Redis confirmed, was sent; zero if none was.
-	kept time.Time
 }
 
 func newLeaseClock(life time.Duration, expired func([]*holding), pend func(*holding)) *leaseClock {
 	return &leaseClock{life: life, expired: expired, pend: pend, held: make(map[string]*heldKey)}
 }
 
-// hold adds s, whose lease Redis set when s.set was sent, in a call sent at
-// epoch (see epochNow), unless stopped. A call sent before the last forget
-// extends no key as far as the clock knows: Redis may have lost its writes.
-func (c *leaseClock) hold(s *holding, epoch uint64) bool {
+// hold adds s, whose lease Redis set when s.set was sent, unless stopped.
+func (c *leaseClock) hold(s *holding) bool {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if c.stopped {
@@ -59,11 +54,8 @@ func (c *leaseClock) hold(s *holding, epoch uint64) bool {
 	}
 	hk.slots[s.member] = s
 	c.n++
-	if !s.fallback { // its acquire made the key live two leases from when it ran
+	if !s.fallback {
 		c.arm(s.set.Add(c.life))
-		if epoch == c.epoch && hk.kept.Before(s.set) {
-			hk.kept = s.set
-		}
 	}
 	return true
 }
@@ -109,19 +101,18 @@ func (c *leaseClock) adopt(slots []*holding, sent time.Time) []*holding {
 		}
 		s.fallback, s.set = false, sent
 		c.arm(sent.Add(c.life))
-		hk.kept = time.Time{} // the adoption may have made the key anew, to live a lease
 		adopted = append(adopted, s)
 	}
 	return adopted
 }
 
-// renewed records that Redis extended the leases of slots, and the expiry
-// of keys, in a call sent at sent and built at epoch (see epochNow), except
-// for the members in gone, which it no longer had: it drops those and
-// returns the ones still held, which lost their lease (a slot released
-// meanwhile was freed, not lost). A call built before the last forget
-// confirms nothing else: a restart may have undone its writes.
-func (c *leaseClock) renewed(slots []*holding, keys []*heldKey, gone []string, sent time.Time, epoch uint64) (lost []*holding) {
+// renewed records that Redis extended the leases of slots in a call sent
+// at sent and built at epoch (see epochNow), except for the members in
+// gone, which it no longer had: it drops those and returns the ones still
+// held, which lost their lease (a slot released meanwhile was freed, not
+// lost). A call built before the last forget confirms nothing else: a
+// restart may have undone its writes.
+func (c *leaseClock) renewed(slots []*holding, gone []string, sent time.Time, epoch uint64) (lost []*holding) {
 	var missing map[string]bool
 	if len(gone) > 0 {
 		missing = make(map[string]bool, len(gone))
@@ -142,25 +133,16 @@ func (c *leaseClock) renewed(slots []*holding, keys []*heldKey, gone []string, s
 			s.set = sent
 		}
 	}
-	for _, hk := range keys {
-		if current && hk.kept.Before(sent) {
-			hk.kept = sent
-		}
-	}
 	return lost
 }
 
-// forget drops what the clock knows of its keys' expiries, for a restart
-// or a failover may have undone the writes that set them: the next renewal
-// extends every key, and one built before confirms nothing (see renewed),
-// nor does an acquire sent before (see hold). It returns the new epoch.
+// forget has the renewals built before it confirm no lease (see renewed),
+// for a restart or a failover may have undone their writes. It returns the
+// new epoch.
 func (c *leaseClock) forget() (epoch uint64) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	c.epoch++
-	for _, hk := range c.held {
-		hk.kept = time.Time{}
-	}
 	return c.epoch
 }
 
@@ -169,19 +151,6 @@ func (c *leaseClock) epochNow() uint64 {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	return c.epoch
-}
-
-// extends reports whether a renewal sent at sent must extend the expiry of
-// hk's key: a key must outlive every lease in it while this clock holds one.
-// An acquire that takes a slot, and a renewal that extends a key, make the
-// key live two leases from when they run, later than they were sent (see
-// hold, renewed); a renewal that does not extend it leaves it alone. The
-// slots a renewal sent within life of the key's last confirmed extension
-// confirms end here within 2×life of that extension, before the key
-// expires; so renewals at Lease/3, on time, extend a key in one round of three.
-// Called with mu held, by each's f.
-func (c *leaseClock) extends(hk *heldKey, sent time.Time) bool {
-	return hk.kept.IsZero() || sent.Sub(hk.kept) > c.life
 }
 
 // leased returns up to n of the slots held with a lease (no fallback slot

@@ -120,7 +120,7 @@ func New(client redis.UniversalClient, opts Options) *Limiter {
 	}
 	l.sub = &subscriber{
 		client: client, waiting: l.waiting, bg: l.bg, timeout: l.set.ReleaseTimeout,
-		report: pubsub, restart: l.renewer.roundNow, held: l.clock, asks: &l.asks, forget: func() { l.clock.forget() }, canary: l.renewer.tell.canary, self: l.members.instance,
+		report: pubsub, restart: l.renewer.roundNow, held: l.clock, asks: &l.asks, canary: l.renewer.tell.canary, self: l.members.instance,
 	}
 	return l
 }

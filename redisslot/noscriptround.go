@@ -8,14 +8,14 @@ import (
 // A noScriptRound is what a round hears of its calls answered NOSCRIPT (see
 // evalAll), its renewals being its first calls. Redis may be a promoted
 // replica, behind a proxy that kept the connections, which missed the last
-// writes: the last extension of a key, an acquire. At the first such call
-// it forgets the clock's extensions and marks a look for lost slots (see
-// roundAsks), as the round is one; each renewal sent again it rewrites to
-// extend every key it names. The round confirms what Redis answers to the
-// renewals sent again, after the forget, and nothing of those answered
-// before it: they were built before it. A slot held since the round was
-// built is in none of its calls, and its acquire may have read the looks
-// before the mark: the round asks a round for it (see heldSince).
+// writes: a renewal, an acquire. At the first such call it forgets (the
+// renewals built before confirm no lease) and marks a look for lost slots
+// (see roundAsks), as the round is one. The round confirms what Redis
+// answers to the renewals sent again, after the forget, and nothing of
+// those answered before it: they were built before it. A slot held since
+// the round was built is in none of its calls, and its acquire may have
+// read the looks before the mark: the round asks a round for it (see
+// heldSince).
 //
 // Its mu guards forgot, after and again: the calls of each master may be
 // heard on a goroutine of their own (see evalByMaster).
@@ -41,7 +41,6 @@ func (n *noScriptRound) heard(i int) {
 		n.again = make([]bool, len(n.renewals))
 	}
 	if i < len(n.renewals) {
-		n.renewals[i].extendAll()
 		n.again[i] = true
 	}
 }

@@ -8,34 +8,19 @@ import (
 
 // A renewal is one call of the renewal (or adopt) script and its slots.
 type renewal struct {
-	call     call
-	slots    []*holding
-	keys     []*heldKey // the keys of its slots, in the call's order
-	extended []*heldKey // the keys whose expiry the call extends
-}
-
-// extendAll makes a renewal call extend the expiry of every key it names,
-// in place: a round's copy of the call shares its args.
-func (rc *renewal) extendAll() {
-	for k := range rc.keys {
-		if n := rc.call.args[1+k].(int); n > 0 {
-			rc.call.args[1+k] = -n
-		}
-	}
-	rc.extended = rc.keys
+	call  call
+	slots []*holding
 }
 
 // renewalsOf groups the slots of clock that are fallback slots, or not, into
 // calls of up to batchSize slots, as many keys a call as bucketOf allows,
-// to be sent at sent: a renewal extends the keys that clock says it must.
-// It marks the fallback slots offered: the calls are to be sent. An
+// to be sent. It marks the fallback slots offered: the calls are to be sent. An
 // adoption names each key's tombstones after its slot set.
-func renewalsOf(clock *leaseClock, grouping int, leaseArg any, fallback bool, sent time.Time) []renewal {
+func renewalsOf(clock *leaseClock, grouping int, leaseArg any, fallback bool) []renewal {
 	open := make(map[string]*renewalDraft)
 	var done []*renewalDraft
 	clock.each(func(hk *heldKey) {
 		bucket := bucketOf(grouping, hk.ref.rkey())
-		extend := !fallback && clock.extends(hk, sent)
 		for _, s := range hk.slots {
 			if s.fallback != fallback {
 				continue
@@ -48,7 +33,7 @@ func renewalsOf(clock *leaseClock, grouping int, leaseArg any, fallback bool, se
 				b = &renewalDraft{}
 				open[bucket] = b
 			}
-			if b.add(hk, s, fallback, extend) == batchSize {
+			if b.add(hk, s, fallback) == batchSize {
 				done = append(done, b)
 				delete(open, bucket)
 			}
@@ -70,33 +55,23 @@ func renewalsOf(clock *leaseClock, grouping int, leaseArg any, fallback bool, se
 
 // A renewalDraft is a renewal call being put together, key by key.
 type renewalDraft struct {
-	keys     []string
-	last     string // the slot set of the last key
-	counts   []int  // negated for a key extended
-	slots    []*holding
-	held     []*heldKey
-	extended []*heldKey
+	keys   []string
+	last   string // the slot set of the last key
+	counts []int
+	slots  []*holding
 }
 
-// add puts s, a slot of hk, in the call, which extends hk's key if extend,
-// and names its tombstones too in an adoption; it returns the call's slots.
-func (b *renewalDraft) add(hk *heldKey, s *holding, adoption, extend bool) int {
+// add puts s, a slot of hk, in the call, and names its tombstones too in
+// an adoption; it returns the call's slots.
+func (b *renewalDraft) add(hk *heldKey, s *holding, adoption bool) int {
 	if len(b.counts) == 0 || b.last != hk.ref.rkey() {
 		b.keys, b.last = append(b.keys, hk.ref.rkey()), hk.ref.rkey()
 		if adoption {
 			b.keys = append(b.keys, hk.ref.names[3])
 		}
 		b.counts = append(b.counts, 0)
-		b.held = append(b.held, hk)
-		if extend {
-			b.extended = append(b.extended, hk)
-		}
 	}
-	if extend {
-		b.counts[len(b.counts)-1]--
-	} else {
-		b.counts[len(b.counts)-1]++
-	}
+	b.counts[len(b.counts)-1]++
 	b.slots = append(b.slots, s)
 	return len(b.slots)
 }
@@ -111,7 +86,7 @@ func (b *renewalDraft) renewal(script *redis.Script, leaseArg any) renewal {
 	for _, s := range b.slots {
 		args = append(args, s.member)
 	}
-	return renewal{call{script: script, keys: b.keys, args: args}, b.slots, b.held, b.extended}
+	return renewal{call{script: script, keys: b.keys, args: args}, b.slots}
 }
 
 // confirmRenewals has clock confirm, as soon as their master has answered,
@@ -127,7 +102,7 @@ func confirmRenewals(clock *leaseClock, renewals []renewal, idx []int, cmds []*r
 			continue
 		}
 		if gone, err := cmds[i].StringSlice(); err == nil && len(gone) == 0 {
-			clock.renewed(renewals[i].slots, renewals[i].extended, nil, sent, epochOf(i))
+			clock.renewed(renewals[i].slots, nil, sent, epochOf(i))
 		}
 	}
 }

@@ -75,15 +75,15 @@ func (r *renewer) kick() {
 // slots a restart or a failover may have lost: one that does not holds no
 // slot to look at, and an acquire in flight asks again (see roundAsks).
 func (r *renewer) roundNow() {
-	r.clock.forget() // what set the keys' expiries may be undone too
+	r.clock.forget() // the renewals of a round in flight may be undone too
 	r.asks.mark()
 	r.lookNow()
 }
 
 // forgetForRerun readies a round answered READONLY to run again: a
-// failover demoted its master, and the new one may have a key from before
-// its last extension (no NOSCRIPT tells of it when it has the scripts), so
-// the round run again extends every key; it counts as a look.
+// failover demoted its master, and the new one may have missed its last
+// writes (no NOSCRIPT tells of it when it has the scripts), so the renewals
+// built before confirm no lease; it counts as a look.
 func (r *renewer) forgetForRerun() {
 	r.clock.forget()
 	r.asks.mark()
@@ -200,13 +200,13 @@ func (r *renewer) round() (readOnly bool) {
 	start, built := time.Now(), r.clock.epochNow()
 	r.tell.send()
 	r.frees.sweep()
-	renewals := renewalsOf(r.clock, r.grouping, r.set.leaseArg, false, start)
+	renewals := renewalsOf(r.clock, r.grouping, r.set.leaseArg, false)
 	var adoptions []renewal
 	if down, change := r.health.state(); !down {
 		// Before the adoptions: a slot granted after them (to a cluster's
 		// master out of reach) waits for the next round, and keeps the state on.
 		r.fb.answered(change)
-		adoptions = renewalsOf(r.clock, r.grouping, r.set.leaseArg, true, start)
+		adoptions = renewalsOf(r.clock, r.grouping, r.set.leaseArg, true)
 	}
 	ns := &noScriptRound{clock: r.clock, asks: r.asks, renewals: renewals, adoptions: adoptions, built: built}
 	batches := r.frees.take(false, false)
@@ -266,7 +266,7 @@ func (r *renewer) settleRenewals(renewals []renewal, cmds []*redis.Cmd, sent tim
 	for i, rc := range renewals {
 		var gone []string
 		if gone, errs[i] = cmds[i].StringSlice(); errs[i] == nil {
-			lost = append(lost, r.clock.renewed(rc.slots, rc.extended, gone, sent, epochOf(i))...)
+			lost = append(lost, r.clock.renewed(rc.slots, gone, sent, epochOf(i))...)
 		}
 	}
 	for i, rc := range renewals {
@@ -305,7 +305,7 @@ func (r *renewer) settleAdoptions(adoptions []renewal, cmds []*redis.Cmd, sent t
 			r.fb.adopted(s.ref.key)
 		}
 		if len(gone) > 0 { // adopted, so that their loss counts them out of the share
-			lost = append(lost, r.clock.renewed(adopted, nil, gone, sent, epoch)...)
+			lost = append(lost, r.clock.renewed(adopted, gone, sent, epoch)...)
 		}
 	}
 	return failures, lost

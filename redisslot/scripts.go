@@ -104,7 +104,7 @@ end
 if admit then
 	local expiry = now + tonumber(ARGV[3])
 	redis.call('ZADD', KEYS[1], expiry, member)
-	local keep = now + 2 * tonumber(ARGV[3]) -- two leases: see leaseClock.extends
+	local keep = now + 2 * tonumber(ARGV[3]) -- two leases: see renewScript
 	if held == 0 then
 		redis.call('PEXPIREAT', KEYS[1], keep)
 	else
@@ -185,14 +185,16 @@ const (
 // it drops the members whose lease has ended, then updates those left (ZADD
 // XX GT). It adds nothing, so it may run out of memory, and a member that
 // lapsed or vanished (freed from outside, lost in a restart) stays gone, as
-// do all the members of a key that is no slot set (WRONGTYPE). A key whose
-// count is negated lives at least two leases from now; the others keep
-// their expiry (see leaseClock.extends).
+// do all the members of a key that is no slot set (WRONGTYPE). Each key,
+// as after an acquire, lives at least two leases from now, a lease longer
+// than any member it extends. Every write that sets a lease (an adoption
+// too) keeps its key alive at least as long, so any copy of a key that has
+// a lease outlives it: on a replica that missed writes, promoted by a
+// failover that nothing tells of, or in a snapshot a restart restores.
 //
 // KEYS: the slot sets. ARGV: lease ms; how many member ids of each key
-// follow, negated to extend the key; the member ids, key by key. Returns
-// the ids not extended: lost. Cost: 2 for the call, 2 per key, 1 more for
-// a key it extends, 1 more for a key with a member missing.
+// follow; the member ids, key by key. Returns the ids not extended: lost.
+// Cost: 2 for the call, 3 per key, 1 more for a key with a member missing.
 var renewScript = redis.NewScript("#!lua flags=allow-oom" + nowMs + `
 local lease = tonumber(ARGV[1])
 local expiry = now + lease
@@ -200,10 +202,6 @@ local lost = {}
 local at = 2 + #KEYS
 for k = 1, #KEYS do
 	local n = tonumber(ARGV[1 + k])
-	local extend = n < 0
-	if extend then
-		n = -n
-	end
 	local last = at + n - 1
 	-- A key that is no sorted set fails here (all its members are lost), or never.
 	if type(redis.pcall('ZREMRANGEBYSCORE', KEYS[k], '-inf', now)) ~= 'number' then
@@ -230,9 +228,7 @@ for k = 1, #KEYS do
 				end
 			end
 		end
-		if extend then
-			redis.call('PEXPIREAT', KEYS[k], now + 2 * lease, 'GT')
-		end
+		redis.call('PEXPIREAT', KEYS[k], now + 2 * lease, 'GT')
 	end
 	at = last + 1
 end
@@ -247,8 +243,8 @@ return lost
 // tombstones are no sorted set, takes none: its members are lost, as a
 // renewal would find them, and the other keys are written.
 //
-// KEYS: each key's slot set and tombstones. ARGV as for renewScript, no
-// count negated: each key lives at least a lease from now.
+// KEYS: each key's slot set and tombstones. ARGV as for renewScript: each
+// key lives at least a lease from now, as long as the members it writes.
 // Returns the ids not written: lost. Cost: 2 for the call, 3 or 4 per key.
 var adoptScript = redis.NewScript("#!lua flags=allow-oom" + nowMs + commonLua + `
 local expiry = now + tonumber(ARGV[1])
@@ -495,7 +491,7 @@ func onceEmptied(emptied func()) func(int) {
 // or a failover may have lost the slots it held too, with no call failing
 // (go-redis drops a dead connection before using it): the caller looks for
 // them at once (renewer.emptied) or, for a round, which looks for them
-// itself, has its renewals sent again extend every key (renewer.round).
+// itself, confirms only the renewals it sends again (noScriptRound).
 func isNoScript(err error) bool {
 	return errors.Is(err, redis.ErrNoScript) || redis.HasErrorPrefix(err, "NOSCRIPT")
 }

@@ -38,7 +38,6 @@ type subscriber struct {
 	restart func()          // a restart may have lost slots: look for them
 	held    heldSlots       // the Limiter's slots, looked at on the canary's first confirmation
 	asks    *roundAsks      // marked by that look
-	forget  func()          // has the next round extend every key: run by that look
 	canary  string
 	self    string // this Limiter's instance id: its own messages on canary
 
@@ -163,9 +162,7 @@ func (s *subscriber) handle(m any) {
 // gone while still held (one released meanwhile says nothing), if the look
 // fails, or if more than maxFirstLooks slots are held. A slot held after
 // the look, whose acquire was sent before it, asks a round of its own
-// (see roundAsks). Whatever it finds, it forgets the keys' extensions
-// first, so that the next round extends every key: a restart from a
-// snapshot keeps slots live with their keys' older expiries. Any other client's
+// (see roundAsks). Any other client's
 // connection is on one node of many: it calls restart, as a round looks
 // for the slots of every node.
 func (s *subscriber) firstConfirmed() {
@@ -175,7 +172,6 @@ func (s *subscriber) firstConfirmed() {
 		s.restart()
 		return
 	}
-	s.forget()    // a restart it cannot see may have restored older key expiries
 	s.asks.mark() // an acquire answered before the look and held after it asks a round
 	slots := s.held.leased(maxFirstLooks + 1)
 	if len(slots) > maxFirstLooks {

@@ -2,19 +2,6 @@ package redisslot
 
 import "time"
 
-// KeyKeptSince returns when the last acquire or renewal that extended the
-// expiry of key's slot set, and that Redis confirmed, was sent, as l's lease
-// clock records it (heldKey.kept); zero if l holds no slot of key.
-func KeyKeptSince(l *Limiter, key string) time.Time {
-	c := l.clock
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	if hk := c.held[l.set.names.slotKey(key)]; hk != nil {
-		return hk.kept
-	}
-	return time.Time{}
-}
-
 // LeaseConfirmedAt returns when the last acquire or renewal of l's slots of
 // key that Redis confirmed was sent, the latest over those slots, as l's
 // lease clock records it (holding.set); zero if l holds no slot of key.
