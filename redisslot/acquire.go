@@ -103,9 +103,23 @@ func (l *Limiter) Acquire(ctx context.Context, key string, limit int) (context.C
 }
 
 // acquire is TryAcquire, or Acquire if wait is set, past the check of ctx.
+// A call that panics (an Options callback did) is heard as an error.
 func (l *Limiter) acquire(ctx context.Context, key string, limit int, wait bool) (_ context.Context, _ func(), err error) {
 	var a *attempt
-	defer func(start time.Time) { l.emit.acquireEnded(ctx, key, start, err, a != nil && a.shared) }(time.Now())
+	returned := false
+	defer func(start time.Time) {
+		if !returned {
+			err = fmt.Errorf("redisslot: acquire slot of key %s: panicked", quoteKey(key))
+		}
+		l.emit.acquireEnded(ctx, key, start, err, a != nil && a.shared)
+	}(time.Now())
+	sctx, rel, err := l.acquireCall(ctx, key, limit, wait, &a)
+	returned = true
+	return sctx, rel, err
+}
+
+// acquireCall is acquire past its report, which reads the attempt at *ap.
+func (l *Limiter) acquireCall(ctx context.Context, key string, limit int, wait bool, ap **attempt) (context.Context, func(), error) {
 	if err := l.set.names.check(key); err != nil {
 		return nil, nil, err
 	}
@@ -116,7 +130,8 @@ func (l *Limiter) acquire(ctx context.Context, key string, limit int, wait bool)
 		return nil, nil, ErrClosed
 	}
 	defer l.calls.Done()
-	a = &attempt{l: l, ctx: ctx, ref: l.set.names.ref(key), member: l.members.next(limit), limit: limit}
+	a := &attempt{l: l, ctx: ctx, ref: l.set.names.ref(key), member: l.members.next(limit), limit: limit}
+	*ap = a
 	defer a.turn.end()
 	for {
 		if a.serves() {
@@ -498,8 +513,9 @@ func (a *attempt) share(wait bool) (context.Context, func(), error) {
 	case !wait:
 		return nil, nil, fullFor(a.ref.key)
 	}
+	capacity := a.capacity() // before it counts as waiting: MaxWaitersFor may panic
 	l.emit.waiterJoined(a.ref.key)
-	turn, err := l.fb.waitShare(a.ctx, a.ref.key, master, a.fbShare, a.capacity(), l.closing, &a.turn)
+	turn, err := l.fb.waitShare(a.ctx, a.ref.key, master, a.fbShare, capacity, l.closing, &a.turn)
 	if turn.held() || err != errBackToRedis { // else the state ended before it was in line: it keeps its turn, if any
 		a.turn.end()
 		a.turn = turn

@@ -15,7 +15,8 @@ import "time"
 // into metrics should map them to a bounded class.
 type Hook struct {
 	// AcquireEnded is called once per TryAcquire or Acquire call, when it
-	// returns, whatever the outcome: not once per try inside an Acquire.
+	// returns, whatever the outcome: not once per try inside an Acquire. A
+	// call that panics (an Options callback did) is heard as AcquireError.
 	AcquireEnded func(AcquireEvent)
 
 	// SlotEnded is called once per slot that an acquiring call returned,

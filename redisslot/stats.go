@@ -16,7 +16,8 @@ type Stats struct {
 	// The TryAcquire and Acquire calls returned since New: Acquired with a
 	// slot, Full with ErrFull (not ErrQueueFull), QueueFull with ErrQueueFull,
 	// Canceled without a slot as ctx was done, Closed with ErrClosed, Errors
-	// with any other error (from Redis, or a bad argument).
+	// with any other error (from Redis, or a bad argument), or panicking (an
+	// Options callback did).
 	Acquired, Full, QueueFull, Canceled, Closed, Errors uint64
 
 	// LeasesLost is the slots whose lease was lost while held, since New.
