@@ -435,6 +435,7 @@ func TestMisusePanicsWithRedisslotPrefix(t *testing.T) {
 		"New(negative Lease)":   func() { redisslot.New(f.client, redisslot.Options{Lease: -1}) },
 		"New(negative Release)": func() { redisslot.New(f.client, redisslot.Options{ReleaseTimeout: -time.Second}) },
 		"New(negative waiters)": func() { redisslot.New(f.client, redisslot.Options{MaxWaiters: -1}) },
+		"New(Prefix with {})":   func() { redisslot.New(f.client, redisslot.Options{Prefix: "app{}:"}) },
 	} {
 		func() {
 			defer func() {
