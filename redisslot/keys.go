@@ -24,21 +24,15 @@ func (r *keyRef) rkey() string   { return r.names[0] } // the slot set's name
 var errEmptyKey = errors.New("redisslot: empty key")
 
 // check says what is wrong with key, allocating only if something is: it
-// is empty, or makes an empty hash tag ("{}" first in the slot set's name:
-// a key starting with "}" under a Prefix without braces, or a Prefix that
-// holds "{}"), which Redis Cluster ignores, scattering the key's sets.
+// is empty, or makes an empty hash tag (a key starting with "}" under a
+// Prefix without "{": "{}" first in the slot set's name), which Redis
+// Cluster ignores, scattering the key's sets. A Prefix holding "{" holds
+// the hash tag, and New refuses an empty one there.
 func (n names) check(key string) error {
 	if key == "" {
 		return errEmptyKey
 	}
-	next := key[0] // the byte after the first "{" of prefix+"{"+key+"}"
-	if i := strings.IndexByte(n.prefix, '{'); i >= 0 {
-		next = '{'
-		if i+1 < len(n.prefix) {
-			next = n.prefix[i+1]
-		}
-	}
-	if next == '}' {
+	if key[0] == '}' && strings.IndexByte(n.prefix, '{') < 0 {
 		return fmt.Errorf("redisslot: key %s under prefix %q makes an empty Redis Cluster hash tag", quoteKey(key), n.prefix)
 	}
 	return nil

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"log/slog"
 	"math"
+	"strings"
 	"time"
 )
 
@@ -28,7 +29,10 @@ const (
 type Options struct {
 	// Prefix is put before every key to name its slot set in Redis.
 	// Default "slots:". Limiters share the slots of a key only when they
-	// use the same Prefix and the same Redis.
+	// use the same Prefix and the same Redis. A Prefix holding "{" holds
+	// the Redis Cluster hash tag of every key: they all share one hash
+	// slot. New panics if its first "{" is followed by "}", an empty hash
+	// tag, which Redis Cluster ignores.
 	Prefix string
 
 	// Lease is how long a slot outlives its holder's last renewal in
@@ -176,6 +180,9 @@ func (o Options) settings() settings {
 	}
 	if o.Prefix == "" {
 		o.Prefix = defaultPrefix
+	}
+	if i := strings.IndexByte(o.Prefix, '{'); i >= 0 && strings.HasPrefix(o.Prefix[i+1:], "}") {
+		panic(fmt.Sprintf("redisslot: Options.Prefix %q makes an empty Redis Cluster hash tag", o.Prefix))
 	}
 	if o.Lease == 0 {
 		o.Lease = defaultLease
