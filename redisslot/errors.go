@@ -55,10 +55,10 @@ func quoteKey(key string) string    { return slots.QuoteKey(key) }
 
 // neverSent reports whether err shows that a command cannot have taken a
 // slot: it never reached Redis, or Redis refused it before running it, out
-// of memory or as a replica (READONLY).
+// of memory, as a replica (READONLY), or during a resharding (TRYAGAIN).
 func neverSent(err error) bool {
 	if errors.Is(err, redis.ErrPoolTimeout) || errors.Is(err, redis.ErrClosed) ||
-		redis.HasErrorPrefix(err, "OOM") || readOnly(err) {
+		redis.HasErrorPrefix(err, "OOM") || readOnly(err) || tryAgain(err) {
 		return true
 	}
 	var op *net.OpError
