@@ -34,7 +34,8 @@ type Hook struct {
 	WaiterJoined func(key string)
 	WaiterLeft   func(key string)
 
-	// RenewalRound is called after each renewal round that sent calls.
+	// RenewalRound is called after each renewal round that sent renewals
+	// (not after one that sent only frees or fallback slots' adoptions).
 	RenewalRound func(RenewalEvent)
 }
 

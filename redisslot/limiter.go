@@ -20,13 +20,16 @@ import (
 // hold a key at any time, as long as their leases are renewed.
 //
 // A held slot, a release, a waiter and a failed call cost no goroutine: one
-// goroutine renews a Limiter's slots and sends its frees, another renews its
-// waiters' places in line, each running only while it has work; one timer
-// keeps the slots' deadlines; at most one pub/sub connection, with the
-// goroutine that reads it, opened by the first slot or the first Acquire
-// that waits, wakes the waiters and hears of a Redis restart; and
+// goroutine renews a Limiter's slots, another sends its frees, another
+// renews its waiters' places in line, each running only while it has work;
+// one timer keeps the slots' deadlines; at most one pub/sub connection,
+// with the goroutine that reads it, opened by the first slot or the first
+// Acquire that waits, wakes the waiters and hears of a Redis restart; and
 // while a restart message goes out (see the package documentation), one
-// goroutine sends it.
+// goroutine sends it. On a Redis Cluster, a round and the frees call each
+// master on a goroutine of their own while the calls are out, a master
+// thought out of reach is checked on one, and New starts one that asks the
+// client for the masters (see New).
 //
 // Make a Limiter with New; its zero value is not usable, and it must not be
 // copied. It is safe for concurrent use. Call Close when done with it, to
@@ -71,10 +74,13 @@ type Limiter struct {
 // single node, a failover or a Redis Cluster client. Each Redis call is
 // bounded by its ctx only if client has ContextTimeoutEnabled set, else by
 // the client's own timeouts and retries (see the package documentation).
-// New does not contact Redis. It panics, with a message starting
-// "redisslot:", if client is nil (or a nil pointer of a client type), if
-// opts.Lease or opts.ReleaseTimeout is set below 100ms, or if opts.MaxWaiters
-// is negative.
+// New sends nothing to Redis itself; on a Redis Cluster client it starts a
+// goroutine, which Close waits for, that asks the client for the masters,
+// and the client loads its view of the cluster (CLUSTER SLOTS) if it has
+// none. It panics, with a message starting "redisslot:", if client is nil
+// (or a nil pointer of a client type), if opts.Lease or opts.ReleaseTimeout
+// is set below 100ms, if opts.MaxWaiters is negative, or if opts.Prefix
+// makes an empty hash tag.
 func New(client redis.UniversalClient, opts Options) *Limiter {
 	if client == nil {
 		panic("redisslot: New called with a nil client")
@@ -195,7 +201,8 @@ func (l *Limiter) lost(slots []*holding, why string, expired bool) {
 }
 
 // Stats returns a snapshot of l's counts. It sends nothing to Redis and
-// takes a lock only to count the pending frees; it is safe to call at any
+// takes a lock only to count the pending frees and, with Options.Fallback,
+// to read whether the fallback state is on; it is safe to call at any
 // time, from any goroutine, hooks included, and after Close.
 func (l *Limiter) Stats() Stats {
 	st := l.emit.stats.snapshot(l.frees.len())
@@ -215,16 +222,19 @@ func (l *Limiter) AddHook(h Hook) { l.emit.add(h) }
 
 // Close shuts l down, in this order:
 //
-//   - later calls, and Acquire calls waiting or in flight, return ErrClosed;
+//   - later calls, and Acquire calls waiting, return ErrClosed; a call in
+//     flight returns ErrClosed, its Redis call's error, or a slot whose
+//     context has already ended with cause ErrClosed;
 //   - the context of every slot l holds is cancelled with cause ErrClosed,
 //     and the slot's release then does nothing;
 //   - those slots and every free still pending (of released slots and of
 //     failed acquires) are freed in Redis in one pipeline, bounded by
 //     ReleaseTimeout, one call per key (per few hundred slots of a key);
-//   - Close waits for the acquires in flight, ends the fallback state if it
-//     is on (OnError hears of it), waits for l's goroutines, closes l's
-//     pub/sub connection, then sends, bounded by ReleaseTimeout again, the
-//     frees of the acquires that failed or were refused meanwhile;
+//   - Close closes l's pub/sub connection, waits for the acquires in
+//     flight, ends the fallback state if it is on (OnError hears of it),
+//     waits for l's goroutines, then sends, bounded by ReleaseTimeout
+//     again, the frees of the acquires that failed or were refused
+//     meanwhile;
 //   - it returns the failures, joined with [errors.Join], each naming its
 //     key; Redis takes back a slot whose free failed when its lease ends.
 //     OnError hears of the trouble noted since the last round's report

@@ -28,7 +28,8 @@ type Stats struct {
 	// may have reached Redis), each sent until Redis confirms it.
 	PendingFrees int
 
-	// RenewalRounds is the renewal rounds that sent calls to Redis, since New.
+	// RenewalRounds is the renewal rounds that sent renewals to Redis (see
+	// Hook.RenewalRound), since New.
 	RenewalRounds uint64
 
 	// Degraded reports whether the fallback state (see Options.Fallback) is on.
