@@ -65,11 +65,14 @@ type heldSlots interface {
 // sync tells the subscriber that a key gained its first local waiter or lost its last.
 func (s *subscriber) sync() {
 	s.mu.Lock()
-	defer s.mu.Unlock()
+	var err error
 	if !s.stopped {
-		s.startLocked()
-		poke(s.resync)
+		if err = s.startLocked(); err == nil {
+			poke(s.resync)
+		}
 	}
+	s.mu.Unlock()
+	s.reportOpen(err)
 }
 
 // watch tells the subscriber that the Limiter holds slots: from the first
@@ -79,25 +82,59 @@ func (s *subscriber) watch() {
 		return
 	}
 	s.mu.Lock()
-	defer s.mu.Unlock()
+	var err error
 	if !s.stopped && !s.watching.Swap(true) {
-		s.startLocked()
-		poke(s.resync)
+		if err = s.startLocked(); err == nil {
+			poke(s.resync)
+		} else {
+			s.watching.Store(false) // the next call tries again
+		}
+	}
+	s.mu.Unlock()
+	s.reportOpen(err)
+}
+
+// reportOpen reports a failure to open the pub/sub connection, with no
+// lock held.
+func (s *subscriber) reportOpen(err error) {
+	if err != nil {
+		s.report(fmt.Errorf("open the pub/sub connection: %w", err))
 	}
 }
 
-// startLocked opens the connection and starts the goroutine, once. The
-// caller holds mu.
-func (s *subscriber) startLocked() {
+// startLocked opens the connection and starts the goroutine, once; if it
+// cannot open it, the next call tries again. The caller holds mu.
+func (s *subscriber) startLocked() error {
 	if s.ps != nil {
-		return
+		return nil
 	}
+	ps, err := s.open()
+	if err != nil {
+		return err
+	}
+	s.ps = ps
 	s.resync = make(chan struct{}, 1)
 	s.subscribed, s.confirmed = make(map[string]bool), make(map[string]bool)
-	s.ps = s.client.Subscribe(s.bg) // no channel yet: connects on first use
 	msgs := s.ps.ChannelWithSubscriptions(redis.WithChannelSize(1024))
 	s.wg.Add(1)
 	go s.run(msgs)
+	return nil
+}
+
+// open makes the pub/sub connection, with no channel yet: it connects on
+// first use. A Ring subscribes on one shard, which go-redis's Ring names by
+// a channel (it panics with none): the canary's shard, where the restart
+// messages go.
+func (s *subscriber) open() (*redis.PubSub, error) {
+	ring, ok := s.client.(*redis.Ring)
+	if !ok {
+		return s.client.Subscribe(s.bg), nil
+	}
+	shard, err := ring.GetShardClientForKey(s.canary)
+	if err != nil {
+		return nil, err
+	}
+	return shard.Subscribe(s.bg), nil
 }
 
 func (s *subscriber) run(msgs <-chan any) {
