@@ -24,7 +24,7 @@ func TestRoundsRunAgainAfterReadOnlyReportEachKeyOnce(t *testing.T) {
 		_, rel := mustTry(t, f.l, ctx, fmt.Sprint("k", i), 1)
 		defer rel()
 	}
-	holdConns(t, f.client, 4) // the round runs again once per connection and once more
+	holdConns(t, f.client, 4)           // the round runs again once per connection and once more
 	srv.ReplicaOf(t, empty, empty.Addr) // demoted under its address
 	rounds := f.l.Stats().RenewalRounds
 	redisslot.RoundSoon(f.l) // the renewer's own round, answered READONLY

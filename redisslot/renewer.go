@@ -136,10 +136,10 @@ func (r *renewer) run() {
 		case <-r.settled:
 		case <-t.C:
 		}
-		ran := false
+		ran, rerun := false, false
 		if start := time.Now(); !start.Before(next) {
 			next = start.Add(r.set.renewEvery)
-			if r.readOnly.again(r.round()) {
+			if rerun = r.readOnly.again(r.round()); rerun {
 				r.forgetForRerun()
 				next = time.Now().Add(rerunEvery)
 			}
@@ -148,7 +148,9 @@ func (r *renewer) run() {
 			r.health.probe(r.bg, r.client, r.set.probeEvery)
 			probeAt = start.Add(r.set.probeEvery)
 		}
-		if ran || time.Since(flushed) >= r.set.renewEvery { // a round's trouble as it ends; the sender's at least every round interval
+		// A round's trouble as it ends (runs again after READONLY are one
+		// round's); the sender's at least every round interval.
+		if ran && !rerun || time.Since(flushed) >= r.set.renewEvery {
 			r.flush()
 			flushed = time.Now()
 		}
