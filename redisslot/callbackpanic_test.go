@@ -1,6 +1,7 @@
 package redisslot_test
 
 import (
+	"context"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -40,12 +41,17 @@ func recoverFrom(fn func()) (v any) {
 // reaches the caller, as Options says): the call returns no slot, so it
 // counts none, and it is heard once, as an error; a caller it counted as
 // waiting is counted as gone. Here MaxWaitersFor panics as an Acquire is
-// about to join k's queue, k being full.
+// about to join k's queue, k being full; then again, its caller's ctx
+// ending just before (a deadline passing): an error still, not Canceled.
 func TestAcquireWhoseCallbackPanicsCountsNoSlot(t *testing.T) {
 	srv := redistest.Shared(t)
 	var boom atomic.Bool
+	var before func() // run by the panicking MaxWaitersFor, on the caller's goroutine
 	f := newFixture(t, srv, redisslot.Options{MaxWaitersFor: func(string, int) int {
 		if boom.Load() {
+			if before != nil {
+				before()
+			}
 			panic("test: caps not loaded")
 		}
 		return 0
@@ -58,14 +64,25 @@ func TestAcquireWhoseCallbackPanicsCountsNoSlot(t *testing.T) {
 	if v := recoverFrom(func() { _, _, _ = f.l.Acquire(ctx, "k", 1) }); v == nil {
 		t.Fatal("Acquire of a full key returned; want MaxWaitersFor's panic")
 	}
+	cctx, cancel := context.WithCancel(ctx)
+	before = cancel
+	if v := recoverFrom(func() { _, _, _ = f.l.Acquire(cctx, "k", 1) }); v == nil {
+		t.Fatal("Acquire of a full key returned; want MaxWaitersFor's panic")
+	}
 	boom.Store(false)
 	st := f.l.Stats()
-	if st.Held != 1 || st.Acquired != 1 || st.Waiting != 0 {
-		t.Errorf("after an Acquire that panicked beside one slot held: Stats Held %d, Acquired %d, Waiting %d; want 1, 1, 0", st.Held, st.Acquired, st.Waiting)
+	if st.Held != 1 || st.Acquired != 1 || st.Waiting != 0 || st.Errors != 2 || st.Canceled != 0 {
+		t.Errorf("after two Acquires that panicked beside one slot held: Stats Held %d, Acquired %d, Waiting %d, Errors %d, Canceled %d; want 1, 1, 0, 2, 0",
+			st.Held, st.Acquired, st.Waiting, st.Errors, st.Canceled)
 	}
 	evs := heard.all()
-	if len(evs) != 2 || evs[1].Result != redisslot.AcquireError || evs[1].Err == nil || !strings.HasPrefix(evs[1].Err.Error(), "redisslot:") {
-		t.Errorf("the hook heard %+v; want the TryAcquire's slot, then the Acquire that panicked as an error that says so", evs)
+	if len(evs) != 3 {
+		t.Fatalf("the hook heard %+v; want the TryAcquire's slot, then the two Acquires that panicked", evs)
+	}
+	for _, ev := range evs[1:] {
+		if ev.Result != redisslot.AcquireError || ev.Err == nil || !strings.HasPrefix(ev.Err.Error(), "redisslot:") {
+			t.Errorf("the hook heard %+v of an Acquire that panicked; want an error that says so", ev)
+		}
 	}
 	rel()
 	eventually(t, "the slot's end is counted", func() bool { return f.l.Stats().Held == 0 })
