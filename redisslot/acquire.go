@@ -109,7 +109,7 @@ func (l *Limiter) acquire(ctx context.Context, key string, limit int, wait bool)
 	returned := false
 	defer func(start time.Time) {
 		if !returned {
-			err = fmt.Errorf("redisslot: acquire slot of key %s: panicked", quoteKey(key))
+			err = fmt.Errorf("redisslot: acquire slot of key %s: %w", quoteKey(key), errPanicked)
 		}
 		l.emit.acquireEnded(ctx, key, start, err, a != nil && a.shared)
 	}(time.Now())

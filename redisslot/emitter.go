@@ -59,6 +59,8 @@ func acquireResult(ctx context.Context, err error) AcquireResult {
 	switch {
 	case err == nil:
 		return AcquireAcquired
+	case errors.Is(err, errPanicked):
+		return AcquireError // whatever ctx says: the call did not end on it
 	case errors.Is(err, ErrQueueFull):
 		return AcquireQueueFull
 	case errors.Is(err, ErrFull):

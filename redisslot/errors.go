@@ -53,6 +53,10 @@ func fullFor(key string) error      { return &keyError{ErrFull, "no free slot", 
 func queueFullFor(key string) error { return &keyError{ErrQueueFull, "too many waiters", key} }
 func quoteKey(key string) string    { return slots.QuoteKey(key) }
 
+// errPanicked is the error an acquiring call is heard to end with when it
+// panics (an Options callback did).
+var errPanicked = errors.New("panicked")
+
 // neverSent reports whether err shows that a command cannot have taken a
 // slot: it never reached Redis, or Redis refused it before running it, out
 // of memory, as a replica (READONLY), or during a resharding (TRYAGAIN).
