@@ -196,7 +196,8 @@ const rerunEvery = 10 * time.Millisecond
 // Answered NOSCRIPT, it asks no round at once, as other calls do (see
 // emptied): it looks for lost slots itself, once its calls are sent again,
 // counts as a look, and asks a round for the slots held since it was built
-// (see noScriptRound).
+// (see noScriptRound); and, as it ends, it has the teller tell the other
+// Limiters.
 func (r *renewer) round() (readOnly bool) {
 	r.roundMu.Lock()
 	start, built := time.Now(), r.clock.epochNow()
@@ -233,6 +234,10 @@ func (r *renewer) round() (readOnly bool) {
 		r.fb.leave()
 		r.reach.clear()
 		r.health.roundAnswered()
+	}
+	if ns.forgot { // the round found the scripts gone: it tells the others now
+		r.tell.want()
+		r.tell.send()
 	}
 	r.roundMu.Unlock()
 	if ns.forgot && ns.heldSince() {
