@@ -109,8 +109,10 @@ func TestRestartBeforeTheCanarysFirstLookThatRestoresAnOlderKeyExpiryDoesNotLetT
 	if err := redisslot.LoadScripts(ctx, raw); err != nil { // another instance, first to call
 		t.Fatal(err)
 	}
-	if got := expiry(); got != restored {
-		t.Fatalf("k expires at %d after the restart; want %d, the snapshot's", got, restored)
+	// The snapshot's expiry, unless a round of a's has reached the
+	// restarted Redis and extended k.
+	if got := expiry(); got < restored {
+		t.Fatalf("k expires at %d after the restart; want %d, the snapshot's, or later", got, restored)
 	}
 
 	sub.Thaw() // a's canary reaches the restarted Redis: its first look

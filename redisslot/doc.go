@@ -141,8 +141,9 @@
 //
 // # Redis Cluster
 //
-// Each script touches the keys of one hash slot, all in KEYS. A key that
-// begins with "}" is refused: its hash tag would be empty. Wake-ups use
+// Each script touches the keys of one hash slot, all in KEYS. Under a
+// Prefix with no "{", a key that begins with "}" is refused: its hash tag
+// would be empty. Wake-ups use
 // PUBLISH and SUBSCRIBE, which a cluster carries to every node. In a
 // pipeline (renewals, Close, Load), a master that does not answer fails
 // only the calls of its keys, and the holders of other masters' keys keep

@@ -31,6 +31,6 @@ func TestRoundAnsweredNoScriptExtendsTheKeysOfTheRenewalsItSendsAgain(t *testing
 			return cmds[0].Name() == "eval" && err == nil && cmds[0].Err() == nil
 		},
 		round: "a's round answered NOSCRIPT sent its renewal again",
-		want:  "the renewals sent again to extend the keys that the round's forget says must be",
+		want:  "the renewals sent again to extend their keys, as every renewal does",
 	})
 }
