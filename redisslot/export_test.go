@@ -210,8 +210,9 @@ func BeginRelease(l *Limiter, key string) int {
 	return len(slots)
 }
 
-// CanaryConfirmed reports whether l's subscription to its restart canary
-// (see subscriber.watch) is live in Redis.
+// CanaryConfirmed reports whether a subscription to l's restart canary (see
+// subscriber.watch) is live in Redis: l's, or another Limiter's on that
+// Redis, as every Prefix shares the channel.
 func CanaryConfirmed(l *Limiter) bool {
 	n, err := l.client.PubSubNumSub(context.Background(), l.sub.canary).Result()
 	return err == nil && n[l.sub.canary] > 0
@@ -222,7 +223,7 @@ func CanaryConfirmed(l *Limiter) bool {
 func CanaryChecked(l *Limiter) bool { return l.sub.checked.Load() }
 
 // OnOneNode reports whether l's client is a *redis.Client, whose canary's
-// first confirmation looks at the script cache instead of running a round.
+// first confirmation looks at the slots held instead of running a round.
 func OnOneNode(l *Limiter) bool {
 	_, ok := l.client.(*redis.Client)
 	return ok
