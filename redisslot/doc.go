@@ -149,7 +149,11 @@
 // only the calls of its keys, and the holders of other masters' keys keep
 // their leases: a round sends one pipeline per master, at once, and
 // confirms each master's renewals as soon as that master has answered,
-// not when the round's last call ends. A master whose check failed (see
+// not when the round's last call ends. The slots a master answers are gone
+// end only as the round ends, though, and a round asked meanwhile (a
+// restart heard of) waits for it: while another master does not answer,
+// a holder that a restart of one master lost may live on for up to two
+// thirds of a Lease. A master whose check failed (see
 // Options.Fallback) is back when a call naming one of its keys, sent after
 // that check failed, is answered, or when the client's view names another
 // master for its keys (a failover): only then does the Limiter look for the slots a restart
