@@ -73,7 +73,8 @@ type Options struct {
 	// counts, as the round ends, and pub/sub's at once, then at most once a
 	// round interval. A caller's failed call is not reported: the caller has
 	// its error. When nil, errors are logged with log/slog's default logger.
-	// It is called concurrently, must not block, and must not call Close.
+	// It is called concurrently, must not block nor panic (it may run on
+	// an acquiring call's goroutine), and must not call Close.
 	OnError func(error)
 
 	// MaxWaiters, when positive, caps how many Acquire calls may wait for
