@@ -30,6 +30,13 @@ func (g *acquireLog) all() []redisslot.AcquireEvent {
 	return append([]redisslot.AcquireEvent(nil), g.evs...)
 }
 
+// acquireAndRelease calls Acquire, and releases what it returns.
+func acquireAndRelease(ctx context.Context, l *redisslot.Limiter, key string, limit int) {
+	if _, rel, _ := l.Acquire(ctx, key, limit); rel != nil {
+		rel()
+	}
+}
+
 // recoverFrom runs fn as net/http runs a handler, and returns what it panicked with.
 func recoverFrom(fn func()) (v any) {
 	defer func() { v = recover() }()
@@ -61,12 +68,12 @@ func TestAcquireWhoseCallbackPanicsCountsNoSlot(t *testing.T) {
 	ctx := ctxWithTimeout(t)
 	_, rel := mustTry(t, f.l, ctx, "k", 1)
 	boom.Store(true)
-	if v := recoverFrom(func() { _, _, _ = f.l.Acquire(ctx, "k", 1) }); v == nil {
+	if v := recoverFrom(func() { acquireAndRelease(ctx, f.l, "k", 1) }); v == nil {
 		t.Fatal("Acquire of a full key returned; want MaxWaitersFor's panic")
 	}
 	cctx, cancel := context.WithCancel(ctx)
 	before = cancel
-	if v := recoverFrom(func() { _, _, _ = f.l.Acquire(cctx, "k", 1) }); v == nil {
+	if v := recoverFrom(func() { acquireAndRelease(cctx, f.l, "k", 1) }); v == nil {
 		t.Fatal("Acquire of a full key returned; want MaxWaitersFor's panic")
 	}
 	boom.Store(false)
@@ -122,7 +129,7 @@ func TestFallbackWaiterWhoseCallbackPanicsIsNotCountedAsWaiting(t *testing.T) {
 		t.Fatal("the fallback state is off with Redis cut off")
 	}
 	boom.Store(true)
-	if v := recoverFrom(func() { _, _, _ = l.Acquire(ctx, "k", 4) }); v == nil {
+	if v := recoverFrom(func() { acquireAndRelease(ctx, l, "k", 4) }); v == nil {
 		t.Fatal("Acquire with k's share taken returned; want MaxWaitersFor's panic")
 	}
 	if st := l.Stats(); st.Waiting != 0 || st.Held != 1 {
