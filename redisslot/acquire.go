@@ -107,12 +107,7 @@ func (l *Limiter) Acquire(ctx context.Context, key string, limit int) (context.C
 func (l *Limiter) acquire(ctx context.Context, key string, limit int, wait bool) (_ context.Context, _ func(), err error) {
 	var a *attempt
 	returned := false
-	defer func(start time.Time) {
-		if !returned {
-			err = fmt.Errorf("redisslot: acquire slot of key %s: %w", quoteKey(key), errPanicked)
-		}
-		l.emit.acquireEnded(ctx, key, start, err, a != nil && a.shared)
-	}(time.Now())
+	defer func(start time.Time) { l.emit.acquireEnded(ctx, key, start, err, a != nil && a.shared, !returned) }(time.Now())
 	sctx, rel, err := l.acquireCall(ctx, key, limit, wait, &a)
 	returned = true
 	return sctx, rel, err

@@ -42,7 +42,11 @@ func runHooks[E any](hs []Hook, field func(*Hook) func(E), ev E) {
 	}
 }
 
-func (e *emitter) acquireEnded(ctx context.Context, key string, start time.Time, err error, shared bool) {
+// acquireEnded hears an acquiring call end with err, or panic.
+func (e *emitter) acquireEnded(ctx context.Context, key string, start time.Time, err error, shared, panicked bool) {
+	if panicked {
+		err = panickedFor(key)
+	}
 	r := acquireResult(ctx, err)
 	if r == AcquireAcquired && shared {
 		r = AcquireFallback

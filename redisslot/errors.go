@@ -42,7 +42,7 @@ type Load = slots.Load
 
 // keyError is ErrFull or ErrQueueFull naming its key.
 type keyError struct {
-	err       error // ErrFull or ErrQueueFull
+	err       error // ErrFull, ErrQueueFull or errPanicked
 	what, key string
 }
 
@@ -56,6 +56,8 @@ func quoteKey(key string) string    { return slots.QuoteKey(key) }
 // errPanicked is the error an acquiring call is heard to end with when it
 // panics (an Options callback did).
 var errPanicked = errors.New("panicked")
+
+func panickedFor(key string) error { return &keyError{errPanicked, "a call panicked", key} }
 
 // neverSent reports whether err shows that a command cannot have taken a
 // slot: it never reached Redis, or Redis refused it before running it, out

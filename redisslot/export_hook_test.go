@@ -18,7 +18,7 @@ func EmitAll(l *Limiter, err error, round bool) func() {
 	renewals := []renewal{{call: call{keys: []string{"a"}}}, {call: call{keys: []string{"b"}}}}
 	start := time.Now()
 	return func() {
-		l.emit.acquireEnded(ctx, "k", start, err, false)
+		l.emit.acquireEnded(ctx, "k", start, err, false, false)
 		l.emit.slotEnded(s)
 		l.emit.leaseLost(s)
 		l.emit.waiterJoined("k")
