@@ -2,6 +2,7 @@ package redisslot_test
 
 import (
 	"fmt"
+	"runtime"
 	"sync/atomic"
 	"testing"
 
@@ -24,6 +25,19 @@ import (
 // panics for that caller once; Redis comes back and two holders leave. An
 // Acquire of k passing limit 4, which Redis has room for, must get its slot.
 func TestFallbackThatPanicsForAWaiterDoesNotStickTheKeysLine(t *testing.T) {
+	fallbackEndingAWaiterLeavesTheLine(t, func() { panic("test: share table not loaded") })
+}
+
+// The same, for a Fallback that ends its goroutine (runtime.Goexit, as
+// t.FailNow does): no panic unwinds Acquire, and the waiter must leave
+// its line all the same.
+func TestFallbackThatEndsItsGoroutineForAWaiterDoesNotStickTheKeysLine(t *testing.T) {
+	fallbackEndingAWaiterLeavesTheLine(t, runtime.Goexit)
+}
+
+// fallbackEndingAWaiterLeavesTheLine stages the tests above: Fallback runs
+// end, for the waiter, once.
+func fallbackEndingAWaiterLeavesTheLine(t *testing.T, end func()) {
 	const limit = 4
 	srv := redistest.Start(t)
 	p := redistest.NewProxy(t, srv.Addr)
@@ -39,7 +53,7 @@ func TestFallbackThatPanicsForAWaiterDoesNotStickTheKeysLine(t *testing.T) {
 		Prefix: testPrefix(t), Lease: fbLease, OnError: (&errLog{}).add,
 		Fallback: func(_ string, lim int) int {
 			if lim == limit && panicOnce.CompareAndSwap(true, false) {
-				panic("test: share table not loaded")
+				end()
 			}
 			return 1
 		},
@@ -54,19 +68,24 @@ func TestFallbackThatPanicsForAWaiterDoesNotStickTheKeysLine(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	panicked := make(chan any, 1)
+	returned := make(chan bool, 1) // whether the Acquire returned
 	go func() {
-		defer func() { panicked <- recover() }() // as net/http does for a handler
+		done := false
+		defer func() {
+			_ = recover() // as net/http does for a handler
+			returned <- done
+		}()
 		_, rel, err := l.Acquire(ctx, "k", limit)
 		if err == nil {
 			rel()
 		}
+		done = true
 	}()
 	eventually(t, "the caller waits in k's queue", func() bool { return redisslot.Waiters(l, "k") == 1 })
 	panicOnce.Store(true)
 	p.Freeze()
-	if v := recv(t, panicked, waitLong, "the waiter asks Fallback its share once Redis is cut off"); v == nil {
-		t.Fatal("the waiter's Acquire returned without the panic of Fallback")
+	if recv(t, returned, waitLong, "the waiter asks Fallback its share once Redis is cut off") {
+		t.Fatal("the waiter's Acquire returned; want Fallback to end it")
 	}
 	p.Thaw()
 	eventually(t, "the fallback state ends once Redis answers", func() bool { return !l.Stats().Degraded })
@@ -83,6 +102,6 @@ func TestFallbackThatPanicsForAWaiterDoesNotStickTheKeysLine(t *testing.T) {
 		got <- err
 	}()
 	if err := recv(t, got, waitLong, "the Acquire of k returns"); err != nil {
-		t.Fatalf("Acquire(k, %d), with Redis back and room for it, after Fallback panicked for a waiter of k as the state began = %v; want a slot: the waiter's turn in k's moving line was never ended, and every later Acquire of k waits behind it", limit, err)
+		t.Fatalf("Acquire(k, %d), with Redis back and room for it, after Fallback panicked (or ended the goroutine) for a waiter of k as the state began = %v; want a slot: the waiter's turn in k's moving line was never ended, and every later Acquire of k waits behind it", limit, err)
 	}
 }
