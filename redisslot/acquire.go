@@ -249,6 +249,13 @@ func (a *attempt) try(mode string, capacity int) (context.Context, func(), tryRe
 		return nil, nil, tryResult{}, err
 	}
 	c := l.frees.carry(a.ref.rkey())
+	settled := false
+	defer func() { // the call panicked on its way: the frees it carried wait again
+		if !settled {
+			l.frees.carried(a.ref.rkey(), c.own, false, true)
+			l.renewer.kick()
+		}
+	}()
 	args := make([]any, 0, 8+len(c.own)+len(c.onTheWay))
 	args = c.args(append(args, a.member, a.limit, l.set.leaseArg, mode, capacity, entryTTLArg))
 	sent := time.Now()
@@ -258,6 +265,7 @@ func (a *attempt) try(mode string, capacity int) (context.Context, func(), tryRe
 		err = fmt.Errorf("unexpected reply %v", res)
 	}
 	l.frees.carried(a.ref.rkey(), c.own, err == nil, err != nil && (neverSent(err) || ctxEnded(a.ctx)))
+	settled = true
 	if err != nil {
 		return nil, nil, tryResult{}, a.failed(mode, err, len(c.own) > 0, sent)
 	}
@@ -423,16 +431,13 @@ func (a *attempt) leave(w *waiter, took, probeNext bool) {
 	}
 }
 
-// leaveOnPanic, deferred by await, takes the waiter out of its line if a
-// callback (Options.Fallback, say) panics while it waits, so that neither
-// its place nor its turn is kept, and lets the panic go on.
+// leaveOnPanic, deferred by await, takes the waiter out of its line if
+// await did not return (every return leaves the line): a callback
+// (Options.Fallback, say) panicked, or ended the goroutine (runtime.Goexit),
+// while it waited. Neither its place nor its turn is kept; the panic goes on.
 func (a *attempt) leaveOnPanic() {
-	if a.inLine == nil {
-		return
-	}
-	if r := recover(); r != nil {
+	if a.inLine != nil {
 		a.giveUp(a.inLine, nil)
-		panic(r)
 	}
 }
 
