@@ -61,12 +61,12 @@ func TestRoundAnsweredNoScriptByAFreeConfirmsNoLeaseOutlivingItsKey(t *testing.T
 	t.Cleanup(func() { closeOnce(moved) }) // before a closes
 	var roundSent atomic.Int64             // when a's first round after the failover was sent, Unix ns
 	client.AddHook(scriptHook{hash: redisslot.RenewHash, fn: func(hctx context.Context, cmds []redis.Cmder, next func() error) error {
-		at := time.Now()
+		at, armedAtSend := time.Now(), armed.Load() // armed: sent after the cut
 		err := next()
 		switch {
 		case failedOver.Load():
 			roundSent.CompareAndSwap(0, at.UnixNano())
-		case armed.Load() && renews(cmds, rkey):
+		case armedAtSend && armed.Load() && renews(cmds, rkey):
 			armed.Store(false)
 			close(extended)
 			select { // the failover comes while the round is held here
@@ -103,7 +103,7 @@ func TestRoundAnsweredNoScriptByAFreeConfirmsNoLeaseOutlivingItsKey(t *testing.T
 	eventuallyWithin(t, waitAfter(lease), "a's second round renews its slot", renewedPast(acquired.Add(lease/2)))
 	s.synced(t)
 	s.link.Freeze()
-	beforeCut := redisslot.LeaseConfirmedAt(a, "k")
+	cutAt := time.Now()
 	armed.Store(true)
 	restored := onReplica.PExpireTime(ctx, rkey).Val()
 	recv(t, extended, waitAfter(2*lease), "a's round after the cut is answered")
@@ -118,7 +118,7 @@ func TestRoundAnsweredNoScriptByAFreeConfirmsNoLeaseOutlivingItsKey(t *testing.T
 	failedOver.Store(true)
 	closeOnce(moved)
 	eventually(t, "the round after the cut is confirmed", func() bool {
-		return redisslot.LeaseConfirmedAt(a, "k").After(beforeCut)
+		return redisslot.LeaseConfirmedAt(a, "k").After(cutAt)
 	})
 
 	recv(t, renewed, waitAfter(lease), "a's next round, its free answered NOSCRIPT by the new master, sends it again and is answered")

@@ -65,9 +65,8 @@ func TestRestartThatRestoresAnOlderKeyExpiryDoesNotLetTheKeyExpireUnderAHeldSlot
 	// A round that renews the slot; then the snapshot, a's rounds held
 	// meanwhile; then a later round, confirmed.
 	eventuallyWithin(t, waitAfter(olderExpiryLease), "a round renews a's slot", func() bool { return score() > firstEnds })
-	restored := snapshot(t, raw, p, expiry)
-	saved := redisslot.LeaseConfirmedAt(a, "k")
-	eventuallyWithin(t, waitAfter(2*olderExpiryLease), "a round after the snapshot, confirmed", func() bool {
+	restored, saved := snapshot(t, raw, p, expiry)
+	eventuallyWithin(t, waitAfter(2*olderExpiryLease), "a round sent after the snapshot, confirmed", func() bool {
 		return redisslot.LeaseConfirmedAt(a, "k").After(saved)
 	})
 	kept := redisslot.LeaseConfirmedAt(a, "k")
@@ -79,10 +78,12 @@ func TestRestartThatRestoresAnOlderKeyExpiryDoesNotLetTheKeyExpireUnderAHeldSlot
 		t.Fatal(err)
 	}
 	// The snapshot's expiry, unless a's round after the restart (its
-	// canary's reconnect asks one) has already extended k.
-	if got := expiry(); got < restored {
+	// canary's reconnect asks one) has already extended k: what k has now.
+	got := expiry()
+	if got < restored {
 		t.Fatalf("k expires at %d after the restart; want %d, the snapshot's, or later", got, restored)
 	}
+	restored = got
 
 	// A round confirmed late enough that a's slot outlives the restored
 	// expiry by a sixth of a Lease. a's own rounds, a third of a Lease
@@ -119,15 +120,18 @@ func TestRestartThatRestoresAnOlderKeyExpiryDoesNotLetTheKeyExpireUnderAHeldSlot
 }
 
 // snapshot has Redis save, with every byte from a's side of p held
-// meanwhile (no round of a's runs while it does), and returns k's expiry,
-// by expiry, as the snapshot keeps it.
-func snapshot(t *testing.T, raw *redis.Client, p *redistest.Proxy, expiry func() int64) int64 {
+// meanwhile, and returns k's expiry, by expiry, as read just before, and
+// when p began to hold them: a round of a's sent later runs after the
+// snapshot. (One already past p may run between the read and the save:
+// the expiry the snapshot keeps is that, or later.)
+func snapshot(t *testing.T, raw *redis.Client, p *redistest.Proxy, expiry func() int64) (restored int64, saved time.Time) {
 	t.Helper()
 	p.Freeze()
 	defer p.Thaw()
-	restored := expiry()
+	saved = time.Now()
+	restored = expiry()
 	if err := raw.Save(ctxWithTimeout(t)).Err(); err != nil {
 		t.Fatalf("SAVE: %v", err)
 	}
-	return restored
+	return restored, saved
 }
