@@ -9,7 +9,6 @@ import (
 
 	"github.com/ctxguard/release/redisslot"
 	"github.com/ctxguard/release/redisslot/internal/redistest"
-	"github.com/redis/go-redis/v9"
 )
 
 // acquireLog records the results a Hook hears of acquiring calls.
@@ -100,13 +99,7 @@ func TestAcquireWhoseCallbackPanicsCountsNoSlot(t *testing.T) {
 func TestFallbackWaiterWhoseCallbackPanicsIsNotCountedAsWaiting(t *testing.T) {
 	srv := redistest.Start(t)
 	p := redistest.NewProxy(t, srv.Addr)
-	opts := srv.Options()
-	opts.Addr = p.Addr
-	opts.ContextTimeoutEnabled = true
-	opts.DialTimeout, opts.ReadTimeout, opts.WriteTimeout, opts.PoolTimeout = fbTimeout, fbTimeout, fbTimeout, fbTimeout
-	opts.MaxRetries = -1
-	c := redis.NewClient(opts)
-	t.Cleanup(func() { _ = c.Close() })
+	c := fbClient(t, srv, p.Addr)
 	var boom atomic.Bool
 	l := redisslot.New(c, redisslot.Options{
 		Prefix: testPrefix(t), Lease: fbLease, OnError: (&errLog{}).add,

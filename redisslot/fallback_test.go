@@ -31,6 +31,18 @@ const (
 // its reports in errs.
 func fbLimiter(t *testing.T, srv *redistest.Server, addr string, errs *errLog, hooks ...redis.Hook) *redisslot.Limiter {
 	t.Helper()
+	l := redisslot.New(fbClient(t, srv, addr, hooks...), redisslot.Options{
+		Prefix: testPrefix(t), Lease: fbLease, OnError: errs.add,
+		Fallback: func(string, int) int { return fbShare },
+	})
+	t.Cleanup(func() { _ = l.Close() })
+	return l
+}
+
+// fbClient returns a client of srv (through addr, when not empty), with
+// hooks, that gives up within fbTimeout and does not retry.
+func fbClient(t *testing.T, srv *redistest.Server, addr string, hooks ...redis.Hook) *redis.Client {
+	t.Helper()
 	opts := srv.Options()
 	if addr != "" {
 		opts.Addr = addr
@@ -43,12 +55,7 @@ func fbLimiter(t *testing.T, srv *redistest.Server, addr string, errs *errLog, h
 		c.AddHook(h)
 	}
 	t.Cleanup(func() { _ = c.Close() })
-	l := redisslot.New(c, redisslot.Options{
-		Prefix: testPrefix(t), Lease: fbLease, OnError: errs.add,
-		Fallback: func(string, int) int { return fbShare },
-	})
-	t.Cleanup(func() { _ = l.Close() })
-	return l
+	return c
 }
 
 // With Redis stopped, a Limiter serves its share of a key from the first

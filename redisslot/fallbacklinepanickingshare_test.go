@@ -41,13 +41,7 @@ func fallbackEndingAWaiterLeavesTheLine(t *testing.T, end func()) {
 	const limit = 4
 	srv := redistest.Start(t)
 	p := redistest.NewProxy(t, srv.Addr)
-	opts := srv.Options()
-	opts.Addr = p.Addr
-	opts.ContextTimeoutEnabled = true
-	opts.DialTimeout, opts.ReadTimeout, opts.WriteTimeout, opts.PoolTimeout = fbTimeout, fbTimeout, fbTimeout, fbTimeout
-	opts.MaxRetries = -1
-	c := redis.NewClient(opts)
-	t.Cleanup(func() { _ = c.Close() })
+	c := fbClient(t, srv, p.Addr)
 	var panicOnce atomic.Bool
 	l := redisslot.New(c, redisslot.Options{
 		Prefix: testPrefix(t), Lease: fbLease, OnError: (&errLog{}).add,
