@@ -9,7 +9,6 @@ import (
 	"time"
 
 	"github.com/ctxguard/release/redisslot"
-	"github.com/ctxguard/release/redisslot/internal/redistest"
 	"github.com/redis/go-redis/v9"
 )
 
@@ -42,18 +41,8 @@ func TestRoundAnsweredNoScriptByAFreeConfirmsNoLeaseOutlivingItsKey(t *testing.T
 	ctx := ctxWithTimeout(t)
 	prefix := testPrefix(t)
 
-	cut := redistest.NewProxy(t, s.addr.addr) // a's network to the address
-	o := s.master.Options()
-	o.Addr = cut.Addr
-	client := redis.NewClient(o)
-	t.Cleanup(func() { _ = client.Close() })
-	aErrs := &errLog{}
-	a := redisslot.New(client, redisslot.Options{Prefix: prefix, Lease: lease, ReleaseTimeout: time.Second, OnError: aErrs.add})
+	a, client, cut, aErrs := cutOffLimiter(t, s, prefix)
 	life := redisslot.Life(a)
-	t.Cleanup(func() { closeWithin(t, a, waitAfter(2*time.Second)) })
-	// Its canary's first look comes before k is taken.
-	warmUp(t, a)
-	t.Cleanup(cut.Thaw) // before a closes
 	rkey := redisslot.SlotKey(a, "k")
 
 	var armed, failedOver atomic.Bool

@@ -43,18 +43,8 @@ func olderKeyExpiryAcrossFailover(t *testing.T, v olderExpiryFailover) {
 	ctx := ctxWithTimeout(t)
 	prefix := testPrefix(t)
 
-	cut := redistest.NewProxy(t, s.addr.addr) // a's network to the address
-	o := s.master.Options()
-	o.Addr = cut.Addr
-	client := redis.NewClient(o)
-	t.Cleanup(func() { _ = client.Close() })
-	aErrs := &errLog{}
-	a := redisslot.New(client, redisslot.Options{Prefix: prefix, Lease: lease, ReleaseTimeout: time.Second, OnError: aErrs.add})
+	a, client, cut, aErrs := cutOffLimiter(t, s, prefix)
 	life := redisslot.Life(a)
-	t.Cleanup(func() { closeWithin(t, a, waitAfter(2*time.Second)) })
-	// Its canary's first look comes before k is taken.
-	warmUp(t, a)
-	t.Cleanup(cut.Thaw) // before a closes
 
 	var failedOver atomic.Bool
 	var answered atomic.Int64 // when the round under test was sent, Unix ns
@@ -120,4 +110,23 @@ func olderKeyExpiryAcrossFailover(t *testing.T, v olderExpiryFailover) {
 		t.Errorf("k expired on the new master at its older expiry, %v after %s, which the new master ran (extending a's lease there for %v) and a confirmed; b took k (limit 1) while a's holder is live, by a's clock until %v after that round (a's OnError, cut off: %v); want %s",
 			expiresAt.Sub(sent).Round(time.Millisecond), v.round, lease, life, aErrs.all(), v.want)
 	}
+}
+
+// cutOffLimiter returns a Limiter a, of Lease olderExpiryLease, warmed up
+// (its canary's first look done), on a client of its own that reaches s's
+// address through cut, a proxy the test can freeze to cut a off from Redis;
+// and the reports of a. cut thaws before a closes.
+func cutOffLimiter(t *testing.T, s *failoverSetup, prefix string) (*redisslot.Limiter, *redis.Client, *redistest.Proxy, *errLog) {
+	t.Helper()
+	cut := redistest.NewProxy(t, s.addr.addr) // a's network to the address
+	o := s.master.Options()
+	o.Addr = cut.Addr
+	client := redis.NewClient(o)
+	t.Cleanup(func() { _ = client.Close() })
+	aErrs := &errLog{}
+	a := redisslot.New(client, redisslot.Options{Prefix: prefix, Lease: olderExpiryLease, ReleaseTimeout: time.Second, OnError: aErrs.add})
+	t.Cleanup(func() { closeWithin(t, a, waitAfter(2*time.Second)) })
+	warmUp(t, a)
+	t.Cleanup(cut.Thaw) // before a closes
+	return a, client, cut, aErrs
 }
